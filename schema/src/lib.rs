@@ -1,0 +1,17 @@
+//! The schema model of retort and everything that works on it without a database.
+//!
+//! - [`model`]: [`Schema`], [`Table`], [`Column`], [`ColumnType`], indexes and constraints,
+//!   serialized as deterministic JSON (the snapshot format);
+//! - [`parse_model`]: reads a `#[derive(Table)]` struct into a [`Table`] — the one parser
+//!   shared by the derive and the build script;
+//! - [`naming`]: identifier rules and conventional index/constraint names.
+
+pub mod model;
+mod model_parse;
+pub mod naming;
+
+pub use model::{
+    CheckConstraint, Column, ColumnType, ForeignKey, Index, ReferentialAction, Schema, Table,
+    UniqueConstraint,
+};
+pub use model_parse::{parse_model, Model, ModelField};

@@ -1,0 +1,13 @@
+//! Reading `#[derive(Table)]` structs into the schema model.
+//!
+//! One parser serves both the derive (at compile time) and the build script
+//! (reading `src/`), so what the compiler accepts and what the build diffs can
+//! never disagree. Errors carry spans; all of a struct's mistakes are reported
+//! together.
+
+mod attr;
+mod ctxt;
+mod table;
+mod types;
+
+pub use table::{parse_model, Model, ModelField};

@@ -1,0 +1,491 @@
+//! Builds a [`Table`] from a struct and checks what the attributes promise.
+
+use std::collections::{BTreeMap, HashMap};
+
+use proc_macro2::Span;
+use syn::ext::IdentExt;
+use syn::{Data, DeriveInput, Fields, Ident, LitStr};
+
+use super::attr::{self, ColumnAttrs};
+use super::ctxt::Ctxt;
+use super::types::{self, Unmapped};
+use crate::model::{CheckConstraint, Column, ColumnType, ForeignKey, Index, ReferentialAction, Table, UniqueConstraint};
+use crate::naming;
+
+/// A model struct read into the schema model, with what the derive needs to emit code.
+#[derive(Debug, Clone)]
+pub struct Model {
+    /// The struct's name.
+    pub ident: Ident,
+    /// The table it describes.
+    pub table: Table,
+    /// The fields that are columns (not `skip`ped), in declaration order.
+    pub fields: Vec<ModelField>,
+}
+
+/// One field that maps to a column.
+#[derive(Debug, Clone)]
+pub struct ModelField {
+    /// The Rust field name.
+    pub ident: Ident,
+    /// The SQL column name.
+    pub column: String,
+    /// An explicit diesel SQL type path (`diesel_type = "…"`), if given.
+    pub diesel_type: Option<syn::Path>,
+}
+
+/// Reads a `#[derive(Table)]` input into a [`Model`].
+///
+/// Every problem is reported, each spanned at the offending token; the error
+/// combines them all.
+///
+/// ```
+/// let input: syn::DeriveInput = syn::parse_quote! {
+///     /// Things to do.
+///     struct Task {
+///         #[column(primary_key, autoincrement)]
+///         id: i64,
+///         #[column(max_length = 36, unique)]
+///         uuid: String,
+///     }
+/// };
+/// let model = retort_schema::parse_model(&input).unwrap();
+/// assert_eq!(model.table.name, "tasks");
+/// assert_eq!(model.table.comment.as_deref(), Some("Things to do."));
+/// assert_eq!(model.table.uniques[0].name, "uq_tasks_uuid");
+/// ```
+pub fn parse_model(input: &DeriveInput) -> Result<Model, syn::Error> {
+    let cx = Ctxt::new();
+    let model = build(&cx, input);
+    cx.check()?;
+    model.ok_or_else(|| syn::Error::new(input.ident.span(), "model could not be read"))
+}
+
+fn build(cx: &Ctxt, input: &DeriveInput) -> Option<Model> {
+    let named = match &input.data {
+        Data::Struct(s) => match &s.fields {
+            Fields::Named(named) => Some(named),
+            Fields::Unnamed(f) => {
+                cx.error_spanned_by(f, "#[derive(Table)] needs named fields, one per column: write `struct Task { id: i64, … }` instead of a tuple struct");
+                None
+            }
+            Fields::Unit => {
+                cx.error_at(input.ident.span(), "#[derive(Table)] needs named fields, one per column: a unit struct has no columns");
+                None
+            }
+        },
+        Data::Enum(e) => {
+            cx.error_at(e.enum_token.span, "#[derive(Table)] works on structs only: an enum cannot be a table; store it in a column (e.g. as text) of a struct model");
+            None
+        }
+        Data::Union(u) => {
+            cx.error_at(u.union_token.span, "#[derive(Table)] works on structs only, not unions");
+            None
+        }
+    };
+    if !input.generics.params.is_empty() {
+        cx.error_spanned_by(&input.generics, "a table model cannot be generic: its columns must have concrete types; remove the type parameters");
+    }
+    let table_attrs = attr::table_attrs(cx, &input.attrs);
+    let table_name = match table_attrs.name.get() {
+        Some(lit) => checked_name(cx, lit, "table name"),
+        None => naming::default_table_name(&input.ident.to_string()),
+    };
+    let mut table = Table::new(table_name.clone());
+    table.renamed_from = table_attrs.renamed_from.get().map(|l| checked_name(cx, l, "previous table name"));
+    table.comment = match table_attrs.comment.get() {
+        Some(lit) => Some(lit.value()).filter(|c| !c.trim().is_empty()),
+        None => attr::doc_comment(&input.attrs),
+    };
+    let named = named?;
+
+    let mut fields = Vec::new();
+    // Rust field name and SQL name → SQL name, to resolve table-level column lists.
+    let mut lookup: HashMap<String, String> = HashMap::new();
+    let mut seen: BTreeMap<String, Span> = BTreeMap::new();
+    let mut pk_columns: Vec<(String, Span)> = Vec::new();
+    for field in &named.named {
+        let Some(ident) = field.ident.clone() else { continue };
+        let attrs = attr::column_attrs(cx, &field.attrs);
+        if attrs.skip.is_set() {
+            for (key, span) in attrs.given_besides_skip() {
+                cx.error_at(span, format!("`{key}` has no effect on a `skip`ped field; remove it or remove `skip`"));
+            }
+            continue;
+        }
+        let field_name = ident.unraw().to_string();
+        let column_name = match attrs.name.get() {
+            Some(lit) => checked_name(cx, lit, "column name"),
+            None => {
+                if let Err(problem) = naming::check_identifier(&field_name) {
+                    cx.error_at(ident.span(), format!("column name `{field_name}` {problem}; set a shorter one with #[column(name = \"…\")]"));
+                }
+                field_name.clone()
+            }
+        };
+        let name_span = attrs.name.span().unwrap_or(ident.span());
+        if let Some(_first) = seen.get(&column_name) {
+            cx.error_at(name_span, format!("two fields map to column `{column_name}` of table `{table_name}`; give one of them another name with #[column(name = \"…\")]"));
+        } else {
+            seen.insert(column_name.clone(), name_span);
+        }
+        lookup.insert(field_name, column_name.clone());
+        lookup.insert(column_name.clone(), column_name.clone());
+
+        let column = column(cx, &table_name, &ident, &field.ty, &column_name, &attrs, &field.attrs);
+        if attrs.primary_key.is_set() {
+            pk_columns.push((column_name.clone(), attrs.primary_key.span().unwrap_or(ident.span())));
+            if column.nullable {
+                cx.error_spanned_by(&field.ty, format!("primary key column `{column_name}` cannot be nullable; use the plain type instead of Option<…>"));
+            }
+        }
+        let single = vec![column_name.clone()];
+        if attrs.unique.is_set() {
+            table.uniques.push(UniqueConstraint { name: naming::unique_name(&table_name, &single), columns: single.clone() });
+        }
+        if let Some(index) = attrs.index.get() {
+            let name = match index {
+                Some(lit) => checked_name(cx, lit, "index name"),
+                None => naming::index_name(&table_name, &single),
+            };
+            table.indexes.push(Index { name, columns: single.clone(), unique: false });
+        }
+        if let Some(fk) = foreign_key(cx, &table_name, &column_name, &attrs) {
+            table.foreign_keys.push(fk);
+        }
+        let diesel_type = attrs.diesel_type.get().and_then(|lit| match lit.parse::<syn::Path>() {
+            Ok(path) => Some(path),
+            Err(_) => {
+                cx.error_spanned_by(lit, "`diesel_type` must be a type path, like \"diesel::sql_types::Text\"");
+                None
+            }
+        });
+        table.columns.push(column);
+        fields.push(ModelField { ident, column: column_name, diesel_type });
+    }
+
+    // Table-level lists name columns by field or SQL name.
+    let resolve = |cols: &[Ident], what: &str| -> Option<Vec<String>> {
+        let mut out = Vec::new();
+        for c in cols {
+            let key = c.unraw().to_string();
+            match lookup.get(&key) {
+                Some(sql) => out.push(sql.clone()),
+                None => {
+                    let mut known: Vec<&String> = table.columns.iter().map(|c| &c.name).collect();
+                    known.sort();
+                    let known: Vec<String> = known.into_iter().map(|k| format!("`{k}`")).collect();
+                    cx.error_at(c.span(), format!("{what} names `{key}`, which is not a column of `{table_name}`; its columns are {}", known.join(", ")));
+                    return None;
+                }
+            }
+        }
+        Some(out)
+    };
+    for index in &table_attrs.indexes {
+        if index.columns.is_empty() {
+            cx.error_at(index.span, "`index(…)` lists no columns: write `index(first_column, second_column)`");
+            continue;
+        }
+        if let Some(columns) = resolve(&index.columns, "index") {
+            let name = match &index.name {
+                Some(lit) => checked_name(cx, lit, "index name"),
+                None => naming::index_name(&table_name, &columns),
+            };
+            table.indexes.push(Index { name, columns, unique: index.unique });
+        }
+    }
+    for unique in &table_attrs.uniques {
+        if unique.columns.is_empty() {
+            cx.error_at(unique.span, "`unique(…)` lists no columns: write `unique(first_column, second_column)`");
+            continue;
+        }
+        if let Some(columns) = resolve(&unique.columns, "unique constraint") {
+            let name = match &unique.name {
+                Some(lit) => checked_name(cx, lit, "constraint name"),
+                None => naming::unique_name(&table_name, &columns),
+            };
+            table.uniques.push(UniqueConstraint { name, columns });
+        }
+    }
+    for check in &table_attrs.checks {
+        let name = checked_name(cx, &check.name, "check constraint name");
+        let expression = check.expr.value();
+        if expression.trim().is_empty() {
+            cx.error_spanned_by(&check.expr, "check expression is empty: write the SQL condition, like \"amount > 0\"");
+        }
+        table.checks.push(CheckConstraint { name, expression });
+    }
+
+    match (table_attrs.primary_key.get(), pk_columns.is_empty()) {
+        (Some(_), false) => {
+            cx.error_at(table_attrs.primary_key.span().unwrap_or(input.ident.span()), "primary key given twice: on the table and with #[column(primary_key)]; keep one");
+        }
+        (Some(cols), true) => {
+            if cols.is_empty() {
+                cx.error_at(table_attrs.primary_key.span().unwrap_or(input.ident.span()), "`primary_key(…)` lists no columns");
+            } else if let Some(columns) = resolve(cols, "primary key") {
+                for c in &columns {
+                    if table.column(c).is_some_and(|c| c.nullable) {
+                        cx.error_at(table_attrs.primary_key.span().unwrap_or(input.ident.span()), format!("primary key column `{c}` cannot be nullable; use the plain type instead of Option<…>"));
+                    }
+                }
+                table.primary_key = columns;
+            }
+        }
+        (None, false) => table.primary_key = pk_columns.iter().map(|(c, _)| c.clone()).collect(),
+        (None, true) => {
+            if !cx.has_errors() || !table.columns.is_empty() {
+                cx.error_at(input.ident.span(), format!("table `{table_name}` has no primary key; mark its key with #[column(primary_key)] or list a composite key with #[table(primary_key(a, b))]"));
+            }
+        }
+    }
+    let autoincrement: Vec<&Column> = table.columns.iter().filter(|c| c.autoincrement).collect();
+    for column in autoincrement {
+        if table.primary_key != [column.name.clone()] {
+            let span = fields
+                .iter()
+                .find(|f| f.column == column.name)
+                .map(|f| f.ident.span())
+                .unwrap_or(input.ident.span());
+            cx.error_at(span, format!("`autoincrement` on `{}` needs it to be the table's only primary key column; add `primary_key` or remove `autoincrement`", column.name));
+        }
+    }
+    check_unique_names(cx, &table, input.ident.span());
+    table.normalize();
+    Some(Model { ident: input.ident.clone(), table, fields })
+}
+
+/// Builds one column from its field.
+fn column(
+    cx: &Ctxt,
+    table: &str,
+    ident: &Ident,
+    ty: &syn::Type,
+    name: &str,
+    attrs: &ColumnAttrs,
+    field_attrs: &[syn::Attribute],
+) -> Column {
+    let nullable_by_type = types::is_option(ty);
+    let mut column_type = ColumnType::Text;
+    let mut nullable = nullable_by_type;
+    let mut from_string = false;
+    match (attrs.sql_type.get(), attrs.custom_type.get()) {
+        (Some(_), Some(_)) => cx.error_at(
+            attrs.custom_type.span().unwrap_or(ident.span()),
+            "`sql_type` and `custom_type` both set the column type; keep one",
+        ),
+        (Some(lit), None) => match ColumnType::parse_portable(&lit.value()) {
+            Some(t) => column_type = t,
+            None => cx.error_spanned_by(lit, format!(
+                "`{}` is not a portable SQL type; use one of smallint, integer, bigint, real, double, numeric(p,s), boolean, text, varchar(n), char(n), binary, date, time, timestamp, timestamptz, uuid, json — or `custom_type = \"{}\"` for a database-specific type",
+                lit.value(), lit.value()
+            )),
+        },
+        (None, Some(lit)) => {
+            if lit.value().trim().is_empty() {
+                cx.error_spanned_by(lit, "`custom_type` is empty: write the SQL type, like custom_type = \"tsvector\"");
+            }
+            column_type = ColumnType::Custom { sql: lit.value().trim().to_string() };
+        }
+        (None, None) => match types::map_type(ty) {
+            Ok(mapped) => {
+                from_string = mapped.ty == ColumnType::Text;
+                column_type = mapped.ty;
+                nullable = mapped.nullable;
+            }
+            Err(Unmapped::NestedOption) => cx.error_spanned_by(ty, "Option<Option<…>> has no column type: a column is either NULL or a value; use one Option"),
+            Err(Unmapped::Unsupported(spelled)) => cx.error_spanned_by(ty, format!(
+                "`{spelled}` has no portable column type; give one with #[column(sql_type = \"…\")] (e.g. \"bigint\", \"text\", \"json\") or #[column(custom_type = \"…\")] for a database-specific type"
+            )),
+        },
+    }
+    if let Some(n) = attrs.max_length.get() {
+        if from_string {
+            column_type = ColumnType::Varchar { length: *n };
+        } else if attrs.sql_type.is_set() || attrs.custom_type.is_set() {
+            cx.error_at(attrs.max_length.span().unwrap_or(ident.span()), "`max_length` conflicts with an explicit type; write the length in it, like sql_type = \"varchar(36)\"");
+        } else {
+            cx.error_at(attrs.max_length.span().unwrap_or(ident.span()), format!("`max_length` applies to String fields only, and `{name}` is {column_type}; remove it"));
+        }
+    }
+    if attrs.autoincrement.is_set() && !column_type.is_integer() {
+        cx.error_at(attrs.autoincrement.span().unwrap_or(ident.span()), format!("`autoincrement` needs an integer column (i16, i32 or i64), and `{table}.{name}` is {column_type}"));
+    }
+    let server_default = attrs.default.get().and_then(|lit| {
+        let v = lit.value();
+        if v.trim().is_empty() {
+            cx.error_spanned_by(lit, "`default` is empty: write an SQL expression, like default = \"0\" or default = \"'pending'\"");
+            None
+        } else {
+            Some(v)
+        }
+    });
+    let comment = match attrs.comment.get() {
+        Some(lit) => Some(lit.value()).filter(|c| !c.trim().is_empty()),
+        None => attr::doc_comment(field_attrs),
+    };
+    Column {
+        name: name.to_string(),
+        ty: column_type,
+        nullable,
+        server_default,
+        autoincrement: attrs.autoincrement.is_set(),
+        comment,
+        renamed_from: attrs.renamed_from.get().map(|l| checked_name(cx, l, "previous column name")),
+    }
+}
+
+/// `references = "table(column)"` with its actions.
+fn foreign_key(cx: &Ctxt, table: &str, column: &str, attrs: &ColumnAttrs) -> Option<ForeignKey> {
+    let action = |setting: &attr::Setting<LitStr>| -> ReferentialAction {
+        let Some(lit) = setting.get() else { return ReferentialAction::NoAction };
+        ReferentialAction::parse(&lit.value()).unwrap_or_else(|| {
+            let names: Vec<&str> = ReferentialAction::ALL.iter().map(|(n, _)| *n).collect();
+            cx.error_spanned_by(lit, format!("unknown referential action `{}`; use one of {}", lit.value(), names.join(", ")));
+            ReferentialAction::NoAction
+        })
+    };
+    let Some(lit) = attrs.references.get() else {
+        for (key, setting) in [("on_delete", &attrs.on_delete), ("on_update", &attrs.on_update)] {
+            if let Some(span) = setting.span() {
+                cx.error_at(span, format!("`{key}` needs a foreign key: add `references = \"table(column)\"`"));
+            }
+        }
+        return None;
+    };
+    let text = lit.value();
+    let Some((referred_table, referred_column)) = parse_reference(&text) else {
+        cx.error_spanned_by(lit, format!("malformed `references = \"{text}\"`: write the referred table and column, like references = \"tasks(id)\""));
+        return None;
+    };
+    for (what, name) in [("referred table", &referred_table), ("referred column", &referred_column)] {
+        if let Err(problem) = naming::check_identifier(name) {
+            cx.error_spanned_by(lit, format!("{what} `{name}` {problem}"));
+        }
+    }
+    let columns = vec![column.to_string()];
+    Some(ForeignKey {
+        name: naming::foreign_key_name(table, &columns, &referred_table),
+        columns,
+        referred_table,
+        referred_columns: vec![referred_column],
+        on_delete: action(&attrs.on_delete),
+        on_update: action(&attrs.on_update),
+    })
+}
+
+/// `"table(column)"` → (table, column).
+fn parse_reference(text: &str) -> Option<(String, String)> {
+    let (table, rest) = text.trim().split_once('(')?;
+    let column = rest.strip_suffix(')')?;
+    let valid = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_alphanumeric() || c == '_');
+    let (table, column) = (table.trim(), column.trim());
+    (valid(table) && valid(column)).then(|| (table.to_string(), column.to_string()))
+}
+
+/// A name from a string literal, checked for length and characters.
+fn checked_name(cx: &Ctxt, lit: &LitStr, what: &str) -> String {
+    let value = lit.value();
+    if let Err(problem) = naming::check_identifier(&value) {
+        cx.error_spanned_by(lit, format!("{what} `{value}` {problem}; choose a name of 1 to {} bytes", naming::MAX_IDENTIFIER_BYTES));
+    }
+    value
+}
+
+/// Index and constraint names share one namespace per table.
+fn check_unique_names(cx: &Ctxt, table: &Table, span: Span) {
+    let mut seen = BTreeMap::new();
+    let names = table
+        .indexes
+        .iter()
+        .map(|i| &i.name)
+        .chain(table.uniques.iter().map(|u| &u.name))
+        .chain(table.foreign_keys.iter().map(|f| &f.name))
+        .chain(table.checks.iter().map(|c| &c.name));
+    for name in names {
+        if seen.insert(name, ()).is_some() {
+            cx.error_at(span, format!("two indexes or constraints of `{}` are named `{name}`; give one of them another `name = \"…\"`", table.name));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(input: DeriveInput) -> Result<Model, String> {
+        parse_model(&input).map_err(|e| e.into_iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"))
+    }
+
+    #[test]
+    fn reads_every_attribute() {
+        let model = parse(syn::parse_quote! {
+            #[table(name = "orders", renamed_from = "old_orders", comment = "Orders placed",
+                    index(customer_id, placed_at, name = "ix_orders_by_customer"),
+                    unique(customer_id, number), check(name = "positive_total", expr = "total >= 0"))]
+            struct Order {
+                #[column(primary_key, autoincrement)]
+                id: i64,
+                #[column(references = "customers(id)", on_delete = "cascade", index)]
+                customer_id: i64,
+                number: i32,
+                #[column(sql_type = "numeric(12,2)", default = "0")]
+                total: rust_decimal::Decimal,
+                /// When the order was placed
+                placed_at: chrono::DateTime<chrono::Utc>,
+                #[column(name = "note_text", max_length = 200, renamed_from = "note")]
+                note: Option<String>,
+                #[column(skip)]
+                cached: Vec<String>,
+            }
+        })
+        .unwrap();
+        let t = &model.table;
+        assert_eq!(t.name, "orders");
+        assert_eq!(t.renamed_from.as_deref(), Some("old_orders"));
+        assert_eq!(t.columns.len(), 6);
+        assert_eq!(t.primary_key, vec!["id"]);
+        assert!(t.columns[0].autoincrement);
+        assert_eq!(t.columns[3].ty, ColumnType::Numeric { precision: Some(12), scale: Some(2) });
+        assert_eq!(t.columns[3].server_default.as_deref(), Some("0"));
+        assert_eq!(t.columns[4].comment.as_deref(), Some("When the order was placed"));
+        assert_eq!(t.columns[5].name, "note_text");
+        assert_eq!(t.columns[5].ty, ColumnType::Varchar { length: 200 });
+        assert!(t.columns[5].nullable);
+        assert_eq!(t.foreign_keys[0].name, "fk_orders_customer_id_customers");
+        assert_eq!(t.foreign_keys[0].on_delete, ReferentialAction::Cascade);
+        let names: Vec<&str> = t.indexes.iter().map(|i| i.name.as_str()).collect();
+        assert_eq!(names, ["ix_orders_by_customer", "ix_orders_customer_id"]);
+        assert_eq!(t.uniques[0].name, "uq_orders_customer_id_number");
+        assert_eq!(t.checks[0].name, "positive_total");
+        assert_eq!(model.fields.len(), 6);
+    }
+
+    #[test]
+    fn reports_all_mistakes_at_once() {
+        let err = parse(syn::parse_quote! {
+            struct Broken {
+                #[column(primry_key)]
+                id: i64,
+                #[column(max_length = "36")]
+                uuid: String,
+                count: u64,
+            }
+        })
+        .unwrap_err();
+        assert!(err.contains("did you mean `primary_key`?"), "{err}");
+        assert!(err.contains("`max_length` takes an integer literal"), "{err}");
+        assert!(err.contains("`u64` has no portable column type"), "{err}");
+        assert!(err.contains("has no primary key"), "{err}");
+    }
+
+    #[test]
+    fn references_are_parsed_strictly() {
+        assert_eq!(parse_reference("tasks(id)"), Some(("tasks".into(), "id".into())));
+        assert_eq!(parse_reference(" tasks ( id ) "), Some(("tasks".into(), "id".into())));
+        assert_eq!(parse_reference("tasks.id"), None);
+        assert_eq!(parse_reference("tasks()"), None);
+        assert_eq!(parse_reference("(id)"), None);
+    }
+}

@@ -1,0 +1,195 @@
+//! Maps a field's Rust type to a portable column type.
+
+use syn::{GenericArgument, PathArguments, Type};
+
+use crate::model::ColumnType;
+
+/// The column type a Rust type maps to, and whether it is `Option<…>` (nullable).
+pub(crate) struct Mapped {
+    pub ty: ColumnType,
+    pub nullable: bool,
+}
+
+/// Why a Rust type has no column type.
+pub(crate) enum Unmapped {
+    /// Not a type we know; holds its spelling.
+    Unsupported(String),
+    /// `Option<Option<T>>`.
+    NestedOption,
+}
+
+/// Known type names: (name, crates it may come from, column type). An empty crate list means std.
+const KNOWN: &[(&str, &[&str], ColumnType)] = &[
+    ("i16", &[], ColumnType::SmallInt),
+    ("i32", &[], ColumnType::Integer),
+    ("i64", &[], ColumnType::BigInt),
+    ("f32", &[], ColumnType::Real),
+    ("f64", &[], ColumnType::Double),
+    ("bool", &[], ColumnType::Boolean),
+    ("String", &["std", "alloc"], ColumnType::Text),
+    ("NaiveDate", &["chrono"], ColumnType::Date),
+    ("NaiveTime", &["chrono"], ColumnType::Time),
+    ("NaiveDateTime", &["chrono"], ColumnType::Timestamp),
+    ("Date", &["time"], ColumnType::Date),
+    ("Time", &["time"], ColumnType::Time),
+    ("PrimitiveDateTime", &["time"], ColumnType::Timestamp),
+    ("OffsetDateTime", &["time"], ColumnType::TimestampTz),
+    ("Uuid", &["uuid"], ColumnType::Uuid),
+    ("Value", &["serde_json"], ColumnType::Json),
+    (
+        "Decimal",
+        &["rust_decimal"],
+        ColumnType::Numeric {
+            precision: None,
+            scale: None,
+        },
+    ),
+    (
+        "BigDecimal",
+        &["bigdecimal"],
+        ColumnType::Numeric {
+            precision: None,
+            scale: None,
+        },
+    ),
+];
+
+/// Maps `ty`, unwrapping one `Option`.
+pub(crate) fn map_type(ty: &Type) -> Result<Mapped, Unmapped> {
+    if let Some(inner) = generic_of(ty, "Option", &["std", "core", "option"]) {
+        if generic_of(inner, "Option", &["std", "core", "option"]).is_some() {
+            return Err(Unmapped::NestedOption);
+        }
+        return map_plain(inner).map(|ty| Mapped { ty, nullable: true });
+    }
+    map_plain(ty).map(|ty| Mapped {
+        ty,
+        nullable: false,
+    })
+}
+
+/// Whether `ty` is `Option<…>`: the column is nullable whatever its explicit SQL type.
+pub(crate) fn is_option(ty: &Type) -> bool {
+    generic_of(ty, "Option", &["std", "core", "option"]).is_some()
+}
+
+fn map_plain(ty: &Type) -> Result<ColumnType, Unmapped> {
+    let unsupported = || Unmapped::Unsupported(spell(ty));
+    let Type::Path(tp) = ty else {
+        return Err(unsupported());
+    };
+    if tp.qself.is_some() {
+        return Err(unsupported());
+    }
+    if let Some(inner) = generic_of(ty, "Vec", &["std", "alloc", "vec"]) {
+        return match inner {
+            Type::Path(p) if p.path.is_ident("u8") => Ok(ColumnType::Binary),
+            _ => Err(unsupported()),
+        };
+    }
+    if let Some(inner) = generic_of(ty, "DateTime", &["chrono"]) {
+        return match last_ident(inner).as_deref() {
+            Some("Utc") => Ok(ColumnType::TimestampTz),
+            _ => Err(unsupported()),
+        };
+    }
+    let segments = &tp.path.segments;
+    let last = segments.last().ok_or_else(unsupported)?;
+    if !matches!(last.arguments, PathArguments::None) {
+        return Err(unsupported());
+    }
+    let name = last.ident.to_string();
+    let prefix: Vec<String> = segments
+        .iter()
+        .take(segments.len() - 1)
+        .map(|s| s.ident.to_string())
+        .collect();
+    for (known, crates, column_type) in KNOWN {
+        if *known != name {
+            continue;
+        }
+        let from_known_crate = match prefix.first() {
+            None => true,
+            Some(first) => crates.contains(&first.as_str()),
+        };
+        if from_known_crate {
+            return Ok(column_type.clone());
+        }
+    }
+    Err(unsupported())
+}
+
+/// `T` when `ty` is `Name<T>` (optionally with a path through one of `crates`).
+fn generic_of<'a>(ty: &'a Type, name: &str, crates: &[&str]) -> Option<&'a Type> {
+    let Type::Path(tp) = ty else { return None };
+    if tp.qself.is_some() {
+        return None;
+    }
+    let segments = &tp.path.segments;
+    let last = segments.last()?;
+    if last.ident != name {
+        return None;
+    }
+    if segments.len() > 1 && !crates.iter().any(|c| segments[0].ident == c) {
+        return None;
+    }
+    let PathArguments::AngleBracketed(args) = &last.arguments else {
+        return None;
+    };
+    match args.args.first()? {
+        GenericArgument::Type(t) if args.args.len() == 1 => Some(t),
+        _ => None,
+    }
+}
+
+fn last_ident(ty: &Type) -> Option<String> {
+    match ty {
+        Type::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
+        _ => None,
+    }
+}
+
+fn spell(ty: &Type) -> String {
+    quote::ToTokens::to_token_stream(ty)
+        .to_string()
+        .replace(" < ", "<")
+        .replace(" >", ">")
+        .replace(" :: ", "::")
+        .replace("& ", "&")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn map(src: &str) -> Option<(ColumnType, bool)> {
+        let ty: Type = syn::parse_str(src).unwrap();
+        map_type(&ty).ok().map(|m| (m.ty, m.nullable))
+    }
+
+    #[test]
+    fn maps_std_and_crate_types() {
+        assert_eq!(map("i64"), Some((ColumnType::BigInt, false)));
+        assert_eq!(map("Option<String>"), Some((ColumnType::Text, true)));
+        assert_eq!(map("std::option::Option<Vec<u8>>"), Some((ColumnType::Binary, true)));
+        assert_eq!(map("chrono::DateTime<chrono::Utc>"), Some((ColumnType::TimestampTz, false)));
+        assert_eq!(map("DateTime<Utc>"), Some((ColumnType::TimestampTz, false)));
+        assert_eq!(map("time::OffsetDateTime"), Some((ColumnType::TimestampTz, false)));
+        assert_eq!(map("serde_json::Value"), Some((ColumnType::Json, true)).map(|(t, _)| (t, false)));
+        assert_eq!(map("uuid::Uuid"), Some((ColumnType::Uuid, false)));
+        assert_eq!(map("rust_decimal::Decimal").map(|m| m.0.is_integer()), Some(false));
+    }
+
+    #[test]
+    fn refuses_unknown_and_wrong_crate_types() {
+        assert_eq!(map("u64"), None);
+        assert_eq!(map("Vec<String>"), None);
+        assert_eq!(map("other::Value"), None);
+        assert_eq!(map("DateTime<Local>"), None);
+        assert_eq!(map("&'static str"), None);
+        assert!(matches!(
+            map_type(&syn::parse_str("Option<Option<i32>>").unwrap()),
+            Err(Unmapped::NestedOption)
+        ));
+    }
+}
