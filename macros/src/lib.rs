@@ -1,1 +1,21 @@
+//! Procedural macros of retort. Thin by design: the parsing lives in
+//! `retort-schema` so the build script reads models exactly as the compiler does.
+//!
+//! Use them through the `retort` crate (`#[derive(retort::Table)]`).
 
+mod table;
+
+use proc_macro::TokenStream;
+
+/// Describes a table: implements `retort::Table` (the table's schema at run time)
+/// and generates diesel's `table!` DSL module named after the table.
+///
+/// See the `retort` crate for the attributes.
+#[proc_macro_derive(Table, attributes(table, column))]
+pub fn derive_table(input: TokenStream) -> TokenStream {
+    let input = syn::parse_macro_input!(input as syn::DeriveInput);
+    match retort_schema::parse_model(&input) {
+        Ok(model) => table::expand(&model).into(),
+        Err(errors) => errors.to_compile_error().into(),
+    }
+}

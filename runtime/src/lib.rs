@@ -1,1 +1,87 @@
+//! retort: schema migrations for Rust, decided at compile time.
+//!
+//! Describe tables as structs; `cargo build` writes the migrations; this crate
+//! applies them.
+//!
+//! ```
+//! /// Transcription tasks.
+//! #[derive(retort::Table)]
+//! #[table(name = "tasks")]
+//! pub struct Task {
+//!     #[column(primary_key, autoincrement)]
+//!     pub id: i32,
+//!     /// Universally unique identifier for each task
+//!     #[column(unique, max_length = 36)]
+//!     pub uuid: String,
+//!     pub result: Option<serde_json::Value>,
+//! }
+//!
+//! use retort::Table as _;
+//! let table = Task::schema();
+//! assert_eq!(table.name, "tasks");
+//! assert_eq!(table.comment.as_deref(), Some("Transcription tasks."));
+//! assert!(table.column("result").unwrap().nullable);
+//! ```
+//!
+//! # Attributes
+//!
+//! On the struct, `#[table(…)]`:
+//!
+//! | key | meaning |
+//! |---|---|
+//! | `name = "tasks"` | SQL name (default: diesel's, snake_case + `s`) |
+//! | `renamed_from = "jobs"` | the table's previous name: the diff renames instead of drop + create |
+//! | `comment = "…"` | table comment (default: the struct's doc comment; `""` for none) |
+//! | `primary_key(a, b)` | composite primary key |
+//! | `index(a, b, name = "…", unique)` | composite index (default name `ix_<table>_<a>_<b>`) |
+//! | `unique(a, b, name = "…")` | composite unique constraint (default name `uq_<table>_<a>_<b>`) |
+//! | `check(name = "…", expr = "…")` | named check constraint |
+//!
+//! On a field, `#[column(…)]`: `name`, `primary_key`, `autoincrement`, `unique`,
+//! `index` (or `index = "ix_name"`), `default = "<SQL expression>"`, `max_length = N`
+//! (String → varchar(N)), `sql_type = "<portable type>"`, `custom_type = "<SQL type>"`,
+//! `diesel_type = "<path>"`, `references = "table(column)"` with `on_delete` / `on_update`,
+//! `comment` (default: the field's doc comment), `renamed_from`, `skip`.
+//!
+//! The derive also writes diesel's `table!` module, named after the table, next to
+//! the struct; your crate needs `diesel` among its dependencies to use it.
 
+pub use retort_macros::Table;
+
+/// The schema model (tables, columns, types) shared with the build script.
+pub mod schema {
+    pub use retort_schema::*;
+}
+
+pub mod dsl;
+
+/// A struct that describes a table; implemented by `#[derive(Table)]`.
+pub trait Table {
+    /// The table's SQL name.
+    const NAME: &'static str;
+
+    /// The table as the derive read it: columns, keys, indexes, constraints, comments.
+    fn schema() -> &'static schema::Table;
+}
+
+/// Includes what the build script wrote into `OUT_DIR`: the diesel relations
+/// between the models (`joinable!`, `allow_tables_to_appear_in_same_query!`).
+///
+/// Call it once, at the crate root, in the crate whose `build.rs` calls
+/// `retort_build::generate()`.
+#[macro_export]
+macro_rules! include_migrations {
+    () => {
+        include!(concat!(env!("OUT_DIR"), "/retort_migrations.rs"));
+    };
+}
+
+#[doc(hidden)]
+pub mod __private {
+    /// Reads the table metadata the derive embedded; it was written by the same crate
+    /// version, so a failure is a bug in retort, not in user input.
+    pub fn table_from_json(json: &str) -> crate::schema::Table {
+        serde_json::from_str(json)
+            .unwrap_or_else(|e| panic!("retort: metadata embedded by #[derive(Table)] is unreadable ({e}); rebuild with matching retort versions"))
+    }
+}

@@ -192,10 +192,12 @@ impl Column {
 #[serde(rename_all = "snake_case")]
 pub enum ColumnType {
     /// 16-bit integer (`i16`).
+    #[serde(rename = "smallint")]
     SmallInt,
     /// 32-bit integer (`i32`).
     Integer,
     /// 64-bit integer (`i64`).
+    #[serde(rename = "bigint")]
     BigInt,
     /// Single precision float (`f32`).
     Real,
@@ -233,6 +235,7 @@ pub enum ColumnType {
     /// Date and time without time zone.
     Timestamp,
     /// Date and time with time zone (an instant).
+    #[serde(rename = "timestamptz")]
     TimestampTz,
     /// UUID.
     Uuid,
@@ -470,16 +473,32 @@ mod tests {
         let mut id = Column::new("id", ColumnType::Integer);
         id.autoincrement = true;
         t.columns.push(id);
-        let mut n = Column::new("price", ColumnType::Numeric {
-            precision: Some(10),
-            scale: Some(2),
-        });
+        let mut n = Column::new(
+            "price",
+            ColumnType::Numeric {
+                precision: Some(10),
+                scale: Some(2),
+            },
+        );
         n.server_default = Some("0".into());
         t.columns.push(n);
-        t.columns.push(Column::new("kind", ColumnType::Custom { sql: "citext".into() }));
+        t.columns.push(Column::new(
+            "kind",
+            ColumnType::Custom {
+                sql: "citext".into(),
+            },
+        ));
         t.primary_key = vec!["id".into()];
-        t.indexes.push(Index { name: "ix_b".into(), columns: vec!["kind".into()], unique: true });
-        t.indexes.push(Index { name: "ix_a".into(), columns: vec!["price".into()], unique: false });
+        t.indexes.push(Index {
+            name: "ix_b".into(),
+            columns: vec!["kind".into()],
+            unique: true,
+        });
+        t.indexes.push(Index {
+            name: "ix_a".into(),
+            columns: vec!["price".into()],
+            unique: false,
+        });
         t.foreign_keys.push(ForeignKey {
             name: "fk".into(),
             columns: vec!["id".into()],
@@ -488,7 +507,10 @@ mod tests {
             on_delete: ReferentialAction::Cascade,
             on_update: ReferentialAction::NoAction,
         });
-        t.checks.push(CheckConstraint { name: "ck".into(), expression: "price >= 0".into() });
+        t.checks.push(CheckConstraint {
+            name: "ck".into(),
+            expression: "price >= 0".into(),
+        });
         Schema::from_tables([t, Table::new("other")])
     }
 
@@ -521,9 +543,18 @@ mod tests {
             ColumnType::BigInt,
             ColumnType::Real,
             ColumnType::Double,
-            ColumnType::Numeric { precision: None, scale: None },
-            ColumnType::Numeric { precision: Some(12), scale: None },
-            ColumnType::Numeric { precision: Some(12), scale: Some(4) },
+            ColumnType::Numeric {
+                precision: None,
+                scale: None,
+            },
+            ColumnType::Numeric {
+                precision: Some(12),
+                scale: None,
+            },
+            ColumnType::Numeric {
+                precision: Some(12),
+                scale: Some(4),
+            },
             ColumnType::Boolean,
             ColumnType::Text,
             ColumnType::Varchar { length: 36 },
@@ -537,7 +568,11 @@ mod tests {
             ColumnType::Json,
         ];
         for ty in all {
-            assert_eq!(ColumnType::parse_portable(&ty.to_string()), Some(ty.clone()), "{ty}");
+            assert_eq!(
+                ColumnType::parse_portable(&ty.to_string()),
+                Some(ty.clone()),
+                "{ty}"
+            );
         }
         assert_eq!(ColumnType::parse_portable("varchar"), None);
         assert_eq!(ColumnType::parse_portable("numeric(a)"), None);
@@ -545,8 +580,14 @@ mod tests {
 
     #[test]
     fn referential_actions_parse_loosely() {
-        assert_eq!(ReferentialAction::parse("SET NULL"), Some(ReferentialAction::SetNull));
-        assert_eq!(ReferentialAction::parse("cascade"), Some(ReferentialAction::Cascade));
+        assert_eq!(
+            ReferentialAction::parse("SET NULL"),
+            Some(ReferentialAction::SetNull)
+        );
+        assert_eq!(
+            ReferentialAction::parse("cascade"),
+            Some(ReferentialAction::Cascade)
+        );
         assert_eq!(ReferentialAction::parse("explode"), None);
     }
 }

@@ -71,6 +71,26 @@ pub fn default_table_name(struct_name: &str) -> String {
     out
 }
 
+/// The Rust module name of a table's diesel DSL: the table name when it is a plain
+/// identifier, otherwise a cleaned form (`Order-Lines` → `order_lines`).
+pub fn dsl_module_name(table: &str) -> String {
+    let cleaned: String = table
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if cleaned.starts_with(|c: char| c.is_ascii_digit()) {
+        format!("t_{cleaned}")
+    } else {
+        cleaned
+    }
+}
+
 /// `ix_<table>_<col>[_<col>…]`.
 pub fn index_name(table: &str, columns: &[String]) -> String {
     fit(format!("ix_{table}_{}", columns.join("_")))
@@ -114,15 +134,21 @@ mod tests {
     #[test]
     fn conventional_names() {
         let cols = vec!["task_uuid".to_string()];
-        assert_eq!(index_name("speaker_embeddings", &cols), "ix_speaker_embeddings_task_uuid");
+        assert_eq!(
+            index_name("speaker_embeddings", &cols),
+            "ix_speaker_embeddings_task_uuid"
+        );
         assert_eq!(unique_name("t", &["a".into(), "b".into()]), "uq_t_a_b");
-        assert_eq!(foreign_key_name("t", &cols, "tasks"), "fk_t_task_uuid_tasks");
+        assert_eq!(
+            foreign_key_name("t", &cols, "tasks"),
+            "fk_t_task_uuid_tasks"
+        );
     }
 
     #[test]
     fn long_conventional_names_are_cut_with_a_hash() {
         let long = "c".repeat(70);
-        let a = index_name("t", &[long.clone()]);
+        let a = index_name("t", std::slice::from_ref(&long));
         let b = index_name("t", &[format!("{long}x")]);
         assert_eq!(a.len(), MAX_IDENTIFIER_BYTES);
         assert_ne!(a, b);

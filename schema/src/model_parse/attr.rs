@@ -168,7 +168,12 @@ pub(crate) fn doc_comment(attrs: &[Attribute]) -> Option<String> {
             }) = &nv.value
             {
                 let text = s.value();
-                lines.push(text.strip_prefix(' ').unwrap_or(&text).trim_end().to_string());
+                lines.push(
+                    text.strip_prefix(' ')
+                        .unwrap_or(&text)
+                        .trim_end()
+                        .to_string(),
+                );
             }
         }
     }
@@ -189,7 +194,11 @@ pub(crate) fn table_attrs(cx: &Ctxt, attrs: &[Attribute]) -> TableAttrs {
     };
     for attr in attrs.iter().filter(|a| a.path().is_ident("table")) {
         let result = attr.parse_nested_meta(|meta| {
-            let key = meta.path.get_ident().map(|i| i.to_string()).unwrap_or_default();
+            let key = meta
+                .path
+                .get_ident()
+                .map(|i| i.to_string())
+                .unwrap_or_default();
             let span = meta.path.span();
             match key.as_str() {
                 "name" => {
@@ -507,14 +516,21 @@ fn check_attr(cx: &Ctxt, meta: &ParseNestedMeta) -> syn::Result<Option<CheckAttr
     const FORM: &str = "write `check(name = \"positive_amount\", expr = \"amount > 0\")`";
     let span = meta.path.span();
     if !meta.input.peek(syn::token::Paren) {
-        cx.error_at(span, format!("`check` needs a name and an SQL expression: {FORM}"));
+        cx.error_at(
+            span,
+            format!("`check` needs a name and an SQL expression: {FORM}"),
+        );
         skip_value(meta)?;
         return Ok(None);
     }
     let mut name = None;
     let mut expr = None;
     meta.parse_nested_meta(|inner| {
-        let key = inner.path.get_ident().map(|i| i.to_string()).unwrap_or_default();
+        let key = inner
+            .path
+            .get_ident()
+            .map(|i| i.to_string())
+            .unwrap_or_default();
         match key.as_str() {
             "name" => name = string_value(cx, &inner, "name", "positive_amount")?,
             "expr" => expr = string_value(cx, &inner, "expr", "amount > 0")?,
@@ -552,7 +568,11 @@ fn unknown_key(
         .path
         .get_ident()
         .map(|i| i.to_string())
-        .unwrap_or_else(|| quote::ToTokens::to_token_stream(&meta.path).to_string().replace(' ', ""));
+        .unwrap_or_else(|| {
+            quote::ToTokens::to_token_stream(&meta.path)
+                .to_string()
+                .replace(' ', "")
+        });
     let closest = known
         .iter()
         .map(|k| (strsim::damerau_levenshtein(k, &key), *k))

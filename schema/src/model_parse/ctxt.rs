@@ -26,7 +26,9 @@ impl Ctxt {
 
     /// Records an error at a span.
     pub(crate) fn error_at<M: Display>(&self, span: Span, message: M) {
-        self.errors.borrow_mut().push(syn::Error::new(span, message));
+        self.errors
+            .borrow_mut()
+            .push(syn::Error::new(span, message));
     }
 
     /// Records an error built elsewhere (from `syn`'s own parsing).

@@ -9,7 +9,10 @@ use syn::{Data, DeriveInput, Fields, Ident, LitStr};
 use super::attr::{self, ColumnAttrs};
 use super::ctxt::Ctxt;
 use super::types::{self, Unmapped};
-use crate::model::{CheckConstraint, Column, ColumnType, ForeignKey, Index, ReferentialAction, Table, UniqueConstraint};
+use crate::model::{
+    CheckConstraint, Column, ColumnType, ForeignKey, Index, ReferentialAction, Table,
+    UniqueConstraint,
+};
 use crate::naming;
 
 /// A model struct read into the schema model, with what the derive needs to emit code.
@@ -79,7 +82,10 @@ fn build(cx: &Ctxt, input: &DeriveInput) -> Option<Model> {
             None
         }
         Data::Union(u) => {
-            cx.error_at(u.union_token.span, "#[derive(Table)] works on structs only, not unions");
+            cx.error_at(
+                u.union_token.span,
+                "#[derive(Table)] works on structs only, not unions",
+            );
             None
         }
     };
@@ -92,7 +98,10 @@ fn build(cx: &Ctxt, input: &DeriveInput) -> Option<Model> {
         None => naming::default_table_name(&input.ident.to_string()),
     };
     let mut table = Table::new(table_name.clone());
-    table.renamed_from = table_attrs.renamed_from.get().map(|l| checked_name(cx, l, "previous table name"));
+    table.renamed_from = table_attrs
+        .renamed_from
+        .get()
+        .map(|l| checked_name(cx, l, "previous table name"));
     table.comment = match table_attrs.comment.get() {
         Some(lit) => Some(lit.value()).filter(|c| !c.trim().is_empty()),
         None => attr::doc_comment(&input.attrs),
@@ -105,11 +114,18 @@ fn build(cx: &Ctxt, input: &DeriveInput) -> Option<Model> {
     let mut seen: BTreeMap<String, Span> = BTreeMap::new();
     let mut pk_columns: Vec<(String, Span)> = Vec::new();
     for field in &named.named {
-        let Some(ident) = field.ident.clone() else { continue };
+        let Some(ident) = field.ident.clone() else {
+            continue;
+        };
         let attrs = attr::column_attrs(cx, &field.attrs);
         if attrs.skip.is_set() {
             for (key, span) in attrs.given_besides_skip() {
-                cx.error_at(span, format!("`{key}` has no effect on a `skip`ped field; remove it or remove `skip`"));
+                cx.error_at(
+                    span,
+                    format!(
+                        "`{key}` has no effect on a `skip`ped field; remove it or remove `skip`"
+                    ),
+                );
             }
             continue;
         }
@@ -132,36 +148,64 @@ fn build(cx: &Ctxt, input: &DeriveInput) -> Option<Model> {
         lookup.insert(field_name, column_name.clone());
         lookup.insert(column_name.clone(), column_name.clone());
 
-        let column = column(cx, &table_name, &ident, &field.ty, &column_name, &attrs, &field.attrs);
+        let column = column(
+            cx,
+            &table_name,
+            &ident,
+            &field.ty,
+            &column_name,
+            &attrs,
+            &field.attrs,
+        );
         if attrs.primary_key.is_set() {
-            pk_columns.push((column_name.clone(), attrs.primary_key.span().unwrap_or(ident.span())));
+            pk_columns.push((
+                column_name.clone(),
+                attrs.primary_key.span().unwrap_or(ident.span()),
+            ));
             if column.nullable {
                 cx.error_spanned_by(&field.ty, format!("primary key column `{column_name}` cannot be nullable; use the plain type instead of Option<…>"));
             }
         }
         let single = vec![column_name.clone()];
         if attrs.unique.is_set() {
-            table.uniques.push(UniqueConstraint { name: naming::unique_name(&table_name, &single), columns: single.clone() });
+            table.uniques.push(UniqueConstraint {
+                name: naming::unique_name(&table_name, &single),
+                columns: single.clone(),
+            });
         }
         if let Some(index) = attrs.index.get() {
             let name = match index {
                 Some(lit) => checked_name(cx, lit, "index name"),
                 None => naming::index_name(&table_name, &single),
             };
-            table.indexes.push(Index { name, columns: single.clone(), unique: false });
+            table.indexes.push(Index {
+                name,
+                columns: single.clone(),
+                unique: false,
+            });
         }
         if let Some(fk) = foreign_key(cx, &table_name, &column_name, &attrs) {
             table.foreign_keys.push(fk);
         }
-        let diesel_type = attrs.diesel_type.get().and_then(|lit| match lit.parse::<syn::Path>() {
-            Ok(path) => Some(path),
-            Err(_) => {
-                cx.error_spanned_by(lit, "`diesel_type` must be a type path, like \"diesel::sql_types::Text\"");
-                None
-            }
-        });
+        let diesel_type = attrs
+            .diesel_type
+            .get()
+            .and_then(|lit| match lit.parse::<syn::Path>() {
+                Ok(path) => Some(path),
+                Err(_) => {
+                    cx.error_spanned_by(
+                        lit,
+                        "`diesel_type` must be a type path, like \"diesel::sql_types::Text\"",
+                    );
+                    None
+                }
+            });
         table.columns.push(column);
-        fields.push(ModelField { ident, column: column_name, diesel_type });
+        fields.push(ModelField {
+            ident,
+            column: column_name,
+            diesel_type,
+        });
     }
 
     // Table-level lists name columns by field or SQL name.
@@ -184,7 +228,10 @@ fn build(cx: &Ctxt, input: &DeriveInput) -> Option<Model> {
     };
     for index in &table_attrs.indexes {
         if index.columns.is_empty() {
-            cx.error_at(index.span, "`index(…)` lists no columns: write `index(first_column, second_column)`");
+            cx.error_at(
+                index.span,
+                "`index(…)` lists no columns: write `index(first_column, second_column)`",
+            );
             continue;
         }
         if let Some(columns) = resolve(&index.columns, "index") {
@@ -192,12 +239,19 @@ fn build(cx: &Ctxt, input: &DeriveInput) -> Option<Model> {
                 Some(lit) => checked_name(cx, lit, "index name"),
                 None => naming::index_name(&table_name, &columns),
             };
-            table.indexes.push(Index { name, columns, unique: index.unique });
+            table.indexes.push(Index {
+                name,
+                columns,
+                unique: index.unique,
+            });
         }
     }
     for unique in &table_attrs.uniques {
         if unique.columns.is_empty() {
-            cx.error_at(unique.span, "`unique(…)` lists no columns: write `unique(first_column, second_column)`");
+            cx.error_at(
+                unique.span,
+                "`unique(…)` lists no columns: write `unique(first_column, second_column)`",
+            );
             continue;
         }
         if let Some(columns) = resolve(&unique.columns, "unique constraint") {
@@ -212,18 +266,27 @@ fn build(cx: &Ctxt, input: &DeriveInput) -> Option<Model> {
         let name = checked_name(cx, &check.name, "check constraint name");
         let expression = check.expr.value();
         if expression.trim().is_empty() {
-            cx.error_spanned_by(&check.expr, "check expression is empty: write the SQL condition, like \"amount > 0\"");
+            cx.error_spanned_by(
+                &check.expr,
+                "check expression is empty: write the SQL condition, like \"amount > 0\"",
+            );
         }
         table.checks.push(CheckConstraint { name, expression });
     }
 
     match (table_attrs.primary_key.get(), pk_columns.is_empty()) {
         (Some(_), false) => {
-            cx.error_at(table_attrs.primary_key.span().unwrap_or(input.ident.span()), "primary key given twice: on the table and with #[column(primary_key)]; keep one");
+            cx.error_at(
+                table_attrs.primary_key.span().unwrap_or(input.ident.span()),
+                "primary key given twice: on the table and with #[column(primary_key)]; keep one",
+            );
         }
         (Some(cols), true) => {
             if cols.is_empty() {
-                cx.error_at(table_attrs.primary_key.span().unwrap_or(input.ident.span()), "`primary_key(…)` lists no columns");
+                cx.error_at(
+                    table_attrs.primary_key.span().unwrap_or(input.ident.span()),
+                    "`primary_key(…)` lists no columns",
+                );
             } else if let Some(columns) = resolve(cols, "primary key") {
                 for c in &columns {
                     if table.column(c).is_some_and(|c| c.nullable) {
@@ -253,7 +316,11 @@ fn build(cx: &Ctxt, input: &DeriveInput) -> Option<Model> {
     }
     check_unique_names(cx, &table, input.ident.span());
     table.normalize();
-    Some(Model { ident: input.ident.clone(), table, fields })
+    Some(Model {
+        ident: input.ident.clone(),
+        table,
+        fields,
+    })
 }
 
 /// Builds one column from its field.
@@ -332,24 +399,42 @@ fn column(
         server_default,
         autoincrement: attrs.autoincrement.is_set(),
         comment,
-        renamed_from: attrs.renamed_from.get().map(|l| checked_name(cx, l, "previous column name")),
+        renamed_from: attrs
+            .renamed_from
+            .get()
+            .map(|l| checked_name(cx, l, "previous column name")),
     }
 }
 
 /// `references = "table(column)"` with its actions.
 fn foreign_key(cx: &Ctxt, table: &str, column: &str, attrs: &ColumnAttrs) -> Option<ForeignKey> {
     let action = |setting: &attr::Setting<LitStr>| -> ReferentialAction {
-        let Some(lit) = setting.get() else { return ReferentialAction::NoAction };
+        let Some(lit) = setting.get() else {
+            return ReferentialAction::NoAction;
+        };
         ReferentialAction::parse(&lit.value()).unwrap_or_else(|| {
             let names: Vec<&str> = ReferentialAction::ALL.iter().map(|(n, _)| *n).collect();
-            cx.error_spanned_by(lit, format!("unknown referential action `{}`; use one of {}", lit.value(), names.join(", ")));
+            cx.error_spanned_by(
+                lit,
+                format!(
+                    "unknown referential action `{}`; use one of {}",
+                    lit.value(),
+                    names.join(", ")
+                ),
+            );
             ReferentialAction::NoAction
         })
     };
     let Some(lit) = attrs.references.get() else {
-        for (key, setting) in [("on_delete", &attrs.on_delete), ("on_update", &attrs.on_update)] {
+        for (key, setting) in [
+            ("on_delete", &attrs.on_delete),
+            ("on_update", &attrs.on_update),
+        ] {
             if let Some(span) = setting.span() {
-                cx.error_at(span, format!("`{key}` needs a foreign key: add `references = \"table(column)\"`"));
+                cx.error_at(
+                    span,
+                    format!("`{key}` needs a foreign key: add `references = \"table(column)\"`"),
+                );
             }
         }
         return None;
@@ -359,7 +444,10 @@ fn foreign_key(cx: &Ctxt, table: &str, column: &str, attrs: &ColumnAttrs) -> Opt
         cx.error_spanned_by(lit, format!("malformed `references = \"{text}\"`: write the referred table and column, like references = \"tasks(id)\""));
         return None;
     };
-    for (what, name) in [("referred table", &referred_table), ("referred column", &referred_column)] {
+    for (what, name) in [
+        ("referred table", &referred_table),
+        ("referred column", &referred_column),
+    ] {
         if let Err(problem) = naming::check_identifier(name) {
             cx.error_spanned_by(lit, format!("{what} `{name}` {problem}"));
         }
@@ -388,7 +476,13 @@ fn parse_reference(text: &str) -> Option<(String, String)> {
 fn checked_name(cx: &Ctxt, lit: &LitStr, what: &str) -> String {
     let value = lit.value();
     if let Err(problem) = naming::check_identifier(&value) {
-        cx.error_spanned_by(lit, format!("{what} `{value}` {problem}; choose a name of 1 to {} bytes", naming::MAX_IDENTIFIER_BYTES));
+        cx.error_spanned_by(
+            lit,
+            format!(
+                "{what} `{value}` {problem}; choose a name of 1 to {} bytes",
+                naming::MAX_IDENTIFIER_BYTES
+            ),
+        );
     }
     value
 }
@@ -415,7 +509,12 @@ mod tests {
     use super::*;
 
     fn parse(input: DeriveInput) -> Result<Model, String> {
-        parse_model(&input).map_err(|e| e.into_iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"))
+        parse_model(&input).map_err(|e| {
+            e.into_iter()
+                .map(|e| e.to_string())
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
     }
 
     #[test]
@@ -447,9 +546,18 @@ mod tests {
         assert_eq!(t.columns.len(), 6);
         assert_eq!(t.primary_key, vec!["id"]);
         assert!(t.columns[0].autoincrement);
-        assert_eq!(t.columns[3].ty, ColumnType::Numeric { precision: Some(12), scale: Some(2) });
+        assert_eq!(
+            t.columns[3].ty,
+            ColumnType::Numeric {
+                precision: Some(12),
+                scale: Some(2)
+            }
+        );
         assert_eq!(t.columns[3].server_default.as_deref(), Some("0"));
-        assert_eq!(t.columns[4].comment.as_deref(), Some("When the order was placed"));
+        assert_eq!(
+            t.columns[4].comment.as_deref(),
+            Some("When the order was placed")
+        );
         assert_eq!(t.columns[5].name, "note_text");
         assert_eq!(t.columns[5].ty, ColumnType::Varchar { length: 200 });
         assert!(t.columns[5].nullable);
@@ -475,15 +583,24 @@ mod tests {
         })
         .unwrap_err();
         assert!(err.contains("did you mean `primary_key`?"), "{err}");
-        assert!(err.contains("`max_length` takes an integer literal"), "{err}");
+        assert!(
+            err.contains("`max_length` takes an integer literal"),
+            "{err}"
+        );
         assert!(err.contains("`u64` has no portable column type"), "{err}");
         assert!(err.contains("has no primary key"), "{err}");
     }
 
     #[test]
     fn references_are_parsed_strictly() {
-        assert_eq!(parse_reference("tasks(id)"), Some(("tasks".into(), "id".into())));
-        assert_eq!(parse_reference(" tasks ( id ) "), Some(("tasks".into(), "id".into())));
+        assert_eq!(
+            parse_reference("tasks(id)"),
+            Some(("tasks".into(), "id".into()))
+        );
+        assert_eq!(
+            parse_reference(" tasks ( id ) "),
+            Some(("tasks".into(), "id".into()))
+        );
         assert_eq!(parse_reference("tasks.id"), None);
         assert_eq!(parse_reference("tasks()"), None);
         assert_eq!(parse_reference("(id)"), None);

@@ -171,13 +171,28 @@ mod tests {
     fn maps_std_and_crate_types() {
         assert_eq!(map("i64"), Some((ColumnType::BigInt, false)));
         assert_eq!(map("Option<String>"), Some((ColumnType::Text, true)));
-        assert_eq!(map("std::option::Option<Vec<u8>>"), Some((ColumnType::Binary, true)));
-        assert_eq!(map("chrono::DateTime<chrono::Utc>"), Some((ColumnType::TimestampTz, false)));
+        assert_eq!(
+            map("std::option::Option<Vec<u8>>"),
+            Some((ColumnType::Binary, true))
+        );
+        assert_eq!(
+            map("chrono::DateTime<chrono::Utc>"),
+            Some((ColumnType::TimestampTz, false))
+        );
         assert_eq!(map("DateTime<Utc>"), Some((ColumnType::TimestampTz, false)));
-        assert_eq!(map("time::OffsetDateTime"), Some((ColumnType::TimestampTz, false)));
-        assert_eq!(map("serde_json::Value"), Some((ColumnType::Json, true)).map(|(t, _)| (t, false)));
+        assert_eq!(
+            map("time::OffsetDateTime"),
+            Some((ColumnType::TimestampTz, false))
+        );
+        assert_eq!(
+            map("serde_json::Value"),
+            Some((ColumnType::Json, true)).map(|(t, _)| (t, false))
+        );
         assert_eq!(map("uuid::Uuid"), Some((ColumnType::Uuid, false)));
-        assert_eq!(map("rust_decimal::Decimal").map(|m| m.0.is_integer()), Some(false));
+        assert_eq!(
+            map("rust_decimal::Decimal").map(|m| m.0.is_integer()),
+            Some(false)
+        );
     }
 
     #[test]

@@ -1,0 +1,73 @@
+//! The transcription service's tables.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use retort::Table;
+
+/// Transcription tasks: one row per submitted audio file or URL.
+#[derive(Debug, Clone, PartialEq, Table, Queryable, Selectable, Insertable)]
+#[table(name = "tasks")]
+#[diesel(table_name = tasks, check_for_backend(diesel::sqlite::Sqlite))]
+pub struct Task {
+    /// Unique identifier for each task (Primary Key)
+    #[column(primary_key, autoincrement)]
+    #[diesel(skip_insertion)]
+    pub id: i32,
+    /// Universally unique identifier for each task
+    pub uuid: String,
+    /// Current status of the task
+    pub status: String,
+    /// JSON data representing the result of the task
+    pub result: Option<serde_json::Value>,
+    /// Name of the file associated with the task
+    pub file_name: Option<String>,
+    /// URL of the file associated with the task
+    pub url: Option<String>,
+    /// URL to be called when the task is completed
+    pub callback_url: Option<String>,
+    /// Duration of the audio in seconds
+    pub audio_duration: Option<f64>,
+    /// Language used for the task
+    pub language: Option<String>,
+    /// Type of the task
+    pub task_type: String,
+    /// Parameters of the task
+    pub task_params: Option<serde_json::Value>,
+    /// Duration of the task execution in seconds
+    pub duration: Option<f64>,
+    /// Start time of the task execution
+    pub start_time: Option<DateTime<Utc>>,
+    /// End time of the task execution
+    pub end_time: Option<DateTime<Utc>>,
+    /// Error message, if any, associated with the task
+    pub error: Option<String>,
+    /// Date and time of creation
+    pub created_at: DateTime<Utc>,
+    /// Date and time of last update
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Speaker embeddings extracted from diarized transcriptions.
+#[derive(Debug, Clone, PartialEq, Table, Queryable, Selectable, Insertable)]
+#[table(name = "speaker_embeddings")]
+#[diesel(table_name = speaker_embeddings, check_for_backend(diesel::sqlite::Sqlite))]
+pub struct SpeakerEmbedding {
+    /// Unique identifier for each embedding (Primary Key)
+    #[column(primary_key, autoincrement)]
+    #[diesel(skip_insertion)]
+    pub id: i32,
+    /// Universally unique identifier for each embedding
+    #[column(unique)]
+    pub uuid: String,
+    /// UUID of the task the speaker was found in
+    #[column(index)]
+    pub task_uuid: Option<String>,
+    /// Label of the speaker within its task (e.g. SPEAKER_00)
+    pub speaker_label: String,
+    /// Free-text description of the speaker
+    pub description: Option<String>,
+    /// The speaker's embedding vector, as a JSON array of numbers
+    pub embedding: serde_json::Value,
+    /// Date and time of creation
+    pub created_at: DateTime<Utc>,
+}

@@ -1,0 +1,9 @@
+#[derive(retort::Table)]
+struct Task {
+    #[column(primary_key)]
+    id: i64,
+    #[column(default = 0)]
+    retry_count: i32,
+}
+
+fn main() {}

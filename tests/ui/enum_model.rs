@@ -1,0 +1,7 @@
+#[derive(retort::Table)]
+enum Status {
+    Queued,
+    Done,
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+#[derive(retort::Table)]
+struct Task {
+    #[column(primary_key)]
+    id: i64,
+    note: Option<Option<String>>,
+}
+
+fn main() {}

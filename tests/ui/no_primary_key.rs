@@ -1,0 +1,7 @@
+#[derive(retort::Table)]
+struct Task {
+    id: i64,
+    uuid: String,
+}
+
+fn main() {}

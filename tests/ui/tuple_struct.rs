@@ -1,0 +1,4 @@
+#[derive(retort::Table)]
+struct Task(i64, String);
+
+fn main() {}

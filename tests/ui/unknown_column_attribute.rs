@@ -1,0 +1,7 @@
+#[derive(retort::Table)]
+struct Task {
+    #[column(primry_key)]
+    id: i64,
+}
+
+fn main() {}

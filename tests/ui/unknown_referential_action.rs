@@ -1,0 +1,9 @@
+#[derive(retort::Table)]
+struct SpeakerEmbedding {
+    #[column(primary_key)]
+    id: i64,
+    #[column(references = "tasks(id)", on_delete = "explode")]
+    task_id: i64,
+}
+
+fn main() {}

@@ -1,0 +1,9 @@
+#[derive(retort::Table)]
+struct Task {
+    #[column(primary_key)]
+    id: i64,
+    size: u64,
+    tags: Vec<String>,
+}
+
+fn main() {}
