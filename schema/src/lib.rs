@@ -4,11 +4,17 @@
 //!   serialized as deterministic JSON (the snapshot format);
 //! - [`parse_model`]: reads a `#[derive(Table)]` struct into a [`Table`] — the one parser
 //!   shared by the derive and the build script;
-//! - [`naming`]: identifier rules and conventional index/constraint names.
+//! - [`naming`]: identifier rules and conventional index/constraint names;
+//! - [`ops`]: migration operations, how each changes a schema, and its inverse;
+//! - [`diff`]: two schemas → operations, downgrade and warnings;
+//! - [`migration`]: the `migration!` grammar, parsed and rendered.
 
+pub mod diff;
+pub mod migration;
 pub mod model;
 mod model_parse;
 pub mod naming;
+pub mod ops;
 
 pub use model::{
     CheckConstraint, Column, ColumnType, ForeignKey, Index, ReferentialAction, Schema, Table,

@@ -1,0 +1,576 @@
+//! The diff: two schemas → the ordered operations that turn one into the other,
+//! their inverses (the downgrade), and the warnings a reviewer must see.
+//!
+//! Renames come only from declared hints (`renamed_from`); a drop plus an add
+//! that look like a rename produce a warning naming the hint to add.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::model::{Column, ColumnType, Schema, Table};
+use crate::ops::{ApplyError, ColumnChanges, ConstraintKind, Op};
+
+/// What a diff produced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diff {
+    /// Operations for the upgrade, in order.
+    pub up: Vec<Op>,
+    /// Operations for the downgrade, in order (the inverses, last first).
+    pub down: Vec<Op>,
+    /// Warnings for the reviewer.
+    pub lints: Vec<Lint>,
+}
+
+impl Diff {
+    /// Whether the schemas were equal.
+    pub fn is_empty(&self) -> bool {
+        self.up.is_empty()
+    }
+}
+
+/// A warning about a generated operation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lint {
+    /// What kind of risk.
+    pub kind: LintKind,
+    /// The warning, naming the objects and the fix.
+    pub message: String,
+}
+
+/// The kinds of [`Lint`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LintKind {
+    /// A table or column is dropped with its data.
+    Drop,
+    /// A type change may not fit existing values.
+    Narrowing,
+    /// A NOT NULL column or constraint meets existing rows.
+    NotNull,
+    /// A unique constraint or index meets existing rows.
+    Unique,
+    /// A drop plus an add look like an undeclared rename.
+    PossibleRename,
+}
+
+/// Computes the operations that turn `old` into `new`.
+///
+/// `new` may carry rename hints (`renamed_from`); `old` is a replayed or snapshot schema.
+///
+/// ```
+/// use retort_schema::{diff::diff, Column, ColumnType, Schema, Table};
+///
+/// let mut t = Table::new("tasks");
+/// t.columns.push(Column::new("id", ColumnType::Integer));
+/// t.primary_key = vec!["id".into()];
+/// let old = Schema::from_tables([t.clone()]);
+/// let mut retry = Column::new("retry_count", ColumnType::Integer);
+/// retry.server_default = Some("0".into());
+/// t.columns.push(retry);
+/// let d = diff(&old, &Schema::from_tables([t])).unwrap();
+/// assert_eq!(d.up.len(), 1);
+/// assert_eq!(d.up[0].describe(), "add column tasks.retry_count (integer, NOT NULL, default 0)");
+/// assert_eq!(d.down[0].describe(), "drop column tasks.retry_count");
+/// ```
+pub fn diff(old: &Schema, new: &Schema) -> Result<Diff, ApplyError> {
+    let original = old;
+    let mut up = Vec::new();
+    let mut lints = Vec::new();
+
+    // 1. Table renames, declared on the new table.
+    let mut renamed_old = old.clone();
+    for t in new.tables.values() {
+        if let Some(from) = &t.renamed_from {
+            if !new.tables.contains_key(&t.name)
+                || old.tables.contains_key(&t.name)
+                || !old.tables.contains_key(from)
+                || new.tables.contains_key(from)
+            {
+                continue;
+            }
+            let op = Op::RenameTable {
+                from: from.clone(),
+                to: t.name.clone(),
+            };
+            op.apply(&mut renamed_old)?;
+            up.push(op);
+        }
+    }
+    // 2. Column renames in tables present on both sides.
+    for t in new.tables.values() {
+        let Some(before) = renamed_old.tables.get(&t.name).cloned() else {
+            continue;
+        };
+        for c in &t.columns {
+            let Some(from) = &c.renamed_from else {
+                continue;
+            };
+            if before.column(&c.name).is_some()
+                || before.column(from).is_none()
+                || t.column(from).is_some()
+            {
+                continue;
+            }
+            let op = Op::RenameColumn {
+                table: t.name.clone(),
+                from: from.clone(),
+                to: c.name.clone(),
+            };
+            op.apply(&mut renamed_old)?;
+            up.push(op);
+        }
+    }
+    let old = &renamed_old;
+    let kept: Vec<(&Table, &Table)> = new
+        .tables
+        .values()
+        .filter_map(|n| old.tables.get(&n.name).map(|o| (o, n)))
+        .collect();
+    let created: Vec<&Table> = new
+        .tables
+        .values()
+        .filter(|n| !old.tables.contains_key(&n.name))
+        .collect();
+    let dropped: Vec<&Table> = old
+        .tables
+        .values()
+        .filter(|o| !new.tables.contains_key(&o.name))
+        .collect();
+
+    // Key changes need a table rebuild on every database and a plan for the data; autogenerate
+    // refuses them rather than guess.
+    for (o, n) in &kept {
+        if o.primary_key != n.primary_key {
+            return Err(ApplyError {
+                message: format!(
+                    "the primary key of `{}` changes from ({}) to ({}); autogenerate does not write key changes. Write this migration by hand (retort revision -m \"…\", then create_table/execute), or keep the key",
+                    n.name, o.primary_key.join(", "), n.primary_key.join(", ")
+                ),
+            });
+        }
+        for c in &n.columns {
+            if o.column(&c.name)
+                .is_some_and(|b| b.autoincrement != c.autoincrement)
+            {
+                return Err(ApplyError {
+                    message: format!(
+                        "`autoincrement` of `{}.{}` changes; autogenerate does not write that change. Write this migration by hand, or keep the setting",
+                        n.name, c.name
+                    ),
+                });
+            }
+        }
+    }
+    // 3. Foreign keys that go or change, before anything they point at moves.
+    for (o, n) in &kept {
+        for fk in &o.foreign_keys {
+            if !n.foreign_keys.contains(fk) {
+                up.push(Op::DropConstraint {
+                    table: n.name.clone(),
+                    name: fk.name.clone(),
+                    kind: ConstraintKind::ForeignKey,
+                });
+            }
+        }
+    }
+    // 4. Indexes, uniques and checks that go or change.
+    for (o, n) in &kept {
+        for i in &o.indexes {
+            if !n.indexes.contains(i) {
+                up.push(Op::DropIndex {
+                    table: n.name.clone(),
+                    name: i.name.clone(),
+                });
+            }
+        }
+        for u in &o.uniques {
+            if !n.uniques.contains(u) {
+                up.push(Op::DropConstraint {
+                    table: n.name.clone(),
+                    name: u.name.clone(),
+                    kind: ConstraintKind::Unique,
+                });
+            }
+        }
+        for c in &o.checks {
+            if !n.checks.contains(c) {
+                up.push(Op::DropConstraint {
+                    table: n.name.clone(),
+                    name: c.name.clone(),
+                    kind: ConstraintKind::Check,
+                });
+            }
+        }
+    }
+    // 5. New tables, referenced tables first; foreign keys that close a cycle come later.
+    let mut deferred_fks = Vec::new();
+    let mut available: BTreeSet<&str> = old.tables.keys().map(String::as_str).collect();
+    for t in creation_order(&created) {
+        let mut bare = t.without_rename_hints();
+        bare.indexes.clear();
+        let (now, later): (Vec<_>, Vec<_>) = bare.foreign_keys.drain(..).partition(|fk| {
+            fk.referred_table == t.name || available.contains(fk.referred_table.as_str())
+        });
+        bare.foreign_keys = now;
+        deferred_fks.extend(later.into_iter().map(|fk| Op::AddForeignKey {
+            table: t.name.clone(),
+            foreign_key: fk,
+        }));
+        available.insert(&t.name);
+        up.push(Op::CreateTable { table: bare });
+    }
+    // 6–8. Columns of kept tables: add, alter, drop.
+    for (o, n) in &kept {
+        for c in &n.columns {
+            if o.column(&c.name).is_none() {
+                let mut column = c.clone();
+                column.renamed_from = None;
+                if !c.nullable && c.server_default.is_none() && !c.autoincrement {
+                    lints.push(Lint {
+                        kind: LintKind::NotNull,
+                        message: format!(
+                            "adds NOT NULL column `{}.{}` without a server default: this fails on a table that has rows. Give it a default (#[column(default = \"…\")]), or add it as Option<…>, backfill, then make it NOT NULL",
+                            n.name, c.name
+                        ),
+                    });
+                }
+                up.push(Op::AddColumn {
+                    table: n.name.clone(),
+                    column,
+                });
+            }
+        }
+        for c in &n.columns {
+            let Some(before) = o.column(&c.name) else {
+                continue;
+            };
+            let changes = ColumnChanges::between(before, c);
+            if changes.is_empty() {
+                continue;
+            }
+            if let Some(to) = &changes.ty {
+                if is_narrowing(&before.ty, to) {
+                    lints.push(Lint {
+                        kind: LintKind::Narrowing,
+                        message: format!(
+                            "changes `{}.{}` from {} to {}: existing values that do not fit make the migration fail (or are truncated on MySQL); check the data first",
+                            n.name, c.name, before.ty, to
+                        ),
+                    });
+                }
+            }
+            if changes.nullable == Some(false) {
+                lints.push(Lint {
+                    kind: LintKind::NotNull,
+                    message: format!(
+                        "makes `{}.{}` NOT NULL: this fails if any row holds NULL; backfill first (an `execute(\"UPDATE …\")` before the alter_column in this migration)",
+                        n.name, c.name
+                    ),
+                });
+            }
+            up.push(Op::AlterColumn {
+                table: n.name.clone(),
+                column: c.name.clone(),
+                changes,
+            });
+        }
+        let dropped_columns: Vec<&Column> = o
+            .columns
+            .iter()
+            .filter(|c| n.column(&c.name).is_none())
+            .collect();
+        for c in &dropped_columns {
+            lints.push(Lint {
+                kind: LintKind::Drop,
+                message: format!("drops column `{}.{}` and its data; the downgrade recreates the column, not the data", n.name, c.name),
+            });
+            for added in n.columns.iter().filter(|a| o.column(&a.name).is_none()) {
+                if compatible(&c.ty, &added.ty) {
+                    lints.push(Lint {
+                        kind: LintKind::PossibleRename,
+                        message: format!(
+                            "`{t}.{old}` is dropped and `{t}.{new}` added with a compatible type: if this is a rename, add #[column(renamed_from = \"{old}\")] to `{new}` to keep the data",
+                            t = n.name, old = c.name, new = added.name
+                        ),
+                    });
+                }
+            }
+            up.push(Op::DropColumn {
+                table: n.name.clone(),
+                column: c.name.clone(),
+            });
+        }
+    }
+    // 9. Indexes, uniques, checks: of new tables and new or changed ones of kept tables.
+    for t in &created {
+        for i in &t.indexes {
+            up.push(Op::CreateIndex {
+                table: t.name.clone(),
+                index: i.clone(),
+            });
+        }
+    }
+    for (o, n) in &kept {
+        for u in &n.uniques {
+            if !o.uniques.contains(u) {
+                lints.push(Lint {
+                    kind: LintKind::Unique,
+                    message: format!(
+                        "adds unique constraint `{}` on `{}` ({}): this fails if existing rows hold duplicates; look for them with SELECT {cols}, COUNT(*) FROM {} GROUP BY {cols} HAVING COUNT(*) > 1",
+                        u.name, n.name, u.columns.join(", "), n.name, cols = u.columns.join(", ")
+                    ),
+                });
+                up.push(Op::AddUnique {
+                    table: n.name.clone(),
+                    unique: u.clone(),
+                });
+            }
+        }
+        for i in &n.indexes {
+            if !o.indexes.contains(i) {
+                if i.unique {
+                    lints.push(Lint {
+                        kind: LintKind::Unique,
+                        message: format!(
+                            "adds unique index `{}` on `{}` ({}): this fails if existing rows hold duplicates",
+                            i.name, n.name, i.columns.join(", ")
+                        ),
+                    });
+                }
+                up.push(Op::CreateIndex {
+                    table: n.name.clone(),
+                    index: i.clone(),
+                });
+            }
+        }
+        for c in &n.checks {
+            if !o.checks.contains(c) {
+                up.push(Op::AddCheck {
+                    table: n.name.clone(),
+                    check: c.clone(),
+                });
+            }
+        }
+    }
+    // 10. Foreign keys: new ones of kept tables, and those deferred by cycles.
+    for (o, n) in &kept {
+        for fk in &n.foreign_keys {
+            if !o.foreign_keys.contains(fk) {
+                up.push(Op::AddForeignKey {
+                    table: n.name.clone(),
+                    foreign_key: fk.clone(),
+                });
+            }
+        }
+    }
+    up.extend(deferred_fks);
+    // 11. Dropped tables, referencing tables first; cycles broken by dropping their keys.
+    let (order, cyclic) = drop_order(&dropped);
+    for t in &cyclic {
+        for fk in &t.foreign_keys {
+            up.push(Op::DropConstraint {
+                table: t.name.clone(),
+                name: fk.name.clone(),
+                kind: ConstraintKind::ForeignKey,
+            });
+        }
+    }
+    for t in order.iter().chain(cyclic.iter()) {
+        lints.push(Lint {
+            kind: LintKind::Drop,
+            message: format!("drops table `{}` and all its rows; the downgrade recreates the table, not the data", t.name),
+        });
+        up.push(Op::DropTable {
+            table: t.name.clone(),
+        });
+    }
+    for c in &created {
+        for d in &dropped {
+            let same_columns = c.columns.len() == d.columns.len()
+                && c.columns
+                    .iter()
+                    .all(|cc| d.column(&cc.name).is_some_and(|dc| dc.ty == cc.ty));
+            if same_columns {
+                lints.push(Lint {
+                    kind: LintKind::PossibleRename,
+                    message: format!(
+                        "table `{old}` is dropped and `{new}` created with the same columns: if this is a rename, add #[table(renamed_from = \"{old}\")] to `{new}` to keep the data",
+                        old = d.name, new = c.name
+                    ),
+                });
+            }
+        }
+    }
+    // 12. Table comments.
+    for (o, n) in &kept {
+        if o.comment != n.comment {
+            up.push(Op::SetTableComment {
+                table: n.name.clone(),
+                comment: n.comment.clone(),
+            });
+        }
+    }
+
+    let down = inverse_of(&up, original)?;
+    Ok(Diff { up, down, lints })
+}
+
+/// The downgrade of `up` starting from `before`: each operation's inverse, last first.
+pub fn inverse_of(up: &[Op], before: &Schema) -> Result<Vec<Op>, ApplyError> {
+    let mut schema = before.clone();
+    let mut down: Vec<Vec<Op>> = Vec::with_capacity(up.len());
+    for op in up {
+        match op.inverse(&schema)? {
+            Some(inverse) => down.push(inverse),
+            None => {
+                return Err(ApplyError {
+                    message: format!(
+                        "`{}` has no automatic inverse; write its downgrade by hand",
+                        op.name()
+                    ),
+                })
+            }
+        }
+        op.apply(&mut schema)?;
+    }
+    Ok(down.into_iter().rev().flatten().collect())
+}
+
+/// Tables in an order where every table comes after the tables it references (where possible).
+fn creation_order<'a>(tables: &[&'a Table]) -> Vec<&'a Table> {
+    let names: BTreeSet<&str> = tables.iter().map(|t| t.name.as_str()).collect();
+    let mut deps: BTreeMap<&str, BTreeSet<&str>> = tables
+        .iter()
+        .map(|t| {
+            let d = t
+                .foreign_keys
+                .iter()
+                .map(|f| f.referred_table.as_str())
+                .filter(|r| *r != t.name && names.contains(r))
+                .collect();
+            (t.name.as_str(), d)
+        })
+        .collect();
+    let by_name: BTreeMap<&str, &Table> = tables.iter().map(|t| (t.name.as_str(), *t)).collect();
+    let mut order = Vec::with_capacity(tables.len());
+    while !deps.is_empty() {
+        let ready: Vec<&str> = deps
+            .iter()
+            .filter(|(_, d)| d.is_empty())
+            .map(|(n, _)| *n)
+            .collect();
+        // A cycle: take the first remaining table; its foreign keys into the cycle are deferred.
+        let ready = if ready.is_empty() {
+            vec![*deps.keys().next().unwrap_or(&"")]
+        } else {
+            ready
+        };
+        for name in ready {
+            deps.remove(name);
+            for d in deps.values_mut() {
+                d.remove(name);
+            }
+            if let Some(t) = by_name.get(name) {
+                order.push(*t);
+            }
+        }
+    }
+    order
+}
+
+/// Dropped tables with referencing tables first, and the tables caught in reference cycles.
+fn drop_order<'a>(tables: &[&'a Table]) -> (Vec<&'a Table>, Vec<&'a Table>) {
+    let names: BTreeSet<&str> = tables.iter().map(|t| t.name.as_str()).collect();
+    // referenced_by[t] = dropped tables that reference t and are not dropped yet.
+    let mut referenced_by: BTreeMap<&str, BTreeSet<&str>> = tables
+        .iter()
+        .map(|t| (t.name.as_str(), BTreeSet::new()))
+        .collect();
+    for t in tables {
+        for f in &t.foreign_keys {
+            if f.referred_table != t.name && names.contains(f.referred_table.as_str()) {
+                if let Some(set) = referenced_by.get_mut(f.referred_table.as_str()) {
+                    set.insert(t.name.as_str());
+                }
+            }
+        }
+    }
+    let by_name: BTreeMap<&str, &Table> = tables.iter().map(|t| (t.name.as_str(), *t)).collect();
+    let mut order = Vec::new();
+    loop {
+        let ready: Vec<&str> = referenced_by
+            .iter()
+            .filter(|(_, r)| r.is_empty())
+            .map(|(n, _)| *n)
+            .collect();
+        if ready.is_empty() {
+            break;
+        }
+        for name in ready {
+            referenced_by.remove(name);
+            for r in referenced_by.values_mut() {
+                r.remove(name);
+            }
+            order.push(by_name[name]);
+        }
+    }
+    let cyclic = referenced_by.keys().map(|n| by_name[n]).collect();
+    (order, cyclic)
+}
+
+/// Whether a value of `from` may not fit `to`.
+pub fn is_narrowing(from: &ColumnType, to: &ColumnType) -> bool {
+    use ColumnType::*;
+    let int_rank = |t: &ColumnType| match t {
+        SmallInt => Some(1),
+        Integer => Some(2),
+        BigInt => Some(3),
+        _ => None,
+    };
+    if from == to {
+        return false;
+    }
+    match (from, to) {
+        (_, Text) => false,
+        (Varchar { length: a }, Varchar { length: b })
+        | (Char { length: a }, Varchar { length: b }) => b < a,
+        (Char { length: a }, Char { length: b }) => b < a,
+        (f, t) if int_rank(f).is_some() && int_rank(t).is_some() => int_rank(t) < int_rank(f),
+        (
+            SmallInt | Integer | BigInt,
+            Numeric {
+                precision: None, ..
+            }
+            | Double,
+        ) => false,
+        (SmallInt | Integer, Real) => false,
+        (Real, Double) => false,
+        (
+            Numeric {
+                precision: p1,
+                scale: s1,
+            },
+            Numeric {
+                precision: p2,
+                scale: s2,
+            },
+        ) => {
+            let lower = |a: &Option<u32>, b: &Option<u32>| match (a, b) {
+                (_, None) => false,
+                (None, Some(_)) => true,
+                (Some(a), Some(b)) => b < a,
+            };
+            lower(p1, p2) || lower(s1, s2)
+        }
+        (Date, Timestamp | TimestampTz) | (Timestamp, TimestampTz) | (TimestampTz, Timestamp) => {
+            false
+        }
+        _ => true,
+    }
+}
+
+/// Whether a drop of `a` plus an add of `b` could be a rename (same kind of values).
+fn compatible(a: &ColumnType, b: &ColumnType) -> bool {
+    a == b || (a.is_text() && b.is_text()) || (a.is_integer() && b.is_integer())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,298 @@
+use proptest::prelude::*;
+
+use super::*;
+use crate::migration::{parse_body, render_op};
+use crate::model::{CheckConstraint, ForeignKey, Index, ReferentialAction, UniqueConstraint};
+
+fn col(name: &str, ty: ColumnType) -> Column {
+    Column::new(name, ty)
+}
+
+fn table(name: &str, cols: Vec<Column>) -> Table {
+    let mut t = Table::new(name);
+    let mut id = col("id", ColumnType::Integer);
+    id.autoincrement = true;
+    t.columns.push(id);
+    t.columns.extend(cols);
+    t.primary_key = vec!["id".into()];
+    t
+}
+
+/// Without hints, and with columns sorted: databases append added columns, so a
+/// downgrade that re-adds a dropped column cannot restore its position.
+fn stripped(s: &Schema) -> Schema {
+    let mut out = Schema::from_tables(s.tables.values().map(|t| {
+        let mut t = t.without_rename_hints();
+        t.columns.sort_by(|a, b| a.name.cmp(&b.name));
+        t
+    }));
+    out.normalize();
+    out
+}
+
+/// Applies `up` to `old` (must give `new`), then `down` (must give `old` back).
+fn assert_round_trip(old: &Schema, new: &Schema) -> Diff {
+    let d = diff(old, new).unwrap();
+    let mut s = old.clone();
+    for op in &d.up {
+        op.apply(&mut s)
+            .unwrap_or_else(|e| panic!("up {op:?}: {e}"));
+    }
+    assert_eq!(
+        stripped(&s),
+        stripped(new),
+        "up does not reach the new schema: {:#?}",
+        d.up
+    );
+    for op in &d.down {
+        op.apply(&mut s)
+            .unwrap_or_else(|e| panic!("down {op:?}: {e}"));
+    }
+    assert_eq!(
+        stripped(&s),
+        stripped(old),
+        "down does not return to the old schema: {:#?}",
+        d.down
+    );
+    // Every generated operation survives the file grammar unchanged.
+    for op in d.up.iter().chain(&d.down) {
+        let tokens = render_op(op);
+        let file = parse_body(quote::quote!(revision: "r", up: [#tokens])).unwrap();
+        assert_eq!(&file.up[0], op);
+    }
+    d
+}
+
+#[test]
+fn equal_schemas_give_no_operations() {
+    let s = Schema::from_tables([table("tasks", vec![col("uuid", ColumnType::Text)])]);
+    assert!(diff(&s, &s).unwrap().is_empty());
+}
+
+#[test]
+fn declared_renames_keep_data() {
+    let old = Schema::from_tables([table("jobs", vec![col("state", ColumnType::Text)])]);
+    let mut t = table("tasks", vec![col("status", ColumnType::Text)]);
+    t.renamed_from = Some("jobs".into());
+    t.columns[1].renamed_from = Some("state".into());
+    let d = assert_round_trip(&old, &Schema::from_tables([t]));
+    let names: Vec<String> = d.up.iter().map(Op::describe).collect();
+    assert_eq!(
+        names,
+        [
+            "rename table jobs to tasks",
+            "rename column tasks.state to status"
+        ]
+    );
+    assert!(d.lints.is_empty());
+}
+
+#[test]
+fn undeclared_rename_is_never_silent() {
+    let old = Schema::from_tables([table(
+        "tasks",
+        vec![col("state", ColumnType::Varchar { length: 20 })],
+    )]);
+    let new = Schema::from_tables([table("tasks", vec![col("status", ColumnType::Text)])]);
+    let d = assert_round_trip(&old, &new);
+    let rename = d
+        .lints
+        .iter()
+        .find(|l| l.kind == LintKind::PossibleRename)
+        .unwrap();
+    assert!(
+        rename
+            .message
+            .contains("#[column(renamed_from = \"state\")]"),
+        "{}",
+        rename.message
+    );
+    assert!(d.up.iter().any(|o| o.is_destructive(&old)));
+}
+
+#[test]
+fn not_null_without_default_is_flagged() {
+    let old = Schema::from_tables([table("tasks", vec![])]);
+    let new = Schema::from_tables([table(
+        "tasks",
+        vec![col("retry_count", ColumnType::Integer)],
+    )]);
+    let d = assert_round_trip(&old, &new);
+    assert!(d.lints.iter().any(
+        |l| l.kind == LintKind::NotNull && l.message.contains("fails on a table that has rows")
+    ));
+}
+
+#[test]
+fn foreign_key_cycles_are_closed_after_the_tables() {
+    let mut a = table("a", vec![col("b_id", ColumnType::Integer)]);
+    let mut b = table("b", vec![col("a_id", ColumnType::Integer)]);
+    let fk = |name: &str, c: &str, t: &str| ForeignKey {
+        name: name.into(),
+        columns: vec![c.into()],
+        referred_table: t.into(),
+        referred_columns: vec!["id".into()],
+        on_delete: ReferentialAction::Cascade,
+        on_update: ReferentialAction::NoAction,
+    };
+    a.foreign_keys.push(fk("fk_a_b", "b_id", "b"));
+    b.foreign_keys.push(fk("fk_b_a", "a_id", "a"));
+    let new = Schema::from_tables([a, b]);
+    let d = assert_round_trip(&Schema::new(), &new);
+    assert_eq!(d.up.len(), 3);
+    assert!(matches!(d.up[2], Op::AddForeignKey { .. }));
+    // And dropping both works too.
+    let d = assert_round_trip(&new, &Schema::new());
+    assert!(matches!(
+        d.up[0],
+        Op::DropConstraint {
+            kind: ConstraintKind::ForeignKey,
+            ..
+        }
+    ));
+}
+
+#[test]
+fn creates_follow_references_and_drops_reverse_them() {
+    let parent = table("parent", vec![]);
+    let mut child = table("child", vec![col("parent_id", ColumnType::Integer)]);
+    child.foreign_keys.push(ForeignKey {
+        name: "fk_child_parent_id_parent".into(),
+        columns: vec!["parent_id".into()],
+        referred_table: "parent".into(),
+        referred_columns: vec!["id".into()],
+        on_delete: ReferentialAction::NoAction,
+        on_update: ReferentialAction::NoAction,
+    });
+    let both = Schema::from_tables([parent, child]);
+    let d = assert_round_trip(&Schema::new(), &both);
+    assert_eq!(d.up[0].describe(), "create table parent");
+    assert_eq!(d.up[1].describe(), "create table child");
+    let d = assert_round_trip(&both, &Schema::new());
+    assert_eq!(d.up[0].describe(), "drop table child");
+    assert_eq!(d.up[1].describe(), "drop table parent");
+}
+
+#[test]
+fn narrowing_is_recognised() {
+    use ColumnType::*;
+    assert!(is_narrowing(&Text, &Varchar { length: 10 }));
+    assert!(is_narrowing(&BigInt, &Integer));
+    assert!(is_narrowing(
+        &Varchar { length: 20 },
+        &Varchar { length: 10 }
+    ));
+    assert!(!is_narrowing(&Integer, &BigInt));
+    assert!(!is_narrowing(&Varchar { length: 20 }, &Text));
+    assert!(is_narrowing(&Text, &Integer));
+}
+
+// --- Property: for any two schemas, up reaches the new one and down returns. ---
+
+fn column_type() -> impl Strategy<Value = ColumnType> {
+    prop_oneof![
+        Just(ColumnType::Integer),
+        Just(ColumnType::BigInt),
+        Just(ColumnType::Text),
+        Just(ColumnType::Varchar { length: 20 }),
+        Just(ColumnType::Varchar { length: 40 }),
+        Just(ColumnType::Boolean),
+        Just(ColumnType::Json),
+        Just(ColumnType::TimestampTz),
+        Just(ColumnType::Numeric {
+            precision: Some(10),
+            scale: Some(2)
+        }),
+    ]
+}
+
+fn column() -> impl Strategy<Value = Column> {
+    (
+        prop::sample::select(vec!["a", "b", "c", "d", "e"]),
+        column_type(),
+        any::<bool>(),
+        prop::option::of(prop::sample::select(vec!["0", "'x'"])),
+        prop::option::of(prop::sample::select(vec!["first", "second"])),
+    )
+        .prop_map(|(name, ty, nullable, default, comment)| Column {
+            name: name.into(),
+            ty,
+            nullable,
+            server_default: default.map(String::from),
+            autoincrement: false,
+            comment: comment.map(String::from),
+            renamed_from: None,
+        })
+}
+
+fn schema() -> impl Strategy<Value = Schema> {
+    let one = (
+        prop::collection::vec(column(), 0..5),
+        any::<[bool; 4]>(),
+        prop::option::of(prop::sample::select(vec!["t1", "t2", "t3"])),
+        prop::option::of(prop::sample::select(vec!["table comment", "other"])),
+    );
+    prop::collection::btree_map(
+        prop::sample::select(vec!["t1", "t2", "t3", "t4"]),
+        one,
+        0..4,
+    )
+    .prop_map(|tables| {
+        let names: Vec<&str> = tables.keys().copied().collect();
+        let mut out = Vec::new();
+        for (name, (cols, flags, fk_target, comment)) in &tables {
+            let mut seen = BTreeSet::new();
+            let cols: Vec<Column> = cols
+                .iter()
+                .filter(|c| seen.insert(c.name.clone()))
+                .cloned()
+                .collect();
+            let mut t = table(name, cols);
+            t.comment = comment.map(String::from);
+            if let Some(first) = t.columns.get(1).map(|c| c.name.clone()) {
+                if flags[0] {
+                    t.indexes.push(Index {
+                        name: format!("ix_{name}_{first}"),
+                        columns: vec![first.clone()],
+                        unique: flags[1],
+                    });
+                }
+                if flags[2] {
+                    t.uniques.push(UniqueConstraint {
+                        name: format!("uq_{name}_{first}"),
+                        columns: vec![first.clone()],
+                    });
+                }
+            }
+            if flags[3] {
+                t.checks.push(CheckConstraint {
+                    name: format!("ck_{name}"),
+                    expression: "id > 0".into(),
+                });
+            }
+            if let Some(target) = fk_target.filter(|t| names.contains(t)) {
+                let mut c = col("ref_id", ColumnType::Integer);
+                c.nullable = true;
+                t.columns.push(c);
+                t.foreign_keys.push(ForeignKey {
+                    name: format!("fk_{name}_ref_id_{target}"),
+                    columns: vec!["ref_id".into()],
+                    referred_table: target.into(),
+                    referred_columns: vec!["id".into()],
+                    on_delete: ReferentialAction::SetNull,
+                    on_update: ReferentialAction::NoAction,
+                });
+            }
+            out.push(t);
+        }
+        Schema::from_tables(out)
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(400))]
+    #[test]
+    fn up_reaches_the_new_schema_and_down_returns(old in schema(), new in schema()) {
+        assert_round_trip(&old, &new);
+    }
+}

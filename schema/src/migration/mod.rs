@@ -1,0 +1,68 @@
+//! The `migration! { … }` grammar: one migration file's revision, parents, message
+//! and operations. Parsed here for both the proc macro (to compile a migration)
+//! and the build script (to replay the history), and rendered back by the generator.
+//!
+//! ```
+//! let file = retort_schema::migration::parse_body(quote::quote! {
+//!     revision: "20261126_054012_3f9a",
+//!     parents: ["20261120_101010_0a1b"],
+//!     message: "add tasks retry_count",
+//!     up: [add_column("tasks", column("retry_count", integer, server_default = "0"))],
+//!     down: [drop_column("tasks", "retry_count")],
+//! }).unwrap();
+//! assert_eq!(file.up[0].describe(), "add column tasks.retry_count (integer, NOT NULL, default 0)");
+//! ```
+
+mod call;
+mod parse;
+mod render;
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::ops::Op;
+
+pub use parse::{parse_body, parse_file, FileError};
+pub use render::{render_column_type, render_op};
+
+/// One migration as written in its file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MigrationFile {
+    /// Revision id: sortable timestamp plus a short unique suffix (`20261126_054012_3f9a`).
+    pub revision: String,
+    /// Parent revisions: none for the first, two for a merge.
+    pub parents: Vec<String>,
+    /// What the migration does, in a few words.
+    pub message: String,
+    /// Upgrade operations.
+    pub up: Vec<Op>,
+    /// Downgrade operations.
+    pub down: Vec<Op>,
+}
+
+impl MigrationFile {
+    /// SHA-256 over a canonical form of the revision, parents and operations.
+    ///
+    /// Formatting, comments, line endings and the message do not change it; any change to
+    /// what the migration does, does.
+    pub fn checksum(&self) -> String {
+        #[derive(Serialize)]
+        struct Canonical<'a> {
+            revision: &'a str,
+            parents: &'a [String],
+            up: &'a [Op],
+            down: &'a [Op],
+        }
+        let canonical = serde_json::to_vec(&Canonical {
+            revision: &self.revision,
+            parents: &self.parents,
+            up: &self.up,
+            down: &self.down,
+        })
+        .unwrap_or_else(|e| unreachable!("operations always serialize: {e}"));
+        Sha256::digest(canonical)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+}

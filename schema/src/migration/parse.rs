@@ -1,0 +1,604 @@
+//! Reads the `migration!` grammar into a [`MigrationFile`].
+
+use proc_macro2::TokenStream;
+use syn::parse::Parser;
+use syn::punctuated::Punctuated;
+use syn::{Expr, FieldValue, Member, Token};
+
+use super::call::{boolean, err, ident, list, optional_string, string, strings, Call, Result};
+use super::MigrationFile;
+use crate::model::{
+    CheckConstraint, Column, ColumnType, ForeignKey, Index, ReferentialAction, Table,
+    UniqueConstraint,
+};
+use crate::ops::{ColumnChanges, ConstraintKind, DialectSql, Op};
+
+/// Why a migration file could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum FileError {
+    /// The file is not valid Rust, or the `migration!` block breaks the grammar.
+    #[error("line {line}, column {column}: {message}")]
+    Syntax {
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// What is wrong and what was expected.
+        message: String,
+    },
+    /// The file holds no `migration! { … }` block, or more than one.
+    #[error("{0}")]
+    Shape(String),
+}
+
+impl FileError {
+    fn from_syn(e: syn::Error) -> FileError {
+        let at = e.span().start();
+        FileError::Syntax {
+            line: at.line,
+            column: at.column + 1,
+            message: e.to_string(),
+        }
+    }
+}
+
+/// Reads a whole migration file: the one `migration! { … }` item in it.
+pub fn parse_file(text: &str) -> std::result::Result<MigrationFile, FileError> {
+    if let Some(line) = conflict_marker_line(text) {
+        return Err(FileError::Shape(format!(
+            "line {line} holds a git conflict marker; resolve the merge conflict in this file first"
+        )));
+    }
+    let file = syn::parse_file(text).map_err(FileError::from_syn)?;
+    let mut found = file.items.iter().filter_map(|item| match item {
+        syn::Item::Macro(m)
+            if m.mac
+                .path
+                .segments
+                .last()
+                .is_some_and(|s| s.ident == "migration") =>
+        {
+            Some(&m.mac)
+        }
+        _ => None,
+    });
+    let Some(mac) = found.next() else {
+        return Err(FileError::Shape(
+            "no `retort::migration! { … }` block in the file".into(),
+        ));
+    };
+    if found.next().is_some() {
+        return Err(FileError::Shape(
+            "more than one `migration!` block; a file holds exactly one migration".into(),
+        ));
+    }
+    parse_body(mac.tokens.clone()).map_err(FileError::from_syn)
+}
+
+/// The 1-based line of the first git conflict marker, if any.
+pub(crate) fn conflict_marker_line(text: &str) -> Option<usize> {
+    text.lines()
+        .position(|l| {
+            l.starts_with("<<<<<<<")
+                || l.starts_with(">>>>>>>")
+                || l.starts_with("|||||||")
+                || l == "======="
+        })
+        .map(|i| i + 1)
+}
+
+/// Reads the body of a `migration! { … }` block.
+pub fn parse_body(tokens: TokenStream) -> Result<MigrationFile> {
+    let fields = Punctuated::<FieldValue, Token![,]>::parse_terminated.parse2(tokens)?;
+    let mut revision = None;
+    let mut parents = None;
+    let mut message = None;
+    let mut up = None;
+    let mut down = None;
+    let mut errors: Option<syn::Error> = None;
+    let mut record = |e: syn::Error| match &mut errors {
+        Some(all) => all.combine(e),
+        None => errors = Some(e),
+    };
+    for field in &fields {
+        let Member::Named(key) = &field.member else {
+            record(syn::Error::new_spanned(
+                &field.member,
+                "expected a field name",
+            ));
+            continue;
+        };
+        let key_name = key.to_string();
+        let slot_taken = match key_name.as_str() {
+            "revision" => revision.is_some(),
+            "parents" => parents.is_some(),
+            "message" => message.is_some(),
+            "up" => up.is_some(),
+            "down" => down.is_some(),
+            _ => {
+                record(syn::Error::new_spanned(key, format!("unknown field `{key}`; a migration has revision, parents, message, up and down")));
+                continue;
+            }
+        };
+        if slot_taken {
+            record(syn::Error::new_spanned(
+                key,
+                format!("`{key}` is given twice"),
+            ));
+            continue;
+        }
+        let result = match key_name.as_str() {
+            "revision" => string(&field.expr, "the revision id").map(|v| revision = Some(v)),
+            "parents" => strings(&field.expr, "parent revision ids").map(|v| parents = Some(v)),
+            "message" => string(&field.expr, "the message").map(|v| message = Some(v)),
+            "up" => ops(&field.expr).map(|v| up = Some(v)),
+            _ => ops(&field.expr).map(|v| down = Some(v)),
+        };
+        if let Err(e) = result {
+            record(e);
+        }
+    }
+    if let Some(e) = errors {
+        return Err(e);
+    }
+    let Some(revision) = revision else {
+        return err(&fields, "the migration has no `revision: \"…\"`");
+    };
+    if revision.is_empty()
+        || !revision
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_')
+    {
+        return err(
+            &fields,
+            format!("revision `{revision}` must be non-empty letters, digits and `_`"),
+        );
+    }
+    Ok(MigrationFile {
+        revision,
+        parents: parents.unwrap_or_default(),
+        message: message.unwrap_or_default(),
+        up: up.unwrap_or_default(),
+        down: down.unwrap_or_default(),
+    })
+}
+
+fn ops(e: &Expr) -> Result<Vec<Op>> {
+    let mut out = Vec::new();
+    let mut errors: Option<syn::Error> = None;
+    for item in list(e, "operations")? {
+        match op(item) {
+            Ok(op) => out.push(op),
+            Err(e) => match &mut errors {
+                Some(all) => all.combine(e),
+                None => errors = Some(e),
+            },
+        }
+    }
+    match errors {
+        Some(e) => Err(e),
+        None => Ok(out),
+    }
+}
+
+const OPS: &[&str] = &[
+    "create_table",
+    "drop_table",
+    "rename_table",
+    "add_column",
+    "drop_column",
+    "rename_column",
+    "alter_column",
+    "create_index",
+    "drop_index",
+    "create_unique_constraint",
+    "create_foreign_key",
+    "create_check_constraint",
+    "drop_constraint",
+    "create_table_comment",
+    "drop_table_comment",
+    "execute",
+    "run",
+];
+
+fn op(e: &Expr) -> Result<Op> {
+    let c = Call::read(e, "an operation such as add_column(\"table\", column(…))")?;
+    let name = c.name.to_string();
+    let op = match name.as_str() {
+        "create_table" => create_table(&c)?,
+        "drop_table" => {
+            c.arity(1, 1, "the table name: drop_table(\"tasks\")")?;
+            c.allow_keywords(&[])?;
+            Op::DropTable {
+                table: c.str_at(0, "the table name")?,
+            }
+        }
+        "rename_table" => {
+            c.arity(
+                2,
+                2,
+                "the old and new names: rename_table(\"old\", \"new\")",
+            )?;
+            c.allow_keywords(&[])?;
+            Op::RenameTable {
+                from: c.str_at(0, "the old name")?,
+                to: c.str_at(1, "the new name")?,
+            }
+        }
+        "add_column" => {
+            c.arity(
+                2,
+                2,
+                "a table and a column: add_column(\"tasks\", column(\"retry_count\", integer))",
+            )?;
+            c.allow_keywords(&[])?;
+            Op::AddColumn {
+                table: c.str_at(0, "the table name")?,
+                column: column(c.positional[1])?,
+            }
+        }
+        "drop_column" => {
+            c.arity(
+                2,
+                2,
+                "a table and a column name: drop_column(\"tasks\", \"retry_count\")",
+            )?;
+            c.allow_keywords(&[])?;
+            Op::DropColumn {
+                table: c.str_at(0, "the table name")?,
+                column: c.str_at(1, "the column name")?,
+            }
+        }
+        "rename_column" => {
+            c.arity(
+                3,
+                3,
+                "a table, the old and the new name: rename_column(\"tasks\", \"old\", \"new\")",
+            )?;
+            c.allow_keywords(&[])?;
+            Op::RenameColumn {
+                table: c.str_at(0, "the table name")?,
+                from: c.str_at(1, "the old name")?,
+                to: c.str_at(2, "the new name")?,
+            }
+        }
+        "alter_column" => {
+            c.arity(2, 2, "a table, a column and what changes: alter_column(\"tasks\", \"status\", nullable = false)")?;
+            c.allow_keywords(&["type_", "nullable", "server_default", "comment"])?;
+            let mut changes = ColumnChanges::default();
+            if let Some(t) = c.keyword("type_") {
+                changes.ty = Some(column_type(t)?);
+            }
+            if let Some(n) = c.keyword("nullable") {
+                changes.nullable = Some(boolean(n, "nullable")?);
+            }
+            if let Some(d) = c.keyword("server_default") {
+                changes.server_default = Some(optional_string(d, "the server default")?);
+            }
+            if let Some(d) = c.keyword("comment") {
+                changes.comment = Some(optional_string(d, "the comment")?);
+            }
+            if changes.is_empty() {
+                return err(e, "`alter_column` changes nothing: give type_, nullable, server_default or comment");
+            }
+            Op::AlterColumn {
+                table: c.str_at(0, "the table name")?,
+                column: c.str_at(1, "the column name")?,
+                changes,
+            }
+        }
+        "create_index" => {
+            c.arity(3, 3, "a name, a table and columns: create_index(\"ix_tasks_status\", \"tasks\", [\"status\"])")?;
+            c.allow_keywords(&["unique"])?;
+            let unique = match c.keyword("unique") {
+                Some(u) => boolean(u, "unique")?,
+                None => false,
+            };
+            Op::CreateIndex {
+                table: c.str_at(1, "the table name")?,
+                index: Index {
+                    name: c.str_at(0, "the index name")?,
+                    columns: c.strings_at(2, "column names")?,
+                    unique,
+                },
+            }
+        }
+        "drop_index" => {
+            c.arity(
+                2,
+                2,
+                "a name and a table: drop_index(\"ix_tasks_status\", \"tasks\")",
+            )?;
+            c.allow_keywords(&[])?;
+            Op::DropIndex {
+                name: c.str_at(0, "the index name")?,
+                table: c.str_at(1, "the table name")?,
+            }
+        }
+        "create_unique_constraint" => {
+            c.arity(3, 3, "a name, a table and columns: create_unique_constraint(\"uq_tasks_uuid\", \"tasks\", [\"uuid\"])")?;
+            c.allow_keywords(&[])?;
+            Op::AddUnique {
+                table: c.str_at(1, "the table name")?,
+                unique: UniqueConstraint {
+                    name: c.str_at(0, "the constraint name")?,
+                    columns: c.strings_at(2, "column names")?,
+                },
+            }
+        }
+        "create_foreign_key" => {
+            c.arity(5, 5, "a name, the source and referred tables and their columns: create_foreign_key(\"fk\", \"orders\", \"customers\", [\"customer_id\"], [\"id\"])")?;
+            c.allow_keywords(&["on_delete", "on_update"])?;
+            Op::AddForeignKey {
+                table: c.str_at(1, "the source table")?,
+                foreign_key: ForeignKey {
+                    name: c.str_at(0, "the constraint name")?,
+                    columns: c.strings_at(3, "source columns")?,
+                    referred_table: c.str_at(2, "the referred table")?,
+                    referred_columns: c.strings_at(4, "referred columns")?,
+                    on_delete: action(c.keyword("on_delete"))?,
+                    on_update: action(c.keyword("on_update"))?,
+                },
+            }
+        }
+        "create_check_constraint" => {
+            c.arity(3, 3, "a name, a table and an SQL condition: create_check_constraint(\"ck\", \"orders\", \"total >= 0\")")?;
+            c.allow_keywords(&[])?;
+            Op::AddCheck {
+                table: c.str_at(1, "the table name")?,
+                check: CheckConstraint {
+                    name: c.str_at(0, "the constraint name")?,
+                    expression: c.str_at(2, "the condition")?,
+                },
+            }
+        }
+        "drop_constraint" => {
+            c.arity(2, 2, "a name and a table: drop_constraint(\"uq_tasks_uuid\", \"tasks\", type_ = \"unique\")")?;
+            c.allow_keywords(&["type_"])?;
+            let Some(kind) = c.keyword("type_") else {
+                return err(
+                    e,
+                    "`drop_constraint` needs `type_ = \"unique\"`, `\"foreignkey\"` or `\"check\"`",
+                );
+            };
+            let kind = match string(kind, "the constraint type")?.as_str() {
+                "unique" => ConstraintKind::Unique,
+                "foreignkey" | "foreign_key" => ConstraintKind::ForeignKey,
+                "check" => ConstraintKind::Check,
+                other => return err(kind, format!("unknown constraint type `{other}`; use \"unique\", \"foreignkey\" or \"check\"")),
+            };
+            Op::DropConstraint {
+                name: c.str_at(0, "the constraint name")?,
+                table: c.str_at(1, "the table name")?,
+                kind,
+            }
+        }
+        "create_table_comment" => {
+            c.arity(
+                2,
+                2,
+                "a table and the comment: create_table_comment(\"tasks\", \"…\")",
+            )?;
+            c.allow_keywords(&[])?;
+            Op::SetTableComment {
+                table: c.str_at(0, "the table name")?,
+                comment: Some(c.str_at(1, "the comment")?),
+            }
+        }
+        "drop_table_comment" => {
+            c.arity(1, 1, "a table: drop_table_comment(\"tasks\")")?;
+            c.allow_keywords(&[])?;
+            Op::SetTableComment {
+                table: c.str_at(0, "the table name")?,
+                comment: None,
+            }
+        }
+        "execute" => {
+            c.allow_keywords(&["sqlite", "postgres", "mysql"])?;
+            if c.keywords.is_empty() {
+                c.arity(1, 1, "SQL: execute(\"UPDATE …\"), or per dialect: execute(sqlite = \"…\", postgres = \"…\", mysql = \"…\")")?;
+                Op::Execute {
+                    sql: DialectSql::All(c.str_at(0, "the SQL")?),
+                }
+            } else {
+                c.arity(0, 0, "either one SQL string or per-dialect `sqlite = \"…\"`, `postgres = \"…\"`, `mysql = \"…\"`")?;
+                let get = |k: &str| c.keyword(k).map(|v| string(v, "the SQL")).transpose();
+                Op::Execute {
+                    sql: DialectSql::PerDialect {
+                        sqlite: get("sqlite")?,
+                        postgres: get("postgres")?,
+                        mysql: get("mysql")?,
+                    },
+                }
+            }
+        }
+        "run" => {
+            c.arity(1, 1, "a function of this file: run(backfill_status)")?;
+            c.allow_keywords(&[])?;
+            let Some(f) = ident(c.positional[0]) else {
+                return err(c.positional[0], "expected the name of a function defined in this file, like run(backfill_status)");
+            };
+            Op::RunRust {
+                function: f.to_string(),
+            }
+        }
+        _ => {
+            let near = OPS
+                .iter()
+                .min_by_key(|o| strsim::damerau_levenshtein(o, &name))
+                .copied()
+                .unwrap_or("add_column");
+            return err(
+                &c.name,
+                format!(
+                    "unknown operation `{name}`; did you mean `{near}`? Operations: {}",
+                    OPS.join(", ")
+                ),
+            );
+        }
+    };
+    Ok(op)
+}
+
+fn create_table(c: &Call) -> Result<Op> {
+    c.allow_keywords(&["comment"])?;
+    if c.positional.is_empty() {
+        return err(
+            c.expr,
+            "`create_table` takes the table name, then its columns and constraints",
+        );
+    }
+    let mut table = Table::new(c.str_at(0, "the table name")?);
+    if let Some(comment) = c.keyword("comment") {
+        table.comment = optional_string(comment, "the comment")?;
+    }
+    for part in &c.positional[1..] {
+        let p = Call::read(
+            part,
+            "column(…), primary_key([…]), unique(…), foreign_key(…) or check(…)",
+        )?;
+        match p.name.to_string().as_str() {
+            "column" => table.columns.push(column(part)?),
+            "primary_key" => {
+                p.arity(1, 1, "the key's columns: primary_key([\"id\"])")?;
+                table.primary_key = p.strings_at(0, "column names")?;
+            }
+            "unique" => {
+                p.arity(2, 2, "a name and columns: unique(\"uq_tasks_uuid\", [\"uuid\"])")?;
+                p.allow_keywords(&[])?;
+                table.uniques.push(UniqueConstraint { name: p.str_at(0, "the constraint name")?, columns: p.strings_at(1, "column names")? });
+            }
+            "foreign_key" => {
+                p.arity(4, 4, "a name, columns, the referred table and columns: foreign_key(\"fk\", [\"task_id\"], \"tasks\", [\"id\"])")?;
+                p.allow_keywords(&["on_delete", "on_update"])?;
+                table.foreign_keys.push(ForeignKey {
+                    name: p.str_at(0, "the constraint name")?,
+                    columns: p.strings_at(1, "column names")?,
+                    referred_table: p.str_at(2, "the referred table")?,
+                    referred_columns: p.strings_at(3, "referred columns")?,
+                    on_delete: action(p.keyword("on_delete"))?,
+                    on_update: action(p.keyword("on_update"))?,
+                });
+            }
+            "check" => {
+                p.arity(2, 2, "a name and an SQL condition: check(\"ck_positive\", \"amount > 0\")")?;
+                p.allow_keywords(&[])?;
+                table.checks.push(CheckConstraint { name: p.str_at(0, "the constraint name")?, expression: p.str_at(1, "the condition")? });
+            }
+            other => return err(&p.name, format!("`create_table` takes column(…), primary_key([…]), unique(…), foreign_key(…) and check(…), not `{other}`")),
+        }
+    }
+    table.normalize();
+    Ok(Op::CreateTable { table })
+}
+
+/// `column("name", type, nullable, autoincrement, server_default = "…", comment = "…")`.
+fn column(e: &Expr) -> Result<Column> {
+    let c = Call::read(e, "column(\"name\", type, …)")?;
+    if c.name != "column" {
+        return err(&c.name, "expected column(\"name\", type, …)");
+    }
+    c.allow_keywords(&["server_default", "comment"])?;
+    if c.positional.len() < 2 {
+        return err(
+            e,
+            "`column` takes a name and a type: column(\"retry_count\", integer)",
+        );
+    }
+    let mut col = Column::new(
+        c.str_at(0, "the column name")?,
+        column_type(c.positional[1])?,
+    );
+    for flag in &c.positional[2..] {
+        match ident(flag).map(|i| i.to_string()).as_deref() {
+            Some("nullable") => col.nullable = true,
+            Some("autoincrement") => col.autoincrement = true,
+            _ => return err(flag, "expected a flag: `nullable` or `autoincrement`"),
+        }
+    }
+    if let Some(d) = c.keyword("server_default") {
+        col.server_default = optional_string(d, "the server default")?;
+    }
+    if let Some(d) = c.keyword("comment") {
+        col.comment = optional_string(d, "the comment")?;
+    }
+    Ok(col)
+}
+
+/// `integer`, `varchar(36)`, `numeric(10, 2)`, `custom("citext")`.
+fn column_type(e: &Expr) -> Result<ColumnType> {
+    const TYPES: &str = "smallint, integer, bigint, real, double, numeric, numeric(p, s), boolean, text, varchar(n), char(n), binary, date, time, timestamp, timestamptz, uuid, json, custom(\"SQL\")";
+    if let Some(name) = ident(e) {
+        return ColumnType::parse_portable(&name.to_string()).ok_or_else(|| {
+            syn::Error::new_spanned(
+                e,
+                format!("unknown column type `{name}`; expected one of {TYPES}"),
+            )
+        });
+    }
+    let c = Call::read(e, &format!("a column type: {TYPES}"))?;
+    c.allow_keywords(&[])?;
+    if c.name == "custom" {
+        c.arity(1, 1, "the SQL type: custom(\"citext\")")?;
+        return Ok(ColumnType::Custom {
+            sql: c.str_at(0, "the SQL type")?,
+        });
+    }
+    let mut args = Vec::new();
+    for a in &c.positional {
+        match a {
+            Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Int(i),
+                ..
+            }) => args.push(i.base10_digits().to_string()),
+            other => return err(other, "expected a whole number"),
+        }
+    }
+    ColumnType::parse_portable(&format!("{}({})", c.name, args.join(","))).ok_or_else(|| {
+        syn::Error::new_spanned(e, format!("unknown column type; expected one of {TYPES}"))
+    })
+}
+
+fn action(e: Option<&Expr>) -> Result<ReferentialAction> {
+    let Some(e) = e else {
+        return Ok(ReferentialAction::NoAction);
+    };
+    let text = string(e, "the referential action")?;
+    ReferentialAction::parse(&text).ok_or_else(|| {
+        syn::Error::new_spanned(e, format!("unknown referential action `{text}`; use cascade, set_null, set_default, restrict or no_action"))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_point_at_the_token_and_name_the_fix() {
+        let e = parse_body(
+            quote::quote! { revision: "r1", up: [add_colum("t", column("c", integer))] },
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("did you mean `add_column`"), "{e}");
+        let e = parse_body(
+            quote::quote! { revision: "r1", up: [add_column("t", column("c", integr))] },
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string().contains("unknown column type `integr`"),
+            "{e}"
+        );
+        let e = parse_body(quote::quote! { revision: "r1", parent: [] }).unwrap_err();
+        assert!(e.to_string().contains("unknown field `parent`"), "{e}");
+    }
+
+    #[test]
+    fn conflict_markers_are_refused() {
+        let text = "retort::migration! {\n<<<<<<< HEAD\n revision: \"a\",\n=======\n revision: \"b\",\n>>>>>>> other\n}\n";
+        let e = parse_file(text).unwrap_err();
+        assert!(
+            e.to_string().contains("line 2 holds a git conflict marker"),
+            "{e}"
+        );
+    }
+}

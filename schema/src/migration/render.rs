@@ -1,0 +1,228 @@
+//! Writes operations back in the `migration!` grammar (as tokens; the build script
+//! formats them). `parse(render(op)) == op` for every operation.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+use crate::model::{Column, ColumnType, ReferentialAction, Table};
+use crate::ops::{ConstraintKind, DialectSql, Op};
+
+/// One operation as a call expression, e.g. `add_column("tasks", column("n", integer))`.
+pub fn render_op(op: &Op) -> TokenStream {
+    match op {
+        Op::CreateTable { table } => create_table(table),
+        Op::DropTable { table } => quote!(drop_table(#table)),
+        Op::RenameTable { from, to } => quote!(rename_table(#from, #to)),
+        Op::AddColumn { table, column } => {
+            let c = render_column(column);
+            quote!(add_column(#table, #c))
+        }
+        Op::DropColumn { table, column } => quote!(drop_column(#table, #column)),
+        Op::RenameColumn { table, from, to } => quote!(rename_column(#table, #from, #to)),
+        Op::AlterColumn {
+            table,
+            column,
+            changes,
+        } => {
+            let mut args = Vec::new();
+            if let Some(t) = &changes.ty {
+                let t = render_column_type(t);
+                args.push(quote!(type_ = #t));
+            }
+            if let Some(n) = changes.nullable {
+                args.push(quote!(nullable = #n));
+            }
+            if let Some(d) = &changes.server_default {
+                let d = optional(d);
+                args.push(quote!(server_default = #d));
+            }
+            if let Some(c) = &changes.comment {
+                let c = optional(c);
+                args.push(quote!(comment = #c));
+            }
+            quote!(alter_column(#table, #column, #(#args),*))
+        }
+        Op::CreateIndex { table, index } => {
+            let name = &index.name;
+            let cols = &index.columns;
+            if index.unique {
+                quote!(create_index(#name, #table, [#(#cols),*], unique = true))
+            } else {
+                quote!(create_index(#name, #table, [#(#cols),*]))
+            }
+        }
+        Op::DropIndex { table, name } => quote!(drop_index(#name, #table)),
+        Op::AddUnique { table, unique } => {
+            let name = &unique.name;
+            let cols = &unique.columns;
+            quote!(create_unique_constraint(#name, #table, [#(#cols),*]))
+        }
+        Op::AddForeignKey {
+            table,
+            foreign_key: fk,
+        } => {
+            let name = &fk.name;
+            let referred = &fk.referred_table;
+            let cols = &fk.columns;
+            let rcols = &fk.referred_columns;
+            let actions = actions(fk.on_delete, fk.on_update);
+            quote!(create_foreign_key(#name, #table, #referred, [#(#cols),*], [#(#rcols),*] #actions))
+        }
+        Op::AddCheck { table, check } => {
+            let name = &check.name;
+            let expr = &check.expression;
+            quote!(create_check_constraint(#name, #table, #expr))
+        }
+        Op::DropConstraint { table, name, kind } => {
+            let kind = match kind {
+                ConstraintKind::Unique => "unique",
+                ConstraintKind::ForeignKey => "foreignkey",
+                ConstraintKind::Check => "check",
+            };
+            quote!(drop_constraint(#name, #table, type_ = #kind))
+        }
+        Op::SetTableComment {
+            table,
+            comment: Some(c),
+        } => quote!(create_table_comment(#table, #c)),
+        Op::SetTableComment {
+            table,
+            comment: None,
+        } => quote!(drop_table_comment(#table)),
+        Op::Execute {
+            sql: DialectSql::All(sql),
+        } => quote!(execute(#sql)),
+        Op::Execute {
+            sql:
+                DialectSql::PerDialect {
+                    sqlite,
+                    postgres,
+                    mysql,
+                },
+        } => {
+            let mut args = Vec::new();
+            for (key, value) in [("sqlite", sqlite), ("postgres", postgres), ("mysql", mysql)] {
+                if let Some(v) = value {
+                    let k = format_ident!("{key}");
+                    args.push(quote!(#k = #v));
+                }
+            }
+            quote!(execute(#(#args),*))
+        }
+        Op::RunRust { function } => {
+            let f = format_ident!("{function}");
+            quote!(run(#f))
+        }
+    }
+}
+
+fn create_table(t: &Table) -> TokenStream {
+    let name = &t.name;
+    let mut parts: Vec<TokenStream> = t.columns.iter().map(render_column).collect();
+    if !t.primary_key.is_empty() {
+        let pk = &t.primary_key;
+        parts.push(quote!(primary_key([#(#pk),*])));
+    }
+    for u in &t.uniques {
+        let (n, cols) = (&u.name, &u.columns);
+        parts.push(quote!(unique(#n, [#(#cols),*])));
+    }
+    for fk in &t.foreign_keys {
+        let (n, cols, rt, rcols) = (
+            &fk.name,
+            &fk.columns,
+            &fk.referred_table,
+            &fk.referred_columns,
+        );
+        let actions = actions(fk.on_delete, fk.on_update);
+        parts.push(quote!(foreign_key(#n, [#(#cols),*], #rt, [#(#rcols),*] #actions)));
+    }
+    for c in &t.checks {
+        let (n, e) = (&c.name, &c.expression);
+        parts.push(quote!(check(#n, #e)));
+    }
+    if let Some(c) = &t.comment {
+        parts.push(quote!(comment = #c));
+    }
+    quote!(create_table(#name, #(#parts),*))
+}
+
+fn render_column(c: &Column) -> TokenStream {
+    let name = &c.name;
+    let ty = render_column_type(&c.ty);
+    let mut parts = vec![quote!(#name), ty];
+    if c.nullable {
+        parts.push(quote!(nullable));
+    }
+    if c.autoincrement {
+        parts.push(quote!(autoincrement));
+    }
+    if let Some(d) = &c.server_default {
+        parts.push(quote!(server_default = #d));
+    }
+    if let Some(d) = &c.comment {
+        parts.push(quote!(comment = #d));
+    }
+    quote!(column(#(#parts),*))
+}
+
+/// A column type in the grammar: `integer`, `varchar(36)`, `custom("citext")`.
+pub fn render_column_type(t: &ColumnType) -> TokenStream {
+    let number = |n: &u32| proc_macro2::Literal::u32_unsuffixed(*n);
+    match t {
+        ColumnType::Numeric {
+            precision: Some(p),
+            scale: Some(s),
+        } => {
+            let (p, s) = (number(p), number(s));
+            quote!(numeric(#p, #s))
+        }
+        ColumnType::Numeric {
+            precision: Some(p),
+            scale: None,
+        } => {
+            let p = number(p);
+            quote!(numeric(#p))
+        }
+        ColumnType::Varchar { length } => {
+            let n = number(length);
+            quote!(varchar(#n))
+        }
+        ColumnType::Char { length } => {
+            let n = number(length);
+            quote!(char(#n))
+        }
+        ColumnType::Custom { sql } => quote!(custom(#sql)),
+        other => {
+            let ident = format_ident!("{}", other.to_string());
+            quote!(#ident)
+        }
+    }
+}
+
+fn optional(v: &Option<String>) -> TokenStream {
+    match v {
+        Some(s) => quote!(#s),
+        None => quote!(None),
+    }
+}
+
+fn actions(on_delete: ReferentialAction, on_update: ReferentialAction) -> TokenStream {
+    let name = |a: ReferentialAction| {
+        ReferentialAction::ALL
+            .iter()
+            .find(|(_, x)| *x == a)
+            .map(|(n, _)| *n)
+            .unwrap_or("no_action")
+    };
+    let mut out = TokenStream::new();
+    if on_delete != ReferentialAction::NoAction {
+        let d = name(on_delete);
+        out.extend(quote!(, on_delete = #d));
+    }
+    if on_update != ReferentialAction::NoAction {
+        let u = name(on_update);
+        out.extend(quote!(, on_update = #u));
+    }
+    out
+}
