@@ -45,6 +45,9 @@ pub struct Task {
     pub created_at: DateTime<Utc>,
     /// Date and time of last update
     pub updated_at: DateTime<Utc>,
+    /// Number of retry attempts made after a transient failure
+    #[column(default = "0")]
+    pub retry_count: i32,
 }
 
 /// Speaker embeddings extracted from diarized transcriptions.

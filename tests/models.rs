@@ -42,7 +42,8 @@ fn parsed_reference_models_match_the_snapshot() {
             "end_time",
             "error",
             "created_at",
-            "updated_at"
+            "updated_at",
+            "retry_count"
         ]
     );
     let id = tasks.column("id").unwrap();
@@ -92,6 +93,67 @@ fn compiled_metadata_equals_what_the_build_script_parses() {
 }
 
 #[test]
+fn the_reference_migrations_are_what_the_build_wrote() {
+    use retort::schema::ops::Op;
+    use retort_build::history::History;
+
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+    let history = History::load(&dir).unwrap();
+    let ordered = history.order(&history.entries.keys().cloned().collect());
+    assert_eq!(ordered.len(), 2);
+
+    let initial = &ordered[0].file;
+    assert!(initial.parents.is_empty());
+    let created: Vec<&str> = initial
+        .up
+        .iter()
+        .filter_map(|op| match op {
+            Op::CreateTable { table } => Some(table.name.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(created, ["speaker_embeddings", "tasks"]);
+    let emb = initial.up.iter().find_map(|op| match op {
+        Op::CreateTable { table } if table.name == "speaker_embeddings" => Some(table),
+        _ => None,
+    });
+    assert_eq!(emb.unwrap().uniques[0].name, "uq_speaker_embeddings_uuid");
+    assert!(initial.up.iter().any(|op| matches!(op, Op::CreateIndex { index, .. } if index.name == "ix_speaker_embeddings_task_uuid")));
+
+    let second = &ordered[1].file;
+    assert_eq!(second.parents, std::slice::from_ref(&initial.revision));
+    let [Op::AddColumn { table, column }] = second.up.as_slice() else {
+        panic!("expected exactly one add_column, got {:?}", second.up);
+    };
+    assert_eq!(table, "tasks");
+    assert_eq!(column.name, "retry_count");
+    assert_eq!(column.ty, ColumnType::Integer);
+    assert!(!column.nullable);
+    assert_eq!(column.server_default.as_deref(), Some("0"));
+    assert_eq!(
+        column.comment.as_deref(),
+        Some("Number of retry attempts made after a transient failure")
+    );
+
+    // The head of the history, the committed snapshot, the parsed models and the compiled
+    // metadata all describe the same schema.
+    let head = history.replay(&[second.revision.as_str()]).unwrap();
+    let snapshot =
+        Schema::from_json(&std::fs::read_to_string(dir.join("schema.json")).unwrap()).unwrap();
+    assert_eq!(head, snapshot);
+    assert!(retort::schema::diff::diff(&snapshot, &parsed())
+        .unwrap()
+        .is_empty());
+    let compiled =
+        Schema::from_tables([Task::schema().clone(), SpeakerEmbedding::schema().clone()]);
+    assert!(retort::schema::diff::diff(&snapshot, &compiled)
+        .unwrap()
+        .is_empty());
+    assert_eq!(records::MIGRATIONS.all().len(), 2);
+    assert_eq!(records::MIGRATIONS.all()[1].checksum, second.checksum());
+}
+
+#[test]
 fn schema_json_round_trip_is_lossless_and_byte_stable() {
     let schema = parsed();
     let json = schema.to_json();
@@ -114,7 +176,7 @@ fn diesel_dsl_inserts_and_selects_on_a_real_sqlite_file() {
         "CREATE TABLE tasks (id INTEGER PRIMARY KEY AUTOINCREMENT, uuid TEXT NOT NULL, status TEXT NOT NULL,
          result TEXT, file_name TEXT, url TEXT, callback_url TEXT, audio_duration REAL, language TEXT,
          task_type TEXT NOT NULL, task_params TEXT, duration REAL, start_time TEXT, end_time TEXT,
-         error TEXT, created_at TEXT NOT NULL, updated_at TEXT NOT NULL)",
+         error TEXT, created_at TEXT NOT NULL, updated_at TEXT NOT NULL, retry_count INTEGER NOT NULL DEFAULT 0)",
     )
     .execute(&mut conn)
     .unwrap();
@@ -145,6 +207,7 @@ fn diesel_dsl_inserts_and_selects_on_a_real_sqlite_file() {
         error: None,
         created_at: at,
         updated_at: at,
+        retry_count: 2,
     };
     diesel::insert_into(tasks::table)
         .values(&task)

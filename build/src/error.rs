@@ -1,4 +1,5 @@
 //! Errors of the build step; each says what is wrong, where, and what to do.
+//! A failing build step writes nothing.
 
 use std::path::PathBuf;
 
@@ -10,6 +11,12 @@ pub enum Error {
     NotInBuildScript {
         /// The variable.
         key: &'static str,
+    },
+    /// `RETORT_MODE` holds something other than `write` or `check`.
+    #[error("retort: RETORT_MODE={value:?} is not understood; use RETORT_MODE=write (generate migrations) or RETORT_MODE=check (fail if the models are ahead)")]
+    BadMode {
+        /// The value.
+        value: String,
     },
     /// Neither `src/lib.rs` nor `src/main.rs` exists.
     #[error("retort: no src/lib.rs or src/main.rs in {dir}; the build step reads the models from the crate root")]
@@ -34,5 +41,106 @@ pub enum Error {
         line: usize,
         /// What the parser said.
         message: String,
+    },
+    /// A migration file cannot be read.
+    #[error("retort: migration {path}: {message}")]
+    Migration {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// Two files declare the same revision.
+    #[error("retort: revision {revision} is declared by both {first} and {second}; give one of them a new revision id (and fix the parents that name it)")]
+    DuplicateRevision {
+        /// The revision.
+        revision: String,
+        /// One file.
+        first: PathBuf,
+        /// The other.
+        second: PathBuf,
+    },
+    /// A migration names a parent no file declares.
+    #[error("retort: migration {path} (revision {revision}) names parent {parent}, which no file in migrations/ declares; restore the missing file or fix `parents`")]
+    MissingParent {
+        /// The revision.
+        revision: String,
+        /// The missing parent.
+        parent: String,
+        /// The file.
+        path: PathBuf,
+    },
+    /// The parents form a cycle.
+    #[error("retort: the migrations' parents form a cycle: {}; a migration must only name older revisions as parents", revisions.join(", "))]
+    Cycle {
+        /// The revisions on or behind the cycle.
+        revisions: Vec<String>,
+    },
+    /// Replaying the history failed.
+    #[error("retort: replaying migration {path} (revision {revision}) failed at `{operation}`: {message}. The migration does not fit the ones before it; fix it by hand")]
+    Replay {
+        /// The revision.
+        revision: String,
+        /// The file.
+        path: PathBuf,
+        /// The operation.
+        operation: String,
+        /// Why.
+        message: String,
+    },
+    /// The snapshot cannot be read.
+    #[error("retort: {path}: {message}")]
+    Snapshot {
+        /// The snapshot file.
+        path: PathBuf,
+        /// What is wrong and what to do.
+        message: String,
+    },
+    /// Two models describe the same table.
+    #[error("retort: table `{table}` is described by two models ({first} and {second}); rename one with #[table(name = \"…\")]")]
+    DuplicateTable {
+        /// The table.
+        table: String,
+        /// One model.
+        first: String,
+        /// The other.
+        second: String,
+    },
+    /// A foreign key points at a table no model describes.
+    #[error("retort: foreign key `{name}` of `{table}` references table `{referred}`, which no model describes; add the model or fix `references`")]
+    DanglingReference {
+        /// The constraint.
+        name: String,
+        /// Its table.
+        table: String,
+        /// The missing table.
+        referred: String,
+    },
+    /// The diff cannot express the change.
+    #[error("retort: {0}")]
+    Diff(String),
+    /// Check mode found model changes without a migration.
+    #[error("retort: the models are ahead of the migrations ({reason}); {count} pending operation{s}:\n{list}\nFix: run `cargo build` locally (without CI=true or RETORT_MODE=check) to write the migration, review it, and commit it with migrations/schema.json", count = operations.len(), s = if operations.len() == 1 { "" } else { "s" }, list = operations.iter().map(|o| format!("  - {o}")).collect::<Vec<_>>().join("\n"))]
+    Pending {
+        /// Why the build is in check mode.
+        reason: String,
+        /// The operations a migration would hold.
+        operations: Vec<String>,
+    },
+    /// Several heads and the build may not write a merge.
+    #[error("retort: the migrations have {} heads ({}) and this build writes nothing ({reason}); run `cargo build` locally to write the merge migration, and commit it", heads.len(), heads.join(", "))]
+    MultipleHeads {
+        /// Head revisions.
+        heads: Vec<String>,
+        /// Why the build is in check mode.
+        reason: String,
+    },
+    /// Two branches changed the same objects.
+    #[error("retort: the branches ending in {} conflict: both change {}. Remove one branch's migration, rebuild to regenerate it on top of the other, and commit", files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(" and "), objects.join(", "))]
+    BranchConflict {
+        /// The head migrations.
+        files: Vec<PathBuf>,
+        /// The objects both branches touch.
+        objects: Vec<String>,
     },
 }

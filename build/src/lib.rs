@@ -1,4 +1,5 @@
-//! What a crate's `build.rs` calls.
+//! What a crate's `build.rs` calls: compare the models with the migration
+//! history and, when they differ, write the next migration.
 //!
 //! ```text
 //! // build.rs
@@ -7,25 +8,135 @@
 //! }
 //! ```
 //!
-//! It reads the crate's models (from `src/lib.rs` or `src/main.rs`, through every
-//! `mod`), and writes `OUT_DIR/retort_migrations.rs`, which the app includes with
-//! `retort::include_migrations!()`.
+//! Each build:
+//!
+//! 1. reads the models (`#[derive(Table)]` structs) from the crate root through every `mod`;
+//! 2. reads `migrations/*.rs`, checks the revision graph and replays it into the schema at head,
+//!    checked against `migrations/schema.json`;
+//! 3. after a git merge that left two heads, writes a merge migration when the branches do not
+//!    conflict (or fails naming both);
+//! 4. diffs the head against the models and, when they differ, writes the next migration and the
+//!    snapshot — or, in check mode, fails listing the pending operations;
+//! 5. writes `OUT_DIR/retort_migrations.rs`, which the app includes with
+//!    `retort::include_migrations!()`, so a migration written now is compiled now.
+//!
+//! Settings (environment): `RETORT_MODE=write|check` (default: check when `CI` is true or the
+//! crate is not a local checkout, else write), `RETORT_MESSAGE` (the next migration's message),
+//! `RETORT_NOW` or `SOURCE_DATE_EPOCH` (seconds since the epoch: fixes the clock; prefer
+//! `RETORT_NOW` in scripts, since C build scripts rebuild when `SOURCE_DATE_EPOCH` changes).
 
+mod clock;
+pub mod codegen;
 pub mod discover;
 mod error;
+pub mod history;
+mod index;
+mod merge;
 pub mod relations;
 
 use std::path::{Path, PathBuf};
 
-pub use error::Error;
+use retort_schema::diff::{self, Lint};
+use retort_schema::ops::Op;
+use retort_schema::Schema;
+use sha2::{Digest, Sha256};
 
-/// Runs the build step for the crate being built (reads `CARGO_MANIFEST_DIR` and `OUT_DIR`).
+pub use error::Error;
+use history::{Entry, History};
+
+/// Whether a build may write migration files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mode {
+    /// Write the next migration when the models are ahead.
+    Write,
+    /// Write nothing; fail when the models are ahead. Holds the reason, for messages.
+    Check(String),
+}
+
+/// The settings of one build step; [`Settings::from_env`] reads them as cargo passes them.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Write or check.
+    pub mode: Mode,
+    /// Message for the next migration (else derived from its operations).
+    pub message: Option<String>,
+    /// Seconds since the epoch, for revision ids and headers.
+    pub now: u64,
+    /// The migrations folder, relative to the crate (default `migrations`).
+    pub migrations_dir: PathBuf,
+}
+
+impl Settings {
+    /// Reads `RETORT_MODE`, `CI`, `RETORT_MESSAGE` and `SOURCE_DATE_EPOCH`.
+    pub fn from_env(manifest_dir: &Path) -> Result<Settings, Error> {
+        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        let mode = match var("RETORT_MODE").as_deref() {
+            Some("write") => Mode::Write,
+            Some("check") => Mode::Check("RETORT_MODE=check".into()),
+            Some(other) => {
+                return Err(Error::BadMode {
+                    value: other.into(),
+                })
+            }
+            None if var("CI").is_some_and(|v| v != "false" && v != "0") => {
+                Mode::Check("CI is set".into())
+            }
+            None if !is_local_checkout(manifest_dir) => Mode::Check(
+                "the crate is not a local checkout (registry, git dependency or `cargo package`)"
+                    .into(),
+            ),
+            None => Mode::Write,
+        };
+        Ok(Settings {
+            mode,
+            message: var("RETORT_MESSAGE"),
+            now: clock::now(
+                var("RETORT_NOW")
+                    .or_else(|| var("SOURCE_DATE_EPOCH"))
+                    .as_deref(),
+            ),
+            migrations_dir: PathBuf::from("migrations"),
+        })
+    }
+}
+
+/// Whether the crate is a checkout a developer works in, not a dependency or a packaged copy.
+fn is_local_checkout(manifest_dir: &Path) -> bool {
+    let p = manifest_dir.to_string_lossy().replace('\\', "/");
+    !(p.contains("/.cargo/registry/")
+        || p.contains("/.cargo/git/checkouts/")
+        || p.contains("/target/package/"))
+}
+
+/// Runs the build step for the crate being built and prints cargo's instructions.
+///
+/// Errors are printed by the caller; a failing step has written nothing.
 pub fn generate() -> Result<(), Error> {
     let manifest_dir = env_path("CARGO_MANIFEST_DIR")?;
     let out_dir = env_path("OUT_DIR")?;
-    let report = generate_in(&manifest_dir, &out_dir)?;
+    for key in [
+        "RETORT_MODE",
+        "CI",
+        "RETORT_MESSAGE",
+        "RETORT_NOW",
+        "SOURCE_DATE_EPOCH",
+    ] {
+        println!("cargo:rerun-if-env-changed={key}");
+    }
+    // Watch the migrations folder even when the step fails, so fixing it reruns the step.
+    println!(
+        "cargo:rerun-if-changed={}",
+        manifest_dir.join("migrations").display()
+    );
+    let settings = Settings::from_env(&manifest_dir)?;
+    let report = generate_in(&manifest_dir, &out_dir, &settings)?;
     for file in &report.watched {
         println!("cargo:rerun-if-changed={}", file.display());
+    }
+    for warning in &report.warnings {
+        for line in warning.lines() {
+            println!("cargo:warning={line}");
+        }
     }
     Ok(())
 }
@@ -35,33 +146,383 @@ pub fn generate() -> Result<(), Error> {
 pub struct Report {
     /// Files the step read; a change to any of them must rerun it.
     pub watched: Vec<PathBuf>,
+    /// Files written into the migrations folder.
+    pub written: Vec<PathBuf>,
+    /// Messages for `cargo:warning`.
+    pub warnings: Vec<String>,
 }
 
 /// The build step for the crate in `manifest_dir`, writing into `out_dir`.
-pub fn generate_in(manifest_dir: &Path, out_dir: &Path) -> Result<Report, Error> {
+pub fn generate_in(
+    manifest_dir: &Path,
+    out_dir: &Path,
+    settings: &Settings,
+) -> Result<Report, Error> {
     let sources = discover::scan_crate(manifest_dir)?;
-    let index = relations::render(&sources.models);
-    let target = out_dir.join("retort_migrations.rs");
-    write_if_changed(&target, &index)?;
-    // The files read, not the folder: a new module needs a `mod` line in a file already watched.
-    Ok(Report {
-        watched: sources.files,
+    let dir = manifest_dir.join(&settings.migrations_dir);
+    let snapshot_path = dir.join("schema.json");
+    let mut history = History::load(&dir)?;
+    let snapshot = read_snapshot(&snapshot_path)?;
+    let mut report = Report {
+        watched: sources.files.clone(),
+        ..Report::default()
+    };
+    report.watched.push(dir.clone());
+    let mut pending: Vec<Pending> = Vec::new();
+
+    let mut heads: Vec<String> = history
+        .heads()
+        .iter()
+        .map(|e| e.file.revision.clone())
+        .collect();
+    if heads.len() > 1 {
+        if let Mode::Check(reason) = &settings.mode {
+            return Err(Error::MultipleHeads {
+                heads,
+                reason: reason.clone(),
+            });
+        }
+        merge::check_branches(&history, &heads)?;
+        let message = format!("merge_{}", heads.join("_and_"));
+        let merge = new_entry(
+            &dir,
+            &history,
+            heads.clone(),
+            &message,
+            Vec::new(),
+            Vec::new(),
+            &[],
+            settings,
+        );
+        history
+            .entries
+            .insert(merge.entry.file.revision.clone(), merge.entry.clone());
+        heads = vec![merge.entry.file.revision.clone()];
+        pending.push(merge);
+    }
+    let head_refs: Vec<&str> = heads.iter().map(String::as_str).collect();
+    let head_schema = history.replay(&head_refs)?;
+    if pending.is_empty() {
+        if let Some(snap) = &snapshot {
+            if *snap != head_schema {
+                return Err(Error::Snapshot {
+                    path: snapshot_path,
+                    message: format!(
+                        "does not match what the migrations build ({}). If you edited a migration or resolved a merge in this file, delete it and build again to rewrite it from the migrations",
+                        first_difference(snap, &head_schema)
+                    ),
+                });
+            }
+        }
+    }
+
+    let mut target = head_schema.clone();
+    // Models with attribute errors: the derive reports them with spans; generate nothing meanwhile.
+    if sources.refused.is_empty() {
+        let models = models_schema(&sources)?;
+        let d = diff::diff(&head_schema, &models).map_err(|e| Error::Diff(e.message))?;
+        if !d.is_empty() {
+            if let Mode::Check(reason) = &settings.mode {
+                return Err(Error::Pending {
+                    reason: reason.clone(),
+                    operations: d.up.iter().map(Op::describe).collect(),
+                });
+            }
+            let up: Vec<(Op, bool)> = d.up.iter().map(|op| (op.clone(), false)).collect();
+            let up = mark_destructive(up, &head_schema);
+            let down = mark_lossy(&d.up, &head_schema)?;
+            let message = settings
+                .message
+                .as_deref()
+                .map(codegen::slugify)
+                .unwrap_or_else(|| {
+                    if history.entries.is_empty() {
+                        "initial".to_string()
+                    } else {
+                        codegen::message_for(&d.up)
+                    }
+                });
+            let next = new_entry(
+                &dir,
+                &history,
+                heads.clone(),
+                &message,
+                up,
+                down,
+                &d.lints,
+                settings,
+            );
+            for op in &d.up {
+                op.apply(&mut target).map_err(|e| Error::Diff(e.message))?;
+            }
+            pending.push(next);
+        }
+    }
+
+    if pending.is_empty() && snapshot.is_none() && !history.entries.is_empty() {
+        if let Mode::Check(reason) = &settings.mode {
+            return Err(Error::Snapshot {
+                path: snapshot_path,
+                message: format!("is missing and this build writes nothing ({reason}); run `cargo build` locally and commit it"),
+            });
+        }
+    }
+    // Write: migrations first (temporary names), then the snapshot, then rename all.
+    let snapshot_text =
+        Schema::from_tables(target.tables.values().map(|t| t.without_rename_hints())).to_json();
+    let mut writes: Vec<(PathBuf, String)> = pending
+        .iter()
+        .map(|p| (p.entry.path.clone(), p.text.clone()))
+        .collect();
+    if snapshot.as_ref().map(Schema::to_json) != Some(snapshot_text.clone())
+        && !(history.entries.is_empty() && pending.is_empty())
+    {
+        writes.push((snapshot_path.clone(), snapshot_text));
+    }
+    if !writes.is_empty() {
+        std::fs::create_dir_all(&dir).map_err(|source| Error::Io {
+            path: dir.clone(),
+            source,
+        })?;
+        write_all(&writes)?;
+    }
+    for p in pending {
+        let rel = p
+            .entry
+            .path
+            .strip_prefix(manifest_dir)
+            .unwrap_or(&p.entry.path)
+            .display()
+            .to_string();
+        let n = p.entry.file.up.len();
+        report.warnings.push(format!(
+            "retort: wrote {rel} ({n} operation{})",
+            if n == 1 { "" } else { "s" }
+        ));
+        for lint in &p.lints {
+            report
+                .warnings
+                .push(format!("retort: {rel}: {}", lint.message));
+        }
+        report.written.push(p.entry.path.clone());
+        history
+            .entries
+            .insert(p.entry.file.revision.clone(), p.entry);
+    }
+    if writes.iter().any(|(p, _)| *p == snapshot_path) {
+        report.written.push(snapshot_path);
+    }
+    write_if_changed(
+        &out_dir.join("retort_migrations.rs"),
+        &index::render(&sources.models, &history),
+    )?;
+    Ok(report)
+}
+
+/// A migration about to be written.
+struct Pending {
+    entry: Entry,
+    text: String,
+    lints: Vec<Lint>,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn new_entry(
+    dir: &Path,
+    history: &History,
+    parents: Vec<String>,
+    message: &str,
+    up: Vec<(Op, bool)>,
+    down: Vec<(Op, bool)>,
+    lints: &[Lint],
+    settings: &Settings,
+) -> Pending {
+    let revision = revision_id(history, &parents, &up, settings.now);
+    let text = codegen::render(&codegen::NewMigration {
+        revision: &revision,
+        parents: &parents,
+        message,
+        created: &clock::human(settings.now),
+        up: &up,
+        down: &down,
+        lints,
+    });
+    let file = retort_schema::migration::MigrationFile {
+        revision: revision.clone(),
+        parents,
+        message: message.to_string(),
+        up: up.into_iter().map(|(o, _)| o).collect(),
+        down: down.into_iter().map(|(o, _)| o).collect(),
+    };
+    Pending {
+        entry: Entry {
+            path: dir.join(format!("{revision}_{message}.rs")),
+            file,
+        },
+        text,
+        lints: lints.to_vec(),
+    }
+}
+
+/// `20261126_054012_3f9a`: sortable time plus four hex digits of a hash of the content,
+/// so two branches writing in the same second still get different ids.
+fn revision_id(history: &History, parents: &[String], up: &[(Op, bool)], now: u64) -> String {
+    let stamp = clock::stamp(now);
+    let mut counter = 0u32;
+    loop {
+        let mut h = Sha256::new();
+        h.update(parents.join(",").as_bytes());
+        h.update(
+            serde_json::to_vec(&up.iter().map(|(o, _)| o).collect::<Vec<_>>()).unwrap_or_default(),
+        );
+        h.update(counter.to_le_bytes());
+        let digest = h.finalize();
+        let id = format!("{stamp}_{:02x}{:02x}", digest[0], digest[1]);
+        if !history.entries.contains_key(&id) {
+            return id;
+        }
+        counter += 1;
+    }
+}
+
+fn mark_destructive(up: Vec<(Op, bool)>, before: &Schema) -> Vec<(Op, bool)> {
+    let mut schema = before.clone();
+    up.into_iter()
+        .map(|(op, _)| {
+            let destructive = op.is_destructive(&schema);
+            let _ = op.apply(&mut schema);
+            (op, destructive)
+        })
+        .collect()
+}
+
+/// The downgrade, each inverse marked when its operation lost data.
+fn mark_lossy(up: &[Op], before: &Schema) -> Result<Vec<(Op, bool)>, Error> {
+    let mut schema = before.clone();
+    let mut groups = Vec::with_capacity(up.len());
+    for op in up {
+        // Only a drop's inverse comes back empty; a narrowed column keeps its (cut) values.
+        let lossy = matches!(op, Op::DropTable { .. } | Op::DropColumn { .. });
+        let inverse = op
+            .inverse(&schema)
+            .map_err(|e| Error::Diff(e.message))?
+            .unwrap_or_default();
+        groups.push(
+            inverse
+                .into_iter()
+                .enumerate()
+                .map(|(i, o)| (o, lossy && i == 0))
+                .collect::<Vec<_>>(),
+        );
+        op.apply(&mut schema).map_err(|e| Error::Diff(e.message))?;
+    }
+    Ok(groups.into_iter().rev().flatten().collect())
+}
+
+/// The models as one schema, checked for duplicates and dangling references.
+fn models_schema(sources: &discover::Sources) -> Result<Schema, Error> {
+    let mut schema = Schema::new();
+    let mut owner: std::collections::BTreeMap<String, String> = Default::default();
+    for m in &sources.models {
+        let name = m.model.table.name.clone();
+        let ident = format!("{}::{}", m.module.join("::"), m.model.ident);
+        if let Some(first) = owner.insert(name.clone(), ident.clone()) {
+            return Err(Error::DuplicateTable {
+                table: name,
+                first,
+                second: ident,
+            });
+        }
+        schema.tables.insert(name, m.model.table.clone());
+    }
+    for t in schema.tables.values() {
+        for fk in &t.foreign_keys {
+            if !schema.tables.contains_key(&fk.referred_table) {
+                return Err(Error::DanglingReference {
+                    name: fk.name.clone(),
+                    table: t.name.clone(),
+                    referred: fk.referred_table.clone(),
+                });
+            }
+        }
+    }
+    Ok(schema)
+}
+
+fn read_snapshot(path: &Path) -> Result<Option<Schema>, Error> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(source) => {
+            return Err(Error::Io {
+                path: path.to_path_buf(),
+                source,
+            })
+        }
+    };
+    if let Some(line) = text
+        .lines()
+        .position(|l| l.starts_with("<<<<<<<") || l.starts_with(">>>>>>>") || l == "=======")
+    {
+        return Err(Error::Snapshot {
+            path: path.to_path_buf(),
+            message: format!(
+                "line {} holds a git conflict marker. Resolve the conflicts in the migrations, then delete this file and build: it is rewritten from the migrations",
+                line + 1
+            ),
+        });
+    }
+    Schema::from_json(&text).map(Some).map_err(|e| Error::Snapshot {
+        path: path.to_path_buf(),
+        message: format!("is not a valid schema snapshot ({e}); delete it and build again to rewrite it from the migrations"),
     })
 }
 
-/// Writes through a temporary file and a rename, so a reader never sees half a file,
-/// and leaves an unchanged file untouched so cargo does not rebuild for nothing.
+/// The first table that differs between two schemas, for messages.
+fn first_difference(a: &Schema, b: &Schema) -> String {
+    let names: std::collections::BTreeSet<&String> =
+        a.tables.keys().chain(b.tables.keys()).collect();
+    for n in names {
+        match (a.tables.get(n), b.tables.get(n)) {
+            (Some(_), None) => return format!("it has table `{n}`, the migrations do not"),
+            (None, Some(_)) => return format!("the migrations have table `{n}`, it does not"),
+            (Some(x), Some(y)) if x != y => return format!("table `{n}` differs"),
+            _ => {}
+        }
+    }
+    "they differ".into()
+}
+
+/// Writes every file under a temporary name first, then renames them all, so a failure
+/// leaves no half-written file.
+fn write_all(files: &[(PathBuf, String)]) -> Result<(), Error> {
+    let mut temps = Vec::new();
+    for (path, text) in files {
+        let tmp = path.with_extension("retort-tmp");
+        if let Err(source) = std::fs::write(&tmp, text) {
+            for t in &temps {
+                let _ = std::fs::remove_file(t);
+            }
+            return Err(Error::Io { path: tmp, source });
+        }
+        temps.push(tmp);
+    }
+    for ((path, _), tmp) in files.iter().zip(&temps) {
+        std::fs::rename(tmp, path).map_err(|source| Error::Io {
+            path: path.clone(),
+            source,
+        })?;
+    }
+    Ok(())
+}
+
+/// Writes through a temporary file and a rename, and leaves an unchanged file untouched so
+/// cargo does not rebuild for nothing.
 pub(crate) fn write_if_changed(path: &Path, contents: &str) -> Result<(), Error> {
     if std::fs::read_to_string(path).is_ok_and(|old| old == contents) {
         return Ok(());
     }
-    let io = |source| Error::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, contents).map_err(io)?;
-    std::fs::rename(&tmp, path).map_err(io)
+    write_all(&[(path.to_path_buf(), contents.to_string())])
 }
 
 fn env_path(key: &'static str) -> Result<PathBuf, Error> {

@@ -3,6 +3,7 @@
 //!
 //! Use them through the `retort` crate (`#[derive(retort::Table)]`).
 
+mod migration;
 mod table;
 
 use proc_macro::TokenStream;
@@ -16,6 +17,18 @@ pub fn derive_table(input: TokenStream) -> TokenStream {
     let input = syn::parse_macro_input!(input as syn::DeriveInput);
     match retort_schema::parse_model(&input) {
         Ok(model) => table::expand(&model).into(),
+        Err(errors) => errors.to_compile_error().into(),
+    }
+}
+
+/// One migration: revision, parents, message, `up` and `down` operations.
+///
+/// Written by the build script (and editable by hand); see `retort_schema::migration`
+/// for the grammar. Expands to `pub const MIGRATION: retort::Migration`.
+#[proc_macro]
+pub fn migration(input: TokenStream) -> TokenStream {
+    match retort_schema::migration::parse_body(input.into()) {
+        Ok(file) => migration::expand(&file).into(),
         Err(errors) => errors.to_compile_error().into(),
     }
 }

@@ -46,7 +46,12 @@
 //! The derive also writes diesel's `table!` module, named after the table, next to
 //! the struct; your crate needs `diesel` among its dependencies to use it.
 
-pub use retort_macros::Table;
+pub use retort_macros::{migration, Table};
+
+mod migration;
+#[cfg(feature = "sqlite")]
+pub use migration::Connection;
+pub use migration::{DataError, DataMigrationFn, Migration, Migrations};
 
 /// The schema model (tables, columns, types) shared with the build script.
 pub mod schema {
@@ -65,7 +70,8 @@ pub trait Table {
 }
 
 /// Includes what the build script wrote into `OUT_DIR`: the diesel relations
-/// between the models (`joinable!`, `allow_tables_to_appear_in_same_query!`).
+/// between the models (`joinable!`, `allow_tables_to_appear_in_same_query!`), every
+/// migration file, and `pub static MIGRATIONS: retort::Migrations`.
 ///
 /// Call it once, at the crate root, in the crate whose `build.rs` calls
 /// `retort_build::generate()`.

@@ -1,0 +1,63 @@
+//! Time for revision ids and headers. `RETORT_NOW` or `SOURCE_DATE_EPOCH` (the reproducible-builds
+//! convention) fixes it, so generated files can be compared byte for byte.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Seconds since the Unix epoch: the given override when set, else now.
+pub fn now(source_date_epoch: Option<&str>) -> u64 {
+    source_date_epoch
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or_else(|| {
+            SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(0)
+        })
+}
+
+/// (year, month, day, hour, minute, second) in UTC.
+pub fn civil(secs: u64) -> (i64, u32, u32, u32, u32, u32) {
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    // Howard Hinnant's days-to-civil algorithm.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (
+        year,
+        month,
+        day,
+        (rem / 3600) as u32,
+        (rem % 3600 / 60) as u32,
+        (rem % 60) as u32,
+    )
+}
+
+/// `20261126_054012`.
+pub fn stamp(secs: u64) -> String {
+    let (y, mo, d, h, mi, s) = civil(secs);
+    format!("{y:04}{mo:02}{d:02}_{h:02}{mi:02}{s:02}")
+}
+
+/// `2026-11-26 05:40:12 UTC`.
+pub fn human(secs: u64) -> String {
+    let (y, mo, d, h, mi, s) = civil(secs);
+    format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02} UTC")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn formats_known_instants() {
+        assert_eq!(super::stamp(0), "19700101_000000");
+        // 2026-11-26 05:40:12 UTC
+        assert_eq!(super::human(1_795_671_612), "2026-11-26 05:40:12 UTC");
+        assert_eq!(super::stamp(951_782_400), "20000229_000000");
+    }
+}

@@ -1,0 +1,42 @@
+//! `OUT_DIR/retort_migrations.rs`: what `retort::include_migrations!()` pulls into the app —
+//! the diesel relations and every migration file as a module, listed in `MIGRATIONS`.
+
+use std::fmt::Write as _;
+
+use crate::discover::FoundModel;
+use crate::history::History;
+
+/// The index source for these models and this history.
+pub fn render(models: &[FoundModel], history: &History) -> String {
+    let mut out =
+        String::from("// Written by retort-build; included by retort::include_migrations!().\n\n");
+    out.push_str(&crate::relations::render(models));
+    for entry in history.order(&history.entries.keys().cloned().collect()) {
+        let path = entry
+            .path
+            .canonicalize()
+            .unwrap_or_else(|_| entry.path.clone());
+        let _ = writeln!(
+            out,
+            "#[path = {:?}]\nmod {};",
+            path.display().to_string(),
+            module_name(&entry.file.revision)
+        );
+    }
+    let list: Vec<String> = history
+        .order(&history.entries.keys().cloned().collect())
+        .iter()
+        .map(|e| format!("&{}::MIGRATION", module_name(&e.file.revision)))
+        .collect();
+    let _ = writeln!(
+        out,
+        "\n/// Every migration of this crate, parents before children.\n#[allow(dead_code)]\npub static MIGRATIONS: ::retort::Migrations = ::retort::Migrations::new(&[{}]);",
+        list.join(", ")
+    );
+    out
+}
+
+/// The Rust module that holds a revision's file.
+pub fn module_name(revision: &str) -> String {
+    format!("m_{}", revision.to_ascii_lowercase())
+}

@@ -1,0 +1,267 @@
+//! The build step against broken or branched histories: each failure names the problem
+//! and the fix and writes nothing; non-conflicting branches get a merge migration.
+
+use std::path::{Path, PathBuf};
+
+use retort_build::{generate_in, Error, Mode, Settings};
+use retort_schema::migration::parse_file;
+
+struct Crate {
+    dir: tempfile::TempDir,
+    out: tempfile::TempDir,
+}
+
+impl Crate {
+    fn new(models: &str) -> Crate {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("src")).unwrap();
+        std::fs::write(
+            dir.path().join("src/main.rs"),
+            format!("use retort::Table;\n{models}"),
+        )
+        .unwrap();
+        Crate {
+            dir,
+            out: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn models(&self, models: &str) {
+        std::fs::write(
+            self.dir.path().join("src/main.rs"),
+            format!("use retort::Table;\n{models}"),
+        )
+        .unwrap();
+    }
+
+    fn migrations(&self) -> PathBuf {
+        self.dir.path().join("migrations")
+    }
+
+    fn generate(&self, now: u64) -> Result<retort_build::Report, Error> {
+        let settings = Settings {
+            mode: Mode::Write,
+            message: None,
+            now,
+            migrations_dir: "migrations".into(),
+        };
+        generate_in(self.dir.path(), self.out.path(), &settings)
+    }
+
+    fn state(&self) -> Vec<(PathBuf, Vec<u8>)> {
+        let mut all: Vec<_> = std::fs::read_dir(self.migrations())
+            .unwrap()
+            .map(|e| {
+                let p = e.unwrap().path();
+                let bytes = std::fs::read(&p).unwrap();
+                (p, bytes)
+            })
+            .collect();
+        all.sort();
+        all
+    }
+
+    fn file_of(&self, needle: &str) -> PathBuf {
+        self.state()
+            .into_iter()
+            .map(|(p, _)| p)
+            .find(|p| p.to_string_lossy().contains(needle))
+            .unwrap()
+    }
+}
+
+const TASK: &str =
+    "#[derive(Table)] pub struct Task { #[column(primary_key)] pub id: i32, pub title: String }\n";
+const TASK_NOTE: &str = "#[derive(Table)] pub struct Task { #[column(primary_key)] pub id: i32, pub title: String, pub note: Option<String> }\n";
+
+/// A crate with two migrations: initial, then add note.
+fn two_migrations() -> Crate {
+    let c = Crate::new(TASK);
+    c.generate(1_000_000).unwrap();
+    c.models(TASK_NOTE);
+    c.generate(1_000_060).unwrap();
+    assert_eq!(c.state().len(), 3);
+    c
+}
+
+fn assert_fails_unchanged(c: &Crate, expect: &[&str]) {
+    let before = c.state();
+    let err = c.generate(2_000_000).unwrap_err().to_string();
+    for e in expect {
+        assert!(err.contains(e), "expected {e:?} in: {err}");
+    }
+    assert_eq!(c.state(), before, "a failing build step wrote something");
+}
+
+fn edit(path: &Path, f: impl Fn(String) -> String) {
+    let text = std::fs::read_to_string(path).unwrap();
+    std::fs::write(path, f(text)).unwrap();
+}
+
+#[test]
+fn corrupted_snapshot() {
+    let c = two_migrations();
+    edit(&c.migrations().join("schema.json"), |t| {
+        t.replace("\"tables\"", "\"tabels\"")
+    });
+    assert_fails_unchanged(
+        &c,
+        &[
+            "schema.json",
+            "not a valid schema snapshot",
+            "delete it and build again",
+        ],
+    );
+}
+
+#[test]
+fn snapshot_that_disagrees_with_the_migrations() {
+    let c = two_migrations();
+    edit(&c.migrations().join("schema.json"), |t| {
+        t.replace("\"note\"", "\"remark\"")
+    });
+    assert_fails_unchanged(
+        &c,
+        &[
+            "does not match what the migrations build",
+            "table `tasks` differs",
+        ],
+    );
+}
+
+#[test]
+fn conflict_markers_in_a_migration() {
+    let c = two_migrations();
+    let file = c.file_of("add_tasks_note");
+    edit(&file, |t| {
+        t.replace("    up: [", "<<<<<<< HEAD\n    up: [")
+            .replace("    down: [", "=======\n>>>>>>> branch\n    down: [")
+    });
+    assert_fails_unchanged(
+        &c,
+        &[
+            "add_tasks_note",
+            "git conflict marker",
+            "resolve the merge conflict",
+        ],
+    );
+}
+
+#[test]
+fn conflict_markers_in_the_snapshot() {
+    let c = two_migrations();
+    edit(&c.migrations().join("schema.json"), |t| {
+        format!("<<<<<<< HEAD\n{t}=======\n{t}>>>>>>> branch\n")
+    });
+    assert_fails_unchanged(&c, &["schema.json", "line 1 holds a git conflict marker"]);
+}
+
+#[test]
+fn missing_parent() {
+    let c = two_migrations();
+    let first = c.file_of("initial");
+    let revision = parse_file(&std::fs::read_to_string(&first).unwrap())
+        .unwrap()
+        .revision;
+    std::fs::remove_file(&first).unwrap();
+    assert_fails_unchanged(
+        &c,
+        &[
+            &format!("names parent {revision}"),
+            "restore the missing file",
+        ],
+    );
+}
+
+#[test]
+fn cycle() {
+    let c = two_migrations();
+    let first = c.file_of("initial");
+    let second = parse_file(&std::fs::read_to_string(c.file_of("add_tasks_note")).unwrap())
+        .unwrap()
+        .revision;
+    edit(&first, |t| {
+        t.replace("parents: []", &format!("parents: [\"{second}\"]"))
+    });
+    assert_fails_unchanged(&c, &["form a cycle", &second]);
+}
+
+#[test]
+fn duplicate_revision() {
+    let c = two_migrations();
+    let first = c.file_of("initial");
+    std::fs::copy(&first, c.migrations().join("copy_of_initial.rs")).unwrap();
+    assert_fails_unchanged(
+        &c,
+        &[
+            "is declared by both",
+            "copy_of_initial.rs",
+            "give one of them a new revision id",
+        ],
+    );
+}
+
+/// Two branches from a common base, as git leaves them after a merge.
+fn branches(a_op: &str, b_op: &str) -> Crate {
+    let c = Crate::new(TASK);
+    c.generate(1_000_000).unwrap();
+    let base = parse_file(&std::fs::read_to_string(c.file_of("initial")).unwrap())
+        .unwrap()
+        .revision;
+    for (name, op) in [("aaaa", a_op), ("bbbb", b_op)] {
+        std::fs::write(
+            c.migrations().join(format!("19700112_000000_{name}_branch.rs")),
+            format!("retort::migration! {{\n    revision: \"19700112_000000_{name}\",\n    parents: [\"{base}\"],\n    message: \"branch {name}\",\n    up: [{op}],\n    down: [],\n}}\n"),
+        )
+        .unwrap();
+    }
+    c
+}
+
+#[test]
+fn non_conflicting_branches_get_a_merge_migration() {
+    let c = branches(
+        "add_column(\"tasks\", column(\"note\", text, nullable))",
+        "add_column(\"tasks\", column(\"owner\", text, nullable))",
+    );
+    c.models("#[derive(Table)] pub struct Task { #[column(primary_key)] pub id: i32, pub title: String, pub note: Option<String>, pub owner: Option<String> }\n");
+    let report = c.generate(3_000_000).unwrap();
+    let merge = report
+        .written
+        .iter()
+        .find(|p| p.to_string_lossy().contains("merge"))
+        .unwrap();
+    let file = parse_file(&std::fs::read_to_string(merge).unwrap()).unwrap();
+    assert_eq!(
+        file.parents,
+        ["19700112_000000_aaaa", "19700112_000000_bbbb"]
+    );
+    assert!(file.up.is_empty() && file.down.is_empty());
+    // Only the merge (and the snapshot): the models equal the merged state.
+    assert_eq!(
+        report
+            .written
+            .iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "rs"))
+            .count(),
+        1
+    );
+    // And the next build is quiet.
+    assert!(c.generate(3_000_060).unwrap().written.is_empty());
+}
+
+#[test]
+fn conflicting_branches_fail_naming_both_files() {
+    let c = branches(
+        "add_column(\"tasks\", column(\"note\", text, nullable))",
+        "add_column(\"tasks\", column(\"note\", integer, nullable))",
+    );
+    assert_fails_unchanged(
+        &c,
+        &[
+            "19700112_000000_aaaa_branch.rs",
+            "19700112_000000_bbbb_branch.rs",
+            "`tasks.note`",
+        ],
+    );
+}

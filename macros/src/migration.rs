@@ -1,0 +1,44 @@
+//! Code emitted by `migration! { … }`: a `MIGRATION` constant.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+use retort_schema::migration::MigrationFile;
+use retort_schema::ops::Op;
+
+/// `pub const MIGRATION: ::retort::Migration = …;` for one parsed file.
+pub(crate) fn expand(file: &MigrationFile) -> TokenStream {
+    let revision = &file.revision;
+    let parents = &file.parents;
+    let message = &file.message;
+    let checksum = file.checksum();
+    let up = serde_json::to_string(&file.up).unwrap_or_else(|e| unreachable!("ops serialize: {e}"));
+    let down =
+        serde_json::to_string(&file.down).unwrap_or_else(|e| unreachable!("ops serialize: {e}"));
+    let mut names: Vec<&String> = file
+        .up
+        .iter()
+        .chain(&file.down)
+        .filter_map(|op| match op {
+            Op::RunRust { function } => Some(function),
+            _ => None,
+        })
+        .collect();
+    names.sort();
+    names.dedup();
+    let functions = names.iter().map(|n| {
+        let ident = format_ident!("{n}");
+        quote!((#n, #ident as ::retort::DataMigrationFn))
+    });
+    quote! {
+        /// This file's migration, as compiled by `retort::migration!`.
+        pub const MIGRATION: ::retort::Migration = ::retort::Migration {
+            revision: #revision,
+            parents: &[#(#parents),*],
+            message: #message,
+            checksum: #checksum,
+            up_json: #up,
+            down_json: #down,
+            functions: &[#(#functions),*],
+        };
+    }
+}

@@ -1,0 +1,104 @@
+//! Compiled migrations: what `migration! { … }` expands to, and the list the build
+//! script collects into `MIGRATIONS`.
+
+use crate::schema::migration::MigrationFile;
+use crate::schema::ops::Op;
+
+/// The connection a data-migration function receives, inside the migration's transaction.
+#[cfg(feature = "sqlite")]
+pub type Connection = diesel::SqliteConnection;
+
+/// A Rust function named by `run(…)` in a migration: a data migration.
+///
+/// ```
+/// fn backfill_status(conn: &mut retort::Connection) -> Result<(), retort::DataError> {
+///     use diesel::RunQueryDsl;
+///     diesel::sql_query("UPDATE tasks SET status = 'queued' WHERE status IS NULL").execute(conn)?;
+///     Ok(())
+/// }
+/// let _: retort::DataMigrationFn = backfill_status;
+/// ```
+pub type DataMigrationFn = fn(&mut Connection) -> Result<(), DataError>;
+
+/// The error a data-migration function returns; any error converts into it with `?`.
+pub type DataError = Box<dyn std::error::Error + Send + Sync>;
+
+/// One migration, as compiled from its file.
+#[derive(Debug, Clone, Copy)]
+pub struct Migration {
+    /// Revision id.
+    pub revision: &'static str,
+    /// Parent revisions.
+    pub parents: &'static [&'static str],
+    /// Message.
+    pub message: &'static str,
+    /// SHA-256 of the canonical operations (see `MigrationFile::checksum`).
+    pub checksum: &'static str,
+    /// Upgrade operations, as JSON.
+    pub up_json: &'static str,
+    /// Downgrade operations, as JSON.
+    pub down_json: &'static str,
+    /// The functions `run(…)` names, by name.
+    pub functions: &'static [(&'static str, DataMigrationFn)],
+}
+
+impl Migration {
+    /// The upgrade operations.
+    pub fn up(&self) -> Vec<Op> {
+        decode(self.up_json, self.revision)
+    }
+
+    /// The downgrade operations.
+    pub fn down(&self) -> Vec<Op> {
+        decode(self.down_json, self.revision)
+    }
+
+    /// The migration as the schema crate models it.
+    pub fn file(&self) -> MigrationFile {
+        MigrationFile {
+            revision: self.revision.into(),
+            parents: self.parents.iter().map(|p| p.to_string()).collect(),
+            message: self.message.into(),
+            up: self.up(),
+            down: self.down(),
+        }
+    }
+
+    /// The function `run(name)` refers to.
+    pub fn function(&self, name: &str) -> Option<DataMigrationFn> {
+        self.functions
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, f)| *f)
+    }
+}
+
+fn decode(json: &str, revision: &str) -> Vec<Op> {
+    // Written by the `migration!` macro of the same retort version; unreadable means a bug.
+    serde_json::from_str(json).unwrap_or_else(|e| {
+        panic!("retort: operations of {revision} embedded by migration! are unreadable ({e})")
+    })
+}
+
+/// Every migration of an application, parents before children.
+#[derive(Debug, Clone, Copy)]
+pub struct Migrations {
+    list: &'static [&'static Migration],
+}
+
+impl Migrations {
+    /// Wraps the list the build script writes.
+    pub const fn new(list: &'static [&'static Migration]) -> Self {
+        Migrations { list }
+    }
+
+    /// All migrations.
+    pub fn all(&self) -> &'static [&'static Migration] {
+        self.list
+    }
+
+    /// The migration with this revision.
+    pub fn get(&self, revision: &str) -> Option<&'static Migration> {
+        self.list.iter().copied().find(|m| m.revision == revision)
+    }
+}

@@ -1,0 +1,349 @@
+//! `cargo build` writes the next migration: a fixture crate driven through fourteen model
+//! edits, each build checked for exactly one new migration (golden), its round trip, a quiet
+//! rebuild and a build script that then stays asleep.
+
+mod support;
+
+use std::path::Path;
+
+use retort_build::history::History;
+use retort_schema::diff::diff;
+use retort_schema::migration::parse_file;
+use retort_schema::Schema;
+use support::{stderr, Fixture};
+
+const HEAD: &str = "use chrono::{DateTime, Utc};\nuse retort::Table;\n";
+
+/// The models after each edit, with the edit's name.
+fn steps() -> Vec<(&'static str, String)> {
+    let team = |extra: &str| {
+        format!(
+        "/// Teams that own tasks.\n#[derive(Table)]\n#[table(name = \"teams\"{extra})]\npub struct Team {{\n    #[column(primary_key, autoincrement)]\n    pub id: i32,\n    pub name: String,\n}}\n"
+    )
+    };
+    let project = "/// Projects that own tasks.\n#[derive(Table)]\npub struct Project {\n    #[column(primary_key, autoincrement)]\n    pub id: i32,\n    pub name: String,\n}\n".to_string();
+    let task = |attrs: &str, doc: &str, fields: &str| {
+        format!(
+        "/// {doc}\n#[derive(Table)]\n{attrs}pub struct Task {{\n    #[column(primary_key, autoincrement)]\n    pub id: i32,\n{fields}    pub created_at: DateTime<Utc>,\n}}\n"
+    )
+    };
+    let doc = "Work to do.";
+    let title = "    pub title: String,\n";
+    let title200 = "    #[column(max_length = 200)]\n    pub title: String,\n";
+    let note = "    pub note: Option<String>,\n";
+    let retry = "    /// Number of retry attempts made after a transient failure\n    #[column(default = \"0\")]\n    pub retry_count: i32,\n";
+    let retry_ix = "    /// Number of retry attempts made after a transient failure\n    #[column(default = \"0\", index)]\n    pub retry_count: i32,\n";
+    let desc_opt = "    #[column(renamed_from = \"note\")]\n    pub description: Option<String>,\n";
+    let desc = "    #[column(renamed_from = \"note\")]\n    pub description: String,\n";
+    let team_fk = "    #[column(references = \"teams(id)\", on_delete = \"set_null\")]\n    pub team_id: Option<i32>,\n";
+    let uq = "#[table(unique(title, description))]\n";
+    let uq_ck = "#[table(unique(title, description), check(name = \"ck_tasks_retry_count_positive\", expr = \"retry_count >= 0\"))]\n";
+    let uq_ck_nodesc =
+        "#[table(check(name = \"ck_tasks_retry_count_positive\", expr = \"retry_count >= 0\"))]\n";
+    let renamed = team(", renamed_from = \"projects\"");
+    vec![
+        (
+            "01_create_tables",
+            format!("{HEAD}\n{project}\n{}", task("", doc, title)),
+        ),
+        (
+            "02_add_nullable_column",
+            format!(
+                "{HEAD}\n{project}\n{}",
+                task("", doc, &format!("{title}{note}"))
+            ),
+        ),
+        (
+            "03_add_not_null_with_default",
+            format!(
+                "{HEAD}\n{project}\n{}",
+                task("", doc, &format!("{title}{note}{retry}"))
+            ),
+        ),
+        (
+            "04_rename_column",
+            format!(
+                "{HEAD}\n{project}\n{}",
+                task("", doc, &format!("{title}{desc_opt}{retry}"))
+            ),
+        ),
+        (
+            "05_rename_table",
+            format!(
+                "{HEAD}\n{renamed}\n{}",
+                task("", doc, &format!("{title}{desc_opt}{retry}"))
+            ),
+        ),
+        (
+            "06_change_type",
+            format!(
+                "{HEAD}\n{renamed}\n{}",
+                task("", doc, &format!("{title200}{desc_opt}{retry}"))
+            ),
+        ),
+        (
+            "07_nullable_to_not_null",
+            format!(
+                "{HEAD}\n{renamed}\n{}",
+                task("", doc, &format!("{title200}{desc}{retry}"))
+            ),
+        ),
+        (
+            "08_add_index",
+            format!(
+                "{HEAD}\n{renamed}\n{}",
+                task("", doc, &format!("{title200}{desc}{retry_ix}"))
+            ),
+        ),
+        (
+            "09_add_composite_unique",
+            format!(
+                "{HEAD}\n{renamed}\n{}",
+                task(uq, doc, &format!("{title200}{desc}{retry_ix}"))
+            ),
+        ),
+        (
+            "10_add_foreign_key",
+            format!(
+                "{HEAD}\n{renamed}\n{}",
+                task(uq, doc, &format!("{title200}{desc}{retry_ix}{team_fk}"))
+            ),
+        ),
+        (
+            "11_add_check",
+            format!(
+                "{HEAD}\n{renamed}\n{}",
+                task(uq_ck, doc, &format!("{title200}{desc}{retry_ix}{team_fk}"))
+            ),
+        ),
+        (
+            "12_change_comment",
+            format!(
+                "{HEAD}\n{renamed}\n{}",
+                task(
+                    uq_ck,
+                    "Work to do, with retries.",
+                    &format!("{title200}{desc}{retry_ix}{team_fk}")
+                )
+            ),
+        ),
+        (
+            "13_drop_column",
+            format!(
+                "{HEAD}\n{renamed}\n{}",
+                task(
+                    uq_ck_nodesc,
+                    "Work to do, with retries.",
+                    &format!("{title200}{retry_ix}{team_fk}")
+                )
+            ),
+        ),
+        (
+            "14_drop_table",
+            format!(
+                "{HEAD}\n{}",
+                task(
+                    uq_ck_nodesc,
+                    "Work to do, with retries.",
+                    &format!("{title200}{retry_ix}")
+                )
+            ),
+        ),
+    ]
+}
+
+/// What the generator must produce for the current sources: recomputed with the library.
+fn expected_diff(fixture: &Fixture) -> retort_schema::diff::Diff {
+    let history = History::load(&fixture.migrations()).unwrap();
+    let heads: Vec<String> = history
+        .heads()
+        .iter()
+        .map(|e| e.file.revision.clone())
+        .collect();
+    let refs: Vec<&str> = heads.iter().map(String::as_str).collect();
+    let head = history.replay(&refs).unwrap();
+    let sources = retort_build::discover::scan_crate(fixture.path()).unwrap();
+    let models = Schema::from_tables(sources.models.into_iter().map(|m| m.model.table));
+    diff(&head, &models).unwrap()
+}
+
+fn build_script_ran(out: &std::process::Output, crate_name: &str) -> bool {
+    stderr(out).lines().any(|l| {
+        l.contains("Running `")
+            && l.contains("build-script-build")
+            && l.contains(&format!("/{crate_name}-"))
+    })
+}
+
+#[test]
+fn fourteen_model_edits_each_write_one_reviewable_migration() {
+    let fixture = Fixture::new("autogen");
+    let epoch = 1_795_670_000u64;
+    for (i, (name, models)) in steps().into_iter().enumerate() {
+        fixture.write_models(&models);
+        let expected = expected_diff(&fixture);
+        assert!(
+            !expected.is_empty(),
+            "{name}: the edit must change the schema"
+        );
+        let before = fixture.migration_files();
+        let when = (epoch + 60 * i as u64).to_string();
+        let out = fixture.build(&[("RETORT_NOW", &when)], false);
+        assert!(
+            out.status.success(),
+            "{name}: build failed:\n{}",
+            stderr(&out)
+        );
+        let after = fixture.migration_files();
+        assert_eq!(
+            after.len(),
+            before.len() + 1,
+            "{name}: exactly one new migration"
+        );
+        let new_file = after.iter().find(|f| !before.contains(f)).unwrap();
+        let text = std::fs::read_to_string(new_file).unwrap();
+        let file_name = new_file.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(
+            stderr(&out).contains(&format!("retort: wrote migrations/{file_name} (")),
+            "{name}:\n{}",
+            stderr(&out)
+        );
+
+        // Golden of the generated file.
+        insta::assert_snapshot!(format!("autogen_{name}"), format!("{file_name}\n\n{text}"));
+        // Round trip: the file parses back into exactly the operations the diff produced.
+        let parsed = parse_file(&text).unwrap();
+        assert_eq!(parsed.up, expected.up, "{name}: up");
+        assert_eq!(parsed.down, expected.down, "{name}: down");
+        if expected.up.iter().any(|op| {
+            matches!(
+                op,
+                retort_schema::ops::Op::DropTable { .. }
+                    | retort_schema::ops::Op::DropColumn { .. }
+            )
+        }) {
+            assert!(
+                text.contains("// DESTRUCTIVE"),
+                "{name}: destructive ops are marked"
+            );
+        }
+        // The migration written by this build is compiled into this build.
+        assert_eq!(fixture.run("autogen").trim(), (i + 1).to_string(), "{name}");
+
+        // The next build writes nothing and repeats no stale warning …
+        let again = fixture.build(&[("RETORT_NOW", &when)], false);
+        assert!(
+            again.status.success(),
+            "{name}: rebuild failed:\n{}",
+            stderr(&again)
+        );
+        assert_eq!(
+            fixture.migration_files(),
+            after,
+            "{name}: rebuild wrote a file"
+        );
+        assert!(
+            !stderr(&again).contains("retort:"),
+            "{name}: stale message:\n{}",
+            stderr(&again)
+        );
+        // … and from then on the build script does not run.
+        let quiet = fixture.build(&[("RETORT_NOW", &when)], true);
+        assert!(quiet.status.success());
+        assert!(
+            !build_script_ran(&quiet, "autogen"),
+            "{name}: build script ran again:\n{}",
+            stderr(&quiet)
+        );
+        assert!(
+            !stderr(&quiet).contains("retort:"),
+            "{name}: stale message:\n{}",
+            stderr(&quiet)
+        );
+    }
+    // The snapshot is the replay of everything written.
+    let history = History::load(&fixture.migrations()).unwrap();
+    let heads: Vec<String> = history
+        .heads()
+        .iter()
+        .map(|e| e.file.revision.clone())
+        .collect();
+    assert_eq!(heads.len(), 1);
+    let snapshot = std::fs::read_to_string(fixture.migrations().join("schema.json")).unwrap();
+    assert_eq!(history.replay(&[&heads[0]]).unwrap().to_json(), snapshot);
+    // Editing a model wakes the build script up again.
+    let models = std::fs::read_to_string(fixture.path().join("src/models.rs")).unwrap();
+    fixture.write_models(&models.replace(
+        "pub title: String,",
+        "pub title: String,\n    pub owner: Option<String>,",
+    ));
+    let woke = fixture.build(&[("RETORT_NOW", "1795679000")], true);
+    assert!(woke.status.success(), "{}", stderr(&woke));
+    assert!(build_script_ran(&woke, "autogen"));
+    assert!(
+        stderr(&woke).contains("add_tasks_owner"),
+        "{}",
+        stderr(&woke)
+    );
+}
+
+#[test]
+fn check_mode_lists_pending_operations_and_writes_nothing() {
+    let fixture = Fixture::new("checkmode");
+    fixture.write_models(&format!(
+        "{HEAD}\n#[derive(Table)]\npub struct Task {{\n    #[column(primary_key)]\n    pub id: i32,\n    pub created_at: DateTime<Utc>,\n}}\n"
+    ));
+    let out = fixture.build(&[], false);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let state = fixture.migrations_state();
+    fixture.write_models(&format!(
+        "{HEAD}\n#[derive(Table)]\npub struct Task {{\n    #[column(primary_key)]\n    pub id: i32,\n    pub created_at: DateTime<Utc>,\n    #[column(default = \"0\")]\n    pub retry_count: i32,\n}}\n"
+    ));
+    for env in [
+        [("RETORT_MODE", "check"), ("CI", "")],
+        [("RETORT_MODE", ""), ("CI", "true")],
+    ] {
+        let out = fixture.build(&env, false);
+        let err = stderr(&out);
+        assert!(!out.status.success(), "check mode must fail: {err}");
+        assert!(
+            err.contains("the models are ahead of the migrations"),
+            "{err}"
+        );
+        assert!(
+            err.contains("  - add column tasks.retry_count (integer, NOT NULL, default 0)"),
+            "{err}"
+        );
+        assert!(err.contains("Fix: run `cargo build` locally"), "{err}");
+        assert_eq!(
+            fixture.migrations_state(),
+            state,
+            "check mode wrote something"
+        );
+    }
+    // An explicit setting overrides CI both ways.
+    let out = fixture.build(&[("CI", "true"), ("RETORT_MODE", "write")], false);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(fixture.migration_files().len(), 2);
+}
+
+#[test]
+fn a_broken_history_fails_the_real_build_with_its_message() {
+    let fixture = Fixture::new("broken");
+    fixture.write_models(&format!(
+        "{HEAD}\n#[derive(Table)]\npub struct Task {{\n    #[column(primary_key)]\n    pub id: i32,\n    pub created_at: DateTime<Utc>,\n}}\n"
+    ));
+    assert!(fixture.build(&[], false).status.success());
+    let snapshot = fixture.migrations().join("schema.json");
+    std::fs::write(&snapshot, "{ not json").unwrap();
+    let state = fixture.migrations_state();
+    let out = fixture.build(&[], false);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("schema.json: is not a valid schema snapshot"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(fixture.migrations_state(), state);
+    let _ = Path::new("");
+}
