@@ -27,8 +27,9 @@ pub fn derive_table(input: TokenStream) -> TokenStream {
 /// for the grammar. Expands to `pub const MIGRATION: retort::Migration`.
 #[proc_macro]
 pub fn migration(input: TokenStream) -> TokenStream {
-    match retort_schema::migration::parse_body(input.into()) {
-        Ok(file) => migration::expand(&file).into(),
+    let input: proc_macro2::TokenStream = input.into();
+    match retort_schema::migration::parse_body(input.clone()) {
+        Ok(file) => migration::expand(&file, &input).into(),
         Err(errors) => errors.to_compile_error().into(),
     }
 }

@@ -6,7 +6,7 @@ use retort_schema::migration::MigrationFile;
 use retort_schema::ops::Op;
 
 /// `pub const MIGRATION: ::retort::Migration = …;` for one parsed file.
-pub(crate) fn expand(file: &MigrationFile) -> TokenStream {
+pub(crate) fn expand(file: &MigrationFile, input: &TokenStream) -> TokenStream {
     let revision = &file.revision;
     let parents = &file.parents;
     let message = &file.message;
@@ -26,7 +26,8 @@ pub(crate) fn expand(file: &MigrationFile) -> TokenStream {
     names.sort();
     names.dedup();
     let functions = names.iter().map(|n| {
-        let ident = format_ident!("{n}");
+        // The span of the name as written, so "cannot find function" points at it.
+        let ident = find_ident(input, n).unwrap_or_else(|| format_ident!("{n}"));
         quote!((#n, #ident as ::retort::DataMigrationFn))
     });
     quote! {
@@ -41,4 +42,20 @@ pub(crate) fn expand(file: &MigrationFile) -> TokenStream {
             functions: &[#(#functions),*],
         };
     }
+}
+
+/// The first identifier `name` in the tokens, searching groups too.
+fn find_ident(tokens: &TokenStream, name: &str) -> Option<proc_macro2::Ident> {
+    for tt in tokens.clone() {
+        match tt {
+            proc_macro2::TokenTree::Ident(i) if i == name => return Some(i),
+            proc_macro2::TokenTree::Group(g) => {
+                if let Some(i) = find_ident(&g.stream(), name) {
+                    return Some(i);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
 }
