@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use retort::Table;
 
 /// Transcription tasks: one row per submitted audio file or URL.
-#[derive(Debug, Clone, PartialEq, Table, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, PartialEq, Table, Queryable, Selectable, Insertable, serde::Serialize)]
 #[table(name = "tasks")]
 #[diesel(table_name = tasks, check_for_backend(diesel::sqlite::Sqlite))]
 pub struct Task {
@@ -51,7 +51,7 @@ pub struct Task {
 }
 
 /// Speaker embeddings extracted from diarized transcriptions.
-#[derive(Debug, Clone, PartialEq, Table, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, PartialEq, Table, Queryable, Selectable, Insertable, serde::Serialize)]
 #[table(name = "speaker_embeddings")]
 #[diesel(table_name = speaker_embeddings, check_for_backend(diesel::sqlite::Sqlite))]
 pub struct SpeakerEmbedding {

@@ -7,7 +7,7 @@ use crate::discover::FoundModel;
 use crate::history::History;
 
 /// The index source for these models and this history.
-pub fn render(models: &[FoundModel], history: &History) -> String {
+pub fn render(models: &[FoundModel], history: &History, dir: &std::path::Path) -> String {
     let mut out =
         String::from("// Written by retort-build; included by retort::include_migrations!().\n\n");
     out.push_str(&crate::relations::render(models));
@@ -28,10 +28,16 @@ pub fn render(models: &[FoundModel], history: &History) -> String {
         .iter()
         .map(|e| format!("&{}::MIGRATION", module_name(&e.file.revision)))
         .collect();
+    let schema = retort_schema::Schema::from_tables(
+        models.iter().map(|m| m.model.table.without_rename_hints()),
+    );
+    let dir = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
     let _ = writeln!(
         out,
-        "\n/// Every migration of this crate, parents before children.\n#[allow(dead_code)]\npub static MIGRATIONS: ::retort::Migrations = ::retort::Migrations::new(&[{}]);",
-        list.join(", ")
+        "\n/// Every migration of this crate, parents before children.\n#[allow(dead_code)]\npub static MIGRATIONS: ::retort::Migrations = ::retort::Migrations::new(&[{}])\n    .with_models({:?})\n    .with_dir({:?});",
+        list.join(", "),
+        serde_json::to_string(&schema).unwrap_or_default(),
+        dir.display().to_string()
     );
     out
 }

@@ -314,7 +314,7 @@ pub fn generate_in(
     }
     write_if_changed(
         &out_dir.join("retort_migrations.rs"),
-        &index::render(&sources.models, &history),
+        &index::render(&sources.models, &history, &dir),
     )?;
     Ok(report)
 }

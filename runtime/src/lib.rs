@@ -48,10 +48,32 @@
 
 pub use retort_macros::{migration, Table};
 
+mod backend;
+#[cfg(feature = "cli")]
+pub mod cli;
+pub mod compare;
+mod error;
+pub mod graph;
 mod migration;
+mod offline;
+#[cfg(feature = "cli")]
+mod revision;
+pub mod runner;
+mod startup;
+#[cfg(feature = "testing")]
+pub mod testing;
+mod url;
+
+pub use backend::AppliedRow;
+pub use error::{Error, Result};
+pub use graph::{Graph, Revision};
 #[cfg(feature = "sqlite")]
 pub use migration::Connection;
 pub use migration::{DataError, DataMigrationFn, Migration, Migrations};
+pub use offline::upgrade_sql;
+pub use runner::{Options, Runner, TransactionMode};
+pub use startup::{upgrade_on_startup, Startup};
+pub use url::DatabaseUrl;
 
 /// The schema model (tables, columns, types) shared with the build script.
 pub mod schema {

@@ -84,12 +84,45 @@ fn decode(json: &str, revision: &str) -> Vec<Op> {
 #[derive(Debug, Clone, Copy)]
 pub struct Migrations {
     list: &'static [&'static Migration],
+    models: Option<&'static str>,
+    dir: Option<&'static str>,
 }
 
 impl Migrations {
     /// Wraps the list the build script writes.
     pub const fn new(list: &'static [&'static Migration]) -> Self {
-        Migrations { list }
+        Migrations {
+            list,
+            models: None,
+            dir: None,
+        }
+    }
+
+    /// Adds the models' schema (JSON) the build script read, for `check`.
+    pub const fn with_models(self, json: &'static str) -> Self {
+        Migrations {
+            models: Some(json),
+            ..self
+        }
+    }
+
+    /// Adds the migrations folder, for `revision`.
+    pub const fn with_dir(self, dir: &'static str) -> Self {
+        Migrations {
+            dir: Some(dir),
+            ..self
+        }
+    }
+
+    /// The models' schema, when the build recorded it.
+    pub fn models(&self) -> Option<crate::schema::Schema> {
+        self.models
+            .and_then(|j| crate::schema::Schema::from_json(j).ok())
+    }
+
+    /// The migrations folder the build read.
+    pub fn dir(&self) -> Option<&'static str> {
+        self.dir
     }
 
     /// All migrations.

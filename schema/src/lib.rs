@@ -7,7 +7,8 @@
 //! - [`naming`]: identifier rules and conventional index/constraint names;
 //! - [`ops`]: migration operations, how each changes a schema, and its inverse;
 //! - [`diff`]: two schemas → operations, downgrade and warnings;
-//! - [`migration`]: the `migration!` grammar, parsed and rendered.
+//! - [`migration`]: the `migration!` grammar, parsed and rendered;
+//! - [`sql`]: operations rendered to SQL per dialect (SQLite table rebuilds included).
 
 pub mod diff;
 pub mod migration;
@@ -15,6 +16,7 @@ pub mod model;
 mod model_parse;
 pub mod naming;
 pub mod ops;
+pub mod sql;
 
 pub use model::{
     CheckConstraint, Column, ColumnType, ForeignKey, Index, ReferentialAction, Schema, Table,

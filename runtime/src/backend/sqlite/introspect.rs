@@ -1,0 +1,429 @@
+//! Reads the live schema back from SQLite: `sqlite_master` and the table-valued
+//! pragmas, plus constraint names from the stored `CREATE TABLE` text (SQLite keeps
+//! them nowhere else).
+
+use std::collections::BTreeMap;
+
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Nullable, Text};
+use diesel::sqlite::SqliteConnection;
+
+use super::VERSION_TABLE;
+use crate::error::{Error, Result};
+use crate::schema::{
+    CheckConstraint, Column, ColumnType, ForeignKey, Index, ReferentialAction, Schema, Table,
+    UniqueConstraint,
+};
+
+#[derive(QueryableByName)]
+struct TableRow {
+    #[diesel(sql_type = Text)]
+    name: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    sql: Option<String>,
+}
+
+#[derive(QueryableByName)]
+struct ColumnRow {
+    #[diesel(sql_type = Text)]
+    name: String,
+    #[diesel(sql_type = Text)]
+    #[diesel(column_name = "type")]
+    ty: String,
+    #[diesel(sql_type = BigInt)]
+    notnull: i64,
+    #[diesel(sql_type = Nullable<Text>)]
+    dflt_value: Option<String>,
+    #[diesel(sql_type = BigInt)]
+    pk: i64,
+}
+
+#[derive(QueryableByName)]
+struct IndexRow {
+    #[diesel(sql_type = Text)]
+    name: String,
+    #[diesel(sql_type = BigInt)]
+    unique: i64,
+    #[diesel(sql_type = Text)]
+    origin: String,
+}
+
+#[derive(QueryableByName)]
+struct IndexColumn {
+    #[diesel(sql_type = Nullable<Text>)]
+    name: Option<String>,
+}
+
+#[derive(QueryableByName)]
+struct ForeignKeyRow {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+    #[diesel(sql_type = Text)]
+    table: String,
+    #[diesel(sql_type = Text)]
+    from: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    to: Option<String>,
+    #[diesel(sql_type = Text)]
+    on_update: String,
+    #[diesel(sql_type = Text)]
+    on_delete: String,
+}
+
+#[derive(QueryableByName)]
+struct Violation {
+    #[diesel(sql_type = Text)]
+    table: String,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    rowid: Option<i64>,
+    #[diesel(sql_type = Text)]
+    parent: String,
+}
+
+fn err(context: &str) -> impl Fn(diesel::result::Error) -> Error + '_ {
+    move |e| Error::Database {
+        context: format!("cannot read the schema ({context})"),
+        message: e.to_string(),
+    }
+}
+
+fn lit(s: &str) -> String {
+    crate::schema::sql::quote_literal(s)
+}
+
+/// Every user table (not SQLite's own, not the version table).
+pub(super) fn schema(conn: &mut SqliteConnection) -> Result<Schema> {
+    let tables: Vec<TableRow> = diesel::sql_query(format!(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> '{VERSION_TABLE}' ORDER BY name"
+    ))
+    .load(conn)
+    .map_err(err("sqlite_master"))?;
+    let mut schema = Schema::new();
+    for t in tables {
+        let table = table(conn, &t.name, t.sql.as_deref().unwrap_or_default())?;
+        schema.tables.insert(t.name, table);
+    }
+    Ok(schema)
+}
+
+fn table(conn: &mut SqliteConnection, name: &str, sql: &str) -> Result<Table> {
+    let named = named_constraints(sql);
+    let mut t = Table::new(name);
+    let columns: Vec<ColumnRow> = diesel::sql_query(format!(
+        "SELECT name, type, \"notnull\", dflt_value, pk FROM pragma_table_info({})",
+        lit(name)
+    ))
+    .load(conn)
+    .map_err(err("table_info"))?;
+    let mut pk: Vec<(i64, String)> = Vec::new();
+    let autoincrement = sql.to_ascii_uppercase().contains("AUTOINCREMENT");
+    for c in &columns {
+        let mut column = Column::new(c.name.clone(), column_type(&c.ty));
+        column.nullable = c.notnull == 0 && c.pk == 0;
+        column.server_default = c.dflt_value.as_deref().map(strip_parens);
+        if c.pk > 0 {
+            pk.push((c.pk, c.name.clone()));
+        }
+        t.columns.push(column);
+    }
+    pk.sort();
+    t.primary_key = pk.into_iter().map(|(_, n)| n).collect();
+    if autoincrement && t.primary_key.len() == 1 {
+        let key = t.primary_key[0].clone();
+        if let Some(c) = t.columns.iter_mut().find(|c| c.name == key) {
+            c.autoincrement = true;
+            // An INTEGER PRIMARY KEY is never NULL even when not declared so.
+            c.nullable = false;
+        }
+    }
+    let indexes: Vec<IndexRow> = diesel::sql_query(format!(
+        "SELECT name, \"unique\", origin FROM pragma_index_list({})",
+        lit(name)
+    ))
+    .load(conn)
+    .map_err(err("index_list"))?;
+    for i in indexes {
+        let cols: Vec<IndexColumn> = diesel::sql_query(format!(
+            "SELECT name FROM pragma_index_info({}) ORDER BY seqno",
+            lit(&i.name)
+        ))
+        .load(conn)
+        .map_err(err("index_info"))?;
+        let cols: Vec<String> = cols.into_iter().filter_map(|c| c.name).collect();
+        match i.origin.as_str() {
+            "c" => t.indexes.push(Index {
+                name: i.name,
+                columns: cols,
+                unique: i.unique != 0,
+            }),
+            "u" => {
+                let name = named
+                    .uniques
+                    .iter()
+                    .find(|(_, c)| *c == cols)
+                    .map(|(n, _)| n.clone())
+                    .unwrap_or_default();
+                t.uniques.push(UniqueConstraint {
+                    name,
+                    columns: cols,
+                });
+            }
+            _ => {}
+        }
+    }
+    let fks: Vec<ForeignKeyRow> = diesel::sql_query(format!(
+        "SELECT id, \"table\", \"from\", \"to\", on_update, on_delete FROM pragma_foreign_key_list({}) ORDER BY id, seq",
+        lit(name)
+    ))
+    .load(conn)
+    .map_err(err("foreign_key_list"))?;
+    let mut grouped: BTreeMap<i64, ForeignKey> = BTreeMap::new();
+    for f in fks {
+        let fk = grouped.entry(f.id).or_insert_with(|| ForeignKey {
+            name: String::new(),
+            columns: Vec::new(),
+            referred_table: f.table.clone(),
+            referred_columns: Vec::new(),
+            on_delete: ReferentialAction::parse(&f.on_delete).unwrap_or_default(),
+            on_update: ReferentialAction::parse(&f.on_update).unwrap_or_default(),
+        });
+        fk.columns.push(f.from);
+        fk.referred_columns.push(f.to.unwrap_or_default());
+    }
+    for mut fk in grouped.into_values() {
+        fk.name = named
+            .foreign_keys
+            .iter()
+            .find(|(_, c)| *c == fk.columns)
+            .map(|(n, _)| n.clone())
+            .unwrap_or_default();
+        t.foreign_keys.push(fk);
+    }
+    t.checks = named
+        .checks
+        .into_iter()
+        .map(|(name, expression)| CheckConstraint { name, expression })
+        .collect();
+    t.normalize();
+    Ok(t)
+}
+
+/// The portable type a declared SQLite type stands for (the inverse of `sqlite_type`).
+fn column_type(declared: &str) -> ColumnType {
+    let compact: String = declared
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect::<String>()
+        .to_ascii_lowercase();
+    let portable = match compact.as_str() {
+        "int" => Some(ColumnType::Integer),
+        "double" | "doubleprecision" => Some(ColumnType::Double),
+        "blob" => Some(ColumnType::Binary),
+        _ => ColumnType::parse_portable(&compact),
+    };
+    portable.unwrap_or_else(|| ColumnType::Custom {
+        sql: declared.trim().to_string(),
+    })
+}
+
+/// `(0)` → `0`: SQLite keeps a default as written, parentheses included.
+fn strip_parens(d: &str) -> String {
+    let t = d.trim();
+    if t.starts_with('(') && t.ends_with(')') && balanced(&t[1..t.len() - 1]) {
+        t[1..t.len() - 1].trim().to_string()
+    } else {
+        t.to_string()
+    }
+}
+
+fn balanced(s: &str) -> bool {
+    let mut depth = 0i32;
+    for c in s.chars() {
+        match c {
+            '(' => depth += 1,
+            ')' => {
+                depth -= 1;
+                if depth < 0 {
+                    return false;
+                }
+            }
+            _ => {}
+        }
+    }
+    depth == 0
+}
+
+#[derive(Default)]
+struct Named {
+    uniques: Vec<(String, Vec<String>)>,
+    foreign_keys: Vec<(String, Vec<String>)>,
+    checks: Vec<(String, String)>,
+}
+
+/// `CONSTRAINT "name" UNIQUE (…)`, `… FOREIGN KEY (…)`, `… CHECK (…)` in a CREATE TABLE.
+fn named_constraints(sql: &str) -> Named {
+    let mut out = Named::default();
+    let upper = sql.to_ascii_uppercase();
+    let mut at = 0;
+    while let Some(pos) = upper[at..].find("CONSTRAINT") {
+        let start = at + pos + "CONSTRAINT".len();
+        at = start;
+        let rest = sql[start..].trim_start();
+        let Some((name, after)) = identifier(rest) else {
+            continue;
+        };
+        let after = after.trim_start();
+        let head = after.to_ascii_uppercase();
+        if head.starts_with("UNIQUE") {
+            if let Some((inner, _)) = parenthesized(&after["UNIQUE".len()..]) {
+                out.uniques.push((name, split_idents(&inner)));
+            }
+        } else if head.starts_with("FOREIGN") {
+            if let Some(open) = after.find('(') {
+                if let Some((inner, _)) = parenthesized(&after[open..]) {
+                    out.foreign_keys.push((name, split_idents(&inner)));
+                }
+            }
+        } else if head.starts_with("CHECK") {
+            if let Some((inner, _)) = parenthesized(&after["CHECK".len()..]) {
+                out.checks.push((name, inner.trim().to_string()));
+            }
+        }
+    }
+    out
+}
+
+/// A quoted or bare identifier at the start of `s`, and the rest.
+fn identifier(s: &str) -> Option<(String, &str)> {
+    let mut chars = s.char_indices();
+    let (_, first) = chars.next()?;
+    if matches!(first, '"' | '`' | '[') {
+        let close = if first == '[' { ']' } else { first };
+        let mut name = String::new();
+        let mut it = s[1..].char_indices().peekable();
+        while let Some((i, c)) = it.next() {
+            if c == close {
+                if it.peek().map(|(_, n)| *n) == Some(close) && close != ']' {
+                    name.push(c);
+                    it.next();
+                    continue;
+                }
+                return Some((name, &s[i + 2..]));
+            }
+            name.push(c);
+        }
+        None
+    } else {
+        let end = s
+            .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .unwrap_or(s.len());
+        (end > 0).then(|| (s[..end].to_string(), &s[end..]))
+    }
+}
+
+/// The text inside the first balanced parentheses of `s`, and the rest.
+fn parenthesized(s: &str) -> Option<(String, &str)> {
+    let s = s.trim_start();
+    if !s.starts_with('(') {
+        return None;
+    }
+    let mut depth = 0;
+    let mut quote: Option<char> = None;
+    for (i, c) in s.char_indices() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"' | '`') => quote = Some(c),
+            (None, '(') => depth += 1,
+            (None, ')') => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some((s[1..i].to_string(), &s[i + 1..]));
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+fn split_idents(list: &str) -> Vec<String> {
+    list.split(',')
+        .filter_map(|part| identifier(part.trim()).map(|(n, _)| n))
+        .collect()
+}
+
+/// `PRAGMA foreign_key_check`, as an error listing the first violations.
+pub(super) fn foreign_key_violations(
+    conn: &mut SqliteConnection,
+) -> std::result::Result<(), String> {
+    let rows: Vec<Violation> =
+        diesel::sql_query("SELECT \"table\", rowid, parent FROM pragma_foreign_key_check")
+            .load(conn)
+            .map_err(|e| e.to_string())?;
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let listed: Vec<String> = rows
+        .iter()
+        .take(5)
+        .map(|v| {
+            format!(
+                "{} row {} references a missing row of {}",
+                v.table,
+                v.rowid.map(|r| r.to_string()).unwrap_or("?".into()),
+                v.parent
+            )
+        })
+        .collect();
+    Err(format!(
+        "PRAGMA foreign_key_check found {} violation(s): {}",
+        rows.len(),
+        listed.join("; ")
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_constraint_names_from_create_table() {
+        let n = named_constraints(
+            r#"CREATE TABLE "t" ("id" INTEGER, "a" TEXT, CONSTRAINT "uq_t_a" UNIQUE ("a", "id"), CONSTRAINT "fk_t_a_o" FOREIGN KEY ("a") REFERENCES "o" ("id"), CONSTRAINT "ck" CHECK (length(a) > (1)))"#,
+        );
+        assert_eq!(
+            n.uniques,
+            [(
+                "uq_t_a".to_string(),
+                vec!["a".to_string(), "id".to_string()]
+            )]
+        );
+        assert_eq!(
+            n.foreign_keys,
+            [("fk_t_a_o".to_string(), vec!["a".to_string()])]
+        );
+        assert_eq!(
+            n.checks,
+            [("ck".to_string(), "length(a) > (1)".to_string())]
+        );
+    }
+
+    #[test]
+    fn declared_types_map_back() {
+        assert_eq!(column_type("TIMESTAMPTZ"), ColumnType::TimestampTz);
+        assert_eq!(
+            column_type("VARCHAR(36)"),
+            ColumnType::Varchar { length: 36 }
+        );
+        assert_eq!(column_type("DOUBLE"), ColumnType::Double);
+        assert_eq!(
+            column_type("citext"),
+            ColumnType::Custom {
+                sql: "citext".into()
+            }
+        );
+        assert_eq!(strip_parens("(1 + 2)"), "1 + 2");
+        assert_eq!(strip_parens("(1) + (2)"), "(1) + (2)");
+    }
+}

@@ -1,0 +1,312 @@
+//! The command line, with the verbs Alembic users know. An app exposes it with one call:
+//!
+//! ```no_run
+//! # mod hidden { pub static MIGRATIONS: retort::Migrations = retort::Migrations::new(&[]); }
+//! # use hidden::MIGRATIONS;
+//! // `myapp db upgrade head`, `myapp db current`, …
+//! let args: Vec<String> = std::env::args().skip(2).collect();
+//! std::process::exit(retort::cli::run("myapp db", &MIGRATIONS, args));
+//! ```
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::error::{Error, Result};
+use crate::graph::Graph;
+use crate::migration::Migrations;
+use crate::runner::{Options, Runner, TransactionMode};
+use crate::schema::sql::{self, Dialect, Step};
+use crate::url::DatabaseUrl;
+
+/// Database migrations.
+#[derive(Debug, Parser)]
+#[command(disable_version_flag = true)]
+struct Cli {
+    /// Database URL (default: $DB_URL, else $DATABASE_URL).
+    #[arg(long, global = true)]
+    database_url: Option<String>,
+    /// One transaction for the whole run (all or nothing), or one per migration.
+    #[arg(long, global = true, value_enum, default_value = "all")]
+    transaction: Transaction,
+    /// Seconds to wait for another process holding the migration lock.
+    #[arg(long, global = true, default_value_t = 60)]
+    lock_timeout: u64,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Transaction {
+    All,
+    PerMigration,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Apply migrations: `head` (default), a revision or unique prefix, or `+N`.
+    Upgrade {
+        #[arg(default_value = "head", allow_hyphen_values = true)]
+        target: String,
+        /// Copy an SQLite file aside first.
+        #[arg(long)]
+        backup: bool,
+    },
+    /// Revert migrations: `-N` (default -1), a revision or unique prefix, or `base`.
+    Downgrade {
+        #[arg(default_value = "-1", allow_hyphen_values = true)]
+        target: String,
+    },
+    /// Show the database's revision.
+    Current,
+    /// List revisions, newest first, with applied marks and times.
+    History,
+    /// List the head revisions.
+    Heads,
+    /// Show a revision's operations and their SQL.
+    Show { revision: String },
+    /// Record a revision as applied without running it (`head`, `base`, a revision).
+    Stamp { revision: String },
+    /// Compare the live database with the models; exit code 1 when they differ.
+    Check,
+    /// Print the SQL of an upgrade without a database: `<from>:<to>`, e.g. `base:head`.
+    Sql {
+        range: String,
+        /// Dialect of the script.
+        #[arg(long, default_value = "sqlite")]
+        dialect: String,
+    },
+    /// Write an empty migration (for a data migration) on top of the current head.
+    Revision {
+        #[arg(short, long)]
+        message: String,
+        /// Migrations folder (default: the one the build read).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+}
+
+/// Runs the CLI with `args` (without the program name) and returns the exit code:
+/// 0 on success, 1 on failure or drift, 2 on a usage error.
+pub fn run<I, T>(bin_name: &str, migrations: &Migrations, args: I) -> i32
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let mut all: Vec<std::ffi::OsString> = vec![bin_name.into()];
+    all.extend(args.into_iter().map(Into::into));
+    let cli = match Cli::try_parse_from(all) {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { 2 } else { 0 };
+        }
+    };
+    match execute(cli, migrations) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            1
+        }
+    }
+}
+
+fn execute(cli: Cli, migrations: &Migrations) -> Result<i32> {
+    let graph = Graph::from_migrations(migrations);
+    let options = Options {
+        transaction: match cli.transaction {
+            Transaction::All => TransactionMode::All,
+            Transaction::PerMigration => TransactionMode::PerMigration,
+        },
+        lock_timeout: Duration::from_secs(cli.lock_timeout),
+        backup: false,
+    };
+    let url = || DatabaseUrl::from_env(cli.database_url.as_deref());
+    let log = |line: &str| println!("{line}");
+    match cli.command {
+        Command::Upgrade { target, backup } => {
+            let options = Options { backup, ..options };
+            let mut runner = Runner::connect(&graph, &url()?, options)?.with_log(log);
+            let applied = runner.upgrade(&target)?;
+            if applied.is_empty() {
+                println!(
+                    "nothing to upgrade: the database is at {}",
+                    at(&runner.current()?)
+                );
+            }
+        }
+        Command::Downgrade { target } => {
+            let mut runner = Runner::connect(&graph, &url()?, options)?.with_log(log);
+            let undone = runner.downgrade(&target)?;
+            if undone.is_empty() {
+                println!("nothing to downgrade");
+            }
+            println!("now at {}", at(&runner.current()?));
+        }
+        Command::Current => {
+            let mut runner = Runner::connect(&graph, &url()?, options)?;
+            let current = runner.current()?;
+            let heads = graph.heads();
+            for c in &current {
+                let msg = graph
+                    .get(c)
+                    .map(|r| r.file.message.as_str())
+                    .unwrap_or("(unknown to this build)");
+                let head = if heads.contains(c) { " (head)" } else { "" };
+                println!("{c} {msg}{head}");
+            }
+            if current.is_empty() {
+                println!("base (no migrations applied)");
+            }
+        }
+        Command::History => history(&graph, url().ok(), options)?,
+        Command::Heads => {
+            for h in graph.heads() {
+                let msg = graph
+                    .get(&h)
+                    .map(|r| r.file.message.as_str())
+                    .unwrap_or_default();
+                println!("{h} {msg} (head)");
+            }
+        }
+        Command::Show { revision } => show(&graph, &revision, url().ok())?,
+        Command::Stamp { revision } => {
+            let mut runner = Runner::connect(&graph, &url()?, options)?.with_log(log);
+            runner.stamp(&revision)?;
+        }
+        Command::Check => {
+            let mut runner = Runner::connect(&graph, &url()?, options)?;
+            let current = runner.current()?;
+            let differences = runner.check()?;
+            if differences.is_empty() {
+                println!("the database matches the models (at {})", at(&current));
+            } else {
+                println!(
+                    "the database differs from the models (at {}):",
+                    at(&current)
+                );
+                for d in &differences {
+                    println!("  - {d}");
+                }
+                println!("Run `upgrade head` if migrations are pending; otherwise the database was changed outside migrations.");
+                return Ok(1);
+            }
+        }
+        Command::Sql { range, dialect } => {
+            let dialect = Dialect::parse(&dialect).ok_or_else(|| {
+                Error::Usage(format!(
+                    "unknown dialect `{dialect}`; use sqlite, postgres or mysql"
+                ))
+            })?;
+            let (from, to) = range.split_once(':').ok_or_else(|| {
+                Error::Usage(format!(
+                    "`{range}` is not a range; write <from>:<to>, e.g. base:head"
+                ))
+            })?;
+            print!(
+                "{}",
+                crate::offline::upgrade_sql(&graph, from, to, dialect)?
+            );
+        }
+        Command::Revision { message, dir } => {
+            let dir = dir
+                .or_else(|| migrations.dir().map(PathBuf::from))
+                .unwrap_or_else(|| PathBuf::from("migrations"));
+            let path = crate::revision::write_empty(&dir, &graph.heads(), &message)?;
+            println!("wrote {}; rebuild to compile it", path.display());
+        }
+    }
+    Ok(0)
+}
+
+fn at(current: &[String]) -> String {
+    if current.is_empty() {
+        "base".into()
+    } else {
+        current.join(", ")
+    }
+}
+
+fn history(graph: &Graph, url: Option<DatabaseUrl>, options: Options) -> Result<()> {
+    let rows = match &url {
+        Some(u) => match Runner::connect(graph, u, options).and_then(|mut r| r.applied_rows()) {
+            Ok(rows) => rows,
+            Err(e) => {
+                eprintln!("note: database not read ({e}); showing revisions only");
+                Vec::new()
+            }
+        },
+        None => Vec::new(),
+    };
+    let heads: BTreeSet<String> = graph.heads().into_iter().collect();
+    let mut ordered = graph.all_ordered();
+    ordered.reverse();
+    for rev in ordered {
+        let head = if heads.contains(rev.id()) {
+            " (head)"
+        } else {
+            ""
+        };
+        let parents = if rev.file.parents.is_empty() {
+            "base".into()
+        } else {
+            rev.file.parents.join(", ")
+        };
+        let mark = match rows.iter().find(|r| r.revision == rev.id()) {
+            Some(r) => format!("  [{} {} ({} ms)]", r.state, r.applied_at, r.execution_ms),
+            None if url.is_some() => "  [not applied]".into(),
+            None => String::new(),
+        };
+        println!("{parents} -> {} {}{head}{mark}", rev.id(), rev.file.message);
+    }
+    Ok(())
+}
+
+fn show(graph: &Graph, revision: &str, url: Option<DatabaseUrl>) -> Result<()> {
+    let id = graph
+        .resolve(revision)?
+        .ok_or_else(|| Error::Usage("`show base` shows nothing; name a revision".into()))?;
+    let rev = graph
+        .get(&id)
+        .ok_or_else(|| Error::NoSuchRevision(id.clone()))?;
+    let dialect = match url {
+        Some(DatabaseUrl::SqliteFile(_) | DatabaseUrl::SqliteMemory) | None => Dialect::Sqlite,
+    };
+    println!("Revision: {id}");
+    println!(
+        "Parents:  {}",
+        if rev.file.parents.is_empty() {
+            "base".into()
+        } else {
+            rev.file.parents.join(", ")
+        }
+    );
+    println!("Message:  {}", rev.file.message);
+    println!("Checksum: {}", rev.checksum);
+    println!("\nOperations:");
+    for op in &rev.file.up {
+        println!("  - {}", op.describe());
+    }
+    let mut before = graph.ancestors(&id);
+    before.remove(&id);
+    let mut schema = graph.schema_at(&before)?;
+    println!("\nSQL ({}):", dialect.name());
+    for op in &rev.file.up {
+        for step in sql::render(op, &schema, dialect).map_err(|e| Error::Render {
+            revision: id.clone(),
+            message: e.message,
+        })? {
+            match step {
+                Step::Sql(s) => println!("{};", s.trim_end_matches(';')),
+                Step::Rust(name) => println!("-- run({name}): Rust data migration"),
+            }
+        }
+        op.apply(&mut schema).map_err(|e| Error::Render {
+            revision: id.clone(),
+            message: e.message,
+        })?;
+    }
+    Ok(())
+}

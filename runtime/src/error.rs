@@ -1,0 +1,98 @@
+//! The one error type of the runtime; each message names the object and the fix.
+
+/// What went wrong while connecting, planning or applying migrations.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// No URL was given.
+    #[error("no database URL: pass --database-url, or set DB_URL or DATABASE_URL (e.g. DB_URL=sqlite:///records.db)")]
+    NoUrl,
+    /// The URL cannot be used.
+    #[error("cannot use database URL `{url}`: {problem}. Accepted: sqlite:///path/to/file.db, sqlite://file.db, a plain file path, sqlite::memory:")]
+    BadUrl {
+        /// The URL as given.
+        url: String,
+        /// What is wrong with it.
+        problem: String,
+    },
+    /// The database refused a connection or a statement outside a migration.
+    #[error("{context}: {message}")]
+    Database {
+        /// What retort was doing.
+        context: String,
+        /// What the database said.
+        message: String,
+    },
+    /// A revision argument names nothing.
+    #[error("no revision matches `{0}`; see `db history` for the revisions this build knows")]
+    NoSuchRevision(String),
+    /// A revision prefix matches several revisions.
+    #[error("`{prefix}` matches several revisions ({}); give more characters", matches.join(", "))]
+    AmbiguousRevision {
+        /// The prefix.
+        prefix: String,
+        /// What it matches.
+        matches: Vec<String>,
+    },
+    /// The graph has several heads and no target was named.
+    #[error("the migrations have several heads ({}); name the target (e.g. `upgrade {}`) or rebuild to let retort-build write a merge migration", heads.join(", "), heads.first().map(String::as_str).unwrap_or("<rev>"))]
+    MultipleHeads {
+        /// The heads.
+        heads: Vec<String>,
+    },
+    /// The database has revisions the code does not know.
+    #[error("the database is at revision {} which this build does not know: the database is ahead of the code (a newer version was deployed?). Nothing was changed. Run the code that has that migration, or downgrade with it first", revisions.join(", "))]
+    DatabaseAhead {
+        /// The unknown revisions.
+        revisions: Vec<String>,
+    },
+    /// An applied migration changed after it was applied.
+    #[error("migration {revision} was changed after it was applied (recorded checksum {recorded}, file now {current}). Nothing was changed. Restore the file as it was applied (e.g. from git); if the database already matches the edited file, record the new checksum with `db stamp {revision}`")]
+    ChecksumMismatch {
+        /// The revision.
+        revision: String,
+        /// Checksum in the version table.
+        recorded: String,
+        /// Checksum of the compiled migration.
+        current: String,
+    },
+    /// A migration failed; everything since the last commit was rolled back.
+    #[error("migration {revision} failed and was rolled back (the database stays at {at}).\nstatement: {statement}\ndatabase said: {message}")]
+    MigrationFailed {
+        /// The revision.
+        revision: String,
+        /// Where the database stays.
+        at: String,
+        /// The statement that failed.
+        statement: String,
+        /// The database's message.
+        message: String,
+    },
+    /// The operations cannot be rendered for this database.
+    #[error("migration {revision}: {message}")]
+    Render {
+        /// The revision.
+        revision: String,
+        /// Why.
+        message: String,
+    },
+    /// A database made before migrations matches no revision.
+    #[error("the database has tables but no version table, and matches no revision of this build, so it was not adopted (nothing was changed). Differences from the head:\n{}\nBring the schema in line, or stamp it by hand with `db stamp <rev>` if you know where it stands", differences.iter().map(|d| format!("  - {d}")).collect::<Vec<_>>().join("\n"))]
+    AdoptionRefused {
+        /// Differences against the head schema.
+        differences: Vec<String>,
+    },
+    /// A file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What the system said.
+        source: std::io::Error,
+    },
+    /// A command-line argument is not understood.
+    #[error("{0}")]
+    Usage(String),
+}
+
+/// A result with the runtime's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;

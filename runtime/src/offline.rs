@@ -1,0 +1,93 @@
+//! `sql <from>:<to>`: the upgrade as an SQL script, with no database — for review,
+//! or for a DBA to run by hand. It records the revisions in the version table as a
+//! real upgrade would.
+
+use std::collections::BTreeSet;
+
+use crate::backend::{self, AppliedRow};
+use crate::error::{Error, Result};
+use crate::graph::Graph;
+use crate::schema::sql::{self, Dialect, Step};
+
+/// The script that upgrades a database from `from` (a revision or `base`) to `to`.
+pub fn upgrade_sql(graph: &Graph, from: &str, to: &str, dialect: Dialect) -> Result<String> {
+    let from_rev = graph.resolve(from)?;
+    let to_rev = graph.resolve(to)?.ok_or_else(|| {
+        Error::Usage("the target of `sql` cannot be base; write e.g. base:head".into())
+    })?;
+    let start: BTreeSet<String> = from_rev
+        .as_deref()
+        .map(|r| graph.ancestors(r))
+        .unwrap_or_default();
+    let end = graph.ancestors(&to_rev);
+    if !start.is_subset(&end) {
+        return Err(Error::Usage(format!("{from} is not an ancestor of {to}; `sql` writes upgrades (from an older to a newer revision)")));
+    }
+    let mut schema = graph.schema_at(&start)?;
+    let mut out = format!(
+        "-- retort: upgrade {} -> {to_rev} ({})\n-- Generated offline; review before running.\n\n",
+        from_rev.as_deref().unwrap_or("base"),
+        dialect.name()
+    );
+    let (before, after) = backend::offline_wrapping(dialect);
+    for s in before {
+        out.push_str(s);
+        out.push_str(";\n");
+    }
+    let todo: BTreeSet<String> = end.difference(&start).cloned().collect();
+    let mut first = true;
+    for rev in graph.order(&todo) {
+        out.push_str(&format!(
+            "\n-- Running upgrade {} -> {}: {}\n",
+            if rev.file.parents.is_empty() {
+                "base".into()
+            } else {
+                rev.file.parents.join(", ")
+            },
+            rev.id(),
+            rev.file.message
+        ));
+        for op in &rev.file.up {
+            let steps = sql::render(op, &schema, dialect).map_err(|e| Error::Render {
+                revision: rev.id().into(),
+                message: e.message,
+            })?;
+            for step in steps {
+                match step {
+                    Step::Sql(s) => {
+                        out.push_str(s.trim_end().trim_end_matches(';'));
+                        out.push_str(";\n");
+                    }
+                    Step::Rust(name) => {
+                        eprintln!("warning: {} runs the Rust function {name}(), which has no SQL form; the script skips it", rev.id());
+                        out.push_str(&format!("-- run({name}): a Rust data migration; it cannot be expressed as SQL and is skipped here\n"));
+                    }
+                }
+            }
+            op.apply(&mut schema).map_err(|e| Error::Render {
+                revision: rev.id().into(),
+                message: e.message,
+            })?;
+        }
+        let row = AppliedRow {
+            revision: rev.id().into(),
+            parents: rev.file.parents.join(","),
+            message: rev.file.message.clone(),
+            checksum: rev.checksum.clone(),
+            applied_at: String::new(),
+            execution_ms: 0,
+            state: "applied".into(),
+        };
+        for s in backend::offline_version_sql(dialect, &row, first) {
+            out.push_str(&s);
+            out.push_str(";\n");
+        }
+        first = false;
+    }
+    out.push('\n');
+    for s in after {
+        out.push_str(s);
+        out.push_str(";\n");
+    }
+    Ok(out)
+}

@@ -1,0 +1,560 @@
+//! The runner: takes the lock, checks the version table against the code, plans a
+//! path through the revision graph, applies it atomically and records it.
+
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+use crate::backend::{self, AppliedRow, Backend};
+use crate::compare;
+use crate::error::{Error, Result};
+use crate::graph::{Graph, Revision};
+use crate::schema::ops::Op;
+use crate::schema::sql::{self, Dialect, Step};
+use crate::schema::Schema;
+use crate::url::DatabaseUrl;
+
+/// How migrations are grouped into transactions.
+///
+/// The default is [`TransactionMode::All`], as in Alembic: the database is either where it
+/// was or at the target, so a replica starting during an upgrade never sees half of it, and a
+/// failure needs no cleanup. [`TransactionMode::PerMigration`] keeps what succeeded, for long
+/// upgrades that should make progress step by step.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum TransactionMode {
+    /// The whole upgrade or downgrade in one transaction: all or nothing.
+    #[default]
+    All,
+    /// Each migration and its version row in its own transaction.
+    PerMigration,
+}
+
+/// Settings of a run.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Transaction grouping.
+    pub transaction: TransactionMode,
+    /// How long to wait for another process holding the migration lock.
+    pub lock_timeout: Duration,
+    /// Copy an SQLite file aside before changing anything.
+    pub backup: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            transaction: TransactionMode::All,
+            lock_timeout: Duration::from_secs(60),
+            backup: false,
+        }
+    }
+}
+
+/// Applies migrations to one database.
+pub struct Runner<'g> {
+    graph: &'g Graph,
+    backend: Box<dyn Backend>,
+    options: Options,
+    log: Box<dyn FnMut(&str) + 'g>,
+}
+
+impl<'g> Runner<'g> {
+    /// Connects to the database at `url`.
+    pub fn connect(graph: &'g Graph, url: &DatabaseUrl, options: Options) -> Result<Runner<'g>> {
+        let backend = backend::connect(url, options.lock_timeout)?;
+        Ok(Runner {
+            graph,
+            backend,
+            options,
+            log: Box::new(|_| {}),
+        })
+    }
+
+    /// Sends a line per applied migration (and per notable event) to `log`.
+    pub fn with_log(mut self, log: impl FnMut(&str) + 'g) -> Self {
+        self.log = Box::new(log);
+        self
+    }
+
+    /// The dialect of the connected database.
+    pub fn dialect(&self) -> Dialect {
+        self.backend.dialect()
+    }
+
+    /// The version table's rows.
+    pub fn applied_rows(&mut self) -> Result<Vec<AppliedRow>> {
+        self.backend.applied()
+    }
+
+    /// The current revision(s): applied revisions no applied revision descends from.
+    pub fn current(&mut self) -> Result<Vec<String>> {
+        let applied: BTreeSet<String> = self
+            .backend
+            .applied()?
+            .into_iter()
+            .map(|r| r.revision)
+            .collect();
+        Ok(self.graph.current(&applied))
+    }
+
+    /// The live schema.
+    pub fn introspect(&mut self) -> Result<Schema> {
+        self.backend.introspect()
+    }
+
+    /// Differences between the database and the models (or the head, when the build did
+    /// not record the models). Empty when they match.
+    pub fn check(&mut self) -> Result<Vec<String>> {
+        let expected = match &self.graph.models {
+            Some(m) => m.clone(),
+            None => {
+                let head = self.graph.heads();
+                let mut all = BTreeSet::new();
+                for h in head {
+                    all.extend(self.graph.ancestors(&h));
+                }
+                self.graph.schema_at(&all)?
+            }
+        };
+        let live = self.backend.introspect()?;
+        Ok(compare::differences(
+            &expected,
+            &live,
+            self.backend.stores_comments(),
+        ))
+    }
+
+    /// Upgrades to `target`: `head`, `heads`, a revision (or unique prefix), or `+N`.
+    /// Returns the revisions applied.
+    pub fn upgrade(&mut self, target: &str) -> Result<Vec<String>> {
+        let graph = self.graph;
+        let mut done = Vec::new();
+        let mut planned: Option<Vec<String>> = None;
+        loop {
+            self.backend.begin()?;
+            let applied = match self.prepare(true) {
+                Ok(a) => a,
+                Err(e) => {
+                    self.backend.rollback();
+                    return Err(e);
+                }
+            };
+            if planned.is_none() {
+                match plan_upgrade(graph, &applied, target) {
+                    Ok(p) => planned = Some(p),
+                    Err(e) => {
+                        self.backend.rollback();
+                        return Err(e);
+                    }
+                }
+            }
+            let todo: Vec<String> = planned
+                .iter()
+                .flatten()
+                .filter(|r| !applied.contains(*r))
+                .cloned()
+                .collect();
+            if todo.is_empty() {
+                self.backend.commit()?;
+                return Ok(done);
+            }
+            if done.is_empty() && self.options.backup {
+                if let Some(path) = self.backend.backup()? {
+                    (self.log)(&format!("backed up the database to {}", path.display()));
+                }
+            }
+            let batch = match self.options.transaction {
+                TransactionMode::All => todo,
+                TransactionMode::PerMigration => todo.into_iter().take(1).collect(),
+            };
+            let mut now_applied = applied.clone();
+            let mut schema = graph.schema_at(&applied)?;
+            for id in &batch {
+                let rev = graph
+                    .get(id)
+                    .ok_or_else(|| Error::NoSuchRevision(id.clone()))?;
+                let started = Instant::now();
+                if let Err(e) = self.run_ops(rev, &rev.file.up, &mut schema, &applied) {
+                    self.backend.rollback();
+                    return Err(e);
+                }
+                let row = AppliedRow {
+                    revision: id.clone(),
+                    parents: rev.file.parents.join(","),
+                    message: rev.file.message.clone(),
+                    checksum: rev.checksum.clone(),
+                    applied_at: String::new(),
+                    execution_ms: started.elapsed().as_millis() as i64,
+                    state: "applied".into(),
+                };
+                if let Err(e) = self.backend.record(&row) {
+                    self.backend.rollback();
+                    return Err(e);
+                }
+                now_applied.insert(id.clone());
+            }
+            if let Err(message) = self.backend.check_integrity() {
+                self.backend.rollback();
+                return Err(Error::MigrationFailed {
+                    revision: batch.join(", "),
+                    at: describe_at(graph, &applied),
+                    statement: "PRAGMA foreign_key_check (before commit)".into(),
+                    message,
+                });
+            }
+            self.backend.commit()?;
+            for id in &batch {
+                let rev = graph
+                    .get(id)
+                    .map(|r| r.file.message.as_str())
+                    .unwrap_or_default();
+                (self.log)(&format!("applied {id} ({rev})"));
+            }
+            done.extend(batch);
+            if self.options.transaction == TransactionMode::All {
+                return Ok(done);
+            }
+        }
+    }
+
+    /// Downgrades to `target`: `-N`, a revision (or unique prefix), or `base`.
+    /// Returns the revisions undone.
+    pub fn downgrade(&mut self, target: &str) -> Result<Vec<String>> {
+        let graph = self.graph;
+        let mut done = Vec::new();
+        let mut planned: Option<Vec<String>> = None;
+        loop {
+            self.backend.begin()?;
+            let applied = match self.prepare(false) {
+                Ok(a) => a,
+                Err(e) => {
+                    self.backend.rollback();
+                    return Err(e);
+                }
+            };
+            if planned.is_none() {
+                match plan_downgrade(graph, &applied, target) {
+                    Ok(p) => planned = Some(p),
+                    Err(e) => {
+                        self.backend.rollback();
+                        return Err(e);
+                    }
+                }
+            }
+            let todo: Vec<String> = planned
+                .iter()
+                .flatten()
+                .filter(|r| applied.contains(*r))
+                .cloned()
+                .collect();
+            if todo.is_empty() {
+                self.backend.commit()?;
+                return Ok(done);
+            }
+            let batch: Vec<String> = match self.options.transaction {
+                TransactionMode::All => todo,
+                TransactionMode::PerMigration => todo.into_iter().take(1).collect(),
+            };
+            let mut remaining = applied.clone();
+            let mut schema = graph.schema_at(&applied)?;
+            for id in &batch {
+                let rev = graph
+                    .get(id)
+                    .ok_or_else(|| Error::NoSuchRevision(id.clone()))?;
+                if let Err(e) = self.run_ops(rev, &rev.file.down, &mut schema, &applied) {
+                    self.backend.rollback();
+                    return Err(e);
+                }
+                if let Err(e) = self.backend.forget(id) {
+                    self.backend.rollback();
+                    return Err(e);
+                }
+                remaining.remove(id);
+            }
+            if let Err(message) = self.backend.check_integrity() {
+                self.backend.rollback();
+                return Err(Error::MigrationFailed {
+                    revision: batch.join(", "),
+                    at: describe_at(graph, &applied),
+                    statement: "PRAGMA foreign_key_check (before commit)".into(),
+                    message,
+                });
+            }
+            self.backend.commit()?;
+            for id in &batch {
+                (self.log)(&format!("reverted {id}"));
+            }
+            done.extend(batch);
+            if self.options.transaction == TransactionMode::All {
+                return Ok(done);
+            }
+        }
+    }
+
+    /// Records `target` (and its ancestors) as applied without running anything; `base`
+    /// clears the version table. Also repairs checksums of edited migrations.
+    pub fn stamp(&mut self, target: &str) -> Result<Vec<String>> {
+        let graph = self.graph;
+        let revision = graph.resolve(target)?;
+        self.backend.begin()?;
+        let result = (|| {
+            self.backend.ensure_version_table()?;
+            self.backend.forget_all()?;
+            let set = revision
+                .as_deref()
+                .map(|r| graph.ancestors(r))
+                .unwrap_or_default();
+            for rev in graph.order(&set) {
+                self.backend.record(&AppliedRow {
+                    revision: rev.id().to_string(),
+                    parents: rev.file.parents.join(","),
+                    message: rev.file.message.clone(),
+                    checksum: rev.checksum.clone(),
+                    applied_at: String::new(),
+                    execution_ms: 0,
+                    state: "stamped".into(),
+                })?;
+            }
+            Ok(graph.current(&set))
+        })();
+        match result {
+            Ok(current) => {
+                self.backend.commit()?;
+                (self.log)(&format!(
+                    "stamped {}",
+                    if current.is_empty() {
+                        "base".into()
+                    } else {
+                        current.join(", ")
+                    }
+                ));
+                Ok(current)
+            }
+            Err(e) => {
+                self.backend.rollback();
+                Err(e)
+            }
+        }
+    }
+
+    /// Inside the lock: adopt a pre-migrations database if asked, make sure the version table
+    /// exists, and check its rows against the code. Returns the applied set.
+    fn prepare(&mut self, adopt: bool) -> Result<BTreeSet<String>> {
+        if !self.backend.version_table_exists()? {
+            let live = self.backend.introspect()?;
+            if adopt && !live.tables.is_empty() {
+                self.adopt(&live)?;
+            }
+            self.backend.ensure_version_table()?;
+        }
+        let rows = self.backend.applied()?;
+        let unknown: Vec<String> = rows
+            .iter()
+            .filter(|r| !self.graph.contains(&r.revision))
+            .map(|r| r.revision.clone())
+            .collect();
+        if !unknown.is_empty() {
+            return Err(Error::DatabaseAhead { revisions: unknown });
+        }
+        for row in &rows {
+            let rev = &self.graph.get(&row.revision).expect("checked above");
+            if rev.checksum != row.checksum {
+                return Err(Error::ChecksumMismatch {
+                    revision: row.revision.clone(),
+                    recorded: row.checksum.clone(),
+                    current: rev.checksum.clone(),
+                });
+            }
+        }
+        Ok(rows.into_iter().map(|r| r.revision).collect())
+    }
+
+    /// A database made before migrations: stamp it at the latest revision whose schema it
+    /// equals, or refuse with the differences against the head.
+    fn adopt(&mut self, live: &Schema) -> Result<()> {
+        let graph = self.graph;
+        let comments = self.backend.stores_comments();
+        let mut matching = None;
+        for rev in graph.all_ordered() {
+            let set = graph.ancestors(rev.id());
+            if compare::differences(&graph.schema_at(&set)?, live, comments).is_empty() {
+                matching = Some(set);
+            }
+        }
+        let Some(set) = matching else {
+            let mut all = BTreeSet::new();
+            for h in graph.heads() {
+                all.extend(graph.ancestors(&h));
+            }
+            let head = graph.schema_at(&all)?;
+            return Err(Error::AdoptionRefused {
+                differences: compare::differences(&head, live, comments),
+            });
+        };
+        self.backend.ensure_version_table()?;
+        for rev in graph.order(&set) {
+            self.backend.record(&AppliedRow {
+                revision: rev.id().to_string(),
+                parents: rev.file.parents.join(","),
+                message: rev.file.message.clone(),
+                checksum: rev.checksum.clone(),
+                applied_at: String::new(),
+                execution_ms: 0,
+                state: "adopted".into(),
+            })?;
+        }
+        (self.log)(&format!(
+            "adopted the existing database at {}",
+            graph.current(&set).join(", ")
+        ));
+        Ok(())
+    }
+
+    fn run_ops(
+        &mut self,
+        rev: &Revision,
+        ops: &[Op],
+        schema: &mut Schema,
+        at: &BTreeSet<String>,
+    ) -> Result<()> {
+        let dialect = self.backend.dialect();
+        for op in ops {
+            let steps = sql::render(op, schema, dialect).map_err(|e| Error::Render {
+                revision: rev.id().into(),
+                message: e.message,
+            })?;
+            for step in steps {
+                match step {
+                    Step::Sql(statement) => {
+                        if let Err(message) = self.backend.execute(&statement) {
+                            return Err(Error::MigrationFailed {
+                                revision: rev.id().into(),
+                                at: describe_at(self.graph, at),
+                                statement,
+                                message,
+                            });
+                        }
+                    }
+                    Step::Rust(name) => {
+                        let f = rev
+                            .functions
+                            .iter()
+                            .find(|(n, _)| *n == name)
+                            .map(|(_, f)| *f)
+                            .ok_or_else(|| Error::Render {
+                                revision: rev.id().into(),
+                                message: format!(
+                                    "`run({name})` names a function this build does not have"
+                                ),
+                            })?;
+                        if let Err(message) = self.backend.run_rust(f) {
+                            return Err(Error::MigrationFailed {
+                                revision: rev.id().into(),
+                                at: describe_at(self.graph, at),
+                                statement: format!("run({name})"),
+                                message,
+                            });
+                        }
+                    }
+                }
+            }
+            op.apply(schema).map_err(|e| Error::Render {
+                revision: rev.id().into(),
+                message: e.message,
+            })?;
+        }
+        Ok(())
+    }
+}
+
+fn describe_at(graph: &Graph, applied: &BTreeSet<String>) -> String {
+    let current = graph.current(applied);
+    if current.is_empty() {
+        "base".into()
+    } else {
+        current.join(", ")
+    }
+}
+
+/// Revisions to apply, parents first.
+pub(crate) fn plan_upgrade(
+    graph: &Graph,
+    applied: &BTreeSet<String>,
+    target: &str,
+) -> Result<Vec<String>> {
+    let wanted: BTreeSet<String> = if let Some(n) = target.strip_prefix('+') {
+        let n: usize = n.parse().map_err(|_| {
+            Error::Usage(format!("`{target}` is not a step count; write +1, +2, …"))
+        })?;
+        let head = graph
+            .single_head()?
+            .ok_or_else(|| Error::NoSuchRevision("head".into()))?;
+        let pending: Vec<String> = graph
+            .order(&graph.ancestors(&head))
+            .into_iter()
+            .map(|r| r.id().to_string())
+            .filter(|r| !applied.contains(r))
+            .collect();
+        if pending.len() < n {
+            return Err(Error::Usage(format!(
+                "cannot upgrade {target}: only {} migration(s) are pending",
+                pending.len()
+            )));
+        }
+        return Ok(pending.into_iter().take(n).collect());
+    } else if target == "heads" {
+        graph
+            .heads()
+            .iter()
+            .flat_map(|h| graph.ancestors(h))
+            .collect()
+    } else {
+        match graph.resolve(target)? {
+            Some(rev) => graph.ancestors(&rev),
+            None => BTreeSet::new(),
+        }
+    };
+    Ok(graph
+        .order(&wanted)
+        .into_iter()
+        .map(|r| r.id().to_string())
+        .filter(|r| !applied.contains(r))
+        .collect())
+}
+
+/// Revisions to undo, children first.
+pub(crate) fn plan_downgrade(
+    graph: &Graph,
+    applied: &BTreeSet<String>,
+    target: &str,
+) -> Result<Vec<String>> {
+    let mut ordered: Vec<String> = graph
+        .order(applied)
+        .into_iter()
+        .map(|r| r.id().to_string())
+        .collect();
+    ordered.reverse();
+    if let Some(n) = target.strip_prefix('-') {
+        let n: usize = n.parse().map_err(|_| {
+            Error::Usage(format!("`{target}` is not a step count; write -1, -2, …"))
+        })?;
+        if ordered.len() < n {
+            return Err(Error::Usage(format!(
+                "cannot downgrade {target}: only {} migration(s) are applied",
+                ordered.len()
+            )));
+        }
+        return Ok(ordered.into_iter().take(n).collect());
+    }
+    let keep = match graph.resolve(target)? {
+        Some(rev) => {
+            if !applied.contains(&rev) {
+                return Err(Error::Usage(format!(
+                    "cannot downgrade to {rev}: it is not applied (see `db current`)"
+                )));
+            }
+            graph.ancestors(&rev)
+        }
+        None => BTreeSet::new(),
+    };
+    Ok(ordered.into_iter().filter(|r| !keep.contains(r)).collect())
+}

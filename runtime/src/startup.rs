@@ -1,0 +1,83 @@
+//! One call at application start: read the URL, take the lock, upgrade to head, log.
+
+use crate::error::Result;
+use crate::graph::Graph;
+use crate::migration::Migrations;
+use crate::runner::{Options, Runner};
+use crate::url::DatabaseUrl;
+
+/// Upgrades the database named by `DB_URL` (or `DATABASE_URL`) to head, safely when many
+/// processes start at once; adopts a database made before migrations. Set `RETORT_BACKUP=1`
+/// to copy an SQLite file aside before anything is applied.
+///
+/// ```no_run
+/// retort::include_migrations!();
+/// # mod hidden { pub static MIGRATIONS: retort::Migrations = retort::Migrations::new(&[]); }
+/// # use hidden::MIGRATIONS;
+/// fn main() -> Result<(), retort::Error> {
+///     retort::upgrade_on_startup(&MIGRATIONS)?;
+///     Ok(())
+/// }
+/// ```
+pub fn upgrade_on_startup(migrations: &Migrations) -> Result<Vec<String>> {
+    Startup::new(migrations).run()
+}
+
+/// A configurable startup upgrade.
+pub struct Startup<'a> {
+    migrations: &'a Migrations,
+    url: Option<String>,
+    options: Options,
+}
+
+impl<'a> Startup<'a> {
+    /// Defaults: URL from the environment, one transaction, 60 s lock timeout,
+    /// backup when `RETORT_BACKUP` is `1` or `true`.
+    pub fn new(migrations: &'a Migrations) -> Self {
+        let backup = std::env::var("RETORT_BACKUP")
+            .is_ok_and(|v| v == "1" || v.eq_ignore_ascii_case("true"));
+        Startup {
+            migrations,
+            url: None,
+            options: Options {
+                backup,
+                ..Options::default()
+            },
+        }
+    }
+
+    /// Uses this URL instead of the environment's.
+    pub fn url(mut self, url: impl Into<String>) -> Self {
+        self.url = Some(url.into());
+        self
+    }
+
+    /// Replaces the options.
+    pub fn options(mut self, options: Options) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// Runs the upgrade; returns the revisions applied.
+    pub fn run(self) -> Result<Vec<String>> {
+        let url = DatabaseUrl::from_env(self.url.as_deref())?;
+        let graph = Graph::from_migrations(self.migrations);
+        let mut runner = Runner::connect(&graph, &url, self.options)?
+            .with_log(|line| eprintln!("retort: {line}"));
+        let applied = runner.upgrade("head")?;
+        let current = runner.current()?;
+        if applied.is_empty() {
+            eprintln!(
+                "retort: database is at {} (head); nothing to apply",
+                if current.is_empty() {
+                    "base".into()
+                } else {
+                    current.join(", ")
+                }
+            );
+        } else {
+            eprintln!("retort: upgraded to {}", current.join(", "));
+        }
+        Ok(applied)
+    }
+}

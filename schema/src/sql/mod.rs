@@ -1,0 +1,141 @@
+//! Rendering operations to SQL, per dialect.
+//!
+//! A renderer gets the schema before the operation (the runner and the offline
+//! `sql` command always have it from the replay), so an operation stays small and
+//! a dialect can do what it must — SQLite rebuilds a table for most changes.
+
+mod sqlite;
+
+use crate::model::Schema;
+use crate::ops::{DialectSql, Op};
+
+/// A SQL dialect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Dialect {
+    /// SQLite 3.35 or newer.
+    Sqlite,
+    /// PostgreSQL.
+    Postgres,
+    /// MySQL / MariaDB.
+    Mysql,
+}
+
+impl Dialect {
+    /// `sqlite`, `postgres`, `mysql`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "sqlite",
+            Dialect::Postgres => "postgres",
+            Dialect::Mysql => "mysql",
+        }
+    }
+
+    /// Parses a dialect name (`postgresql` and `mariadb` too).
+    pub fn parse(text: &str) -> Option<Dialect> {
+        match text.to_ascii_lowercase().as_str() {
+            "sqlite" | "sqlite3" => Some(Dialect::Sqlite),
+            "postgres" | "postgresql" | "pg" => Some(Dialect::Postgres),
+            "mysql" | "mariadb" => Some(Dialect::Mysql),
+            _ => None,
+        }
+    }
+}
+
+/// One thing to run for an operation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    /// An SQL statement (or, for `execute`, a batch as the author wrote it).
+    Sql(String),
+    /// The Rust function a `run(…)` names.
+    Rust(String),
+}
+
+/// Why an operation cannot be rendered.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct RenderError {
+    /// What is wrong and what to do.
+    pub message: String,
+}
+
+/// The steps that perform `op` on a database whose schema is `before`.
+///
+/// ```
+/// use retort_schema::sql::{render, Dialect, Step};
+/// use retort_schema::{ops::Op, Column, ColumnType, Schema, Table};
+///
+/// let mut t = Table::new("tasks");
+/// t.columns.push(Column::new("id", ColumnType::Integer));
+/// t.primary_key = vec!["id".into()];
+/// let before = Schema::from_tables([t]);
+/// let mut c = Column::new("retry_count", ColumnType::Integer);
+/// c.server_default = Some("0".into());
+/// let steps = render(&Op::AddColumn { table: "tasks".into(), column: c }, &before, Dialect::Sqlite).unwrap();
+/// assert_eq!(steps, [Step::Sql(r#"ALTER TABLE "tasks" ADD COLUMN "retry_count" INTEGER NOT NULL DEFAULT 0"#.into())]);
+/// ```
+pub fn render(op: &Op, before: &Schema, dialect: Dialect) -> Result<Vec<Step>, RenderError> {
+    match op {
+        Op::Execute { sql } => {
+            let text = match sql {
+                DialectSql::All(s) => Some(s.clone()),
+                DialectSql::PerDialect {
+                    sqlite,
+                    postgres,
+                    mysql,
+                } => match dialect {
+                    Dialect::Sqlite => sqlite.clone(),
+                    Dialect::Postgres => postgres.clone(),
+                    Dialect::Mysql => mysql.clone(),
+                },
+            };
+            match text {
+                Some(t) => Ok(vec![Step::Sql(t)]),
+                None => Err(RenderError {
+                    message: format!(
+                        "this `execute(…)` has no SQL for {}; add `{} = \"…\"` to it",
+                        dialect.name(),
+                        dialect.name()
+                    ),
+                }),
+            }
+        }
+        Op::RunRust { function } => Ok(vec![Step::Rust(function.clone())]),
+        _ => match dialect {
+            Dialect::Sqlite => sqlite::render(op, before),
+            other => Err(RenderError {
+                message: format!(
+                    "the {} dialect is not available in this version of retort",
+                    other.name()
+                ),
+            }),
+        },
+    }
+}
+
+/// The DDL that creates `schema` from nothing (tables in dependency order, then indexes).
+pub fn create_all(schema: &Schema, dialect: Dialect) -> Result<Vec<String>, RenderError> {
+    match dialect {
+        Dialect::Sqlite => Ok(sqlite::create_all(schema)),
+        other => Err(RenderError {
+            message: format!(
+                "the {} dialect is not available in this version of retort",
+                other.name()
+            ),
+        }),
+    }
+}
+
+/// Quotes an identifier for the dialect.
+pub fn quote_ident(name: &str, dialect: Dialect) -> String {
+    match dialect {
+        Dialect::Mysql => format!("`{}`", name.replace('`', "``")),
+        _ => format!("\"{}\"", name.replace('"', "\"\"")),
+    }
+}
+
+/// Quotes a string literal.
+pub fn quote_literal(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
+
+pub use sqlite::sqlite_type;
