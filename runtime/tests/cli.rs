@@ -1,0 +1,131 @@
+//! The CLI against a migration list with two heads: refusals exit non-zero and leave the
+//! database file byte-identical.
+
+use retort::schema::migration::parse_file;
+use retort::{cli, DatabaseUrl, Graph, Migration, Migrations, Options, Runner};
+
+fn leak(s: String) -> &'static str {
+    Box::leak(s.into_boxed_str())
+}
+
+fn migration(id: &str, parents: &[&str], up: &str) -> &'static Migration {
+    let ps: Vec<String> = parents.iter().map(|p| format!("\"{p}\"")).collect();
+    let text = format!("retort::migration! {{ revision: \"{id}\", parents: [{}], message: \"{id}\", up: [{up}], down: [] }}", ps.join(", "));
+    let file = parse_file(&text).unwrap();
+    let parents: Vec<&'static str> = parents.iter().map(|p| leak(p.to_string())).collect();
+    Box::leak(Box::new(Migration {
+        revision: leak(id.to_string()),
+        parents: Box::leak(parents.into_boxed_slice()),
+        message: leak(id.to_string()),
+        checksum: leak(file.checksum()),
+        up_json: leak(serde_json::to_string(&file.up).unwrap()),
+        down_json: leak(serde_json::to_string(&file.down).unwrap()),
+        functions: &[],
+    }))
+}
+
+fn two_heads() -> &'static Migrations {
+    let list = vec![
+        migration(
+            "r1",
+            &[],
+            r#"create_table("t", column("id", integer), primary_key(["id"]))"#,
+        ),
+        migration(
+            "r2a",
+            &["r1"],
+            r#"add_column("t", column("a", text, nullable))"#,
+        ),
+        migration(
+            "r2b",
+            &["r1"],
+            r#"add_column("t", column("b", text, nullable))"#,
+        ),
+    ];
+    Box::leak(Box::new(Migrations::new(Box::leak(
+        list.into_boxed_slice(),
+    ))))
+}
+
+#[test]
+fn several_heads_without_a_target_are_refused() {
+    let migrations = two_heads();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("heads.db");
+    let url = format!("sqlite:///{}", path.display());
+    assert_eq!(
+        cli::run("t", migrations, ["--database-url", &url, "upgrade", "r1"]),
+        0
+    );
+    let bytes = std::fs::read(&path).unwrap();
+    assert_eq!(
+        cli::run("t", migrations, ["--database-url", &url, "upgrade"]),
+        1
+    );
+    assert_eq!(std::fs::read(&path).unwrap(), bytes);
+    let graph = Graph::from_migrations(migrations);
+    let err = Runner::connect(
+        &graph,
+        &DatabaseUrl::parse(&url).unwrap(),
+        Options::default(),
+    )
+    .unwrap()
+    .upgrade("head")
+    .unwrap_err();
+    let msg = err.to_string();
+    assert!(
+        msg.contains("several heads (r2a, r2b)") && msg.contains("name the target"),
+        "{msg}"
+    );
+    assert_eq!(std::fs::read(&path).unwrap(), bytes);
+    // Naming a target, or `heads`, works.
+    assert_eq!(
+        cli::run(
+            "t",
+            migrations,
+            ["--database-url", &url, "upgrade", "heads"]
+        ),
+        0
+    );
+    let mut runner = Runner::connect(
+        &graph,
+        &DatabaseUrl::parse(&url).unwrap(),
+        Options::default(),
+    )
+    .unwrap();
+    assert_eq!(runner.current().unwrap(), ["r2a", "r2b"]);
+}
+
+#[test]
+fn bad_urls_and_usage_errors_exit_non_zero() {
+    let migrations = two_heads();
+    assert_eq!(
+        cli::run(
+            "t",
+            migrations,
+            ["--database-url", "oracle://db/x", "current"]
+        ),
+        1
+    );
+    assert_eq!(
+        cli::run(
+            "t",
+            migrations,
+            ["--database-url", "postgres://u@h/db", "current"]
+        ),
+        1
+    );
+    assert_eq!(cli::run("t", migrations, ["frobnicate"]), 2);
+    let err = DatabaseUrl::parse("oracle://db/x").unwrap_err().to_string();
+    assert!(
+        err.contains("unknown scheme `oracle`") && err.contains("Accepted: sqlite:///"),
+        "{err}"
+    );
+    let err = DatabaseUrl::parse("postgres://u@h/db")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("PostgreSQL support is not compiled into this build"),
+        "{err}"
+    );
+}

@@ -1,0 +1,387 @@
+//! The reference app end to end on real SQLite files: `records db <verb>`, the startup
+//! upgrade (`records migrate`), adoption, refusals, concurrency and offline SQL.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Text};
+use retort::{DatabaseUrl, Graph, Options, Runner};
+
+fn records(db: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_records"))
+        .args(args)
+        .env("DB_URL", format!("sqlite:///{}", db.display()))
+        .env_remove("DATABASE_URL")
+        .env_remove("RETORT_BACKUP")
+        .output()
+        .unwrap()
+}
+
+fn ok(db: &Path, args: &[&str]) -> String {
+    let out = records(db, args);
+    assert!(
+        out.status.success(),
+        "records {args:?} failed:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn revisions() -> (String, String) {
+    let graph = Graph::from_migrations(&records::MIGRATIONS);
+    let ordered: Vec<String> = graph
+        .all_ordered()
+        .iter()
+        .map(|r| r.id().to_string())
+        .collect();
+    (ordered[0].clone(), ordered[1].clone())
+}
+
+fn temp_db() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("records.db");
+    (dir, path)
+}
+
+fn conn(db: &Path) -> SqliteConnection {
+    SqliteConnection::establish(db.to_str().unwrap()).unwrap()
+}
+
+#[derive(QueryableByName)]
+struct One {
+    #[diesel(sql_type = Text)]
+    v: String,
+}
+
+#[derive(QueryableByName)]
+struct N {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+fn query(db: &Path, sql: &str) -> String {
+    let rows: Vec<One> = diesel::sql_query(sql).load(&mut conn(db)).unwrap();
+    rows.into_iter().map(|r| r.v).collect::<Vec<_>>().join("\n")
+}
+
+fn count(db: &Path, sql: &str) -> i64 {
+    let rows: Vec<N> = diesel::sql_query(sql).load(&mut conn(db)).unwrap();
+    rows[0].n
+}
+
+fn task_columns(db: &Path) -> Vec<String> {
+    query(
+        db,
+        "SELECT name AS v FROM pragma_table_info('tasks') ORDER BY cid",
+    )
+    .lines()
+    .map(String::from)
+    .collect()
+}
+
+const INSERT_TASKS: &str =
+    "INSERT INTO tasks (uuid, status, task_type, created_at, updated_at, language) VALUES
+    ('u1', 'queued', 'transcription', '2026-11-26T05:00:00Z', '2026-11-26T05:00:00Z', 'en'),
+    ('u2', 'done', 'diarization', '2026-11-26T06:00:00Z', '2026-11-26T06:00:00Z', NULL);
+    INSERT INTO speaker_embeddings (uuid, task_uuid, speaker_label, embedding, created_at) VALUES
+    ('e1', 'u2', 'SPEAKER_00', '[0.1, 0.2]', '2026-11-26T06:00:00Z');";
+
+const TASK_ROWS: &str = "SELECT json_group_array(json_array(id, uuid, status, task_type, created_at, updated_at, language)) AS v FROM (SELECT * FROM tasks ORDER BY id)";
+
+#[test]
+fn upgrade_downgrade_and_history_keep_rows() {
+    let (_dir, db) = temp_db();
+    let (first, second) = revisions();
+    ok(&db, &["db", "upgrade", "head"]);
+    assert!(
+        ok(&db, &["db", "current"]).starts_with(&format!("{second} add_tasks_retry_count (head)"))
+    );
+    conn(&db).batch_execute(INSERT_TASKS).unwrap();
+    let rows = query(&db, TASK_ROWS);
+    assert!(task_columns(&db).contains(&"retry_count".to_string()));
+
+    ok(&db, &["db", "downgrade", "-1"]);
+    assert!(ok(&db, &["db", "current"]).starts_with(&format!("{first} initial")));
+    assert!(
+        !task_columns(&db).contains(&"retry_count".to_string()),
+        "retry_count is gone"
+    );
+    assert_eq!(query(&db, TASK_ROWS), rows, "every row kept");
+    assert_eq!(
+        count(&db, "SELECT COUNT(*) AS n FROM speaker_embeddings"),
+        1
+    );
+
+    ok(&db, &["db", "upgrade", "+1"]);
+    assert_eq!(query(&db, TASK_ROWS), rows);
+    assert_eq!(
+        count(&db, "SELECT COUNT(*) AS n FROM tasks WHERE retry_count = 0"),
+        2,
+        "the default fills the new column"
+    );
+    let history = ok(&db, &["db", "history"]);
+    let lines: Vec<&str> = history.lines().collect();
+    assert_eq!(lines.len(), 2, "{history}");
+    assert!(
+        lines[0].contains(&second) && lines[0].contains("(head)") && lines[0].contains("[applied "),
+        "{history}"
+    );
+    assert!(
+        lines[1].contains(&first) && lines[1].contains("[applied "),
+        "{history}"
+    );
+    assert!(ok(&db, &["db", "heads"]).contains(&second));
+    let shown = ok(&db, &["db", "show", &second[..15]]);
+    assert!(
+        shown.contains("add column tasks.retry_count")
+            && shown.contains(
+                "ALTER TABLE \"tasks\" ADD COLUMN \"retry_count\" INTEGER NOT NULL DEFAULT 0;"
+            ),
+        "{shown}"
+    );
+    assert!(ok(&db, &["db", "check"]).contains("matches the models"));
+}
+
+#[test]
+fn a_database_built_from_printed_sql_is_stamped_and_upgraded() {
+    let (_dir, db) = temp_db();
+    let (first, second) = revisions();
+    let sql = ok(&db, &["db", "sql", &format!("base:{first}")]);
+    std::fs::remove_file(&db).ok();
+    conn(&db).batch_execute(&sql).unwrap();
+    ok(&db, &["db", "stamp", &first]);
+    assert!(ok(&db, &["db", "current"]).starts_with(&first));
+    let out = ok(&db, &["db", "upgrade", "head"]);
+    assert_eq!(
+        out.lines()
+            .filter(|l| l.starts_with("applied "))
+            .collect::<Vec<_>>(),
+        [format!("applied {second} (add_tasks_retry_count)")]
+    );
+}
+
+#[test]
+fn offline_sql_builds_the_same_schema_as_upgrade() {
+    let (_dir, a) = temp_db();
+    let (_dir2, b) = temp_db();
+    ok(&a, &["db", "upgrade", "head"]);
+    let sql = ok(&b, &["db", "sql", "base:head", "--dialect", "sqlite"]);
+    std::fs::remove_file(&b).ok();
+    conn(&b).batch_execute(&sql).unwrap();
+    let graph = Graph::from_migrations(&records::MIGRATIONS);
+    let schema = |p: &Path| {
+        Runner::connect(
+            &graph,
+            &DatabaseUrl::SqliteFile(p.into()),
+            Options::default(),
+        )
+        .unwrap()
+        .introspect()
+        .unwrap()
+    };
+    assert_eq!(schema(&a), schema(&b));
+    let ddl = |p: &Path| {
+        query(p, "SELECT sql AS v FROM sqlite_master WHERE sql IS NOT NULL AND name <> 'retort_versions' ORDER BY name")
+    };
+    assert_eq!(ddl(&a), ddl(&b));
+    assert_eq!(ok(&b, &["db", "current"]), ok(&a, &["db", "current"]));
+}
+
+#[test]
+fn a_database_made_before_migrations_is_adopted_at_head() {
+    let (_dir, db) = temp_db();
+    let graph = Graph::from_migrations(&records::MIGRATIONS);
+    let head = graph
+        .schema_at(&graph.ancestors(&graph.heads()[0]))
+        .unwrap();
+    let ddl = retort::schema::sql::create_all(&head, retort::schema::sql::Dialect::Sqlite).unwrap();
+    conn(&db).batch_execute(&ddl.join(";\n")).unwrap();
+    conn(&db).batch_execute(INSERT_TASKS).unwrap();
+    let rows = query(&db, TASK_ROWS);
+    let tables = query(
+        &db,
+        "SELECT sql AS v FROM sqlite_master WHERE sql IS NOT NULL ORDER BY name",
+    );
+    let out = records(&db, &["migrate"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("adopted the existing database at"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("applied "), "nothing re-run: {stderr}");
+    assert_eq!(query(&db, TASK_ROWS), rows, "no row touched");
+    let after = query(&db, "SELECT sql AS v FROM sqlite_master WHERE sql IS NOT NULL AND name <> 'retort_versions' AND name NOT LIKE 'sqlite_autoindex_retort%' ORDER BY name");
+    assert_eq!(after, tables);
+    assert_eq!(
+        count(
+            &db,
+            "SELECT COUNT(*) AS n FROM retort_versions WHERE state = 'adopted'"
+        ),
+        2
+    );
+    assert!(ok(&db, &["db", "current"]).contains("(head)"));
+}
+
+#[test]
+fn a_database_that_matches_no_revision_is_not_adopted() {
+    let (_dir, db) = temp_db();
+    conn(&db)
+        .batch_execute("CREATE TABLE tasks (id INTEGER PRIMARY KEY, title TEXT)")
+        .unwrap();
+    let bytes = std::fs::read(&db).unwrap();
+    let out = records(&db, &["migrate"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("matches no revision")
+            && stderr.contains("table `speaker_embeddings` is missing"),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read(&db).unwrap(), bytes);
+}
+
+fn refused(db: &Path, args: &[&str], expect: &[&str]) {
+    let bytes = std::fs::read(db).unwrap();
+    let out = records(db, args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "records {args:?} should fail");
+    for e in expect {
+        assert!(stderr.contains(e), "expected {e:?} in: {stderr}");
+    }
+    assert_eq!(
+        std::fs::read(db).unwrap(),
+        bytes,
+        "the database file changed"
+    );
+}
+
+#[test]
+fn refusals_change_nothing() {
+    let (_dir, db) = temp_db();
+    let (first, _) = revisions();
+    ok(&db, &["db", "upgrade", &first]);
+    // Database ahead of the code.
+    conn(&db)
+        .batch_execute("INSERT INTO retort_versions VALUES ('29990101_000000_ffff', '', 'from the future', 'x', '2999-01-01', 0, 'applied')")
+        .unwrap();
+    refused(
+        &db,
+        &["db", "upgrade", "head"],
+        &[
+            "29990101_000000_ffff",
+            "ahead of the code",
+            "Nothing was changed",
+        ],
+    );
+    refused(&db, &["migrate"], &["ahead of the code"]);
+    conn(&db)
+        .batch_execute("DELETE FROM retort_versions WHERE revision = '29990101_000000_ffff'")
+        .unwrap();
+    // An applied migration edited afterwards.
+    conn(&db)
+        .batch_execute(&format!(
+            "UPDATE retort_versions SET checksum = 'deadbeef' WHERE revision = '{first}'"
+        ))
+        .unwrap();
+    refused(
+        &db,
+        &["db", "upgrade", "head"],
+        &[
+            &format!("migration {first} was changed after it was applied"),
+            &format!("db stamp {first}"),
+        ],
+    );
+    // The advertised repair works.
+    ok(&db, &["db", "stamp", &first]);
+    ok(&db, &["db", "upgrade", "head"]);
+    // Bad URLs.
+    refused(
+        &db,
+        &["db", "current", "--database-url", "oracle://db/x"],
+        &["unknown scheme `oracle`", "Accepted: sqlite:///"],
+    );
+    refused(
+        &db,
+        &["db", "upgrade", "--database-url", "mysql://u@h/db"],
+        &["MySQL/MariaDB support is not compiled into this build"],
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_records"))
+        .args(["migrate"])
+        .env("DB_URL", "nope://x")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot use database URL `nope://x`"));
+}
+
+#[test]
+fn eight_processes_upgrading_at_once_apply_each_migration_once() {
+    for args in [vec!["migrate"], vec!["db", "upgrade", "head"]] {
+        let (_dir, db) = temp_db();
+        let children: Vec<_> = (0..8)
+            .map(|_| {
+                Command::new(env!("CARGO_BIN_EXE_records"))
+                    .args(&args)
+                    .env("DB_URL", format!("sqlite:///{}", db.display()))
+                    .env_remove("DATABASE_URL")
+                    .stdout(std::process::Stdio::piped())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect::<Vec<_>>();
+        let mut applied_lines = 0;
+        for child in children {
+            let out = child.wait_with_output().unwrap();
+            let text = format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert!(out.status.success(), "{args:?}: {text}");
+            applied_lines += text
+                .lines()
+                .filter(|l| l.trim_start_matches("retort: ").starts_with("applied "))
+                .count();
+        }
+        assert_eq!(
+            applied_lines, 2,
+            "{args:?}: each of the two migrations applied once"
+        );
+        assert_eq!(
+            count(
+                &db,
+                "SELECT COUNT(*) AS n FROM retort_versions WHERE state = 'applied'"
+            ),
+            2
+        );
+    }
+}
+
+#[test]
+fn the_startup_upgrade_can_back_up_the_file_first() {
+    let (dir, db) = temp_db();
+    let (first, _) = revisions();
+    ok(&db, &["db", "upgrade", &first]);
+    let out = Command::new(env!("CARGO_BIN_EXE_records"))
+        .arg("migrate")
+        .env("DB_URL", format!("sqlite:///{}", db.display()))
+        .env("RETORT_BACKUP", "1")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("backed up the database to"), "{stderr}");
+    let backup = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().ends_with(".bak"))
+        .expect("a backup file");
+    // The copy is a database at the revision before the upgrade.
+    assert!(ok(&backup, &["db", "current"]).starts_with(&first));
+    assert!(ok(&db, &["db", "current"]).contains("(head)"));
+}
