@@ -35,8 +35,19 @@ impl Drop for Server {
 
 fn shell(dir: &Path, target: &Path, line: &str) -> Command {
     let mut cmd = Command::new("bash");
-    cmd.arg("-c").arg(line).current_dir(dir).env("CARGO_TARGET_DIR", target);
-    for key in ["DB_URL", "DATABASE_URL", "CI", "RETORT_MODE", "RETORT_MESSAGE", "RETORT_NOW", "RETORT_BACKUP"] {
+    cmd.arg("-c")
+        .arg(line)
+        .current_dir(dir)
+        .env("CARGO_TARGET_DIR", target);
+    for key in [
+        "DB_URL",
+        "DATABASE_URL",
+        "CI",
+        "RETORT_MODE",
+        "RETORT_MESSAGE",
+        "RETORT_NOW",
+        "RETORT_BACKUP",
+    ] {
         cmd.env_remove(key);
     }
     cmd
@@ -47,10 +58,18 @@ fn the_readme_commands_succeed_in_a_clean_clone() {
     let workspace = Path::new(env!("CARGO_MANIFEST_DIR"));
     let readme = std::fs::read_to_string(workspace.join("README.md")).unwrap();
     let list = commands(&readme);
-    assert!(list.len() >= 15, "the README's guide has its commands: {list:?}");
+    assert!(
+        list.len() >= 15,
+        "the README's guide has its commands: {list:?}"
+    );
     let tmp = tempfile::tempdir().unwrap();
     let clone = tmp.path().join("retort");
-    let status = Command::new("git").args(["clone", "--quiet"]).arg(workspace).arg(&clone).status().unwrap();
+    let status = Command::new("git")
+        .args(["clone", "--quiet"])
+        .arg(workspace)
+        .arg(&clone)
+        .status()
+        .unwrap();
     assert!(status.success(), "git clone");
     // A target folder of its own (kept between runs), so the clone does not fight the outer build.
     let target = workspace.join("target/readme");
@@ -63,11 +82,18 @@ fn the_readme_commands_succeed_in_a_clean_clone() {
             server = None;
         }
         if line == "cargo run" {
-            let mut child = shell(&clone, &target, line).stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn().unwrap();
+            let mut child = shell(&clone, &target, line)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::inherit())
+                .spawn()
+                .unwrap();
             let stdout = child.stdout.take().unwrap();
             let mut first = String::new();
             BufReader::new(stdout).read_line(&mut first).unwrap();
-            assert!(first.starts_with("listening on http://127.0.0.1:8000"), "`cargo run` printed {first:?}");
+            assert!(
+                first.starts_with("listening on http://127.0.0.1:8000"),
+                "`cargo run` printed {first:?}"
+            );
             server = Some(Server(child));
             continue;
         }

@@ -193,20 +193,5 @@ pub fn message_for(ops: &[Op]) -> String {
 
 /// Lowercase letters, digits and single underscores, at most 60 bytes.
 pub fn slugify(text: &str) -> String {
-    let mut out = String::new();
-    for c in text.chars() {
-        if c.is_ascii_alphanumeric() {
-            out.push(c.to_ascii_lowercase());
-        } else if !out.ends_with('_') && !out.is_empty() {
-            out.push('_');
-        }
-    }
-    let mut out = out.trim_end_matches('_').to_string();
-    out.truncate(60);
-    let out = out.trim_end_matches('_').to_string();
-    if out.is_empty() {
-        "migration".into()
-    } else {
-        out
-    }
+    retort_schema::naming::slug(text)
 }

@@ -122,42 +122,15 @@ impl History {
 
     /// The given revisions, parents before children, ties broken by revision id.
     pub fn order(&self, revisions: &BTreeSet<String>) -> Vec<&Entry> {
-        let mut waiting: BTreeMap<&str, usize> = revisions
+        let known: BTreeSet<String> = revisions
             .iter()
-            .filter_map(|r| self.entries.get(r))
-            .map(|e| {
-                let n = e
-                    .file
-                    .parents
-                    .iter()
-                    .filter(|p| revisions.contains(*p))
-                    .count();
-                (e.file.revision.as_str(), n)
-            })
+            .filter(|r| self.entries.contains_key(*r))
+            .cloned()
             .collect();
-        let mut out = Vec::with_capacity(waiting.len());
-        let mut ready: BTreeSet<&str> = waiting
+        migration::topological_order(&known, |id| self.entries[id].file.parents.clone())
             .iter()
-            .filter(|(_, n)| **n == 0)
-            .map(|(r, _)| *r)
-            .collect();
-        for r in &ready {
-            waiting.remove(r);
-        }
-        while let Some(r) = ready.pop_first() {
-            let entry = &self.entries[r];
-            out.push(entry);
-            for (child, n) in waiting.iter_mut() {
-                if self.entries[*child].file.parents.iter().any(|p| p == r) {
-                    *n -= 1;
-                    if *n == 0 {
-                        ready.insert(child);
-                    }
-                }
-            }
-            waiting.retain(|_, n| *n > 0);
-        }
-        out
+            .map(|id| &self.entries[id])
+            .collect()
     }
 
     /// The schema after applying every ancestor of `heads`, in graph order.

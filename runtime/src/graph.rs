@@ -131,36 +131,17 @@ impl Graph {
 
     /// The given revisions, parents first, ties by id.
     pub fn order(&self, ids: &BTreeSet<String>) -> Vec<&Revision> {
-        let mut waiting: BTreeMap<&str, usize> = ids
+        let known: BTreeSet<String> = ids
             .iter()
-            .filter_map(|id| self.revisions.get(id))
-            .map(|r| {
-                (
-                    r.id(),
-                    r.file.parents.iter().filter(|p| ids.contains(*p)).count(),
-                )
-            })
+            .filter(|id| self.revisions.contains_key(*id))
+            .cloned()
             .collect();
-        let mut ready: BTreeSet<&str> = waiting
-            .iter()
-            .filter(|(_, n)| **n == 0)
-            .map(|(k, _)| *k)
-            .collect();
-        waiting.retain(|_, n| *n > 0);
-        let mut out = Vec::new();
-        while let Some(id) = ready.pop_first() {
-            out.push(&self.revisions[id]);
-            for (child, n) in waiting.iter_mut() {
-                if self.revisions[*child].file.parents.iter().any(|p| p == id) {
-                    *n -= 1;
-                    if *n == 0 {
-                        ready.insert(child);
-                    }
-                }
-            }
-            waiting.retain(|_, n| *n > 0);
-        }
-        out
+        crate::schema::migration::topological_order(&known, |id| {
+            self.revisions[id].file.parents.clone()
+        })
+        .iter()
+        .map(|id| &self.revisions[id])
+        .collect()
     }
 
     /// The heads of an applied set: applied revisions no applied revision descends from.

@@ -21,7 +21,7 @@ pub(crate) fn write_empty(dir: &Path, parents: &[String], message: &str) -> Resu
         now.format("%Y%m%d_%H%M%S"),
         h.finish() & 0xffff
     );
-    let slug = slug(message);
+    let slug = crate::schema::naming::slug(message);
     let path = dir.join(format!("{revision}_{slug}.rs"));
     let parents_list: Vec<String> = parents.iter().map(|p| format!("{p:?}")).collect();
     let text = format!(
@@ -39,21 +39,4 @@ pub(crate) fn write_empty(dir: &Path, parents: &[String], message: &str) -> Resu
         source,
     })?;
     Ok(path)
-}
-
-fn slug(message: &str) -> String {
-    let mut out = String::new();
-    for c in message.chars() {
-        if c.is_ascii_alphanumeric() {
-            out.push(c.to_ascii_lowercase());
-        } else if !out.ends_with('_') && !out.is_empty() {
-            out.push('_');
-        }
-    }
-    let out = out.trim_end_matches('_');
-    if out.is_empty() {
-        "migration".into()
-    } else {
-        out.chars().take(60).collect()
-    }
 }

@@ -28,6 +28,13 @@ pub enum TransactionMode {
     PerMigration,
 }
 
+/// Which way a run goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Direction {
+    Up,
+    Down,
+}
+
 /// Settings of a run.
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -126,75 +133,67 @@ impl<'g> Runner<'g> {
     /// Upgrades to `target`: `head`, `heads`, a revision (or unique prefix), or `+N`.
     /// Returns the revisions applied.
     pub fn upgrade(&mut self, target: &str) -> Result<Vec<String>> {
+        self.migrate(Direction::Up, target)
+    }
+
+    /// Downgrades to `target`: `-N`, a revision (or unique prefix), or `base`.
+    /// Returns the revisions undone.
+    pub fn downgrade(&mut self, target: &str) -> Result<Vec<String>> {
+        self.migrate(Direction::Down, target)
+    }
+
+    /// The loop both directions share: inside the lock, read and check the version table,
+    /// plan (once), then apply one batch per transaction — everything in `All` mode, one
+    /// migration in `PerMigration` mode, re-reading the table each time so that a concurrent
+    /// runner's work is never repeated.
+    fn migrate(&mut self, direction: Direction, target: &str) -> Result<Vec<String>> {
         let graph = self.graph;
         let mut done = Vec::new();
         let mut planned: Option<Vec<String>> = None;
         loop {
             self.backend.begin()?;
-            let applied = match self.prepare(true) {
+            let applied = match self.prepare(direction == Direction::Up) {
                 Ok(a) => a,
-                Err(e) => {
-                    self.backend.rollback();
-                    return Err(e);
-                }
+                Err(e) => return self.abort(e),
             };
             if planned.is_none() {
-                match plan_upgrade(graph, &applied, target) {
+                let plan = match direction {
+                    Direction::Up => plan_upgrade(graph, &applied, target),
+                    Direction::Down => plan_downgrade(graph, &applied, target),
+                };
+                match plan {
                     Ok(p) => planned = Some(p),
-                    Err(e) => {
-                        self.backend.rollback();
-                        return Err(e);
-                    }
+                    Err(e) => return self.abort(e),
                 }
             }
             let todo: Vec<String> = planned
                 .iter()
                 .flatten()
-                .filter(|r| !applied.contains(*r))
+                .filter(|r| applied.contains(*r) == (direction == Direction::Down))
                 .cloned()
                 .collect();
             if todo.is_empty() {
                 self.backend.commit()?;
                 return Ok(done);
             }
-            if done.is_empty() && self.options.backup {
-                if let Some(path) = self.backend.backup()? {
-                    (self.log)(&format!("backed up the database to {}", path.display()));
+            if direction == Direction::Up && done.is_empty() && self.options.backup {
+                match self.backend.backup() {
+                    Ok(Some(path)) => {
+                        (self.log)(&format!("backed up the database to {}", path.display()))
+                    }
+                    Ok(None) => {}
+                    Err(e) => return self.abort(e),
                 }
             }
-            let batch = match self.options.transaction {
+            let batch: Vec<String> = match self.options.transaction {
                 TransactionMode::All => todo,
                 TransactionMode::PerMigration => todo.into_iter().take(1).collect(),
             };
-            let mut now_applied = applied.clone();
-            let mut schema = graph.schema_at(&applied)?;
-            for id in &batch {
-                let rev = graph
-                    .get(id)
-                    .ok_or_else(|| Error::NoSuchRevision(id.clone()))?;
-                let started = Instant::now();
-                if let Err(e) = self.run_ops(rev, &rev.file.up, &mut schema, &applied) {
-                    self.backend.rollback();
-                    return Err(e);
-                }
-                let row = AppliedRow {
-                    revision: id.clone(),
-                    parents: rev.file.parents.join(","),
-                    message: rev.file.message.clone(),
-                    checksum: rev.checksum.clone(),
-                    applied_at: String::new(),
-                    execution_ms: started.elapsed().as_millis() as i64,
-                    state: "applied".into(),
-                };
-                if let Err(e) = self.backend.record(&row) {
-                    self.backend.rollback();
-                    return Err(e);
-                }
-                now_applied.insert(id.clone());
+            if let Err(e) = self.apply_batch(direction, &batch, &applied) {
+                return self.abort(e);
             }
             if let Err(message) = self.backend.check_integrity() {
-                self.backend.rollback();
-                return Err(Error::MigrationFailed {
+                return self.abort(Error::MigrationFailed {
                     revision: batch.join(", "),
                     at: describe_at(graph, &applied),
                     statement: "PRAGMA foreign_key_check (before commit)".into(),
@@ -203,11 +202,16 @@ impl<'g> Runner<'g> {
             }
             self.backend.commit()?;
             for id in &batch {
-                let rev = graph
+                let message = graph
                     .get(id)
                     .map(|r| r.file.message.as_str())
                     .unwrap_or_default();
-                (self.log)(&format!("applied {id} ({rev})"));
+                let verb = if direction == Direction::Up {
+                    "applied"
+                } else {
+                    "reverted"
+                };
+                (self.log)(&format!("{verb} {id} ({message})"));
             }
             done.extend(batch);
             if self.options.transaction == TransactionMode::All {
@@ -216,78 +220,45 @@ impl<'g> Runner<'g> {
         }
     }
 
-    /// Downgrades to `target`: `-N`, a revision (or unique prefix), or `base`.
-    /// Returns the revisions undone.
-    pub fn downgrade(&mut self, target: &str) -> Result<Vec<String>> {
+    /// Runs the batch's operations and writes the version table, inside the transaction.
+    fn apply_batch(
+        &mut self,
+        direction: Direction,
+        batch: &[String],
+        applied: &BTreeSet<String>,
+    ) -> Result<()> {
         let graph = self.graph;
-        let mut done = Vec::new();
-        let mut planned: Option<Vec<String>> = None;
-        loop {
-            self.backend.begin()?;
-            let applied = match self.prepare(false) {
-                Ok(a) => a,
-                Err(e) => {
-                    self.backend.rollback();
-                    return Err(e);
+        let mut schema = graph.schema_at(applied)?;
+        for id in batch {
+            let rev = graph
+                .get(id)
+                .ok_or_else(|| Error::NoSuchRevision(id.clone()))?;
+            let started = Instant::now();
+            match direction {
+                Direction::Up => {
+                    self.run_ops(rev, &rev.file.up, &mut schema, applied)?;
+                    self.backend.record(&AppliedRow {
+                        revision: id.clone(),
+                        parents: rev.file.parents.join(","),
+                        message: rev.file.message.clone(),
+                        checksum: rev.checksum.clone(),
+                        applied_at: String::new(),
+                        execution_ms: started.elapsed().as_millis() as i64,
+                        state: "applied".into(),
+                    })?;
                 }
-            };
-            if planned.is_none() {
-                match plan_downgrade(graph, &applied, target) {
-                    Ok(p) => planned = Some(p),
-                    Err(e) => {
-                        self.backend.rollback();
-                        return Err(e);
-                    }
+                Direction::Down => {
+                    self.run_ops(rev, &rev.file.down, &mut schema, applied)?;
+                    self.backend.forget(id)?;
                 }
-            }
-            let todo: Vec<String> = planned
-                .iter()
-                .flatten()
-                .filter(|r| applied.contains(*r))
-                .cloned()
-                .collect();
-            if todo.is_empty() {
-                self.backend.commit()?;
-                return Ok(done);
-            }
-            let batch: Vec<String> = match self.options.transaction {
-                TransactionMode::All => todo,
-                TransactionMode::PerMigration => todo.into_iter().take(1).collect(),
-            };
-            let mut remaining = applied.clone();
-            let mut schema = graph.schema_at(&applied)?;
-            for id in &batch {
-                let rev = graph
-                    .get(id)
-                    .ok_or_else(|| Error::NoSuchRevision(id.clone()))?;
-                if let Err(e) = self.run_ops(rev, &rev.file.down, &mut schema, &applied) {
-                    self.backend.rollback();
-                    return Err(e);
-                }
-                if let Err(e) = self.backend.forget(id) {
-                    self.backend.rollback();
-                    return Err(e);
-                }
-                remaining.remove(id);
-            }
-            if let Err(message) = self.backend.check_integrity() {
-                self.backend.rollback();
-                return Err(Error::MigrationFailed {
-                    revision: batch.join(", "),
-                    at: describe_at(graph, &applied),
-                    statement: "PRAGMA foreign_key_check (before commit)".into(),
-                    message,
-                });
-            }
-            self.backend.commit()?;
-            for id in &batch {
-                (self.log)(&format!("reverted {id}"));
-            }
-            done.extend(batch);
-            if self.options.transaction == TransactionMode::All {
-                return Ok(done);
             }
         }
+        Ok(())
+    }
+
+    fn abort<T>(&mut self, error: Error) -> Result<T> {
+        self.backend.rollback();
+        Err(error)
     }
 
     /// Records `target` (and its ancestors) as applied without running anything; `base`

@@ -11,7 +11,7 @@ use crate::url::DatabaseUrl;
 /// to copy an SQLite file aside before anything is applied.
 ///
 /// ```no_run
-/// retort::include_migrations!();
+/// // retort::include_migrations!();  (at the crate root: defines MIGRATIONS)
 /// # mod hidden { pub static MIGRATIONS: retort::Migrations = retort::Migrations::new(&[]); }
 /// # use hidden::MIGRATIONS;
 /// fn main() -> Result<(), retort::Error> {

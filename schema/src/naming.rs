@@ -91,6 +91,30 @@ pub fn dsl_module_name(table: &str) -> String {
     }
 }
 
+/// A file-name slug: lowercase letters, digits and single underscores, at most 60 bytes,
+/// `migration` when nothing is left.
+///
+/// ```
+/// assert_eq!(retort_schema::naming::slug("Backfill task statuses!"), "backfill_task_statuses");
+/// ```
+pub fn slug(text: &str) -> String {
+    let mut out = String::new();
+    for c in text.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('_') && !out.is_empty() {
+            out.push('_');
+        }
+    }
+    out.truncate(60);
+    let out = out.trim_end_matches('_');
+    if out.is_empty() {
+        "migration".into()
+    } else {
+        out.to_string()
+    }
+}
+
 /// `ix_<table>_<col>[_<col>…]`.
 pub fn index_name(table: &str, columns: &[String]) -> String {
     fit(format!("ix_{table}_{}", columns.join("_")))

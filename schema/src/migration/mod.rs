@@ -17,6 +17,8 @@ mod call;
 mod parse;
 mod render;
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -65,4 +67,54 @@ impl MigrationFile {
             .map(|b| format!("{b:02x}"))
             .collect()
     }
+}
+
+/// Orders revisions parents first, ties broken by id; revisions on a cycle are left out
+/// (callers compare lengths to detect one). Parents outside `ids` are ignored.
+///
+/// ```
+/// use std::collections::BTreeSet;
+/// let parents = |id: &str| -> Vec<String> { if id == "b" { vec!["a".into()] } else { vec![] } };
+/// let ids: BTreeSet<String> = ["b".to_string(), "a".to_string()].into();
+/// assert_eq!(retort_schema::migration::topological_order(&ids, parents), ["a", "b"]);
+/// ```
+pub fn topological_order<P, I>(ids: &BTreeSet<String>, parents: P) -> Vec<String>
+where
+    P: Fn(&str) -> I,
+    I: IntoIterator<Item = String>,
+{
+    let parents_in: BTreeMap<&str, Vec<String>> = ids
+        .iter()
+        .map(|id| {
+            (
+                id.as_str(),
+                parents(id)
+                    .into_iter()
+                    .filter(|p| ids.contains(p))
+                    .collect(),
+            )
+        })
+        .collect();
+    let mut waiting: BTreeMap<&str, usize> =
+        parents_in.iter().map(|(id, ps)| (*id, ps.len())).collect();
+    let mut ready: BTreeSet<&str> = waiting
+        .iter()
+        .filter(|(_, n)| **n == 0)
+        .map(|(id, _)| *id)
+        .collect();
+    waiting.retain(|_, n| *n > 0);
+    let mut out = Vec::with_capacity(ids.len());
+    while let Some(id) = ready.pop_first() {
+        out.push(id.to_string());
+        for (child, n) in waiting.iter_mut() {
+            if parents_in[child].iter().any(|p| p == id) {
+                *n -= 1;
+                if *n == 0 {
+                    ready.insert(child);
+                }
+            }
+        }
+        waiting.retain(|_, n| *n > 0);
+    }
+    out
 }
