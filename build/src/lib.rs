@@ -530,3 +530,22 @@ fn env_path(key: &'static str) -> Result<PathBuf, Error> {
         .map(PathBuf::from)
         .ok_or(Error::NotInBuildScript { key })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dependencies_and_packaged_copies_are_not_local_checkouts() {
+        assert!(is_local_checkout(Path::new("/home/dev/app")));
+        assert!(!is_local_checkout(Path::new(
+            "/home/dev/.cargo/registry/src/index.crates.io-x/app-0.1.0"
+        )));
+        assert!(!is_local_checkout(Path::new(
+            "/home/dev/.cargo/git/checkouts/app-123/abc"
+        )));
+        assert!(!is_local_checkout(Path::new(
+            "/home/dev/app/target/package/app-0.1.0"
+        )));
+    }
+}
