@@ -53,6 +53,47 @@ pub fn scan_crate(manifest_dir: &Path) -> Result<Sources, Error> {
     scan(&root)
 }
 
+/// Reads model files named explicitly (relative to the crate folder), each with the modules
+/// it declares. Each file's module path comes from where it sits below `src/`
+/// (`src/db/models.rs` → `crate::db::models`), as the compiler would place it.
+pub fn scan_files(manifest_dir: &Path, files: &[PathBuf]) -> Result<Sources, Error> {
+    let mut sources = Sources::default();
+    let src = manifest_dir.join("src");
+    for file in files {
+        let path = manifest_dir.join(file);
+        if !path.exists() {
+            return Err(Error::Io {
+                path,
+                source: std::io::Error::new(
+                    std::io::ErrorKind::NotFound,
+                    "model file named in build.rs does not exist",
+                ),
+            });
+        }
+        let (module, mod_rs) = module_of(&src, &path);
+        scan_file(&path, &module, mod_rs, &mut sources)?;
+    }
+    Ok(sources)
+}
+
+/// The module path of a file below `src/`, and whether it is a mod-rs file.
+fn module_of(src: &Path, path: &Path) -> (Vec<String>, bool) {
+    let rel = path.strip_prefix(src).unwrap_or(path);
+    let mut parts: Vec<String> = rel
+        .iter()
+        .map(|p| p.to_string_lossy().into_owned())
+        .collect();
+    let last = parts.pop().unwrap_or_default();
+    match last.as_str() {
+        "lib.rs" | "main.rs" if parts.is_empty() => (parts, true),
+        "mod.rs" => (parts, true),
+        other => {
+            parts.push(other.trim_end_matches(".rs").to_string());
+            (parts, false)
+        }
+    }
+}
+
 /// Reads the crate rooted at `root` (a `lib.rs` or `main.rs`) and every module file it declares.
 pub fn scan(root: &Path) -> Result<Sources, Error> {
     let mut sources = Sources::default();

@@ -64,6 +64,9 @@ pub struct Settings {
     pub now: u64,
     /// The migrations folder, relative to the crate (default `migrations`).
     pub migrations_dir: PathBuf,
+    /// Files to read models from, relative to the crate; empty means the whole crate
+    /// (from `src/lib.rs` or `src/main.rs` through every `mod`).
+    pub model_files: Vec<PathBuf>,
 }
 
 impl Settings {
@@ -96,7 +99,56 @@ impl Settings {
                     .as_deref(),
             ),
             migrations_dir: PathBuf::from("migrations"),
+            model_files: Vec::new(),
         })
+    }
+}
+
+/// The build step with settings, for a `build.rs` that needs them:
+///
+/// ```text
+/// fn main() {
+///     retort_build::Generator::new()
+///         .models("src/db/models.rs")
+///         .migrations_dir("db/migrations")
+///         .run()
+///         .unwrap_or_else(|e| panic!("{e}"));
+/// }
+/// ```
+#[derive(Debug, Default)]
+pub struct Generator {
+    model_files: Vec<PathBuf>,
+    migrations_dir: Option<PathBuf>,
+}
+
+impl Generator {
+    /// The defaults of [`generate`].
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Reads models only from this file (and the modules it declares); call again for more.
+    pub fn models(mut self, file: impl Into<PathBuf>) -> Self {
+        self.model_files.push(file.into());
+        self
+    }
+
+    /// Keeps migrations in this folder (relative to the crate) instead of `migrations`.
+    pub fn migrations_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.migrations_dir = Some(dir.into());
+        self
+    }
+
+    /// Runs the build step and prints cargo's instructions.
+    pub fn run(self) -> Result<(), Error> {
+        let manifest_dir = env_path("CARGO_MANIFEST_DIR")?;
+        let out_dir = env_path("OUT_DIR")?;
+        let mut settings = Settings::from_env(&manifest_dir)?;
+        settings.model_files = self.model_files;
+        if let Some(dir) = self.migrations_dir {
+            settings.migrations_dir = dir;
+        }
+        run(&manifest_dir, &out_dir, &settings)
     }
 }
 
@@ -112,8 +164,10 @@ fn is_local_checkout(manifest_dir: &Path) -> bool {
 ///
 /// Errors are printed by the caller; a failing step has written nothing.
 pub fn generate() -> Result<(), Error> {
-    let manifest_dir = env_path("CARGO_MANIFEST_DIR")?;
-    let out_dir = env_path("OUT_DIR")?;
+    Generator::new().run()
+}
+
+fn run(manifest_dir: &Path, out_dir: &Path, settings: &Settings) -> Result<(), Error> {
     for key in [
         "RETORT_MODE",
         "CI",
@@ -126,10 +180,9 @@ pub fn generate() -> Result<(), Error> {
     // Watch the migrations folder even when the step fails, so fixing it reruns the step.
     println!(
         "cargo:rerun-if-changed={}",
-        manifest_dir.join("migrations").display()
+        manifest_dir.join(&settings.migrations_dir).display()
     );
-    let settings = Settings::from_env(&manifest_dir)?;
-    let report = generate_in(&manifest_dir, &out_dir, &settings)?;
+    let report = generate_in(manifest_dir, out_dir, settings)?;
     for file in &report.watched {
         println!("cargo:rerun-if-changed={}", file.display());
     }
@@ -158,7 +211,11 @@ pub fn generate_in(
     out_dir: &Path,
     settings: &Settings,
 ) -> Result<Report, Error> {
-    let sources = discover::scan_crate(manifest_dir)?;
+    let sources = if settings.model_files.is_empty() {
+        discover::scan_crate(manifest_dir)?
+    } else {
+        discover::scan_files(manifest_dir, &settings.model_files)?
+    };
     let dir = manifest_dir.join(&settings.migrations_dir);
     let snapshot_path = dir.join("schema.json");
     let mut history = History::load(&dir)?;

@@ -44,6 +44,7 @@ impl Crate {
             message: None,
             now,
             migrations_dir: "migrations".into(),
+            model_files: Vec::new(),
         };
         generate_in(self.dir.path(), self.out.path(), &settings)
     }
@@ -264,4 +265,47 @@ fn conflicting_branches_fail_naming_both_files() {
             "`tasks.note`",
         ],
     );
+}
+
+#[test]
+fn models_and_migrations_can_live_elsewhere() {
+    let c = Crate::new("mod db;\n");
+    std::fs::create_dir_all(c.dir.path().join("src/db")).unwrap();
+    std::fs::write(c.dir.path().join("src/db/mod.rs"), "pub mod models;\n").unwrap();
+    std::fs::write(
+        c.dir.path().join("src/db/models.rs"),
+        format!("use retort::Table;\n{TASK}"),
+    )
+    .unwrap();
+    std::fs::write(
+        c.dir.path().join("src/other.rs"),
+        format!("use retort::Table;\n{TASK_NOTE}"),
+    )
+    .unwrap();
+    let settings = Settings {
+        mode: Mode::Write,
+        message: Some("first tables".into()),
+        now: 1_000_000,
+        migrations_dir: "db/migrations".into(),
+        model_files: vec!["src/db/models.rs".into()],
+    };
+    let report = generate_in(c.dir.path(), c.out.path(), &settings).unwrap();
+    let written: Vec<String> = report
+        .written
+        .iter()
+        .map(|p| p.strip_prefix(c.dir.path()).unwrap().display().to_string())
+        .collect();
+    assert_eq!(written.len(), 2, "{written:?}");
+    assert!(
+        written[0].starts_with("db/migrations/19700112_134640_")
+            && written[0].ends_with("_first_tables.rs"),
+        "{written:?}"
+    );
+    assert_eq!(written[1], "db/migrations/schema.json");
+    let index = std::fs::read_to_string(c.out.path().join("retort_migrations.rs")).unwrap();
+    assert!(index.contains("use crate::db::models::tasks;"), "{index}");
+    // Only the named file's models: `note` from src/other.rs is not in the migration.
+    assert!(!std::fs::read_to_string(c.dir.path().join(&written[0]))
+        .unwrap()
+        .contains("note"));
 }
