@@ -1,6 +1,8 @@
 //! The HTTP service: health, create a task, read a task — through the diesel DSL the
 //! models generate.
 
+use std::sync::OnceLock;
+
 use chrono::Utc;
 use diesel::prelude::*;
 use retort::{DatabaseUrl, Graph, Options, Runner};
@@ -77,8 +79,10 @@ pub fn route(
 
 /// The database revision and whether it is at head.
 fn health(url: &DatabaseUrl) -> (u16, serde_json::Value) {
-    let graph = Graph::from_migrations(&crate::MIGRATIONS);
-    let current = Runner::connect(&graph, url, Options::default()).and_then(|mut r| r.current());
+    // The compiled migrations never change while the process runs: decode them once.
+    static GRAPH: OnceLock<Graph> = OnceLock::new();
+    let graph = GRAPH.get_or_init(|| Graph::from_migrations(&crate::MIGRATIONS));
+    let current = Runner::connect(graph, url, Options::default()).and_then(|mut r| r.current());
     match current {
         Ok(current) => {
             let heads = graph.heads();

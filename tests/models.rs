@@ -99,7 +99,7 @@ fn the_reference_migrations_are_what_the_build_wrote() {
 
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
     let history = History::load(&dir).unwrap();
-    let ordered = history.order(&history.entries.keys().cloned().collect());
+    let ordered = history.ordered();
     assert_eq!(ordered.len(), 2);
 
     let initial = &ordered[0].file;

@@ -39,15 +39,10 @@ fn shell(dir: &Path, target: &Path, line: &str) -> Command {
         .arg(line)
         .current_dir(dir)
         .env("CARGO_TARGET_DIR", target);
-    for key in [
-        "DB_URL",
-        "DATABASE_URL",
-        "CI",
-        "RETORT_MODE",
-        "RETORT_MESSAGE",
-        "RETORT_NOW",
-        "RETORT_BACKUP",
-    ] {
+    for key in retort_build::SETTINGS_ENV
+        .iter()
+        .chain(&["DB_URL", "DATABASE_URL", "RETORT_BACKUP"])
+    {
         cmd.env_remove(key);
     }
     cmd

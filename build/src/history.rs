@@ -78,7 +78,7 @@ impl History {
             }
         }
         // Kahn's algorithm: whatever cannot be ordered sits on a cycle.
-        let ordered = self.order(&self.entries.keys().cloned().collect());
+        let ordered = self.ordered();
         if ordered.len() != self.entries.len() {
             let placed: BTreeSet<&str> = ordered.iter().map(|e| e.file.revision.as_str()).collect();
             let cycle: Vec<String> = self
@@ -94,30 +94,26 @@ impl History {
 
     /// Revisions no other revision names as a parent.
     pub fn heads(&self) -> Vec<&Entry> {
-        let parents: BTreeSet<&String> = self
-            .entries
-            .values()
-            .flat_map(|e| &e.file.parents)
-            .collect();
-        self.entries
-            .values()
-            .filter(|e| !parents.contains(&e.file.revision))
-            .collect()
+        migration::heads(
+            self.entries
+                .values()
+                .map(|e| (e.file.revision.as_str(), e.file.parents.as_slice())),
+        )
+        .iter()
+        .map(|id| &self.entries[id])
+        .collect()
     }
 
     /// `revision` and everything it descends from.
     pub fn ancestors(&self, revision: &str) -> BTreeSet<String> {
-        let mut seen = BTreeSet::new();
-        let mut stack = vec![revision.to_string()];
-        while let Some(r) = stack.pop() {
-            if !seen.insert(r.clone()) {
-                continue;
-            }
-            if let Some(e) = self.entries.get(&r) {
-                stack.extend(e.file.parents.iter().cloned());
-            }
-        }
-        seen
+        migration::ancestors(revision, |id| {
+            self.entries.get(id).map(|e| e.file.parents.as_slice())
+        })
+    }
+
+    /// Every migration, parents before children.
+    pub fn ordered(&self) -> Vec<&Entry> {
+        self.order(&self.entries.keys().cloned().collect())
     }
 
     /// The given revisions, parents before children, ties broken by revision id.

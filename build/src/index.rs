@@ -11,7 +11,8 @@ pub fn render(models: &[FoundModel], history: &History, dir: &std::path::Path) -
     let mut out =
         String::from("// Written by retort-build; included by retort::include_migrations!().\n\n");
     out.push_str(&crate::relations::render(models));
-    for entry in history.order(&history.entries.keys().cloned().collect()) {
+    let ordered = history.ordered();
+    for entry in &ordered {
         let path = entry
             .path
             .canonicalize()
@@ -23,8 +24,7 @@ pub fn render(models: &[FoundModel], history: &History, dir: &std::path::Path) -
             module_name(&entry.file.revision)
         );
     }
-    let list: Vec<String> = history
-        .order(&history.entries.keys().cloned().collect())
+    let list: Vec<String> = ordered
         .iter()
         .map(|e| format!("&{}::MIGRATION", module_name(&e.file.revision)))
         .collect();

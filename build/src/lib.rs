@@ -167,14 +167,17 @@ pub fn generate() -> Result<(), Error> {
     Generator::new().run()
 }
 
+/// The environment variables the build step reads (and reruns on).
+pub const SETTINGS_ENV: [&str; 5] = [
+    "RETORT_MODE",
+    "CI",
+    "RETORT_MESSAGE",
+    "RETORT_NOW",
+    "SOURCE_DATE_EPOCH",
+];
+
 fn run(manifest_dir: &Path, out_dir: &Path, settings: &Settings) -> Result<(), Error> {
-    for key in [
-        "RETORT_MODE",
-        "CI",
-        "RETORT_MESSAGE",
-        "RETORT_NOW",
-        "SOURCE_DATE_EPOCH",
-    ] {
+    for key in SETTINGS_ENV {
         println!("cargo:rerun-if-env-changed={key}");
     }
     // Watch the migrations folder even when the step fails, so fixing it reruns the step.
@@ -517,15 +520,11 @@ fn read_snapshot(path: &Path) -> Result<Option<Schema>, Error> {
             })
         }
     };
-    if let Some(line) = text
-        .lines()
-        .position(|l| l.starts_with("<<<<<<<") || l.starts_with(">>>>>>>") || l == "=======")
-    {
+    if let Some(line) = retort_schema::migration::conflict_marker_line(&text) {
         return Err(Error::Snapshot {
             path: path.to_path_buf(),
             message: format!(
-                "line {} holds a git conflict marker. Resolve the conflicts in the migrations, then delete this file and build: it is rewritten from the migrations",
-                line + 1
+                "line {line} holds a git conflict marker. Resolve the conflicts in the migrations, then delete this file and build: it is rewritten from the migrations"
             ),
         });
     }

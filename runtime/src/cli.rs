@@ -15,10 +15,10 @@ use std::time::Duration;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::error::{Error, Result};
-use crate::graph::Graph;
+use crate::graph::{revisions_or_base, Graph};
 use crate::migration::Migrations;
 use crate::runner::{Options, Runner, TransactionMode};
-use crate::schema::sql::{self, Dialect, Step};
+use crate::schema::sql::{Dialect, Step};
 use crate::url::DatabaseUrl;
 
 /// Database migrations.
@@ -133,7 +133,7 @@ fn execute(cli: Cli, migrations: &Migrations) -> Result<i32> {
             if applied.is_empty() {
                 println!(
                     "nothing to upgrade: the database is at {}",
-                    at(&runner.current()?)
+                    revisions_or_base(&runner.current()?)
                 );
             }
         }
@@ -143,7 +143,7 @@ fn execute(cli: Cli, migrations: &Migrations) -> Result<i32> {
             if undone.is_empty() {
                 println!("nothing to downgrade");
             }
-            println!("now at {}", at(&runner.current()?));
+            println!("now at {}", revisions_or_base(&runner.current()?));
         }
         Command::Current => {
             let mut runner = Runner::connect(&graph, &url()?, options)?;
@@ -181,11 +181,14 @@ fn execute(cli: Cli, migrations: &Migrations) -> Result<i32> {
             let current = runner.current()?;
             let differences = runner.check()?;
             if differences.is_empty() {
-                println!("the database matches the models (at {})", at(&current));
+                println!(
+                    "the database matches the models (at {})",
+                    revisions_or_base(&current)
+                );
             } else {
                 println!(
                     "the database differs from the models (at {}):",
-                    at(&current)
+                    revisions_or_base(&current)
                 );
                 for d in &differences {
                     println!("  - {d}");
@@ -221,14 +224,6 @@ fn execute(cli: Cli, migrations: &Migrations) -> Result<i32> {
     Ok(0)
 }
 
-fn at(current: &[String]) -> String {
-    if current.is_empty() {
-        "base".into()
-    } else {
-        current.join(", ")
-    }
-}
-
 fn history(graph: &Graph, url: Option<DatabaseUrl>, options: Options) -> Result<()> {
     let rows = match &url {
         Some(u) => match Runner::connect(graph, u, options).and_then(|mut r| r.applied_rows()) {
@@ -249,11 +244,7 @@ fn history(graph: &Graph, url: Option<DatabaseUrl>, options: Options) -> Result<
         } else {
             ""
         };
-        let parents = if rev.file.parents.is_empty() {
-            "base".into()
-        } else {
-            rev.file.parents.join(", ")
-        };
+        let parents = revisions_or_base(&rev.file.parents);
         let mark = match rows.iter().find(|r| r.revision == rev.id()) {
             Some(r) => format!("  [{} {} ({} ms)]", r.state, r.applied_at, r.execution_ms),
             None if url.is_some() => "  [not applied]".into(),
@@ -275,14 +266,7 @@ fn show(graph: &Graph, revision: &str, url: Option<DatabaseUrl>) -> Result<()> {
         Some(DatabaseUrl::SqliteFile(_) | DatabaseUrl::SqliteMemory) | None => Dialect::Sqlite,
     };
     println!("Revision: {id}");
-    println!(
-        "Parents:  {}",
-        if rev.file.parents.is_empty() {
-            "base".into()
-        } else {
-            rev.file.parents.join(", ")
-        }
-    );
+    println!("Parents:  {}", revisions_or_base(&rev.file.parents));
     println!("Message:  {}", rev.file.message);
     println!("Checksum: {}", rev.checksum);
     println!("\nOperations:");
@@ -294,19 +278,12 @@ fn show(graph: &Graph, revision: &str, url: Option<DatabaseUrl>) -> Result<()> {
     let mut schema = graph.schema_at(&before)?;
     println!("\nSQL ({}):", dialect.name());
     for op in &rev.file.up {
-        for step in sql::render(op, &schema, dialect).map_err(|e| Error::Render {
-            revision: id.clone(),
-            message: e.message,
-        })? {
+        for step in rev.render_op(op, &mut schema, dialect)? {
             match step {
                 Step::Sql(s) => println!("{};", s.trim_end_matches(';')),
                 Step::Rust(name) => println!("-- run({name}): Rust data migration"),
             }
         }
-        op.apply(&mut schema).map_err(|e| Error::Render {
-            revision: id.clone(),
-            message: e.message,
-        })?;
     }
     Ok(())
 }

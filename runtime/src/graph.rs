@@ -4,8 +4,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::error::{Error, Result};
 use crate::migration::{DataMigrationFn, Migrations};
-use crate::schema::migration::MigrationFile;
+use crate::schema::migration::{self, MigrationFile};
 use crate::schema::ops::Op;
+use crate::schema::sql::{self, Dialect, Step};
 use crate::schema::Schema;
 
 /// One revision the runner can apply.
@@ -32,6 +33,18 @@ impl Revision {
     /// The id.
     pub fn id(&self) -> &str {
         &self.file.revision
+    }
+
+    /// The steps that perform `op` of this revision on a database whose schema is `schema`,
+    /// which is then advanced past the operation (ready for the next one).
+    pub fn render_op(&self, op: &Op, schema: &mut Schema, dialect: Dialect) -> Result<Vec<Step>> {
+        let error = |message| Error::Render {
+            revision: self.id().into(),
+            message,
+        };
+        let steps = sql::render(op, schema, dialect).map_err(|e| error(e.message))?;
+        op.apply(schema).map_err(|e| error(e.message))?;
+        Ok(steps)
     }
 }
 
@@ -93,16 +106,11 @@ impl Graph {
 
     /// Revisions that are nobody's parent.
     pub fn heads(&self) -> Vec<String> {
-        let parents: BTreeSet<&String> = self
-            .revisions
-            .values()
-            .flat_map(|r| &r.file.parents)
-            .collect();
-        self.revisions
-            .keys()
-            .filter(|k| !parents.contains(k))
-            .cloned()
-            .collect()
+        migration::heads(
+            self.revisions
+                .values()
+                .map(|r| (r.id(), r.file.parents.as_slice())),
+        )
     }
 
     /// The single head, or an error naming all of them.
@@ -117,16 +125,22 @@ impl Graph {
 
     /// `id` and everything it descends from.
     pub fn ancestors(&self, id: &str) -> BTreeSet<String> {
-        let mut seen = BTreeSet::new();
-        let mut stack = vec![id.to_string()];
-        while let Some(r) = stack.pop() {
-            if let Some(rev) = self.revisions.get(&r) {
-                if seen.insert(r) {
-                    stack.extend(rev.file.parents.iter().cloned());
-                }
-            }
-        }
-        seen
+        migration::ancestors(id, |r| {
+            self.revisions.get(r).map(|rev| rev.file.parents.as_slice())
+        })
+    }
+
+    /// Every revision below the head(s): what a database at head has applied.
+    pub fn all_heads_ancestry(&self) -> BTreeSet<String> {
+        self.heads()
+            .iter()
+            .flat_map(|h| self.ancestors(h))
+            .collect()
+    }
+
+    /// The schema at the head(s).
+    pub fn head_schema(&self) -> Result<Schema> {
+        self.schema_at(&self.all_heads_ancestry())
     }
 
     /// The given revisions, parents first, ties by id.
@@ -136,12 +150,10 @@ impl Graph {
             .filter(|id| self.revisions.contains_key(*id))
             .cloned()
             .collect();
-        crate::schema::migration::topological_order(&known, |id| {
-            self.revisions[id].file.parents.clone()
-        })
-        .iter()
-        .map(|id| &self.revisions[id])
-        .collect()
+        migration::topological_order(&known, |id| self.revisions[id].file.parents.clone())
+            .iter()
+            .map(|id| &self.revisions[id])
+            .collect()
     }
 
     /// The heads of an applied set: applied revisions no applied revision descends from.
@@ -208,4 +220,13 @@ pub(crate) fn apply_ops(ops: &[Op], schema: &mut Schema) -> std::result::Result<
         op.apply(schema).map_err(|e| e.message)?;
     }
     Ok(())
+}
+
+/// Revisions for messages: `a, b`, or `base` when there are none.
+pub fn revisions_or_base(ids: &[String]) -> String {
+    if ids.is_empty() {
+        "base".into()
+    } else {
+        ids.join(", ")
+    }
 }

@@ -6,8 +6,8 @@ use std::collections::BTreeSet;
 
 use crate::backend::{self, AppliedRow};
 use crate::error::{Error, Result};
-use crate::graph::Graph;
-use crate::schema::sql::{self, Dialect, Step};
+use crate::graph::{revisions_or_base, Graph};
+use crate::schema::sql::{Dialect, Step};
 
 /// The script that upgrades a database from `from` (a revision or `base`) to `to`.
 pub fn upgrade_sql(graph: &Graph, from: &str, to: &str, dialect: Dialect) -> Result<String> {
@@ -39,20 +39,12 @@ pub fn upgrade_sql(graph: &Graph, from: &str, to: &str, dialect: Dialect) -> Res
     for rev in graph.order(&todo) {
         out.push_str(&format!(
             "\n-- Running upgrade {} -> {}: {}\n",
-            if rev.file.parents.is_empty() {
-                "base".into()
-            } else {
-                rev.file.parents.join(", ")
-            },
+            revisions_or_base(&rev.file.parents),
             rev.id(),
             rev.file.message
         ));
         for op in &rev.file.up {
-            let steps = sql::render(op, &schema, dialect).map_err(|e| Error::Render {
-                revision: rev.id().into(),
-                message: e.message,
-            })?;
-            for step in steps {
+            for step in rev.render_op(op, &mut schema, dialect)? {
                 match step {
                     Step::Sql(s) => {
                         out.push_str(s.trim_end().trim_end_matches(';'));
@@ -64,20 +56,8 @@ pub fn upgrade_sql(graph: &Graph, from: &str, to: &str, dialect: Dialect) -> Res
                     }
                 }
             }
-            op.apply(&mut schema).map_err(|e| Error::Render {
-                revision: rev.id().into(),
-                message: e.message,
-            })?;
         }
-        let row = AppliedRow {
-            revision: rev.id().into(),
-            parents: rev.file.parents.join(","),
-            message: rev.file.message.clone(),
-            checksum: rev.checksum.clone(),
-            applied_at: String::new(),
-            execution_ms: 0,
-            state: "applied".into(),
-        };
+        let row = AppliedRow::for_revision(rev, "applied", 0);
         for s in backend::offline_version_sql(dialect, &row, first) {
             out.push_str(&s);
             out.push_str(";\n");

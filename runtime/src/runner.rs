@@ -7,9 +7,9 @@ use std::time::{Duration, Instant};
 use crate::backend::{self, AppliedRow, Backend};
 use crate::compare;
 use crate::error::{Error, Result};
-use crate::graph::{Graph, Revision};
+use crate::graph::{revisions_or_base, Graph, Revision};
 use crate::schema::ops::Op;
-use crate::schema::sql::{self, Dialect, Step};
+use crate::schema::sql::{Dialect, Step};
 use crate::schema::Schema;
 use crate::url::DatabaseUrl;
 
@@ -113,14 +113,7 @@ impl<'g> Runner<'g> {
     pub fn check(&mut self) -> Result<Vec<String>> {
         let expected = match &self.graph.models {
             Some(m) => m.clone(),
-            None => {
-                let head = self.graph.heads();
-                let mut all = BTreeSet::new();
-                for h in head {
-                    all.extend(self.graph.ancestors(&h));
-                }
-                self.graph.schema_at(&all)?
-            }
+            None => self.graph.head_schema()?,
         };
         let live = self.backend.introspect()?;
         Ok(compare::differences(
@@ -237,15 +230,11 @@ impl<'g> Runner<'g> {
             match direction {
                 Direction::Up => {
                     self.run_ops(rev, &rev.file.up, &mut schema, applied)?;
-                    self.backend.record(&AppliedRow {
-                        revision: id.clone(),
-                        parents: rev.file.parents.join(","),
-                        message: rev.file.message.clone(),
-                        checksum: rev.checksum.clone(),
-                        applied_at: String::new(),
-                        execution_ms: started.elapsed().as_millis() as i64,
-                        state: "applied".into(),
-                    })?;
+                    self.backend.record(&AppliedRow::for_revision(
+                        rev,
+                        "applied",
+                        started.elapsed().as_millis() as i64,
+                    ))?;
                 }
                 Direction::Down => {
                     self.run_ops(rev, &rev.file.down, &mut schema, applied)?;
@@ -275,29 +264,15 @@ impl<'g> Runner<'g> {
                 .map(|r| graph.ancestors(r))
                 .unwrap_or_default();
             for rev in graph.order(&set) {
-                self.backend.record(&AppliedRow {
-                    revision: rev.id().to_string(),
-                    parents: rev.file.parents.join(","),
-                    message: rev.file.message.clone(),
-                    checksum: rev.checksum.clone(),
-                    applied_at: String::new(),
-                    execution_ms: 0,
-                    state: "stamped".into(),
-                })?;
+                self.backend
+                    .record(&AppliedRow::for_revision(rev, "stamped", 0))?;
             }
             Ok(graph.current(&set))
         })();
         match result {
             Ok(current) => {
                 self.backend.commit()?;
-                (self.log)(&format!(
-                    "stamped {}",
-                    if current.is_empty() {
-                        "base".into()
-                    } else {
-                        current.join(", ")
-                    }
-                ));
+                (self.log)(&format!("stamped {}", revisions_or_base(&current)));
                 Ok(current)
             }
             Err(e) => {
@@ -352,26 +327,15 @@ impl<'g> Runner<'g> {
             }
         }
         let Some(set) = matching else {
-            let mut all = BTreeSet::new();
-            for h in graph.heads() {
-                all.extend(graph.ancestors(&h));
-            }
-            let head = graph.schema_at(&all)?;
+            let head = graph.head_schema()?;
             return Err(Error::AdoptionRefused {
                 differences: compare::differences(&head, live, comments),
             });
         };
         self.backend.ensure_version_table()?;
         for rev in graph.order(&set) {
-            self.backend.record(&AppliedRow {
-                revision: rev.id().to_string(),
-                parents: rev.file.parents.join(","),
-                message: rev.file.message.clone(),
-                checksum: rev.checksum.clone(),
-                applied_at: String::new(),
-                execution_ms: 0,
-                state: "adopted".into(),
-            })?;
+            self.backend
+                .record(&AppliedRow::for_revision(rev, "adopted", 0))?;
         }
         (self.log)(&format!(
             "adopted the existing database at {}",
@@ -389,11 +353,7 @@ impl<'g> Runner<'g> {
     ) -> Result<()> {
         let dialect = self.backend.dialect();
         for op in ops {
-            let steps = sql::render(op, schema, dialect).map_err(|e| Error::Render {
-                revision: rev.id().into(),
-                message: e.message,
-            })?;
-            for step in steps {
+            for step in rev.render_op(op, schema, dialect)? {
                 match step {
                     Step::Sql(statement) => {
                         if let Err(message) = self.backend.execute(&statement) {
@@ -428,22 +388,13 @@ impl<'g> Runner<'g> {
                     }
                 }
             }
-            op.apply(schema).map_err(|e| Error::Render {
-                revision: rev.id().into(),
-                message: e.message,
-            })?;
         }
         Ok(())
     }
 }
 
 fn describe_at(graph: &Graph, applied: &BTreeSet<String>) -> String {
-    let current = graph.current(applied);
-    if current.is_empty() {
-        "base".into()
-    } else {
-        current.join(", ")
-    }
+    revisions_or_base(&graph.current(applied))
 }
 
 /// Revisions to apply, parents first.
@@ -473,11 +424,7 @@ pub(crate) fn plan_upgrade(
         }
         return Ok(pending.into_iter().take(n).collect());
     } else if target == "heads" {
-        graph
-            .heads()
-            .iter()
-            .flat_map(|h| graph.ancestors(h))
-            .collect()
+        graph.all_heads_ancestry()
     } else {
         match graph.resolve(target)? {
             Some(rev) => graph.ancestors(&rev),

@@ -1,7 +1,7 @@
 //! One call at application start: read the URL, take the lock, upgrade to head, log.
 
 use crate::error::Result;
-use crate::graph::Graph;
+use crate::graph::{revisions_or_base, Graph};
 use crate::migration::Migrations;
 use crate::runner::{Options, Runner};
 use crate::url::DatabaseUrl;
@@ -69,11 +69,7 @@ impl<'a> Startup<'a> {
         if applied.is_empty() {
             eprintln!(
                 "retort: database is at {} (head); nothing to apply",
-                if current.is_empty() {
-                    "base".into()
-                } else {
-                    current.join(", ")
-                }
+                revisions_or_base(&current)
             );
         } else {
             eprintln!("retort: upgraded to {}", current.join(", "));

@@ -40,6 +40,12 @@ impl TestDatabase {
         }
     }
 
+    /// A runner for it.
+    pub fn runner<'g>(&self, graph: &'g Graph) -> Runner<'g> {
+        let url = DatabaseUrl::parse(&self.url).expect("a test database URL parses");
+        Runner::connect(graph, &url, Options::default()).expect("the test database opens")
+    }
+
     /// A diesel connection to it.
     pub fn connect(&self) -> crate::Connection {
         use diesel::Connection as _;
@@ -51,12 +57,7 @@ impl TestDatabase {
 pub fn database_at_head(migrations: &Migrations) -> TestDatabase {
     let db = TestDatabase::empty();
     let graph = Graph::from_migrations(migrations);
-    let mut runner = Runner::connect(
-        &graph,
-        &DatabaseUrl::parse(&db.url).expect("url"),
-        Options::default(),
-    )
-    .expect("connect");
+    let mut runner = db.runner(&graph);
     runner
         .upgrade("head")
         .unwrap_or_else(|e| panic!("upgrade to head failed: {e}"));
@@ -78,8 +79,7 @@ pub fn assert_single_head(migrations: &Migrations) {
 pub fn assert_stairway(migrations: &Migrations) {
     let db = TestDatabase::empty();
     let graph = Graph::from_migrations(migrations);
-    let url = DatabaseUrl::parse(&db.url).expect("url");
-    let mut runner = Runner::connect(&graph, &url, Options::default()).expect("connect");
+    let mut runner = db.runner(&graph);
     for rev in graph.all_ordered() {
         let id = rev.id();
         for (step, result) in [
@@ -103,12 +103,7 @@ pub fn assert_stairway(migrations: &Migrations) {
 pub fn assert_models_match_database(migrations: &Migrations) {
     let db = database_at_head(migrations);
     let graph = Graph::from_migrations(migrations);
-    let mut runner = Runner::connect(
-        &graph,
-        &DatabaseUrl::parse(&db.url).expect("url"),
-        Options::default(),
-    )
-    .expect("connect");
+    let mut runner = db.runner(&graph);
     let differences = runner.check().expect("introspection");
     assert!(
         differences.is_empty(),

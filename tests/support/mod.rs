@@ -83,13 +83,7 @@ retort-build = {{ path = "{build}" }}
         cmd.env("CARGO_TARGET_DIR", workspace().join("target/fixtures"));
         // No debug info: linking is most of a fixture build.
         cmd.env("CARGO_PROFILE_DEV_DEBUG", "0");
-        for key in [
-            "RETORT_MODE",
-            "CI",
-            "RETORT_MESSAGE",
-            "RETORT_NOW",
-            "SOURCE_DATE_EPOCH",
-        ] {
+        for key in retort_build::SETTINGS_ENV {
             cmd.env_remove(key);
         }
         cmd.env("RETORT_MODE", "write");

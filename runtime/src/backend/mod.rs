@@ -29,6 +29,25 @@ pub struct AppliedRow {
     pub state: String,
 }
 
+impl AppliedRow {
+    /// The row recording `rev`; `applied_at` is left for the database to fill in.
+    pub(crate) fn for_revision(
+        rev: &crate::graph::Revision,
+        state: &str,
+        execution_ms: i64,
+    ) -> AppliedRow {
+        AppliedRow {
+            revision: rev.id().to_string(),
+            parents: rev.file.parents.join(","),
+            message: rev.file.message.clone(),
+            checksum: rev.checksum.clone(),
+            applied_at: String::new(),
+            execution_ms,
+            state: state.into(),
+        }
+    }
+}
+
 /// What the runner needs from a database.
 pub(crate) trait Backend {
     /// The SQL dialect.

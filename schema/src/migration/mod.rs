@@ -24,7 +24,7 @@ use sha2::{Digest, Sha256};
 
 use crate::ops::Op;
 
-pub use parse::{parse_body, parse_file, FileError};
+pub use parse::{conflict_marker_line, parse_body, parse_file, FileError};
 pub use render::{render_column_type, render_op};
 
 /// One migration as written in its file.
@@ -67,6 +67,39 @@ impl MigrationFile {
             .map(|b| format!("{b:02x}"))
             .collect()
     }
+}
+
+/// The revisions no other revision names as a parent, by id.
+///
+/// `revisions` yields each revision's id with its parents.
+pub fn heads<'a>(revisions: impl IntoIterator<Item = (&'a str, &'a [String])>) -> Vec<String> {
+    let all: Vec<(&str, &[String])> = revisions.into_iter().collect();
+    let parents: BTreeSet<&str> = all
+        .iter()
+        .flat_map(|(_, ps)| ps.iter().map(String::as_str))
+        .collect();
+    let mut out: Vec<String> = all
+        .iter()
+        .filter(|(id, _)| !parents.contains(id))
+        .map(|(id, _)| id.to_string())
+        .collect();
+    out.sort();
+    out
+}
+
+/// `id` and every revision it descends from; `parents` answers `None` for an unknown id,
+/// which is left out.
+pub fn ancestors<'a>(id: &str, parents: impl Fn(&str) -> Option<&'a [String]>) -> BTreeSet<String> {
+    let mut seen = BTreeSet::new();
+    let mut stack = vec![id.to_string()];
+    while let Some(r) = stack.pop() {
+        if let Some(ps) = parents(&r) {
+            if seen.insert(r) {
+                stack.extend(ps.iter().cloned());
+            }
+        }
+    }
+    seen
 }
 
 /// Orders revisions parents first, ties broken by id; revisions on a cycle are left out

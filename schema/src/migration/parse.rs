@@ -76,7 +76,7 @@ pub fn parse_file(text: &str) -> std::result::Result<MigrationFile, FileError> {
 }
 
 /// The 1-based line of the first git conflict marker, if any.
-pub(crate) fn conflict_marker_line(text: &str) -> Option<usize> {
+pub fn conflict_marker_line(text: &str) -> Option<usize> {
     text.lines()
         .position(|l| {
             l.starts_with("<<<<<<<")

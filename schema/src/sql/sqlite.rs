@@ -245,15 +245,11 @@ pub(super) fn render(op: &Op, before: &Schema) -> Result<Vec<Step>, RenderError>
         Op::DropIndex { name, .. } => vec![sql(format!("DROP INDEX {}", q(name)))],
         // SQLite stores no comments: they live in the models and the snapshot.
         Op::SetTableComment { .. } => Vec::new(),
-        Op::AlterColumn {
-            table: name,
-            changes,
-            ..
-        } if changes.ty.is_none()
-            && changes.nullable.is_none()
-            && changes.server_default.is_none() =>
+        Op::AlterColumn { changes, .. }
+            if changes.ty.is_none()
+                && changes.nullable.is_none()
+                && changes.server_default.is_none() =>
         {
-            let _ = name;
             Vec::new()
         }
         Op::AlterColumn { table: name, .. }
