@@ -8,6 +8,7 @@ use crate::backend::{self, AppliedRow, Backend};
 use crate::compare;
 use crate::error::{Error, Result};
 use crate::graph::{revisions_or_base, Graph, Revision};
+use crate::schema::migration::ChecksumCheck;
 use crate::schema::ops::Op;
 use crate::schema::sql::{Dialect, Step};
 use crate::schema::Schema;
@@ -303,7 +304,8 @@ impl<'g> Runner<'g> {
         }
         for row in &rows {
             let rev = &self.graph.get(&row.revision).expect("checked above");
-            if rev.checksum != row.checksum {
+            // Rows of an older checksum algorithm are accepted while their value still matches.
+            if rev.file.check_recorded(&row.checksum, &rev.checksum) == ChecksumCheck::Differs {
                 return Err(Error::ChecksumMismatch {
                     revision: row.revision.clone(),
                     recorded: row.checksum.clone(),

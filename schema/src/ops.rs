@@ -138,11 +138,30 @@ pub struct ColumnChanges {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nullable: Option<bool>,
     /// New server default (`Some(None)` drops it).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
     pub server_default: Option<Option<String>>,
     /// New comment (`Some(None)` drops it).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
     pub comment: Option<Option<String>>,
+}
+
+/// Reads a field that is present: `null` is `Some(None)` ("drop it"), a value `Some(Some(v))`;
+/// an absent field stays `None` ("no change") through `#[serde(default)]`. Without this,
+/// serde reads `null` back as `None` and a dropped default silently becomes "no change".
+fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
 }
 
 impl ColumnChanges {

@@ -14,16 +14,15 @@
 //! ```
 
 mod call;
+mod checksum;
 mod parse;
 mod render;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde::Serialize;
-use sha2::{Digest, Sha256};
-
 use crate::ops::Op;
 
+pub use checksum::{ChecksumCheck, CHECKSUM_VERSION};
 pub use parse::{conflict_marker_line, parse_body, parse_file, FileError};
 pub use render::{render_column_type, render_op};
 
@@ -40,33 +39,6 @@ pub struct MigrationFile {
     pub up: Vec<Op>,
     /// Downgrade operations.
     pub down: Vec<Op>,
-}
-
-impl MigrationFile {
-    /// SHA-256 over a canonical form of the revision, parents and operations.
-    ///
-    /// Formatting, comments, line endings and the message do not change it; any change to
-    /// what the migration does, does.
-    pub fn checksum(&self) -> String {
-        #[derive(Serialize)]
-        struct Canonical<'a> {
-            revision: &'a str,
-            parents: &'a [String],
-            up: &'a [Op],
-            down: &'a [Op],
-        }
-        let canonical = serde_json::to_vec(&Canonical {
-            revision: &self.revision,
-            parents: &self.parents,
-            up: &self.up,
-            down: &self.down,
-        })
-        .unwrap_or_else(|e| unreachable!("operations always serialize: {e}"));
-        Sha256::digest(canonical)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
-    }
 }
 
 /// The revisions no other revision names as a parent, by id.

@@ -1,0 +1,338 @@
+//! Checksums of migrations over a documented canonical form of their operations.
+//!
+//! A checksum must change when what a migration does changes, and only then: not with
+//! formatting, comments, line endings, the message, or how Rust types happen to be laid
+//! out by serde. So it is computed over the canonical text defined here, which is part of
+//! retort's compatibility promise, and it carries its algorithm's version:
+//! `v1:<64 hex digits>`.
+//!
+//! # Canonical form, version 1
+//!
+//! Lines separated by `\n`:
+//!
+//! ```text
+//! retort-checksum v1
+//! revision <s>
+//! parent <s>                 (one line per parent, in file order)
+//! up <count>
+//! <operation>                (one line each, in order)
+//! down <count>
+//! <operation>
+//! ```
+//!
+//! A string `<s>` is written as its UTF-8 byte length, a colon, then the bytes (`5:tasks`),
+//! so no character needs escaping. An optional string is `-` when absent and `+<s>` when
+//! present; an `alter_column` change that is not made is `=` (keep). A list is its length
+//! then its items, space separated. An operation is its Alembic name followed by its fields
+//! in the order of the grammar, space separated; a column is
+//! `col <name> <type> <nullable 0|1> <autoincrement 0|1> <default?> <comment?>`, a type is
+//! its portable spelling (`varchar(36)`, `custom(<s>)`), a referential action its SQL
+//! spelling with `_` for spaces.
+//!
+//! Version 0 (rows written by retort 0.1 before this module) was SHA-256 over serde JSON
+//! of the same fields; such rows (64 hex digits, no prefix) are still accepted by
+//! [`ChecksumCheck`].
+
+use std::fmt::Write as _;
+
+use sha2::{Digest, Sha256};
+
+use super::MigrationFile;
+use crate::model::{Column, ColumnType, ForeignKey, Index, ReferentialAction, Table};
+use crate::ops::{ConstraintKind, DialectSql, Op};
+
+/// The algorithm version written by [`MigrationFile::checksum`].
+pub const CHECKSUM_VERSION: &str = "v1";
+
+/// How a recorded checksum compares with a migration's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChecksumCheck {
+    /// Same algorithm, same value.
+    Matches,
+    /// Recorded by an older algorithm whose value still matches: accept it.
+    MatchesOlderVersion,
+    /// The migration changed after it was recorded (or the algorithm is unknown).
+    Differs,
+}
+
+impl MigrationFile {
+    /// `v1:` and the SHA-256 of the [canonical form](self) of the revision, parents and
+    /// operations. The message and the file's formatting do not change it.
+    pub fn checksum(&self) -> String {
+        format!(
+            "{CHECKSUM_VERSION}:{}",
+            hex(&Sha256::digest(self.canonical_form()))
+        )
+    }
+
+    /// The text the checksum is computed over (see the module documentation).
+    pub fn canonical_form(&self) -> String {
+        let mut w = Canonical(String::new());
+        w.0.push_str("retort-checksum v1\n");
+        w.0.push_str("revision ");
+        w.s(&self.revision);
+        w.0.push('\n');
+        for p in &self.parents {
+            w.0.push_str("parent ");
+            w.s(p);
+            w.0.push('\n');
+        }
+        for (key, ops) in [("up", &self.up), ("down", &self.down)] {
+            let _ = writeln!(w.0, "{key} {}", ops.len());
+            for op in ops {
+                w.op(op);
+                w.0.push('\n');
+            }
+        }
+        w.0
+    }
+
+    /// The checksum of retort 0.1 (version 0: SHA-256 over serde JSON), for old rows.
+    pub fn checksum_v0(&self) -> String {
+        #[derive(serde::Serialize)]
+        struct V0<'a> {
+            revision: &'a str,
+            parents: &'a [String],
+            up: &'a [Op],
+            down: &'a [Op],
+        }
+        let json = serde_json::to_vec(&V0 {
+            revision: &self.revision,
+            parents: &self.parents,
+            up: &self.up,
+            down: &self.down,
+        })
+        .unwrap_or_else(|e| unreachable!("operations always serialize: {e}"));
+        hex(&Sha256::digest(json))
+    }
+
+    /// Compares a recorded checksum with this migration, accepting older algorithm versions.
+    ///
+    /// `current` is this migration's [`MigrationFile::checksum`], passed in because callers
+    /// keep it precomputed.
+    pub fn check_recorded(&self, recorded: &str, current: &str) -> ChecksumCheck {
+        if recorded == current {
+            ChecksumCheck::Matches
+        } else if recorded.len() == 64
+            && recorded.bytes().all(|b| b.is_ascii_hexdigit())
+            && recorded == self.checksum_v0()
+        {
+            ChecksumCheck::MatchesOlderVersion
+        } else {
+            ChecksumCheck::Differs
+        }
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+struct Canonical(String);
+
+impl Canonical {
+    fn s(&mut self, s: &str) {
+        let _ = write!(self.0, "{}:{s}", s.len());
+    }
+    fn sp(&mut self) {
+        self.0.push(' ');
+    }
+    fn word(&mut self, w: &str) {
+        self.sp();
+        self.0.push_str(w);
+    }
+    fn field(&mut self, s: &str) {
+        self.sp();
+        self.s(s);
+    }
+    fn opt(&mut self, v: Option<&str>) {
+        self.sp();
+        match v {
+            None => self.0.push('-'),
+            Some(s) => {
+                self.0.push('+');
+                self.s(s);
+            }
+        }
+    }
+    fn change(&mut self, v: &Option<Option<String>>) {
+        match v {
+            None => self.word("="),
+            Some(inner) => self.opt(inner.as_deref()),
+        }
+    }
+    fn list(&mut self, items: &[String]) {
+        let _ = write!(self.0, " {}", items.len());
+        for i in items {
+            self.field(i);
+        }
+    }
+    fn flag(&mut self, b: bool) {
+        self.word(if b { "1" } else { "0" });
+    }
+    fn ty(&mut self, t: &ColumnType) {
+        match t {
+            ColumnType::Custom { sql } => {
+                self.word("custom(");
+                self.s(sql);
+                self.0.push(')');
+            }
+            other => self.word(&other.to_string()),
+        }
+    }
+    fn column(&mut self, c: &Column) {
+        self.word("col");
+        self.field(&c.name);
+        self.ty(&c.ty);
+        self.flag(c.nullable);
+        self.flag(c.autoincrement);
+        self.opt(c.server_default.as_deref());
+        self.opt(c.comment.as_deref());
+    }
+    fn action(&mut self, a: ReferentialAction) {
+        self.word(&a.sql().replace(' ', "_"));
+    }
+    fn foreign_key(&mut self, f: &ForeignKey) {
+        self.word("fk");
+        self.field(&f.name);
+        self.list(&f.columns);
+        self.field(&f.referred_table);
+        self.list(&f.referred_columns);
+        self.action(f.on_delete);
+        self.action(f.on_update);
+    }
+    fn index(&mut self, i: &Index) {
+        self.word("ix");
+        self.field(&i.name);
+        self.list(&i.columns);
+        self.flag(i.unique);
+    }
+    fn table(&mut self, t: &Table) {
+        self.field(&t.name);
+        self.opt(t.comment.as_deref());
+        let _ = write!(self.0, " {}", t.columns.len());
+        for c in &t.columns {
+            self.column(c);
+        }
+        self.list(&t.primary_key);
+        let _ = write!(self.0, " {}", t.uniques.len());
+        for u in &t.uniques {
+            self.word("uq");
+            self.field(&u.name);
+            self.list(&u.columns);
+        }
+        let _ = write!(self.0, " {}", t.indexes.len());
+        for i in &t.indexes {
+            self.index(i);
+        }
+        let _ = write!(self.0, " {}", t.foreign_keys.len());
+        for f in &t.foreign_keys {
+            self.foreign_key(f);
+        }
+        let _ = write!(self.0, " {}", t.checks.len());
+        for c in &t.checks {
+            self.word("ck");
+            self.field(&c.name);
+            self.field(&c.expression);
+        }
+    }
+    fn op(&mut self, op: &Op) {
+        // The variant, not `Op::name`, which reads the same for both comment forms.
+        let tag = match op {
+            Op::SetTableComment { .. } => "set_table_comment",
+            other => other.name(),
+        };
+        self.0.push_str(tag);
+        match op {
+            Op::CreateTable { table } => self.table(table),
+            Op::DropTable { table } => self.field(table),
+            Op::RenameTable { from, to } => {
+                self.field(from);
+                self.field(to);
+            }
+            Op::AddColumn { table, column } => {
+                self.field(table);
+                self.column(column);
+            }
+            Op::DropColumn { table, column } => {
+                self.field(table);
+                self.field(column);
+            }
+            Op::RenameColumn { table, from, to } => {
+                self.field(table);
+                self.field(from);
+                self.field(to);
+            }
+            Op::AlterColumn {
+                table,
+                column,
+                changes,
+            } => {
+                self.field(table);
+                self.field(column);
+                match &changes.ty {
+                    None => self.word("="),
+                    Some(t) => self.ty(t),
+                }
+                match changes.nullable {
+                    None => self.word("="),
+                    Some(n) => self.flag(n),
+                }
+                self.change(&changes.server_default);
+                self.change(&changes.comment);
+            }
+            Op::CreateIndex { table, index } => {
+                self.field(table);
+                self.index(index);
+            }
+            Op::DropIndex { table, name } => {
+                self.field(table);
+                self.field(name);
+            }
+            Op::AddUnique { table, unique } => {
+                self.field(table);
+                self.field(&unique.name);
+                self.list(&unique.columns);
+            }
+            Op::AddForeignKey { table, foreign_key } => {
+                self.field(table);
+                self.foreign_key(foreign_key);
+            }
+            Op::AddCheck { table, check } => {
+                self.field(table);
+                self.field(&check.name);
+                self.field(&check.expression);
+            }
+            Op::DropConstraint { table, name, kind } => {
+                self.field(table);
+                self.field(name);
+                self.word(match kind {
+                    ConstraintKind::Unique => "unique",
+                    ConstraintKind::ForeignKey => "foreignkey",
+                    ConstraintKind::Check => "check",
+                });
+            }
+            Op::SetTableComment { table, comment } => {
+                self.field(table);
+                self.opt(comment.as_deref());
+            }
+            Op::Execute { sql } => match sql {
+                DialectSql::All(s) => {
+                    self.word("all");
+                    self.field(s);
+                }
+                DialectSql::PerDialect {
+                    sqlite,
+                    postgres,
+                    mysql,
+                } => {
+                    self.word("per_dialect");
+                    self.opt(sqlite.as_deref());
+                    self.opt(postgres.as_deref());
+                    self.opt(mysql.as_deref());
+                }
+            },
+            Op::RunRust { function } => self.field(function),
+        }
+    }
+}

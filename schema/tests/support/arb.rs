@@ -1,0 +1,224 @@
+//! proptest strategies for every schema-model type and every operation, with every field
+//! varied (hostile strings included). Shared by the lossless tests of retort-schema and the
+//! build's file tests through `#[path]`.
+#![allow(dead_code)]
+
+use proptest::collection::vec;
+use proptest::option;
+use proptest::prelude::*;
+use retort_schema::ops::{ColumnChanges, ConstraintKind, DialectSql, Op};
+use retort_schema::{
+    CheckConstraint, Column, ColumnType, ForeignKey, Index, ReferentialAction, Table,
+    UniqueConstraint,
+};
+
+/// Any text: unicode, quotes, newlines, control characters, comment openers.
+pub fn text() -> impl Strategy<Value = String> {
+    prop_oneof![
+        3 => any::<String>(),
+        1 => Just(String::new()),
+        2 => "[a-z_]{1,12}",
+        1 => Just("it's a \"quote\"; DROP TABLE x; -- */ /* \n\r\t\\".to_string()),
+        1 => Just("line one\nline two\r\n// not code\n}".to_string()),
+        1 => Just("é漢字🦀\u{2028}\u{0}".to_string()),
+    ]
+}
+
+pub fn name() -> impl Strategy<Value = String> {
+    text()
+}
+
+pub fn names() -> impl Strategy<Value = Vec<String>> {
+    vec(name(), 0..3)
+}
+
+pub fn column_type() -> impl Strategy<Value = ColumnType> {
+    prop_oneof![
+        Just(ColumnType::SmallInt),
+        Just(ColumnType::Integer),
+        Just(ColumnType::BigInt),
+        Just(ColumnType::Real),
+        Just(ColumnType::Double),
+        (option::of(0u32..1000), option::of(0u32..100)).prop_map(|(precision, scale)| {
+            // `numeric(,s)` has no spelling: a scale needs a precision.
+            ColumnType::Numeric {
+                precision,
+                scale: precision.and(scale),
+            }
+        }),
+        Just(ColumnType::Boolean),
+        Just(ColumnType::Text),
+        (0u32..100_000).prop_map(|length| ColumnType::Varchar { length }),
+        (0u32..1000).prop_map(|length| ColumnType::Char { length }),
+        Just(ColumnType::Binary),
+        Just(ColumnType::Date),
+        Just(ColumnType::Time),
+        Just(ColumnType::Timestamp),
+        Just(ColumnType::TimestampTz),
+        Just(ColumnType::Uuid),
+        Just(ColumnType::Json),
+        text().prop_map(|sql| ColumnType::Custom { sql }),
+    ]
+}
+
+pub fn column() -> impl Strategy<Value = Column> {
+    (
+        name(),
+        column_type(),
+        any::<bool>(),
+        option::of(text()),
+        any::<bool>(),
+        option::of(text()),
+    )
+        .prop_map(
+            |(name, ty, nullable, server_default, autoincrement, comment)| Column {
+                name,
+                ty,
+                nullable,
+                server_default,
+                autoincrement,
+                comment,
+                renamed_from: None,
+            },
+        )
+}
+
+pub fn action() -> impl Strategy<Value = ReferentialAction> {
+    prop::sample::select(
+        ReferentialAction::ALL
+            .iter()
+            .map(|(_, a)| *a)
+            .collect::<Vec<_>>(),
+    )
+}
+
+pub fn foreign_key() -> impl Strategy<Value = ForeignKey> {
+    (name(), names(), name(), names(), action(), action()).prop_map(
+        |(name, columns, referred_table, referred_columns, on_delete, on_update)| ForeignKey {
+            name,
+            columns,
+            referred_table,
+            referred_columns,
+            on_delete,
+            on_update,
+        },
+    )
+}
+
+pub fn index() -> impl Strategy<Value = Index> {
+    (name(), names(), any::<bool>()).prop_map(|(name, columns, unique)| Index {
+        name,
+        columns,
+        unique,
+    })
+}
+
+pub fn unique() -> impl Strategy<Value = UniqueConstraint> {
+    (name(), names()).prop_map(|(name, columns)| UniqueConstraint { name, columns })
+}
+
+pub fn check() -> impl Strategy<Value = CheckConstraint> {
+    (name(), text()).prop_map(|(name, expression)| CheckConstraint { name, expression })
+}
+
+/// A table as `create_table` carries it: no indexes (they are separate operations).
+pub fn table() -> impl Strategy<Value = Table> {
+    (
+        name(),
+        option::of(text()),
+        vec(column(), 0..4),
+        names(),
+        vec(unique(), 0..2),
+        vec(foreign_key(), 0..2),
+        vec(check(), 0..2),
+    )
+        .prop_map(
+            |(name, comment, columns, primary_key, uniques, foreign_keys, checks)| {
+                let mut t = Table::new(name);
+                t.comment = comment;
+                t.columns = columns;
+                t.primary_key = primary_key;
+                t.uniques = uniques;
+                t.foreign_keys = foreign_keys;
+                t.checks = checks;
+                t.normalize();
+                t
+            },
+        )
+}
+
+pub fn changes() -> impl Strategy<Value = ColumnChanges> {
+    (
+        option::of(column_type()),
+        option::of(any::<bool>()),
+        option::of(option::of(text())),
+        option::of(option::of(text())),
+    )
+        .prop_map(|(ty, nullable, server_default, comment)| ColumnChanges {
+            ty,
+            nullable,
+            server_default,
+            comment,
+        })
+        .prop_filter("alter_column changes something", |c| !c.is_empty())
+}
+
+pub fn constraint_kind() -> impl Strategy<Value = ConstraintKind> {
+    prop_oneof![
+        Just(ConstraintKind::Unique),
+        Just(ConstraintKind::ForeignKey),
+        Just(ConstraintKind::Check),
+    ]
+}
+
+/// A Rust identifier for `run(…)`.
+pub fn function_name() -> impl Strategy<Value = String> {
+    "[a-z][a-z0-9_]{0,10}".prop_filter("not a keyword", |s| {
+        syn::parse_str::<syn::Ident>(s).is_ok() && s != "None"
+    })
+}
+
+/// Every operation, every field.
+pub fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        table().prop_map(|table| Op::CreateTable { table }),
+        name().prop_map(|table| Op::DropTable { table }),
+        (name(), name()).prop_map(|(from, to)| Op::RenameTable { from, to }),
+        (name(), column()).prop_map(|(table, column)| Op::AddColumn { table, column }),
+        (name(), name()).prop_map(|(table, column)| Op::DropColumn { table, column }),
+        (name(), name(), name()).prop_map(|(table, from, to)| Op::RenameColumn { table, from, to }),
+        (name(), name(), changes()).prop_map(|(table, column, changes)| Op::AlterColumn {
+            table,
+            column,
+            changes
+        }),
+        (name(), index()).prop_map(|(table, index)| Op::CreateIndex { table, index }),
+        (name(), name()).prop_map(|(table, name)| Op::DropIndex { table, name }),
+        (name(), unique()).prop_map(|(table, unique)| Op::AddUnique { table, unique }),
+        (name(), foreign_key())
+            .prop_map(|(table, foreign_key)| Op::AddForeignKey { table, foreign_key }),
+        (name(), check()).prop_map(|(table, check)| Op::AddCheck { table, check }),
+        (name(), name(), constraint_kind()).prop_map(|(table, name, kind)| Op::DropConstraint {
+            table,
+            name,
+            kind
+        }),
+        (name(), option::of(text()))
+            .prop_map(|(table, comment)| Op::SetTableComment { table, comment }),
+        text().prop_map(|s| Op::Execute {
+            sql: DialectSql::All(s)
+        }),
+        (option::of(text()), option::of(text()), option::of(text()))
+            .prop_filter("execute names at least one dialect", |(a, b, c)| {
+                a.is_some() || b.is_some() || c.is_some()
+            })
+            .prop_map(|(sqlite, postgres, mysql)| Op::Execute {
+                sql: DialectSql::PerDialect {
+                    sqlite,
+                    postgres,
+                    mysql
+                }
+            }),
+        function_name().prop_map(|function| Op::RunRust { function }),
+    ]
+}
