@@ -1,5 +1,5 @@
-//! The diesel relations between models: `joinable!` for each foreign key that
-//! points at a table's primary key, and `allow_tables_to_appear_in_same_query!`.
+//! The diesel relations between models: `joinable!` for each pair of tables joined by
+//! exactly one foreign key to a primary key (as `diesel print-schema` does), and `allow_tables_to_appear_in_same_query!`.
 //! A derive sees one struct, so this part needs the build script's whole view.
 
 use std::fmt::Write as _;
@@ -24,33 +24,46 @@ pub fn render(models: &[FoundModel]) -> String {
         path.push(dsl_module_name(&m.model.table.name));
         let _ = writeln!(out, "    use {};", path.join("::"));
     }
+    // As `diesel print-schema` does: no `joinable!` for a self-reference, and none for a
+    // pair of tables joined by more than one foreign key in either direction, since diesel
+    // allows one join per pair (two would be conflicting impls, E0119).
+    let mut pairs: std::collections::BTreeMap<(&str, &str), Vec<String>> = Default::default();
     for child in &sorted {
         for fk in &child.model.table.foreign_keys {
-            let Some(parent) = sorted
-                .iter()
-                .find(|p| p.model.table.name == fk.referred_table)
-            else {
-                continue;
-            };
-            // diesel joins on the parent's primary key only.
-            if fk.columns.len() != 1 || parent.model.table.primary_key != fk.referred_columns {
+            let (c, p) = (child.model.table.name.as_str(), fk.referred_table.as_str());
+            if c == p {
                 continue;
             }
-            let Some(field) = child
-                .model
-                .fields
+            let key = if c < p { (c, p) } else { (p, c) };
+            let line = sorted
                 .iter()
-                .find(|f| f.column == fk.columns[0])
-            else {
-                continue;
-            };
-            let _ = writeln!(
-                out,
-                "    diesel::joinable!({} -> {} ({}));",
-                dsl_module_name(&child.model.table.name),
-                dsl_module_name(&parent.model.table.name),
-                field.ident
-            );
+                .find(|m| m.model.table.name == fk.referred_table)
+                // diesel joins on the parent's primary key only.
+                .filter(|parent| {
+                    fk.columns.len() == 1 && parent.model.table.primary_key == fk.referred_columns
+                })
+                .and_then(|parent| {
+                    let field = child
+                        .model
+                        .fields
+                        .iter()
+                        .find(|f| f.column == fk.columns[0])?;
+                    Some(format!(
+                        "    diesel::joinable!({} -> {} ({}));",
+                        dsl_module_name(&child.model.table.name),
+                        dsl_module_name(&parent.model.table.name),
+                        field.ident
+                    ))
+                });
+            // A foreign key diesel cannot join on still counts: it makes the pair ambiguous.
+            pairs.entry(key).or_default().push(line.unwrap_or_default());
+        }
+    }
+    for lines in pairs.values() {
+        if let [line] = lines.as_slice() {
+            if !line.is_empty() {
+                let _ = writeln!(out, "{line}");
+            }
         }
     }
     if sorted.len() > 1 {

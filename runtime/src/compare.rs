@@ -1,6 +1,7 @@
 //! Compares an expected schema with a live one, as far as the database can tell:
 //! comments only where the database stores them, constraint names only where known.
 
+use crate::schema::expr;
 use crate::schema::{Column, ColumnType, Schema, Table};
 
 /// Differences between what the migrations/models say (`expected`) and the database (`live`).
@@ -121,12 +122,11 @@ fn table(e: &Table, l: &Table, comments: bool, out: &mut Vec<String>) {
             ));
         }
     }
-    let squash = |s: &str| s.split_whitespace().collect::<String>();
     for c in &e.checks {
         if !l
             .checks
             .iter()
-            .any(|x| x.name == c.name && squash(&x.expression) == squash(&c.expression))
+            .any(|x| x.name == c.name && expr::same(&x.expression, &c.expression))
         {
             out.push(format!(
                 "check constraint `{}` on `{t}` is missing or differs",
@@ -158,14 +158,7 @@ fn column(t: &str, e: &Column, l: &Column, comments: bool, out: &mut Vec<String>
             if l.nullable { "NULL" } else { "NOT NULL" }
         ));
     }
-    let norm = |d: &Option<String>| {
-        d.as_ref().map(|s| {
-            s.split_whitespace()
-                .collect::<String>()
-                .to_ascii_lowercase()
-        })
-    };
-    if norm(&e.server_default) != norm(&l.server_default) {
+    if !expr::same_opt(&e.server_default, &l.server_default) {
         out.push(format!(
             "column `{t}.{n}`: expected default {}, database has {}",
             e.server_default.as_deref().unwrap_or("none"),

@@ -191,7 +191,7 @@ pub fn diff(old: &Schema, new: &Schema) -> Result<Diff, ApplyError> {
             }
         }
         for c in &o.checks {
-            if !n.checks.contains(c) {
+            if !has_check(&n.checks, c) {
                 up.push(Op::DropConstraint {
                     table: n.name.clone(),
                     name: c.name.clone(),
@@ -342,7 +342,7 @@ pub fn diff(old: &Schema, new: &Schema) -> Result<Diff, ApplyError> {
             }
         }
         for c in &n.checks {
-            if !o.checks.contains(c) {
+            if !has_check(&o.checks, c) {
                 up.push(Op::AddCheck {
                     table: n.name.clone(),
                     check: c.clone(),
@@ -565,6 +565,13 @@ pub fn is_narrowing(from: &ColumnType, to: &ColumnType) -> bool {
         }
         _ => true,
     }
+}
+
+/// Whether `list` holds a check of this name whose expression means the same: a
+/// whitespace-only edit is no change.
+fn has_check(list: &[crate::CheckConstraint], c: &crate::CheckConstraint) -> bool {
+    list.iter()
+        .any(|x| x.name == c.name && crate::expr::same(&x.expression, &c.expression))
 }
 
 /// Whether a drop of `a` plus an add of `b` could be a rename (same kind of values).

@@ -4,6 +4,7 @@
 //!   serialized as deterministic JSON (the snapshot format);
 //! - [`parse_model`]: reads a `#[derive(Table)]` struct into a [`Table`] — the one parser
 //!   shared by the derive and the build script;
+//! - [`expr`]: SQL expressions compared for meaning and searched for column names;
 //! - [`naming`]: identifier rules and conventional index/constraint names;
 //! - [`ops`]: migration operations, how each changes a schema, and its inverse;
 //! - [`diff`]: two schemas → operations, downgrade and warnings;
@@ -11,6 +12,7 @@
 //! - [`sql`]: operations rendered to SQL per dialect (SQLite table rebuilds included).
 
 pub mod diff;
+pub mod expr;
 pub mod migration;
 pub mod model;
 mod model_parse;

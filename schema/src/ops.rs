@@ -175,7 +175,8 @@ impl ColumnChanges {
         ColumnChanges {
             ty: (from.ty != to.ty).then(|| to.ty.clone()),
             nullable: (from.nullable != to.nullable).then_some(to.nullable),
-            server_default: (from.server_default != to.server_default)
+            // A whitespace-only edit of a default is no change (no rebuild).
+            server_default: (!crate::expr::same_opt(&from.server_default, &to.server_default))
                 .then(|| to.server_default.clone()),
             comment: (from.comment != to.comment).then(|| to.comment.clone()),
         }

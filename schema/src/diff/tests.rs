@@ -296,3 +296,41 @@ proptest! {
         assert_round_trip(&old, &new);
     }
 }
+
+/// No-op stability: edits that do not change meaning (whitespace, keyword case, comments in
+/// a check or default) produce no operation at all.
+#[test]
+fn meaning_preserving_edits_of_expressions_are_no_change() {
+    let mut c = col("amount", ColumnType::Integer);
+    c.server_default = Some("0".into());
+    let mut old = table("t", vec![c]);
+    old.checks.push(CheckConstraint {
+        name: "ck_amount".into(),
+        expression: "amount >= 0 AND amount < 100".into(),
+    });
+    for (check, default) in [
+        ("amount>=0 and amount<100", " 0"),
+        ("amount >= 0\n  AND amount < 100 -- bounds", "0 "),
+        ("( amount ) >= 0 AND amount < 100", "0"),
+    ] {
+        let mut new = old.clone();
+        new.checks[0].expression = check.into();
+        new.columns[1].server_default = Some(default.into());
+        let d = diff(
+            &Schema::from_tables([old.clone()]),
+            &Schema::from_tables([new]),
+        )
+        .unwrap();
+        if check.starts_with("( amount )") {
+            // Parentheses are tokens: a different spelling, treated as a change (safe side).
+            assert_eq!(d.up.len(), 2, "{check}: {:?}", d.up);
+        } else {
+            assert!(d.up.is_empty(), "{check:?} / {default:?}: {:?}", d.up);
+        }
+    }
+    // A change inside a string literal is a change.
+    let mut new = old.clone();
+    new.columns[1].server_default = Some("1".into());
+    let d = diff(&Schema::from_tables([old]), &Schema::from_tables([new])).unwrap();
+    assert_eq!(d.up.len(), 1);
+}
