@@ -116,6 +116,15 @@ pub enum Error {
         /// The missing table.
         referred: String,
     },
+    /// The models together cannot be migrated (names clash across tables, a foreign key
+    /// does not fit what it references).
+    #[error("retort: {location}: {message}")]
+    Model {
+        /// `file:line` of the model (struct) at fault.
+        location: String,
+        /// What is wrong, naming the objects, and the fix.
+        message: String,
+    },
     /// The diff cannot express the change.
     #[error("retort: {0}")]
     Diff(String),

@@ -33,6 +33,7 @@ pub mod history;
 mod index;
 mod merge;
 pub mod relations;
+mod renames;
 
 use std::path::{Path, PathBuf};
 
@@ -279,7 +280,13 @@ pub fn generate_in(
     let mut target = head_schema.clone();
     // Models with attribute errors: the derive reports them with spans; generate nothing meanwhile.
     if sources.refused.is_empty() {
-        let models = models_schema(&sources)?;
+        let mut models = models_schema(&sources)?;
+        report.warnings.extend(renames::drop_applied_cycles(
+            &history,
+            &head_refs,
+            &head_schema,
+            &mut models,
+        ));
         let d = diff::diff(&head_schema, &models).map_err(|e| Error::Diff(e.message))?;
         if !d.is_empty() {
             if let Mode::Check(reason) = &settings.mode {
@@ -506,7 +513,98 @@ fn models_schema(sources: &discover::Sources) -> Result<Schema, Error> {
             }
         }
     }
+    check_models(sources, &schema)?;
     Ok(schema)
+}
+
+/// What one model alone cannot show: index and constraint names are per schema (SQLite,
+/// PostgreSQL), and a foreign key must fit the key it references. The first problem wins.
+fn check_models(sources: &discover::Sources, schema: &Schema) -> Result<(), Error> {
+    let location = |table: &str| -> String {
+        sources
+            .models
+            .iter()
+            .find(|m| m.model.table.name == table)
+            .map(|m| {
+                let line = m.model.ident.span().start().line;
+                format!("{}:{line} (`{}`)", m.file.display(), m.model.ident)
+            })
+            .unwrap_or_else(|| table.to_string())
+    };
+    let mut owners: std::collections::BTreeMap<&str, &str> = Default::default();
+    for t in schema.tables.values() {
+        let names = t
+            .indexes
+            .iter()
+            .map(|i| &i.name)
+            .chain(t.uniques.iter().map(|u| &u.name))
+            .chain(t.foreign_keys.iter().map(|f| &f.name))
+            .chain(t.checks.iter().map(|c| &c.name));
+        for name in names {
+            if let Some(first) = owners.insert(name, &t.name) {
+                if first != t.name {
+                    return Err(Error::Model {
+                        location: location(&t.name),
+                        message: format!(
+                            "tables `{first}` and `{}` both have an index or constraint named `{name}`; these names are shared by the whole schema on SQLite and PostgreSQL. Give one of them another `name = \"…\"`",
+                            t.name
+                        ),
+                    });
+                }
+            }
+        }
+    }
+    for t in schema.tables.values() {
+        for fk in &t.foreign_keys {
+            let Some(parent) = schema.tables.get(&fk.referred_table) else {
+                continue;
+            };
+            let keyed = parent.primary_key == fk.referred_columns
+                || parent
+                    .uniques
+                    .iter()
+                    .any(|u| u.columns == fk.referred_columns)
+                || parent
+                    .indexes
+                    .iter()
+                    .any(|i| i.unique && i.columns == fk.referred_columns);
+            for (col, referred) in fk.columns.iter().zip(&fk.referred_columns) {
+                let Some(rc) = parent.column(referred) else {
+                    return Err(Error::Model {
+                        location: location(&t.name),
+                        message: format!(
+                            "foreign key `{}` of `{}` references `{}.{referred}`, which is not a column; fix `references`",
+                            fk.name, t.name, parent.name
+                        ),
+                    });
+                };
+                if let Some(c) = t.column(col) {
+                    if c.ty != rc.ty {
+                        return Err(Error::Model {
+                            location: location(&t.name),
+                            message: format!(
+                                "foreign key column `{}.{col}` is {} but the column it references, `{}.{referred}`, is {}; give both the same type (a key compared across types does not match on every database)",
+                                t.name, c.ty, parent.name, rc.ty
+                            ),
+                        });
+                    }
+                }
+            }
+            if !keyed {
+                return Err(Error::Model {
+                    location: location(&t.name),
+                    message: format!(
+                        "foreign key `{}` of `{}` references ({}) of `{}`, which is neither its primary key nor unique; databases refuse such a key (SQLite: \"foreign key mismatch\"). Reference the primary key, or mark the referenced column `unique`",
+                        fk.name,
+                        t.name,
+                        fk.referred_columns.join(", "),
+                        parent.name
+                    ),
+                });
+            }
+        }
+    }
+    Ok(())
 }
 
 fn read_snapshot(path: &Path) -> Result<Option<Schema>, Error> {

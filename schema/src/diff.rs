@@ -75,49 +75,72 @@ pub fn diff(old: &Schema, new: &Schema) -> Result<Diff, ApplyError> {
     let mut up = Vec::new();
     let mut lints = Vec::new();
 
-    // 1. Table renames, declared on the new table.
+    // 1–2. Renames, declared on the new side: tables, then columns of tables on both sides.
+    // Emitted after the drops of step 3–4 (which name tables as they were), so that a
+    // constraint over a renamed column is dropped before the rename and re-created after it,
+    // and the downgrade, which runs the inverses last first, can run too.
+    let mut renames = Vec::new();
     let mut renamed_old = old.clone();
-    for t in new.tables.values() {
-        if let Some(from) = &t.renamed_from {
-            if !new.tables.contains_key(&t.name)
-                || old.tables.contains_key(&t.name)
-                || !old.tables.contains_key(from)
-                || new.tables.contains_key(from)
-            {
-                continue;
-            }
-            let op = Op::RenameTable {
-                from: from.clone(),
-                to: t.name.clone(),
-            };
-            op.apply(&mut renamed_old)?;
-            up.push(op);
+    let table_hints: Vec<(String, String)> = new
+        .tables
+        .values()
+        .filter_map(|t| t.renamed_from.clone().map(|f| (f, t.name.clone())))
+        .collect();
+    for (from, to) in &table_hints {
+        if !old.tables.contains_key(from) && !old.tables.contains_key(to) {
+            return Err(ApplyError {
+                message: format!(
+                    "`renamed_from = \"{from}\"` on table `{to}` names no table: the migrations have neither `{from}` nor `{to}`. Correct the old name, or remove `renamed_from` to create `{to}` as a new table"
+                ),
+            });
         }
     }
-    // 2. Column renames in tables present on both sides.
+    for op in rename_ops(
+        &active_renames(&table_hints, |n| old.tables.contains_key(n)),
+        |n| format!("_retort_tmp_{n}"),
+        |n| old.tables.contains_key(n) || new.tables.contains_key(n),
+        |from, to| Op::RenameTable { from, to },
+    ) {
+        op.apply(&mut renamed_old)?;
+        renames.push(op);
+    }
     for t in new.tables.values() {
         let Some(before) = renamed_old.tables.get(&t.name).cloned() else {
             continue;
         };
-        for c in &t.columns {
-            let Some(from) = &c.renamed_from else {
-                continue;
-            };
-            if before.column(&c.name).is_some()
-                || before.column(from).is_none()
-                || t.column(from).is_some()
-            {
-                continue;
+        let hints: Vec<(String, String)> = t
+            .columns
+            .iter()
+            .filter_map(|c| c.renamed_from.clone().map(|f| (f, c.name.clone())))
+            .collect();
+        for (from, to) in &hints {
+            if before.column(from).is_none() && before.column(to).is_none() {
+                return Err(ApplyError {
+                    message: format!(
+                        "`renamed_from = \"{from}\"` on `{}.{to}` names no column: the migrations' `{}` has neither `{from}` nor `{to}`. Correct the old name, or remove `renamed_from` to add `{to}` as a new column",
+                        t.name, t.name
+                    ),
+                });
             }
-            let op = Op::RenameColumn {
-                table: t.name.clone(),
-                from: from.clone(),
-                to: c.name.clone(),
-            };
+        }
+        let table = t.name.clone();
+        for op in rename_ops(
+            &active_renames(&hints, |n| before.column(n).is_some()),
+            |n| format!("_retort_tmp_{n}"),
+            |n| before.column(n).is_some() || t.column(n).is_some(),
+            |from, to| Op::RenameColumn {
+                table: table.clone(),
+                from,
+                to,
+            },
+        ) {
             op.apply(&mut renamed_old)?;
-            up.push(op);
+            renames.push(op);
         }
     }
+    // Table names as they were before the renames, for the drops that run first.
+    let old_name: BTreeMap<String, String> = table_rename_map(&renames);
+    let before_rename = |name: &String| old_name.get(name).cloned().unwrap_or(name.clone());
     let old = &renamed_old;
     let kept: Vec<(&Table, &Table)> = new
         .tables
@@ -164,7 +187,7 @@ pub fn diff(old: &Schema, new: &Schema) -> Result<Diff, ApplyError> {
         for fk in &o.foreign_keys {
             if !n.foreign_keys.contains(fk) {
                 up.push(Op::DropConstraint {
-                    table: n.name.clone(),
+                    table: before_rename(&n.name),
                     name: fk.name.clone(),
                     kind: ConstraintKind::ForeignKey,
                 });
@@ -176,7 +199,7 @@ pub fn diff(old: &Schema, new: &Schema) -> Result<Diff, ApplyError> {
         for i in &o.indexes {
             if !n.indexes.contains(i) {
                 up.push(Op::DropIndex {
-                    table: n.name.clone(),
+                    table: before_rename(&n.name),
                     name: i.name.clone(),
                 });
             }
@@ -184,7 +207,7 @@ pub fn diff(old: &Schema, new: &Schema) -> Result<Diff, ApplyError> {
         for u in &o.uniques {
             if !n.uniques.contains(u) {
                 up.push(Op::DropConstraint {
-                    table: n.name.clone(),
+                    table: before_rename(&n.name),
                     name: u.name.clone(),
                     kind: ConstraintKind::Unique,
                 });
@@ -193,13 +216,14 @@ pub fn diff(old: &Schema, new: &Schema) -> Result<Diff, ApplyError> {
         for c in &o.checks {
             if !has_check(&n.checks, c) {
                 up.push(Op::DropConstraint {
-                    table: n.name.clone(),
+                    table: before_rename(&n.name),
                     name: c.name.clone(),
                     kind: ConstraintKind::Check,
                 });
             }
         }
     }
+    up.extend(renames);
     // 5. New tables, referenced tables first; foreign keys that close a cycle come later.
     let mut deferred_fks = Vec::new();
     let mut available: BTreeSet<&str> = old.tables.keys().map(String::as_str).collect();
@@ -411,6 +435,76 @@ pub fn diff(old: &Schema, new: &Schema) -> Result<Diff, ApplyError> {
 
     let down = inverse_of(&up, original)?;
     Ok(Diff { up, down, lints })
+}
+
+/// The declared renames that still have to happen: the old name exists, and the new name
+/// is free or is itself renamed away (a chain or a cycle). A hint whose new name already
+/// exists and stays is a rename that was applied before (a stale hint) and is ignored.
+fn active_renames(
+    hints: &[(String, String)],
+    exists_before: impl Fn(&str) -> bool,
+) -> Vec<(String, String)> {
+    let mut active: Vec<(String, String)> = hints
+        .iter()
+        .filter(|(from, to)| from != to && exists_before(from))
+        .cloned()
+        .collect();
+    loop {
+        let froms: BTreeSet<String> = active.iter().map(|(f, _)| f.clone()).collect();
+        let before = active.len();
+        active.retain(|(_, to)| !exists_before(to) || froms.contains(to));
+        if active.len() == before {
+            return active;
+        }
+    }
+}
+
+/// The rename operations for a set of renames in one namespace, ordered so that no rename
+/// lands on a name still in use; a cycle (a swap a↔b, or longer) goes through a temporary
+/// name.
+fn rename_ops(
+    renames: &[(String, String)],
+    temp: impl Fn(&str) -> String,
+    taken: impl Fn(&str) -> bool,
+    make: impl Fn(String, String) -> Op,
+) -> Vec<Op> {
+    let mut pending: Vec<(String, String)> = renames.to_vec();
+    pending.sort();
+    let mut out = Vec::new();
+    while !pending.is_empty() {
+        let ready = pending
+            .iter()
+            .position(|(_, to)| !pending.iter().any(|(from, _)| from == to));
+        match ready {
+            Some(i) => {
+                let (from, to) = pending.remove(i);
+                out.push(make(from, to));
+            }
+            None => {
+                // Every remaining rename waits for another: a cycle. Park the first one.
+                let (from, _) = pending[0].clone();
+                let mut parked = temp(&from);
+                while taken(&parked) || pending.iter().any(|(f, t)| *f == parked || *t == parked) {
+                    parked.push('_');
+                }
+                out.push(make(from, parked.clone()));
+                pending[0].0 = parked;
+            }
+        }
+    }
+    out
+}
+
+/// New table name → name before the renames, through chains and temporary names.
+fn table_rename_map(renames: &[Op]) -> BTreeMap<String, String> {
+    let mut origin: BTreeMap<String, String> = BTreeMap::new();
+    for op in renames {
+        if let Op::RenameTable { from, to } = op {
+            let first = origin.remove(from).unwrap_or_else(|| from.clone());
+            origin.insert(to.clone(), first);
+        }
+    }
+    origin
 }
 
 /// The downgrade of `up` starting from `before`: each operation's inverse, last first.

@@ -9,6 +9,9 @@ use sha2::{Digest, Sha256};
 /// The longest identifier every supported database accepts (PostgreSQL's limit, in bytes).
 pub const MAX_IDENTIFIER_BYTES: usize = 63;
 
+/// The name of retort's version table; no model may use it.
+pub const VERSION_TABLE: &str = "retort_versions";
+
 /// Why an identifier is not usable.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum IdentifierProblem {

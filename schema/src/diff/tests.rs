@@ -334,3 +334,106 @@ fn meaning_preserving_edits_of_expressions_are_no_change() {
     let d = diff(&Schema::from_tables([old]), &Schema::from_tables([new])).unwrap();
     assert_eq!(d.up.len(), 1);
 }
+
+/// Renames that form cycles (a swap, a 3-cycle) and chains go through temporary names, in
+/// both directions; stale hints are ignored; a hint that names nothing is refused.
+#[test]
+fn rename_cycles_and_chains_round_trip() {
+    let old = table(
+        "t",
+        vec![
+            col("a", ColumnType::Integer),
+            col("b", ColumnType::Text),
+            col("c", ColumnType::BigInt),
+        ],
+    );
+    let hinted = |pairs: &[(&str, &str)]| {
+        let mut t = old.clone();
+        for c in &mut t.columns {
+            if let Some((_, from)) = pairs.iter().find(|(to, _)| *to == c.name) {
+                c.renamed_from = Some(from.to_string());
+            }
+        }
+        // The new side: each column carries the type of the one it came from.
+        let before = old.clone();
+        for c in &mut t.columns {
+            if let Some(from) = &c.renamed_from {
+                c.ty = before.column(from).unwrap().ty.clone();
+            }
+        }
+        Schema::from_tables([t])
+    };
+    let old_schema = Schema::from_tables([old.clone()]);
+    // Swap a <-> b, the 3-cycle a -> b -> c -> a, and the chain b -> a with a dropped.
+    for pairs in [
+        vec![("a", "b"), ("b", "a")],
+        vec![("b", "a"), ("c", "b"), ("a", "c")],
+    ] {
+        let new = hinted(&pairs);
+        let d = assert_round_trip(&old_schema, &new);
+        assert!(
+            d.up.iter().all(|o| matches!(o, Op::RenameColumn { .. })),
+            "{:?}",
+            d.up
+        );
+        assert_eq!(
+            d.up.len(),
+            pairs.len() + 1,
+            "one temporary name: {:?}",
+            d.up
+        );
+    }
+    // A swap of two tables.
+    let mut x = table("x", vec![col("n", ColumnType::Integer)]);
+    let mut y = table("y", vec![col("m", ColumnType::Text)]);
+    let old2 = Schema::from_tables([x.clone(), y.clone()]);
+    std::mem::swap(&mut x.name, &mut y.name);
+    x.renamed_from = Some("x".into());
+    y.renamed_from = Some("y".into());
+    let d = assert_round_trip(&old2, &Schema::from_tables([x, y]));
+    assert_eq!(d.up.len(), 3, "{:?}", d.up);
+    // A hint that names nothing on either side is refused, naming both.
+    let mut t = old.clone();
+    t.columns.push(col("d", ColumnType::Integer));
+    t.columns.last_mut().unwrap().renamed_from = Some("nothing".into());
+    let err = diff(&old_schema, &Schema::from_tables([t])).unwrap_err();
+    assert!(
+        err.message
+            .contains("`renamed_from = \"nothing\"` on `t.d` names no column"),
+        "{err}"
+    );
+}
+
+/// A check over a renamed column is dropped before the rename and re-added after it, so
+/// the downgrade re-adds the old check only once the column has its old name again.
+#[test]
+fn checks_over_renamed_columns_are_dropped_first_and_restored_last() {
+    let mut old = table("t", vec![col("a", ColumnType::Integer)]);
+    old.checks.push(CheckConstraint {
+        name: "ck_t".into(),
+        expression: "a > 0".into(),
+    });
+    let mut new = old.clone();
+    new.columns[1].name = "b".into();
+    new.columns[1].renamed_from = Some("a".into());
+    new.checks[0].expression = "b > 0".into();
+    let d = assert_round_trip(&Schema::from_tables([old]), &Schema::from_tables([new]));
+    let names: Vec<&str> = d.up.iter().map(|o| o.name()).collect();
+    assert_eq!(
+        names,
+        [
+            "drop_constraint",
+            "rename_column",
+            "create_check_constraint"
+        ]
+    );
+    let names: Vec<&str> = d.down.iter().map(|o| o.name()).collect();
+    assert_eq!(
+        names,
+        [
+            "drop_constraint",
+            "rename_column",
+            "create_check_constraint"
+        ]
+    );
+}

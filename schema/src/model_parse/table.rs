@@ -97,6 +97,13 @@ fn build(cx: &Ctxt, input: &DeriveInput) -> Option<Model> {
         Some(lit) => checked_name(cx, lit, "table name"),
         None => naming::default_table_name(&input.ident.to_string()),
     };
+    if table_name == naming::VERSION_TABLE || table_name.starts_with("_retort_") {
+        let span = table_attrs
+            .name
+            .span()
+            .unwrap_or_else(|| input.ident.span());
+        cx.error_at(span, format!("table name `{table_name}` is retort's own (its version table, or the temporary names of table rebuilds); choose another with #[table(name = \"…\")]"));
+    }
     let mut table = Table::new(table_name.clone());
     table.renamed_from = table_attrs
         .renamed_from
@@ -273,6 +280,17 @@ fn build(cx: &Ctxt, input: &DeriveInput) -> Option<Model> {
         }
         table.checks.push(CheckConstraint { name, expression });
     }
+    // A check over a column that does not exist (a removed or renamed field) would fail at
+    // upgrade; the expression's column names are checked against the columns now.
+    for (check, parsed) in table_attrs.checks.iter().zip(&table.checks) {
+        for name in crate::expr::column_names(&parsed.expression) {
+            if table.column(&name).is_none() {
+                let mut known: Vec<&str> = table.columns.iter().map(|c| c.name.as_str()).collect();
+                known.sort();
+                cx.error_spanned_by(&check.expr, format!("check `{}` mentions `{name}`, which is not a column of `{table_name}` (its columns: {}); write the expression over the columns as they are named now", parsed.name, known.join(", ")));
+            }
+        }
+    }
 
     match (table_attrs.primary_key.get(), pk_columns.is_empty()) {
         (Some(_), false) => {
@@ -314,6 +332,7 @@ fn build(cx: &Ctxt, input: &DeriveInput) -> Option<Model> {
             cx.error_at(span, format!("`autoincrement` on `{}` needs it to be the table's only primary key column; add `primary_key` or remove `autoincrement`", column.name));
         }
     }
+    check_rename_hints(cx, &table, &fields);
     check_unique_names(cx, &table, input.ident.span());
     table.normalize();
     Some(Model {
@@ -487,6 +506,59 @@ fn checked_name(cx: &Ctxt, lit: &LitStr, what: &str) -> String {
     value
 }
 
+/// `renamed_from` must name a column that goes away: not the field's own name, not a column
+/// that stays (unless that one is renamed too: a swap or a chain), not the same old column
+/// twice.
+fn check_rename_hints(cx: &Ctxt, table: &Table, fields: &[ModelField]) {
+    let field_of = |column: &str| fields.iter().find(|f| f.column == column);
+    let mut claimed: BTreeMap<&str, &str> = BTreeMap::new();
+    for c in &table.columns {
+        let Some(from) = c.renamed_from.as_deref() else {
+            continue;
+        };
+        let Some(field) = field_of(&c.name) else {
+            continue;
+        };
+        let span = field.ident.span();
+        if from == c.name {
+            cx.error_at(
+                span,
+                format!(
+                    "`renamed_from = \"{from}\"` on `{}` names the column itself; remove it",
+                    field.ident
+                ),
+            );
+            continue;
+        }
+        if let Some(other) = table.columns.iter().find(|o| o.name == from) {
+            if other.renamed_from.is_none() {
+                let other_field = field_of(&other.name)
+                    .map(|f| f.ident.to_string())
+                    .unwrap_or_else(|| from.to_string());
+                cx.error_at(span, format!(
+                    "`renamed_from = \"{from}\"` on `{}`: column `{from}` is still a field (`{other_field}`) of `{}`, so nothing is renamed. Remove the hint, or rename `{other_field}` too (give it its own `renamed_from` to swap the names)",
+                    field.ident, table.name
+                ));
+            }
+        }
+        if let Some(first) = claimed.insert(from, &c.name) {
+            cx.error_at(span, format!(
+                "`{first}` and `{}` are both `renamed_from = \"{from}\"`; one column can become only one column. Keep the hint on one of them",
+                c.name
+            ));
+        }
+    }
+    if table.renamed_from.as_deref() == Some(table.name.as_str()) {
+        cx.error_at(
+            proc_macro2::Span::call_site(),
+            format!(
+                "`renamed_from = \"{}\"` names the table itself; remove it",
+                table.name
+            ),
+        );
+    }
+}
+
 /// Index and constraint names share one namespace per table.
 fn check_unique_names(cx: &Ctxt, table: &Table, span: Span) {
     let mut seen = BTreeMap::new();
@@ -589,6 +661,50 @@ mod tests {
         );
         assert!(err.contains("`u64` has no portable column type"), "{err}");
         assert!(err.contains("has no primary key"), "{err}");
+    }
+
+    /// Models that cannot be migrated are refused by the derive itself, spanned.
+    #[test]
+    fn unmigratable_models_are_refused() {
+        let err = parse(syn::parse_quote! {
+            #[table(name = "retort_versions")]
+            struct Sneaky { #[column(primary_key)] id: i64 }
+        })
+        .unwrap_err();
+        assert!(err.contains("is retort's own"), "{err}");
+        let err = parse(syn::parse_quote! {
+            #[table(check(name = "ck_amount", expr = "amount > 0 AND length(note) < 5"))]
+            struct Order { #[column(primary_key)] id: i64, total: i64, note: String }
+        })
+        .unwrap_err();
+        assert!(
+            err.contains("check `ck_amount` mentions `amount`, which is not a column of `orders`"),
+            "{err}"
+        );
+        assert!(!err.contains("`note`, which"), "{err}");
+        let err = parse(syn::parse_quote! {
+            struct Order { #[column(primary_key)] id: i64, #[column(renamed_from = "total")] amount: i64, total: i64 }
+        })
+        .unwrap_err();
+        assert!(
+            err.contains(
+                "`renamed_from = \"total\"` on `amount`: column `total` is still a field (`total`)"
+            ),
+            "{err}"
+        );
+        let err = parse(syn::parse_quote! {
+            struct Order { #[column(primary_key)] id: i64, #[column(renamed_from = "x")] a: i64, #[column(renamed_from = "x")] b: i64 }
+        })
+        .unwrap_err();
+        assert!(
+            err.contains("`a` and `b` are both `renamed_from = \"x\"`"),
+            "{err}"
+        );
+        // A swap names fields that stay, each renamed itself: accepted.
+        parse(syn::parse_quote! {
+            struct Order { #[column(primary_key)] id: i64, #[column(renamed_from = "b")] a: i64, #[column(renamed_from = "a")] b: i64 }
+        })
+        .unwrap();
     }
 
     #[test]

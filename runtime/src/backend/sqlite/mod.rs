@@ -19,7 +19,7 @@ use crate::schema::sql::{quote_literal, Dialect};
 use crate::schema::Schema;
 use crate::url::DatabaseUrl;
 
-pub(crate) const VERSION_TABLE: &str = "retort_versions";
+pub(crate) const VERSION_TABLE: &str = crate::schema::naming::VERSION_TABLE;
 
 pub(crate) struct Sqlite {
     conn: SqliteConnection,

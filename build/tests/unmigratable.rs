@@ -1,0 +1,192 @@
+//! Models that cannot be migrated are refused at build time, naming the objects, the model's
+//! file and line, and the fix — and nothing is written. One case per member of the class
+//! that only the whole set of models shows (the derive reports the single-struct ones with
+//! spans: see retort-schema's model tests).
+
+use retort_build::{generate_in, Error, Mode, Settings};
+
+const GOOD: &str = r#"
+#[derive(Table)]
+pub struct Team {
+    #[column(primary_key, autoincrement)]
+    pub id: i32,
+    #[column(unique)]
+    pub code: String,
+    pub name: String,
+}
+"#;
+
+fn build(models: &str) -> (Result<retort_build::Report, Error>, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("src")).unwrap();
+    std::fs::write(
+        dir.path().join("src/main.rs"),
+        format!("use retort::Table;\n{GOOD}\n{models}"),
+    )
+    .unwrap();
+    let settings = Settings {
+        mode: Mode::Write,
+        message: None,
+        now: 1_800_000_000,
+        migrations_dir: "migrations".into(),
+        model_files: Vec::new(),
+    };
+    (generate_in(dir.path(), out.path(), &settings), dir)
+}
+
+#[test]
+fn models_that_cannot_be_migrated_are_refused_and_nothing_is_written() {
+    let cases: &[(&str, &str, &[&str])] = &[
+        (
+            "index name used by two tables",
+            r#"
+#[derive(Table)]
+#[table(index(name, name = "ix_team_name"))]
+pub struct Player { #[column(primary_key)] pub id: i32, pub name: String }
+#[derive(Table)]
+#[table(index(name, name = "ix_team_name"))]
+pub struct Coach { #[column(primary_key)] pub id: i32, pub name: String }
+"#,
+            &[
+                "`coachs`",
+                "`players`",
+                "`ix_team_name`",
+                "main.rs:",
+                "name = \"…\"",
+            ],
+        ),
+        (
+            "constraint name equal to another table's index name",
+            r#"
+#[derive(Table)]
+#[table(unique(name, name = "uq_teams_code"))]
+pub struct Player { #[column(primary_key)] pub id: i32, pub name: String }
+"#,
+            &["`teams`", "`players`", "`uq_teams_code`"],
+        ),
+        (
+            "foreign key type differs from the referenced column's",
+            r#"
+#[derive(Table)]
+pub struct Player {
+    #[column(primary_key)] pub id: i32,
+    #[column(references = "teams(id)")] pub team_id: i64,
+}
+"#,
+            &[
+                "`players.team_id` is bigint",
+                "`teams.id`, is integer",
+                "same type",
+            ],
+        ),
+        (
+            "foreign key to a column that is neither key nor unique",
+            r#"
+#[derive(Table)]
+pub struct Player {
+    #[column(primary_key)] pub id: i32,
+    #[column(references = "teams(name)")] pub team_name: String,
+}
+"#,
+            &["neither its primary key nor unique", "`teams`", "unique"],
+        ),
+        (
+            "foreign key to a column that does not exist",
+            r#"
+#[derive(Table)]
+pub struct Player {
+    #[column(primary_key)] pub id: i32,
+    #[column(references = "teams(uuid)")] pub team_uuid: String,
+}
+"#,
+            &["`teams.uuid`, which is not a column"],
+        ),
+    ];
+    for (what, models, expected) in cases {
+        let (result, dir) = build(models);
+        let err = match result {
+            Ok(_) => panic!("{what}: accepted"),
+            Err(e) => e.to_string(),
+        };
+        for e in *expected {
+            assert!(err.contains(e), "{what}: {err}\n(expected {e})");
+        }
+        assert!(
+            !dir.path().join("migrations").exists(),
+            "{what}: wrote files"
+        );
+    }
+    // The same models, made consistent, are accepted (the checks above do not refuse
+    // what they should not).
+    let (ok, dir) = build(
+        r#"
+#[derive(Table)]
+pub struct Player {
+    #[column(primary_key)] pub id: i32,
+    #[column(references = "teams(id)")] pub team_id: i32,
+    #[column(references = "teams(code)")] pub team_code: String,
+}
+"#,
+    );
+    ok.unwrap();
+    assert!(dir.path().join("migrations/schema.json").exists());
+}
+
+/// A swap declared with `renamed_from` on both columns is written once, through a temporary
+/// name; the hints left in the models do not swap the columns back at the next build.
+#[test]
+fn swap_hints_are_applied_once() {
+    let before = "#[derive(Table)]\npub struct Pair { #[column(primary_key)] pub id: i32, pub a: i32, pub b: i32 }\n";
+    let swapped = "#[derive(Table)]\npub struct Pair { #[column(primary_key)] pub id: i32, #[column(renamed_from = \"b\")] pub a: i32, #[column(renamed_from = \"a\")] pub b: i32 }\n";
+    let dir = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("src")).unwrap();
+    let write = |m: &str| {
+        std::fs::write(
+            dir.path().join("src/main.rs"),
+            format!("use retort::Table;\n{m}"),
+        )
+        .unwrap()
+    };
+    let run = |now: u64| {
+        let settings = Settings {
+            mode: Mode::Write,
+            message: None,
+            now,
+            migrations_dir: "migrations".into(),
+            model_files: Vec::new(),
+        };
+        generate_in(dir.path(), out.path(), &settings).unwrap()
+    };
+    write(before);
+    assert_eq!(run(1_800_000_000).written.len(), 2);
+    write(swapped);
+    let report = run(1_800_000_100);
+    let file = report
+        .written
+        .iter()
+        .find(|p| p.extension().is_some_and(|e| e == "rs"))
+        .unwrap();
+    let m = retort_schema::migration::parse_file(&std::fs::read_to_string(file).unwrap()).unwrap();
+    let described: Vec<String> = m.up.iter().map(|o| o.describe()).collect();
+    assert_eq!(
+        described,
+        [
+            "rename column pairs.a to _retort_tmp_a",
+            "rename column pairs.b to a",
+            "rename column pairs._retort_tmp_a to b"
+        ]
+    );
+    // Built again with the hints still there: nothing new, and a warning to remove them.
+    let again = run(1_800_000_200);
+    assert!(again.written.is_empty(), "{:?}", again.written);
+    assert!(
+        again
+            .warnings
+            .iter()
+            .any(|w| w.contains("remove their `renamed_from` hints")),
+        "{:?}",
+        again.warnings
+    );
+}
