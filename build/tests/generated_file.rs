@@ -65,7 +65,7 @@ fn a_newline_in_a_check_or_comment_stays_in_its_comment() {
             expression: "a > 0\nfn evil() {}".into(),
         },
     };
-    let text = file_for("m", &[op.clone()], &[], "two\nlines\u{202E}");
+    let text = file_for("m", std::slice::from_ref(&op), &[], "two\nlines\u{202E}");
     assert!(text.contains("a > 0\\nfn evil() {}"), "{text}");
     assert!(text.contains("two\\nlines\\u{202e}"), "{text}");
     assert_eq!(parse_file(&text).unwrap().up, [op]);

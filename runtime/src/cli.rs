@@ -277,11 +277,16 @@ fn show(graph: &Graph, revision: &str, url: Option<DatabaseUrl>) -> Result<()> {
     before.remove(&id);
     let mut schema = graph.schema_at(&before)?;
     println!("\nSQL ({}):", dialect.name());
-    for op in &rev.file.up {
-        for step in rev.render_op(op, &mut schema, dialect)? {
-            match step {
-                Step::Sql(s) => println!("{};", s.trim_end_matches(';')),
-                Step::Rust(name) => println!("-- run({name}): Rust data migration"),
+    for step in rev
+        .render_ops(&rev.file.up, &mut schema, dialect)?
+        .into_iter()
+        .flatten()
+    {
+        match step {
+            Step::Sql(s) => println!("{};", s.trim_end_matches(';')),
+            Step::Rust(name) => println!("-- run({name}): Rust data migration"),
+            Step::Verify { query, problem } => {
+                println!("-- check (must return no row: {problem})\n-- {query};")
             }
         }
     }

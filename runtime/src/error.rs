@@ -56,12 +56,15 @@ pub enum Error {
         current: String,
     },
     /// A migration failed; everything since the last commit was rolled back.
-    #[error("migration {revision} failed and was rolled back (the database stays at {at}).\nstatement: {statement}\ndatabase said: {message}")]
+    #[error("migration {revision} failed and was rolled back (the database stays at {at}).\noperation: {operation}\nstatement: {statement}\ndatabase said: {message}")]
     MigrationFailed {
         /// The revision.
         revision: String,
         /// Where the database stays.
         at: String,
+        /// The operation that failed, described (`alter column tasks.note (NOT NULL)`),
+        /// then, when retort knows what to do, a line `fix: …`.
+        operation: Box<str>,
         /// The statement that failed.
         statement: String,
         /// The database's message.

@@ -35,15 +35,22 @@ impl Revision {
         &self.file.revision
     }
 
-    /// The steps that perform `op` of this revision on a database whose schema is `schema`,
-    /// which is then advanced past the operation (ready for the next one).
-    pub fn render_op(&self, op: &Op, schema: &mut Schema, dialect: Dialect) -> Result<Vec<Step>> {
+    /// The steps of each of `ops` (this revision's up or down) on a database whose schema is
+    /// `schema`, which is then advanced past them.
+    pub fn render_ops(
+        &self,
+        ops: &[Op],
+        schema: &mut Schema,
+        dialect: Dialect,
+    ) -> Result<Vec<Vec<Step>>> {
         let error = |message| Error::Render {
             revision: self.id().into(),
             message,
         };
-        let steps = sql::render(op, schema, dialect).map_err(|e| error(e.message))?;
-        op.apply(schema).map_err(|e| error(e.message))?;
+        let steps = sql::render_ops(ops, schema, dialect).map_err(|e| error(e.message))?;
+        for op in ops {
+            op.apply(schema).map_err(|e| error(e.message))?;
+        }
         Ok(steps)
     }
 }

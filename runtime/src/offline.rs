@@ -43,16 +43,27 @@ pub fn upgrade_sql(graph: &Graph, from: &str, to: &str, dialect: Dialect) -> Res
             rev.id(),
             rev.file.message
         ));
-        for op in &rev.file.up {
-            for step in rev.render_op(op, &mut schema, dialect)? {
-                match step {
-                    Step::Sql(s) => {
-                        out.push_str(s.trim_end().trim_end_matches(';'));
+        for step in rev
+            .render_ops(&rev.file.up, &mut schema, dialect)?
+            .into_iter()
+            .flatten()
+        {
+            match step {
+                Step::Sql(s) => {
+                    out.push_str(s.trim_end().trim_end_matches(';'));
+                    out.push_str(";\n");
+                }
+                Step::Rust(name) => {
+                    eprintln!("warning: {} runs the Rust function {name}(), which has no SQL form; the script skips it", rev.id());
+                    out.push_str(&format!("-- run({name}): a Rust data migration; it cannot be expressed as SQL and is skipped here\n"));
+                }
+                Step::Verify { query, problem } => {
+                    // A script cannot report a sample value; it can still stop: the check
+                    // constraint of a scratch table fails when the query returns a row.
+                    out.push_str(&format!("-- check: {}\n", problem.replace('\n', " ")));
+                    for s in backend::offline_verify_sql(dialect, &query) {
+                        out.push_str(&s);
                         out.push_str(";\n");
-                    }
-                    Step::Rust(name) => {
-                        eprintln!("warning: {} runs the Rust function {name}(), which has no SQL form; the script skips it", rev.id());
-                        out.push_str(&format!("-- run({name}): a Rust data migration; it cannot be expressed as SQL and is skipped here\n"));
                     }
                 }
             }

@@ -190,6 +190,7 @@ impl<'g> Runner<'g> {
                 return self.abort(Error::MigrationFailed {
                     revision: batch.join(", "),
                     at: describe_at(graph, &applied),
+                    operation: "foreign keys checked before commit\nfix: rows reference parent rows that do not exist (a new foreign key over old rows, or a rebuilt parent); delete or correct them in an execute(…) before the operation that adds the key".into(),
                     statement: "PRAGMA foreign_key_check (before commit)".into(),
                     message,
                 });
@@ -354,19 +355,33 @@ impl<'g> Runner<'g> {
         at: &BTreeSet<String>,
     ) -> Result<()> {
         let dialect = self.backend.dialect();
-        for op in ops {
-            for step in rev.render_op(op, schema, dialect)? {
+        let steps = rev.render_ops(ops, schema, dialect)?;
+        for (op, steps) in ops.iter().zip(steps) {
+            let failed = |statement: String, message: String| Error::MigrationFailed {
+                revision: rev.id().into(),
+                at: describe_at(self.graph, at),
+                operation: match op.failure_hint() {
+                    Some(fix) => format!("{}\nfix: {fix}", op.describe()),
+                    None => op.describe(),
+                }
+                .into(),
+                statement,
+                message,
+            };
+            for step in steps {
                 match step {
                     Step::Sql(statement) => {
                         if let Err(message) = self.backend.execute(&statement) {
-                            return Err(Error::MigrationFailed {
-                                revision: rev.id().into(),
-                                at: describe_at(self.graph, at),
-                                statement,
-                                message,
-                            });
+                            return Err(failed(statement, message));
                         }
                     }
+                    Step::Verify { query, problem } => match self.backend.query_sample(&query) {
+                        Ok(None) => {}
+                        Ok(Some(sample)) => {
+                            return Err(failed(query, format!("{problem} (for example {sample})")))
+                        }
+                        Err(message) => return Err(failed(query, message)),
+                    },
                     Step::Rust(name) => {
                         let f = rev
                             .functions
@@ -380,12 +395,7 @@ impl<'g> Runner<'g> {
                                 ),
                             })?;
                         if let Err(message) = self.backend.run_rust(f) {
-                            return Err(Error::MigrationFailed {
-                                revision: rev.id().into(),
-                                at: describe_at(self.graph, at),
-                                statement: format!("run({name})"),
-                                message,
-                            });
+                            return Err(failed(format!("run({name})"), message));
                         }
                     }
                 }

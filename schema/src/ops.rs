@@ -306,6 +306,39 @@ impl Op {
         }
     }
 
+    /// What to do when the operation fails on existing rows, if it can fail because of them.
+    pub fn failure_hint(&self) -> Option<String> {
+        Some(match self {
+            Op::AddColumn { table, column } if !column.nullable && column.server_default.is_none() => format!(
+                "`{table}` has rows and the new NOT NULL column `{}` has no default: give it a server_default, or add it as nullable, backfill with execute(\"UPDATE …\"), then make it NOT NULL",
+                column.name
+            ),
+            Op::AlterColumn { table, column, changes } if changes.nullable == Some(false) => format!(
+                "rows of `{table}` hold NULL in `{column}`: backfill them with execute(\"UPDATE {table} SET {column} = … WHERE {column} IS NULL\") before this operation"
+            ),
+            Op::AlterColumn { table, column, changes } if changes.ty.is_some() => format!(
+                "values of `{table}.{column}` do not fit the new type: convert or clean them with an execute(\"UPDATE …\") before this operation, or keep the type"
+            ),
+            Op::AddUnique { table, unique } => format!(
+                "rows of `{table}` repeat ({cols}): find them with SELECT {cols}, COUNT(*) FROM {table} GROUP BY {cols} HAVING COUNT(*) > 1, and resolve them before this operation",
+                cols = unique.columns.join(", ")
+            ),
+            Op::CreateIndex { table, index } if index.unique => format!(
+                "rows of `{table}` repeat ({cols}): find them with SELECT {cols}, COUNT(*) FROM {table} GROUP BY {cols} HAVING COUNT(*) > 1, and resolve them before this operation",
+                cols = index.columns.join(", ")
+            ),
+            Op::AddCheck { table, check } => format!(
+                "rows of `{table}` violate `{}`: find them with SELECT * FROM {table} WHERE NOT ({}), and correct them before this operation",
+                check.name, check.expression
+            ),
+            Op::AddForeignKey { table, foreign_key } => format!(
+                "rows of `{table}` reference `{}` rows that do not exist: delete or correct them before this operation",
+                foreign_key.referred_table
+            ),
+            _ => return None,
+        })
+    }
+
     /// One line for summaries: `add column tasks.retry_count`.
     pub fn describe(&self) -> String {
         match self {

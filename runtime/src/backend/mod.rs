@@ -62,6 +62,8 @@ pub(crate) trait Backend {
     fn rollback(&mut self);
     /// Runs SQL inside the transaction; the error is the database's message.
     fn execute(&mut self, sql: &str) -> std::result::Result<(), String>;
+    /// Runs a query returning one text column `v`; the first row's value, if any.
+    fn query_sample(&mut self, sql: &str) -> std::result::Result<Option<String>, String>;
     /// Runs a data-migration function on the connection, inside the transaction.
     fn run_rust(&mut self, f: DataMigrationFn) -> std::result::Result<(), String>;
     /// Whether the version table exists.
@@ -106,6 +108,18 @@ pub(crate) fn offline_version_sql(dialect: Dialect, row: &AppliedRow, first: boo
     match dialect {
         #[cfg(feature = "sqlite")]
         Dialect::Sqlite => <sqlite::Sqlite as Backend>::offline_version_sql(row, first),
+        _ => Vec::new(),
+    }
+}
+
+/// Statements that make an offline script stop when `query` returns a row.
+pub(crate) fn offline_verify_sql(dialect: Dialect, query: &str) -> Vec<String> {
+    match dialect {
+        Dialect::Sqlite => vec![
+            "CREATE TEMP TABLE IF NOT EXISTS _retort_verify (misfit TEXT CHECK (misfit IS NULL))"
+                .into(),
+            format!("INSERT INTO _retort_verify (misfit) SELECT v FROM ({query})"),
+        ],
         _ => Vec::new(),
     }
 }

@@ -48,6 +48,14 @@ pub enum Step {
     Sql(String),
     /// The Rust function a `run(…)` names.
     Rust(String),
+    /// A query that must return no row: a row's `v` is a sample of what is wrong, and the
+    /// step fails with `problem` and that sample (checks the database cannot do itself).
+    Verify {
+        /// Returns one text column `v` for an offending row, none when all is well.
+        query: String,
+        /// What is wrong and what to do, naming the table and column.
+        problem: String,
+    },
 }
 
 /// Why an operation cannot be rendered.
@@ -109,6 +117,30 @@ pub fn render(op: &Op, before: &Schema, dialect: Dialect) -> Result<Vec<Step>, R
                 ),
             }),
         },
+    }
+}
+
+/// The steps of each operation of one migration, in order (one list per operation).
+///
+/// On SQLite, several operations that rebuild one table become one rebuild, carried by the
+/// last of them; the others get no steps.
+pub fn render_ops(
+    ops: &[Op],
+    before: &Schema,
+    dialect: Dialect,
+) -> Result<Vec<Vec<Step>>, RenderError> {
+    match dialect {
+        Dialect::Sqlite => sqlite::render_ops(ops, before),
+        _ => {
+            let mut schema = before.clone();
+            let mut out = Vec::with_capacity(ops.len());
+            for op in ops {
+                out.push(render(op, &schema, dialect)?);
+                op.apply(&mut schema)
+                    .map_err(|e| RenderError { message: e.message })?;
+            }
+            Ok(out)
+        }
     }
 }
 

@@ -215,15 +215,7 @@ pub(super) fn render(op: &Op, before: &Schema) -> Result<Vec<Step>, RenderError>
             table: name,
             column,
         } => {
-            let t = table(before, name)?;
-            let mentioned = t.primary_key.contains(column)
-                || t.uniques.iter().any(|u| u.columns.contains(column))
-                || t.foreign_keys.iter().any(|f| f.columns.contains(column))
-                || t.indexes.iter().any(|i| i.columns.contains(column))
-                || t.checks
-                    .iter()
-                    .any(|c| c.expression.contains(column.as_str()));
-            if mentioned {
+            if mentions(table(before, name)?, column) {
                 rebuild(op, before, name)?
             } else {
                 vec![sql(format!(
@@ -274,34 +266,223 @@ fn can_add_natively(c: &Column) -> bool {
     default_ok && !c.autoincrement
 }
 
-/// The rebuild: create the new table under a temporary name, copy the rows of the columns
-/// both versions share, drop the old table, rename the new one, recreate its indexes.
+/// The rebuild of one operation: the table before it and after it.
 fn rebuild(op: &Op, before: &Schema, name: &str) -> Result<Vec<Step>, RenderError> {
     let old = table(before, name)?;
     let mut after_schema = before.clone();
     op.apply(&mut after_schema)
         .map_err(|e| RenderError { message: e.message })?;
-    let new = table(&after_schema, name)?;
+    Ok(rebuild_table(old, table(&after_schema, name)?))
+}
+
+/// SQLite's documented rebuild: create the new table under a temporary name, copy the rows
+/// of the columns both versions share, check that every copied value fits its new column,
+/// carry the AUTOINCREMENT high-water mark over, drop the old table, rename the new one,
+/// recreate its indexes. The runner has foreign keys off and checks them before commit.
+pub(super) fn rebuild_table(old: &Table, new: &Table) -> Vec<Step> {
+    let name = &new.name;
     let temp = format!("_retort_new_{name}");
-    let shared: Vec<String> = new
+    let shared: Vec<&Column> = new
         .columns
         .iter()
         .filter(|c| old.column(&c.name).is_some())
-        .map(|c| q(&c.name))
         .collect();
-    let mut steps = vec![
-        sql(create_table(new, &temp)),
-        sql(format!(
+    let cols: Vec<String> = shared.iter().map(|c| q(&c.name)).collect();
+    let mut steps = Vec::new();
+    // NULLs meeting a new NOT NULL: refuse with the column's name before copying anything.
+    for c in &shared {
+        if !c.nullable && old.column(&c.name).is_some_and(|o| o.nullable) {
+            steps.push(Step::Verify {
+                query: format!(
+                    "SELECT 'NULL' AS v FROM {} WHERE {} IS NULL LIMIT 1",
+                    q(name),
+                    q(&c.name)
+                ),
+                problem: format!(
+                    "column `{name}.{}` holds NULL in some rows and is being made NOT NULL. Backfill it first: add execute(\"UPDATE {name} SET {} = … WHERE {} IS NULL\") before this operation, or give it a server_default",
+                    c.name, c.name, c.name
+                ),
+            });
+        }
+    }
+    steps.push(sql(create_table(new, &temp)));
+    if !cols.is_empty() {
+        steps.push(sql(format!(
             "INSERT INTO {} ({cols}) SELECT {cols} FROM {}",
             q(&temp),
             q(name),
-            cols = shared.join(", ")
-        )),
-        sql(format!("DROP TABLE {}", q(name))),
-        sql(format!("ALTER TABLE {} RENAME TO {}", q(&temp), q(name))),
-    ];
+            cols = cols.join(", ")
+        )));
+    }
+    // SQLite stores what does not fit a column's type as it was (text in an INTEGER column,
+    // 300 characters in a VARCHAR(200)); a changed type must not change what values mean.
+    for c in &shared {
+        let Some(o) = old.column(&c.name) else {
+            continue;
+        };
+        if o.ty == c.ty {
+            continue;
+        }
+        if let Some(bad) = misfit(&c.ty, &q(&c.name)) {
+            steps.push(Step::Verify {
+                query: format!(
+                    "SELECT quote({col}) AS v FROM {} WHERE {bad} LIMIT 1",
+                    q(&temp),
+                    col = q(&c.name)
+                ),
+                problem: format!(
+                    "column `{name}.{}` changes from {} to {}, and a value does not fit the new type. Convert or clean those rows first (an execute(\"UPDATE …\") before this operation), or keep the type",
+                    c.name, o.ty, c.ty
+                ),
+            });
+        }
+    }
+    if new.columns.iter().any(|c| c.autoincrement) {
+        // Ids of deleted rows must not come back: keep the high-water mark, not only max(id).
+        steps.push(sql(format!(
+            "INSERT INTO sqlite_sequence (name, seq) SELECT {t}, 0 WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = {t})",
+            t = super::quote_literal(&temp)
+        )));
+        steps.push(sql(format!(
+            "UPDATE sqlite_sequence SET seq = MAX(seq, COALESCE((SELECT MAX(seq) FROM sqlite_sequence WHERE name = {o}), 0)) WHERE name = {t}",
+            o = super::quote_literal(name),
+            t = super::quote_literal(&temp)
+        )));
+    }
+    steps.push(sql(format!("DROP TABLE {}", q(name))));
+    steps.push(sql(format!(
+        "ALTER TABLE {} RENAME TO {}",
+        q(&temp),
+        q(name)
+    )));
     for i in &new.indexes {
         steps.push(sql(create_index(name, i)));
     }
-    Ok(steps)
+    steps
+}
+
+/// A condition true for a stored value that does not fit `ty` (after SQLite's affinity
+/// conversion), or `None` when SQLite cannot tell (dates, uuids, custom types).
+fn misfit(ty: &ColumnType, c: &str) -> Option<String> {
+    let int_range = |lo: i64, hi: i64| {
+        format!("typeof({c}) NOT IN ('integer', 'null') OR {c} < {lo} OR {c} > {hi}")
+    };
+    Some(match ty {
+        ColumnType::SmallInt => int_range(i16::MIN.into(), i16::MAX.into()),
+        ColumnType::Integer => int_range(i32::MIN.into(), i32::MAX.into()),
+        ColumnType::BigInt => format!("typeof({c}) NOT IN ('integer', 'null')"),
+        ColumnType::Real | ColumnType::Double => {
+            format!("typeof({c}) NOT IN ('real', 'integer', 'null')")
+        }
+        ColumnType::Numeric { .. } => format!("typeof({c}) IN ('text', 'blob')"),
+        ColumnType::Boolean => {
+            format!("typeof({c}) NOT IN ('integer', 'null') OR {c} NOT IN (0, 1)")
+        }
+        ColumnType::Varchar { length } | ColumnType::Char { length } => {
+            format!("typeof({c}) = 'blob' OR length({c}) > {length}")
+        }
+        ColumnType::Text => format!("typeof({c}) = 'blob'"),
+        _ => return None,
+    })
+}
+
+/// Whether SQLite needs a rebuild of the operation's table for it.
+fn needs_rebuild(op: &Op, before: &Schema) -> bool {
+    match op {
+        Op::AddColumn { column, .. } => !can_add_natively(column),
+        Op::DropColumn {
+            table: name,
+            column,
+        } => before.tables.get(name).is_some_and(|t| mentions(t, column)),
+        Op::AlterColumn { changes, .. } => {
+            changes.ty.is_some() || changes.nullable.is_some() || changes.server_default.is_some()
+        }
+        Op::AddUnique { .. }
+        | Op::AddForeignKey { .. }
+        | Op::AddCheck { .. }
+        | Op::DropConstraint { .. } => true,
+        _ => false,
+    }
+}
+
+/// Whether a column is named by the key, a constraint or an index (a native DROP COLUMN
+/// refuses those).
+fn mentions(t: &Table, column: &String) -> bool {
+    t.primary_key.contains(column)
+        || t.uniques.iter().any(|u| u.columns.contains(column))
+        || t.foreign_keys.iter().any(|f| f.columns.contains(column))
+        || t.indexes.iter().any(|i| i.columns.contains(column))
+        || t.checks
+            .iter()
+            .any(|c| crate::expr::column_names(&c.expression).contains(column))
+}
+
+/// Steps for every operation of one migration, as Alembic's batch mode does: when two or
+/// more operations of the migration rebuild the same table with nothing in between that
+/// needs its intermediate shape (raw SQL, a Rust function, a rename, a create or drop of
+/// it), the table is rebuilt once, at the last of them, straight to its final shape; the
+/// operations folded into it render no steps of their own.
+pub(super) fn render_ops(ops: &[Op], before: &Schema) -> Result<Vec<Vec<Step>>, RenderError> {
+    let mut schemas = Vec::with_capacity(ops.len() + 1);
+    let mut schema = before.clone();
+    schemas.push(schema.clone());
+    for op in ops {
+        op.apply(&mut schema)
+            .map_err(|e| RenderError { message: e.message })?;
+        schemas.push(schema.clone());
+    }
+    // For each table, runs of its operations without a barrier; in each run the rebuilds.
+    let mut folded: Vec<Option<usize>> = vec![None; ops.len()]; // op → index of its fold's end
+    let mut fold_start: std::collections::BTreeMap<usize, usize> = Default::default();
+    let tables: std::collections::BTreeSet<&str> = ops.iter().filter_map(|o| o.table()).collect();
+    for t in tables {
+        let mut run: Vec<usize> = Vec::new();
+        let mut flush = |run: &mut Vec<usize>| {
+            let rebuilds: Vec<usize> = run
+                .iter()
+                .copied()
+                .filter(|&i| needs_rebuild(&ops[i], &schemas[i]))
+                .collect();
+            if let (Some(&first), Some(&last), true) =
+                (rebuilds.first(), rebuilds.last(), rebuilds.len() > 1)
+            {
+                for &i in run.iter().filter(|&&i| i >= first && i <= last) {
+                    folded[i] = Some(last);
+                }
+                fold_start.insert(last, first);
+            }
+            run.clear();
+        };
+        for (i, op) in ops.iter().enumerate() {
+            let barrier = match op {
+                Op::Execute { .. } | Op::RunRust { .. } => true,
+                Op::RenameTable { from, to } => from == t || to == t,
+                Op::CreateTable { .. } | Op::DropTable { .. } | Op::RenameColumn { .. } => {
+                    op.table() == Some(t)
+                }
+                _ => false,
+            };
+            if barrier {
+                flush(&mut run);
+            } else if op.table() == Some(t) {
+                run.push(i);
+            }
+        }
+        flush(&mut run);
+    }
+    let mut out = Vec::with_capacity(ops.len());
+    for (i, op) in ops.iter().enumerate() {
+        match folded[i] {
+            Some(end) if end == i => {
+                let start = fold_start[&end];
+                let name = op.table().unwrap_or_default();
+                let old = table(&schemas[start], name)?;
+                let new = table(&schemas[i + 1], name)?;
+                out.push(rebuild_table(old, new));
+            }
+            Some(_) => out.push(Vec::new()),
+            None => out.push(super::render(op, &schemas[i], Dialect::Sqlite)?),
+        }
+    }
+    Ok(out)
 }

@@ -118,6 +118,21 @@ impl Backend for Sqlite {
         self.conn.batch_execute(sql).map_err(|e| e.to_string())
     }
 
+    fn query_sample(&mut self, sql: &str) -> std::result::Result<Option<String>, String> {
+        #[derive(QueryableByName)]
+        struct Sample {
+            #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
+            v: Option<String>,
+        }
+        let rows: Vec<Sample> = diesel::sql_query(sql)
+            .load(&mut self.conn)
+            .map_err(|e| e.to_string())?;
+        Ok(rows
+            .into_iter()
+            .next()
+            .map(|r| r.v.unwrap_or_else(|| "NULL".into())))
+    }
+
     fn run_rust(&mut self, f: DataMigrationFn) -> std::result::Result<(), String> {
         f(&mut self.conn).map_err(|e| e.to_string())
     }

@@ -1,0 +1,381 @@
+//! A migration never silently changes meaning, on real SQLite files holding rows: each test
+//! is one defect class of the trust issue, through the path the macro and the runner use.
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Nullable, Text};
+use retort::schema::migration::parse_file;
+use retort::schema::sql::{render_ops, Dialect, Step};
+use retort::{DatabaseUrl, Graph, Migrations, Options, Revision, Runner};
+
+fn rev(id: &str, parent: Option<&str>, up: &str, down: &str) -> Revision {
+    let parents = parent.map(|p| format!("\"{p}\"")).unwrap_or_default();
+    let text = format!("retort::migration! {{ revision: \"{id}\", parents: [{parents}], message: \"{id}\", up: [{up}], down: [{down}] }}");
+    Revision::from_file(parse_file(&text).unwrap_or_else(|e| panic!("{id}: {e}")))
+}
+
+struct Db {
+    _dir: tempfile::TempDir,
+    path: std::path::PathBuf,
+}
+
+#[derive(QueryableByName)]
+struct V {
+    #[diesel(sql_type = Nullable<Text>)]
+    v: Option<String>,
+}
+
+#[derive(QueryableByName)]
+struct N {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+impl Db {
+    fn new() -> Db {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("trust.db");
+        Db { _dir: dir, path }
+    }
+    fn url(&self) -> DatabaseUrl {
+        DatabaseUrl::SqliteFile(self.path.clone())
+    }
+    fn conn(&self) -> SqliteConnection {
+        SqliteConnection::establish(self.path.to_str().unwrap()).unwrap()
+    }
+    fn exec(&self, sql: &str) {
+        self.conn().batch_execute(sql).unwrap();
+    }
+    fn text(&self, sql: &str) -> Option<String> {
+        let r: Vec<V> = diesel::sql_query(sql).load(&mut self.conn()).unwrap();
+        r.into_iter().next().and_then(|r| r.v)
+    }
+    fn int(&self, sql: &str) -> i64 {
+        let r: Vec<N> = diesel::sql_query(sql).load(&mut self.conn()).unwrap();
+        r[0].n
+    }
+    fn runner<'g>(&self, g: &'g Graph) -> Runner<'g> {
+        Runner::connect(g, &self.url(), Options::default()).unwrap()
+    }
+    fn bytes(&self) -> Vec<u8> {
+        std::fs::read(&self.path).unwrap()
+    }
+}
+
+mod drop_default {
+    retort::migration! {
+        revision: "r2",
+        parents: ["r1"],
+        message: "drop default and comment",
+        up: [alter_column("t", "n", server_default = None, comment = None)],
+        down: [alter_column("t", "n", server_default = "7", comment = "a number")],
+    }
+}
+mod create_t {
+    retort::migration! {
+        revision: "r1",
+        parents: [],
+        message: "create",
+        up: [create_table("t", column("id", integer, autoincrement), column("n", integer, server_default = "7", comment = "a number"), primary_key(["id"]))],
+        down: [drop_table("t")],
+    }
+}
+
+/// Defect 1: `server_default = None` reaches the database through the compiled macro.
+#[test]
+fn dropping_a_default_through_the_compiled_macro_drops_it() {
+    static LIST: [&retort::Migration; 2] = [&create_t::MIGRATION, &drop_default::MIGRATION];
+    let migrations = Migrations::new(&LIST);
+    let up = drop_default::MIGRATION.up();
+    let retort::schema::ops::Op::AlterColumn { changes, .. } = &up[0] else {
+        panic!("{up:?}")
+    };
+    assert_eq!(changes.server_default, Some(None));
+    assert_eq!(changes.comment, Some(None));
+    let graph = Graph::from_migrations(&migrations);
+    let db = Db::new();
+    let mut runner = db.runner(&graph);
+    runner.upgrade("r1").unwrap();
+    let col = |r: &mut Runner| {
+        r.introspect().unwrap().tables["t"]
+            .column("n")
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(col(&mut runner).server_default.as_deref(), Some("7"));
+    runner.upgrade("head").unwrap();
+    assert_eq!(col(&mut runner).server_default, None);
+    // No default any more: a row without `n` is refused (it is NOT NULL).
+    let err = db
+        .conn()
+        .batch_execute("INSERT INTO t (id) VALUES (1)")
+        .unwrap_err();
+    assert!(err.to_string().contains("NOT NULL"), "{err}");
+    runner.downgrade("r1").unwrap();
+    assert_eq!(col(&mut runner).server_default.as_deref(), Some("7"));
+}
+
+/// Defect 3a: a rebuild keeps the AUTOINCREMENT high-water mark; ids of deleted rows do not
+/// come back, in both directions.
+#[test]
+fn rebuilds_keep_the_autoincrement_high_water_mark() {
+    let graph = Graph::from_revisions([
+        rev(
+            "r1",
+            None,
+            r#"create_table("t", column("id", integer, autoincrement), column("n", integer, nullable), primary_key(["id"]))"#,
+            r#"drop_table("t")"#,
+        ),
+        rev(
+            "r2",
+            Some("r1"),
+            r#"alter_column("t", "n", type_ = bigint)"#,
+            r#"alter_column("t", "n", type_ = integer)"#,
+        ),
+    ]);
+    let db = Db::new();
+    let mut runner = db.runner(&graph);
+    runner.upgrade("r1").unwrap();
+    db.exec("INSERT INTO t (n) VALUES (1), (2), (3), (4), (5); DELETE FROM t WHERE id >= 3");
+    runner.upgrade("head").unwrap();
+    db.exec("INSERT INTO t (n) VALUES (6)");
+    assert_eq!(
+        db.int("SELECT MAX(id) AS n FROM t"),
+        6,
+        "ids 3..5 must not come back"
+    );
+    db.exec("DELETE FROM t WHERE id = 6");
+    runner.downgrade("r1").unwrap();
+    db.exec("INSERT INTO t (n) VALUES (7)");
+    assert_eq!(db.int("SELECT MAX(id) AS n FROM t"), 7);
+    // An emptied table keeps its mark too.
+    db.exec("DELETE FROM t");
+    runner.upgrade("head").unwrap();
+    db.exec("INSERT INTO t (n) VALUES (8)");
+    assert_eq!(db.int("SELECT id AS n FROM t"), 8);
+}
+
+/// Defect 3b: a re-typing or narrowing copy that would store values that do not fit fails,
+/// atomically, naming the table, the column and a sample value; each kind of narrowing.
+#[test]
+fn narrowing_copies_fail_atomically_with_a_sample() {
+    let cases = [
+        ("text", "'abc'", "integer", "'abc'"),
+        ("real", "1.5", "integer", "1.5"),
+        ("bigint", "5000000000", "integer", "5000000000"),
+        ("integer", "40000", "smallint", "40000"),
+        ("varchar(10)", "'0123456789'", "varchar(4)", "'0123456789'"),
+        ("text", "'yes'", "boolean", "'yes'"),
+        ("integer", "2", "boolean", "2"),
+        ("text", "'x'", "double", "'x'"),
+        ("binary", "x'00ff'", "text", "X'00FF'"),
+    ];
+    for (from, value, to, sample) in cases {
+        let graph = Graph::from_revisions([
+            rev(
+                "r1",
+                None,
+                &format!(
+                    r#"create_table("t", column("id", integer, autoincrement), column("v", {from}, nullable), primary_key(["id"]))"#
+                ),
+                r#"drop_table("t")"#,
+            ),
+            rev(
+                "r2",
+                Some("r1"),
+                &format!(r#"alter_column("t", "v", type_ = {to})"#),
+                &format!(r#"alter_column("t", "v", type_ = {from})"#),
+            ),
+        ]);
+        let db = Db::new();
+        let mut runner = db.runner(&graph);
+        runner.upgrade("r1").unwrap();
+        db.exec(&format!("INSERT INTO t (v) VALUES ({value}), (NULL)"));
+        let before = db.bytes();
+        let err = runner.upgrade("head").unwrap_err().to_string();
+        for needle in ["migration r2", "`t.v`", sample, "fix:"] {
+            assert!(
+                err.contains(needle),
+                "{from} -> {to}: {err}\n(expected {needle})"
+            );
+        }
+        assert_eq!(db.bytes(), before, "{from} -> {to}: the file changed");
+        assert_eq!(runner.current().unwrap(), ["r1"]);
+        // Values that fit go through.
+        db.exec("DELETE FROM t");
+        db.exec("INSERT INTO t (v) VALUES (NULL)");
+        runner.upgrade("head").unwrap();
+    }
+}
+
+/// Defect 3c: all changes to one table in one migration are one rebuild.
+#[test]
+fn one_rebuild_per_table_per_migration() {
+    let r1 = rev(
+        "r1",
+        None,
+        r#"create_table("t", column("id", integer, autoincrement), column("a", integer), column("b", text, nullable), column("c", integer, nullable), primary_key(["id"])),
+           create_table("u", column("id", integer), primary_key(["id"]))"#,
+        r#"drop_table("u"), drop_table("t")"#,
+    );
+    let r2 = rev(
+        "r2",
+        Some("r1"),
+        r#"alter_column("t", "a", type_ = bigint),
+           alter_column("t", "b", nullable = false, server_default = "'x'"),
+           drop_table("u"),
+           create_check_constraint("ck_t_a", "t", "a >= 0"),
+           create_index("ix_t_c", "t", ["c"]),
+           create_unique_constraint("uq_t_b", "t", ["b"])"#,
+        r#"drop_constraint("uq_t_b", "t", type_ = "unique"), drop_index("ix_t_c", "t"),
+           drop_constraint("ck_t_a", "t", type_ = "check"),
+           create_table("u", column("id", integer), primary_key(["id"])),
+           alter_column("t", "b", nullable = true, server_default = None),
+           alter_column("t", "a", type_ = integer)"#,
+    );
+    let graph = Graph::from_revisions([r1.clone(), r2.clone()]);
+    let mut schema = graph.schema_at(&["r1".to_string()].into()).unwrap();
+    let steps = render_ops(&r2.file.up, &schema, Dialect::Sqlite).unwrap();
+    let creates = steps
+        .iter()
+        .flatten()
+        .filter(|s| matches!(s, Step::Sql(q) if q.starts_with("CREATE TABLE \"_retort_new_t\"")))
+        .count();
+    assert_eq!(creates, 1, "{steps:#?}");
+    for op in &r2.file.up {
+        op.apply(&mut schema).unwrap();
+    }
+    let down = render_ops(&r2.file.down, &schema, Dialect::Sqlite).unwrap();
+    let creates = down
+        .iter()
+        .flatten()
+        .filter(|s| matches!(s, Step::Sql(q) if q.starts_with("CREATE TABLE \"_retort_new_t\"")))
+        .count();
+    assert_eq!(creates, 1, "{down:#?}");
+    // And it does what the separate operations would: rows kept, schema as replayed.
+    let db = Db::new();
+    let mut runner = db.runner(&graph);
+    runner.upgrade("r1").unwrap();
+    db.exec("INSERT INTO t (a, b, c) VALUES (1, 'p', 3), (2, NULL, NULL)");
+    let err = runner.upgrade("head").unwrap_err().to_string();
+    assert!(err.contains("`t.b` holds NULL"), "{err}");
+    db.exec("UPDATE t SET b = 'q' WHERE b IS NULL");
+    runner.upgrade("head").unwrap();
+    let live = runner.introspect().unwrap();
+    let expected = graph.head_schema().unwrap();
+    assert!(retort::compare::differences(&expected, &live, false).is_empty());
+    assert_eq!(
+        db.text("SELECT group_concat(a || b || coalesce(c, '-'), ',') AS v FROM t"),
+        Some("1p3,2q-".into())
+    );
+    runner.downgrade("r1").unwrap();
+    assert_eq!(
+        db.text("SELECT group_concat(a || b || coalesce(c, '-'), ',') AS v FROM t"),
+        Some("1p3,2q-".into())
+    );
+}
+
+/// Defect 4: a swap of two columns moves the data both ways; a check over a renamed column
+/// has a downgrade that runs.
+#[test]
+fn swaps_and_checks_over_renamed_columns_run_both_ways() {
+    use retort::schema::{diff::diff, CheckConstraint, Column, ColumnType, Schema, Table};
+    let mut t = Table::new("t");
+    let mut id = Column::new("id", ColumnType::Integer);
+    id.autoincrement = true;
+    t.columns = vec![
+        id,
+        Column::new("a", ColumnType::Integer),
+        Column::new("b", ColumnType::Text),
+    ];
+    t.primary_key = vec!["id".into()];
+    t.checks.push(CheckConstraint {
+        name: "ck_t_a".into(),
+        expression: "a > 0".into(),
+    });
+    let old = Schema::from_tables([t.clone()]);
+    // a <-> b swapped (with their types), and the check follows its column.
+    let mut n = t.clone();
+    n.columns[1] = Column::new("b", ColumnType::Integer);
+    n.columns[1].renamed_from = Some("a".into());
+    n.columns[2] = Column::new("a", ColumnType::Text);
+    n.columns[2].renamed_from = Some("b".into());
+    n.checks[0].expression = "b > 0".into();
+    let d = diff(&Schema::from_tables([]), &old).unwrap();
+    let d2 = diff(&old, &Schema::from_tables([n])).unwrap();
+    let render = |ops: &[retort::schema::ops::Op]| {
+        ops.iter()
+            .map(|o| retort::schema::migration::render_op(o).to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let graph = Graph::from_revisions([
+        rev("r1", None, &render(&d.up), &render(&d.down)),
+        rev("r2", Some("r1"), &render(&d2.up), &render(&d2.down)),
+    ]);
+    let db = Db::new();
+    let mut runner = db.runner(&graph);
+    runner.upgrade("r1").unwrap();
+    db.exec("INSERT INTO t (a, b) VALUES (5, 'five')");
+    runner.upgrade("head").unwrap();
+    assert_eq!(
+        db.text("SELECT b || '/' || a AS v FROM t"),
+        Some("5/five".into())
+    );
+    let err = db
+        .conn()
+        .batch_execute("INSERT INTO t (a, b) VALUES ('x', 0)")
+        .unwrap_err();
+    assert!(err.to_string().contains("CHECK"), "{err}");
+    runner.downgrade("r1").unwrap();
+    assert_eq!(
+        db.text("SELECT a || '/' || b AS v FROM t"),
+        Some("5/five".into())
+    );
+    runner.upgrade("head").unwrap();
+}
+
+/// Defect 8: an operation that fails on existing rows names the migration, the operation
+/// and the fix, not only the database's message.
+#[test]
+fn failures_on_existing_rows_name_migration_operation_and_fix() {
+    let cases = [
+        (
+            r#"add_column("t", column("m", integer))"#,
+            r#"drop_column("t", "m")"#,
+            "add column t.m",
+            "server_default",
+        ),
+        (
+            r#"create_unique_constraint("uq_t_n", "t", ["n"])"#,
+            r#"drop_constraint("uq_t_n", "t", type_ = "unique")"#,
+            "add unique constraint uq_t_n",
+            "GROUP BY n HAVING",
+        ),
+        (
+            r#"create_check_constraint("ck_t_n", "t", "n > 5")"#,
+            r#"drop_constraint("ck_t_n", "t", type_ = "check")"#,
+            "add check constraint ck_t_n",
+            "WHERE NOT (n > 5)",
+        ),
+    ];
+    for (up, down, op, fix) in cases {
+        let graph = Graph::from_revisions([
+            rev(
+                "r1",
+                None,
+                r#"create_table("t", column("id", integer, autoincrement), column("n", integer), primary_key(["id"]))"#,
+                r#"drop_table("t")"#,
+            ),
+            rev("r2", Some("r1"), up, down),
+        ]);
+        let db = Db::new();
+        let mut runner = db.runner(&graph);
+        runner.upgrade("r1").unwrap();
+        db.exec("INSERT INTO t (n) VALUES (1), (1)");
+        let err = runner.upgrade("head").unwrap_err().to_string();
+        for needle in ["migration r2", op, "fix:", fix] {
+            assert!(err.contains(needle), "{err}\n(expected {needle})");
+        }
+    }
+}
