@@ -69,9 +69,7 @@ pub fn render(m: &NewMigration) -> String {
     let _ = writeln!(out, "    parents: [{}],", parents.join(", "));
     let _ = writeln!(out, "    message: {},", quoted(m.message));
     write_ops(&mut out, "up", m.up, up_marker);
-    write_ops(&mut out, "down", m.down, |_| {
-        "Recreates the structure only: data dropped by the upgrade is not restored"
-    });
+    write_ops(&mut out, "down", m.down, down_marker);
     out.push_str("}\n");
     out
 }
@@ -82,7 +80,17 @@ fn up_marker(op: &Op) -> &'static str {
         Op::AlterColumn { .. } => {
             "DESTRUCTIVE: narrows the type; values that do not fit fail the migration (or are truncated on MySQL)"
         }
-        _ => "DESTRUCTIVE: drops data; the downgrade recreates the structure, not the data",
+        _ => "DESTRUCTIVE: drops data; the other direction recreates the structure, not the data",
+    }
+}
+
+/// Why a downgrade operation is marked.
+fn down_marker(op: &Op) -> &'static str {
+    match op {
+        Op::CreateTable { .. } | Op::AddColumn { .. } => {
+            "Recreates the structure only: data dropped by the upgrade is not restored"
+        }
+        _ => up_marker(op),
     }
 }
 

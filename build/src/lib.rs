@@ -295,9 +295,12 @@ pub fn generate_in(
                     operations: d.up.iter().map(Op::describe).collect(),
                 });
             }
-            let up: Vec<(Op, bool)> = d.up.iter().map(|op| (op.clone(), false)).collect();
-            let up = mark_destructive(up, &head_schema);
-            let down = mark_lossy(&d.up, &head_schema)?;
+            let up = mark_destructive(&d.up, &head_schema, false)?;
+            let mut after = head_schema.clone();
+            for op in &d.up {
+                op.apply(&mut after).map_err(|e| Error::Diff(e.message))?;
+            }
+            let down = mark_destructive(&d.down, &after, true)?;
             let message = settings
                 .message
                 .as_deref()
@@ -452,38 +455,19 @@ fn revision_id(history: &History, parents: &[String], up: &[(Op, bool)], now: u6
     }
 }
 
-fn mark_destructive(up: Vec<(Op, bool)>, before: &Schema) -> Vec<(Op, bool)> {
+/// Each operation with whether the reviewer must see a mark: it loses data (a drop, a
+/// narrowing), or — in a downgrade — it recreates something the upgrade dropped, whose
+/// data does not come back. One rule for both directions.
+fn mark_destructive(ops: &[Op], before: &Schema, down: bool) -> Result<Vec<(Op, bool)>, Error> {
     let mut schema = before.clone();
-    up.into_iter()
-        .map(|(op, _)| {
-            let destructive = op.is_destructive(&schema);
-            let _ = op.apply(&mut schema);
-            (op, destructive)
-        })
-        .collect()
-}
-
-/// The downgrade, each inverse marked when its operation lost data.
-fn mark_lossy(up: &[Op], before: &Schema) -> Result<Vec<(Op, bool)>, Error> {
-    let mut schema = before.clone();
-    let mut groups = Vec::with_capacity(up.len());
-    for op in up {
-        // Only a drop's inverse comes back empty; a narrowed column keeps its (cut) values.
-        let lossy = matches!(op, Op::DropTable { .. } | Op::DropColumn { .. });
-        let inverse = op
-            .inverse(&schema)
-            .map_err(|e| Error::Diff(e.message))?
-            .unwrap_or_default();
-        groups.push(
-            inverse
-                .into_iter()
-                .enumerate()
-                .map(|(i, o)| (o, lossy && i == 0))
-                .collect::<Vec<_>>(),
-        );
+    let mut out = Vec::with_capacity(ops.len());
+    for op in ops {
+        let recreated = down && matches!(op, Op::CreateTable { .. } | Op::AddColumn { .. });
+        let marked = op.is_destructive(&schema) || recreated;
         op.apply(&mut schema).map_err(|e| Error::Diff(e.message))?;
+        out.push((op.clone(), marked));
     }
-    Ok(groups.into_iter().rev().flatten().collect())
+    Ok(out)
 }
 
 /// The models as one schema, checked for duplicates and dangling references.

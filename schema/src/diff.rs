@@ -47,6 +47,8 @@ pub enum LintKind {
     NotNull,
     /// A unique constraint or index meets existing rows.
     Unique,
+    /// A check or foreign key meets existing rows.
+    Constraint,
     /// A drop plus an add look like an undeclared rename.
     PossibleRename,
 }
@@ -247,15 +249,6 @@ pub fn diff(old: &Schema, new: &Schema) -> Result<Diff, ApplyError> {
             if o.column(&c.name).is_none() {
                 let mut column = c.clone();
                 column.renamed_from = None;
-                if !c.nullable && c.server_default.is_none() && !c.autoincrement {
-                    lints.push(Lint {
-                        kind: LintKind::NotNull,
-                        message: format!(
-                            "adds NOT NULL column `{}.{}` without a server default: this fails on a table that has rows. Give it a default (#[column(default = \"…\")]), or add it as Option<…>, backfill, then make it NOT NULL",
-                            n.name, c.name
-                        ),
-                    });
-                }
                 up.push(Op::AddColumn {
                     table: n.name.clone(),
                     column,
@@ -270,26 +263,6 @@ pub fn diff(old: &Schema, new: &Schema) -> Result<Diff, ApplyError> {
             if changes.is_empty() {
                 continue;
             }
-            if let Some(to) = &changes.ty {
-                if is_narrowing(&before.ty, to) {
-                    lints.push(Lint {
-                        kind: LintKind::Narrowing,
-                        message: format!(
-                            "changes `{}.{}` from {} to {}: existing values that do not fit make the migration fail (or are truncated on MySQL); check the data first",
-                            n.name, c.name, before.ty, to
-                        ),
-                    });
-                }
-            }
-            if changes.nullable == Some(false) {
-                lints.push(Lint {
-                    kind: LintKind::NotNull,
-                    message: format!(
-                        "makes `{}.{}` NOT NULL: this fails if any row holds NULL; backfill first (an `execute(\"UPDATE …\")` before the alter_column in this migration)",
-                        n.name, c.name
-                    ),
-                });
-            }
             up.push(Op::AlterColumn {
                 table: n.name.clone(),
                 column: c.name.clone(),
@@ -302,10 +275,6 @@ pub fn diff(old: &Schema, new: &Schema) -> Result<Diff, ApplyError> {
             .filter(|c| n.column(&c.name).is_none())
             .collect();
         for c in &dropped_columns {
-            lints.push(Lint {
-                kind: LintKind::Drop,
-                message: format!("drops column `{}.{}` and its data; the downgrade recreates the column, not the data", n.name, c.name),
-            });
             for added in n.columns.iter().filter(|a| o.column(&a.name).is_none()) {
                 if compatible(&c.ty, &added.ty) {
                     lints.push(Lint {
@@ -335,13 +304,6 @@ pub fn diff(old: &Schema, new: &Schema) -> Result<Diff, ApplyError> {
     for (o, n) in &kept {
         for u in &n.uniques {
             if !o.uniques.contains(u) {
-                lints.push(Lint {
-                    kind: LintKind::Unique,
-                    message: format!(
-                        "adds unique constraint `{}` on `{}` ({}): this fails if existing rows hold duplicates; look for them with SELECT {cols}, COUNT(*) FROM {} GROUP BY {cols} HAVING COUNT(*) > 1",
-                        u.name, n.name, u.columns.join(", "), n.name, cols = u.columns.join(", ")
-                    ),
-                });
                 up.push(Op::AddUnique {
                     table: n.name.clone(),
                     unique: u.clone(),
@@ -350,15 +312,6 @@ pub fn diff(old: &Schema, new: &Schema) -> Result<Diff, ApplyError> {
         }
         for i in &n.indexes {
             if !o.indexes.contains(i) {
-                if i.unique {
-                    lints.push(Lint {
-                        kind: LintKind::Unique,
-                        message: format!(
-                            "adds unique index `{}` on `{}` ({}): this fails if existing rows hold duplicates",
-                            i.name, n.name, i.columns.join(", ")
-                        ),
-                    });
-                }
                 up.push(Op::CreateIndex {
                     table: n.name.clone(),
                     index: i.clone(),
@@ -398,10 +351,6 @@ pub fn diff(old: &Schema, new: &Schema) -> Result<Diff, ApplyError> {
         }
     }
     for t in order.iter().chain(cyclic.iter()) {
-        lints.push(Lint {
-            kind: LintKind::Drop,
-            message: format!("drops table `{}` and all its rows; the downgrade recreates the table, not the data", t.name),
-        });
         up.push(Op::DropTable {
             table: t.name.clone(),
         });
@@ -434,7 +383,18 @@ pub fn diff(old: &Schema, new: &Schema) -> Result<Diff, ApplyError> {
     }
 
     let down = inverse_of(&up, original)?;
-    Ok(Diff { up, down, lints })
+    let mut all = lint_ops(&up, original, "")?;
+    let mut after = original.clone();
+    for op in &up {
+        op.apply(&mut after)?;
+    }
+    all.extend(lint_ops(&down, &after, "downgrade: ")?);
+    all.extend(lints);
+    Ok(Diff {
+        up,
+        down,
+        lints: all,
+    })
 }
 
 /// The declared renames that still have to happen: the old name exists, and the new name
@@ -505,6 +465,73 @@ fn table_rename_map(renames: &[Op]) -> BTreeMap<String, String> {
         }
     }
     origin
+}
+
+/// The warnings a reviewer must see for `ops` run on `before`: every operation that can
+/// lose data or fail on existing rows. The same rules review the upgrade and the downgrade
+/// (whose warnings start with `prefix`, e.g. `downgrade: `).
+pub fn lint_ops(ops: &[Op], before: &Schema, prefix: &str) -> Result<Vec<Lint>, ApplyError> {
+    let mut schema = before.clone();
+    let mut out = Vec::new();
+    let mut lint = |kind, message: String| {
+        out.push(Lint {
+            kind,
+            message: format!("{prefix}{message}"),
+        })
+    };
+    // Tables created by these operations have no rows yet: nothing to warn about there.
+    let mut created: BTreeSet<String> = BTreeSet::new();
+    for op in ops {
+        if let Op::CreateTable { table } = op {
+            created.insert(table.name.clone());
+        }
+        if op.table().is_some_and(|t| created.contains(t)) {
+            op.apply(&mut schema)?;
+            continue;
+        }
+        match op {
+            Op::DropTable { table } => lint(LintKind::Drop, format!("drops table `{table}` and all its rows; the downgrade recreates the table, not the data")),
+            Op::DropColumn { table, column } => lint(LintKind::Drop, format!("drops column `{table}.{column}` and its data; the downgrade recreates the column, not the data")),
+            Op::AddColumn { table, column: c } if !c.nullable && c.server_default.is_none() && !c.autoincrement => lint(LintKind::NotNull, format!(
+                "adds NOT NULL column `{table}.{}` without a server default: this fails on a table that has rows. Give it a default (#[column(default = \"…\")]), or add it as Option<…>, backfill, then make it NOT NULL",
+                c.name
+            )),
+            Op::AlterColumn { table, column, changes } => {
+                if let (Some(to), Some(c)) = (&changes.ty, schema.table(table).and_then(|t| t.column(column))) {
+                    if is_narrowing(&c.ty, to) {
+                        lint(LintKind::Narrowing, format!(
+                            "changes `{table}.{column}` from {} to {to}: existing values that do not fit make the migration fail (or are truncated on MySQL); check the data first",
+                            c.ty
+                        ));
+                    }
+                }
+                if changes.nullable == Some(false) {
+                    lint(LintKind::NotNull, format!(
+                        "makes `{table}.{column}` NOT NULL: this fails if any row holds NULL; backfill first (an `execute(\"UPDATE …\")` before the alter_column in this migration)"
+                    ));
+                }
+            }
+            Op::AddUnique { table, unique: u } => lint(LintKind::Unique, format!(
+                "adds unique constraint `{}` on `{table}` ({}): this fails if existing rows hold duplicates; look for them with SELECT {cols}, COUNT(*) FROM {table} GROUP BY {cols} HAVING COUNT(*) > 1",
+                u.name, u.columns.join(", "), cols = u.columns.join(", ")
+            )),
+            Op::CreateIndex { table, index: i } if i.unique && schema.tables.contains_key(table) => lint(LintKind::Unique, format!(
+                "adds unique index `{}` on `{table}` ({}): this fails if existing rows hold duplicates",
+                i.name, i.columns.join(", ")
+            )),
+            Op::AddCheck { table, check } => lint(LintKind::Constraint, format!(
+                "adds check constraint `{}` on `{table}`: this fails if existing rows violate it; look for them with SELECT * FROM {table} WHERE NOT ({})",
+                check.name, check.expression
+            )),
+            Op::AddForeignKey { table, foreign_key: f } => lint(LintKind::Constraint, format!(
+                "adds foreign key `{}` on `{table}` ({}) -> {}: this fails if existing rows reference missing `{}` rows",
+                f.name, f.columns.join(", "), f.referred_table, f.referred_table
+            )),
+            _ => {}
+        }
+        op.apply(&mut schema)?;
+    }
+    Ok(out)
 }
 
 /// The downgrade of `up` starting from `before`: each operation's inverse, last first.

@@ -437,3 +437,46 @@ fn checks_over_renamed_columns_are_dropped_first_and_restored_last() {
         ]
     );
 }
+
+/// Both directions are reviewed with the same rules: a downgrade that drops what the
+/// upgrade added, or re-adds a NOT NULL column without a default, is warned about.
+#[test]
+fn both_directions_are_linted() {
+    let mut with_default = col("n", ColumnType::Integer);
+    with_default.server_default = Some("0".into());
+    let old = Schema::from_tables([table("t", vec![col("gone", ColumnType::Text)])]);
+    let new = Schema::from_tables([table("t", vec![with_default])]);
+    let d = diff(&old, &new).unwrap();
+    let messages: Vec<&str> = d.lints.iter().map(|l| l.message.as_str()).collect();
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.starts_with("drops column `t.gone`")),
+        "{messages:?}"
+    );
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.starts_with("downgrade: drops column `t.n`")),
+        "{messages:?}"
+    );
+    assert!(
+        messages
+            .iter()
+            .any(|m| m
+                .starts_with("downgrade: adds NOT NULL column `t.gone` without a server default")),
+        "{messages:?}"
+    );
+    // A new check and a new foreign key over a table with rows are warned about too.
+    let mut checked = table("t", vec![col("gone", ColumnType::Text)]);
+    checked.checks.push(CheckConstraint {
+        name: "ck".into(),
+        expression: "gone <> ''".into(),
+    });
+    let d = diff(&old, &Schema::from_tables([checked])).unwrap();
+    assert!(
+        d.lints.iter().any(|l| l.kind == LintKind::Constraint),
+        "{:?}",
+        d.lints
+    );
+}
