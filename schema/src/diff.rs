@@ -473,6 +473,11 @@ fn table_rename_map(renames: &[Op]) -> BTreeMap<String, String> {
 pub fn lint_ops(ops: &[Op], before: &Schema, prefix: &str) -> Result<Vec<Lint>, ApplyError> {
     let mut schema = before.clone();
     let mut out = Vec::new();
+    let other = if prefix.is_empty() {
+        "the downgrade"
+    } else {
+        "upgrading again"
+    };
     let mut lint = |kind, message: String| {
         out.push(Lint {
             kind,
@@ -490,8 +495,8 @@ pub fn lint_ops(ops: &[Op], before: &Schema, prefix: &str) -> Result<Vec<Lint>, 
             continue;
         }
         match op {
-            Op::DropTable { table } => lint(LintKind::Drop, format!("drops table `{table}` and all its rows; the downgrade recreates the table, not the data")),
-            Op::DropColumn { table, column } => lint(LintKind::Drop, format!("drops column `{table}.{column}` and its data; the downgrade recreates the column, not the data")),
+            Op::DropTable { table } => lint(LintKind::Drop, format!("drops table `{table}` and all its rows; {other} recreates the table, not the data")),
+            Op::DropColumn { table, column } => lint(LintKind::Drop, format!("drops column `{table}.{column}` and its data; {other} recreates the column, not the data")),
             Op::AddColumn { table, column: c } if !c.nullable && c.server_default.is_none() && !c.autoincrement => lint(LintKind::NotNull, format!(
                 "adds NOT NULL column `{table}.{}` without a server default: this fails on a table that has rows. Give it a default (#[column(default = \"…\")]), or add it as Option<…>, backfill, then make it NOT NULL",
                 c.name
