@@ -47,11 +47,7 @@ impl Revision {
             revision: self.id().into(),
             message,
         };
-        let steps = sql::render_ops(ops, schema, dialect).map_err(|e| error(e.message))?;
-        for op in ops {
-            op.apply(schema).map_err(|e| error(e.message))?;
-        }
-        Ok(steps)
+        sql::render_ops(ops, schema, dialect).map_err(|e| error(e.message))
     }
 }
 

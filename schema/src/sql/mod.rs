@@ -120,23 +120,23 @@ pub fn render(op: &Op, before: &Schema, dialect: Dialect) -> Result<Vec<Step>, R
     }
 }
 
-/// The steps of each operation of one migration, in order (one list per operation).
+/// The steps of each operation of one migration, in order (one list per operation), on a
+/// database whose schema is `schema`, which is then advanced past them.
 ///
 /// On SQLite, several operations that rebuild one table become one rebuild, carried by the
 /// last of them; the others get no steps.
 pub fn render_ops(
     ops: &[Op],
-    before: &Schema,
+    schema: &mut Schema,
     dialect: Dialect,
 ) -> Result<Vec<Vec<Step>>, RenderError> {
     match dialect {
-        Dialect::Sqlite => sqlite::render_ops(ops, before),
+        Dialect::Sqlite => sqlite::render_ops(ops, schema),
         _ => {
-            let mut schema = before.clone();
             let mut out = Vec::with_capacity(ops.len());
             for op in ops {
-                out.push(render(op, &schema, dialect)?);
-                op.apply(&mut schema)
+                out.push(render(op, schema, dialect)?);
+                op.apply(schema)
                     .map_err(|e| RenderError { message: e.message })?;
             }
             Ok(out)

@@ -190,6 +190,9 @@ fn sql(s: String) -> Step {
 }
 
 pub(super) fn render(op: &Op, before: &Schema) -> Result<Vec<Step>, RenderError> {
+    if needs_rebuild(op, before) {
+        return rebuild(op, before, op.table().unwrap_or_default());
+    }
     let steps = match op {
         Op::CreateTable { table } => vec![sql(create_table(table, &table.name))],
         Op::DropTable { table } => vec![sql(format!("DROP TABLE {}", q(table)))],
@@ -199,32 +202,19 @@ pub(super) fn render(op: &Op, before: &Schema) -> Result<Vec<Step>, RenderError>
         Op::AddColumn {
             table: name,
             column,
-        } => {
-            let t = table(before, name)?;
-            if can_add_natively(column) {
-                vec![sql(format!(
-                    "ALTER TABLE {} ADD COLUMN {}",
-                    q(name),
-                    column_def(t, column)
-                ))]
-            } else {
-                rebuild(op, before, name)?
-            }
-        }
+        } => vec![sql(format!(
+            "ALTER TABLE {} ADD COLUMN {}",
+            q(name),
+            column_def(table(before, name)?, column)
+        ))],
         Op::DropColumn {
             table: name,
             column,
-        } => {
-            if mentions(table(before, name)?, column) {
-                rebuild(op, before, name)?
-            } else {
-                vec![sql(format!(
-                    "ALTER TABLE {} DROP COLUMN {}",
-                    q(name),
-                    q(column)
-                ))]
-            }
-        }
+        } => vec![sql(format!(
+            "ALTER TABLE {} DROP COLUMN {}",
+            q(name),
+            q(column)
+        ))],
         Op::RenameColumn { table, from, to } => {
             vec![sql(format!(
                 "ALTER TABLE {} RENAME COLUMN {} TO {}",
@@ -235,20 +225,14 @@ pub(super) fn render(op: &Op, before: &Schema) -> Result<Vec<Step>, RenderError>
         }
         Op::CreateIndex { table, index } => vec![sql(create_index(table, index))],
         Op::DropIndex { name, .. } => vec![sql(format!("DROP INDEX {}", q(name)))],
-        // SQLite stores no comments: they live in the models and the snapshot.
-        Op::SetTableComment { .. } => Vec::new(),
-        Op::AlterColumn { changes, .. }
-            if changes.ty.is_none()
-                && changes.nullable.is_none()
-                && changes.server_default.is_none() =>
-        {
-            Vec::new()
-        }
-        Op::AlterColumn { table: name, .. }
-        | Op::AddUnique { table: name, .. }
-        | Op::AddForeignKey { table: name, .. }
-        | Op::AddCheck { table: name, .. }
-        | Op::DropConstraint { table: name, .. } => rebuild(op, before, name)?,
+        // SQLite stores no comments: they live in the models and the snapshot. What else an
+        // alter_column or a constraint change does needs a rebuild (above).
+        Op::SetTableComment { .. }
+        | Op::AlterColumn { .. }
+        | Op::AddUnique { .. }
+        | Op::AddForeignKey { .. }
+        | Op::AddCheck { .. }
+        | Op::DropConstraint { .. } => Vec::new(),
         Op::Execute { .. } | Op::RunRust { .. } => unreachable!("handled by sql::render"),
     };
     Ok(steps)
@@ -412,44 +396,71 @@ fn mentions(t: &Table, column: &String) -> bool {
         || t.uniques.iter().any(|u| u.columns.contains(column))
         || t.foreign_keys.iter().any(|f| f.columns.contains(column))
         || t.indexes.iter().any(|i| i.columns.contains(column))
+        // A substring test over-approximates (a rebuild where a native drop would do), which
+        // is safe; a keyword-named column a tokenizer skipped would make the drop fail.
         || t.checks
             .iter()
-            .any(|c| crate::expr::column_names(&c.expression).contains(column))
+            .any(|c| c.expression.contains(column.as_str()))
 }
 
 /// Steps for every operation of one migration, as Alembic's batch mode does: when two or
 /// more operations of the migration rebuild the same table with nothing in between that
 /// needs its intermediate shape (raw SQL, a Rust function, a rename, a create or drop of
 /// it), the table is rebuilt once, at the last of them, straight to its final shape; the
-/// operations folded into it render no steps of their own.
-pub(super) fn render_ops(ops: &[Op], before: &Schema) -> Result<Vec<Vec<Step>>, RenderError> {
-    let mut schemas = Vec::with_capacity(ops.len() + 1);
-    let mut schema = before.clone();
-    schemas.push(schema.clone());
+/// operations folded into it render no steps of their own. `schema` is advanced past them.
+pub(super) fn render_ops(ops: &[Op], schema: &mut Schema) -> Result<Vec<Vec<Step>>, RenderError> {
+    // Pass 1, on a copy: which operations need a rebuild, each in the schema it meets.
+    let mut probe = schema.clone();
+    let mut rebuilds = Vec::with_capacity(ops.len());
     for op in ops {
-        op.apply(&mut schema)
-            .map_err(|e| RenderError { message: e.message })?;
-        schemas.push(schema.clone());
+        rebuilds.push(needs_rebuild(op, &probe));
+        apply(op, &mut probe)?;
     }
-    // For each table, runs of its operations without a barrier; in each run the rebuilds.
-    let mut folded: Vec<Option<usize>> = vec![None; ops.len()]; // op → index of its fold's end
-    let mut fold_start: std::collections::BTreeMap<usize, usize> = Default::default();
+    let folds = folds(ops, &rebuilds);
+    // Pass 2: render, keeping only the table a fold starts from.
+    let mut out = Vec::with_capacity(ops.len());
+    let mut fold_old: std::collections::BTreeMap<usize, Table> = Default::default();
+    for (i, op) in ops.iter().enumerate() {
+        let name = op.table().unwrap_or_default();
+        match folds[i] {
+            Some((start, _)) if start == i => {
+                fold_old.insert(i, table(schema, name)?.clone());
+                out.push(Vec::new());
+            }
+            Some(_) => out.push(Vec::new()),
+            None => out.push(super::render(op, schema, Dialect::Sqlite)?),
+        }
+        apply(op, schema)?;
+        if let Some((start, end)) = folds[i] {
+            if end == i {
+                if let (Some(old), Some(last)) = (fold_old.remove(&start), out.last_mut()) {
+                    *last = rebuild_table(&old, table(schema, name)?);
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn apply(op: &Op, schema: &mut Schema) -> Result<(), RenderError> {
+    op.apply(schema)
+        .map_err(|e| RenderError { message: e.message })
+}
+
+/// For each operation, the (first, last) operation of the fold it belongs to, if any: per
+/// table, the runs of its operations between barriers, from the first to the last of two
+/// or more rebuilds in a run.
+fn folds(ops: &[Op], rebuilds: &[bool]) -> Vec<Option<(usize, usize)>> {
+    let mut folds = vec![None; ops.len()];
     let tables: std::collections::BTreeSet<&str> = ops.iter().filter_map(|o| o.table()).collect();
     for t in tables {
         let mut run: Vec<usize> = Vec::new();
         let mut flush = |run: &mut Vec<usize>| {
-            let rebuilds: Vec<usize> = run
-                .iter()
-                .copied()
-                .filter(|&i| needs_rebuild(&ops[i], &schemas[i]))
-                .collect();
-            if let (Some(&first), Some(&last), true) =
-                (rebuilds.first(), rebuilds.last(), rebuilds.len() > 1)
-            {
+            let mut inside = run.iter().copied().filter(|&i| rebuilds[i]);
+            if let (Some(first), Some(last)) = (inside.next(), inside.next_back()) {
                 for &i in run.iter().filter(|&&i| i >= first && i <= last) {
-                    folded[i] = Some(last);
+                    folds[i] = Some((first, last));
                 }
-                fold_start.insert(last, first);
             }
             run.clear();
         };
@@ -470,19 +481,5 @@ pub(super) fn render_ops(ops: &[Op], before: &Schema) -> Result<Vec<Vec<Step>>, 
         }
         flush(&mut run);
     }
-    let mut out = Vec::with_capacity(ops.len());
-    for (i, op) in ops.iter().enumerate() {
-        match folded[i] {
-            Some(end) if end == i => {
-                let start = fold_start[&end];
-                let name = op.table().unwrap_or_default();
-                let old = table(&schemas[start], name)?;
-                let new = table(&schemas[i + 1], name)?;
-                out.push(rebuild_table(old, new));
-            }
-            Some(_) => out.push(Vec::new()),
-            None => out.push(super::render(op, &schemas[i], Dialect::Sqlite)?),
-        }
-    }
-    Ok(out)
+    folds
 }
