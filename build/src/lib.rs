@@ -295,12 +295,11 @@ pub fn generate_in(
                     operations: d.up.iter().map(Op::describe).collect(),
                 });
             }
-            let up = mark_destructive(&d.up, &head_schema, false)?;
-            let mut after = head_schema.clone();
             for op in &d.up {
-                op.apply(&mut after).map_err(|e| Error::Diff(e.message))?;
+                op.apply(&mut target).map_err(|e| Error::Diff(e.message))?;
             }
-            let down = mark_destructive(&d.down, &after, true)?;
+            let up = mark_destructive(&d.up, &head_schema, false)?;
+            let down = mark_destructive(&d.down, &target, true)?;
             let message = settings
                 .message
                 .as_deref()
@@ -322,9 +321,6 @@ pub fn generate_in(
                 &d.lints,
                 settings,
             );
-            for op in &d.up {
-                op.apply(&mut target).map_err(|e| Error::Diff(e.message))?;
-            }
             pending.push(next);
         }
     }
@@ -517,14 +513,7 @@ fn check_models(sources: &discover::Sources, schema: &Schema) -> Result<(), Erro
     };
     let mut owners: std::collections::BTreeMap<&str, &str> = Default::default();
     for t in schema.tables.values() {
-        let names = t
-            .indexes
-            .iter()
-            .map(|i| &i.name)
-            .chain(t.uniques.iter().map(|u| &u.name))
-            .chain(t.foreign_keys.iter().map(|f| &f.name))
-            .chain(t.checks.iter().map(|c| &c.name));
-        for name in names {
+        for name in t.constraint_names() {
             if let Some(first) = owners.insert(name, &t.name) {
                 if first != t.name {
                     return Err(Error::Model {

@@ -27,7 +27,8 @@ pub fn render(models: &[FoundModel]) -> String {
     // As `diesel print-schema` does: no `joinable!` for a self-reference, and none for a
     // pair of tables joined by more than one foreign key in either direction, since diesel
     // allows one join per pair (two would be conflicting impls, E0119).
-    let mut pairs: std::collections::BTreeMap<(&str, &str), Vec<String>> = Default::default();
+    let mut pairs: std::collections::BTreeMap<(&str, &str), Vec<Option<String>>> =
+        Default::default();
     for child in &sorted {
         for fk in &child.model.table.foreign_keys {
             let (c, p) = (child.model.table.name.as_str(), fk.referred_table.as_str());
@@ -56,14 +57,12 @@ pub fn render(models: &[FoundModel]) -> String {
                     ))
                 });
             // A foreign key diesel cannot join on still counts: it makes the pair ambiguous.
-            pairs.entry(key).or_default().push(line.unwrap_or_default());
+            pairs.entry(key).or_default().push(line);
         }
     }
     for lines in pairs.values() {
-        if let [line] = lines.as_slice() {
-            if !line.is_empty() {
-                let _ = writeln!(out, "{line}");
-            }
+        if let [Some(line)] = lines.as_slice() {
+            let _ = writeln!(out, "{line}");
         }
     }
     if sorted.len() > 1 {

@@ -6,8 +6,7 @@
 //! last migration renaming those columns already performed is therefore dropped here, with
 //! a warning to remove the hints.
 
-use std::collections::BTreeMap;
-
+use retort_schema::diff::rename_origins;
 use retort_schema::ops::Op;
 use retort_schema::Schema;
 
@@ -49,10 +48,7 @@ pub(crate) fn drop_applied_cycles(
             let net = net_renames(&entry.file.up, &table.name);
             cyclic
                 .iter()
-                .any(|(f, t)| {
-                    net.contains(&(f.clone(), t.clone()))
-                        || net.iter().any(|(a, b)| a == f || b == t)
-                })
+                .any(|(f, t)| net.iter().any(|(a, b)| a == f || b == t))
                 .then_some((entry, net))
         });
         let Some((entry, net)) = last else {
@@ -79,18 +75,12 @@ pub(crate) fn drop_applied_cycles(
 /// The net column renames (old name, new name) of `table` made by a list of operations,
 /// through temporary names.
 fn net_renames(ops: &[Op], table: &str) -> Vec<(String, String)> {
-    let mut origin: BTreeMap<String, String> = BTreeMap::new();
-    for op in ops {
-        if let Op::RenameColumn { table: t, from, to } = op {
-            if t == table {
-                let first = origin.remove(from).unwrap_or_else(|| from.clone());
-                origin.insert(to.clone(), first);
-            }
-        }
-    }
-    origin
-        .into_iter()
-        .filter(|(now, first)| now != first)
-        .map(|(now, first)| (first, now))
-        .collect()
+    rename_origins(ops.iter().filter_map(|op| match op {
+        Op::RenameColumn { table: t, from, to } if t == table => Some((from.as_str(), to.as_str())),
+        _ => None,
+    }))
+    .into_iter()
+    .filter(|(now, first)| now != first)
+    .map(|(now, first)| (first, now))
+    .collect()
 }

@@ -141,7 +141,10 @@ pub fn diff(old: &Schema, new: &Schema) -> Result<Diff, ApplyError> {
         }
     }
     // Table names as they were before the renames, for the drops that run first.
-    let old_name: BTreeMap<String, String> = table_rename_map(&renames);
+    let old_name = rename_origins(renames.iter().filter_map(|op| match op {
+        Op::RenameTable { from, to } => Some((from.as_str(), to.as_str())),
+        _ => None,
+    }));
     let before_rename = |name: &String| old_name.get(name).cloned().unwrap_or(name.clone());
     let old = &renamed_old;
     let kept: Vec<(&Table, &Table)> = new
@@ -383,12 +386,9 @@ pub fn diff(old: &Schema, new: &Schema) -> Result<Diff, ApplyError> {
     }
 
     let down = inverse_of(&up, original)?;
-    let mut all = lint_ops(&up, original, "")?;
     let mut after = original.clone();
-    for op in &up {
-        op.apply(&mut after)?;
-    }
-    all.extend(lint_ops(&down, &after, "downgrade: ")?);
+    let mut all = lint_walk(&up, &mut after, "")?;
+    all.extend(lint_walk(&down, &mut after, "downgrade: ")?);
     all.extend(lints);
     Ok(Diff {
         up,
@@ -455,14 +455,16 @@ fn rename_ops(
     out
 }
 
-/// New table name → name before the renames, through chains and temporary names.
-fn table_rename_map(renames: &[Op]) -> BTreeMap<String, String> {
+/// Composes renames (old, new), in order, into new name → name before them, through
+/// chains and temporary names (`a→tmp, b→a, tmp→b` gives `a←b, b←a`). A name renamed back
+/// to itself maps to itself.
+pub fn rename_origins<'a>(
+    renames: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> BTreeMap<String, String> {
     let mut origin: BTreeMap<String, String> = BTreeMap::new();
-    for op in renames {
-        if let Op::RenameTable { from, to } = op {
-            let first = origin.remove(from).unwrap_or_else(|| from.clone());
-            origin.insert(to.clone(), first);
-        }
+    for (from, to) in renames {
+        let first = origin.remove(from).unwrap_or_else(|| from.to_string());
+        origin.insert(to.to_string(), first);
     }
     origin
 }
@@ -471,7 +473,11 @@ fn table_rename_map(renames: &[Op]) -> BTreeMap<String, String> {
 /// lose data or fail on existing rows. The same rules review the upgrade and the downgrade
 /// (whose warnings start with `prefix`, e.g. `downgrade: `).
 pub fn lint_ops(ops: &[Op], before: &Schema, prefix: &str) -> Result<Vec<Lint>, ApplyError> {
-    let mut schema = before.clone();
+    lint_walk(ops, &mut before.clone(), prefix)
+}
+
+/// [`lint_ops`] on `schema`, which is left advanced past `ops`.
+fn lint_walk(ops: &[Op], schema: &mut Schema, prefix: &str) -> Result<Vec<Lint>, ApplyError> {
     let mut out = Vec::new();
     let other = if prefix.is_empty() {
         "the downgrade"
@@ -491,7 +497,7 @@ pub fn lint_ops(ops: &[Op], before: &Schema, prefix: &str) -> Result<Vec<Lint>, 
             created.insert(table.name.clone());
         }
         if op.table().is_some_and(|t| created.contains(t)) {
-            op.apply(&mut schema)?;
+            op.apply(schema)?;
             continue;
         }
         match op {
@@ -520,7 +526,7 @@ pub fn lint_ops(ops: &[Op], before: &Schema, prefix: &str) -> Result<Vec<Lint>, 
                 "adds unique constraint `{}` on `{table}` ({}): this fails if existing rows hold duplicates; look for them with SELECT {cols}, COUNT(*) FROM {table} GROUP BY {cols} HAVING COUNT(*) > 1",
                 u.name, u.columns.join(", "), cols = u.columns.join(", ")
             )),
-            Op::CreateIndex { table, index: i } if i.unique && schema.tables.contains_key(table) => lint(LintKind::Unique, format!(
+            Op::CreateIndex { table, index: i } if i.unique => lint(LintKind::Unique, format!(
                 "adds unique index `{}` on `{table}` ({}): this fails if existing rows hold duplicates",
                 i.name, i.columns.join(", ")
             )),
@@ -534,7 +540,7 @@ pub fn lint_ops(ops: &[Op], before: &Schema, prefix: &str) -> Result<Vec<Lint>, 
             )),
             _ => {}
         }
-        op.apply(&mut schema)?;
+        op.apply(schema)?;
     }
     Ok(out)
 }

@@ -127,6 +127,17 @@ impl Table {
         self.columns.iter().find(|c| c.name == name)
     }
 
+    /// The names of its indexes and named constraints (uniques, foreign keys, checks): one
+    /// namespace per table, and per schema on SQLite and PostgreSQL.
+    pub fn constraint_names(&self) -> impl Iterator<Item = &String> {
+        self.indexes
+            .iter()
+            .map(|i| &i.name)
+            .chain(self.uniques.iter().map(|u| &u.name))
+            .chain(self.foreign_keys.iter().map(|f| &f.name))
+            .chain(self.checks.iter().map(|c| &c.name))
+    }
+
     /// Sorts constraints and indexes by name so equal tables compare equal.
     pub fn normalize(&mut self) {
         self.uniques.sort_by(|a, b| a.name.cmp(&b.name));

@@ -793,11 +793,7 @@ fn find_column<'a>(
 }
 
 fn check_name_free(t: &Table, name: &str, op: &str) -> Result<(), ApplyError> {
-    let taken = t.indexes.iter().any(|i| i.name == name)
-        || t.uniques.iter().any(|u| u.name == name)
-        || t.foreign_keys.iter().any(|f| f.name == name)
-        || t.checks.iter().any(|c| c.name == name);
-    if taken {
+    if t.constraint_names().any(|n| n == name) {
         return fail(format!(
             "{op}: `{}` already has an index or constraint named `{name}`",
             t.name

@@ -562,14 +562,7 @@ fn check_rename_hints(cx: &Ctxt, table: &Table, fields: &[ModelField]) {
 /// Index and constraint names share one namespace per table.
 fn check_unique_names(cx: &Ctxt, table: &Table, span: Span) {
     let mut seen = BTreeMap::new();
-    let names = table
-        .indexes
-        .iter()
-        .map(|i| &i.name)
-        .chain(table.uniques.iter().map(|u| &u.name))
-        .chain(table.foreign_keys.iter().map(|f| &f.name))
-        .chain(table.checks.iter().map(|c| &c.name));
-    for name in names {
+    for name in table.constraint_names() {
         if seen.insert(name, ()).is_some() {
             cx.error_at(span, format!("two indexes or constraints of `{}` are named `{name}`; give one of them another `name = \"…\"`", table.name));
         }
