@@ -1,75 +1,13 @@
 //! The build step against broken or branched histories: each failure names the problem
 //! and the fix and writes nothing; non-conflicting branches get a merge migration.
 
-use std::path::{Path, PathBuf};
+mod support;
 
-use retort_build::{generate_in, Error, Mode, Settings};
+use std::path::Path;
+
+use retort_build::{generate_in, Mode, Settings};
 use retort_schema::migration::parse_file;
-
-struct Crate {
-    dir: tempfile::TempDir,
-    out: tempfile::TempDir,
-}
-
-impl Crate {
-    fn new(models: &str) -> Crate {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::create_dir_all(dir.path().join("src")).unwrap();
-        std::fs::write(
-            dir.path().join("src/main.rs"),
-            format!("use retort::Table;\n{models}"),
-        )
-        .unwrap();
-        Crate {
-            dir,
-            out: tempfile::tempdir().unwrap(),
-        }
-    }
-
-    fn models(&self, models: &str) {
-        std::fs::write(
-            self.dir.path().join("src/main.rs"),
-            format!("use retort::Table;\n{models}"),
-        )
-        .unwrap();
-    }
-
-    fn migrations(&self) -> PathBuf {
-        self.dir.path().join("migrations")
-    }
-
-    fn generate(&self, now: u64) -> Result<retort_build::Report, Error> {
-        let settings = Settings {
-            mode: Mode::Write,
-            message: None,
-            now,
-            migrations_dir: "migrations".into(),
-            model_files: Vec::new(),
-        };
-        generate_in(self.dir.path(), self.out.path(), &settings)
-    }
-
-    fn state(&self) -> Vec<(PathBuf, Vec<u8>)> {
-        let mut all: Vec<_> = std::fs::read_dir(self.migrations())
-            .unwrap()
-            .map(|e| {
-                let p = e.unwrap().path();
-                let bytes = std::fs::read(&p).unwrap();
-                (p, bytes)
-            })
-            .collect();
-        all.sort();
-        all
-    }
-
-    fn file_of(&self, needle: &str) -> PathBuf {
-        self.state()
-            .into_iter()
-            .map(|(p, _)| p)
-            .find(|p| p.to_string_lossy().contains(needle))
-            .unwrap()
-    }
-}
+use support::Crate;
 
 const TASK: &str =
     "#[derive(Table)] pub struct Task { #[column(primary_key)] pub id: i32, pub title: String }\n";

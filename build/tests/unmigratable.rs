@@ -3,7 +3,10 @@
 //! that only the whole set of models shows (the derive reports the single-struct ones with
 //! spans: see retort-schema's model tests).
 
-use retort_build::{generate_in, Error, Mode, Settings};
+mod support;
+
+use retort_build::Error;
+use support::Crate;
 
 const GOOD: &str = r#"
 #[derive(Table)]
@@ -16,23 +19,9 @@ pub struct Team {
 }
 "#;
 
-fn build(models: &str) -> (Result<retort_build::Report, Error>, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let out = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(dir.path().join("src")).unwrap();
-    std::fs::write(
-        dir.path().join("src/main.rs"),
-        format!("use retort::Table;\n{GOOD}\n{models}"),
-    )
-    .unwrap();
-    let settings = Settings {
-        mode: Mode::Write,
-        message: None,
-        now: 1_800_000_000,
-        migrations_dir: "migrations".into(),
-        model_files: Vec::new(),
-    };
-    (generate_in(dir.path(), out.path(), &settings), dir)
+fn build(models: &str) -> (Result<retort_build::Report, Error>, Crate) {
+    let c = Crate::new(&format!("{GOOD}\n{models}"));
+    (c.generate(1_800_000_000), c)
 }
 
 #[test]
@@ -112,10 +101,7 @@ pub struct Player {
         for e in *expected {
             assert!(err.contains(e), "{what}: {err}\n(expected {e})");
         }
-        assert!(
-            !dir.path().join("migrations").exists(),
-            "{what}: wrote files"
-        );
+        assert!(!dir.migrations().exists(), "{what}: wrote files");
     }
     // The same models, made consistent, are accepted (the checks above do not refuse
     // what they should not).
@@ -130,7 +116,7 @@ pub struct Player {
 "#,
     );
     ok.unwrap();
-    assert!(dir.path().join("migrations/schema.json").exists());
+    assert!(dir.migrations().join("schema.json").exists());
 }
 
 /// A swap declared with `renamed_from` on both columns is written once, through a temporary
@@ -139,30 +125,10 @@ pub struct Player {
 fn swap_hints_are_applied_once() {
     let before = "#[derive(Table)]\npub struct Pair { #[column(primary_key)] pub id: i32, pub a: i32, pub b: i32 }\n";
     let swapped = "#[derive(Table)]\npub struct Pair { #[column(primary_key)] pub id: i32, #[column(renamed_from = \"b\")] pub a: i32, #[column(renamed_from = \"a\")] pub b: i32 }\n";
-    let dir = tempfile::tempdir().unwrap();
-    let out = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(dir.path().join("src")).unwrap();
-    let write = |m: &str| {
-        std::fs::write(
-            dir.path().join("src/main.rs"),
-            format!("use retort::Table;\n{m}"),
-        )
-        .unwrap()
-    };
-    let run = |now: u64| {
-        let settings = Settings {
-            mode: Mode::Write,
-            message: None,
-            now,
-            migrations_dir: "migrations".into(),
-            model_files: Vec::new(),
-        };
-        generate_in(dir.path(), out.path(), &settings).unwrap()
-    };
-    write(before);
-    assert_eq!(run(1_800_000_000).written.len(), 2);
-    write(swapped);
-    let report = run(1_800_000_100);
+    let c = Crate::new(before);
+    assert_eq!(c.generate(1_800_000_000).unwrap().written.len(), 2);
+    c.models(swapped);
+    let report = c.generate(1_800_000_100).unwrap();
     let file = report
         .written
         .iter()
@@ -179,7 +145,7 @@ fn swap_hints_are_applied_once() {
         ]
     );
     // Built again with the hints still there: nothing new, and a warning to remove them.
-    let again = run(1_800_000_200);
+    let again = c.generate(1_800_000_200).unwrap();
     assert!(again.written.is_empty(), "{:?}", again.written);
     assert!(
         again

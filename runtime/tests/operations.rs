@@ -2,19 +2,15 @@
 //! the row count and the contents of every surviving column, including the table rebuilds
 //! of a table that other tables reference.
 
+mod support;
+
 use std::collections::BTreeSet;
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::sql_types::Text;
-use retort::schema::migration::parse_file;
-use retort::{DatabaseUrl, Graph, Options, Revision, Runner};
-
-fn rev(id: &str, parent: Option<&str>, up: &str, down: &str) -> Revision {
-    let parents = parent.map(|p| format!("\"{p}\"")).unwrap_or_default();
-    let text = format!("retort::migration! {{ revision: \"{id}\", parents: [{parents}], message: \"{id}\", up: [{up}], down: [{down}] }}");
-    Revision::from_file(parse_file(&text).unwrap_or_else(|e| panic!("{id}: {e}")))
-}
+use retort::{Graph, Options, Runner};
+use support::{rev, Db};
 
 const BASE_UP: &str = r#"
     create_table("p",
@@ -39,23 +35,7 @@ struct Json {
     j: String,
 }
 
-struct Db {
-    _dir: tempfile::TempDir,
-    path: std::path::PathBuf,
-}
-
 impl Db {
-    fn new() -> Db {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("ops.db");
-        Db { _dir: dir, path }
-    }
-    fn url(&self) -> DatabaseUrl {
-        DatabaseUrl::SqliteFile(self.path.clone())
-    }
-    fn conn(&self) -> SqliteConnection {
-        SqliteConnection::establish(self.path.to_str().unwrap()).unwrap()
-    }
     /// The rows of `table` (ordered by id) restricted to `columns`, as JSON.
     fn rows(&self, table: &str, columns: &[&str]) -> String {
         let cols: Vec<String> = columns.iter().map(|c| format!("\"{c}\"")).collect();

@@ -1,23 +1,14 @@
 //! A migration never silently changes meaning, on real SQLite files holding rows: each test
 //! is one defect class of the trust issue, through the path the macro and the runner use.
 
+mod support;
+
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text};
-use retort::schema::migration::parse_file;
 use retort::schema::sql::{render_ops, Dialect, Step};
-use retort::{DatabaseUrl, Graph, Migrations, Options, Revision, Runner};
-
-fn rev(id: &str, parent: Option<&str>, up: &str, down: &str) -> Revision {
-    let parents = parent.map(|p| format!("\"{p}\"")).unwrap_or_default();
-    let text = format!("retort::migration! {{ revision: \"{id}\", parents: [{parents}], message: \"{id}\", up: [{up}], down: [{down}] }}");
-    Revision::from_file(parse_file(&text).unwrap_or_else(|e| panic!("{id}: {e}")))
-}
-
-struct Db {
-    _dir: tempfile::TempDir,
-    path: std::path::PathBuf,
-}
+use retort::{Graph, Migrations, Options, Runner};
+use support::{rev, Db};
 
 #[derive(QueryableByName)]
 struct V {
@@ -32,17 +23,6 @@ struct N {
 }
 
 impl Db {
-    fn new() -> Db {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("trust.db");
-        Db { _dir: dir, path }
-    }
-    fn url(&self) -> DatabaseUrl {
-        DatabaseUrl::SqliteFile(self.path.clone())
-    }
-    fn conn(&self) -> SqliteConnection {
-        SqliteConnection::establish(self.path.to_str().unwrap()).unwrap()
-    }
     fn exec(&self, sql: &str) {
         self.conn().batch_execute(sql).unwrap();
     }
