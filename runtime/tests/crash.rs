@@ -1,0 +1,238 @@
+//! Crash safety: an upgrade through ~200 migrations (table rebuilds of tables holding rows
+//! among them) is killed with SIGKILL at random moments, in both transaction modes. After
+//! each kill the version table names revisions whose replayed schema equals the database's,
+//! no row is lost, and the next run completes to head.
+//!
+//! The upgrade runs in a child process: this test binary, re-entered through the
+//! `crash_child` test with `RETORT_CRASH_DB` set.
+
+mod support;
+
+use std::collections::BTreeSet;
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use diesel::prelude::*;
+use diesel::sql_types::BigInt;
+use retort::{Graph, Options, Runner, TransactionMode};
+use support::{rev, Db};
+
+const ROWS: i64 = 300;
+
+/// ~200 migrations: tables with rows, then columns added, re-typed (a rebuild with rows),
+/// indexed, and a referencing table changed, in turn.
+fn graph() -> Graph {
+    let mut revs = vec![
+        rev(
+            "r0000",
+            None,
+            r#"create_table("a", column("id", integer, autoincrement), column("n", integer), primary_key(["id"])),
+               create_table("b", column("id", integer, autoincrement), column("a_id", integer), primary_key(["id"]),
+                   foreign_key("fk_b_a_id_a", ["a_id"], "a", ["id"]))"#,
+            r#"drop_table("b"), drop_table("a")"#,
+        ),
+        rev(
+            "r0001",
+            Some("r0000"),
+            &format!(
+                r#"execute("INSERT INTO a (n) WITH RECURSIVE k(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM k WHERE x < {ROWS}) SELECT x FROM k; INSERT INTO b (a_id) SELECT id FROM a WHERE id % 3 = 0")"#
+            ),
+            r#"execute("DELETE FROM b; DELETE FROM a")"#,
+        ),
+    ];
+    for i in 2..200 {
+        let (up, down) = match i % 4 {
+            2 => (
+                format!(r#"add_column("a", column("c{i}", integer, nullable))"#),
+                format!(r#"drop_column("a", "c{i}")"#),
+            ),
+            3 => (
+                format!(r#"alter_column("a", "c{}", type_ = bigint)"#, i - 1),
+                format!(r#"alter_column("a", "c{}", type_ = integer)"#, i - 1),
+            ),
+            0 => (
+                format!(r#"create_index("ix_a_c{0}", "a", ["c{0}"])"#, i - 2),
+                format!(r#"drop_index("ix_a_c{}", "a")"#, i - 2),
+            ),
+            _ => (
+                format!(
+                    r#"add_column("b", column("e{i}", text, nullable, server_default = "'x'")), alter_column("b", "e{i}", type_ = varchar(10))"#
+                ),
+                format!(r#"alter_column("b", "e{i}", type_ = text), drop_column("b", "e{i}")"#),
+            ),
+        };
+        revs.push(rev(
+            &format!("r{i:04}"),
+            Some(&format!("r{:04}", i - 1)),
+            &up,
+            &down,
+        ));
+    }
+    Graph::from_revisions(revs)
+}
+
+fn options(mode: &str) -> Options {
+    Options {
+        transaction: if mode == "per" {
+            TransactionMode::PerMigration
+        } else {
+            TransactionMode::All
+        },
+        ..Options::default()
+    }
+}
+
+/// The child: upgrades the database named by `RETORT_CRASH_DB` to head (does nothing in a
+/// normal test run).
+#[test]
+fn crash_child() {
+    let Ok(path) = std::env::var("RETORT_CRASH_DB") else {
+        return;
+    };
+    let mode = std::env::var("RETORT_CRASH_MODE").unwrap_or_default();
+    let graph = graph();
+    let url = retort::DatabaseUrl::SqliteFile(path.into());
+    Runner::connect(&graph, &url, options(&mode))
+        .unwrap()
+        .upgrade("head")
+        .unwrap();
+}
+
+fn spawn(db: &Db, mode: &str) -> std::process::Child {
+    Command::new(std::env::current_exe().unwrap())
+        .args(["crash_child", "--exact", "--test-threads=1", "--quiet"])
+        .env("RETORT_CRASH_DB", &db.path)
+        .env("RETORT_CRASH_MODE", mode)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+#[derive(QueryableByName)]
+struct N {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+/// The rows `r0001` wrote, as (count of a, sum of a.n, count of b), when it is applied.
+fn rows(db: &Db) -> (i64, i64, i64) {
+    let mut conn = db.conn();
+    let mut one = |sql: &str| diesel::sql_query(sql).load::<N>(&mut conn).unwrap()[0].n;
+    (
+        one("SELECT COUNT(*) AS n FROM a"),
+        one("SELECT COALESCE(SUM(n), 0) AS n FROM a"),
+        one("SELECT COUNT(*) AS n FROM b"),
+    )
+}
+
+/// After a kill: the applied revisions' schema is the database's, and the rows are whole.
+fn check_consistent(db: &Db, graph: &Graph, mode: &str, what: &str) -> BTreeSet<String> {
+    let mut runner = Runner::connect(graph, &db.url(), options(mode)).unwrap();
+    let applied: BTreeSet<String> = runner
+        .applied_rows()
+        .unwrap()
+        .into_iter()
+        .map(|r| r.revision)
+        .collect();
+    let expected = graph.schema_at(&applied).unwrap();
+    let live = runner.introspect().unwrap();
+    let differences = retort::compare::differences(&expected, &live, false);
+    assert!(
+        differences.is_empty() && live.tables.len() == expected.tables.len(),
+        "{what}: at {} revisions the database differs: {differences:?}",
+        applied.len()
+    );
+    if applied.contains("r0001") {
+        assert_eq!(
+            rows(db),
+            (ROWS, ROWS * (ROWS + 1) / 2, ROWS / 3),
+            "{what}: rows lost"
+        );
+    }
+    applied
+}
+
+fn kills(mode: &str) {
+    let graph = graph();
+    // How long a whole upgrade takes here, to spread the kills over it.
+    let db = Db::new();
+    let started = Instant::now();
+    assert!(spawn(&db, mode).wait().unwrap().success());
+    let full = started.elapsed();
+    assert_eq!(
+        check_consistent(&db, &graph, mode, "uninterrupted").len(),
+        200
+    );
+
+    let mut seed: u64 = 0x9E37_79B9_7F4A_7C15 ^ mode.len() as u64;
+    let mut partial = 0;
+    let mut mid_transaction = 0;
+    for round in 0..50 {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let delay = full.mul_f64((seed >> 11) as f64 / (1u64 << 53) as f64);
+        let db = Db::new();
+        let mut child = spawn(&db, mode);
+        std::thread::sleep(delay);
+        let _ = child.kill(); // SIGKILL; it may have finished already
+        let _ = child.wait();
+        // A journal left behind: the kill hit a transaction, which the next open rolls back.
+        let journal = db.path.with_file_name("test.db-journal");
+        if journal.exists() && std::fs::metadata(&journal).is_ok_and(|m| m.len() > 0) {
+            mid_transaction += 1;
+        }
+        let what = format!("{mode} round {round} (killed after {delay:?})");
+        let applied = check_consistent(&db, &graph, mode, &what);
+        if !applied.is_empty() && applied.len() < 200 {
+            partial += 1;
+        }
+        if mode == "all" {
+            assert!(
+                applied.is_empty() || applied.len() == 200,
+                "{what}: one transaction, but {} revisions recorded",
+                applied.len()
+            );
+        }
+        // The next run completes.
+        Runner::connect(&graph, &db.url(), options(mode))
+            .unwrap()
+            .upgrade("head")
+            .unwrap_or_else(|e| panic!("{what}: the next run failed: {e}"));
+        assert_eq!(check_consistent(&db, &graph, mode, &what).len(), 200);
+    }
+    // The kills must land inside transactions (and, per migration, between them), or the
+    // test proves nothing.
+    // Per migration, most of the time goes to commits between the transactions.
+    let wanted = if mode == "per" { 3 } else { 10 };
+    assert!(
+        mid_transaction >= wanted,
+        "only {mid_transaction} of 50 kills hit a transaction"
+    );
+    if mode == "per" {
+        assert!(
+            partial >= 10,
+            "only {partial} of 50 kills interrupted the upgrade"
+        );
+    }
+    eprintln!(
+        "{mode}: a whole upgrade {full:?}; of 50 kills {mid_transaction} hit a transaction, {partial} left a partial upgrade"
+    );
+}
+
+#[test]
+fn sigkill_during_an_upgrade_in_one_transaction() {
+    if std::env::var("RETORT_CRASH_DB").is_ok() {
+        return;
+    }
+    kills("all");
+}
+
+#[test]
+fn sigkill_during_an_upgrade_per_migration() {
+    if std::env::var("RETORT_CRASH_DB").is_ok() {
+        return;
+    }
+    kills("per");
+}
