@@ -2,7 +2,7 @@
 //! and an `OUT_DIR`, run through `generate_in` with a fixed clock.
 #![allow(dead_code)]
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use retort_build::{generate_in, Error, Mode, Settings};
 
@@ -50,8 +50,10 @@ impl Crate {
     }
 
     pub fn state(&self) -> Vec<(PathBuf, Vec<u8>)> {
-        let mut all: Vec<_> = std::fs::read_dir(self.migrations())
-            .unwrap()
+        let Ok(entries) = std::fs::read_dir(self.migrations()) else {
+            return Vec::new();
+        };
+        let mut all: Vec<_> = entries
             .map(|e| {
                 let p = e.unwrap().path();
                 let bytes = std::fs::read(&p).unwrap();
@@ -69,4 +71,32 @@ impl Crate {
             .find(|p| p.to_string_lossy().contains(needle))
             .unwrap()
     }
+}
+
+pub const TASK: &str =
+    "#[derive(Table)] pub struct Task { #[column(primary_key)] pub id: i32, pub title: String }\n";
+pub const TASK_NOTE: &str = "#[derive(Table)] pub struct Task { #[column(primary_key)] pub id: i32, pub title: String, pub note: Option<String> }\n";
+
+/// A crate with two migrations: initial, then add note.
+pub fn two_migrations() -> Crate {
+    let c = Crate::new(TASK);
+    c.generate(1_000_000).unwrap();
+    c.models(TASK_NOTE);
+    c.generate(1_000_060).unwrap();
+    assert_eq!(c.state().len(), 3);
+    c
+}
+
+pub fn assert_fails_unchanged(c: &Crate, expect: &[&str]) {
+    let before = c.state();
+    let err = c.generate(2_000_000).unwrap_err().to_string();
+    for e in expect {
+        assert!(err.contains(e), "expected {e:?} in: {err}");
+    }
+    assert_eq!(c.state(), before, "a failing build step wrote something");
+}
+
+pub fn edit(path: &Path, f: impl Fn(String) -> String) {
+    let text = std::fs::read_to_string(path).unwrap();
+    std::fs::write(path, f(text)).unwrap();
 }

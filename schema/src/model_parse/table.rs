@@ -109,6 +109,14 @@ fn build(cx: &Ctxt, input: &DeriveInput) -> Option<Model> {
         .renamed_from
         .get()
         .map(|l| checked_name(cx, l, "previous table name"));
+    if let Some(lit) = table_attrs.renamed_from.get() {
+        if lit.value() == table_name {
+            cx.error_spanned_by(
+                lit,
+                format!("`renamed_from = \"{table_name}\"` names the table itself; remove it"),
+            );
+        }
+    }
     table.comment = match table_attrs.comment.get() {
         Some(lit) => Some(lit.value()).filter(|c| !c.trim().is_empty()),
         None => attr::doc_comment(&input.attrs),
@@ -548,15 +556,6 @@ fn check_rename_hints(cx: &Ctxt, table: &Table, fields: &[ModelField]) {
             ));
         }
     }
-    if table.renamed_from.as_deref() == Some(table.name.as_str()) {
-        cx.error_at(
-            proc_macro2::Span::call_site(),
-            format!(
-                "`renamed_from = \"{}\"` names the table itself; remove it",
-                table.name
-            ),
-        );
-    }
 }
 
 /// Index and constraint names share one namespace per table.
@@ -691,6 +690,15 @@ mod tests {
         .unwrap_err();
         assert!(
             err.contains("`a` and `b` are both `renamed_from = \"x\"`"),
+            "{err}"
+        );
+        let err = parse(syn::parse_quote! {
+            #[table(name = "orders", renamed_from = "orders")]
+            struct Order { #[column(primary_key)] id: i64 }
+        })
+        .unwrap_err();
+        assert!(
+            err.contains("`renamed_from = \"orders\"` names the table itself"),
             "{err}"
         );
         // A swap names fields that stay, each renamed itself: accepted.
