@@ -272,41 +272,62 @@ fn swaps_and_checks_over_renamed_columns_run_both_ways() {
     });
     let old = Schema::from_tables([t.clone()]);
     // a <-> b swapped (with their types), and the check follows its column.
-    let mut n = t.clone();
-    n.columns[1] = Column::new("b", ColumnType::Integer);
-    n.columns[1].renamed_from = Some("a".into());
-    n.columns[2] = Column::new("a", ColumnType::Text);
-    n.columns[2].renamed_from = Some("b".into());
-    n.checks[0].expression = "b > 0".into();
-    let d = diff(&Schema::from_tables([]), &old).unwrap();
-    let d2 = diff(&old, &Schema::from_tables([n])).unwrap();
+    let mut swapped = t.clone();
+    swapped.columns[1] = Column::new("b", ColumnType::Integer);
+    swapped.columns[1].renamed_from = Some("a".into());
+    swapped.columns[2] = Column::new("a", ColumnType::Text);
+    swapped.columns[2].renamed_from = Some("b".into());
+    swapped.checks[0].expression = "b > 0".into();
+    // a renamed to c, and the check follows it: the downgrade must rename c back before it
+    // re-adds `a > 0`.
+    let mut renamed = t.clone();
+    renamed.columns[1] = Column::new("c", ColumnType::Integer);
+    renamed.columns[1].renamed_from = Some("a".into());
+    renamed.checks[0].expression = "c > 0".into();
     let render = |ops: &[retort::schema::ops::Op]| {
         ops.iter()
             .map(|o| retort::schema::migration::render_op(o).to_string())
             .collect::<Vec<_>>()
             .join(", ")
     };
-    let graph = Graph::from_revisions([
-        rev("r1", None, &render(&d.up), &render(&d.down)),
-        rev("r2", Some("r1"), &render(&d2.up), &render(&d2.down)),
-    ]);
-    let db = Db::new();
-    let mut runner = db.runner(&graph);
-    runner.upgrade("r1").unwrap();
-    db.exec("INSERT INTO t (a, b) VALUES (5, 'five')");
-    runner.upgrade("head").unwrap();
-    assert_eq!(
-        db.text("SELECT b || '/' || a AS v FROM t"),
-        Some("5/five".into())
-    );
-    let err = db.refused("INSERT INTO t (a, b) VALUES ('x', 0)");
-    assert!(err.contains("CHECK"), "{err}");
-    runner.downgrade("r1").unwrap();
-    assert_eq!(
-        db.text("SELECT a || '/' || b AS v FROM t"),
-        Some("5/five".into())
-    );
-    runner.upgrade("head").unwrap();
+    for (new, after_up, violation) in [
+        (
+            swapped,
+            "b || '/' || a",
+            "INSERT INTO t (a, b) VALUES ('x', 0)",
+        ),
+        (
+            renamed,
+            "c || '/' || b",
+            "INSERT INTO t (c, b) VALUES (0, 'x')",
+        ),
+    ] {
+        let d = diff(&Schema::from_tables([]), &old).unwrap();
+        let d2 = diff(&old, &Schema::from_tables([new])).unwrap();
+        let graph = Graph::from_revisions([
+            rev("r1", None, &render(&d.up), &render(&d.down)),
+            rev("r2", Some("r1"), &render(&d2.up), &render(&d2.down)),
+        ]);
+        let db = Db::new();
+        let mut runner = db.runner(&graph);
+        runner.upgrade("r1").unwrap();
+        db.exec("INSERT INTO t (a, b) VALUES (5, 'five')");
+        runner.upgrade("head").unwrap();
+        assert_eq!(
+            db.text(&format!("SELECT {after_up} AS v FROM t")),
+            Some("5/five".into())
+        );
+        let err = db.refused(violation);
+        assert!(err.contains("CHECK"), "{err}");
+        runner
+            .downgrade("r1")
+            .unwrap_or_else(|e| panic!("{after_up}: the downgrade cannot run: {e}"));
+        assert_eq!(
+            db.text("SELECT a || '/' || b AS v FROM t"),
+            Some("5/five".into())
+        );
+        runner.upgrade("head").unwrap();
+    }
 }
 
 /// Defect 8: an operation that fails on existing rows names the migration, the operation
