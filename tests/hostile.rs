@@ -8,11 +8,15 @@
 
 #[path = "../build/tests/support/mod.rs"]
 mod build_support;
+#[path = "../runtime/tests/support/mod.rs"]
+mod runtime_support;
+mod support;
 
 use build_support::{edit, two_migrations, Crate};
 use diesel::prelude::*;
 use retort::schema::migration::parse_file;
 use retort::{DatabaseUrl, Graph, Options, Revision, Runner};
+use runtime_support::rev;
 
 /// What a row did: the error, what it must say, and whether everything stayed as it was.
 struct Outcome {
@@ -56,12 +60,6 @@ fn model(source: &str) -> Outcome {
         expect: Vec::new(),
         unchanged: report.written.is_empty() && c.state().is_empty(),
     }
-}
-
-fn rev(id: &str, parent: Option<&str>, up: &str, down: &str) -> Revision {
-    let parents = parent.map(|p| format!("\"{p}\"")).unwrap_or_default();
-    let text = format!("retort::migration! {{ revision: \"{id}\", parents: [{parents}], message: \"{id}\", up: [{up}], down: [{down}] }}");
-    Revision::from_file(parse_file(&text).unwrap())
 }
 
 fn revisions() -> Vec<Revision> {
@@ -378,20 +376,12 @@ fn hostile_but_valid_names_and_defaults_work_end_to_end() {
     let input: syn::DeriveInput = syn::parse_str(&source).unwrap();
     let table = retort::schema::parse_model(&input).unwrap().table;
     let models = retort::schema::Schema::from_tables([table]);
-    let d = retort::schema::diff::diff(&retort::schema::Schema::new(), &models).unwrap();
-    let marked = |ops: &[retort::schema::ops::Op]| -> Vec<(retort::schema::ops::Op, bool)> {
-        ops.iter().map(|o| (o.clone(), false)).collect()
-    };
-    let text = retort_build::codegen::render(&retort_build::codegen::NewMigration {
-        revision: "r1",
-        parents: &[],
-        message: "hostile names",
-        created: "2026-12-01 00:00:00 UTC",
-        up: &marked(&d.up),
-        down: &marked(&d.down),
-        lints: &d.lints,
-    });
-    let graph = Graph::from_revisions([Revision::from_file(parse_file(&text).unwrap())]);
+    let graph = Graph::from_revisions([support::generated_revision(
+        "r1",
+        None,
+        &retort::schema::Schema::new(),
+        &models,
+    )]);
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("names.db");
     let mut runner = Runner::connect(

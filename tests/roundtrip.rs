@@ -15,17 +15,19 @@
 //!
 //! `RETORT_PROPTEST_CASES` sets the number of cases (default 100).
 
+mod support;
+
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
 use proptest::prelude::*;
 use retort::schema::diff::diff;
-use retort::schema::migration::parse_file;
 use retort::schema::sql::quote_literal;
 use retort::schema::{
     CheckConstraint, Column, ColumnType, ForeignKey, Index, Schema, Table, UniqueConstraint,
 };
-use retort::{DatabaseUrl, Graph, Options, Revision, Runner};
+use retort::{DatabaseUrl, Graph, Options, Runner};
+use support::generated_revision;
 
 /// Every portable type, with a type it widens to (the same when there is none).
 fn types() -> Vec<(ColumnType, ColumnType)> {
@@ -460,28 +462,6 @@ fn schema_b(a: &Schema, s: &Shape, e: &Evolution) -> (Schema, String, Vec<(Strin
     (b, parent_name.to_string(), kept)
 }
 
-fn file(id: &str, parent: Option<&str>, from: &Schema, to: &Schema) -> Revision {
-    let d = diff(from, to).unwrap();
-    let marked = |ops: &[retort::schema::ops::Op]| -> Vec<(retort::schema::ops::Op, bool)> {
-        ops.iter().map(|o| (o.clone(), false)).collect()
-    };
-    let parents: Vec<String> = parent.map(|p| vec![p.to_string()]).unwrap_or_default();
-    // The text the build writes, read back through the grammar the macro and build share.
-    let text = retort_build::codegen::render(&retort_build::codegen::NewMigration {
-        revision: id,
-        parents: &parents,
-        message: id,
-        created: "2026-12-01 00:00:00 UTC",
-        up: &marked(&d.up),
-        down: &marked(&d.down),
-        lints: &d.lints,
-    });
-    let parsed = parse_file(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
-    assert_eq!(parsed.up, d.up);
-    assert_eq!(parsed.down, d.down);
-    Revision::from_file(parsed)
-}
-
 #[derive(QueryableByName)]
 struct J {
     #[diesel(sql_type = Text)]
@@ -610,8 +590,8 @@ proptest! {
         let a = schema_a(&s);
         let (b, parent_b, kept) = schema_b(&a, &s, &e);
         let graph = Graph::from_revisions([
-            file("r1", None, &Schema::new(), &a),
-            file("r2", Some("r1"), &a, &b),
+            generated_revision("r1", None, &Schema::new(), &a),
+            generated_revision("r2", Some("r1"), &a, &b),
         ]);
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("rt.db");

@@ -138,3 +138,33 @@ retort-build = {{ path = "{build}" }}
 pub fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
+
+/// The revision the build would write for `from` → `to`: the diff rendered as the migration
+/// file text, read back through the grammar the macro and the build share (which must give
+/// the same operations).
+pub fn generated_revision(
+    id: &str,
+    parent: Option<&str>,
+    from: &retort::schema::Schema,
+    to: &retort::schema::Schema,
+) -> retort::Revision {
+    use retort::schema::ops::Op;
+    let d = retort::schema::diff::diff(from, to).unwrap();
+    let unmarked =
+        |ops: &[Op]| -> Vec<(Op, bool)> { ops.iter().map(|o| (o.clone(), false)).collect() };
+    let parents: Vec<String> = parent.map(|p| vec![p.to_string()]).unwrap_or_default();
+    let text = retort_build::codegen::render(&retort_build::codegen::NewMigration {
+        revision: id,
+        parents: &parents,
+        message: id,
+        created: "2026-12-01 00:00:00 UTC",
+        up: &unmarked(&d.up),
+        down: &unmarked(&d.down),
+        lints: &d.lints,
+    });
+    let parsed =
+        retort::schema::migration::parse_file(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    assert_eq!(parsed.up, d.up);
+    assert_eq!(parsed.down, d.down);
+    retort::Revision::from_file(parsed)
+}
