@@ -29,7 +29,8 @@ use retort::schema::{
 use retort::{DatabaseUrl, Graph, Options, Runner};
 use support::generated_revision;
 
-/// Every portable type, with a type it widens to (the same when there is none).
+/// Every portable type and a database-specific one, each with a type it widens to (the
+/// same when there is none).
 fn types() -> Vec<(ColumnType, ColumnType)> {
     use ColumnType::*;
     let numeric = |p| Numeric {
@@ -54,6 +55,14 @@ fn types() -> Vec<(ColumnType, ColumnType)> {
         (TimestampTz, TimestampTz),
         (Uuid, Uuid),
         (Json, Json),
+        (
+            Custom {
+                sql: "CITEXT".into(),
+            },
+            Custom {
+                sql: "CITEXT".into(),
+            },
+        ),
     ]
 }
 
