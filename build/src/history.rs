@@ -6,6 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+use retort_schema::graph::RevisionGraph;
 use retort_schema::migration::{self, MigrationFile};
 use retort_schema::ops::Op;
 use retort_schema::Schema;
@@ -65,78 +66,94 @@ impl History {
         Ok(history)
     }
 
+    /// The graph's shape, built in O(revisions + links) (the history can change between
+    /// calls: a merge or a new migration is added to it).
+    fn shape(&self) -> RevisionGraph {
+        RevisionGraph::new(self.entries.values().map(|e| {
+            (
+                e.file.revision.as_str(),
+                e.file.parents.iter().map(String::as_str),
+            )
+        }))
+    }
+
+    fn entry(&self, shape: &RevisionGraph, i: usize) -> &Entry {
+        &self.entries[shape.id(i)]
+    }
+
     fn check_graph(&self) -> Result<(), Error> {
-        for entry in self.entries.values() {
-            for parent in &entry.file.parents {
-                if !self.entries.contains_key(parent) {
-                    return Err(Error::MissingParent {
-                        revision: entry.file.revision.clone(),
-                        parent: parent.clone(),
-                        path: entry.path.clone(),
-                    });
-                }
-            }
+        let shape = self.shape();
+        if let Some((revision, parent)) = shape.missing_parents().next() {
+            return Err(Error::MissingParent {
+                revision: revision.to_string(),
+                parent: parent.to_string(),
+                path: self.entries[revision].path.clone(),
+            });
         }
         // Kahn's algorithm: whatever cannot be ordered sits on a cycle.
-        let ordered = self.ordered();
-        if ordered.len() != self.entries.len() {
-            let placed: BTreeSet<&str> = ordered.iter().map(|e| e.file.revision.as_str()).collect();
-            let cycle: Vec<String> = self
-                .entries
-                .values()
-                .filter(|e| !placed.contains(e.file.revision.as_str()))
-                .map(|e| format!("{} ({})", e.file.revision, e.path.display()))
-                .collect();
-            return Err(Error::Cycle { revisions: cycle });
+        let cycle = shape.on_cycle();
+        if !cycle.is_empty() {
+            return Err(Error::Cycle {
+                revisions: cycle
+                    .iter()
+                    .map(|id| format!("{id} ({})", self.entries[*id].path.display()))
+                    .collect(),
+            });
         }
         Ok(())
     }
 
     /// Revisions no other revision names as a parent.
     pub fn heads(&self) -> Vec<&Entry> {
-        migration::heads(
-            self.entries
-                .values()
-                .map(|e| (e.file.revision.as_str(), e.file.parents.as_slice())),
-        )
-        .iter()
-        .map(|id| &self.entries[id])
-        .collect()
+        let shape = self.shape();
+        shape
+            .heads()
+            .into_iter()
+            .map(|i| self.entry(&shape, i))
+            .collect()
     }
 
     /// `revision` and everything it descends from.
     pub fn ancestors(&self, revision: &str) -> BTreeSet<String> {
-        migration::ancestors(revision, |id| {
-            self.entries.get(id).map(|e| e.file.parents.as_slice())
-        })
+        let shape = self.shape();
+        let Some(i) = shape.index_of(revision) else {
+            return BTreeSet::new();
+        };
+        let mask = shape.ancestors_mask([i]);
+        (0..mask.len())
+            .filter(|&j| mask[j])
+            .map(|j| shape.id(j).to_string())
+            .collect()
     }
 
     /// Every migration, parents before children.
     pub fn ordered(&self) -> Vec<&Entry> {
-        self.order(&self.entries.keys().cloned().collect())
+        let shape = self.shape();
+        shape
+            .order()
+            .iter()
+            .map(|&i| self.entry(&shape, i))
+            .collect()
     }
 
     /// The given revisions, parents before children, ties broken by revision id.
     pub fn order(&self, revisions: &BTreeSet<String>) -> Vec<&Entry> {
-        let known: BTreeSet<String> = revisions
-            .iter()
-            .filter(|r| self.entries.contains_key(*r))
-            .cloned()
-            .collect();
-        migration::topological_order(&known, |id| self.entries[id].file.parents.clone())
-            .iter()
-            .map(|id| &self.entries[id])
+        let shape = self.shape();
+        let mask = shape.mask_of(revisions.iter().map(String::as_str));
+        shape
+            .ordered(&mask)
+            .into_iter()
+            .map(|i| self.entry(&shape, i))
             .collect()
     }
 
-    /// The schema after applying every ancestor of `heads`, in graph order.
+    /// The schema after applying every ancestor of `heads`, in graph order: one pass.
     pub fn replay(&self, heads: &[&str]) -> Result<Schema, Error> {
-        let mut all = BTreeSet::new();
-        for h in heads {
-            all.extend(self.ancestors(h));
-        }
+        let shape = self.shape();
+        let mask = shape.ancestors_mask(heads.iter().filter_map(|h| shape.index_of(h)));
         let mut schema = Schema::new();
-        for entry in self.order(&all) {
+        for i in shape.ordered(&mask) {
+            let entry = self.entry(&shape, i);
             apply_all(&entry.file.up, &mut schema).map_err(|(op, message)| Error::Replay {
                 revision: entry.file.revision.clone(),
                 path: entry.path.clone(),

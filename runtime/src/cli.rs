@@ -152,7 +152,7 @@ fn execute(cli: Cli, migrations: &Migrations) -> Result<i32> {
             for c in &current {
                 let msg = graph
                     .get(c)
-                    .map(|r| r.file.message.as_str())
+                    .map(|r| r.message())
                     .unwrap_or("(unknown to this build)");
                 let head = if heads.contains(c) { " (head)" } else { "" };
                 println!("{c} {msg}{head}");
@@ -164,10 +164,7 @@ fn execute(cli: Cli, migrations: &Migrations) -> Result<i32> {
         Command::History => history(&graph, url().ok(), options)?,
         Command::Heads => {
             for h in graph.heads() {
-                let msg = graph
-                    .get(&h)
-                    .map(|r| r.file.message.as_str())
-                    .unwrap_or_default();
+                let msg = graph.get(&h).map(|r| r.message()).unwrap_or_default();
                 println!("{h} {msg} (head)");
             }
         }
@@ -244,13 +241,13 @@ fn history(graph: &Graph, url: Option<DatabaseUrl>, options: Options) -> Result<
         } else {
             ""
         };
-        let parents = revisions_or_base(&rev.file.parents);
+        let parents = revisions_or_base(rev.parents());
         let mark = match rows.iter().find(|r| r.revision == rev.id()) {
             Some(r) => format!("  [{} {} ({} ms)]", r.state, r.applied_at, r.execution_ms),
             None if url.is_some() => "  [not applied]".into(),
             None => String::new(),
         };
-        println!("{parents} -> {} {}{head}{mark}", rev.id(), rev.file.message);
+        println!("{parents} -> {} {}{head}{mark}", rev.id(), rev.message());
     }
     Ok(())
 }
@@ -266,11 +263,11 @@ fn show(graph: &Graph, revision: &str, url: Option<DatabaseUrl>) -> Result<()> {
         Some(DatabaseUrl::SqliteFile(_) | DatabaseUrl::SqliteMemory) | None => Dialect::Sqlite,
     };
     println!("Revision: {id}");
-    println!("Parents:  {}", revisions_or_base(&rev.file.parents));
-    println!("Message:  {}", rev.file.message);
-    println!("Checksum: {}", rev.checksum);
+    println!("Parents:  {}", revisions_or_base(rev.parents()));
+    println!("Message:  {}", rev.message());
+    println!("Checksum: {}", rev.checksum());
     println!("\nOperations:");
-    for op in &rev.file.up {
+    for op in rev.up() {
         println!("  - {}", op.describe());
     }
     let mut before = graph.ancestors(&id);
@@ -278,7 +275,7 @@ fn show(graph: &Graph, revision: &str, url: Option<DatabaseUrl>) -> Result<()> {
     let mut schema = graph.schema_at(&before)?;
     println!("\nSQL ({}):", dialect.name());
     for step in rev
-        .render_ops(&rev.file.up, &mut schema, dialect)?
+        .render_ops(rev.up(), &mut schema, dialect)?
         .into_iter()
         .flatten()
     {

@@ -25,6 +25,78 @@ pub fn differences(expected: &Schema, live: &Schema, compare_comments: bool) -> 
     out
 }
 
+/// Whether one table is the same on both sides (absent on both counts as the same).
+fn same_table(expected: Option<&Table>, live: Option<&Table>, comments: bool) -> bool {
+    match (expected, live) {
+        (None, None) => true,
+        (Some(e), Some(l)) => {
+            let mut out = Vec::new();
+            table(e, l, comments, &mut out);
+            out.is_empty()
+        }
+        _ => false,
+    }
+}
+
+/// Compares a schema that changes step by step (a replay) with a fixed live one, looking
+/// again only at the tables each step changed: a replay of N revisions compared at every
+/// step costs O(changes), not O(N × schema).
+pub(crate) struct Convergence<'l> {
+    live: &'l Schema,
+    comments: bool,
+    /// Tables that differ now.
+    differing: std::collections::BTreeSet<String>,
+}
+
+impl<'l> Convergence<'l> {
+    /// Starts from an `expected` schema.
+    pub(crate) fn new(expected: &Schema, live: &'l Schema, comments: bool) -> Self {
+        let mut c = Convergence {
+            live,
+            comments,
+            differing: Default::default(),
+        };
+        c.recheck_all(expected);
+        c
+    }
+
+    /// Looks again at every table (after a step that can change tables it does not name).
+    pub(crate) fn recheck_all(&mut self, expected: &Schema) {
+        self.differing.clear();
+        let names: Vec<String> = expected
+            .tables
+            .keys()
+            .chain(self.live.tables.keys())
+            .cloned()
+            .collect();
+        self.recheck(expected, names.iter().map(String::as_str));
+    }
+
+    /// Looks again at the named tables.
+    pub(crate) fn recheck<'a>(
+        &mut self,
+        expected: &Schema,
+        names: impl IntoIterator<Item = &'a str>,
+    ) {
+        for name in names {
+            if same_table(
+                expected.tables.get(name),
+                self.live.tables.get(name),
+                self.comments,
+            ) {
+                self.differing.remove(name);
+            } else {
+                self.differing.insert(name.to_string());
+            }
+        }
+    }
+
+    /// Whether the two schemas are the same now.
+    pub(crate) fn converged(&self) -> bool {
+        self.differing.is_empty()
+    }
+}
+
 fn table(e: &Table, l: &Table, comments: bool, out: &mut Vec<String>) {
     let t = &e.name;
     for ec in &e.columns {

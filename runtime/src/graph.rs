@@ -1,10 +1,16 @@
 //! The revision graph: heads, ancestry, revision arguments, and the order to apply in.
+//!
+//! Built once per run in O(revisions + links); the operations of a compiled migration are
+//! decoded only when something needs them (a replay, an upgrade step), so a start-up at head
+//! touches ids and checksums only.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
+use std::sync::OnceLock;
 
 use crate::error::{Error, Result};
-use crate::migration::{DataMigrationFn, Migrations};
-use crate::schema::migration::{self, MigrationFile};
+use crate::migration::{DataMigrationFn, Migration, Migrations};
+use crate::schema::graph::RevisionGraph;
+use crate::schema::migration::MigrationFile;
 use crate::schema::ops::Op;
 use crate::schema::sql::{self, Dialect, Step};
 use crate::schema::Schema;
@@ -12,27 +18,119 @@ use crate::schema::Schema;
 /// One revision the runner can apply.
 #[derive(Debug, Clone)]
 pub struct Revision {
-    /// The migration.
-    pub file: MigrationFile,
-    /// Its checksum.
-    pub checksum: String,
-    /// The functions `run(…)` names.
-    pub functions: Vec<(String, DataMigrationFn)>,
+    id: String,
+    parents: Vec<String>,
+    checksum: String,
+    source: Source,
+}
+
+#[derive(Debug, Clone)]
+enum Source {
+    /// Compiled by `migration!`: operations decoded on first use.
+    Compiled {
+        migration: &'static Migration,
+        ops: OnceLock<(Vec<Op>, Vec<Op>)>,
+    },
+    /// Parsed at run time (tests, tools), with the functions given to it.
+    Parsed(MigrationFile, Vec<(String, DataMigrationFn)>),
 }
 
 impl Revision {
-    /// A revision from a parsed file (for tests and tools; no Rust functions).
+    /// A revision from a parsed file (for tests and tools; Rust functions are added with
+    /// [`Revision::with_function`]).
     pub fn from_file(file: MigrationFile) -> Revision {
         Revision {
+            id: file.revision.clone(),
+            parents: file.parents.clone(),
             checksum: file.checksum(),
-            file,
-            functions: Vec::new(),
+            source: Source::Parsed(file, Vec::new()),
+        }
+    }
+
+    /// Gives a parsed revision the function its `run(name)` step calls. (A compiled
+    /// migration has its functions already.)
+    pub fn with_function(mut self, name: &str, function: DataMigrationFn) -> Revision {
+        if let Source::Parsed(_, functions) = &mut self.source {
+            functions.push((name.to_string(), function));
+        }
+        self
+    }
+
+    /// A revision compiled by `migration!`.
+    pub fn from_migration(migration: &'static Migration) -> Revision {
+        Revision {
+            id: migration.revision.to_string(),
+            parents: migration.parents.iter().map(|p| p.to_string()).collect(),
+            checksum: migration.checksum.to_string(),
+            source: Source::Compiled {
+                migration,
+                ops: OnceLock::new(),
+            },
         }
     }
 
     /// The id.
     pub fn id(&self) -> &str {
-        &self.file.revision
+        &self.id
+    }
+
+    /// The parents' ids.
+    pub fn parents(&self) -> &[String] {
+        &self.parents
+    }
+
+    /// The message.
+    pub fn message(&self) -> &str {
+        match &self.source {
+            Source::Compiled { migration, .. } => migration.message,
+            Source::Parsed(file, _) => &file.message,
+        }
+    }
+
+    /// The checksum of the operations (see [`MigrationFile::checksum`]).
+    pub fn checksum(&self) -> &str {
+        &self.checksum
+    }
+
+    fn ops(&self) -> (&[Op], &[Op]) {
+        match &self.source {
+            Source::Compiled { migration, ops } => {
+                let (up, down) = ops.get_or_init(|| (migration.up(), migration.down()));
+                (up, down)
+            }
+            Source::Parsed(file, _) => (&file.up, &file.down),
+        }
+    }
+
+    /// The upgrade operations.
+    pub fn up(&self) -> &[Op] {
+        self.ops().0
+    }
+
+    /// The downgrade operations.
+    pub fn down(&self) -> &[Op] {
+        self.ops().1
+    }
+
+    /// The migration as the schema crate models it.
+    pub fn file(&self) -> MigrationFile {
+        MigrationFile {
+            revision: self.id.clone(),
+            parents: self.parents.clone(),
+            message: self.message().to_string(),
+            up: self.up().to_vec(),
+            down: self.down().to_vec(),
+        }
+    }
+
+    /// The function `run(name)` refers to.
+    pub fn function(&self, name: &str) -> Option<DataMigrationFn> {
+        match &self.source {
+            Source::Compiled { migration, .. } => migration.function(name),
+            Source::Parsed(_, functions) => {
+                functions.iter().find(|(n, _)| n == name).map(|(_, f)| *f)
+            }
+        }
     }
 
     /// The steps of each of `ops` (this revision's up or down) on a database whose schema is
@@ -43,77 +141,122 @@ impl Revision {
         schema: &mut Schema,
         dialect: Dialect,
     ) -> Result<Vec<Vec<Step>>> {
-        let error = |message| Error::Render {
+        sql::render_ops(ops, schema, dialect).map_err(|e| Error::Render {
             revision: self.id().into(),
-            message,
-        };
-        sql::render_ops(ops, schema, dialect).map_err(|e| error(e.message))
+            message: e.message,
+        })
+    }
+
+    /// Advances `schema` past this revision's upgrade.
+    pub(crate) fn replay_onto(&self, schema: &mut Schema) -> Result<()> {
+        for op in self.up() {
+            op.apply(schema).map_err(|e| Error::Render {
+                revision: self.id().into(),
+                message: e.message,
+            })?;
+        }
+        Ok(())
     }
 }
 
 /// Every revision of an application, as a graph.
 #[derive(Debug, Clone, Default)]
 pub struct Graph {
-    revisions: BTreeMap<String, Revision>,
-    /// The models' schema the build saw, if it recorded it.
-    pub models: Option<Schema>,
+    /// By index of `shape` (sorted by id).
+    revisions: Vec<Revision>,
+    shape: RevisionGraph,
+    models_json: Option<&'static str>,
+    models: OnceLock<Option<Schema>>,
 }
 
 impl Graph {
     /// The graph of compiled migrations.
     pub fn from_migrations(migrations: &Migrations) -> Graph {
-        let revisions = migrations
-            .all()
-            .iter()
-            .map(|m| {
-                let r = Revision {
-                    file: m.file(),
-                    checksum: m.checksum.to_string(),
-                    functions: m
-                        .functions
-                        .iter()
-                        .map(|(n, f)| (n.to_string(), *f))
-                        .collect(),
-                };
-                (m.revision.to_string(), r)
-            })
-            .collect();
+        let mut graph =
+            Graph::from_revisions(migrations.all().iter().map(|m| Revision::from_migration(m)));
+        graph.models_json = migrations.models_json();
+        graph
+    }
+
+    /// A graph of revisions built at run time (tests, tools). A repeated id keeps the first.
+    pub fn from_revisions(list: impl IntoIterator<Item = Revision>) -> Graph {
+        let mut revisions: Vec<Revision> = list.into_iter().collect();
+        revisions.sort_by(|a, b| a.id.cmp(&b.id));
+        revisions.dedup_by(|later, first| later.id == first.id);
+        let shape = RevisionGraph::new(
+            revisions
+                .iter()
+                .map(|r| (r.id.as_str(), r.parents.iter().map(String::as_str))),
+        );
         Graph {
             revisions,
-            models: migrations.models(),
+            shape,
+            models_json: None,
+            models: OnceLock::new(),
         }
     }
 
-    /// A graph of revisions built at run time (tests, tools).
-    pub fn from_revisions(list: impl IntoIterator<Item = Revision>) -> Graph {
-        Graph {
-            revisions: list.into_iter().map(|r| (r.id().to_string(), r)).collect(),
-            models: None,
-        }
+    /// The models' schema the build saw, if it recorded it (decoded on first use).
+    pub fn models(&self) -> Option<&Schema> {
+        self.models
+            .get_or_init(|| self.models_json.and_then(|j| Schema::from_json(j).ok()))
+            .as_ref()
     }
 
     /// The revision with this id.
     pub fn get(&self, id: &str) -> Option<&Revision> {
-        self.revisions.get(id)
+        self.shape.index_of(id).map(|i| &self.revisions[i])
     }
 
     /// Whether a revision is known.
     pub fn contains(&self, id: &str) -> bool {
-        self.revisions.contains_key(id)
+        self.shape.index_of(id).is_some()
+    }
+
+    /// The ids of the revisions that name `id` as a parent.
+    pub fn children(&self, id: &str) -> Vec<&str> {
+        self.shape
+            .index_of(id)
+            .map(|i| {
+                self.shape
+                    .children(i)
+                    .iter()
+                    .map(|&c| self.shape.id(c))
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     /// All revisions, parents before children.
     pub fn all_ordered(&self) -> Vec<&Revision> {
-        self.order(&self.revisions.keys().cloned().collect())
+        self.shape
+            .order()
+            .iter()
+            .map(|&i| &self.revisions[i])
+            .collect()
     }
 
     /// Revisions that are nobody's parent.
     pub fn heads(&self) -> Vec<String> {
-        migration::heads(
-            self.revisions
-                .values()
-                .map(|r| (r.id(), r.file.parents.as_slice())),
-        )
+        self.ids(self.shape.heads())
+    }
+
+    fn ids(&self, indexes: Vec<usize>) -> Vec<String> {
+        indexes
+            .into_iter()
+            .map(|i| self.shape.id(i).to_string())
+            .collect()
+    }
+
+    fn set(&self, mask: &[bool]) -> BTreeSet<String> {
+        (0..mask.len())
+            .filter(|&i| mask[i])
+            .map(|i| self.shape.id(i).to_string())
+            .collect()
+    }
+
+    fn mask(&self, ids: &BTreeSet<String>) -> Vec<bool> {
+        self.shape.mask_of(ids.iter().map(String::as_str))
     }
 
     /// The single head, or an error naming all of them.
@@ -126,19 +269,17 @@ impl Graph {
         }
     }
 
-    /// `id` and everything it descends from.
+    /// `id` and everything it descends from (empty for an unknown id).
     pub fn ancestors(&self, id: &str) -> BTreeSet<String> {
-        migration::ancestors(id, |r| {
-            self.revisions.get(r).map(|rev| rev.file.parents.as_slice())
-        })
+        match self.shape.index_of(id) {
+            Some(i) => self.set(&self.shape.ancestors_mask([i])),
+            None => BTreeSet::new(),
+        }
     }
 
     /// Every revision below the head(s): what a database at head has applied.
     pub fn all_heads_ancestry(&self) -> BTreeSet<String> {
-        self.heads()
-            .iter()
-            .flat_map(|h| self.ancestors(h))
-            .collect()
+        self.set(&self.shape.ancestors_mask(self.shape.heads()))
     }
 
     /// The schema at the head(s).
@@ -146,41 +287,25 @@ impl Graph {
         self.schema_at(&self.all_heads_ancestry())
     }
 
-    /// The given revisions, parents first, ties by id.
+    /// The given revisions, parents first, ties by id; unknown ids are left out.
     pub fn order(&self, ids: &BTreeSet<String>) -> Vec<&Revision> {
-        let known: BTreeSet<String> = ids
-            .iter()
-            .filter(|id| self.revisions.contains_key(*id))
-            .cloned()
-            .collect();
-        migration::topological_order(&known, |id| self.revisions[id].file.parents.clone())
-            .iter()
-            .map(|id| &self.revisions[id])
+        self.shape
+            .ordered(&self.mask(ids))
+            .into_iter()
+            .map(|i| &self.revisions[i])
             .collect()
     }
 
     /// The heads of an applied set: applied revisions no applied revision descends from.
     pub fn current(&self, applied: &BTreeSet<String>) -> Vec<String> {
-        let parents: BTreeSet<&String> = applied
-            .iter()
-            .filter_map(|a| self.revisions.get(a))
-            .flat_map(|r| &r.file.parents)
-            .collect();
-        applied
-            .iter()
-            .filter(|a| !parents.contains(a))
-            .cloned()
-            .collect()
+        self.ids(self.shape.tips(&self.mask(applied)))
     }
 
-    /// The schema after the given revisions (parents first).
+    /// The schema after the given revisions (parents first), in one replay.
     pub fn schema_at(&self, applied: &BTreeSet<String>) -> Result<Schema> {
         let mut schema = Schema::new();
         for r in self.order(applied) {
-            apply_ops(&r.file.up, &mut schema).map_err(|message| Error::Render {
-                revision: r.id().into(),
-                message,
-            })?;
+            r.replay_onto(&mut schema)?;
         }
         Ok(schema)
     }
@@ -198,14 +323,15 @@ impl Graph {
             }
             _ => {}
         }
-        if self.revisions.contains_key(text) {
+        if self.contains(text) {
             return Ok(Some(text.to_string()));
         }
-        let matches: Vec<String> = self
-            .revisions
-            .keys()
-            .filter(|k| k.starts_with(text))
-            .cloned()
+        // Ids are sorted: the ones starting with `text` are one contiguous run.
+        let start = self.revisions.partition_point(|r| r.id.as_str() < text);
+        let matches: Vec<String> = self.revisions[start..]
+            .iter()
+            .take_while(|r| r.id.starts_with(text))
+            .map(|r| r.id.clone())
             .collect();
         match matches.len() {
             0 => Err(Error::NoSuchRevision(text.to_string())),
@@ -216,13 +342,6 @@ impl Graph {
             }),
         }
     }
-}
-
-pub(crate) fn apply_ops(ops: &[Op], schema: &mut Schema) -> std::result::Result<(), String> {
-    for op in ops {
-        op.apply(schema).map_err(|e| e.message)?;
-    }
-    Ok(())
 }
 
 /// Revisions for messages: `a, b`, or `base` when there are none.

@@ -120,6 +120,11 @@ impl Migrations {
             .and_then(|j| crate::schema::Schema::from_json(j).ok())
     }
 
+    /// The models' schema as the build recorded it (JSON), undecoded.
+    pub fn models_json(&self) -> Option<&'static str> {
+        self.models
+    }
+
     /// The migrations folder the build read.
     pub fn dir(&self) -> Option<&'static str> {
         self.dir

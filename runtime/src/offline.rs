@@ -39,12 +39,12 @@ pub fn upgrade_sql(graph: &Graph, from: &str, to: &str, dialect: Dialect) -> Res
     for rev in graph.order(&todo) {
         out.push_str(&format!(
             "\n-- Running upgrade {} -> {}: {}\n",
-            revisions_or_base(&rev.file.parents),
+            revisions_or_base(rev.parents()),
             rev.id(),
-            rev.file.message
+            rev.message()
         ));
         for step in rev
-            .render_ops(&rev.file.up, &mut schema, dialect)?
+            .render_ops(rev.up(), &mut schema, dialect)?
             .into_iter()
             .flatten()
         {

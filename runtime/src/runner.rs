@@ -112,7 +112,7 @@ impl<'g> Runner<'g> {
     /// Differences between the database and the models (or the head, when the build did
     /// not record the models). Empty when they match.
     pub fn check(&mut self) -> Result<Vec<String>> {
-        let expected = match &self.graph.models {
+        let expected = match self.graph.models() {
             Some(m) => m.clone(),
             None => self.graph.head_schema()?,
         };
@@ -136,41 +136,67 @@ impl<'g> Runner<'g> {
         self.migrate(Direction::Down, target)
     }
 
-    /// The loop both directions share: inside the lock, read and check the version table,
+    /// The loop both directions share. Inside the lock: read and check the version table,
     /// plan (once), then apply one batch per transaction — everything in `All` mode, one
-    /// migration in `PerMigration` mode, re-reading the table each time so that a concurrent
-    /// runner's work is never repeated.
+    /// migration in `PerMigration` mode.
+    ///
+    /// Between two transactions of `PerMigration` mode another runner may have moved the
+    /// database. The next transaction re-checks, under the lock, only the rows its migration
+    /// depends on (it, and its parents or children): O(1) per step instead of re-reading
+    /// every row. When they are not as this run left them, everything is read and checked
+    /// again, so a concurrent runner's work is never repeated.
     fn migrate(&mut self, direction: Direction, target: &str) -> Result<Vec<String>> {
         let graph = self.graph;
+        let up = direction == Direction::Up;
         let mut done = Vec::new();
         let mut planned: Option<Vec<String>> = None;
+        // What this run knows while it holds (or re-takes) the lock.
+        let mut known: Option<Known> = None;
         loop {
             self.backend.begin()?;
-            let applied = match self.prepare(direction == Direction::Up) {
-                Ok(a) => a,
-                Err(e) => return self.abort(e),
-            };
-            if planned.is_none() {
-                let plan = match direction {
-                    Direction::Up => plan_upgrade(graph, &applied, target),
-                    Direction::Down => plan_downgrade(graph, &applied, target),
-                };
-                match plan {
-                    Ok(p) => planned = Some(p),
+            if let Some(k) = &known {
+                match self.still_as_left(k, direction) {
+                    Ok(true) => {}
+                    Ok(false) => known = None,
                     Err(e) => return self.abort(e),
                 }
             }
-            let todo: Vec<String> = planned
-                .iter()
-                .flatten()
-                .filter(|r| applied.contains(*r) == (direction == Direction::Down))
-                .cloned()
-                .collect();
-            if todo.is_empty() {
+            let k = match known.take() {
+                Some(k) => k,
+                None => {
+                    let applied = match self.prepare(up) {
+                        Ok(a) => a,
+                        Err(e) => return self.abort(e),
+                    };
+                    if planned.is_none() {
+                        let plan = match direction {
+                            Direction::Up => plan_upgrade(graph, &applied, target),
+                            Direction::Down => plan_downgrade(graph, &applied, target),
+                        };
+                        match plan {
+                            Ok(p) => planned = Some(p),
+                            Err(e) => return self.abort(e),
+                        }
+                    }
+                    let todo = planned
+                        .iter()
+                        .flatten()
+                        .filter(|r| applied.contains(*r) != up)
+                        .cloned()
+                        .collect::<std::collections::VecDeque<String>>();
+                    Known {
+                        applied,
+                        todo,
+                        schema: None,
+                    }
+                }
+            };
+            let mut k = k;
+            if k.todo.is_empty() {
                 self.backend.commit()?;
                 return Ok(done);
             }
-            if direction == Direction::Up && done.is_empty() && self.options.backup {
+            if up && done.is_empty() && self.options.backup {
                 match self.backend.backup() {
                     Ok(Some(path)) => {
                         (self.log)(&format!("backed up the database to {}", path.display()))
@@ -179,17 +205,30 @@ impl<'g> Runner<'g> {
                     Err(e) => return self.abort(e),
                 }
             }
-            let batch: Vec<String> = match self.options.transaction {
-                TransactionMode::All => todo,
-                TransactionMode::PerMigration => todo.into_iter().take(1).collect(),
+            let take = match self.options.transaction {
+                TransactionMode::All => k.todo.len(),
+                TransactionMode::PerMigration => 1,
             };
-            if let Err(e) = self.apply_batch(direction, &batch, &applied) {
-                return self.abort(e);
-            }
-            if let Err(message) = self.backend.check_integrity() {
+            let batch: Vec<String> = k.todo.drain(..take).collect();
+            // The schema at the applied set: replayed once per run, then carried along.
+            let mut schema = match k.schema.take() {
+                Some(s) => s,
+                None => match graph.schema_at(&k.applied) {
+                    Ok(s) => s,
+                    Err(e) => return self.abort(e),
+                },
+            };
+            let scope = match self.apply_batch(direction, &batch, &mut schema, &k.applied) {
+                Ok(scope) => scope,
+                Err(e) => return self.abort(e),
+            };
+            if let Err(message) = self
+                .backend
+                .check_integrity(scope.tables(&schema).as_deref())
+            {
                 return self.abort(Error::MigrationFailed {
                     revision: batch.join(", "),
-                    at: describe_at(graph, &applied),
+                    at: describe_at(graph, &k.applied),
                     operation: "foreign keys checked before commit\nfix: rows reference parent rows that do not exist (a new foreign key over old rows, or a rebuilt parent); delete or correct them in an execute(…) before the operation that adds the key".into(),
                     statement: "PRAGMA foreign_key_check (before commit)".into(),
                     message,
@@ -197,54 +236,83 @@ impl<'g> Runner<'g> {
             }
             self.backend.commit()?;
             for id in &batch {
-                let message = graph
-                    .get(id)
-                    .map(|r| r.file.message.as_str())
-                    .unwrap_or_default();
-                let verb = if direction == Direction::Up {
-                    "applied"
-                } else {
-                    "reverted"
-                };
+                let message = graph.get(id).map(|r| r.message()).unwrap_or_default();
+                let verb = if up { "applied" } else { "reverted" };
                 (self.log)(&format!("{verb} {id} ({message})"));
+                if up {
+                    k.applied.insert(id.clone());
+                } else {
+                    k.applied.remove(id);
+                }
             }
             done.extend(batch);
             if self.options.transaction == TransactionMode::All {
                 return Ok(done);
             }
+            k.schema = Some(schema);
+            known = Some(k);
         }
     }
 
-    /// Runs the batch's operations and writes the version table, inside the transaction.
+    /// Under the lock: whether the rows the next migration depends on are as this run left
+    /// them — for an upgrade, it is not applied and its parents are; for a downgrade, it is
+    /// applied and its children are not. A handful of keyed lookups, whatever the history.
+    fn still_as_left(&mut self, known: &Known, direction: Direction) -> Result<bool> {
+        let Some(next) = known.todo.front() else {
+            return Ok(true);
+        };
+        let Some(rev) = self.graph.get(next) else {
+            return Ok(false);
+        };
+        let up = direction == Direction::Up;
+        if self.backend.is_applied(next)? == up {
+            return Ok(false);
+        }
+        let (neighbours, want): (Vec<&str>, bool) = if up {
+            (rev.parents().iter().map(String::as_str).collect(), true)
+        } else {
+            (self.graph.children(next), false)
+        };
+        for n in neighbours {
+            if self.backend.is_applied(n)? != want {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// Runs the batch's operations and writes the version table, inside the transaction;
+    /// `schema` is advanced past them. Returns which rows the foreign-key check must cover.
     fn apply_batch(
         &mut self,
         direction: Direction,
         batch: &[String],
+        schema: &mut Schema,
         applied: &BTreeSet<String>,
-    ) -> Result<()> {
+    ) -> Result<IntegrityScope> {
         let graph = self.graph;
-        let mut schema = graph.schema_at(applied)?;
+        let mut scope = IntegrityScope::default();
         for id in batch {
             let rev = graph
                 .get(id)
                 .ok_or_else(|| Error::NoSuchRevision(id.clone()))?;
             let started = Instant::now();
+            let ops = match direction {
+                Direction::Up => rev.up(),
+                Direction::Down => rev.down(),
+            };
+            scope.add(ops, schema);
+            self.run_ops(rev, ops, schema, applied)?;
             match direction {
-                Direction::Up => {
-                    self.run_ops(rev, &rev.file.up, &mut schema, applied)?;
-                    self.backend.record(&AppliedRow::for_revision(
-                        rev,
-                        "applied",
-                        started.elapsed().as_millis() as i64,
-                    ))?;
-                }
-                Direction::Down => {
-                    self.run_ops(rev, &rev.file.down, &mut schema, applied)?;
-                    self.backend.forget(id)?;
-                }
+                Direction::Up => self.backend.record(&AppliedRow::for_revision(
+                    rev,
+                    "applied",
+                    started.elapsed().as_millis() as i64,
+                ))?,
+                Direction::Down => self.backend.forget(id)?,
             }
         }
-        Ok(())
+        Ok(scope)
     }
 
     fn abort<T>(&mut self, error: Error) -> Result<T> {
@@ -305,41 +373,61 @@ impl<'g> Runner<'g> {
         }
         for row in &rows {
             let rev = &self.graph.get(&row.revision).expect("checked above");
-            // Rows of an older checksum algorithm are accepted while their value still matches.
-            if rev.file.check_recorded(&row.checksum, &rev.checksum) == ChecksumCheck::Differs {
+            if row.checksum == rev.checksum() {
+                continue;
+            }
+            // Rows of an older checksum algorithm are accepted while their value still
+            // matches; only those need the operations.
+            if rev.file().check_recorded(&row.checksum, rev.checksum()) == ChecksumCheck::Differs {
                 return Err(Error::ChecksumMismatch {
                     revision: row.revision.clone(),
                     recorded: row.checksum.clone(),
-                    current: rev.checksum.clone(),
+                    current: rev.checksum().to_string(),
                 });
             }
         }
         Ok(rows.into_iter().map(|r| r.revision).collect())
     }
 
-    /// A database made before migrations: stamp it at the latest revision whose schema it
-    /// equals, or refuse with the differences against the head.
+    /// A database made before migrations: stamp it at the latest point of the history whose
+    /// schema it equals, or refuse with the differences against the head.
+    ///
+    /// One replay in graph order, compared as it goes: each step looks again only at the
+    /// tables its operations changed.
     fn adopt(&mut self, live: &Schema) -> Result<()> {
         let graph = self.graph;
         let comments = self.backend.stores_comments();
+        let order = graph.all_ordered();
+        let mut schema = Schema::new();
+        let mut convergence = compare::Convergence::new(&schema, live, comments);
         let mut matching = None;
-        for rev in graph.all_ordered() {
-            let set = graph.ancestors(rev.id());
-            if compare::differences(&graph.schema_at(&set)?, live, comments).is_empty() {
-                matching = Some(set);
+        for (n, rev) in order.iter().enumerate() {
+            rev.replay_onto(&mut schema)?;
+            let ops = rev.up();
+            // A rename also rewrites foreign keys elsewhere: look at everything then.
+            if ops
+                .iter()
+                .any(|op| matches!(op, Op::RenameTable { .. } | Op::RenameColumn { .. }))
+            {
+                convergence.recheck_all(&schema);
+            } else {
+                convergence.recheck(&schema, ops.iter().filter_map(Op::table));
+            }
+            if convergence.converged() {
+                matching = Some(n + 1);
             }
         }
-        let Some(set) = matching else {
-            let head = graph.head_schema()?;
+        let Some(count) = matching else {
             return Err(Error::AdoptionRefused {
-                differences: compare::differences(&head, live, comments),
+                differences: compare::differences(&schema, live, comments),
             });
         };
         self.backend.ensure_version_table()?;
-        for rev in graph.order(&set) {
+        for rev in &order[..count] {
             self.backend
                 .record(&AppliedRow::for_revision(rev, "adopted", 0))?;
         }
+        let set: BTreeSet<String> = order[..count].iter().map(|r| r.id().to_string()).collect();
         (self.log)(&format!(
             "adopted the existing database at {}",
             graph.current(&set).join(", ")
@@ -383,17 +471,12 @@ impl<'g> Runner<'g> {
                         Err(message) => return Err(failed(query, message)),
                     },
                     Step::Rust(name) => {
-                        let f = rev
-                            .functions
-                            .iter()
-                            .find(|(n, _)| *n == name)
-                            .map(|(_, f)| *f)
-                            .ok_or_else(|| Error::Render {
-                                revision: rev.id().into(),
-                                message: format!(
-                                    "`run({name})` names a function this build does not have"
-                                ),
-                            })?;
+                        let f = rev.function(&name).ok_or_else(|| Error::Render {
+                            revision: rev.id().into(),
+                            message: format!(
+                                "`run({name})` names a function this build does not have"
+                            ),
+                        })?;
                         if let Err(message) = self.backend.run_rust(f) {
                             return Err(failed(format!("run({name})"), message));
                         }
@@ -402,6 +485,73 @@ impl<'g> Runner<'g> {
             }
         }
         Ok(())
+    }
+}
+
+/// What a `PerMigration` run carries from one transaction to the next.
+struct Known {
+    applied: BTreeSet<String>,
+    todo: std::collections::VecDeque<String>,
+    /// The schema at `applied`, once replayed.
+    schema: Option<Schema>,
+}
+
+/// The tables whose rows a batch's operations can leave pointing at missing parents.
+///
+/// Foreign keys are not enforced while a migration runs (SQLite's rebuilds need that), so
+/// they are checked before commit; checking every table would cost the database's size on
+/// every step. Creating a table, an index or a comment cannot orphan a row; raw SQL and
+/// Rust functions can touch anything.
+#[derive(Debug, Default)]
+struct IntegrityScope {
+    everything: bool,
+    tables: BTreeSet<String>,
+}
+
+impl IntegrityScope {
+    /// Adds what `ops` can break, given the schema before them.
+    fn add(&mut self, ops: &[Op], before: &Schema) {
+        for op in ops {
+            match op {
+                Op::Execute { .. } | Op::RunRust { .. } => self.everything = true,
+                Op::CreateTable { .. }
+                | Op::CreateIndex { .. }
+                | Op::DropIndex { .. }
+                | Op::SetTableComment { .. } => {}
+                Op::AddColumn { table, .. } | Op::AddForeignKey { table, .. } => {
+                    self.tables.insert(table.clone());
+                }
+                _ => {
+                    let names: Vec<&str> = match op {
+                        Op::RenameTable { from, to } => vec![from, to],
+                        other => other.table().into_iter().collect(),
+                    };
+                    for name in names {
+                        self.tables.insert(name.to_string());
+                        // Rows elsewhere that point at this table.
+                        for t in before.tables.values() {
+                            if t.foreign_keys.iter().any(|f| f.referred_table == name) {
+                                self.tables.insert(t.name.clone());
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The tables to check that exist after the batch; `None` for every table.
+    fn tables(&self, after: &Schema) -> Option<Vec<String>> {
+        if self.everything {
+            return None;
+        }
+        Some(
+            self.tables
+                .iter()
+                .filter(|t| after.tables.contains_key(*t))
+                .cloned()
+                .collect(),
+        )
     }
 }
 

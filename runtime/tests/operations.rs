@@ -322,13 +322,13 @@ fn bump_scores(conn: &mut retort::Connection) -> Result<(), retort::DataError> {
 #[test]
 fn rust_data_migrations_run_inside_the_migration_transaction() {
     let base = rev("r1", None, BASE_UP, BASE_DOWN);
-    let mut data = rev(
+    let data = rev(
         "r2",
         Some("r1"),
         "run(bump_scores), execute(\"SELECT no_such_function()\")",
         "",
-    );
-    data.functions.push(("bump_scores".into(), bump_scores));
+    )
+    .with_function("bump_scores", bump_scores);
     let graph = Graph::from_revisions([base, data]);
     let db = Db::new();
     Runner::connect(&graph, &db.url(), Options::default())

@@ -5,6 +5,7 @@
 //! - [`parse_model`]: reads a `#[derive(Table)]` struct into a [`Table`] — the one parser
 //!   shared by the derive and the build script;
 //! - [`expr`]: SQL expressions compared for meaning and searched for column names;
+//! - [`graph`]: the shape of a migration history (order, heads, ancestors), linear in size;
 //! - [`naming`]: identifier rules and conventional index/constraint names;
 //! - [`ops`]: migration operations, how each changes a schema, and its inverse;
 //! - [`diff`]: two schemas → operations, downgrade and warnings;
@@ -13,6 +14,7 @@
 
 pub mod diff;
 pub mod expr;
+pub mod graph;
 pub mod migration;
 pub mod model;
 mod model_parse;

@@ -38,9 +38,9 @@ impl AppliedRow {
     ) -> AppliedRow {
         AppliedRow {
             revision: rev.id().to_string(),
-            parents: rev.file.parents.join(","),
-            message: rev.file.message.clone(),
-            checksum: rev.checksum.clone(),
+            parents: rev.parents().join(","),
+            message: rev.message().to_string(),
+            checksum: rev.checksum().to_string(),
             applied_at: String::new(),
             execution_ms,
             state: state.into(),
@@ -72,14 +72,17 @@ pub(crate) trait Backend {
     fn ensure_version_table(&mut self) -> Result<()>;
     /// The version table's rows (empty when it does not exist).
     fn applied(&mut self) -> Result<Vec<AppliedRow>>;
+    /// Whether the version table has a row for `revision` (a keyed lookup).
+    fn is_applied(&mut self, revision: &str) -> Result<bool>;
     /// Adds a row.
     fn record(&mut self, row: &AppliedRow) -> Result<()>;
     /// Removes a row.
     fn forget(&mut self, revision: &str) -> Result<()>;
     /// Removes every row.
     fn forget_all(&mut self) -> Result<()>;
-    /// Checks constraints the migration could have broken; the error lists violations.
-    fn check_integrity(&mut self) -> std::result::Result<(), String>;
+    /// Checks the foreign keys of the given tables (of every table for `None`), which a
+    /// migration could have broken; the error lists violations.
+    fn check_integrity(&mut self, tables: Option<&[String]>) -> std::result::Result<(), String>;
     /// The live schema, without the version table.
     fn introspect(&mut self) -> Result<Schema>;
     /// Copies the database aside before a change, returning where; `None` when not applicable.

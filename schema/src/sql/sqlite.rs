@@ -253,10 +253,36 @@ fn can_add_natively(c: &Column) -> bool {
 /// The rebuild of one operation: the table before it and after it.
 fn rebuild(op: &Op, before: &Schema, name: &str) -> Result<Vec<Step>, RenderError> {
     let old = table(before, name)?;
-    let mut after_schema = before.clone();
+    // The operation changes only its own table: apply it to a copy of that one, not of the
+    // whole schema, so a rebuild costs the table's size whatever the schema's.
+    let mut after_schema = tables_named(before, std::slice::from_ref(op));
     op.apply(&mut after_schema)
         .map_err(|e| RenderError { message: e.message })?;
     Ok(rebuild_table(old, table(&after_schema, name)?))
+}
+
+/// A copy of the tables `ops` change (their own table, and a renamed table's old name).
+/// Applying `ops` to it gives those tables as applying them to the whole schema would;
+/// other tables (foreign keys that follow a rename) are not needed by the callers.
+fn tables_named(schema: &Schema, ops: &[Op]) -> Schema {
+    let mut copy = Schema::new();
+    for op in ops {
+        let names = [
+            op.table(),
+            match op {
+                Op::RenameTable { from, .. } => Some(from.as_str()),
+                _ => None,
+            },
+        ];
+        for name in names.into_iter().flatten() {
+            if let Some(t) = schema.tables.get(name) {
+                copy.tables
+                    .entry(name.to_string())
+                    .or_insert_with(|| t.clone());
+            }
+        }
+    }
+    copy
 }
 
 /// SQLite's documented rebuild: create the new table under a temporary name, copy the rows
@@ -409,8 +435,10 @@ fn mentions(t: &Table, column: &String) -> bool {
 /// it), the table is rebuilt once, at the last of them, straight to its final shape; the
 /// operations folded into it render no steps of their own. `schema` is advanced past them.
 pub(super) fn render_ops(ops: &[Op], schema: &mut Schema) -> Result<Vec<Vec<Step>>, RenderError> {
-    // Pass 1, on a copy: which operations need a rebuild, each in the schema it meets.
-    let mut probe = schema.clone();
+    // Pass 1, on a copy of the tables the operations change: which operations need a
+    // rebuild, each in the table it meets. (A copy of the whole schema here would make every
+    // migration cost the schema's size, and a long history quadratic.)
+    let mut probe = tables_named(schema, ops);
     let mut rebuilds = Vec::with_capacity(ops.len());
     for op in ops {
         rebuilds.push(needs_rebuild(op, &probe));

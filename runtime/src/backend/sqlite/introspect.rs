@@ -10,6 +10,7 @@ use diesel::sqlite::SqliteConnection;
 
 use super::VERSION_TABLE;
 use crate::error::{Error, Result};
+use crate::schema::sql::quote_literal;
 use crate::schema::{
     CheckConstraint, Column, ColumnType, ForeignKey, Index, ReferentialAction, Schema, Table,
     UniqueConstraint,
@@ -356,11 +357,26 @@ fn split_idents(list: &str) -> Vec<String> {
 /// `PRAGMA foreign_key_check`, as an error listing the first violations.
 pub(super) fn foreign_key_violations(
     conn: &mut SqliteConnection,
+    tables: Option<&[String]>,
 ) -> std::result::Result<(), String> {
-    let rows: Vec<Violation> =
-        diesel::sql_query("SELECT \"table\", rowid, parent FROM pragma_foreign_key_check")
+    let query = |source: &str| format!("SELECT \"table\", rowid, parent FROM {source}");
+    let rows: Vec<Violation> = match tables {
+        None => diesel::sql_query(query("pragma_foreign_key_check"))
             .load(conn)
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| e.to_string())?,
+        Some(tables) => {
+            let mut rows = Vec::new();
+            for t in tables {
+                let source = format!("pragma_foreign_key_check({})", quote_literal(t));
+                rows.extend(
+                    diesel::sql_query(query(&source))
+                        .load::<Violation>(conn)
+                        .map_err(|e| e.to_string())?,
+                );
+            }
+            rows
+        }
+    };
     if rows.is_empty() {
         return Ok(());
     }

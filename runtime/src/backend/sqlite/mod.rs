@@ -175,6 +175,16 @@ impl Backend for Sqlite {
             .collect())
     }
 
+    fn is_applied(&mut self, revision: &str) -> Result<bool> {
+        let n: Vec<Count> = diesel::sql_query(format!(
+            "SELECT COUNT(*) AS n FROM {VERSION_TABLE} WHERE revision = {}",
+            quote_literal(revision)
+        ))
+        .load(&mut self.conn)
+        .map_err(db_err("cannot read the version table"))?;
+        Ok(n.first().is_some_and(|c| c.n > 0))
+    }
+
     fn record(&mut self, row: &AppliedRow) -> Result<()> {
         self.conn
             .batch_execute(&insert_row(row))
@@ -196,8 +206,8 @@ impl Backend for Sqlite {
             .map_err(db_err("cannot write the version table"))
     }
 
-    fn check_integrity(&mut self) -> std::result::Result<(), String> {
-        introspect::foreign_key_violations(&mut self.conn)
+    fn check_integrity(&mut self, tables: Option<&[String]>) -> std::result::Result<(), String> {
+        introspect::foreign_key_violations(&mut self.conn, tables)
     }
 
     fn introspect(&mut self) -> Result<Schema> {
