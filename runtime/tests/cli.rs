@@ -1,7 +1,7 @@
 //! The CLI against a migration list with two heads: refusals exit non-zero and leave the
 //! database file byte-identical.
 
-use retort::schema::migration::parse_file;
+use retort_schema::migration::parse_file;
 use retort::{cli, DatabaseUrl, Graph, Migration, Migrations, Options, Runner};
 
 fn leak(s: String) -> &'static str {

@@ -17,6 +17,7 @@ pub mod expr;
 pub mod graph;
 pub mod migration;
 pub mod model;
+#[cfg(feature = "parse")]
 mod model_parse;
 pub mod naming;
 pub mod ops;
@@ -26,4 +27,5 @@ pub use model::{
     CheckConstraint, Column, ColumnType, ForeignKey, Index, ReferentialAction, Schema, Table,
     UniqueConstraint,
 };
+#[cfg(feature = "parse")]
 pub use model_parse::{parse_model, Model, ModelField};

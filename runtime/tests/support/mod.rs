@@ -3,7 +3,7 @@
 #![allow(dead_code)]
 
 use diesel::prelude::*;
-use retort::schema::migration::parse_file;
+use retort_schema::migration::parse_file;
 use retort::{DatabaseUrl, Revision};
 
 /// A revision from its operations as written in a migration file.

@@ -13,15 +13,20 @@
 //! assert_eq!(file.up[0].describe(), "add column tasks.retry_count (integer, NOT NULL, default 0)");
 //! ```
 
+#[cfg(feature = "parse")]
 mod call;
 mod checksum;
+#[cfg(feature = "parse")]
 mod parse;
+#[cfg(feature = "parse")]
 mod render;
 
 use crate::ops::Op;
 
 pub use checksum::{ChecksumCheck, CHECKSUM_VERSION};
+#[cfg(feature = "parse")]
 pub use parse::{conflict_marker_line, parse_body, parse_file, FileError};
+#[cfg(feature = "parse")]
 pub use render::{render_column_type, render_op};
 
 /// One migration as written in its file.

@@ -1,0 +1,44 @@
+//! What an application links by depending on `retort`: the runtime, its backends and the
+//! CLI, without the parser crates the proc macros and the build script use.
+
+use std::process::Command;
+
+/// `cargo tree` of the normal (non-dev, non-build) dependencies of `retort`, proc macros
+/// left out, for a feature selection.
+fn linked_crates(features: &[&str]) -> Vec<String> {
+    let manifest = concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml");
+    let mut cmd = Command::new(env!("CARGO"));
+    cmd.args(["tree", "--offline", "--manifest-path", manifest])
+        .args(["-p", "retort", "-e", "normal,no-proc-macro"])
+        .args(["--prefix", "none", "--format", "{p}"]);
+    if !features.is_empty() {
+        cmd.args(["--no-default-features", "--features", &features.join(",")]);
+    }
+    let out = cmd.output().expect("cargo runs");
+    assert!(
+        out.status.success(),
+        "cargo tree failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.split_whitespace().next().map(str::to_string))
+        .collect()
+}
+
+#[test]
+fn an_app_links_no_parser_crates() {
+    for features in [&[][..], &["sqlite"], &["sqlite", "cli", "testing"]] {
+        let crates = linked_crates(features);
+        assert!(
+            crates.iter().any(|c| c == "diesel"),
+            "the tree was read: {crates:?}"
+        );
+        for parser in ["syn", "quote", "proc-macro2", "strsim"] {
+            assert!(
+                !crates.iter().any(|c| c == parser),
+                "features {features:?}: retort links {parser}: {crates:?}"
+            );
+        }
+    }
+}
