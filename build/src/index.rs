@@ -32,10 +32,17 @@ pub fn render(models: &[FoundModel], history: &History, dir: &std::path::Path) -
         models.iter().map(|m| m.model.table.without_rename_hints()),
     );
     let dir = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+    // The head, as this build checked it: a start-up at head then needs no graph walk.
+    let heads: Vec<String> = history
+        .heads()
+        .iter()
+        .map(|e| format!("{:?}", e.file.revision))
+        .collect();
     let _ = writeln!(
         out,
-        "\n/// Every migration of this crate, parents before children.\n#[allow(dead_code)]\npub static MIGRATIONS: ::retort::Migrations = ::retort::Migrations::new(&[{}])\n    .with_models({:?})\n    .with_dir({:?});",
+        "\n/// Every migration of this crate, parents before children.\n#[allow(dead_code)]\npub static MIGRATIONS: ::retort::Migrations = ::retort::Migrations::new(&[{}])\n    .with_heads(&[{}])\n    .with_models({:?})\n    .with_dir({:?});",
         list.join(", "),
+        heads.join(", "),
         serde_json::to_string(&schema).unwrap_or_default(),
         dir.display().to_string()
     );

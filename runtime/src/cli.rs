@@ -241,7 +241,7 @@ fn history(graph: &Graph, url: Option<DatabaseUrl>, options: Options) -> Result<
         } else {
             ""
         };
-        let parents = revisions_or_base(rev.parents());
+        let parents = revisions_or_base(&rev.parents().collect::<Vec<_>>());
         let mark = match rows.iter().find(|r| r.revision == rev.id()) {
             Some(r) => format!("  [{} {} ({} ms)]", r.state, r.applied_at, r.execution_ms),
             None if url.is_some() => "  [not applied]".into(),
@@ -263,7 +263,10 @@ fn show(graph: &Graph, revision: &str, url: Option<DatabaseUrl>) -> Result<()> {
         Some(DatabaseUrl::SqliteFile(_) | DatabaseUrl::SqliteMemory) | None => Dialect::Sqlite,
     };
     println!("Revision: {id}");
-    println!("Parents:  {}", revisions_or_base(rev.parents()));
+    println!(
+        "Parents:  {}",
+        revisions_or_base(&rev.parents().collect::<Vec<_>>())
+    );
     println!("Message:  {}", rev.message());
     println!("Checksum: {}", rev.checksum());
     println!("\nOperations:");

@@ -18,21 +18,22 @@ use crate::schema::Schema;
 /// One revision the runner can apply.
 #[derive(Debug, Clone)]
 pub struct Revision {
-    id: String,
-    parents: Vec<String>,
-    checksum: String,
     source: Source,
 }
 
 #[derive(Debug, Clone)]
 enum Source {
-    /// Compiled by `migration!`: operations decoded on first use.
+    /// Compiled by `migration!`: borrowed from the binary, operations decoded on first use.
     Compiled {
         migration: &'static Migration,
         ops: OnceLock<(Vec<Op>, Vec<Op>)>,
     },
     /// Parsed at run time (tests, tools), with the functions given to it.
-    Parsed(MigrationFile, Vec<(String, DataMigrationFn)>),
+    Parsed {
+        file: MigrationFile,
+        checksum: String,
+        functions: Vec<(String, DataMigrationFn)>,
+    },
 }
 
 impl Revision {
@@ -40,28 +41,26 @@ impl Revision {
     /// [`Revision::with_function`]).
     pub fn from_file(file: MigrationFile) -> Revision {
         Revision {
-            id: file.revision.clone(),
-            parents: file.parents.clone(),
-            checksum: file.checksum(),
-            source: Source::Parsed(file, Vec::new()),
+            source: Source::Parsed {
+                checksum: file.checksum(),
+                file,
+                functions: Vec::new(),
+            },
         }
     }
 
     /// Gives a parsed revision the function its `run(name)` step calls. (A compiled
     /// migration has its functions already.)
     pub fn with_function(mut self, name: &str, function: DataMigrationFn) -> Revision {
-        if let Source::Parsed(_, functions) = &mut self.source {
+        if let Source::Parsed { functions, .. } = &mut self.source {
             functions.push((name.to_string(), function));
         }
         self
     }
 
-    /// A revision compiled by `migration!`.
+    /// A revision compiled by `migration!` (nothing is copied or decoded).
     pub fn from_migration(migration: &'static Migration) -> Revision {
         Revision {
-            id: migration.revision.to_string(),
-            parents: migration.parents.iter().map(|p| p.to_string()).collect(),
-            checksum: migration.checksum.to_string(),
             source: Source::Compiled {
                 migration,
                 ops: OnceLock::new(),
@@ -71,25 +70,38 @@ impl Revision {
 
     /// The id.
     pub fn id(&self) -> &str {
-        &self.id
+        match &self.source {
+            Source::Compiled { migration, .. } => migration.revision,
+            Source::Parsed { file, .. } => &file.revision,
+        }
     }
 
     /// The parents' ids.
-    pub fn parents(&self) -> &[String] {
-        &self.parents
+    pub fn parents(&self) -> impl Iterator<Item = &str> + '_ {
+        let (compiled, parsed) = match &self.source {
+            Source::Compiled { migration, .. } => (Some(migration.parents.iter().copied()), None),
+            Source::Parsed { file, .. } => (None, Some(file.parents.iter().map(String::as_str))),
+        };
+        compiled
+            .into_iter()
+            .flatten()
+            .chain(parsed.into_iter().flatten())
     }
 
     /// The message.
     pub fn message(&self) -> &str {
         match &self.source {
             Source::Compiled { migration, .. } => migration.message,
-            Source::Parsed(file, _) => &file.message,
+            Source::Parsed { file, .. } => &file.message,
         }
     }
 
     /// The checksum of the operations (see [`MigrationFile::checksum`]).
     pub fn checksum(&self) -> &str {
-        &self.checksum
+        match &self.source {
+            Source::Compiled { migration, .. } => migration.checksum,
+            Source::Parsed { checksum, .. } => checksum,
+        }
     }
 
     fn ops(&self) -> (&[Op], &[Op]) {
@@ -98,7 +110,7 @@ impl Revision {
                 let (up, down) = ops.get_or_init(|| (migration.up(), migration.down()));
                 (up, down)
             }
-            Source::Parsed(file, _) => (&file.up, &file.down),
+            Source::Parsed { file, .. } => (&file.up, &file.down),
         }
     }
 
@@ -115,8 +127,8 @@ impl Revision {
     /// The migration as the schema crate models it.
     pub fn file(&self) -> MigrationFile {
         MigrationFile {
-            revision: self.id.clone(),
-            parents: self.parents.clone(),
+            revision: self.id().to_string(),
+            parents: self.parents().map(str::to_string).collect(),
             message: self.message().to_string(),
             up: self.up().to_vec(),
             down: self.down().to_vec(),
@@ -127,7 +139,7 @@ impl Revision {
     pub fn function(&self, name: &str) -> Option<DataMigrationFn> {
         match &self.source {
             Source::Compiled { migration, .. } => migration.function(name),
-            Source::Parsed(_, functions) => {
+            Source::Parsed { functions, .. } => {
                 functions.iter().find(|(n, _)| n == name).map(|(_, f)| *f)
             }
         }
@@ -160,11 +172,16 @@ impl Revision {
 }
 
 /// Every revision of an application, as a graph.
+///
+/// Cheap to build: the compiled migrations are borrowed, sorted by id (they usually are),
+/// and the links between them are worked out only when something needs them (planning,
+/// history), not by a start-up that finds the database at head.
 #[derive(Debug, Clone, Default)]
 pub struct Graph {
-    /// By index of `shape` (sorted by id).
+    /// Sorted by id, without duplicates; index `i` is index `i` of `shape`.
     revisions: Vec<Revision>,
-    shape: RevisionGraph,
+    shape: OnceLock<RevisionGraph>,
+    heads: OnceLock<Vec<String>>,
     models_json: Option<&'static str>,
     models: OnceLock<Option<Schema>>,
 }
@@ -175,25 +192,43 @@ impl Graph {
         let mut graph =
             Graph::from_revisions(migrations.all().iter().map(|m| Revision::from_migration(m)));
         graph.models_json = migrations.models_json();
+        if let Some(heads) = migrations.heads() {
+            let mut heads: Vec<String> = heads.iter().map(|h| h.to_string()).collect();
+            heads.sort();
+            let _ = graph.heads.set(heads);
+        }
         graph
     }
 
     /// A graph of revisions built at run time (tests, tools). A repeated id keeps the first.
     pub fn from_revisions(list: impl IntoIterator<Item = Revision>) -> Graph {
         let mut revisions: Vec<Revision> = list.into_iter().collect();
-        revisions.sort_by(|a, b| a.id.cmp(&b.id));
-        revisions.dedup_by(|later, first| later.id == first.id);
-        let shape = RevisionGraph::new(
-            revisions
-                .iter()
-                .map(|r| (r.id.as_str(), r.parents.iter().map(String::as_str))),
-        );
+        revisions.sort_by(|a, b| a.id().cmp(b.id()));
+        revisions.dedup_by(|later, first| later.id() == first.id());
         Graph {
             revisions,
-            shape,
+            shape: OnceLock::new(),
+            heads: OnceLock::new(),
             models_json: None,
             models: OnceLock::new(),
         }
+    }
+
+    /// The parent/child links, worked out on first use in O(revisions + links).
+    fn shape(&self) -> &RevisionGraph {
+        self.shape.get_or_init(|| {
+            RevisionGraph::new(self.revisions.iter().map(|r| (r.id(), r.parents())))
+        })
+    }
+
+    /// How many revisions.
+    pub fn len(&self) -> usize {
+        self.revisions.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.revisions.is_empty()
     }
 
     /// The models' schema the build saw, if it recorded it (decoded on first use).
@@ -203,60 +238,87 @@ impl Graph {
             .as_ref()
     }
 
+    fn position(&self, id: &str) -> Option<usize> {
+        self.revisions.binary_search_by(|r| r.id().cmp(id)).ok()
+    }
+
+    /// The revision with this id, trying `hint` (an index) first: version rows come back in
+    /// the order they were written, which is nearly always the id order, so a walk that
+    /// passes the previous index + 1 makes one comparison per row instead of a search.
+    pub(crate) fn get_near(&self, id: &str, hint: usize) -> Option<(usize, &Revision)> {
+        if let Some(r) = self.revisions.get(hint) {
+            if r.id() == id {
+                return Some((hint, r));
+            }
+        }
+        self.position(id).map(|i| (i, &self.revisions[i]))
+    }
+
     /// The revision with this id.
     pub fn get(&self, id: &str) -> Option<&Revision> {
-        self.shape.index_of(id).map(|i| &self.revisions[i])
+        self.position(id).map(|i| &self.revisions[i])
     }
 
     /// Whether a revision is known.
     pub fn contains(&self, id: &str) -> bool {
-        self.shape.index_of(id).is_some()
+        self.position(id).is_some()
     }
 
     /// The ids of the revisions that name `id` as a parent.
     pub fn children(&self, id: &str) -> Vec<&str> {
-        self.shape
-            .index_of(id)
-            .map(|i| {
-                self.shape
-                    .children(i)
-                    .iter()
-                    .map(|&c| self.shape.id(c))
-                    .collect()
-            })
+        let shape = self.shape();
+        self.position(id)
+            .map(|i| shape.children(i).iter().map(|&c| shape.id(c)).collect())
             .unwrap_or_default()
     }
 
     /// All revisions, parents before children.
     pub fn all_ordered(&self) -> Vec<&Revision> {
-        self.shape
+        self.shape()
             .order()
             .iter()
             .map(|&i| &self.revisions[i])
             .collect()
     }
 
-    /// Revisions that are nobody's parent.
+    /// Revisions that are nobody's parent (without working out the links: a start-up at
+    /// head asks this).
     pub fn heads(&self) -> Vec<String> {
-        self.ids(self.shape.heads())
+        self.heads
+            .get_or_init(|| {
+                let parents: std::collections::HashSet<&str> =
+                    self.revisions.iter().flat_map(Revision::parents).collect();
+                self.revisions
+                    .iter()
+                    .filter(|r| !parents.contains(r.id()))
+                    .map(|r| r.id().to_string())
+                    .collect()
+            })
+            .clone()
     }
 
     fn ids(&self, indexes: Vec<usize>) -> Vec<String> {
         indexes
             .into_iter()
-            .map(|i| self.shape.id(i).to_string())
+            .map(|i| self.revisions[i].id().to_string())
             .collect()
     }
 
     fn set(&self, mask: &[bool]) -> BTreeSet<String> {
         (0..mask.len())
             .filter(|&i| mask[i])
-            .map(|i| self.shape.id(i).to_string())
+            .map(|i| self.revisions[i].id().to_string())
             .collect()
     }
 
     fn mask(&self, ids: &BTreeSet<String>) -> Vec<bool> {
-        self.shape.mask_of(ids.iter().map(String::as_str))
+        let mut mask = vec![false; self.len()];
+        for id in ids {
+            if let Some(i) = self.position(id) {
+                mask[i] = true;
+            }
+        }
+        mask
     }
 
     /// The single head, or an error naming all of them.
@@ -271,15 +333,16 @@ impl Graph {
 
     /// `id` and everything it descends from (empty for an unknown id).
     pub fn ancestors(&self, id: &str) -> BTreeSet<String> {
-        match self.shape.index_of(id) {
-            Some(i) => self.set(&self.shape.ancestors_mask([i])),
+        match self.position(id) {
+            Some(i) => self.set(&self.shape().ancestors_mask([i])),
             None => BTreeSet::new(),
         }
     }
 
     /// Every revision below the head(s): what a database at head has applied.
     pub fn all_heads_ancestry(&self) -> BTreeSet<String> {
-        self.set(&self.shape.ancestors_mask(self.shape.heads()))
+        let shape = self.shape();
+        self.set(&shape.ancestors_mask(shape.heads()))
     }
 
     /// The schema at the head(s).
@@ -289,7 +352,7 @@ impl Graph {
 
     /// The given revisions, parents first, ties by id; unknown ids are left out.
     pub fn order(&self, ids: &BTreeSet<String>) -> Vec<&Revision> {
-        self.shape
+        self.shape()
             .ordered(&self.mask(ids))
             .into_iter()
             .map(|i| &self.revisions[i])
@@ -298,7 +361,11 @@ impl Graph {
 
     /// The heads of an applied set: applied revisions no applied revision descends from.
     pub fn current(&self, applied: &BTreeSet<String>) -> Vec<String> {
-        self.ids(self.shape.tips(&self.mask(applied)))
+        if applied.len() == self.len() && self.revisions.iter().all(|r| applied.contains(r.id())) {
+            // Everything applied: the current revisions are the heads.
+            return self.heads();
+        }
+        self.ids(self.shape().tips(&self.mask(applied)))
     }
 
     /// The schema after the given revisions (parents first), in one replay.
@@ -327,11 +394,11 @@ impl Graph {
             return Ok(Some(text.to_string()));
         }
         // Ids are sorted: the ones starting with `text` are one contiguous run.
-        let start = self.revisions.partition_point(|r| r.id.as_str() < text);
+        let start = self.revisions.partition_point(|r| r.id() < text);
         let matches: Vec<String> = self.revisions[start..]
             .iter()
-            .take_while(|r| r.id.starts_with(text))
-            .map(|r| r.id.clone())
+            .take_while(|r| r.id().starts_with(text))
+            .map(|r| r.id().to_string())
             .collect();
         match matches.len() {
             0 => Err(Error::NoSuchRevision(text.to_string())),
@@ -345,10 +412,10 @@ impl Graph {
 }
 
 /// Revisions for messages: `a, b`, or `base` when there are none.
-pub fn revisions_or_base(ids: &[String]) -> String {
+pub fn revisions_or_base<S: AsRef<str>>(ids: &[S]) -> String {
     if ids.is_empty() {
         "base".into()
     } else {
-        ids.join(", ")
+        ids.iter().map(AsRef::as_ref).collect::<Vec<_>>().join(", ")
     }
 }

@@ -84,6 +84,7 @@ fn decode(json: &str, revision: &str) -> Vec<Op> {
 #[derive(Debug, Clone, Copy)]
 pub struct Migrations {
     list: &'static [&'static Migration],
+    heads: Option<&'static [&'static str]>,
     models: Option<&'static str>,
     dir: Option<&'static str>,
 }
@@ -93,9 +94,24 @@ impl Migrations {
     pub const fn new(list: &'static [&'static Migration]) -> Self {
         Migrations {
             list,
+            heads: None,
             models: None,
             dir: None,
         }
+    }
+
+    /// Adds the head revision(s) the build found (it refuses to build with more than one),
+    /// so a start-up does not work them out again.
+    pub const fn with_heads(self, heads: &'static [&'static str]) -> Self {
+        Migrations {
+            heads: Some(heads),
+            ..self
+        }
+    }
+
+    /// The head revision(s), when the build recorded them.
+    pub fn heads(&self) -> Option<&'static [&'static str]> {
+        self.heads
     }
 
     /// Adds the models' schema (JSON) the build script read, for `check`.

@@ -39,7 +39,7 @@ pub fn upgrade_sql(graph: &Graph, from: &str, to: &str, dialect: Dialect) -> Res
     for rev in graph.order(&todo) {
         out.push_str(&format!(
             "\n-- Running upgrade {} -> {}: {}\n",
-            revisions_or_base(rev.parents()),
+            revisions_or_base(&rev.parents().collect::<Vec<_>>()),
             rev.id(),
             rev.message()
         ));

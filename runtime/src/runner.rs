@@ -63,6 +63,16 @@ pub struct Runner<'g> {
     backend: Box<dyn Backend>,
     options: Options,
     log: Box<dyn FnMut(&str) + 'g>,
+    /// The applied set the last upgrade or downgrade committed.
+    last_applied: LastApplied,
+}
+
+/// What the last run of a [`Runner`] left applied.
+enum LastApplied {
+    /// Every revision (the start-up at head: no set was built).
+    Everything,
+    /// These revisions.
+    Set(BTreeSet<String>),
 }
 
 impl<'g> Runner<'g> {
@@ -74,6 +84,7 @@ impl<'g> Runner<'g> {
             backend,
             options,
             log: Box::new(|_| {}),
+            last_applied: LastApplied::Set(BTreeSet::new()),
         })
     }
 
@@ -90,7 +101,9 @@ impl<'g> Runner<'g> {
 
     /// The version table's rows.
     pub fn applied_rows(&mut self) -> Result<Vec<AppliedRow>> {
-        self.backend.applied()
+        let mut rows = self.backend.applied()?;
+        rows.sort_by(|a, b| (&a.applied_at, &a.revision).cmp(&(&b.applied_at, &b.revision)));
+        Ok(rows)
     }
 
     /// The current revision(s): applied revisions no applied revision descends from.
@@ -102,6 +115,15 @@ impl<'g> Runner<'g> {
             .map(|r| r.revision)
             .collect();
         Ok(self.graph.current(&applied))
+    }
+
+    /// The current revision(s) as the last upgrade or downgrade of this runner left them
+    /// (read under its lock; no second read of the version table).
+    pub(crate) fn current_after_run(&self) -> Vec<String> {
+        match &self.last_applied {
+            LastApplied::Everything => self.graph.heads(),
+            LastApplied::Set(set) => self.graph.current(set),
+        }
     }
 
     /// The live schema.
@@ -148,6 +170,9 @@ impl<'g> Runner<'g> {
     fn migrate(&mut self, direction: Direction, target: &str) -> Result<Vec<String>> {
         let graph = self.graph;
         let up = direction == Direction::Up;
+        if up && self.at_head_without_lock(target)? {
+            return Ok(Vec::new());
+        }
         let mut done = Vec::new();
         let mut planned: Option<Vec<String>> = None;
         // What this run knows while it holds (or re-takes) the lock.
@@ -168,6 +193,14 @@ impl<'g> Runner<'g> {
                         Ok(a) => a,
                         Err(e) => return self.abort(e),
                     };
+                    // At head already (every revision applied, one head): nothing to plan,
+                    // and no need to work out the graph's links.
+                    let at_head = up
+                        && applied.len() == graph.len()
+                        && (target == "heads" || (target == "head" && graph.heads().len() == 1));
+                    if planned.is_none() && at_head {
+                        planned = Some(Vec::new());
+                    }
                     if planned.is_none() {
                         let plan = match direction {
                             Direction::Up => plan_upgrade(graph, &applied, target),
@@ -194,6 +227,7 @@ impl<'g> Runner<'g> {
             let mut k = k;
             if k.todo.is_empty() {
                 self.backend.commit()?;
+                self.last_applied = LastApplied::Set(k.applied);
                 return Ok(done);
             }
             if up && done.is_empty() && self.options.backup {
@@ -247,11 +281,32 @@ impl<'g> Runner<'g> {
             }
             done.extend(batch);
             if self.options.transaction == TransactionMode::All {
+                self.last_applied = LastApplied::Set(k.applied);
                 return Ok(done);
             }
             k.schema = Some(schema);
             known = Some(k);
         }
+    }
+
+    /// The common start-up case, read without taking the lock: every revision is applied
+    /// (and checked), so an upgrade to head has nothing to do. A consistent read that shows
+    /// the head needs no lock: nothing would be written. Anything else (no version table, a
+    /// pending migration) goes the locked way.
+    fn at_head_without_lock(&mut self, target: &str) -> Result<bool> {
+        let graph = self.graph;
+        if !(target == "heads" || (target == "head" && graph.heads().len() == 1)) {
+            return Ok(false);
+        }
+        let rows = self.backend.applied()?;
+        if rows.len() != graph.len() {
+            return Ok(false);
+        }
+        // Rows are distinct (the revision is the key), so as many known rows as revisions
+        // means every revision.
+        self.verify_rows(&rows)?;
+        self.last_applied = LastApplied::Everything;
+        Ok(true)
     }
 
     /// Under the lock: whether the rows the next migration depends on are as this run left
@@ -269,7 +324,7 @@ impl<'g> Runner<'g> {
             return Ok(false);
         }
         let (neighbours, want): (Vec<&str>, bool) = if up {
-            (rev.parents().iter().map(String::as_str).collect(), true)
+            (rev.parents().collect(), true)
         } else {
             (self.graph.children(next), false)
         };
@@ -292,6 +347,7 @@ impl<'g> Runner<'g> {
     ) -> Result<IntegrityScope> {
         let graph = self.graph;
         let mut scope = IntegrityScope::default();
+        let mut rows = Vec::with_capacity(batch.len());
         for id in batch {
             let rev = graph
                 .get(id)
@@ -303,13 +359,16 @@ impl<'g> Runner<'g> {
             };
             scope.add(ops, schema);
             self.run_ops(rev, ops, schema, applied)?;
+            rows.push((rev, started.elapsed().as_millis() as i64));
+        }
+        // The version rows go in after the batch's DDL, in the same transaction: written
+        // between schema changes, each insert would be prepared again.
+        for (rev, ms) in rows {
             match direction {
-                Direction::Up => self.backend.record(&AppliedRow::for_revision(
-                    rev,
-                    "applied",
-                    started.elapsed().as_millis() as i64,
-                ))?,
-                Direction::Down => self.backend.forget(id)?,
+                Direction::Up => self
+                    .backend
+                    .record(&AppliedRow::for_revision(rev, "applied", ms))?,
+                Direction::Down => self.backend.forget(rev.id())?,
             }
         }
         Ok(scope)
@@ -363,16 +422,34 @@ impl<'g> Runner<'g> {
             self.backend.ensure_version_table()?;
         }
         let rows = self.backend.applied()?;
-        let unknown: Vec<String> = rows
-            .iter()
-            .filter(|r| !self.graph.contains(&r.revision))
-            .map(|r| r.revision.clone())
-            .collect();
+        self.check_rows(rows)
+    }
+
+    /// The version rows against the code: every row names a known revision whose checksum
+    /// matches. Returns the applied set.
+    fn check_rows(&self, rows: Vec<AppliedRow>) -> Result<BTreeSet<String>> {
+        self.verify_rows(&rows)?;
+        Ok(rows.into_iter().map(|r| r.revision).collect())
+    }
+
+    fn verify_rows(&self, rows: &[AppliedRow]) -> Result<()> {
+        let mut unknown = Vec::new();
+        let mut known = Vec::with_capacity(rows.len());
+        let mut hint = 0;
+        for row in rows {
+            match self.graph.get_near(&row.revision, hint) {
+                Some((i, rev)) => {
+                    hint = i + 1;
+                    known.push((row, rev));
+                }
+                None => unknown.push(row.revision.clone()),
+            }
+        }
         if !unknown.is_empty() {
+            unknown.sort();
             return Err(Error::DatabaseAhead { revisions: unknown });
         }
-        for row in &rows {
-            let rev = &self.graph.get(&row.revision).expect("checked above");
+        for (row, rev) in known {
             if row.checksum == rev.checksum() {
                 continue;
             }
@@ -386,7 +463,7 @@ impl<'g> Runner<'g> {
                 });
             }
         }
-        Ok(rows.into_iter().map(|r| r.revision).collect())
+        Ok(())
     }
 
     /// A database made before migrations: stamp it at the latest point of the history whose
@@ -518,7 +595,10 @@ impl IntegrityScope {
                 | Op::CreateIndex { .. }
                 | Op::DropIndex { .. }
                 | Op::SetTableComment { .. } => {}
-                Op::AddColumn { table, .. } | Op::AddForeignKey { table, .. } => {
+                // A new column references nothing (foreign keys are their own operation),
+                // and a rebuild that adds one keeps every key value.
+                Op::AddColumn { .. } => {}
+                Op::AddForeignKey { table, .. } => {
                     self.tables.insert(table.clone());
                 }
                 _ => {

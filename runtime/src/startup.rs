@@ -28,6 +28,7 @@ pub struct Startup<'a> {
     migrations: &'a Migrations,
     url: Option<String>,
     options: Options,
+    log: Box<dyn FnMut(&str) + 'a>,
 }
 
 impl<'a> Startup<'a> {
@@ -43,7 +44,15 @@ impl<'a> Startup<'a> {
                 backup,
                 ..Options::default()
             },
+            log: Box::new(|line| eprintln!("retort: {line}")),
         }
+    }
+
+    /// Sends the log lines (each applied migration, the final state) to `log` instead of
+    /// standard error, e.g. to `tracing::info!`.
+    pub fn log(mut self, log: impl FnMut(&str) + 'a) -> Self {
+        self.log = Box::new(log);
+        self
     }
 
     /// Uses this URL instead of the environment's.
@@ -59,21 +68,24 @@ impl<'a> Startup<'a> {
     }
 
     /// Runs the upgrade; returns the revisions applied.
-    pub fn run(self) -> Result<Vec<String>> {
+    pub fn run(mut self) -> Result<Vec<String>> {
         let url = DatabaseUrl::from_env(self.url.as_deref())?;
         let graph = Graph::from_migrations(self.migrations);
-        let mut runner = Runner::connect(&graph, &url, self.options)?
-            .with_log(|line| eprintln!("retort: {line}"));
+        let log = &mut self.log;
+        let mut runner = Runner::connect(&graph, &url, self.options)?.with_log(|l| log(l));
         let applied = runner.upgrade("head")?;
-        let current = runner.current()?;
-        if applied.is_empty() {
-            eprintln!(
-                "retort: database is at {} (head); nothing to apply",
+        // The applied set the run ended with, without reading the version table again.
+        let current = runner.current_after_run();
+        drop(runner);
+        let line = if applied.is_empty() {
+            format!(
+                "database is at {} (head); nothing to apply",
                 revisions_or_base(&current)
-            );
+            )
         } else {
-            eprintln!("retort: upgraded to {}", current.join(", "));
-        }
+            format!("upgraded to {}", current.join(", "))
+        };
+        (self.log)(&line);
         Ok(applied)
     }
 }

@@ -1,8 +1,8 @@
 //! The CLI against a migration list with two heads: refusals exit non-zero and leave the
 //! database file byte-identical.
 
-use retort_schema::migration::parse_file;
 use retort::{cli, DatabaseUrl, Graph, Migration, Migrations, Options, Runner};
+use retort_schema::migration::parse_file;
 
 fn leak(s: String) -> &'static str {
     Box::leak(s.into_boxed_str())

@@ -38,7 +38,7 @@ impl AppliedRow {
     ) -> AppliedRow {
         AppliedRow {
             revision: rev.id().to_string(),
-            parents: rev.parents().join(","),
+            parents: rev.parents().collect::<Vec<_>>().join(","),
             message: rev.message().to_string(),
             checksum: rev.checksum().to_string(),
             applied_at: String::new(),
@@ -70,7 +70,7 @@ pub(crate) trait Backend {
     fn version_table_exists(&mut self) -> Result<bool>;
     /// Creates the version table if missing.
     fn ensure_version_table(&mut self) -> Result<()>;
-    /// The version table's rows (empty when it does not exist).
+    /// The version table's rows, in no particular order (empty when it does not exist).
     fn applied(&mut self) -> Result<Vec<AppliedRow>>;
     /// Whether the version table has a row for `revision` (a keyed lookup).
     fn is_applied(&mut self, revision: &str) -> Result<bool>;

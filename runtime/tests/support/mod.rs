@@ -3,8 +3,8 @@
 #![allow(dead_code)]
 
 use diesel::prelude::*;
-use retort_schema::migration::parse_file;
 use retort::{DatabaseUrl, Revision};
+use retort_schema::migration::parse_file;
 
 /// A revision from its operations as written in a migration file.
 pub fn rev(id: &str, parent: Option<&str>, up: &str, down: &str) -> Revision {

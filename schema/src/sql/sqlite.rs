@@ -435,6 +435,20 @@ fn mentions(t: &Table, column: &String) -> bool {
 /// it), the table is rebuilt once, at the last of them, straight to its final shape; the
 /// operations folded into it render no steps of their own. `schema` is advanced past them.
 pub(super) fn render_ops(ops: &[Op], schema: &mut Schema) -> Result<Vec<Vec<Step>>, RenderError> {
+    // Folding needs two rebuilds of one table; with fewer candidates (most migrations: one
+    // operation, or only natively altered tables) each operation renders on its own.
+    let candidates = ops
+        .iter()
+        .filter(|op| matches!(op, Op::DropColumn { .. }) || needs_rebuild(op, &Schema::new()))
+        .count();
+    if candidates < 2 {
+        let mut out = Vec::with_capacity(ops.len());
+        for op in ops {
+            out.push(super::render(op, schema, Dialect::Sqlite)?);
+            apply(op, schema)?;
+        }
+        return Ok(out);
+    }
     // Pass 1, on a copy of the tables the operations change: which operations need a
     // rebuild, each in the table it meets. (A copy of the whole schema here would make every
     // migration cost the schema's size, and a long history quadratic.)

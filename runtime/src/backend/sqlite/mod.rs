@@ -25,6 +25,8 @@ pub(crate) struct Sqlite {
     conn: SqliteConnection,
     path: Option<std::path::PathBuf>,
     foreign_keys_were_on: bool,
+    /// Switched off for migrations (by the first `begin`), checked before each commit.
+    foreign_keys_off: bool,
 }
 
 fn db_err(context: &str) -> impl Fn(diesel::result::Error) -> Error + '_ {
@@ -50,6 +52,34 @@ struct Row {
     execution_ms: i64,
     #[diesel(sql_type = Text)]
     state: String,
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_version_table_is_the_one_diesel_writes() {
+        assert_eq!(super::VERSION_TABLE, "retort_versions");
+    }
+
+    #[test]
+    fn utc_now_reads_like_sqlite_strftime() {
+        let mut conn =
+            <diesel::SqliteConnection as diesel::Connection>::establish(":memory:").expect("opens");
+        #[derive(diesel::QueryableByName)]
+        struct Now {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            v: String,
+        }
+        let sqlite: Vec<Now> = diesel::RunQueryDsl::load(
+            diesel::sql_query("SELECT strftime('%Y-%m-%dT%H:%M:%fZ', 'now') AS v"),
+            &mut conn,
+        )
+        .expect("queries");
+        let ours = super::utc_now();
+        assert_eq!(ours.len(), sqlite[0].v.len(), "{ours} vs {}", sqlite[0].v);
+        // Same up to the minute (the two clocks are read a moment apart).
+        assert_eq!(ours[..16], sqlite[0].v[..16], "{ours} vs {}", sqlite[0].v);
+    }
 }
 
 #[derive(QueryableByName)]
@@ -80,6 +110,7 @@ impl Sqlite {
             conn,
             path,
             foreign_keys_were_on: on.first().is_some_and(|c| c.n != 0),
+            foreign_keys_off: false,
         })
     }
 }
@@ -94,24 +125,24 @@ impl Backend for Sqlite {
     }
 
     fn begin(&mut self) -> Result<()> {
-        // PRAGMA foreign_keys is a no-op inside a transaction: switch it off first.
-        self.conn
-            .batch_execute("PRAGMA foreign_keys = OFF")
-            .map_err(db_err("cannot switch foreign keys off"))?;
+        // PRAGMA foreign_keys is a no-op inside a transaction: switch it off first, once for
+        // the connection's migrations (each switch costs a statement per migration).
+        if !self.foreign_keys_off {
+            self.conn
+                .batch_execute("PRAGMA foreign_keys = OFF")
+                .map_err(db_err("cannot switch foreign keys off"))?;
+            self.foreign_keys_off = true;
+        }
         AnsiTransactionManager::begin_transaction_sql(&mut self.conn, "BEGIN IMMEDIATE")
             .map_err(db_err("cannot take the migration lock (BEGIN IMMEDIATE); another process may hold the database longer than the lock timeout"))
     }
 
     fn commit(&mut self) -> Result<()> {
-        let result = AnsiTransactionManager::commit_transaction(&mut self.conn)
-            .map_err(db_err("commit failed"));
-        self.restore_foreign_keys();
-        result
+        AnsiTransactionManager::commit_transaction(&mut self.conn).map_err(db_err("commit failed"))
     }
 
     fn rollback(&mut self) {
         let _ = AnsiTransactionManager::rollback_transaction(&mut self.conn);
-        self.restore_foreign_keys();
     }
 
     fn execute(&mut self, sql: &str) -> std::result::Result<(), String> {
@@ -157,7 +188,7 @@ impl Backend for Sqlite {
             return Ok(Vec::new());
         }
         let rows: Vec<Row> = diesel::sql_query(format!(
-            "SELECT revision, parents, message, checksum, applied_at, execution_ms, state FROM {VERSION_TABLE} ORDER BY applied_at, revision"
+            "SELECT revision, parents, message, checksum, applied_at, execution_ms, state FROM {VERSION_TABLE}"
         ))
         .load(&mut self.conn)
         .map_err(db_err("cannot read the version table"))?;
@@ -186,8 +217,26 @@ impl Backend for Sqlite {
     }
 
     fn record(&mut self, row: &AppliedRow) -> Result<()> {
-        self.conn
-            .batch_execute(&insert_row(row))
+        use versions::retort_versions::dsl as v;
+        // Through diesel's query builder: the statement is prepared once per connection and
+        // reused for every row (an upgrade of N migrations writes N rows).
+        let applied_at = if row.applied_at.is_empty() {
+            utc_now()
+        } else {
+            row.applied_at.clone()
+        };
+        diesel::insert_into(v::retort_versions)
+            .values((
+                v::revision.eq(&row.revision),
+                v::parents.eq(&row.parents),
+                v::message.eq(&row.message),
+                v::checksum.eq(&row.checksum),
+                v::applied_at.eq(&applied_at),
+                v::execution_ms.eq(row.execution_ms),
+                v::state.eq(&row.state),
+            ))
+            .execute(&mut self.conn)
+            .map(drop)
             .map_err(db_err("cannot write the version table"))
     }
 
@@ -231,12 +280,56 @@ impl Backend for Sqlite {
     }
 }
 
-impl Sqlite {
-    fn restore_foreign_keys(&mut self) {
-        if self.foreign_keys_were_on {
+impl Drop for Sqlite {
+    /// Leaves the connection as it was opened (it is closed right after, but a connection
+    /// pool may one day hand it on).
+    fn drop(&mut self) {
+        if self.foreign_keys_off && self.foreign_keys_were_on {
             let _ = self.conn.batch_execute("PRAGMA foreign_keys = ON");
         }
     }
+}
+
+mod versions {
+    // The version table (`crate::schema::naming::VERSION_TABLE`), for statements diesel
+    // prepares once per connection.
+    diesel::table! {
+        retort_versions (revision) {
+            revision -> Text,
+            parents -> Text,
+            message -> Text,
+            checksum -> Text,
+            applied_at -> Text,
+            execution_ms -> BigInt,
+            state -> Text,
+        }
+    }
+}
+
+/// Now, in UTC, as `strftime('%Y-%m-%dT%H:%M:%fZ', 'now')` writes it.
+fn utc_now() -> String {
+    let since = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let secs = since.as_secs();
+    let (days, rem) = ((secs / 86_400) as i64, secs % 86_400);
+    // Howard Hinnant's days → civil date.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60,
+        since.subsec_millis()
+    )
 }
 
 fn version_table_ddl() -> String {
