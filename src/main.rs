@@ -1,25 +1,45 @@
-//! `records`: upgrade the database at start, then serve on 127.0.0.1:8000.
-//! `records migrate`: only the startup upgrade, then exit (for an init container or a deploy step).
+//! `records serve` (or plain `records`): upgrade the database at start, then serve on
+//! 127.0.0.1:8000 (`$RECORDS_ADDR`).
+//! `records migrate`: only the startup upgrade, then exit (for an init container or a deploy
+//! step).
 //! `records db <verb>`: the migration commands (upgrade, downgrade, current, history, …).
 //!
 //! The database is `$DB_URL`, else `$DATABASE_URL`, else `sqlite:///records.db`.
 
+use clap::{Parser, Subcommand};
 use retort::DatabaseUrl;
 
 const DEFAULT_URL: &str = "sqlite:///records.db";
 
+/// The transcription service's records.
+#[derive(Parser)]
+#[command(name = "records", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Upgrade the database to head, then serve (the default).
+    Serve,
+    /// Upgrade the database to head and exit.
+    Migrate,
+    /// Database migrations: upgrade, downgrade, current, history, heads, show, stamp, check,
+    /// sql, revision.
+    Db(retort::cli::DbArgs),
+}
+
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let cli = Cli::parse();
+    let command = cli.command.unwrap_or(Command::Serve);
+    if let Command::Db(args) = command {
+        let args = args.with_default_url(DEFAULT_URL);
+        std::process::exit(retort::cli::run_args(args, &records::MIGRATIONS));
+    }
     let configured = ["DB_URL", "DATABASE_URL"]
         .iter()
         .any(|k| std::env::var(k).is_ok_and(|v| !v.is_empty()));
-    if args.first().map(String::as_str) == Some("db") {
-        let mut rest: Vec<String> = args[1..].to_vec();
-        if !configured && !rest.iter().any(|a| a.starts_with("--database-url")) {
-            rest.extend(["--database-url".to_string(), DEFAULT_URL.to_string()]);
-        }
-        std::process::exit(retort::cli::run("records db", &records::MIGRATIONS, rest));
-    }
     let url = if configured { None } else { Some(DEFAULT_URL) };
     let mut startup = retort::Startup::new(&records::MIGRATIONS);
     if let Some(u) = url {
@@ -29,7 +49,7 @@ fn main() {
         eprintln!("error: {e}");
         std::process::exit(1);
     }
-    if args.first().map(String::as_str) == Some("migrate") {
+    if matches!(command, Command::Migrate) {
         return;
     }
     let db = match DatabaseUrl::from_env(url) {

@@ -6,7 +6,7 @@
 //! Hostile input that is valid — quotes, spaces, reserved words, unicode, names of exactly
 //! 63 bytes, defaults with quotes and semicolons — must simply work: see the second test.
 
-#[path = "../build/tests/support/mod.rs"]
+#[path = "../autogen/tests/support/mod.rs"]
 mod build_support;
 #[path = "../runtime/tests/support/mod.rs"]
 mod runtime_support;

@@ -385,3 +385,26 @@ fn the_startup_upgrade_can_back_up_the_file_first() {
     assert!(ok(&backup, &["db", "current"]).starts_with(&first));
     assert!(ok(&db, &["db", "current"]).contains("(head)"));
 }
+
+/// `--help` and unknown words print usage and touch no database: neither the server nor
+/// the startup upgrade runs.
+#[test]
+fn help_and_unknown_words_print_usage_and_touch_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("records.db");
+    let help = records(&db, &["--help"]);
+    assert!(help.status.success());
+    let text = String::from_utf8_lossy(&help.stdout);
+    for verb in ["serve", "migrate", "db"] {
+        assert!(text.contains(verb), "{verb} in: {text}");
+    }
+    let db_help = records(&db, &["db", "--help"]);
+    assert!(String::from_utf8_lossy(&db_help.stdout).contains("upgrade"));
+    for args in [&["frobnicate"][..], &["--frobnicate"], &["serve", "extra"], &["db"]] {
+        let out = records(&db, args);
+        assert_eq!(out.status.code(), Some(2), "records {args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("Usage:"), "records {args:?}: {stderr}");
+    }
+    assert!(!db.exists(), "no database was created");
+}

@@ -81,13 +81,23 @@ enum Row {
     Scaling {
         #[arg(long, value_delimiter = ',', default_values_t = [200, 1000, 5000])]
         n: Vec<usize>,
+        /// The migrations: `create` (tables and indexes, which SQLite itself handles in
+        /// constant time per migration) or `mixed` (also ALTER TABLE ADD COLUMN, after
+        /// which SQLite re-reads its whole schema).
+        #[arg(long, value_enum, default_value_t = workload::Kind::Create)]
+        kind: workload::Kind,
     },
     /// (internal) One contender of `memory`, in a process of its own.
     #[command(hide = true)]
     MemoryChild { who: String, n: usize },
     /// One contender once, for a profiler (`perf record`, `valgrind --tool=callgrind`):
     /// floor-all, retort-all, floor-each, retort-each, diesel, floor-startup, retort-startup.
-    Profile { who: String, n: usize },
+    Profile {
+        who: String,
+        n: usize,
+        #[arg(long, value_enum, default_value_t = workload::Kind::Mixed)]
+        kind: workload::Kind,
+    },
     /// The phases of a start-up at head, each timed alone.
     Phases {
         #[arg(long, default_value_t = 1000)]
@@ -268,7 +278,11 @@ struct Prepared {
 }
 
 fn prepare(n: usize) -> Prepared {
-    let items = workload::history(n);
+    prepare_of(n, workload::Kind::Mixed)
+}
+
+fn prepare_of(n: usize, kind: workload::Kind) -> Prepared {
+    let items = workload::history_of(n, kind);
     let compiled = workload::compiled(&items);
     let embedded = workload::diesel_embedded(&items);
     Prepared {
@@ -279,7 +293,10 @@ fn prepare(n: usize) -> Prepared {
 }
 
 fn upgrade(files: &Files, rounds: usize, n: usize) -> (measure::Row, measure::Row) {
-    let p = prepare(n);
+    upgrade_of(files, rounds, &prepare(n))
+}
+
+fn upgrade_of(files: &Files, rounds: usize, p: &Prepared) -> (measure::Row, measure::Row) {
     let all = paired(
         rounds,
         vec![
@@ -316,7 +333,11 @@ fn upgrade(files: &Files, rounds: usize, n: usize) -> (measure::Row, measure::Ro
 }
 
 fn startup(files: &Files, rounds: usize, n: usize) -> measure::Row {
-    let p = prepare(n);
+    startup_of(files, rounds, &prepare(n))
+}
+
+fn startup_of(files: &Files, rounds: usize, p: &Prepared) -> measure::Row {
+    let n = p.items.len();
     let at_head = files.dir.path().join(format!("head-{n}.db"));
     retort_upgrade(&p.compiled, &at_head, TransactionMode::All);
     let diesel_head = files.dir.path().join(format!("diesel-head-{n}.db"));
@@ -341,7 +362,11 @@ fn startup(files: &Files, rounds: usize, n: usize) -> measure::Row {
 }
 
 fn adopt(files: &Files, rounds: usize, n: usize) -> measure::Row {
-    let p = prepare(n);
+    adopt_of(files, rounds, &prepare(n))
+}
+
+fn adopt_of(files: &Files, rounds: usize, p: &Prepared) -> measure::Row {
+    let n = p.items.len();
     let template = files.dir.path().join(format!("unversioned-{n}.db"));
     floor_all(&p.items, &template);
     paired(
@@ -362,10 +387,14 @@ fn adopt(files: &Files, rounds: usize, n: usize) -> measure::Row {
 }
 
 fn replay(files: &Files, rounds: usize, n: usize) -> measure::Row {
-    let items = workload::history(n);
+    replay_of(files, rounds, &workload::history(n))
+}
+
+fn replay_of(files: &Files, rounds: usize, items: &[Item]) -> measure::Row {
+    let n = items.len();
     let dir = files.dir.path().join(format!("migrations-{n}"));
     std::fs::create_dir_all(&dir).expect("a migrations folder");
-    for i in &items {
+    for i in items {
         std::fs::write(dir.join(format!("{}.rs", i.file.revision)), &i.text).expect("writes");
     }
     paired(
@@ -533,48 +562,50 @@ fn memory(rounds: usize, n: usize) {
     }
 }
 
-fn scaling(files: &Files, rounds: usize, sizes: &[usize]) {
-    println!("per-migration cost (median time / N); flat = linear");
-    println!(
-        "  {:>6}  {:>12} {:>12} {:>12} {:>12} {:>12}",
-        "N", "up, 1 txn", "up, each", "start-up", "adopt", "replay"
-    );
-    let mut firsts: Option<Vec<f64>> = None;
+fn scaling(files: &Files, rounds: usize, sizes: &[usize], kind: workload::Kind) {
+    let columns = ["up, 1 txn", "up, each", "start-up", "adopt", "replay"];
+    let mut table: Vec<(usize, [f64; 5], [f64; 5])> = Vec::new();
     for &n in sizes {
-        let (all, each) = upgrade(files, rounds, n);
-        let start = startup(files, rounds, n);
-        let adopted = adopt(files, rounds, n);
-        let replayed = replay(files, rounds, n);
-        let per = |d: Duration| d.as_secs_f64() / n as f64;
-        let costs = [
-            per(all.median[1]),
-            per(each.median[1]),
-            per(start.median[1]),
-            per(adopted.median[1]),
-            per(replayed.median[1]),
+        let p = prepare_of(n, kind);
+        let (all, each) = upgrade_of(files, rounds, &p);
+        let rows = [
+            all,
+            each,
+            startup_of(files, rounds, &p),
+            adopt_of(files, rounds, &p),
+            replay_of(files, rounds, &p.items),
         ];
-        let us = |x: f64| format!("{:.1} µs", x * 1e6);
+        let per = |d: Duration| d.as_secs_f64() / n as f64;
+        // retort's time per migration, and what it adds to the floor's per migration.
+        let cost = std::array::from_fn(|c| per(rows[c].median[1]));
+        let over = std::array::from_fn(|c| per(rows[c].median[1]) - per(rows[c].median[0]));
+        table.push((n, cost, over));
+        eprintln!("scaling: N = {n} done");
+    }
+    println!("per-migration cost of retort, {kind:?} history (median time / N); flat = linear");
+    println!(
+        "  {:>6}  {}",
+        "N",
+        columns.map(|c| format!("{c:>14}")).join("")
+    );
+    let us = |x: f64| format!("{:>11.1} µs", x * 1e6);
+    for (n, cost, _) in &table {
+        println!("  {n:>6}  {}", cost.map(us).join(""));
+    }
+    println!("the same, minus the floor's time per migration (what retort adds)");
+    for (n, _, over) in &table {
+        println!("  {n:>6}  {}", over.map(us).join(""));
+    }
+    if let (Some(first), Some(last)) = (table.first(), table.last()) {
+        let growth: Vec<String> = (0..5)
+            .map(|c| format!("{:>13.2}×", last.1[c] / first.1[c]))
+            .collect();
         println!(
-            "  {n:>6}  {:>12} {:>12} {:>12} {:>12} {:>12}",
-            us(costs[0]),
-            us(costs[1]),
-            us(costs[2]),
-            us(costs[3]),
-            us(costs[4])
+            "  cost per migration at N = {} ÷ at N = {}: {}",
+            last.0,
+            first.0,
+            growth.join("")
         );
-        match &firsts {
-            None => firsts = Some(costs.to_vec()),
-            Some(f) => println!(
-                "  {:>6}  {:>12} {:>12} {:>12} {:>12} {:>12}   (× the cost at N = {})",
-                "",
-                format!("{:.2}×", costs[0] / f[0]),
-                format!("{:.2}×", costs[1] / f[1]),
-                format!("{:.2}×", costs[2] / f[2]),
-                format!("{:.2}×", costs[3] / f[3]),
-                format!("{:.2}×", costs[4] / f[4]),
-                sizes[0]
-            ),
-        }
     }
 }
 
@@ -614,7 +645,7 @@ fn main() {
             replay_rows(&[200, 1000]);
             rebuild(&files, rounds, 1_000_000).print("SQLite rebuild of a 1 000 000-row table");
             memory(rounds, 1000);
-            scaling(&files, rounds.min(3), &[200, 1000, 5000]);
+            scaling(&files, rounds.min(3), &[200, 1000, 5000], workload::Kind::Create);
         }
         Row::Upgrade { n } => upgrade_rows(&n),
         Row::Startup { n } => startup_rows(&n),
@@ -624,11 +655,11 @@ fn main() {
             rebuild(&files, rounds, rows).print(&format!("SQLite rebuild of a {rows}-row table"))
         }
         Row::Memory { n } => memory(rounds, n),
-        Row::Scaling { n } => scaling(&files, rounds, &n),
+        Row::Scaling { n, kind } => scaling(&files, rounds, &n, kind),
         Row::MemoryChild { who, n } => memory_child(&who, n),
         Row::Phases { n } => phases(n),
-        Row::Profile { who, n } => {
-            let p = prepare(n);
+        Row::Profile { who, n, kind } => {
+            let p = prepare_of(n, kind);
             let path = files.fresh();
             if who.ends_with("startup") {
                 retort_upgrade(&p.compiled, &path, TransactionMode::All);

@@ -25,6 +25,38 @@ use crate::url::DatabaseUrl;
 #[derive(Debug, Parser)]
 #[command(disable_version_flag = true)]
 struct Cli {
+    #[command(flatten)]
+    db: DbArgs,
+}
+
+/// The `db` command line, to embed in an application's own clap parser:
+///
+/// ```no_run
+/// # mod hidden { pub static MIGRATIONS: retort::Migrations = retort::Migrations::new(&[]); }
+/// # use hidden::MIGRATIONS;
+/// use clap::{Parser, Subcommand};
+///
+/// #[derive(Parser)]
+/// struct App {
+///     #[command(subcommand)]
+///     command: AppCommand,
+/// }
+///
+/// #[derive(Subcommand)]
+/// enum AppCommand {
+///     /// Serve requests.
+///     Serve,
+///     /// Database migrations.
+///     Db(retort::cli::DbArgs),
+/// }
+///
+/// match App::parse().command {
+///     AppCommand::Serve => { /* … */ }
+///     AppCommand::Db(args) => std::process::exit(retort::cli::run_args(args, &MIGRATIONS)),
+/// }
+/// ```
+#[derive(Debug, clap::Args)]
+pub struct DbArgs {
     /// Database URL (default: $DB_URL, else $DATABASE_URL).
     #[arg(long, global = true)]
     database_url: Option<String>,
@@ -36,6 +68,19 @@ struct Cli {
     lock_timeout: u64,
     #[command(subcommand)]
     command: Command,
+}
+
+impl DbArgs {
+    /// Uses `url` when neither `--database-url` nor the environment names a database.
+    pub fn with_default_url(mut self, url: &str) -> Self {
+        let configured = ["DB_URL", "DATABASE_URL"]
+            .iter()
+            .any(|k| std::env::var(k).is_ok_and(|v| !v.is_empty()));
+        if self.database_url.is_none() && !configured {
+            self.database_url = Some(url.to_string());
+        }
+        self
+    }
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -104,7 +149,13 @@ where
             return if e.use_stderr() { 2 } else { 0 };
         }
     };
-    match execute(cli, migrations) {
+    run_args(cli.db, migrations)
+}
+
+/// Runs parsed `db` arguments (see [`DbArgs`]) and returns the exit code: 0 on success, 1
+/// on failure or drift.
+pub fn run_args(args: DbArgs, migrations: &Migrations) -> i32 {
+    match execute(args, migrations) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e}");
@@ -113,7 +164,7 @@ where
     }
 }
 
-fn execute(cli: Cli, migrations: &Migrations) -> Result<i32> {
+fn execute(cli: DbArgs, migrations: &Migrations) -> Result<i32> {
     let graph = Graph::from_migrations(migrations);
     let options = Options {
         transaction: match cli.transaction {
@@ -270,7 +321,7 @@ fn show(graph: &Graph, revision: &str, url: Option<DatabaseUrl>) -> Result<()> {
     println!("Message:  {}", rev.message());
     println!("Checksum: {}", rev.checksum());
     println!("\nOperations:");
-    for op in rev.up() {
+    for op in rev.up().iter() {
         println!("  - {}", op.describe());
     }
     let mut before = graph.ancestors(&id);
@@ -278,7 +329,7 @@ fn show(graph: &Graph, revision: &str, url: Option<DatabaseUrl>) -> Result<()> {
     let mut schema = graph.schema_at(&before)?;
     println!("\nSQL ({}):", dialect.name());
     for step in rev
-        .render_ops(rev.up(), &mut schema, dialect)?
+        .render_ops(&rev.up(), &mut schema, dialect)?
         .into_iter()
         .flatten()
     {

@@ -4,6 +4,7 @@
 //! decoded only when something needs them (a replay, an upgrade step), so a start-up at head
 //! touches ids and checksums only.
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::sync::OnceLock;
 
@@ -23,11 +24,9 @@ pub struct Revision {
 
 #[derive(Debug, Clone)]
 enum Source {
-    /// Compiled by `migration!`: borrowed from the binary, operations decoded on first use.
-    Compiled {
-        migration: &'static Migration,
-        ops: OnceLock<(Vec<Op>, Vec<Op>)>,
-    },
+    /// Compiled by `migration!`: borrowed from the binary; operations decoded when used and
+    /// dropped after (an upgrade of N migrations never holds all N decoded).
+    Compiled { migration: &'static Migration },
     /// Parsed at run time (tests, tools), with the functions given to it.
     Parsed {
         file: MigrationFile,
@@ -61,17 +60,14 @@ impl Revision {
     /// A revision compiled by `migration!` (nothing is copied or decoded).
     pub fn from_migration(migration: &'static Migration) -> Revision {
         Revision {
-            source: Source::Compiled {
-                migration,
-                ops: OnceLock::new(),
-            },
+            source: Source::Compiled { migration },
         }
     }
 
     /// The id.
     pub fn id(&self) -> &str {
         match &self.source {
-            Source::Compiled { migration, .. } => migration.revision,
+            Source::Compiled { migration } => migration.revision,
             Source::Parsed { file, .. } => &file.revision,
         }
     }
@@ -79,7 +75,7 @@ impl Revision {
     /// The parents' ids.
     pub fn parents(&self) -> impl Iterator<Item = &str> + '_ {
         let (compiled, parsed) = match &self.source {
-            Source::Compiled { migration, .. } => (Some(migration.parents.iter().copied()), None),
+            Source::Compiled { migration } => (Some(migration.parents.iter().copied()), None),
             Source::Parsed { file, .. } => (None, Some(file.parents.iter().map(String::as_str))),
         };
         compiled
@@ -91,7 +87,7 @@ impl Revision {
     /// The message.
     pub fn message(&self) -> &str {
         match &self.source {
-            Source::Compiled { migration, .. } => migration.message,
+            Source::Compiled { migration } => migration.message,
             Source::Parsed { file, .. } => &file.message,
         }
     }
@@ -99,29 +95,25 @@ impl Revision {
     /// The checksum of the operations (see [`MigrationFile::checksum`]).
     pub fn checksum(&self) -> &str {
         match &self.source {
-            Source::Compiled { migration, .. } => migration.checksum,
+            Source::Compiled { migration } => migration.checksum,
             Source::Parsed { checksum, .. } => checksum,
         }
     }
 
-    fn ops(&self) -> (&[Op], &[Op]) {
+    /// The upgrade operations.
+    pub fn up(&self) -> Cow<'_, [Op]> {
         match &self.source {
-            Source::Compiled { migration, ops } => {
-                let (up, down) = ops.get_or_init(|| (migration.up(), migration.down()));
-                (up, down)
-            }
-            Source::Parsed { file, .. } => (&file.up, &file.down),
+            Source::Compiled { migration } => Cow::Owned(migration.up()),
+            Source::Parsed { file, .. } => Cow::Borrowed(&file.up),
         }
     }
 
-    /// The upgrade operations.
-    pub fn up(&self) -> &[Op] {
-        self.ops().0
-    }
-
     /// The downgrade operations.
-    pub fn down(&self) -> &[Op] {
-        self.ops().1
+    pub fn down(&self) -> Cow<'_, [Op]> {
+        match &self.source {
+            Source::Compiled { migration } => Cow::Owned(migration.down()),
+            Source::Parsed { file, .. } => Cow::Borrowed(&file.down),
+        }
     }
 
     /// The migration as the schema crate models it.
@@ -130,15 +122,15 @@ impl Revision {
             revision: self.id().to_string(),
             parents: self.parents().map(str::to_string).collect(),
             message: self.message().to_string(),
-            up: self.up().to_vec(),
-            down: self.down().to_vec(),
+            up: self.up().into_owned(),
+            down: self.down().into_owned(),
         }
     }
 
     /// The function `run(name)` refers to.
     pub fn function(&self, name: &str) -> Option<DataMigrationFn> {
         match &self.source {
-            Source::Compiled { migration, .. } => migration.function(name),
+            Source::Compiled { migration } => migration.function(name),
             Source::Parsed { functions, .. } => {
                 functions.iter().find(|(n, _)| n == name).map(|(_, f)| *f)
             }
@@ -159,9 +151,9 @@ impl Revision {
         })
     }
 
-    /// Advances `schema` past this revision's upgrade.
-    pub(crate) fn replay_onto(&self, schema: &mut Schema) -> Result<()> {
-        for op in self.up() {
+    /// Advances `schema` past this revision's upgrade, `ops` (from [`Revision::up`]).
+    pub(crate) fn replay_onto(&self, ops: &[Op], schema: &mut Schema) -> Result<()> {
+        for op in ops {
             op.apply(schema).map_err(|e| Error::Render {
                 revision: self.id().into(),
                 message: e.message,
@@ -372,7 +364,7 @@ impl Graph {
     pub fn schema_at(&self, applied: &BTreeSet<String>) -> Result<Schema> {
         let mut schema = Schema::new();
         for r in self.order(applied) {
-            r.replay_onto(&mut schema)?;
+            r.replay_onto(&r.up(), &mut schema)?;
         }
         Ok(schema)
     }

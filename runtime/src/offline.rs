@@ -44,7 +44,7 @@ pub fn upgrade_sql(graph: &Graph, from: &str, to: &str, dialect: Dialect) -> Res
             rev.message()
         ));
         for step in rev
-            .render_ops(rev.up(), &mut schema, dialect)?
+            .render_ops(&rev.up(), &mut schema, dialect)?
             .into_iter()
             .flatten()
         {

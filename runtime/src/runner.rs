@@ -357,8 +357,8 @@ impl<'g> Runner<'g> {
                 Direction::Up => rev.up(),
                 Direction::Down => rev.down(),
             };
-            scope.add(ops, schema);
-            self.run_ops(rev, ops, schema, applied)?;
+            scope.add(&ops, schema);
+            self.run_ops(rev, &ops, schema, applied)?;
             rows.push((rev, started.elapsed().as_millis() as i64));
         }
         // The version rows go in after the batch's DDL, in the same transaction: written
@@ -479,8 +479,8 @@ impl<'g> Runner<'g> {
         let mut convergence = compare::Convergence::new(&schema, live, comments);
         let mut matching = None;
         for (n, rev) in order.iter().enumerate() {
-            rev.replay_onto(&mut schema)?;
             let ops = rev.up();
+            rev.replay_onto(&ops, &mut schema)?;
             // A rename also rewrites foreign keys elsewhere: look at everything then.
             if ops
                 .iter()

@@ -225,9 +225,9 @@ fn one_rebuild_per_table_per_migration() {
             )
             .count()
     };
-    let steps = render_ops(r2.up(), &mut schema, Dialect::Sqlite).unwrap();
+    let steps = render_ops(&r2.up(), &mut schema, Dialect::Sqlite).unwrap();
     assert_eq!(rebuilds_of_t(&steps), 1, "{steps:#?}");
-    let down = render_ops(r2.down(), &mut schema, Dialect::Sqlite).unwrap();
+    let down = render_ops(&r2.down(), &mut schema, Dialect::Sqlite).unwrap();
     assert_eq!(rebuilds_of_t(&down), 1, "{down:#?}");
     // And it does what the separate operations would: rows kept, schema as replayed.
     let db = Db::new();

@@ -41,7 +41,7 @@ retort-build = {{ path = "{build}" }}
 [workspace]
 "#,
             runtime = ws.join("runtime").display(),
-            build = ws.join("build").display(),
+            build = ws.join("autogen").display(),
         );
         std::fs::write(dir.path().join("Cargo.toml"), manifest).unwrap();
         // The workspace's lock file pins the same versions, so nothing is resolved anew.

@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# Build cost of retort for an application, beside diesel_migrations: three minimal apps on
+# diesel + bundled SQLite, each built from clean (its own target folder) in release mode.
+#
+#   base               diesel with SQLite: opens the database and runs a query
+#   diesel_migrations  base + diesel_migrations: embeds one migration, runs it at start
+#   retort             base + retort (default features) and retort-build in build.rs: one
+#                      model, its migration, upgrade_on_startup at start
+#
+# Prints each clean build's wall time and binary size, and each app's ratio to the base.
+# Usage: bash bench/build-cost.sh [rounds]   (default 1; each round builds all three apps)
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+rounds="${1:-1}"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+
+app() { # name, extra dependencies, main body, [build-dependencies]
+    local dir="$work/$1"
+    mkdir -p "$dir/src"
+    cat > "$dir/Cargo.toml" <<TOML
+[package]
+name = "$1"
+version = "0.1.0"
+edition = "2021"
+publish = false
+
+[workspace]
+
+[dependencies]
+diesel = { version = "2.3", default-features = false, features = ["sqlite"] }
+libsqlite3-sys = { version = ">=0.17, <0.40", features = ["bundled"] }
+$2
+
+[build-dependencies]
+${4:-}
+
+[profile.release]
+strip = true
+TOML
+    printf '%s\n' "$3" > "$dir/src/main.rs"
+}
+
+app base "" '
+use diesel::prelude::*;
+fn main() {
+    let url = std::env::var("DATABASE_URL").unwrap_or_else(|_| ":memory:".into());
+    let mut conn = SqliteConnection::establish(&url).expect("opens");
+    diesel::sql_query("CREATE TABLE IF NOT EXISTS tasks (id INTEGER PRIMARY KEY, name TEXT NOT NULL)")
+        .execute(&mut conn)
+        .expect("runs");
+}'
+
+app diesel_migrations 'diesel_migrations = { version = "2.3", features = ["sqlite"] }' '
+use diesel::prelude::*;
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
+fn main() {
+    let url = std::env::var("DATABASE_URL").unwrap_or_else(|_| ":memory:".into());
+    let mut conn = SqliteConnection::establish(&url).expect("opens");
+    conn.run_pending_migrations(MIGRATIONS).expect("migrates");
+}'
+mkdir -p "$work/diesel_migrations/migrations/2026-11-26-000000_initial"
+echo 'CREATE TABLE tasks (id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, name TEXT NOT NULL);' \
+    > "$work/diesel_migrations/migrations/2026-11-26-000000_initial/up.sql"
+echo 'DROP TABLE tasks;' > "$work/diesel_migrations/migrations/2026-11-26-000000_initial/down.sql"
+
+app retort "retort = { path = \"$root/runtime\" }" '
+retort::include_migrations!();
+#[derive(retort::Table)]
+#[table(name = "tasks")]
+pub struct Task {
+    #[column(primary_key, autoincrement)]
+    pub id: i32,
+    pub name: String,
+}
+fn main() {
+    retort::Startup::new(&MIGRATIONS)
+        .url(std::env::var("DATABASE_URL").unwrap_or_else(|_| "sqlite::memory:".into()))
+        .run()
+        .expect("migrates");
+}' "retort-build = { path = \"$root/autogen\" }"
+printf 'fn main() {\n    retort_build::generate();\n}\n' > "$work/retort/build.rs"
+
+# The same dependency versions as the workspace, resolved without the network.
+for a in base diesel_migrations retort; do
+    cp "$root/Cargo.lock" "$work/$a/Cargo.lock"
+done
+# retort's migration is written by its own build; the first build writes it, so it is made
+# (and discarded) once before timing.
+(cd "$work/retort" && cargo build --release --offline -q --target-dir "$work/warm" 2>/dev/null) || true
+rm -rf "$work/warm"
+
+declare -A total size
+for r in $(seq "$rounds"); do
+    for a in base diesel_migrations retort; do
+        target="$work/target-$a"
+        rm -rf "$target"
+        start=$(date +%s.%N)
+        (cd "$work/$a" && cargo build --release --offline -q --target-dir "$target")
+        end=$(date +%s.%N)
+        t=$(echo "$end - $start" | bc)
+        total[$a]=$(echo "${total[$a]:-0} + $t" | bc)
+        size[$a]=$(stat -c %s "$target/release/$a")
+        echo "round $r: $a built in ${t} s" >&2
+    done
+done
+echo "clean release build (mean of $rounds round(s)) and stripped binary size, on $(nproc) cores"
+for a in base diesel_migrations retort; do
+    mean=$(echo "scale=2; ${total[$a]} / $rounds" | bc)
+    base_mean=$(echo "scale=4; ${total[base]} / $rounds" | bc)
+    printf '  %-18s %7.1f s  (%+.0f %% vs base)   binary %5.2f MiB (%.2f× base)\n' "$a" "$mean" \
+        "$(echo "($mean - $base_mean) * 100 / $base_mean" | bc -l)" \
+        "$(echo "${size[$a]} / 1048576" | bc -l)" "$(echo "${size[$a]} / ${size[base]}" | bc -l)"
+done
