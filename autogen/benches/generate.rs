@@ -118,6 +118,7 @@ fn write_crate(dir: &Path) {
             up: &up,
             down: &down,
             lints: &[],
+            origin: retort_build::codegen::Origin::Models,
         });
         std::fs::write(
             dir.join(format!("migrations/{revision}_create_thing{i}s.rs")),

@@ -25,7 +25,6 @@
 //! `RETORT_NOW` or `SOURCE_DATE_EPOCH` (seconds since the epoch: fixes the clock; prefer
 //! `RETORT_NOW` in scripts, since C build scripts rebuild when `SOURCE_DATE_EPOCH` changes).
 
-mod clock;
 pub mod codegen;
 pub mod discover;
 mod error;
@@ -39,8 +38,8 @@ use std::path::{Path, PathBuf};
 
 use retort_schema::diff::{self, Lint};
 use retort_schema::ops::Op;
+use retort_schema::clock;
 use retort_schema::Schema;
-use sha2::{Digest, Sha256};
 
 pub use error::Error;
 use history::{Entry, History};
@@ -403,7 +402,10 @@ fn new_entry(
     lints: &[Lint],
     settings: &Settings,
 ) -> Pending {
-    let revision = revision_id(history, &parents, &up, settings.now);
+    let up_ops: Vec<Op> = up.iter().map(|(o, _)| o.clone()).collect();
+    let revision = retort_schema::migration::revision_id(settings.now, &parents, &up_ops, &|id| {
+        history.entries.contains_key(id)
+    });
     let text = codegen::render(&codegen::NewMigration {
         revision: &revision,
         parents: &parents,
@@ -412,6 +414,7 @@ fn new_entry(
         up: &up,
         down: &down,
         lints,
+        origin: codegen::Origin::Models,
     });
     let file = retort_schema::migration::MigrationFile {
         revision: revision.clone(),
@@ -427,27 +430,6 @@ fn new_entry(
         },
         text,
         lints: lints.to_vec(),
-    }
-}
-
-/// `20261126_054012_3f9a`: sortable time plus four hex digits of a hash of the content,
-/// so two branches writing in the same second still get different ids.
-fn revision_id(history: &History, parents: &[String], up: &[(Op, bool)], now: u64) -> String {
-    let stamp = clock::stamp(now);
-    let mut counter = 0u32;
-    loop {
-        let mut h = Sha256::new();
-        h.update(parents.join(",").as_bytes());
-        h.update(
-            serde_json::to_vec(&up.iter().map(|(o, _)| o).collect::<Vec<_>>()).unwrap_or_default(),
-        );
-        h.update(counter.to_le_bytes());
-        let digest = h.finalize();
-        let id = format!("{stamp}_{:02x}{:02x}", digest[0], digest[1]);
-        if !history.entries.contains_key(&id) {
-            return id;
-        }
-        counter += 1;
     }
 }
 

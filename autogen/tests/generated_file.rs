@@ -25,6 +25,7 @@ fn file_for(message: &str, up: &[Op], down: &[Op], lint: &str) -> String {
             kind: LintKind::Drop,
             message: lint.to_string(),
         }],
+        origin: retort_build::codegen::Origin::Models,
     })
 }
 

@@ -1,35 +1,42 @@
 //! `revision -m "…"`: an empty migration on top of the current head(s), for data migrations.
+//! Written by the same writer, with the same revision ids, as the build's migrations.
 
-use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::error::{Error, Result};
+use crate::schema::migration::{render_file, revision_id, NewMigration, Origin};
 
 /// Writes `<dir>/<revision>_<slug>.rs` and returns its path.
 pub(crate) fn write_empty(dir: &Path, parents: &[String], message: &str) -> Result<PathBuf> {
-    let now = chrono::Utc::now();
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    (
-        parents,
-        message,
-        now.timestamp_nanos_opt(),
-        std::process::id(),
-    )
-        .hash(&mut h);
-    let revision = format!(
-        "{}_{:04x}",
-        now.format("%Y%m%d_%H%M%S"),
-        h.finish() & 0xffff
-    );
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
     let slug = crate::schema::naming::slug(message);
-    let path = dir.join(format!("{revision}_{slug}.rs"));
-    let parents_list: Vec<String> = parents.iter().map(|p| format!("{p:?}")).collect();
-    let text = format!(
-        "// {message}\n//\n// Revision: {revision}\n// Parent:   {parent}\n// Created:  {created}\n//\n// Written by `revision -m`: add operations, `execute(\"…\")` or `run(function)` steps.\n// A data-migration function takes the connection inside the migration's transaction:\n//\n// fn backfill(conn: &mut retort::Connection) -> Result<(), retort::DataError> {{ … }}\n\nretort::migration! {{\n    revision: {revision:?},\n    parents: [{parents}],\n    message: {slug:?},\n    up: [],\n    down: [],\n}}\n",
-        parent = if parents.is_empty() { "(none)".to_string() } else { parents.join(", ") },
-        created = now.format("%Y-%m-%d %H:%M:%S UTC"),
-        parents = parents_list.join(", "),
+    // Ids of files already in the folder are taken (another revision written this second).
+    let taken = |id: &str| {
+        std::fs::read_dir(dir).is_ok_and(|entries| {
+            entries
+                .filter_map(|e| e.ok())
+                .any(|e| e.file_name().to_string_lossy().starts_with(id))
+        })
+    };
+    let revision = revision_id(now, parents, &[], &|id| taken(id));
+    let text = render_file(
+        &NewMigration {
+            revision: &revision,
+            parents,
+            message: &slug,
+            created: &crate::schema::clock::human(now),
+            up: &[],
+            down: &[],
+            lints: &[],
+            origin: Origin::Revision,
+        },
+        &|op| op.describe(),
     );
+    let path = dir.join(format!("{revision}_{slug}.rs"));
     std::fs::create_dir_all(dir).map_err(|source| Error::Io {
         path: dir.to_path_buf(),
         source,

@@ -4,6 +4,7 @@
 //!   serialized as deterministic JSON (the snapshot format);
 //! - [`parse_model`]: reads a `#[derive(Table)]` struct into a [`Table`] — the one parser
 //!   shared by the derive and the build script;
+//! - [`clock`]: UTC time for revision ids, headers and version rows;
 //! - [`expr`]: SQL expressions compared for meaning and searched for column names;
 //! - [`graph`]: the shape of a migration history (order, heads, ancestors), linear in size;
 //! - [`naming`]: identifier rules and conventional index/constraint names;
@@ -12,6 +13,7 @@
 //! - [`migration`]: the `migration!` grammar, parsed and rendered;
 //! - [`sql`]: operations rendered to SQL per dialect (SQLite table rebuilds included).
 
+pub mod clock;
 pub mod diff;
 pub mod expr;
 pub mod graph;

@@ -161,6 +161,7 @@ pub fn generated_revision(
         up: &unmarked(&d.up),
         down: &unmarked(&d.down),
         lints: &d.lints,
+        origin: retort_build::codegen::Origin::Models,
     });
     let parsed =
         retort::schema::migration::parse_file(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));

@@ -20,10 +20,12 @@ mod checksum;
 mod parse;
 #[cfg(feature = "parse")]
 mod render;
+mod write;
 
 use crate::ops::Op;
 
 pub use checksum::{ChecksumCheck, CHECKSUM_VERSION};
+pub use write::{comment_text, render_file, revision_id, NewMigration, Origin};
 #[cfg(feature = "parse")]
 pub use parse::{conflict_marker_line, parse_body, parse_file, FileError};
 #[cfg(feature = "parse")]

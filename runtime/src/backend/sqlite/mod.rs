@@ -62,7 +62,7 @@ mod tests {
     }
 
     #[test]
-    fn utc_now_reads_like_sqlite_strftime() {
+    fn version_rows_record_time_as_sqlite_strftime_does() {
         let mut conn =
             <diesel::SqliteConnection as diesel::Connection>::establish(":memory:").expect("opens");
         #[derive(diesel::QueryableByName)]
@@ -75,7 +75,7 @@ mod tests {
             &mut conn,
         )
         .expect("queries");
-        let ours = super::utc_now();
+        let ours = crate::schema::clock::iso_millis(std::time::SystemTime::now());
         assert_eq!(ours.len(), sqlite[0].v.len(), "{ours} vs {}", sqlite[0].v);
         // Same up to the minute (the two clocks are read a moment apart).
         assert_eq!(ours[..16], sqlite[0].v[..16], "{ours} vs {}", sqlite[0].v);
@@ -221,7 +221,7 @@ impl Backend for Sqlite {
         // Through diesel's query builder: the statement is prepared once per connection and
         // reused for every row (an upgrade of N migrations writes N rows).
         let applied_at = if row.applied_at.is_empty() {
-            utc_now()
+            crate::schema::clock::iso_millis(std::time::SystemTime::now())
         } else {
             row.applied_at.clone()
         };
@@ -304,32 +304,6 @@ mod versions {
             state -> Text,
         }
     }
-}
-
-/// Now, in UTC, as `strftime('%Y-%m-%dT%H:%M:%fZ', 'now')` writes it.
-fn utc_now() -> String {
-    let since = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    let secs = since.as_secs();
-    let (days, rem) = ((secs / 86_400) as i64, secs % 86_400);
-    // Howard Hinnant's days → civil date.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60,
-        since.subsec_millis()
-    )
 }
 
 fn version_table_ddl() -> String {

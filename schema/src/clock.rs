@@ -1,5 +1,6 @@
-//! Time for revision ids and headers. `RETORT_NOW` or `SOURCE_DATE_EPOCH` (the reproducible-builds
-//! convention) fixes it, so generated files can be compared byte for byte.
+//! Time for revision ids, file headers and version rows, in UTC, without a date crate.
+//! The build takes `RETORT_NOW` or `SOURCE_DATE_EPOCH` (the reproducible-builds convention)
+//! to fix it, so generated files can be compared byte for byte.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -51,6 +52,17 @@ pub fn human(secs: u64) -> String {
     format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02} UTC")
 }
 
+/// `2026-11-26T05:40:12.345Z`, as SQLite's `strftime('%Y-%m-%dT%H:%M:%fZ', 'now')` writes
+/// it: the time a version row records.
+pub fn iso_millis(time: SystemTime) -> String {
+    let since = time.duration_since(UNIX_EPOCH).unwrap_or_default();
+    let (y, mo, d, h, mi, s) = civil(since.as_secs());
+    format!(
+        "{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{:03}Z",
+        since.subsec_millis()
+    )
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -59,5 +71,7 @@ mod tests {
         // 2026-11-26 05:40:12 UTC
         assert_eq!(super::human(1_795_671_612), "2026-11-26 05:40:12 UTC");
         assert_eq!(super::stamp(951_782_400), "20000229_000000");
+        let t = std::time::UNIX_EPOCH + std::time::Duration::from_millis(1_795_671_612_345);
+        assert_eq!(super::iso_millis(t), "2026-11-26T05:40:12.345Z");
     }
 }

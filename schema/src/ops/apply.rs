@@ -1,0 +1,216 @@
+//! How each operation changes a schema: the replay of a history, and the schema a
+//! renderer sees before each operation.
+
+use super::{fail, ApplyError, ConstraintKind, Op};
+use crate::model::{Schema, Table};
+
+impl Op {
+    /// Changes `schema` as running the operation changes the database.
+    ///
+    /// Fails, naming the object, when the operation does not fit the schema (a column
+    /// that already exists, a table that does not).
+    pub fn apply(&self, schema: &mut Schema) -> Result<(), ApplyError> {
+        match self {
+            Op::CreateTable { table } => {
+                if schema.tables.contains_key(&table.name) {
+                    return fail(format!(
+                        "create_table: table `{}` already exists",
+                        table.name
+                    ));
+                }
+                let mut t = table.clone();
+                t.normalize();
+                schema.tables.insert(t.name.clone(), t);
+            }
+            Op::DropTable { table } => {
+                if schema.tables.remove(table).is_none() {
+                    return fail(format!("drop_table: no table `{table}`"));
+                }
+            }
+            Op::RenameTable { from, to } => {
+                if schema.tables.contains_key(to) {
+                    return fail(format!("rename_table: table `{to}` already exists"));
+                }
+                let Some(mut t) = schema.tables.remove(from) else {
+                    return fail(format!("rename_table: no table `{from}`"));
+                };
+                t.name = to.clone();
+                for other in schema.tables.values_mut() {
+                    for fk in &mut other.foreign_keys {
+                        if fk.referred_table == *from {
+                            fk.referred_table = to.clone();
+                        }
+                    }
+                }
+                for fk in &mut t.foreign_keys {
+                    if fk.referred_table == *from {
+                        fk.referred_table = to.clone();
+                    }
+                }
+                schema.tables.insert(to.clone(), t);
+            }
+            Op::AddColumn { table, column } => {
+                let t = table_mut(schema, table, "add_column")?;
+                if t.column(&column.name).is_some() {
+                    return fail(format!(
+                        "add_column: column `{table}.{}` already exists",
+                        column.name
+                    ));
+                }
+                t.columns.push(column.clone());
+            }
+            Op::DropColumn { table, column } => {
+                let t = table_mut(schema, table, "drop_column")?;
+                let Some(pos) = t.columns.iter().position(|c| c.name == *column) else {
+                    return fail(format!("drop_column: no column `{table}.{column}`"));
+                };
+                if t.primary_key.contains(column) {
+                    return fail(format!(
+                        "drop_column: `{table}.{column}` is part of the primary key"
+                    ));
+                }
+                t.columns.remove(pos);
+                // Constraints and indexes over the column go with it, as in the databases.
+                t.indexes.retain(|i| !i.columns.contains(column));
+                t.uniques.retain(|u| !u.columns.contains(column));
+                t.foreign_keys.retain(|f| !f.columns.contains(column));
+            }
+            Op::RenameColumn { table, from, to } => {
+                let t = table_mut(schema, table, "rename_column")?;
+                if t.column(to).is_some() {
+                    return fail(format!(
+                        "rename_column: column `{table}.{to}` already exists"
+                    ));
+                }
+                let Some(c) = t.columns.iter_mut().find(|c| c.name == *from) else {
+                    return fail(format!("rename_column: no column `{table}.{from}`"));
+                };
+                c.name = to.clone();
+                let rename = |cols: &mut Vec<String>| {
+                    for c in cols.iter_mut() {
+                        if c == from {
+                            *c = to.clone();
+                        }
+                    }
+                };
+                rename(&mut t.primary_key);
+                t.indexes.iter_mut().for_each(|i| rename(&mut i.columns));
+                t.uniques.iter_mut().for_each(|u| rename(&mut u.columns));
+                t.foreign_keys
+                    .iter_mut()
+                    .for_each(|f| rename(&mut f.columns));
+                let table_name = table.clone();
+                for other in schema.tables.values_mut() {
+                    for fk in &mut other.foreign_keys {
+                        if fk.referred_table == table_name {
+                            rename(&mut fk.referred_columns);
+                        }
+                    }
+                }
+            }
+            Op::AlterColumn {
+                table,
+                column,
+                changes,
+            } => {
+                let t = table_mut(schema, table, "alter_column")?;
+                let Some(c) = t.columns.iter_mut().find(|c| c.name == *column) else {
+                    return fail(format!("alter_column: no column `{table}.{column}`"));
+                };
+                changes.apply_to(c);
+            }
+            Op::CreateIndex { table, index } => {
+                let t = table_mut(schema, table, "create_index")?;
+                check_name_free(t, &index.name, "create_index")?;
+                check_columns(t, &index.columns, "create_index")?;
+                t.indexes.push(index.clone());
+            }
+            Op::DropIndex { table, name } => {
+                let t = table_mut(schema, table, "drop_index")?;
+                let before = t.indexes.len();
+                t.indexes.retain(|i| i.name != *name);
+                if t.indexes.len() == before {
+                    return fail(format!("drop_index: no index `{name}` on `{table}`"));
+                }
+            }
+            Op::AddUnique { table, unique } => {
+                let t = table_mut(schema, table, "create_unique_constraint")?;
+                check_name_free(t, &unique.name, "create_unique_constraint")?;
+                check_columns(t, &unique.columns, "create_unique_constraint")?;
+                t.uniques.push(unique.clone());
+            }
+            Op::AddForeignKey { table, foreign_key } => {
+                let t = table_mut(schema, table, "create_foreign_key")?;
+                check_name_free(t, &foreign_key.name, "create_foreign_key")?;
+                check_columns(t, &foreign_key.columns, "create_foreign_key")?;
+                t.foreign_keys.push(foreign_key.clone());
+            }
+            Op::AddCheck { table, check } => {
+                let t = table_mut(schema, table, "create_check_constraint")?;
+                check_name_free(t, &check.name, "create_check_constraint")?;
+                t.checks.push(check.clone());
+            }
+            Op::DropConstraint { table, name, kind } => {
+                let t = table_mut(schema, table, "drop_constraint")?;
+                let removed = match kind {
+                    ConstraintKind::Unique => remove_named(&mut t.uniques, name, |u| &u.name),
+                    ConstraintKind::ForeignKey => {
+                        remove_named(&mut t.foreign_keys, name, |f| &f.name)
+                    }
+                    ConstraintKind::Check => remove_named(&mut t.checks, name, |c| &c.name),
+                };
+                if !removed {
+                    return fail(format!(
+                        "drop_constraint: no {kind:?} constraint `{name}` on `{table}`"
+                    ));
+                }
+            }
+            Op::SetTableComment { table, comment } => {
+                table_mut(schema, table, "table comment")?.comment = comment.clone();
+            }
+            Op::Execute { .. } | Op::RunRust { .. } => {}
+        }
+        if let Some(name) = self.table() {
+            if let Some(t) = schema.tables.get_mut(name) {
+                t.normalize();
+            }
+        }
+        Ok(())
+    }
+}
+
+fn table_mut<'a>(
+    schema: &'a mut Schema,
+    table: &str,
+    op: &str,
+) -> Result<&'a mut Table, ApplyError> {
+    match schema.tables.get_mut(table) {
+        Some(t) => Ok(t),
+        None => fail(format!("{op}: no table `{table}`")),
+    }
+}
+
+fn check_name_free(t: &Table, name: &str, op: &str) -> Result<(), ApplyError> {
+    if t.constraint_names().any(|n| n == name) {
+        return fail(format!(
+            "{op}: `{}` already has an index or constraint named `{name}`",
+            t.name
+        ));
+    }
+    Ok(())
+}
+
+fn check_columns(t: &Table, columns: &[String], op: &str) -> Result<(), ApplyError> {
+    for c in columns {
+        if t.column(c).is_none() {
+            return fail(format!("{op}: no column `{}.{c}`", t.name));
+        }
+    }
+    Ok(())
+}
+
+fn remove_named<T>(items: &mut Vec<T>, name: &str, key: impl Fn(&T) -> &String) -> bool {
+    let before = items.len();
+    items.retain(|i| key(i) != name);
+    items.len() != before
+}

@@ -1,0 +1,135 @@
+//! How an operation reads to a person: one line for summaries and file headers, and what
+//! to do when it fails on existing rows.
+
+use super::{ConstraintKind, Op};
+use crate::model::Column;
+
+impl Op {
+    /// What to do when the operation fails on existing rows, if it can fail because of them.
+    pub fn failure_hint(&self) -> Option<String> {
+        Some(match self {
+            Op::AddColumn { table, column } if !column.nullable && column.server_default.is_none() => format!(
+                "`{table}` has rows and the new NOT NULL column `{}` has no default: give it a server_default, or add it as nullable, backfill with execute(\"UPDATE …\"), then make it NOT NULL",
+                column.name
+            ),
+            Op::AlterColumn { table, column, changes } if changes.nullable == Some(false) => format!(
+                "rows of `{table}` hold NULL in `{column}`: backfill them with execute(\"UPDATE {table} SET {column} = … WHERE {column} IS NULL\") before this operation"
+            ),
+            Op::AlterColumn { table, column, changes } if changes.ty.is_some() => format!(
+                "values of `{table}.{column}` do not fit the new type: convert or clean them with an execute(\"UPDATE …\") before this operation, or keep the type"
+            ),
+            Op::AddUnique { table, unique } => format!(
+                "rows of `{table}` repeat ({cols}): find them with SELECT {cols}, COUNT(*) FROM {table} GROUP BY {cols} HAVING COUNT(*) > 1, and resolve them before this operation",
+                cols = unique.columns.join(", ")
+            ),
+            Op::CreateIndex { table, index } if index.unique => format!(
+                "rows of `{table}` repeat ({cols}): find them with SELECT {cols}, COUNT(*) FROM {table} GROUP BY {cols} HAVING COUNT(*) > 1, and resolve them before this operation",
+                cols = index.columns.join(", ")
+            ),
+            Op::AddCheck { table, check } => format!(
+                "rows of `{table}` violate `{}`: find them with SELECT * FROM {table} WHERE NOT ({}), and correct them before this operation",
+                check.name, check.expression
+            ),
+            Op::AddForeignKey { table, foreign_key } => format!(
+                "rows of `{table}` reference `{}` rows that do not exist: delete or correct them before this operation",
+                foreign_key.referred_table
+            ),
+            _ => return None,
+        })
+    }
+
+    /// One line for summaries: `add column tasks.retry_count`.
+    pub fn describe(&self) -> String {
+        match self {
+            Op::CreateTable { table } => format!("create table {}", table.name),
+            Op::DropTable { table } => format!("drop table {table}"),
+            Op::RenameTable { from, to } => format!("rename table {from} to {to}"),
+            Op::AddColumn { table, column } => {
+                format!(
+                    "add column {table}.{} ({})",
+                    column.name,
+                    column_summary(column)
+                )
+            }
+            Op::DropColumn { table, column } => format!("drop column {table}.{column}"),
+            Op::RenameColumn { table, from, to } => {
+                format!("rename column {table}.{from} to {to}")
+            }
+            Op::AlterColumn {
+                table,
+                column,
+                changes,
+            } => {
+                let mut what = Vec::new();
+                if let Some(t) = &changes.ty {
+                    what.push(format!("type {t}"));
+                }
+                if let Some(n) = changes.nullable {
+                    what.push(if n { "nullable" } else { "NOT NULL" }.to_string());
+                }
+                if let Some(d) = &changes.server_default {
+                    what.push(match d {
+                        Some(d) => format!("default {d}"),
+                        None => "no default".into(),
+                    });
+                }
+                if changes.comment.is_some() {
+                    what.push("comment".into());
+                }
+                format!("alter column {table}.{column} ({})", what.join(", "))
+            }
+            Op::CreateIndex { table, index } => format!(
+                "create {}index {} on {table} ({})",
+                if index.unique { "unique " } else { "" },
+                index.name,
+                index.columns.join(", ")
+            ),
+            Op::DropIndex { table, name } => format!("drop index {name} on {table}"),
+            Op::AddUnique { table, unique } => format!(
+                "add unique constraint {} on {table} ({})",
+                unique.name,
+                unique.columns.join(", ")
+            ),
+            Op::AddForeignKey { table, foreign_key } => format!(
+                "add foreign key {} on {table} ({}) -> {}({})",
+                foreign_key.name,
+                foreign_key.columns.join(", "),
+                foreign_key.referred_table,
+                foreign_key.referred_columns.join(", ")
+            ),
+            Op::AddCheck { table, check } => {
+                format!(
+                    "add check constraint {} on {table} ({})",
+                    check.name, check.expression
+                )
+            }
+            Op::DropConstraint { table, name, kind } => {
+                let kind = match kind {
+                    ConstraintKind::Unique => "unique constraint",
+                    ConstraintKind::ForeignKey => "foreign key",
+                    ConstraintKind::Check => "check constraint",
+                };
+                format!("drop {kind} {name} on {table}")
+            }
+            Op::SetTableComment { table, comment } => match comment {
+                Some(_) => format!("set comment of table {table}"),
+                None => format!("drop comment of table {table}"),
+            },
+            Op::Execute { .. } => "execute SQL".into(),
+            Op::RunRust { function } => format!("run {function}()"),
+        }
+    }
+}
+
+/// `integer, NOT NULL, default 0`.
+pub fn column_summary(c: &Column) -> String {
+    let mut s = c.ty.to_string();
+    s.push_str(if c.nullable { ", NULL" } else { ", NOT NULL" });
+    if let Some(d) = &c.server_default {
+        s.push_str(&format!(", default {d}"));
+    }
+    if c.autoincrement {
+        s.push_str(", autoincrement");
+    }
+    s
+}

@@ -1,0 +1,248 @@
+//! What undoes an operation, and whether undoing it brings the data back. One copy of these
+//! rules: the diff writes downgrades with them, the build marks destructive operations
+//! with them.
+
+use super::{fail, ApplyError, ColumnChanges, ConstraintKind, Op};
+use crate::model::{Column, ColumnType, Schema, Table};
+
+impl Op {
+    /// Whether running the operation loses data that its inverse cannot bring back.
+    pub fn is_destructive(&self, before: &Schema) -> bool {
+        match self {
+            Op::DropTable { .. } | Op::DropColumn { .. } => true,
+            Op::AlterColumn {
+                table,
+                column,
+                changes,
+            } => match (&changes.ty, find_column(before, table, column)) {
+                (Some(to), Ok(c)) => is_narrowing(&c.ty, to),
+                _ => false,
+            },
+            _ => false,
+        }
+    }
+
+    /// The operation that undoes this one, given the schema before it ran.
+    ///
+    /// `None` for raw SQL and Rust functions, whose effect is unknown. The inverse of a
+    /// drop recreates the structure, not the data (see [`Op::is_destructive`]).
+    pub fn inverse(&self, before: &Schema) -> Result<Option<Vec<Op>>, ApplyError> {
+        let ops = match self {
+            Op::CreateTable { table } => vec![Op::DropTable {
+                table: table.name.clone(),
+            }],
+            Op::DropTable { table } => {
+                let t = find_table(before, table)?;
+                let mut bare = t.without_rename_hints();
+                bare.indexes.clear();
+                let mut ops = vec![Op::CreateTable { table: bare }];
+                ops.extend(t.indexes.iter().map(|i| Op::CreateIndex {
+                    table: table.clone(),
+                    index: i.clone(),
+                }));
+                ops
+            }
+            Op::RenameTable { from, to } => vec![Op::RenameTable {
+                from: to.clone(),
+                to: from.clone(),
+            }],
+            Op::AddColumn { table, column } => vec![Op::DropColumn {
+                table: table.clone(),
+                column: column.name.clone(),
+            }],
+            Op::DropColumn { table, column } => {
+                let t = find_table(before, table)?;
+                let c = find_column(before, table, column)?;
+                let mut ops = vec![Op::AddColumn {
+                    table: table.clone(),
+                    column: c.clone(),
+                }];
+                let mentions = |cols: &[String]| cols.contains(column);
+                ops.extend(t.uniques.iter().filter(|u| mentions(&u.columns)).map(|u| {
+                    Op::AddUnique {
+                        table: table.clone(),
+                        unique: u.clone(),
+                    }
+                }));
+                ops.extend(
+                    t.foreign_keys
+                        .iter()
+                        .filter(|f| mentions(&f.columns))
+                        .map(|f| Op::AddForeignKey {
+                            table: table.clone(),
+                            foreign_key: f.clone(),
+                        }),
+                );
+                ops.extend(t.indexes.iter().filter(|i| mentions(&i.columns)).map(|i| {
+                    Op::CreateIndex {
+                        table: table.clone(),
+                        index: i.clone(),
+                    }
+                }));
+                ops
+            }
+            Op::RenameColumn { table, from, to } => vec![Op::RenameColumn {
+                table: table.clone(),
+                from: to.clone(),
+                to: from.clone(),
+            }],
+            Op::AlterColumn {
+                table,
+                column,
+                changes,
+            } => {
+                let old = find_column(before, table, column)?;
+                let mut new = old.clone();
+                changes.apply_to(&mut new);
+                vec![Op::AlterColumn {
+                    table: table.clone(),
+                    column: column.clone(),
+                    changes: ColumnChanges::between(&new, old),
+                }]
+            }
+            Op::CreateIndex { table, index } => vec![Op::DropIndex {
+                table: table.clone(),
+                name: index.name.clone(),
+            }],
+            Op::DropIndex { table, name } => {
+                let t = find_table(before, table)?;
+                let Some(index) = t.indexes.iter().find(|i| i.name == *name) else {
+                    return fail(format!("drop_index: no index `{name}` on `{table}`"));
+                };
+                vec![Op::CreateIndex {
+                    table: table.clone(),
+                    index: index.clone(),
+                }]
+            }
+            Op::AddUnique { table, unique } => vec![Op::DropConstraint {
+                table: table.clone(),
+                name: unique.name.clone(),
+                kind: ConstraintKind::Unique,
+            }],
+            Op::AddForeignKey { table, foreign_key } => vec![Op::DropConstraint {
+                table: table.clone(),
+                name: foreign_key.name.clone(),
+                kind: ConstraintKind::ForeignKey,
+            }],
+            Op::AddCheck { table, check } => vec![Op::DropConstraint {
+                table: table.clone(),
+                name: check.name.clone(),
+                kind: ConstraintKind::Check,
+            }],
+            Op::DropConstraint { table, name, kind } => {
+                let t = find_table(before, table)?;
+                let found = match kind {
+                    ConstraintKind::Unique => {
+                        t.uniques
+                            .iter()
+                            .find(|u| u.name == *name)
+                            .map(|u| Op::AddUnique {
+                                table: table.clone(),
+                                unique: u.clone(),
+                            })
+                    }
+                    ConstraintKind::ForeignKey => t
+                        .foreign_keys
+                        .iter()
+                        .find(|f| f.name == *name)
+                        .map(|f| Op::AddForeignKey {
+                            table: table.clone(),
+                            foreign_key: f.clone(),
+                        }),
+                    ConstraintKind::Check => {
+                        t.checks
+                            .iter()
+                            .find(|c| c.name == *name)
+                            .map(|c| Op::AddCheck {
+                                table: table.clone(),
+                                check: c.clone(),
+                            })
+                    }
+                };
+                match found {
+                    Some(op) => vec![op],
+                    None => {
+                        return fail(format!(
+                            "drop_constraint: no constraint `{name}` on `{table}`"
+                        ))
+                    }
+                }
+            }
+            Op::SetTableComment { table, .. } => vec![Op::SetTableComment {
+                table: table.clone(),
+                comment: find_table(before, table)?.comment.clone(),
+            }],
+            Op::Execute { .. } | Op::RunRust { .. } => return Ok(None),
+        };
+        Ok(Some(ops))
+    }
+}
+
+fn find_table<'a>(schema: &'a Schema, table: &str) -> Result<&'a Table, ApplyError> {
+    match schema.tables.get(table) {
+        Some(t) => Ok(t),
+        None => fail(format!("no table `{table}`")),
+    }
+}
+
+fn find_column<'a>(
+    schema: &'a Schema,
+    table: &str,
+    column: &str,
+) -> Result<&'a Column, ApplyError> {
+    match find_table(schema, table)?.column(column) {
+        Some(c) => Ok(c),
+        None => fail(format!("no column `{table}.{column}`")),
+    }
+}
+
+/// Whether a value of `from` may not fit `to`.
+pub fn is_narrowing(from: &ColumnType, to: &ColumnType) -> bool {
+    use ColumnType::*;
+    let int_rank = |t: &ColumnType| match t {
+        SmallInt => Some(1),
+        Integer => Some(2),
+        BigInt => Some(3),
+        _ => None,
+    };
+    if from == to {
+        return false;
+    }
+    match (from, to) {
+        (_, Text) => false,
+        (Varchar { length: a }, Varchar { length: b })
+        | (Char { length: a }, Varchar { length: b }) => b < a,
+        (Char { length: a }, Char { length: b }) => b < a,
+        (f, t) if int_rank(f).is_some() && int_rank(t).is_some() => int_rank(t) < int_rank(f),
+        (
+            SmallInt | Integer | BigInt,
+            Numeric {
+                precision: None, ..
+            }
+            | Double,
+        ) => false,
+        (SmallInt | Integer, Real) => false,
+        (Real, Double) => false,
+        (
+            Numeric {
+                precision: p1,
+                scale: s1,
+            },
+            Numeric {
+                precision: p2,
+                scale: s2,
+            },
+        ) => {
+            let lower = |a: &Option<u32>, b: &Option<u32>| match (a, b) {
+                (_, None) => false,
+                (None, Some(_)) => true,
+                (Some(a), Some(b)) => b < a,
+            };
+            lower(p1, p2) || lower(s1, s2)
+        }
+        (Date, Timestamp | TimestampTz) | (Timestamp, TimestampTz) | (TimestampTz, Timestamp) => {
+            false
+        }
+        _ => true,
+    }
+}

@@ -1,0 +1,300 @@
+//! Migration operations in Alembic's vocabulary: what they are (here), how each reads to a
+//! person ([`describe`]), how each changes a schema ([`apply`]), and what undoes it
+//! ([`inverse`]).
+//!
+//! Operations are small, like Alembic's `op.*`: a drop names what it drops, an
+//! alteration names only what changes. Whatever else a renderer or an inverse
+//! needs comes from the schema before the operation, which the replay of the
+//! history always has.
+
+mod apply;
+mod describe;
+mod inverse;
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::{CheckConstraint, Column, ColumnType, ForeignKey, Index, Table, UniqueConstraint};
+
+pub use describe::column_summary;
+pub use inverse::is_narrowing;
+
+/// One schema change (or an escape hatch: raw SQL, a Rust function).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Op {
+    /// `create_table`: a table with its columns and constraints (indexes are separate ops).
+    CreateTable {
+        /// The new table; its `indexes` list is empty.
+        table: Table,
+    },
+    /// `drop_table`.
+    DropTable {
+        /// Table name.
+        table: String,
+    },
+    /// `rename_table`: data kept.
+    RenameTable {
+        /// Old name.
+        from: String,
+        /// New name.
+        to: String,
+    },
+    /// `add_column`.
+    AddColumn {
+        /// Table name.
+        table: String,
+        /// The new column (appended).
+        column: Column,
+    },
+    /// `drop_column`.
+    DropColumn {
+        /// Table name.
+        table: String,
+        /// Column name.
+        column: String,
+    },
+    /// `rename_column`: data kept.
+    RenameColumn {
+        /// Table name.
+        table: String,
+        /// Old name.
+        from: String,
+        /// New name.
+        to: String,
+    },
+    /// `alter_column`: only the given attributes change.
+    AlterColumn {
+        /// Table name.
+        table: String,
+        /// Column name.
+        column: String,
+        /// What changes.
+        changes: ColumnChanges,
+    },
+    /// `create_index`.
+    CreateIndex {
+        /// Table name.
+        table: String,
+        /// The index.
+        index: Index,
+    },
+    /// `drop_index`.
+    DropIndex {
+        /// Table name.
+        table: String,
+        /// Index name.
+        name: String,
+    },
+    /// `create_unique_constraint`.
+    AddUnique {
+        /// Table name.
+        table: String,
+        /// The constraint.
+        unique: UniqueConstraint,
+    },
+    /// `create_foreign_key`.
+    AddForeignKey {
+        /// Table name (the referencing one).
+        table: String,
+        /// The constraint.
+        foreign_key: ForeignKey,
+    },
+    /// `create_check_constraint`.
+    AddCheck {
+        /// Table name.
+        table: String,
+        /// The constraint.
+        check: CheckConstraint,
+    },
+    /// `drop_constraint`.
+    DropConstraint {
+        /// Table name.
+        table: String,
+        /// Constraint name.
+        name: String,
+        /// Which kind of constraint.
+        kind: ConstraintKind,
+    },
+    /// `create_table_comment` / `drop_table_comment`.
+    SetTableComment {
+        /// Table name.
+        table: String,
+        /// The new comment; `None` drops it.
+        comment: Option<String>,
+    },
+    /// `execute`: raw SQL, for every dialect or per dialect. Does not change the replayed schema.
+    Execute {
+        /// The statements.
+        sql: DialectSql,
+    },
+    /// `run`: a named Rust function (a data migration). Does not change the replayed schema.
+    RunRust {
+        /// The function's name, as written in the migration file.
+        function: String,
+    },
+}
+
+/// The attributes an `alter_column` changes; `None` leaves one as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ColumnChanges {
+    /// New type.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ty: Option<ColumnType>,
+    /// New nullability.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nullable: Option<bool>,
+    /// New server default (`Some(None)` drops it).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
+    pub server_default: Option<Option<String>>,
+    /// New comment (`Some(None)` drops it).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
+    pub comment: Option<Option<String>>,
+}
+
+/// Reads a field that is present: `null` is `Some(None)` ("drop it"), a value `Some(Some(v))`;
+/// an absent field stays `None` ("no change") through `#[serde(default)]`. Without this,
+/// serde reads `null` back as `None` and a dropped default silently becomes "no change".
+fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+impl ColumnChanges {
+    /// Whether nothing changes.
+    pub fn is_empty(&self) -> bool {
+        *self == ColumnChanges::default()
+    }
+
+    /// The changes that turn `from` into `to` (names are not compared).
+    pub fn between(from: &Column, to: &Column) -> ColumnChanges {
+        ColumnChanges {
+            ty: (from.ty != to.ty).then(|| to.ty.clone()),
+            nullable: (from.nullable != to.nullable).then_some(to.nullable),
+            // A whitespace-only edit of a default is no change (no rebuild).
+            server_default: (!crate::expr::same_opt(&from.server_default, &to.server_default))
+                .then(|| to.server_default.clone()),
+            comment: (from.comment != to.comment).then(|| to.comment.clone()),
+        }
+    }
+
+    /// Applies the changes to a column.
+    pub fn apply_to(&self, column: &mut Column) {
+        if let Some(ty) = &self.ty {
+            column.ty = ty.clone();
+        }
+        if let Some(n) = self.nullable {
+            column.nullable = n;
+        }
+        if let Some(d) = &self.server_default {
+            column.server_default = d.clone();
+        }
+        if let Some(c) = &self.comment {
+            column.comment = c.clone();
+        }
+    }
+}
+
+/// Which kind of constraint `drop_constraint` drops.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConstraintKind {
+    /// A unique constraint.
+    Unique,
+    /// A foreign key.
+    ForeignKey,
+    /// A check constraint.
+    Check,
+}
+
+/// Raw SQL: one text for every dialect, or one per dialect.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DialectSql {
+    /// The same SQL everywhere.
+    All(String),
+    /// SQL per dialect; a dialect without an entry cannot run the migration.
+    PerDialect {
+        /// For SQLite.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        sqlite: Option<String>,
+        /// For PostgreSQL.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        postgres: Option<String>,
+        /// For MySQL / MariaDB.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        mysql: Option<String>,
+    },
+}
+
+/// Why an operation cannot be applied to a schema.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct ApplyError {
+    /// What is wrong, naming the objects.
+    pub message: String,
+}
+
+fn fail<T>(message: String) -> Result<T, ApplyError> {
+    Err(ApplyError { message })
+}
+
+impl Op {
+    /// Short Alembic-style name (`add_column`).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Op::CreateTable { .. } => "create_table",
+            Op::DropTable { .. } => "drop_table",
+            Op::RenameTable { .. } => "rename_table",
+            Op::AddColumn { .. } => "add_column",
+            Op::DropColumn { .. } => "drop_column",
+            Op::RenameColumn { .. } => "rename_column",
+            Op::AlterColumn { .. } => "alter_column",
+            Op::CreateIndex { .. } => "create_index",
+            Op::DropIndex { .. } => "drop_index",
+            Op::AddUnique { .. } => "create_unique_constraint",
+            Op::AddForeignKey { .. } => "create_foreign_key",
+            Op::AddCheck { .. } => "create_check_constraint",
+            Op::DropConstraint { .. } => "drop_constraint",
+            Op::SetTableComment {
+                comment: Some(_), ..
+            } => "create_table_comment",
+            Op::SetTableComment { comment: None, .. } => "drop_table_comment",
+            Op::Execute { .. } => "execute",
+            Op::RunRust { .. } => "run",
+        }
+    }
+
+    /// The table the operation works on (the new name for a rename), if any.
+    pub fn table(&self) -> Option<&str> {
+        match self {
+            Op::CreateTable { table } => Some(&table.name),
+            Op::RenameTable { to, .. } => Some(to),
+            Op::DropTable { table }
+            | Op::AddColumn { table, .. }
+            | Op::DropColumn { table, .. }
+            | Op::RenameColumn { table, .. }
+            | Op::AlterColumn { table, .. }
+            | Op::CreateIndex { table, .. }
+            | Op::DropIndex { table, .. }
+            | Op::AddUnique { table, .. }
+            | Op::AddForeignKey { table, .. }
+            | Op::AddCheck { table, .. }
+            | Op::DropConstraint { table, .. }
+            | Op::SetTableComment { table, .. } => Some(table),
+            Op::Execute { .. } | Op::RunRust { .. } => None,
+        }
+    }
+
+}
