@@ -5,7 +5,7 @@
 use retort_schema::migration::render_op;
 use retort_schema::ops::Op;
 
-pub use retort_schema::migration::{comment_text, NewMigration, Origin};
+pub use retort_schema::migration::{NewMigration, Origin};
 
 /// The whole file, each operation formatted by prettyplease.
 pub fn render(m: &NewMigration) -> String {

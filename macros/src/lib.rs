@@ -17,7 +17,13 @@ pub fn derive_table(input: TokenStream) -> TokenStream {
     let input = syn::parse_macro_input!(input as syn::DeriveInput);
     match retort_schema::parse_model(&input) {
         Ok(model) => table::expand(&model).into(),
-        Err(errors) => errors.to_compile_error().into(),
+        // The errors, and an impl that satisfies the rest of the crate, so the user sees
+        // only the attribute errors, not "Table is not implemented" wherever it is used.
+        Err(errors) => {
+            let mut out = errors.to_compile_error();
+            out.extend(table::fallback(&input));
+            out.into()
+        }
     }
 }
 

@@ -26,6 +26,22 @@ pub(crate) fn expand(model: &Model) -> TokenStream {
     }
 }
 
+/// The `impl retort::Table` emitted beside attribute errors: it never runs (the crate does
+/// not compile), it only keeps the errors to the attributes.
+pub(crate) fn fallback(input: &syn::DeriveInput) -> TokenStream {
+    let ident = &input.ident;
+    let (impl_generics, ty_generics, where_clause) = input.generics.split_for_impl();
+    quote! {
+        impl #impl_generics ::retort::Table for #ident #ty_generics #where_clause {
+            const NAME: &'static str = "";
+
+            fn schema() -> &'static ::retort::schema::Table {
+                ::core::unreachable!("#[derive(Table)] reported errors")
+            }
+        }
+    }
+}
+
 /// diesel's `table!` for the model: the module is named after the table, columns after the fields.
 fn diesel_table(model: &Model) -> TokenStream {
     let table = &model.table;

@@ -24,12 +24,12 @@ mod write;
 
 use crate::ops::Op;
 
-pub use checksum::{ChecksumCheck, CHECKSUM_VERSION};
-pub use write::{comment_text, render_file, revision_id, NewMigration, Origin};
+pub use checksum::ChecksumCheck;
+pub use write::{render_file, revision_id, NewMigration, Origin};
 #[cfg(feature = "parse")]
 pub use parse::{conflict_marker_line, parse_body, parse_file, FileError};
 #[cfg(feature = "parse")]
-pub use render::{render_column_type, render_op};
+pub use render::render_op;
 
 /// One migration as written in its file.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -15,7 +15,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::{CheckConstraint, Column, ColumnType, ForeignKey, Index, Table, UniqueConstraint};
 
-pub use describe::column_summary;
 pub use inverse::is_narrowing;
 
 /// One schema change (or an escape hatch: raw SQL, a Rust function).

@@ -144,19 +144,6 @@ pub fn render_ops(
     }
 }
 
-/// The DDL that creates `schema` from nothing (tables in dependency order, then indexes).
-pub fn create_all(schema: &Schema, dialect: Dialect) -> Result<Vec<String>, RenderError> {
-    match dialect {
-        Dialect::Sqlite => Ok(sqlite::create_all(schema)),
-        other => Err(RenderError {
-            message: format!(
-                "the {} dialect is not available in this version of retort",
-                other.name()
-            ),
-        }),
-    }
-}
-
 /// Quotes an identifier for the dialect.
 pub fn quote_ident(name: &str, dialect: Dialect) -> String {
     match dialect {
@@ -170,4 +157,3 @@ pub fn quote_literal(text: &str) -> String {
     format!("'{}'", text.replace('\'', "''"))
 }
 
-pub use sqlite::sqlite_type;

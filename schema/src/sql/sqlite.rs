@@ -151,34 +151,6 @@ fn create_index(table: &str, i: &crate::Index) -> String {
     )
 }
 
-pub(super) fn create_all(schema: &Schema) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut done: Vec<&str> = Vec::new();
-    // Referenced tables first where possible (SQLite does not check this at CREATE time anyway).
-    let mut pending: Vec<&Table> = schema.tables.values().collect();
-    while !pending.is_empty() {
-        let ready = pending
-            .iter()
-            .position(|t| {
-                t.foreign_keys.iter().all(|f| {
-                    f.referred_table == t.name
-                        || done.contains(&f.referred_table.as_str())
-                        || !schema.tables.contains_key(&f.referred_table)
-                })
-            })
-            .unwrap_or(0);
-        let t = pending.remove(ready);
-        out.push(create_table(t, &t.name));
-        done.push(&t.name);
-    }
-    for t in schema.tables.values() {
-        for i in &t.indexes {
-            out.push(create_index(&t.name, i));
-        }
-    }
-    out
-}
-
 fn table<'a>(schema: &'a Schema, name: &str) -> Result<&'a Table, RenderError> {
     schema.tables.get(name).ok_or_else(|| RenderError {
         message: format!("no table `{name}` in the schema before this operation"),
