@@ -412,7 +412,12 @@ fn help_and_unknown_words_print_usage_and_touch_nothing() {
     }
     let db_help = records(&db, &["db", "--help"]);
     assert!(String::from_utf8_lossy(&db_help.stdout).contains("upgrade"));
-    for args in [&["frobnicate"][..], &["--frobnicate"], &["serve", "extra"], &["db"]] {
+    for args in [
+        &["frobnicate"][..],
+        &["--frobnicate"],
+        &["serve", "extra"],
+        &["db"],
+    ] {
         let out = records(&db, args);
         assert_eq!(out.status.code(), Some(2), "records {args:?}");
         let stderr = String::from_utf8_lossy(&out.stderr);

@@ -4,7 +4,12 @@
 use std::path::PathBuf;
 
 /// Why the build step failed.
+///
+/// Non-exhaustive: match the variants you handle and keep a wildcard arm. Underlying errors
+/// (the parser's, the file system's) are kept as the variant's
+/// [`source`](std::error::Error::source).
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// An environment variable cargo sets for build scripts is missing.
     #[error("retort: `{key}` is not set; call retort_build::generate() from build.rs, where cargo sets it")]
@@ -43,12 +48,12 @@ pub enum Error {
         message: String,
     },
     /// A migration file cannot be read.
-    #[error("retort: migration {path}: {message}")]
+    #[error("retort: migration {path}: {source}")]
     Migration {
         /// The file.
         path: PathBuf,
-        /// What is wrong.
-        message: String,
+        /// What is wrong, with its line and the fix.
+        source: retort_schema::migration::FileError,
     },
     /// Two files declare the same revision.
     #[error("retort: revision {revision} is declared by both {first} and {second}; give one of them a new revision id (and fix the parents that name it)")]
@@ -125,9 +130,9 @@ pub enum Error {
         /// What is wrong, naming the objects, and the fix.
         message: String,
     },
-    /// The diff cannot express the change.
+    /// The diff cannot express the change, or an operation does not fit the schema.
     #[error("retort: {0}")]
-    Diff(String),
+    Diff(#[from] retort_schema::ops::ApplyError),
     /// Check mode found model changes without a migration.
     #[error("retort: the models are ahead of the migrations ({reason}); {count} pending operation{s}:\n{list}\nFix: run `cargo build` locally (without CI=true or RETORT_MODE=check) to write the migration, review it, and commit it with migrations/schema.json", count = operations.len(), s = if operations.len() == 1 { "" } else { "s" }, list = operations.iter().map(|o| format!("  - {o}")).collect::<Vec<_>>().join("\n"))]
     Pending {

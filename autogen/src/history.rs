@@ -47,9 +47,9 @@ impl History {
                 path: path.clone(),
                 source,
             })?;
-            let file = migration::parse_file(&text).map_err(|e| Error::Migration {
+            let file = migration::parse_file(&text).map_err(|source| Error::Migration {
                 path: path.clone(),
-                message: e.to_string(),
+                source,
             })?;
             if let Some(other) = history.entries.get(&file.revision) {
                 return Err(Error::DuplicateRevision {

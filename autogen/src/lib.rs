@@ -36,9 +36,9 @@ mod renames;
 
 use std::path::{Path, PathBuf};
 
+use retort_schema::clock;
 use retort_schema::diff::{self, Lint};
 use retort_schema::ops::Op;
-use retort_schema::clock;
 use retort_schema::Schema;
 
 pub use error::Error;
@@ -286,7 +286,7 @@ pub fn generate_in(
             &head_schema,
             &mut models,
         ));
-        let d = diff::diff(&head_schema, &models).map_err(|e| Error::Diff(e.message))?;
+        let d = diff::diff(&head_schema, &models)?;
         if !d.is_empty() {
             if let Mode::Check(reason) = &settings.mode {
                 return Err(Error::Pending {
@@ -295,7 +295,7 @@ pub fn generate_in(
                 });
             }
             for op in &d.up {
-                op.apply(&mut target).map_err(|e| Error::Diff(e.message))?;
+                op.apply(&mut target)?;
             }
             let up = mark_destructive(&d.up, &head_schema, false)?;
             let down = mark_destructive(&d.down, &target, true)?;
@@ -442,7 +442,7 @@ fn mark_destructive(ops: &[Op], before: &Schema, down: bool) -> Result<Vec<(Op, 
     for op in ops {
         let recreated = down && matches!(op, Op::CreateTable { .. } | Op::AddColumn { .. });
         let marked = op.is_destructive(&schema) || recreated;
-        op.apply(&mut schema).map_err(|e| Error::Diff(e.message))?;
+        op.apply(&mut schema)?;
         out.push((op.clone(), marked));
     }
     Ok(out)

@@ -645,7 +645,12 @@ fn main() {
             replay_rows(&[200, 1000]);
             rebuild(&files, rounds, 1_000_000).print("SQLite rebuild of a 1 000 000-row table");
             memory(rounds, 1000);
-            scaling(&files, rounds.min(3), &[200, 1000, 5000], workload::Kind::Create);
+            scaling(
+                &files,
+                rounds.min(3),
+                &[200, 1000, 5000],
+                workload::Kind::Create,
+            );
         }
         Row::Upgrade { n } => upgrade_rows(&n),
         Row::Startup { n } => startup_rows(&n),

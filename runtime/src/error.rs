@@ -1,7 +1,12 @@
 //! The one error type of the runtime; each message names the object and the fix.
 
 /// What went wrong while connecting, planning or applying migrations.
+///
+/// Non-exhaustive: new backends bring new failures; match the variants you handle and keep a
+/// wildcard arm. Underlying errors (the database's, the file system's) are kept as the
+/// [`source`](std::error::Error::source) of a variant, not flattened into its message.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// No URL was given.
     #[error("no database URL: pass --database-url, or set DB_URL or DATABASE_URL (e.g. DB_URL=sqlite:///records.db)")]
@@ -15,12 +20,12 @@ pub enum Error {
         problem: String,
     },
     /// The database refused a connection or a statement outside a migration.
-    #[error("{context}: {message}")]
+    #[error("{context}: {source}")]
     Database {
         /// What retort was doing.
         context: String,
-        /// What the database said.
-        message: String,
+        /// What the database (or the system) said.
+        source: Box<dyn std::error::Error + Send + Sync>,
     },
     /// A revision argument names nothing.
     #[error("no revision matches `{0}`; see `db history` for the revisions this build knows")]

@@ -648,7 +648,6 @@ fn drop_order<'a>(tables: &[&'a Table]) -> (Vec<&'a Table>, Vec<&'a Table>) {
     (order, cyclic)
 }
 
-
 /// Whether `list` holds a check of this name whose expression means the same: a
 /// whitespace-only edit is no change.
 fn has_check(list: &[crate::CheckConstraint], c: &crate::CheckConstraint) -> bool {

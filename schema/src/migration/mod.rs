@@ -25,11 +25,11 @@ mod write;
 use crate::ops::Op;
 
 pub use checksum::ChecksumCheck;
-pub use write::{render_file, revision_id, NewMigration, Origin};
 #[cfg(feature = "parse")]
 pub use parse::{conflict_marker_line, parse_body, parse_file, FileError};
 #[cfg(feature = "parse")]
 pub use render::render_op;
+pub use write::{render_file, revision_id, NewMigration, Origin};
 
 /// One migration as written in its file.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -174,7 +174,12 @@ fn capitalize(s: &str) -> String {
 /// `20261126_054012_3f9a`: the sortable time `now` (seconds since the epoch, UTC) plus four
 /// hex digits of a hash of the parents and operations, so two branches writing in the same
 /// second still get different ids; `taken` says which ids already exist.
-pub fn revision_id(now: u64, parents: &[String], up: &[Op], taken: &dyn Fn(&str) -> bool) -> String {
+pub fn revision_id(
+    now: u64,
+    parents: &[String],
+    up: &[Op],
+    taken: &dyn Fn(&str) -> bool,
+) -> String {
     let stamp = crate::clock::stamp(now);
     let mut counter = 0u32;
     loop {

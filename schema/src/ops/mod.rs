@@ -13,7 +13,9 @@ mod inverse;
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{CheckConstraint, Column, ColumnType, ForeignKey, Index, Table, UniqueConstraint};
+use crate::model::{
+    CheckConstraint, Column, ColumnType, ForeignKey, Index, Table, UniqueConstraint,
+};
 
 pub use inverse::is_narrowing;
 
@@ -295,5 +297,4 @@ impl Op {
             Op::Execute { .. } | Op::RunRust { .. } => None,
         }
     }
-
 }

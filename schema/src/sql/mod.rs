@@ -156,4 +156,3 @@ pub fn quote_ident(name: &str, dialect: Dialect) -> String {
 pub fn quote_literal(text: &str) -> String {
     format!("'{}'", text.replace('\'', "''"))
 }
-

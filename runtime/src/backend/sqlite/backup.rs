@@ -17,7 +17,7 @@ pub(super) fn copy_aside(path: &Path) -> Result<PathBuf> {
     let target = PathBuf::from(format!("{}.{stamp}.bak", path.display()));
     let fail = |message: String| Error::Database {
         context: format!("cannot back up {} to {}", path.display(), target.display()),
-        message,
+        source: message.into(),
     };
     let src = CString::new(path.to_string_lossy().as_bytes()).map_err(|e| fail(e.to_string()))?;
     let dst = CString::new(target.to_string_lossy().as_bytes()).map_err(|e| fail(e.to_string()))?;

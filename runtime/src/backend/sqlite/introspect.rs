@@ -84,7 +84,7 @@ struct Violation {
 fn err(context: &str) -> impl Fn(diesel::result::Error) -> Error + '_ {
     move |e| Error::Database {
         context: format!("cannot read the schema ({context})"),
-        message: e.to_string(),
+        source: Box::new(e),
     }
 }
 

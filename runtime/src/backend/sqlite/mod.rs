@@ -32,7 +32,7 @@ pub(crate) struct Sqlite {
 fn db_err(context: &str) -> impl Fn(diesel::result::Error) -> Error + '_ {
     move |e| Error::Database {
         context: context.to_string(),
-        message: e.to_string(),
+        source: Box::new(e),
     }
 }
 
@@ -96,7 +96,7 @@ impl Sqlite {
         };
         let mut conn = SqliteConnection::establish(&target).map_err(|e| Error::Database {
             context: format!("cannot open SQLite database {target}"),
-            message: e.to_string(),
+            source: Box::new(e),
         })?;
         conn.batch_execute(&format!(
             "PRAGMA busy_timeout = {}",
