@@ -73,320 +73,25 @@ pub enum LintKind {
 /// assert_eq!(d.down[0].describe(), "drop column tasks.retry_count");
 /// ```
 pub fn diff(old: &Schema, new: &Schema) -> Result<Diff, ApplyError> {
-    let original = old;
+    let renamed = Renamed::plan(old, new)?;
+    let tables = Tables::pair(&renamed.schema, new);
+    tables.refuse_key_changes()?;
     let mut up = Vec::new();
     let mut lints = Vec::new();
-
-    // 1–2. Renames, declared on the new side: tables, then columns of tables on both sides.
-    // Emitted after the drops of step 3–4 (which name tables as they were), so that a
-    // constraint over a renamed column is dropped before the rename and re-created after it,
-    // and the downgrade, which runs the inverses last first, can run too.
-    let mut renames = Vec::new();
-    let mut renamed_old = old.clone();
-    let table_hints: Vec<(String, String)> = new
-        .tables
-        .values()
-        .filter_map(|t| t.renamed_from.clone().map(|f| (f, t.name.clone())))
-        .collect();
-    for (from, to) in &table_hints {
-        if !old.tables.contains_key(from) && !old.tables.contains_key(to) {
-            return Err(ApplyError {
-                message: format!(
-                    "`renamed_from = \"{from}\"` on table `{to}` names no table: the migrations have neither `{from}` nor `{to}`. Correct the old name, or remove `renamed_from` to create `{to}` as a new table"
-                ),
-            });
-        }
-    }
-    for op in rename_ops(
-        &active_renames(&table_hints, |n| old.tables.contains_key(n)),
-        |n| format!("_retort_tmp_{n}"),
-        |n| old.tables.contains_key(n) || new.tables.contains_key(n),
-        |from, to| Op::RenameTable { from, to },
-    ) {
-        op.apply(&mut renamed_old)?;
-        renames.push(op);
-    }
-    for t in new.tables.values() {
-        let Some(before) = renamed_old.tables.get(&t.name).cloned() else {
-            continue;
-        };
-        let hints: Vec<(String, String)> = t
-            .columns
-            .iter()
-            .filter_map(|c| c.renamed_from.clone().map(|f| (f, c.name.clone())))
-            .collect();
-        for (from, to) in &hints {
-            if before.column(from).is_none() && before.column(to).is_none() {
-                return Err(ApplyError {
-                    message: format!(
-                        "`renamed_from = \"{from}\"` on `{}.{to}` names no column: the migrations' `{}` has neither `{from}` nor `{to}`. Correct the old name, or remove `renamed_from` to add `{to}` as a new column",
-                        t.name, t.name
-                    ),
-                });
-            }
-        }
-        let table = t.name.clone();
-        for op in rename_ops(
-            &active_renames(&hints, |n| before.column(n).is_some()),
-            |n| format!("_retort_tmp_{n}"),
-            |n| before.column(n).is_some() || t.column(n).is_some(),
-            |from, to| Op::RenameColumn {
-                table: table.clone(),
-                from,
-                to,
-            },
-        ) {
-            op.apply(&mut renamed_old)?;
-            renames.push(op);
-        }
-    }
-    // Table names as they were before the renames, for the drops that run first.
-    let old_name = rename_origins(renames.iter().filter_map(|op| match op {
-        Op::RenameTable { from, to } => Some((from.as_str(), to.as_str())),
-        _ => None,
-    }));
-    let before_rename = |name: &String| old_name.get(name).cloned().unwrap_or(name.clone());
-    let old = &renamed_old;
-    let kept: Vec<(&Table, &Table)> = new
-        .tables
-        .values()
-        .filter_map(|n| old.tables.get(&n.name).map(|o| (o, n)))
-        .collect();
-    let created: Vec<&Table> = new
-        .tables
-        .values()
-        .filter(|n| !old.tables.contains_key(&n.name))
-        .collect();
-    let dropped: Vec<&Table> = old
-        .tables
-        .values()
-        .filter(|o| !new.tables.contains_key(&o.name))
-        .collect();
-
-    // Key changes need a table rebuild on every database and a plan for the data; autogenerate
-    // refuses them rather than guess.
-    for (o, n) in &kept {
-        if o.primary_key != n.primary_key {
-            return Err(ApplyError {
-                message: format!(
-                    "the primary key of `{}` changes from ({}) to ({}); autogenerate does not write key changes. Write this migration by hand (retort revision -m \"…\", then create_table/execute), or keep the key",
-                    n.name, o.primary_key.join(", "), n.primary_key.join(", ")
-                ),
-            });
-        }
-        for c in &n.columns {
-            if o.column(&c.name)
-                .is_some_and(|b| b.autoincrement != c.autoincrement)
-            {
-                return Err(ApplyError {
-                    message: format!(
-                        "`autoincrement` of `{}.{}` changes; autogenerate does not write that change. Write this migration by hand, or keep the setting",
-                        n.name, c.name
-                    ),
-                });
-            }
-        }
-    }
-    // 3. Foreign keys that go or change, before anything they point at moves.
-    for (o, n) in &kept {
-        for fk in &o.foreign_keys {
-            if !n.foreign_keys.contains(fk) {
-                up.push(Op::DropConstraint {
-                    table: before_rename(&n.name),
-                    name: fk.name.clone(),
-                    kind: ConstraintKind::ForeignKey,
-                });
-            }
-        }
-    }
-    // 4. Indexes, uniques and checks that go or change.
-    for (o, n) in &kept {
-        for i in &o.indexes {
-            if !n.indexes.contains(i) {
-                up.push(Op::DropIndex {
-                    table: before_rename(&n.name),
-                    name: i.name.clone(),
-                });
-            }
-        }
-        for u in &o.uniques {
-            if !n.uniques.contains(u) {
-                up.push(Op::DropConstraint {
-                    table: before_rename(&n.name),
-                    name: u.name.clone(),
-                    kind: ConstraintKind::Unique,
-                });
-            }
-        }
-        for c in &o.checks {
-            if !has_check(&n.checks, c) {
-                up.push(Op::DropConstraint {
-                    table: before_rename(&n.name),
-                    name: c.name.clone(),
-                    kind: ConstraintKind::Check,
-                });
-            }
-        }
-    }
-    up.extend(renames);
-    // 5. New tables, referenced tables first; foreign keys that close a cycle come later.
-    let mut deferred_fks = Vec::new();
-    let mut available: BTreeSet<&str> = old.tables.keys().map(String::as_str).collect();
-    for t in creation_order(&created) {
-        let mut bare = t.without_rename_hints();
-        bare.indexes.clear();
-        let (now, later): (Vec<_>, Vec<_>) = bare.foreign_keys.drain(..).partition(|fk| {
-            fk.referred_table == t.name || available.contains(fk.referred_table.as_str())
-        });
-        bare.foreign_keys = now;
-        deferred_fks.extend(later.into_iter().map(|fk| Op::AddForeignKey {
-            table: t.name.clone(),
-            foreign_key: fk,
-        }));
-        available.insert(&t.name);
-        up.push(Op::CreateTable { table: bare });
-    }
-    // 6–8. Columns of kept tables: add, alter, drop.
-    for (o, n) in &kept {
-        for c in &n.columns {
-            if o.column(&c.name).is_none() {
-                let mut column = c.clone();
-                column.renamed_from = None;
-                up.push(Op::AddColumn {
-                    table: n.name.clone(),
-                    column,
-                });
-            }
-        }
-        for c in &n.columns {
-            let Some(before) = o.column(&c.name) else {
-                continue;
-            };
-            let changes = ColumnChanges::between(before, c);
-            if changes.is_empty() {
-                continue;
-            }
-            up.push(Op::AlterColumn {
-                table: n.name.clone(),
-                column: c.name.clone(),
-                changes,
-            });
-        }
-        let dropped_columns: Vec<&Column> = o
-            .columns
-            .iter()
-            .filter(|c| n.column(&c.name).is_none())
-            .collect();
-        for c in &dropped_columns {
-            for added in n.columns.iter().filter(|a| o.column(&a.name).is_none()) {
-                if compatible(&c.ty, &added.ty) {
-                    lints.push(Lint {
-                        kind: LintKind::PossibleRename,
-                        message: format!(
-                            "`{t}.{old}` is dropped and `{t}.{new}` added with a compatible type: if this is a rename, add #[column(renamed_from = \"{old}\")] to `{new}` to keep the data",
-                            t = n.name, old = c.name, new = added.name
-                        ),
-                    });
-                }
-            }
-            up.push(Op::DropColumn {
-                table: n.name.clone(),
-                column: c.name.clone(),
-            });
-        }
-    }
-    // 9. Indexes, uniques, checks: of new tables and new or changed ones of kept tables.
-    for t in &created {
-        for i in &t.indexes {
-            up.push(Op::CreateIndex {
-                table: t.name.clone(),
-                index: i.clone(),
-            });
-        }
-    }
-    for (o, n) in &kept {
-        for u in &n.uniques {
-            if !o.uniques.contains(u) {
-                up.push(Op::AddUnique {
-                    table: n.name.clone(),
-                    unique: u.clone(),
-                });
-            }
-        }
-        for i in &n.indexes {
-            if !o.indexes.contains(i) {
-                up.push(Op::CreateIndex {
-                    table: n.name.clone(),
-                    index: i.clone(),
-                });
-            }
-        }
-        for c in &n.checks {
-            if !has_check(&o.checks, c) {
-                up.push(Op::AddCheck {
-                    table: n.name.clone(),
-                    check: c.clone(),
-                });
-            }
-        }
-    }
-    // 10. Foreign keys: new ones of kept tables, and those deferred by cycles.
-    for (o, n) in &kept {
-        for fk in &n.foreign_keys {
-            if !o.foreign_keys.contains(fk) {
-                up.push(Op::AddForeignKey {
-                    table: n.name.clone(),
-                    foreign_key: fk.clone(),
-                });
-            }
-        }
-    }
+    // Drops of what goes or changes name tables as they were: before the renames, so that a
+    // constraint over a renamed column is dropped before the rename and re-created after
+    // it, and the downgrade, which runs the inverses last first, can run too.
+    tables.drop_changed_constraints(&renamed, &mut up);
+    up.extend(renamed.ops);
+    let deferred_fks = tables.create_tables(&mut up);
+    tables.change_columns(&mut up, &mut lints);
+    tables.add_constraints(&mut up);
     up.extend(deferred_fks);
-    // 11. Dropped tables, referencing tables first; cycles broken by dropping their keys.
-    let (order, cyclic) = drop_order(&dropped);
-    for t in &cyclic {
-        for fk in &t.foreign_keys {
-            up.push(Op::DropConstraint {
-                table: t.name.clone(),
-                name: fk.name.clone(),
-                kind: ConstraintKind::ForeignKey,
-            });
-        }
-    }
-    for t in order.iter().chain(cyclic.iter()) {
-        up.push(Op::DropTable {
-            table: t.name.clone(),
-        });
-    }
-    for c in &created {
-        for d in &dropped {
-            let same_columns = c.columns.len() == d.columns.len()
-                && c.columns
-                    .iter()
-                    .all(|cc| d.column(&cc.name).is_some_and(|dc| dc.ty == cc.ty));
-            if same_columns {
-                lints.push(Lint {
-                    kind: LintKind::PossibleRename,
-                    message: format!(
-                        "table `{old}` is dropped and `{new}` created with the same columns: if this is a rename, add #[table(renamed_from = \"{old}\")] to `{new}` to keep the data",
-                        old = d.name, new = c.name
-                    ),
-                });
-            }
-        }
-    }
-    // 12. Table comments.
-    for (o, n) in &kept {
-        if o.comment != n.comment {
-            up.push(Op::SetTableComment {
-                table: n.name.clone(),
-                comment: n.comment.clone(),
-            });
-        }
-    }
+    tables.drop_tables(&mut up, &mut lints);
+    tables.change_comments(&mut up);
 
-    let down = inverse_of(&up, original)?;
-    let mut after = original.clone();
+    let down = inverse_of(&up, old)?;
+    let mut after = old.clone();
     let mut all = lint_walk(&up, &mut after, "")?;
     all.extend(lint_walk(&down, &mut after, "downgrade: ")?);
     all.extend(lints);
@@ -395,6 +100,383 @@ pub fn diff(old: &Schema, new: &Schema) -> Result<Diff, ApplyError> {
         down,
         lints: all,
     })
+}
+
+/// Steps 1–2: the declared renames (tables, then columns of tables on both sides), and the
+/// old schema with them applied, which the other steps compare with the new one.
+struct Renamed {
+    ops: Vec<Op>,
+    schema: Schema,
+    /// Table names before the renames, by name after.
+    old_name: BTreeMap<String, String>,
+}
+
+impl Renamed {
+    fn plan(old: &Schema, new: &Schema) -> Result<Renamed, ApplyError> {
+        let mut renames = Vec::new();
+        let mut renamed_old = old.clone();
+        let table_hints: Vec<(String, String)> = new
+            .tables
+            .values()
+            .filter_map(|t| t.renamed_from.clone().map(|f| (f, t.name.clone())))
+            .collect();
+        for (from, to) in &table_hints {
+            if !old.tables.contains_key(from) && !old.tables.contains_key(to) {
+                return Err(ApplyError {
+                    message: format!(
+                        "`renamed_from = \"{from}\"` on table `{to}` names no table: the migrations have neither `{from}` nor `{to}`. Correct the old name, or remove `renamed_from` to create `{to}` as a new table"
+                    ),
+                });
+            }
+        }
+        for op in rename_ops(
+            &active_renames(&table_hints, |n| old.tables.contains_key(n)),
+            |n| format!("_retort_tmp_{n}"),
+            |n| old.tables.contains_key(n) || new.tables.contains_key(n),
+            |from, to| Op::RenameTable { from, to },
+        ) {
+            op.apply(&mut renamed_old)?;
+            renames.push(op);
+        }
+        for t in new.tables.values() {
+            let Some(before) = renamed_old.tables.get(&t.name).cloned() else {
+                continue;
+            };
+            let hints: Vec<(String, String)> = t
+                .columns
+                .iter()
+                .filter_map(|c| c.renamed_from.clone().map(|f| (f, c.name.clone())))
+                .collect();
+            for (from, to) in &hints {
+                if before.column(from).is_none() && before.column(to).is_none() {
+                    return Err(ApplyError {
+                        message: format!(
+                            "`renamed_from = \"{from}\"` on `{}.{to}` names no column: the migrations' `{}` has neither `{from}` nor `{to}`. Correct the old name, or remove `renamed_from` to add `{to}` as a new column",
+                            t.name, t.name
+                        ),
+                    });
+                }
+            }
+            let table = t.name.clone();
+            for op in rename_ops(
+                &active_renames(&hints, |n| before.column(n).is_some()),
+                |n| format!("_retort_tmp_{n}"),
+                |n| before.column(n).is_some() || t.column(n).is_some(),
+                |from, to| Op::RenameColumn {
+                    table: table.clone(),
+                    from,
+                    to,
+                },
+            ) {
+                op.apply(&mut renamed_old)?;
+                renames.push(op);
+            }
+        }
+        let old_name = rename_origins(renames.iter().filter_map(|op| match op {
+            Op::RenameTable { from, to } => Some((from.as_str(), to.as_str())),
+            _ => None,
+        }));
+        Ok(Renamed {
+            ops: renames,
+            schema: renamed_old,
+            old_name,
+        })
+    }
+
+    /// A table's name before the renames.
+    fn before(&self, name: &str) -> String {
+        self.old_name
+            .get(name)
+            .cloned()
+            .unwrap_or_else(|| name.to_string())
+    }
+}
+
+/// The old (renamed) and new tables, paired: kept on both sides, created, dropped.
+struct Tables<'a> {
+    old: &'a Schema,
+    kept: Vec<(&'a Table, &'a Table)>,
+    created: Vec<&'a Table>,
+    dropped: Vec<&'a Table>,
+}
+
+impl<'a> Tables<'a> {
+    fn pair(old: &'a Schema, new: &'a Schema) -> Tables<'a> {
+        Tables {
+            old,
+            kept: new
+                .tables
+                .values()
+                .filter_map(|n| old.tables.get(&n.name).map(|o| (o, n)))
+                .collect(),
+            created: new
+                .tables
+                .values()
+                .filter(|n| !old.tables.contains_key(&n.name))
+                .collect(),
+            dropped: old
+                .tables
+                .values()
+                .filter(|o| !new.tables.contains_key(&o.name))
+                .collect(),
+        }
+    }
+
+    /// Key changes need a table rebuild on every database and a plan for the data;
+    /// autogenerate refuses them rather than guess.
+    fn refuse_key_changes(&self) -> Result<(), ApplyError> {
+        let kept = &self.kept;
+        for (o, n) in kept {
+            if o.primary_key != n.primary_key {
+                return Err(ApplyError {
+                    message: format!(
+                        "the primary key of `{}` changes from ({}) to ({}); autogenerate does not write key changes. Write this migration by hand (retort revision -m \"…\", then create_table/execute), or keep the key",
+                        n.name, o.primary_key.join(", "), n.primary_key.join(", ")
+                    ),
+                });
+            }
+            for c in &n.columns {
+                if o.column(&c.name)
+                    .is_some_and(|b| b.autoincrement != c.autoincrement)
+                {
+                    return Err(ApplyError {
+                        message: format!(
+                            "`autoincrement` of `{}.{}` changes; autogenerate does not write that change. Write this migration by hand, or keep the setting",
+                            n.name, c.name
+                        ),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Steps 3–4: foreign keys, then indexes, uniques and checks, that go or change.
+    fn drop_changed_constraints(&self, renamed: &Renamed, up: &mut Vec<Op>) {
+        let kept = &self.kept;
+        let before_rename = |name: &String| renamed.before(name);
+        // 3. Foreign keys that go or change, before anything they point at moves.
+        for (o, n) in kept {
+            for fk in &o.foreign_keys {
+                if !n.foreign_keys.contains(fk) {
+                    up.push(Op::DropConstraint {
+                        table: before_rename(&n.name),
+                        name: fk.name.clone(),
+                        kind: ConstraintKind::ForeignKey,
+                    });
+                }
+            }
+        }
+        // 4. Indexes, uniques and checks that go or change.
+        for (o, n) in kept {
+            for i in &o.indexes {
+                if !n.indexes.contains(i) {
+                    up.push(Op::DropIndex {
+                        table: before_rename(&n.name),
+                        name: i.name.clone(),
+                    });
+                }
+            }
+            for u in &o.uniques {
+                if !n.uniques.contains(u) {
+                    up.push(Op::DropConstraint {
+                        table: before_rename(&n.name),
+                        name: u.name.clone(),
+                        kind: ConstraintKind::Unique,
+                    });
+                }
+            }
+            for c in &o.checks {
+                if !has_check(&n.checks, c) {
+                    up.push(Op::DropConstraint {
+                        table: before_rename(&n.name),
+                        name: c.name.clone(),
+                        kind: ConstraintKind::Check,
+                    });
+                }
+            }
+        }
+    }
+
+    /// Step 5: new tables, referenced tables first; the foreign keys that close a cycle are
+    /// returned, to be added once every table exists.
+    fn create_tables(&self, up: &mut Vec<Op>) -> Vec<Op> {
+        let old = self.old;
+        let created = &self.created;
+        let mut deferred_fks = Vec::new();
+        let mut available: BTreeSet<&str> = old.tables.keys().map(String::as_str).collect();
+        for t in creation_order(&created) {
+            let mut bare = t.without_rename_hints();
+            bare.indexes.clear();
+            let (now, later): (Vec<_>, Vec<_>) = bare.foreign_keys.drain(..).partition(|fk| {
+                fk.referred_table == t.name || available.contains(fk.referred_table.as_str())
+            });
+            bare.foreign_keys = now;
+            deferred_fks.extend(later.into_iter().map(|fk| Op::AddForeignKey {
+                table: t.name.clone(),
+                foreign_key: fk,
+            }));
+            available.insert(&t.name);
+            up.push(Op::CreateTable { table: bare });
+        }
+        deferred_fks
+    }
+
+    /// Steps 6–8: columns of kept tables: add, alter, drop (a drop beside a compatible add
+    /// is flagged as a possible rename).
+    fn change_columns(&self, up: &mut Vec<Op>, lints: &mut Vec<Lint>) {
+        let kept = &self.kept;
+        for (o, n) in kept {
+            for c in &n.columns {
+                if o.column(&c.name).is_none() {
+                    let mut column = c.clone();
+                    column.renamed_from = None;
+                    up.push(Op::AddColumn {
+                        table: n.name.clone(),
+                        column,
+                    });
+                }
+            }
+            for c in &n.columns {
+                let Some(before) = o.column(&c.name) else {
+                    continue;
+                };
+                let changes = ColumnChanges::between(before, c);
+                if changes.is_empty() {
+                    continue;
+                }
+                up.push(Op::AlterColumn {
+                    table: n.name.clone(),
+                    column: c.name.clone(),
+                    changes,
+                });
+            }
+            let dropped_columns: Vec<&Column> = o
+                .columns
+                .iter()
+                .filter(|c| n.column(&c.name).is_none())
+                .collect();
+            for c in &dropped_columns {
+                for added in n.columns.iter().filter(|a| o.column(&a.name).is_none()) {
+                    if compatible(&c.ty, &added.ty) {
+                        lints.push(Lint {
+                            kind: LintKind::PossibleRename,
+                            message: format!(
+                                "`{t}.{old}` is dropped and `{t}.{new}` added with a compatible type: if this is a rename, add #[column(renamed_from = \"{old}\")] to `{new}` to keep the data",
+                                t = n.name, old = c.name, new = added.name
+                            ),
+                        });
+                    }
+                }
+                up.push(Op::DropColumn {
+                    table: n.name.clone(),
+                    column: c.name.clone(),
+                });
+            }
+        }
+    }
+
+    /// Steps 9–10: indexes of new tables; uniques, indexes, checks and foreign keys that are
+    /// new or changed on kept tables.
+    fn add_constraints(&self, up: &mut Vec<Op>) {
+        let (kept, created) = (&self.kept, &self.created);
+        for t in created {
+            for i in &t.indexes {
+                up.push(Op::CreateIndex {
+                    table: t.name.clone(),
+                    index: i.clone(),
+                });
+            }
+        }
+        for (o, n) in kept {
+            for u in &n.uniques {
+                if !o.uniques.contains(u) {
+                    up.push(Op::AddUnique {
+                        table: n.name.clone(),
+                        unique: u.clone(),
+                    });
+                }
+            }
+            for i in &n.indexes {
+                if !o.indexes.contains(i) {
+                    up.push(Op::CreateIndex {
+                        table: n.name.clone(),
+                        index: i.clone(),
+                    });
+                }
+            }
+            for c in &n.checks {
+                if !has_check(&o.checks, c) {
+                    up.push(Op::AddCheck {
+                        table: n.name.clone(),
+                        check: c.clone(),
+                    });
+                }
+            }
+        }
+        // 10. Foreign keys: new ones of kept tables, and those deferred by cycles.
+        for (o, n) in kept {
+            for fk in &n.foreign_keys {
+                if !o.foreign_keys.contains(fk) {
+                    up.push(Op::AddForeignKey {
+                        table: n.name.clone(),
+                        foreign_key: fk.clone(),
+                    });
+                }
+            }
+        }
+    }
+
+    /// Step 11: dropped tables, referencing tables first, cycles broken by dropping their
+    /// keys; a dropped table beside a created one with the same columns is flagged.
+    fn drop_tables(&self, up: &mut Vec<Op>, lints: &mut Vec<Lint>) {
+        let (dropped, created) = (&self.dropped, &self.created);
+        let (order, cyclic) = drop_order(&dropped);
+        for t in &cyclic {
+            for fk in &t.foreign_keys {
+                up.push(Op::DropConstraint {
+                    table: t.name.clone(),
+                    name: fk.name.clone(),
+                    kind: ConstraintKind::ForeignKey,
+                });
+            }
+        }
+        for t in order.iter().chain(cyclic.iter()) {
+            up.push(Op::DropTable {
+                table: t.name.clone(),
+            });
+        }
+        for c in created {
+            for d in dropped {
+                let same_columns = c.columns.len() == d.columns.len()
+                    && c.columns
+                        .iter()
+                        .all(|cc| d.column(&cc.name).is_some_and(|dc| dc.ty == cc.ty));
+                if same_columns {
+                    lints.push(Lint {
+                        kind: LintKind::PossibleRename,
+                        message: format!(
+                            "table `{old}` is dropped and `{new}` created with the same columns: if this is a rename, add #[table(renamed_from = \"{old}\")] to `{new}` to keep the data",
+                            old = d.name, new = c.name
+                        ),
+                    });
+                }
+            }
+        }
+    }
+
+    /// Step 12: table comments.
+    fn change_comments(&self, up: &mut Vec<Op>) {
+        let kept = &self.kept;
+        for (o, n) in kept {
+            if o.comment != n.comment {
+                up.push(Op::SetTableComment {
+                    table: n.name.clone(),
+                    comment: n.comment.clone(),
+                });
+            }
+        }
+    }
 }
 
 /// The declared renames that still have to happen: the old name exists, and the new name
