@@ -33,6 +33,9 @@ mod index;
 mod merge;
 pub mod relations;
 mod renames;
+mod settings;
+mod snapshot;
+mod validate;
 
 use std::path::{Path, PathBuf};
 
@@ -43,66 +46,10 @@ use retort_schema::Schema;
 
 pub use error::Error;
 use history::{Entry, History};
-
-/// Whether a build may write migration files.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Mode {
-    /// Write the next migration when the models are ahead.
-    Write,
-    /// Write nothing; fail when the models are ahead. Holds the reason, for messages.
-    Check(String),
-}
-
-/// The settings of one build step; [`Settings::from_env`] reads them as cargo passes them.
-#[derive(Debug, Clone)]
-pub struct Settings {
-    /// Write or check.
-    pub mode: Mode,
-    /// Message for the next migration (else derived from its operations).
-    pub message: Option<String>,
-    /// Seconds since the epoch, for revision ids and headers.
-    pub now: u64,
-    /// The migrations folder, relative to the crate (default `migrations`).
-    pub migrations_dir: PathBuf,
-    /// Files to read models from, relative to the crate; empty means the whole crate
-    /// (from `src/lib.rs` or `src/main.rs` through every `mod`).
-    pub model_files: Vec<PathBuf>,
-}
-
-impl Settings {
-    /// Reads `RETORT_MODE`, `CI`, `RETORT_MESSAGE` and `SOURCE_DATE_EPOCH`.
-    pub fn from_env(manifest_dir: &Path) -> Result<Settings, Error> {
-        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-        let mode = match var("RETORT_MODE").as_deref() {
-            Some("write") => Mode::Write,
-            Some("check") => Mode::Check("RETORT_MODE=check".into()),
-            Some(other) => {
-                return Err(Error::BadMode {
-                    value: other.into(),
-                })
-            }
-            None if var("CI").is_some_and(|v| v != "false" && v != "0") => {
-                Mode::Check("CI is set".into())
-            }
-            None if !is_local_checkout(manifest_dir) => Mode::Check(
-                "the crate is not a local checkout (registry, git dependency or `cargo package`)"
-                    .into(),
-            ),
-            None => Mode::Write,
-        };
-        Ok(Settings {
-            mode,
-            message: var("RETORT_MESSAGE"),
-            now: clock::now(
-                var("RETORT_NOW")
-                    .or_else(|| var("SOURCE_DATE_EPOCH"))
-                    .as_deref(),
-            ),
-            migrations_dir: PathBuf::from("migrations"),
-            model_files: Vec::new(),
-        })
-    }
-}
+use settings::env_path;
+pub use settings::{Mode, Settings};
+use snapshot::{first_difference, read_snapshot, write_all};
+use validate::models_schema;
 
 /// The build step with settings, for a `build.rs` that needs them:
 ///
@@ -150,14 +97,6 @@ impl Generator {
         }
         run(&manifest_dir, &out_dir, &settings)
     }
-}
-
-/// Whether the crate is a checkout a developer works in, not a dependency or a packaged copy.
-fn is_local_checkout(manifest_dir: &Path) -> bool {
-    let p = manifest_dir.to_string_lossy().replace('\\', "/");
-    !(p.contains("/.cargo/registry/")
-        || p.contains("/.cargo/git/checkouts/")
-        || p.contains("/target/package/"))
 }
 
 /// Runs the build step for the crate being built and prints cargo's instructions.
@@ -377,7 +316,7 @@ pub fn generate_in(
     if writes.iter().any(|(p, _)| *p == snapshot_path) {
         report.written.push(snapshot_path);
     }
-    write_if_changed(
+    snapshot::write_if_changed(
         &out_dir.join("retort_migrations.rs"),
         &index::render(&sources.models, &history, &dir),
     )?;
@@ -446,215 +385,4 @@ fn mark_destructive(ops: &[Op], before: &Schema, down: bool) -> Result<Vec<(Op, 
         out.push((op.clone(), marked));
     }
     Ok(out)
-}
-
-/// The models as one schema, checked for duplicates and dangling references.
-fn models_schema(sources: &discover::Sources) -> Result<Schema, Error> {
-    let mut schema = Schema::new();
-    let mut owner: std::collections::BTreeMap<String, String> = Default::default();
-    for m in &sources.models {
-        let name = m.model.table.name.clone();
-        let ident = format!("{}::{}", m.module.join("::"), m.model.ident);
-        if let Some(first) = owner.insert(name.clone(), ident.clone()) {
-            return Err(Error::DuplicateTable {
-                table: name,
-                first,
-                second: ident,
-            });
-        }
-        schema.tables.insert(name, m.model.table.clone());
-    }
-    for t in schema.tables.values() {
-        for fk in &t.foreign_keys {
-            if !schema.tables.contains_key(&fk.referred_table) {
-                return Err(Error::DanglingReference {
-                    name: fk.name.clone(),
-                    table: t.name.clone(),
-                    referred: fk.referred_table.clone(),
-                });
-            }
-        }
-    }
-    check_models(sources, &schema)?;
-    Ok(schema)
-}
-
-/// What one model alone cannot show: index and constraint names are per schema (SQLite,
-/// PostgreSQL), and a foreign key must fit the key it references. The first problem wins.
-fn check_models(sources: &discover::Sources, schema: &Schema) -> Result<(), Error> {
-    let location = |table: &str| -> String {
-        sources
-            .models
-            .iter()
-            .find(|m| m.model.table.name == table)
-            .map(|m| {
-                let line = m.model.ident.span().start().line;
-                format!("{}:{line} (`{}`)", m.file.display(), m.model.ident)
-            })
-            .unwrap_or_else(|| table.to_string())
-    };
-    let mut owners: std::collections::BTreeMap<&str, &str> = Default::default();
-    for t in schema.tables.values() {
-        for name in t.constraint_names() {
-            if let Some(first) = owners.insert(name, &t.name) {
-                if first != t.name {
-                    return Err(Error::Model {
-                        location: location(&t.name),
-                        message: format!(
-                            "tables `{first}` and `{}` both have an index or constraint named `{name}`; these names are shared by the whole schema on SQLite and PostgreSQL. Give one of them another `name = \"…\"`",
-                            t.name
-                        ),
-                    });
-                }
-            }
-        }
-    }
-    for t in schema.tables.values() {
-        for fk in &t.foreign_keys {
-            let Some(parent) = schema.tables.get(&fk.referred_table) else {
-                continue;
-            };
-            let keyed = parent.primary_key == fk.referred_columns
-                || parent
-                    .uniques
-                    .iter()
-                    .any(|u| u.columns == fk.referred_columns)
-                || parent
-                    .indexes
-                    .iter()
-                    .any(|i| i.unique && i.columns == fk.referred_columns);
-            for (col, referred) in fk.columns.iter().zip(&fk.referred_columns) {
-                let Some(rc) = parent.column(referred) else {
-                    return Err(Error::Model {
-                        location: location(&t.name),
-                        message: format!(
-                            "foreign key `{}` of `{}` references `{}.{referred}`, which is not a column; fix `references`",
-                            fk.name, t.name, parent.name
-                        ),
-                    });
-                };
-                if let Some(c) = t.column(col) {
-                    if c.ty != rc.ty {
-                        return Err(Error::Model {
-                            location: location(&t.name),
-                            message: format!(
-                                "foreign key column `{}.{col}` is {} but the column it references, `{}.{referred}`, is {}; give both the same type (a key compared across types does not match on every database)",
-                                t.name, c.ty, parent.name, rc.ty
-                            ),
-                        });
-                    }
-                }
-            }
-            if !keyed {
-                return Err(Error::Model {
-                    location: location(&t.name),
-                    message: format!(
-                        "foreign key `{}` of `{}` references ({}) of `{}`, which is neither its primary key nor unique; databases refuse such a key (SQLite: \"foreign key mismatch\"). Reference the primary key, or mark the referenced column `unique`",
-                        fk.name,
-                        t.name,
-                        fk.referred_columns.join(", "),
-                        parent.name
-                    ),
-                });
-            }
-        }
-    }
-    Ok(())
-}
-
-fn read_snapshot(path: &Path) -> Result<Option<Schema>, Error> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(source) => {
-            return Err(Error::Io {
-                path: path.to_path_buf(),
-                source,
-            })
-        }
-    };
-    if let Some(line) = retort_schema::migration::conflict_marker_line(&text) {
-        return Err(Error::Snapshot {
-            path: path.to_path_buf(),
-            message: format!(
-                "line {line} holds a git conflict marker. Resolve the conflicts in the migrations, then delete this file and build: it is rewritten from the migrations"
-            ),
-        });
-    }
-    Schema::from_json(&text).map(Some).map_err(|e| Error::Snapshot {
-        path: path.to_path_buf(),
-        message: format!("is not a valid schema snapshot ({e}); delete it and build again to rewrite it from the migrations"),
-    })
-}
-
-/// The first table that differs between two schemas, for messages.
-fn first_difference(a: &Schema, b: &Schema) -> String {
-    let names: std::collections::BTreeSet<&String> =
-        a.tables.keys().chain(b.tables.keys()).collect();
-    for n in names {
-        match (a.tables.get(n), b.tables.get(n)) {
-            (Some(_), None) => return format!("it has table `{n}`, the migrations do not"),
-            (None, Some(_)) => return format!("the migrations have table `{n}`, it does not"),
-            (Some(x), Some(y)) if x != y => return format!("table `{n}` differs"),
-            _ => {}
-        }
-    }
-    "they differ".into()
-}
-
-/// Writes every file under a temporary name first, then renames them all, so a failure
-/// leaves no half-written file.
-fn write_all(files: &[(PathBuf, String)]) -> Result<(), Error> {
-    let mut temps = Vec::new();
-    for (path, text) in files {
-        let tmp = path.with_extension("retort-tmp");
-        if let Err(source) = std::fs::write(&tmp, text) {
-            for t in &temps {
-                let _ = std::fs::remove_file(t);
-            }
-            return Err(Error::Io { path: tmp, source });
-        }
-        temps.push(tmp);
-    }
-    for ((path, _), tmp) in files.iter().zip(&temps) {
-        std::fs::rename(tmp, path).map_err(|source| Error::Io {
-            path: path.clone(),
-            source,
-        })?;
-    }
-    Ok(())
-}
-
-/// Writes through a temporary file and a rename, and leaves an unchanged file untouched so
-/// cargo does not rebuild for nothing.
-pub(crate) fn write_if_changed(path: &Path, contents: &str) -> Result<(), Error> {
-    if std::fs::read_to_string(path).is_ok_and(|old| old == contents) {
-        return Ok(());
-    }
-    write_all(&[(path.to_path_buf(), contents.to_string())])
-}
-
-fn env_path(key: &'static str) -> Result<PathBuf, Error> {
-    std::env::var_os(key)
-        .map(PathBuf::from)
-        .ok_or(Error::NotInBuildScript { key })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn dependencies_and_packaged_copies_are_not_local_checkouts() {
-        assert!(is_local_checkout(Path::new("/home/dev/app")));
-        assert!(!is_local_checkout(Path::new(
-            "/home/dev/.cargo/registry/src/index.crates.io-x/app-0.1.0"
-        )));
-        assert!(!is_local_checkout(Path::new(
-            "/home/dev/.cargo/git/checkouts/app-123/abc"
-        )));
-        assert!(!is_local_checkout(Path::new(
-            "/home/dev/app/target/package/app-0.1.0"
-        )));
-    }
 }

@@ -305,7 +305,7 @@ impl<'a> Tables<'a> {
         let created = &self.created;
         let mut deferred_fks = Vec::new();
         let mut available: BTreeSet<&str> = old.tables.keys().map(String::as_str).collect();
-        for t in creation_order(&created) {
+        for t in creation_order(created) {
             let mut bare = t.without_rename_hints();
             bare.indexes.clear();
             let (now, later): (Vec<_>, Vec<_>) = bare.foreign_keys.drain(..).partition(|fk| {
@@ -431,7 +431,7 @@ impl<'a> Tables<'a> {
     /// keys; a dropped table beside a created one with the same columns is flagged.
     fn drop_tables(&self, up: &mut Vec<Op>, lints: &mut Vec<Lint>) {
         let (dropped, created) = (&self.dropped, &self.created);
-        let (order, cyclic) = drop_order(&dropped);
+        let (order, cyclic) = drop_order(dropped);
         for t in &cyclic {
             for fk in &t.foreign_keys {
                 up.push(Op::DropConstraint {

@@ -1,0 +1,121 @@
+//! What the models must satisfy together before anything is diffed: one model per table,
+//! references to tables that exist, names unique per schema, foreign keys that fit the keys
+//! they reference.
+
+use retort_schema::Schema;
+
+use crate::{discover, Error};
+
+/// The models as one schema, checked for duplicates and dangling references.
+pub(crate) fn models_schema(sources: &discover::Sources) -> Result<Schema, Error> {
+    let mut schema = Schema::new();
+    let mut owner: std::collections::BTreeMap<String, String> = Default::default();
+    for m in &sources.models {
+        let name = m.model.table.name.clone();
+        let ident = format!("{}::{}", m.module.join("::"), m.model.ident);
+        if let Some(first) = owner.insert(name.clone(), ident.clone()) {
+            return Err(Error::DuplicateTable {
+                table: name,
+                first,
+                second: ident,
+            });
+        }
+        schema.tables.insert(name, m.model.table.clone());
+    }
+    for t in schema.tables.values() {
+        for fk in &t.foreign_keys {
+            if !schema.tables.contains_key(&fk.referred_table) {
+                return Err(Error::DanglingReference {
+                    name: fk.name.clone(),
+                    table: t.name.clone(),
+                    referred: fk.referred_table.clone(),
+                });
+            }
+        }
+    }
+    check_models(sources, &schema)?;
+    Ok(schema)
+}
+
+/// What one model alone cannot show: index and constraint names are per schema (SQLite,
+/// PostgreSQL), and a foreign key must fit the key it references. The first problem wins.
+fn check_models(sources: &discover::Sources, schema: &Schema) -> Result<(), Error> {
+    let location = |table: &str| -> String {
+        sources
+            .models
+            .iter()
+            .find(|m| m.model.table.name == table)
+            .map(|m| {
+                let line = m.model.ident.span().start().line;
+                format!("{}:{line} (`{}`)", m.file.display(), m.model.ident)
+            })
+            .unwrap_or_else(|| table.to_string())
+    };
+    let mut owners: std::collections::BTreeMap<&str, &str> = Default::default();
+    for t in schema.tables.values() {
+        for name in t.constraint_names() {
+            if let Some(first) = owners.insert(name, &t.name) {
+                if first != t.name {
+                    return Err(Error::Model {
+                        location: location(&t.name),
+                        message: format!(
+                            "tables `{first}` and `{}` both have an index or constraint named `{name}`; these names are shared by the whole schema on SQLite and PostgreSQL. Give one of them another `name = \"…\"`",
+                            t.name
+                        ),
+                    });
+                }
+            }
+        }
+    }
+    for t in schema.tables.values() {
+        for fk in &t.foreign_keys {
+            let Some(parent) = schema.tables.get(&fk.referred_table) else {
+                continue;
+            };
+            let keyed = parent.primary_key == fk.referred_columns
+                || parent
+                    .uniques
+                    .iter()
+                    .any(|u| u.columns == fk.referred_columns)
+                || parent
+                    .indexes
+                    .iter()
+                    .any(|i| i.unique && i.columns == fk.referred_columns);
+            for (col, referred) in fk.columns.iter().zip(&fk.referred_columns) {
+                let Some(rc) = parent.column(referred) else {
+                    return Err(Error::Model {
+                        location: location(&t.name),
+                        message: format!(
+                            "foreign key `{}` of `{}` references `{}.{referred}`, which is not a column; fix `references`",
+                            fk.name, t.name, parent.name
+                        ),
+                    });
+                };
+                if let Some(c) = t.column(col) {
+                    if c.ty != rc.ty {
+                        return Err(Error::Model {
+                            location: location(&t.name),
+                            message: format!(
+                                "foreign key column `{}.{col}` is {} but the column it references, `{}.{referred}`, is {}; give both the same type (a key compared across types does not match on every database)",
+                                t.name, c.ty, parent.name, rc.ty
+                            ),
+                        });
+                    }
+                }
+            }
+            if !keyed {
+                return Err(Error::Model {
+                    location: location(&t.name),
+                    message: format!(
+                        "foreign key `{}` of `{}` references ({}) of `{}`, which is neither its primary key nor unique; databases refuse such a key (SQLite: \"foreign key mismatch\"). Reference the primary key, or mark the referenced column `unique`",
+                        fk.name,
+                        t.name,
+                        fk.referred_columns.join(", "),
+                        parent.name
+                    ),
+                });
+            }
+        }
+    }
+    Ok(())
+}
