@@ -46,7 +46,7 @@ pub struct Task {
     /// Date and time of last update
     pub updated_at: DateTime<Utc>,
     /// Number of retry attempts made after a transient failure
-    #[column(default = "0")]
+    #[column(server_default = "0")]
     pub retry_count: i32,
 }
 

@@ -31,8 +31,8 @@ fn steps() -> Vec<(&'static str, String)> {
     let title = "    pub title: String,\n";
     let title200 = "    #[column(max_length = 200)]\n    pub title: String,\n";
     let note = "    pub note: Option<String>,\n";
-    let retry = "    /// Number of retry attempts made after a transient failure\n    #[column(default = \"0\")]\n    pub retry_count: i32,\n";
-    let retry_ix = "    /// Number of retry attempts made after a transient failure\n    #[column(default = \"0\", index)]\n    pub retry_count: i32,\n";
+    let retry = "    /// Number of retry attempts made after a transient failure\n    #[column(server_default = \"0\")]\n    pub retry_count: i32,\n";
+    let retry_ix = "    /// Number of retry attempts made after a transient failure\n    #[column(server_default = \"0\", index)]\n    pub retry_count: i32,\n";
     let desc_opt = "    #[column(renamed_from = \"note\")]\n    pub description: Option<String>,\n";
     let desc = "    #[column(renamed_from = \"note\")]\n    pub description: String,\n";
     let team_fk = "    #[column(references = \"teams(id)\", on_delete = \"set_null\")]\n    pub team_id: Option<i32>,\n";
@@ -297,7 +297,7 @@ fn check_mode_lists_pending_operations_and_writes_nothing() {
     assert!(out.status.success(), "{}", stderr(&out));
     let state = fixture.migrations_state();
     fixture.write_models(&format!(
-        "{HEAD}\n#[derive(Table)]\npub struct Task {{\n    #[column(primary_key)]\n    pub id: i32,\n    pub created_at: DateTime<Utc>,\n    #[column(default = \"0\")]\n    pub retry_count: i32,\n}}\n"
+        "{HEAD}\n#[derive(Table)]\npub struct Task {{\n    #[column(primary_key)]\n    pub id: i32,\n    pub created_at: DateTime<Utc>,\n    #[column(server_default = \"0\")]\n    pub retry_count: i32,\n}}\n"
     ));
     for env in [
         [("RETORT_MODE", "check"), ("CI", "")],

@@ -15,7 +15,7 @@ mod support;
 use build_support::{edit, two_migrations, Crate};
 use diesel::prelude::*;
 use retort::schema::migration::parse_file;
-use retort::{DatabaseUrl, Graph, Options, Revision, Runner};
+use retort::{DatabaseUrl, Graph, Migration, Options, Runner};
 use runtime_support::rev;
 
 /// What a row did: the error, what it must say, and whether everything stayed as it was.
@@ -62,7 +62,7 @@ fn model(source: &str) -> Outcome {
     }
 }
 
-fn revisions() -> Vec<Revision> {
+fn revisions() -> Vec<Migration> {
     vec![
         rev(
             "r1",
@@ -81,7 +81,7 @@ fn revisions() -> Vec<Revision> {
 
 /// A row on the runtime: a database at the head of `revisions()` (with a row), then
 /// `tamper` changes the code or the database, then an upgrade with the code it returns.
-fn database(tamper: impl Fn(&std::path::Path) -> (Vec<Revision>, Vec<String>)) -> Outcome {
+fn database(tamper: impl Fn(&std::path::Path) -> (Vec<Migration>, Vec<String>)) -> Outcome {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("hostile.db");
     let url = DatabaseUrl::SqliteFile(path.clone());
@@ -284,7 +284,7 @@ fn hostile_input_is_refused_and_changes_nothing() {
             "an empty default",
             &["`default` is empty"],
             Box::new(|| {
-                model("struct T { #[column(primary_key)] id: i64, #[column(default = \" \")] x: i32 }")
+                model("struct T { #[column(primary_key)] id: i64, #[column(server_default = \" \")] x: i32 }")
             }),
         ),
         (
@@ -366,11 +366,11 @@ fn hostile_but_valid_names_and_defaults_work_end_to_end() {
         r#"#[table(name = "order", index(my_column, name = "ix order by"), check(name = "ck it's", expr = "\"select\" >= 0"))]
         struct Order {{
             #[column(primary_key, autoincrement)] id: i64,
-            #[column(name = "select", default = "0")] select_: i32,
-            #[column(name = "my column", default = "'a;b'")] my_column: String,
-            #[column(name = "naïve 日本", default = "'; DROP TABLE x; --'")] naive: String,
+            #[column(name = "select", server_default = "0")] select_: i32,
+            #[column(name = "my column", server_default = "'a;b'")] my_column: String,
+            #[column(name = "naïve 日本", server_default = "'; DROP TABLE x; --'")] naive: String,
             #[column(name = "{long}")] long: Option<String>,
-            #[column(name = "it's", default = "'it''s'")] its: String,
+            #[column(name = "it's", server_default = "'it''s'")] its: String,
         }}"#
     );
     let input: syn::DeriveInput = syn::parse_str(&source).unwrap();

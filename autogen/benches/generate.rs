@@ -32,7 +32,7 @@ fn median(mut f: impl FnMut(), runs: usize) -> Duration {
 
 fn model_source(i: usize) -> String {
     format!(
-        "/// Table number {i}.\n#[derive(Table)]\npub struct Thing{i} {{\n    #[column(primary_key, autoincrement)]\n    pub id: i64,\n    /// Name of the thing\n    #[column(max_length = 80, index)]\n    pub name: String,\n    pub payload: Option<serde_json::Value>,\n    #[column(default = \"0\")]\n    pub count: i32,\n    pub created_at: chrono::DateTime<chrono::Utc>,\n    pub note: Option<String>,\n}}\n\n"
+        "/// Table number {i}.\n#[derive(Table)]\npub struct Thing{i} {{\n    #[column(primary_key, autoincrement)]\n    pub id: i64,\n    /// Name of the thing\n    #[column(max_length = 80, index)]\n    pub name: String,\n    pub payload: Option<serde_json::Value>,\n    #[column(server_default = \"0\")]\n    pub count: i32,\n    pub created_at: chrono::DateTime<chrono::Utc>,\n    pub note: Option<String>,\n}}\n\n"
     )
 }
 

@@ -13,9 +13,9 @@ use retort_schema::Schema;
 
 use crate::Error;
 
-/// One migration file.
+/// A migration file on disk: where it is and what it says.
 #[derive(Debug, Clone)]
-pub struct Entry {
+pub struct MigrationOnDisk {
     /// Where it is.
     pub path: PathBuf,
     /// What it says.
@@ -26,7 +26,7 @@ pub struct Entry {
 #[derive(Debug, Clone, Default)]
 pub struct History {
     /// Migrations keyed by revision id.
-    pub entries: BTreeMap<String, Entry>,
+    pub entries: BTreeMap<String, MigrationOnDisk>,
 }
 
 impl History {
@@ -60,7 +60,7 @@ impl History {
             }
             history
                 .entries
-                .insert(file.revision.clone(), Entry { path, file });
+                .insert(file.revision.clone(), MigrationOnDisk { path, file });
         }
         history.check_graph()?;
         Ok(history)
@@ -77,7 +77,7 @@ impl History {
         }))
     }
 
-    fn entry(&self, shape: &RevisionGraph, i: usize) -> &Entry {
+    fn entry(&self, shape: &RevisionGraph, i: usize) -> &MigrationOnDisk {
         &self.entries[shape.id(i)]
     }
 
@@ -104,7 +104,7 @@ impl History {
     }
 
     /// Revisions no other revision names as a parent.
-    pub fn heads(&self) -> Vec<&Entry> {
+    pub fn heads(&self) -> Vec<&MigrationOnDisk> {
         let shape = self.shape();
         shape
             .heads()
@@ -127,7 +127,7 @@ impl History {
     }
 
     /// Every migration, parents before children.
-    pub fn ordered(&self) -> Vec<&Entry> {
+    pub fn ordered(&self) -> Vec<&MigrationOnDisk> {
         let shape = self.shape();
         shape
             .order()
@@ -137,7 +137,7 @@ impl History {
     }
 
     /// The given revisions, parents before children, ties broken by revision id.
-    pub fn order(&self, revisions: &BTreeSet<String>) -> Vec<&Entry> {
+    pub fn order(&self, revisions: &BTreeSet<String>) -> Vec<&MigrationOnDisk> {
         let shape = self.shape();
         let mask = shape.mask_of(revisions.iter().map(String::as_str));
         shape

@@ -45,7 +45,7 @@ use retort_schema::ops::Op;
 use retort_schema::Schema;
 
 pub use error::Error;
-use history::{Entry, History};
+use history::{History, MigrationOnDisk};
 use settings::env_path;
 pub use settings::{Mode, Settings};
 use snapshot::{first_difference, read_snapshot, write_all};
@@ -325,7 +325,7 @@ pub fn generate_in(
 
 /// A migration about to be written.
 struct Pending {
-    entry: Entry,
+    entry: MigrationOnDisk,
     text: String,
     lints: Vec<Lint>,
 }
@@ -363,7 +363,7 @@ fn new_entry(
         down: down.into_iter().map(|(o, _)| o).collect(),
     };
     Pending {
-        entry: Entry {
+        entry: MigrationOnDisk {
             path: dir.join(format!("{revision}_{message}.rs")),
             file,
         },

@@ -134,6 +134,13 @@ impl Files {
         self.dir.path().join(format!("{n}.db"))
     }
 
+    /// A path that stays for the whole run (templates), unique even when a name repeats.
+    fn kept(&self, name: &str) -> PathBuf {
+        let n = self.next.get();
+        self.next.set(n + 1);
+        self.dir.path().join(format!("kept-{n}-{name}"))
+    }
+
     /// A copy of `template` at a fresh path.
     fn copy_of(&self, template: &Path) -> PathBuf {
         let p = self.fresh();
@@ -338,9 +345,9 @@ fn startup(files: &Files, rounds: usize, n: usize) -> measure::Row {
 
 fn startup_of(files: &Files, rounds: usize, p: &Prepared) -> measure::Row {
     let n = p.items.len();
-    let at_head = files.dir.path().join(format!("head-{n}.db"));
+    let at_head = files.kept(&format!("head-{n}.db"));
     retort_upgrade(&p.compiled, &at_head, TransactionMode::All);
-    let diesel_head = files.dir.path().join(format!("diesel-head-{n}.db"));
+    let diesel_head = files.kept(&format!("diesel-head-{n}.db"));
     diesel_upgrade(p.embedded, &diesel_head);
     paired(
         rounds.max(9),
@@ -367,7 +374,7 @@ fn adopt(files: &Files, rounds: usize, n: usize) -> measure::Row {
 
 fn adopt_of(files: &Files, rounds: usize, p: &Prepared) -> measure::Row {
     let n = p.items.len();
-    let template = files.dir.path().join(format!("unversioned-{n}.db"));
+    let template = files.kept(&format!("unversioned-{n}.db"));
     floor_all(&p.items, &template);
     paired(
         rounds,
@@ -392,7 +399,7 @@ fn replay(files: &Files, rounds: usize, n: usize) -> measure::Row {
 
 fn replay_of(files: &Files, rounds: usize, items: &[Item]) -> measure::Row {
     let n = items.len();
-    let dir = files.dir.path().join(format!("migrations-{n}"));
+    let dir = files.kept(&format!("migrations-{n}"));
     std::fs::create_dir_all(&dir).expect("a migrations folder");
     for i in items {
         std::fs::write(dir.join(format!("{}.rs", i.file.revision)), &i.text).expect("writes");
@@ -439,10 +446,10 @@ fn rebuild(files: &Files, rounds: usize, rows: u64) -> measure::Row {
     let r1 = parse_file(r#"retort::migration! { revision: "r1", parents: [], message: "big", up: [create_table("big", column("id", integer, autoincrement), column("name", text), column("score", integer), primary_key(["id"]))], down: [drop_table("big")] }"#).expect("parses");
     let r2 = parse_file(r#"retort::migration! { revision: "r2", parents: ["r1"], message: "score nullable", up: [alter_column("big", "score", nullable = true)], down: [alter_column("big", "score", nullable = false)] }"#).expect("parses");
     let graph = Graph::from_revisions([
-        retort::Revision::from_file(r1),
-        retort::Revision::from_file(r2),
+        retort::Migration::from_file(r1),
+        retort::Migration::from_file(r2),
     ]);
-    let template = files.dir.path().join("big.db");
+    let template = files.kept("big.db");
     {
         let url = DatabaseUrl::SqliteFile(template.clone());
         Runner::connect(&graph, &url, Options::default())

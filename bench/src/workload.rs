@@ -3,7 +3,7 @@
 
 use retort::schema::sql::{render_ops, Dialect, Step};
 use retort::schema::Schema;
-use retort::{Migration, Migrations};
+use retort::{CompiledMigration, Migrations};
 use retort_schema::migration::{parse_file, MigrationFile};
 
 /// One migration: its file (ops) and the SQL its upgrade and downgrade render to.
@@ -179,11 +179,11 @@ pub fn compiled(items: &[Item]) -> Migrations {
         ));
     }
     let parent_lists: &'static [&'static str] = Box::leak(parent_lists.into_boxed_slice());
-    let migrations: Vec<Migration> = fields
+    let migrations: Vec<CompiledMigration> = fields
         .into_iter()
         .zip(spans)
         .map(
-            |((revision, message, checksum, up_json, down_json), (a, b))| Migration {
+            |((revision, message, checksum, up_json, down_json), (a, b))| CompiledMigration {
                 revision,
                 parents: &parent_lists[a..b],
                 message,
@@ -194,8 +194,8 @@ pub fn compiled(items: &[Item]) -> Migrations {
             },
         )
         .collect();
-    let migrations: &'static [Migration] = Box::leak(migrations.into_boxed_slice());
-    let list: Vec<&'static Migration> = migrations.iter().collect();
+    let migrations: &'static [CompiledMigration] = Box::leak(migrations.into_boxed_slice());
+    let list: Vec<&'static CompiledMigration> = migrations.iter().collect();
     // As the build's index records it: the last migration of the chain is the head.
     let head: &'static [&'static str] = match migrations.last() {
         Some(m) => Box::leak(Box::new([m.revision])),

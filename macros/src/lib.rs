@@ -30,7 +30,7 @@ pub fn derive_table(input: TokenStream) -> TokenStream {
 /// One migration: revision, parents, message, `up` and `down` operations.
 ///
 /// Written by the build script (and editable by hand); see `retort_schema::migration`
-/// for the grammar. Expands to `pub const MIGRATION: retort::Migration`.
+/// for the grammar. Expands to `pub const MIGRATION: retort::CompiledMigration`.
 #[proc_macro]
 pub fn migration(input: TokenStream) -> TokenStream {
     let input: proc_macro2::TokenStream = input.into();

@@ -5,7 +5,7 @@ use quote::{format_ident, quote};
 use retort_schema::migration::MigrationFile;
 use retort_schema::ops::Op;
 
-/// `pub const MIGRATION: ::retort::Migration = …;` for one parsed file.
+/// `pub const MIGRATION: ::retort::CompiledMigration = …;` for one parsed file.
 pub(crate) fn expand(file: &MigrationFile, input: &TokenStream) -> TokenStream {
     let revision = &file.revision;
     let parents = &file.parents;
@@ -32,7 +32,7 @@ pub(crate) fn expand(file: &MigrationFile, input: &TokenStream) -> TokenStream {
     });
     quote! {
         /// This file's migration, as compiled by `retort::migration!`.
-        pub const MIGRATION: ::retort::Migration = ::retort::Migration {
+        pub const MIGRATION: ::retort::CompiledMigration = ::retort::CompiledMigration {
             revision: #revision,
             parents: &[#(#parents),*],
             message: #message,

@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use std::sync::OnceLock;
 
 use crate::error::{Error, Result};
-use crate::migration::{DataMigrationFn, Migration, Migrations};
+use crate::migration::{CompiledMigration, DataMigrationFn, Migrations};
 use crate::schema::graph::RevisionGraph;
 use crate::schema::migration::MigrationFile;
 use crate::schema::ops::Op;
@@ -18,7 +18,7 @@ use crate::schema::Schema;
 
 /// One revision the runner can apply.
 #[derive(Debug, Clone)]
-pub struct Revision {
+pub struct Migration {
     source: Source,
 }
 
@@ -26,7 +26,9 @@ pub struct Revision {
 enum Source {
     /// Compiled by `migration!`: borrowed from the binary; operations decoded when used and
     /// dropped after (an upgrade of N migrations never holds all N decoded).
-    Compiled { migration: &'static Migration },
+    Compiled {
+        migration: &'static CompiledMigration,
+    },
     /// Parsed at run time (tests, tools), with the functions given to it.
     Parsed {
         file: MigrationFile,
@@ -35,11 +37,11 @@ enum Source {
     },
 }
 
-impl Revision {
+impl Migration {
     /// A revision from a parsed file (for tests and tools; Rust functions are added with
-    /// [`Revision::with_function`]).
-    pub fn from_file(file: MigrationFile) -> Revision {
-        Revision {
+    /// [`Migration::with_function`]).
+    pub fn from_file(file: MigrationFile) -> Migration {
+        Migration {
             source: Source::Parsed {
                 checksum: file.checksum(),
                 file,
@@ -50,7 +52,7 @@ impl Revision {
 
     /// Gives a parsed revision the function its `run(name)` step calls. (A compiled
     /// migration has its functions already.)
-    pub fn with_function(mut self, name: &str, function: DataMigrationFn) -> Revision {
+    pub fn with_function(mut self, name: &str, function: DataMigrationFn) -> Migration {
         if let Source::Parsed { functions, .. } = &mut self.source {
             functions.push((name.to_string(), function));
         }
@@ -58,8 +60,8 @@ impl Revision {
     }
 
     /// A revision compiled by `migration!` (nothing is copied or decoded).
-    pub fn from_migration(migration: &'static Migration) -> Revision {
-        Revision {
+    pub fn from_migration(migration: &'static CompiledMigration) -> Migration {
+        Migration {
             source: Source::Compiled { migration },
         }
     }
@@ -151,7 +153,7 @@ impl Revision {
         })
     }
 
-    /// Advances `schema` past this revision's upgrade, `ops` (from [`Revision::up`]).
+    /// Advances `schema` past this revision's upgrade, `ops` (from [`Migration::up`]).
     pub(crate) fn replay_onto(&self, ops: &[Op], schema: &mut Schema) -> Result<()> {
         for op in ops {
             op.apply(schema).map_err(|e| Error::Render {
@@ -171,7 +173,7 @@ impl Revision {
 #[derive(Debug, Clone, Default)]
 pub struct Graph {
     /// Sorted by id, without duplicates; index `i` is index `i` of `shape`.
-    revisions: Vec<Revision>,
+    revisions: Vec<Migration>,
     shape: OnceLock<RevisionGraph>,
     heads: OnceLock<Vec<String>>,
     models_json: Option<&'static str>,
@@ -181,8 +183,12 @@ pub struct Graph {
 impl Graph {
     /// The graph of compiled migrations.
     pub fn from_migrations(migrations: &Migrations) -> Graph {
-        let mut graph =
-            Graph::from_revisions(migrations.all().iter().map(|m| Revision::from_migration(m)));
+        let mut graph = Graph::from_revisions(
+            migrations
+                .all()
+                .iter()
+                .map(|m| Migration::from_migration(m)),
+        );
         graph.models_json = migrations.models_json();
         if let Some(heads) = migrations.heads() {
             let mut heads: Vec<String> = heads.iter().map(|h| h.to_string()).collect();
@@ -193,8 +199,8 @@ impl Graph {
     }
 
     /// A graph of revisions built at run time (tests, tools). A repeated id keeps the first.
-    pub fn from_revisions(list: impl IntoIterator<Item = Revision>) -> Graph {
-        let mut revisions: Vec<Revision> = list.into_iter().collect();
+    pub fn from_revisions(list: impl IntoIterator<Item = Migration>) -> Graph {
+        let mut revisions: Vec<Migration> = list.into_iter().collect();
         revisions.sort_by(|a, b| a.id().cmp(b.id()));
         revisions.dedup_by(|later, first| later.id() == first.id());
         Graph {
@@ -237,7 +243,7 @@ impl Graph {
     /// The revision with this id, trying `hint` (an index) first: version rows come back in
     /// the order they were written, which is nearly always the id order, so a walk that
     /// passes the previous index + 1 makes one comparison per row instead of a search.
-    pub(crate) fn get_near(&self, id: &str, hint: usize) -> Option<(usize, &Revision)> {
+    pub(crate) fn get_near(&self, id: &str, hint: usize) -> Option<(usize, &Migration)> {
         if let Some(r) = self.revisions.get(hint) {
             if r.id() == id {
                 return Some((hint, r));
@@ -247,7 +253,7 @@ impl Graph {
     }
 
     /// The revision with this id.
-    pub fn get(&self, id: &str) -> Option<&Revision> {
+    pub fn get(&self, id: &str) -> Option<&Migration> {
         self.position(id).map(|i| &self.revisions[i])
     }
 
@@ -265,7 +271,7 @@ impl Graph {
     }
 
     /// All revisions, parents before children.
-    pub fn all_ordered(&self) -> Vec<&Revision> {
+    pub fn all_ordered(&self) -> Vec<&Migration> {
         self.shape()
             .order()
             .iter()
@@ -279,7 +285,7 @@ impl Graph {
         self.heads
             .get_or_init(|| {
                 let parents: std::collections::HashSet<&str> =
-                    self.revisions.iter().flat_map(Revision::parents).collect();
+                    self.revisions.iter().flat_map(Migration::parents).collect();
                 self.revisions
                     .iter()
                     .filter(|r| !parents.contains(r.id()))
@@ -343,7 +349,7 @@ impl Graph {
     }
 
     /// The given revisions, parents first, ties by id; unknown ids are left out.
-    pub fn order(&self, ids: &BTreeSet<String>) -> Vec<&Revision> {
+    pub fn order(&self, ids: &BTreeSet<String>) -> Vec<&Migration> {
         self.shape()
             .ordered(&self.mask(ids))
             .into_iter()

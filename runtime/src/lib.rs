@@ -38,7 +38,7 @@
 //! | `check(name = "…", expr = "…")` | named check constraint |
 //!
 //! On a field, `#[column(…)]`: `name`, `primary_key`, `autoincrement`, `unique`,
-//! `index` (or `index = "ix_name"`), `default = "<SQL expression>"`, `max_length = N`
+//! `index` (or `index = "ix_name"`), `server_default = "<SQL expression>"`, `max_length = N`
 //! (String → varchar(N)), `sql_type = "<portable type>"`, `custom_type = "<SQL type>"`,
 //! `diesel_type = "<path>"`, `references = "table(column)"` with `on_delete` / `on_update`,
 //! `comment` (default: the field's doc comment), `renamed_from`, `skip`.
@@ -66,10 +66,10 @@ mod url;
 
 pub use backend::AppliedRow;
 pub use error::{Error, Result};
-pub use graph::{Graph, Revision};
+pub use graph::{Graph, Migration};
 #[cfg(feature = "sqlite")]
 pub use migration::Connection;
-pub use migration::{DataError, DataMigrationFn, Migration, Migrations};
+pub use migration::{CompiledMigration, DataError, DataMigrationFn, Migrations};
 pub use offline::upgrade_sql;
 pub use runner::{Options, Runner, TransactionMode};
 pub use startup::{upgrade_on_startup, Startup};

@@ -25,7 +25,7 @@ pub type DataError = Box<dyn std::error::Error + Send + Sync>;
 
 /// One migration, as compiled from its file.
 #[derive(Debug, Clone, Copy)]
-pub struct Migration {
+pub struct CompiledMigration {
     /// Revision id.
     pub revision: &'static str,
     /// Parent revisions.
@@ -42,7 +42,7 @@ pub struct Migration {
     pub functions: &'static [(&'static str, DataMigrationFn)],
 }
 
-impl Migration {
+impl CompiledMigration {
     /// The upgrade operations.
     pub fn up(&self) -> Vec<Op> {
         decode(self.up_json, self.revision)
@@ -83,7 +83,7 @@ fn decode(json: &str, revision: &str) -> Vec<Op> {
 /// Every migration of an application, parents before children.
 #[derive(Debug, Clone, Copy)]
 pub struct Migrations {
-    list: &'static [&'static Migration],
+    list: &'static [&'static CompiledMigration],
     heads: Option<&'static [&'static str]>,
     models: Option<&'static str>,
     dir: Option<&'static str>,
@@ -91,7 +91,7 @@ pub struct Migrations {
 
 impl Migrations {
     /// Wraps the list the build script writes.
-    pub const fn new(list: &'static [&'static Migration]) -> Self {
+    pub const fn new(list: &'static [&'static CompiledMigration]) -> Self {
         Migrations {
             list,
             heads: None,
@@ -147,12 +147,12 @@ impl Migrations {
     }
 
     /// All migrations.
-    pub fn all(&self) -> &'static [&'static Migration] {
+    pub fn all(&self) -> &'static [&'static CompiledMigration] {
         self.list
     }
 
     /// The migration with this revision.
-    pub fn get(&self, revision: &str) -> Option<&'static Migration> {
+    pub fn get(&self, revision: &str) -> Option<&'static CompiledMigration> {
         self.list.iter().copied().find(|m| m.revision == revision)
     }
 }

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use crate::backend::{self, AppliedRow, Backend};
 use crate::compare;
 use crate::error::{Error, Result};
-use crate::graph::{revisions_or_base, Graph, Revision};
+use crate::graph::{revisions_or_base, Graph, Migration};
 use crate::schema::migration::ChecksumCheck;
 use crate::schema::ops::Op;
 use crate::schema::sql::{Dialect, Step};
@@ -514,7 +514,7 @@ impl<'g> Runner<'g> {
 
     fn run_ops(
         &mut self,
-        rev: &Revision,
+        rev: &Migration,
         ops: &[Op],
         schema: &mut Schema,
         at: &BTreeSet<String>,

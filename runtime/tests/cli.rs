@@ -1,19 +1,19 @@
 //! The CLI against a migration list with two heads: refusals exit non-zero and leave the
 //! database file byte-identical.
 
-use retort::{cli, DatabaseUrl, Graph, Migration, Migrations, Options, Runner};
+use retort::{cli, CompiledMigration, DatabaseUrl, Graph, Migrations, Options, Runner};
 use retort_schema::migration::parse_file;
 
 fn leak(s: String) -> &'static str {
     Box::leak(s.into_boxed_str())
 }
 
-fn migration(id: &str, parents: &[&str], up: &str) -> &'static Migration {
+fn migration(id: &str, parents: &[&str], up: &str) -> &'static CompiledMigration {
     let ps: Vec<String> = parents.iter().map(|p| format!("\"{p}\"")).collect();
     let text = format!("retort::migration! {{ revision: \"{id}\", parents: [{}], message: \"{id}\", up: [{up}], down: [] }}", ps.join(", "));
     let file = parse_file(&text).unwrap();
     let parents: Vec<&'static str> = parents.iter().map(|p| leak(p.to_string())).collect();
-    Box::leak(Box::new(Migration {
+    Box::leak(Box::new(CompiledMigration {
         revision: leak(id.to_string()),
         parents: Box::leak(parents.into_boxed_slice()),
         message: leak(id.to_string()),

@@ -68,7 +68,7 @@ mod create_t {
 /// Defect 1: `server_default = None` reaches the database through the compiled macro.
 #[test]
 fn dropping_a_default_through_the_compiled_macro_drops_it() {
-    static LIST: [&retort::Migration; 2] = [&create_t::MIGRATION, &drop_default::MIGRATION];
+    static LIST: [&retort::CompiledMigration; 2] = [&create_t::MIGRATION, &drop_default::MIGRATION];
     let migrations = Migrations::new(&LIST);
     let up = drop_default::MIGRATION.up();
     let retort::schema::ops::Op::AlterColumn { changes, .. } = &up[0] else {

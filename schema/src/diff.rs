@@ -586,7 +586,7 @@ fn lint_walk(ops: &[Op], schema: &mut Schema, prefix: &str) -> Result<Vec<Lint>,
             Op::DropTable { table } => lint(LintKind::Drop, format!("drops table `{table}` and all its rows; {other} recreates the table, not the data")),
             Op::DropColumn { table, column } => lint(LintKind::Drop, format!("drops column `{table}.{column}` and its data; {other} recreates the column, not the data")),
             Op::AddColumn { table, column: c } if !c.nullable && c.server_default.is_none() && !c.autoincrement => lint(LintKind::NotNull, format!(
-                "adds NOT NULL column `{table}.{}` without a server default: this fails on a table that has rows. Give it a default (#[column(default = \"…\")]), or add it as Option<…>, backfill, then make it NOT NULL",
+                "adds NOT NULL column `{table}.{}` without a server default: this fails on a table that has rows. Give it a default (#[column(server_default = \"…\")]), or add it as Option<…>, backfill, then make it NOT NULL",
                 c.name
             )),
             Op::AlterColumn { table, column, changes } => {

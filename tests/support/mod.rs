@@ -147,7 +147,7 @@ pub fn generated_revision(
     parent: Option<&str>,
     from: &retort::schema::Schema,
     to: &retort::schema::Schema,
-) -> retort::Revision {
+) -> retort::Migration {
     use retort::schema::ops::Op;
     let d = retort::schema::diff::diff(from, to).unwrap();
     let unmarked =
@@ -167,5 +167,5 @@ pub fn generated_revision(
         retort::schema::migration::parse_file(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
     assert_eq!(parsed.up, d.up);
     assert_eq!(parsed.down, d.down);
-    retort::Revision::from_file(parsed)
+    retort::Migration::from_file(parsed)
 }

@@ -20,11 +20,11 @@ pub struct Client {
     /// Email address
     #[column(name = "email_address", max_length = 254, renamed_from = "mail")]
     pub email: String,
-    #[column(sql_type = "numeric(12,2)", default = "0", comment = "Credit left")]
+    #[column(sql_type = "numeric(12,2)", server_default = "0", comment = "Credit left")]
     pub credit: f64,
     #[column(custom_type = "citext", diesel_type = "diesel::sql_types::Text")]
     pub nickname: Option<String>,
-    #[column(index = "ix_clients_kind", default = "'person'")]
+    #[column(index = "ix_clients_kind", server_default = "'person'")]
     pub kind: String,
     pub created_at: chrono::DateTime<chrono::Utc>,
     #[column(skip)]

@@ -2,7 +2,7 @@
 struct Task {
     #[column(primary_key)]
     id: i64,
-    #[column(default = 0)]
+    #[column(server_default = 0)]
     retry_count: i32,
 }
 

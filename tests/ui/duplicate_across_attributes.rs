@@ -2,8 +2,8 @@
 struct Task {
     #[column(primary_key)]
     id: i64,
-    #[column(default = "1")]
-    #[column(default = "2")]
+    #[column(server_default = "1")]
+    #[column(server_default = "2")]
     count: i32,
 }
 

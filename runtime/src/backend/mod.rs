@@ -32,7 +32,7 @@ pub struct AppliedRow {
 impl AppliedRow {
     /// The row recording `rev`; `applied_at` is left for the database to fill in.
     pub(crate) fn for_revision(
-        rev: &crate::graph::Revision,
+        rev: &crate::graph::Migration,
         state: &str,
         execution_ms: i64,
     ) -> AppliedRow {

@@ -3,14 +3,14 @@
 #![allow(dead_code)]
 
 use diesel::prelude::*;
-use retort::{DatabaseUrl, Revision};
+use retort::{DatabaseUrl, Migration};
 use retort_schema::migration::parse_file;
 
 /// A revision from its operations as written in a migration file.
-pub fn rev(id: &str, parent: Option<&str>, up: &str, down: &str) -> Revision {
+pub fn rev(id: &str, parent: Option<&str>, up: &str, down: &str) -> Migration {
     let parents = parent.map(|p| format!("\"{p}\"")).unwrap_or_default();
     let text = format!("retort::migration! {{ revision: \"{id}\", parents: [{parents}], message: \"{id}\", up: [{up}], down: [{down}] }}");
-    Revision::from_file(parse_file(&text).unwrap_or_else(|e| panic!("{id}: {e}")))
+    Migration::from_file(parse_file(&text).unwrap_or_else(|e| panic!("{id}: {e}")))
 }
 
 /// An SQLite file in a temporary folder, deleted on drop.

@@ -29,7 +29,7 @@ pub(crate) const COLUMN_KEYS: &[&str] = &[
     "autoincrement",
     "unique",
     "index",
-    "default",
+    "server_default",
     "max_length",
     "sql_type",
     "custom_type",
@@ -116,7 +116,7 @@ pub(crate) struct ColumnAttrs {
     pub autoincrement: Setting<()>,
     pub unique: Setting<()>,
     pub index: Setting<Option<LitStr>>,
-    pub default: Setting<LitStr>,
+    pub server_default: Setting<LitStr>,
     pub max_length: Setting<u32>,
     pub sql_type: Setting<LitStr>,
     pub custom_type: Setting<LitStr>,
@@ -138,7 +138,7 @@ impl ColumnAttrs {
             ("autoincrement", self.autoincrement.span()),
             ("unique", self.unique.span()),
             ("index", self.index.span()),
-            ("default", self.default.span()),
+            ("server_default", self.server_default.span()),
             ("max_length", self.max_length.span()),
             ("sql_type", self.sql_type.span()),
             ("custom_type", self.custom_type.span()),
@@ -247,7 +247,7 @@ pub(crate) fn column_attrs(cx: &Ctxt, attrs: &[Attribute]) -> ColumnAttrs {
         autoincrement: Setting::new("autoincrement"),
         unique: Setting::new("unique"),
         index: Setting::new("index"),
-        default: Setting::new("default"),
+        server_default: Setting::new("server_default"),
         max_length: Setting::new("max_length"),
         sql_type: Setting::new("sql_type"),
         custom_type: Setting::new("custom_type"),
@@ -266,6 +266,12 @@ pub(crate) fn column_attrs(cx: &Ctxt, attrs: &[Attribute]) -> ColumnAttrs {
             let o = &mut out;
             match key.as_str() {
                 "primary_key" => flag(cx, &meta, "primary_key", &mut o.primary_key)?,
+                // One name for the database's default everywhere (attribute, migration files,
+                // snapshot): the old spelling is refused with the fix, never read silently.
+                "default" => {
+                    cx.error_at(span, "`default` is spelled `server_default`: the value is an SQL expression the database fills in; write server_default = \"0\"");
+                    skip_value(&meta)?;
+                }
                 "autoincrement" => flag(cx, &meta, "autoincrement", &mut o.autoincrement)?,
                 "unique" => flag(cx, &meta, "unique", &mut o.unique)?,
                 "skip" => flag(cx, &meta, "skip", &mut o.skip)?,
@@ -289,7 +295,7 @@ pub(crate) fn column_attrs(cx: &Ctxt, attrs: &[Attribute]) -> ColumnAttrs {
                 other => {
                     let (setting, example) = match other {
                         "name" => (&mut o.name, "task_id"),
-                        "default" => (&mut o.default, "0"),
+                        "server_default" => (&mut o.server_default, "0"),
                         "sql_type" => (&mut o.sql_type, "numeric(10,2)"),
                         "custom_type" => (&mut o.custom_type, "tsvector"),
                         "diesel_type" => (&mut o.diesel_type, "diesel::sql_types::Text"),

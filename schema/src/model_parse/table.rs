@@ -406,10 +406,10 @@ fn column(
     if attrs.autoincrement.is_set() && !column_type.is_integer() {
         cx.error_at(attrs.autoincrement.span().unwrap_or(ident.span()), format!("`autoincrement` needs an integer column (i16, i32 or i64), and `{table}.{name}` is {column_type}"));
     }
-    let server_default = attrs.default.get().and_then(|lit| {
+    let server_default = attrs.server_default.get().and_then(|lit| {
         let v = lit.value();
         if v.trim().is_empty() {
-            cx.error_spanned_by(lit, "`default` is empty: write an SQL expression, like default = \"0\" or default = \"'pending'\"");
+            cx.error_spanned_by(lit, "`server_default` is empty: write an SQL expression, like server_default = \"0\" or server_default = \"'pending'\"");
             None
         } else {
             Some(v)
@@ -593,7 +593,7 @@ mod tests {
                 #[column(references = "customers(id)", on_delete = "cascade", index)]
                 customer_id: i64,
                 number: i32,
-                #[column(sql_type = "numeric(12,2)", default = "0")]
+                #[column(sql_type = "numeric(12,2)", server_default = "0")]
                 total: rust_decimal::Decimal,
                 /// When the order was placed
                 placed_at: chrono::DateTime<chrono::Utc>,
