@@ -282,7 +282,7 @@ fn hostile_input_is_refused_and_changes_nothing() {
         ),
         (
             "an empty default",
-            &["`default` is empty"],
+            &["`server_default` is empty"],
             Box::new(|| {
                 model("struct T { #[column(primary_key)] id: i64, #[column(server_default = \" \")] x: i32 }")
             }),
