@@ -2,10 +2,10 @@
 # Build cost of retort for an application, beside diesel_migrations: three minimal apps on
 # diesel + bundled SQLite, each built from clean (its own target folder) in release mode.
 #
-#   base               diesel with SQLite: opens the database and runs a query
-#   diesel_migrations  base + diesel_migrations: embeds one migration, runs it at start
-#   retort             base + retort (default features) and retort-build in build.rs: one
-#                      model, its migration, upgrade_on_startup at start
+#   app_base               diesel with SQLite: opens the database and runs a query
+#   app_diesel_migrations  base + diesel_migrations: embeds one migration, runs it at start
+#   app_retort             base + retort (default features) and retort-build in build.rs:
+#                          one model, its migration, the startup upgrade at start
 #
 # Prints each clean build's wall time and binary size, and each app's ratio to the base.
 # Usage: bash bench/build-cost.sh [rounds]   (default 1; each round builds all three apps)
@@ -41,7 +41,7 @@ TOML
     printf '%s\n' "$3" > "$dir/src/main.rs"
 }
 
-app base "" '
+app app_base "" '
 use diesel::prelude::*;
 fn main() {
     let url = std::env::var("DATABASE_URL").unwrap_or_else(|_| ":memory:".into());
@@ -51,7 +51,7 @@ fn main() {
         .expect("runs");
 }'
 
-app diesel_migrations 'diesel_migrations = { version = "2.3", features = ["sqlite"] }' '
+app app_diesel_migrations 'diesel_migrations = { version = "2.3", features = ["sqlite"] }' '
 use diesel::prelude::*;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
@@ -60,12 +60,12 @@ fn main() {
     let mut conn = SqliteConnection::establish(&url).expect("opens");
     conn.run_pending_migrations(MIGRATIONS).expect("migrates");
 }'
-mkdir -p "$work/diesel_migrations/migrations/2026-11-26-000000_initial"
+mkdir -p "$work/app_diesel_migrations/migrations/2026-11-26-000000_initial"
 echo 'CREATE TABLE tasks (id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, name TEXT NOT NULL);' \
-    > "$work/diesel_migrations/migrations/2026-11-26-000000_initial/up.sql"
-echo 'DROP TABLE tasks;' > "$work/diesel_migrations/migrations/2026-11-26-000000_initial/down.sql"
+    > "$work/app_diesel_migrations/migrations/2026-11-26-000000_initial/up.sql"
+echo 'DROP TABLE tasks;' > "$work/app_diesel_migrations/migrations/2026-11-26-000000_initial/down.sql"
 
-app retort "retort = { path = \"$root/runtime\" }" '
+app app_retort "retort = { path = \"$root/runtime\" }" '
 retort::include_migrations!();
 #[derive(retort::Table)]
 #[table(name = "tasks")]
@@ -80,20 +80,18 @@ fn main() {
         .run()
         .expect("migrates");
 }' "retort-build = { path = \"$root/autogen\" }"
-printf 'fn main() {\n    retort_build::generate();\n}\n' > "$work/retort/build.rs"
+printf 'fn main() {\n    retort_build::generate().unwrap();\n}\n' > "$work/app_retort/build.rs"
 
 # The same dependency versions as the workspace, resolved without the network.
-for a in base diesel_migrations retort; do
+for a in app_base app_diesel_migrations app_retort; do
     cp "$root/Cargo.lock" "$work/$a/Cargo.lock"
 done
-# retort's migration is written by its own build; the first build writes it, so it is made
-# (and discarded) once before timing.
-(cd "$work/retort" && cargo build --release --offline -q --target-dir "$work/warm" 2>/dev/null) || true
-rm -rf "$work/warm"
+# app_retort's first build writes its migration (from the model) and compiles it in the same
+# build, as in a real project's first `cargo build`.
 
 declare -A total size
 for r in $(seq "$rounds"); do
-    for a in base diesel_migrations retort; do
+    for a in app_base app_diesel_migrations app_retort; do
         target="$work/target-$a"
         rm -rf "$target"
         start=$(date +%s.%N)
@@ -106,10 +104,10 @@ for r in $(seq "$rounds"); do
     done
 done
 echo "clean release build (mean of $rounds round(s)) and stripped binary size, on $(nproc) cores"
-for a in base diesel_migrations retort; do
+for a in app_base app_diesel_migrations app_retort; do
     mean=$(echo "scale=2; ${total[$a]} / $rounds" | bc)
-    base_mean=$(echo "scale=4; ${total[base]} / $rounds" | bc)
+    base_mean=$(echo "scale=4; ${total[app_base]} / $rounds" | bc)
     printf '  %-18s %7.1f s  (%+.0f %% vs base)   binary %5.2f MiB (%.2f× base)\n' "$a" "$mean" \
         "$(echo "($mean - $base_mean) * 100 / $base_mean" | bc -l)" \
-        "$(echo "${size[$a]} / 1048576" | bc -l)" "$(echo "${size[$a]} / ${size[base]}" | bc -l)"
+        "$(echo "${size[$a]} / 1048576" | bc -l)" "$(echo "${size[$a]} / ${size[app_base]}" | bc -l)"
 done

@@ -27,7 +27,7 @@ pub struct Model {
 }
 
 /// One field that maps to a column.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ModelField {
     /// The Rust field name.
     pub ident: Ident,
@@ -35,6 +35,24 @@ pub struct ModelField {
     pub column: String,
     /// An explicit diesel SQL type path (`diesel_type = "…"`), if given.
     pub diesel_type: Option<syn::Path>,
+}
+
+// By hand: syn's own Debug impls need its `extra-traits` feature, which would make every
+// crate that builds syn (diesel's derives too) compile a good deal more.
+impl std::fmt::Debug for ModelField {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ModelField")
+            .field("ident", &self.ident)
+            .field("column", &self.column)
+            .field(
+                "diesel_type",
+                &self
+                    .diesel_type
+                    .as_ref()
+                    .map(|p| quote::ToTokens::to_token_stream(p).to_string()),
+            )
+            .finish()
+    }
 }
 
 /// Reads a `#[derive(Table)]` input into a [`Model`].
