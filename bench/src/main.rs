@@ -22,7 +22,6 @@ use std::time::{Duration, Instant};
 use clap::{Parser, Subcommand};
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Text};
 use diesel::sqlite::SqliteConnection;
 use diesel_migrations::MigrationHarness;
 use retort::{DatabaseUrl, Graph, Migrations, Options, Runner, Startup, TransactionMode};
@@ -217,30 +216,12 @@ fn diesel_upgrade(source: Embedded, path: &Path) -> Duration {
 /// What `embed_migrations!` would have put in the binary.
 type Embedded = &'static [diesel_migrations::EmbeddedMigration];
 
-#[derive(QueryableByName)]
-#[allow(dead_code)]
-struct VersionRow {
-    #[diesel(sql_type = Text)]
-    revision: String,
-    #[diesel(sql_type = Text)]
-    parents: String,
-    #[diesel(sql_type = Text)]
-    message: String,
-    #[diesel(sql_type = Text)]
-    checksum: String,
-    #[diesel(sql_type = Text)]
-    applied_at: String,
-    #[diesel(sql_type = BigInt)]
-    execution_ms: i64,
-    #[diesel(sql_type = Text)]
-    state: String,
-}
-
 /// Floor of a start-up at head: open the database and read the version rows.
 fn floor_read_rows(path: &Path) -> Duration {
     timed(|| {
         let mut c = open(path);
-        let rows: Vec<VersionRow> = diesel::sql_query(
+        // The same rows, in the same struct, as retort reads them.
+        let rows: Vec<retort::AppliedRow> = diesel::sql_query(
             "SELECT revision, parents, message, checksum, applied_at, execution_ms, state FROM retort_versions",
         )
         .load(&mut c)

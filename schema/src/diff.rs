@@ -253,48 +253,34 @@ impl<'a> Tables<'a> {
 
     /// Steps 3–4: foreign keys, then indexes, uniques and checks, that go or change.
     fn drop_changed_constraints(&self, renamed: &Renamed, up: &mut Vec<Op>) {
-        let kept = &self.kept;
-        let before_rename = |name: &String| renamed.before(name);
+        let drop = |table: &str, name: &str, kind| Op::DropConstraint {
+            table: renamed.before(table),
+            name: name.to_string(),
+            kind,
+        };
         // 3. Foreign keys that go or change, before anything they point at moves.
-        for (o, n) in kept {
-            for fk in &o.foreign_keys {
-                if !n.foreign_keys.contains(fk) {
-                    up.push(Op::DropConstraint {
-                        table: before_rename(&n.name),
-                        name: fk.name.clone(),
-                        kind: ConstraintKind::ForeignKey,
-                    });
-                }
-            }
+        for (o, n) in &self.kept {
+            up.extend(
+                only_in(&o.foreign_keys, &n.foreign_keys)
+                    .map(|fk| drop(&n.name, &fk.name, ConstraintKind::ForeignKey)),
+            );
         }
         // 4. Indexes, uniques and checks that go or change.
-        for (o, n) in kept {
-            for i in &o.indexes {
-                if !n.indexes.contains(i) {
-                    up.push(Op::DropIndex {
-                        table: before_rename(&n.name),
-                        name: i.name.clone(),
-                    });
-                }
-            }
-            for u in &o.uniques {
-                if !n.uniques.contains(u) {
-                    up.push(Op::DropConstraint {
-                        table: before_rename(&n.name),
-                        name: u.name.clone(),
-                        kind: ConstraintKind::Unique,
-                    });
-                }
-            }
-            for c in &o.checks {
-                if !has_check(&n.checks, c) {
-                    up.push(Op::DropConstraint {
-                        table: before_rename(&n.name),
-                        name: c.name.clone(),
-                        kind: ConstraintKind::Check,
-                    });
-                }
-            }
+        for (o, n) in &self.kept {
+            up.extend(only_in(&o.indexes, &n.indexes).map(|i| Op::DropIndex {
+                table: renamed.before(&n.name),
+                name: i.name.clone(),
+            }));
+            up.extend(
+                only_in(&o.uniques, &n.uniques)
+                    .map(|u| drop(&n.name, &u.name, ConstraintKind::Unique)),
+            );
+            up.extend(
+                o.checks
+                    .iter()
+                    .filter(|c| !has_check(&n.checks, c))
+                    .map(|c| drop(&n.name, &c.name, ConstraintKind::Check)),
+            );
         }
     }
 
@@ -389,41 +375,33 @@ impl<'a> Tables<'a> {
             }
         }
         for (o, n) in kept {
-            for u in &n.uniques {
-                if !o.uniques.contains(u) {
-                    up.push(Op::AddUnique {
-                        table: n.name.clone(),
-                        unique: u.clone(),
-                    });
-                }
-            }
-            for i in &n.indexes {
-                if !o.indexes.contains(i) {
-                    up.push(Op::CreateIndex {
-                        table: n.name.clone(),
-                        index: i.clone(),
-                    });
-                }
-            }
-            for c in &n.checks {
-                if !has_check(&o.checks, c) {
-                    up.push(Op::AddCheck {
-                        table: n.name.clone(),
+            let table = || n.name.clone();
+            up.extend(only_in(&n.uniques, &o.uniques).map(|u| Op::AddUnique {
+                table: table(),
+                unique: u.clone(),
+            }));
+            up.extend(only_in(&n.indexes, &o.indexes).map(|i| Op::CreateIndex {
+                table: table(),
+                index: i.clone(),
+            }));
+            up.extend(
+                n.checks
+                    .iter()
+                    .filter(|c| !has_check(&o.checks, c))
+                    .map(|c| Op::AddCheck {
+                        table: table(),
                         check: c.clone(),
-                    });
-                }
-            }
+                    }),
+            );
         }
         // 10. Foreign keys: new ones of kept tables, and those deferred by cycles.
         for (o, n) in kept {
-            for fk in &n.foreign_keys {
-                if !o.foreign_keys.contains(fk) {
-                    up.push(Op::AddForeignKey {
-                        table: n.name.clone(),
-                        foreign_key: fk.clone(),
-                    });
-                }
-            }
+            up.extend(
+                only_in(&n.foreign_keys, &o.foreign_keys).map(|fk| Op::AddForeignKey {
+                    table: n.name.clone(),
+                    foreign_key: fk.clone(),
+                }),
+            );
         }
     }
 
@@ -477,6 +455,11 @@ impl<'a> Tables<'a> {
             }
         }
     }
+}
+
+/// The items of `these` that `others` does not have, in order.
+fn only_in<'a, T: PartialEq>(these: &'a [T], others: &'a [T]) -> impl Iterator<Item = &'a T> {
+    these.iter().filter(move |x| !others.contains(x))
 }
 
 /// The declared renames that still have to happen: the old name exists, and the new name

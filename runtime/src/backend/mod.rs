@@ -10,22 +10,30 @@ use crate::schema::sql::Dialect;
 use crate::schema::Schema;
 use crate::url::DatabaseUrl;
 
-/// One row of the version table.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One row of the version table (loadable with `diesel::sql_query` from
+/// `SELECT revision, parents, message, checksum, applied_at, execution_ms, state`).
+#[derive(Debug, Clone, PartialEq, Eq, diesel::QueryableByName)]
 pub struct AppliedRow {
     /// Revision id.
+    #[diesel(sql_type = diesel::sql_types::Text)]
     pub revision: String,
     /// Parents, comma-separated.
+    #[diesel(sql_type = diesel::sql_types::Text)]
     pub parents: String,
     /// Message.
+    #[diesel(sql_type = diesel::sql_types::Text)]
     pub message: String,
     /// Checksum when applied.
+    #[diesel(sql_type = diesel::sql_types::Text)]
     pub checksum: String,
     /// When (UTC, ISO 8601).
+    #[diesel(sql_type = diesel::sql_types::Text)]
     pub applied_at: String,
     /// How long it took.
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
     pub execution_ms: i64,
     /// `applied`, `stamped` or `adopted`.
+    #[diesel(sql_type = diesel::sql_types::Text)]
     pub state: String,
 }
 

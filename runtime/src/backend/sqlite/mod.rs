@@ -36,24 +36,6 @@ fn db_err(context: &str) -> impl Fn(diesel::result::Error) -> Error + '_ {
     }
 }
 
-#[derive(QueryableByName)]
-struct Row {
-    #[diesel(sql_type = Text)]
-    revision: String,
-    #[diesel(sql_type = Text)]
-    parents: String,
-    #[diesel(sql_type = Text)]
-    message: String,
-    #[diesel(sql_type = Text)]
-    checksum: String,
-    #[diesel(sql_type = Text)]
-    applied_at: String,
-    #[diesel(sql_type = BigInt)]
-    execution_ms: i64,
-    #[diesel(sql_type = Text)]
-    state: String,
-}
-
 #[cfg(test)]
 mod tests {
     #[test]
@@ -187,23 +169,11 @@ impl Backend for Sqlite {
         if !self.version_table_exists()? {
             return Ok(Vec::new());
         }
-        let rows: Vec<Row> = diesel::sql_query(format!(
+        diesel::sql_query(format!(
             "SELECT revision, parents, message, checksum, applied_at, execution_ms, state FROM {VERSION_TABLE}"
         ))
         .load(&mut self.conn)
-        .map_err(db_err("cannot read the version table"))?;
-        Ok(rows
-            .into_iter()
-            .map(|r| AppliedRow {
-                revision: r.revision,
-                parents: r.parents,
-                message: r.message,
-                checksum: r.checksum,
-                applied_at: r.applied_at,
-                execution_ms: r.execution_ms,
-                state: r.state,
-            })
-            .collect())
+        .map_err(db_err("cannot read the version table"))
     }
 
     fn is_applied(&mut self, revision: &str) -> Result<bool> {
