@@ -147,6 +147,12 @@ impl History {
             .collect()
     }
 
+    /// The schema at the head(s): every migration, replayed once in graph order.
+    pub fn head_schema(&self) -> Result<Schema, Error> {
+        let heads: Vec<&str> = self.entries.keys().map(String::as_str).collect();
+        self.replay(&heads)
+    }
+
     /// The schema after applying every ancestor of `heads`, in graph order: one pass.
     pub fn replay(&self, heads: &[&str]) -> Result<Schema, Error> {
         let shape = self.shape();
