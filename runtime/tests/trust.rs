@@ -256,7 +256,8 @@ fn one_rebuild_per_table_per_migration() {
 /// has a downgrade that runs.
 #[test]
 fn swaps_and_checks_over_renamed_columns_run_both_ways() {
-    use retort::schema::{diff::diff, CheckConstraint, Column, ColumnType, Schema, Table};
+    use retort::schema::{CheckConstraint, Column, ColumnType, Schema, Table};
+    use retort_schema::diff::diff;
     let mut t = Table::new("t");
     let mut id = Column::new("id", ColumnType::Integer);
     id.autoincrement = true;

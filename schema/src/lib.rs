@@ -9,14 +9,17 @@
 //! - [`graph`]: the shape of a migration history (order, heads, ancestors), linear in size;
 //! - [`naming`]: identifier rules and conventional index/constraint names;
 //! - [`ops`]: migration operations, how each changes a schema, and its inverse;
-//! - [`diff`]: two schemas → operations, downgrade and warnings;
+//! - [`diff`] (feature `diff`, for the build script): two schemas → operations, downgrade and
+//!   warnings ([`lint`]);
 //! - [`migration`]: the `migration!` grammar, parsed and rendered;
 //! - [`sql`]: operations rendered to SQL per dialect (SQLite table rebuilds included).
 
 pub mod clock;
+#[cfg(feature = "diff")]
 pub mod diff;
 pub mod expr;
 pub mod graph;
+pub mod lint;
 pub mod migration;
 pub mod model;
 #[cfg(feature = "parse")]

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use sha2::{Digest, Sha256};
 
-use crate::diff::Lint;
+use crate::lint::Lint;
 use crate::ops::Op;
 
 /// Who writes the file: the note at the end of its header says what to do with it.
