@@ -21,7 +21,7 @@ pub use inverse::is_narrowing;
 
 /// One schema change (or an escape hatch: raw SQL, a Rust function).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Op {
     /// `create_table`: a table with its columns and constraints (indexes are separate ops).
     CreateTable {
