@@ -120,10 +120,7 @@ impl History {
             return BTreeSet::new();
         };
         let mask = shape.ancestors_mask([i]);
-        (0..mask.len())
-            .filter(|&j| mask[j])
-            .map(|j| shape.id(j).to_string())
-            .collect()
+        shape.ids_in(&mask).map(str::to_string).collect()
     }
 
     /// Every migration, parents before children.

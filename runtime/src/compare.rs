@@ -63,7 +63,7 @@ impl<'l> Convergence<'l> {
     /// Looks again at every table (after a step that can change tables it does not name).
     pub(crate) fn recheck_all(&mut self, expected: &Schema) {
         self.differing.clear();
-        let names: Vec<String> = expected
+        let names: std::collections::BTreeSet<String> = expected
             .tables
             .keys()
             .chain(self.live.tables.keys())

@@ -303,20 +303,11 @@ impl Graph {
     }
 
     fn set(&self, mask: &[bool]) -> BTreeSet<String> {
-        (0..mask.len())
-            .filter(|&i| mask[i])
-            .map(|i| self.revisions[i].id().to_string())
-            .collect()
+        self.shape().ids_in(mask).map(str::to_string).collect()
     }
 
     fn mask(&self, ids: &BTreeSet<String>) -> Vec<bool> {
-        let mut mask = vec![false; self.len()];
-        for id in ids {
-            if let Some(i) = self.position(id) {
-                mask[i] = true;
-            }
-        }
-        mask
+        self.shape().mask_of(ids.iter().map(String::as_str))
     }
 
     /// The single head, or an error naming all of them.

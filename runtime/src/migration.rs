@@ -130,12 +130,6 @@ impl Migrations {
         }
     }
 
-    /// The models' schema, when the build recorded it.
-    pub fn models(&self) -> Option<crate::schema::Schema> {
-        self.models
-            .and_then(|j| crate::schema::Schema::from_json(j).ok())
-    }
-
     /// The models' schema as the build recorded it (JSON), undecoded.
     pub fn models_json(&self) -> Option<&'static str> {
         self.models

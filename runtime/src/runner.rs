@@ -195,9 +195,8 @@ impl<'g> Runner<'g> {
                     };
                     // At head already (every revision applied, one head): nothing to plan,
                     // and no need to work out the graph's links.
-                    let at_head = up
-                        && applied.len() == graph.len()
-                        && (target == "heads" || (target == "head" && graph.heads().len() == 1));
+                    let at_head =
+                        up && applied.len() == graph.len() && names_the_head(graph, target);
                     if planned.is_none() && at_head {
                         planned = Some(Vec::new());
                     }
@@ -295,7 +294,7 @@ impl<'g> Runner<'g> {
     /// pending migration) goes the locked way.
     fn at_head_without_lock(&mut self, target: &str) -> Result<bool> {
         let graph = self.graph;
-        if !(target == "heads" || (target == "head" && graph.heads().len() == 1)) {
+        if !names_the_head(graph, target) {
             return Ok(false);
         }
         let rows = self.backend.applied()?;
@@ -633,6 +632,12 @@ impl IntegrityScope {
                 .collect(),
         )
     }
+}
+
+/// Whether `target` means "every revision" in this graph: `heads`, or `head` when there is
+/// exactly one (with several, `head` is an error the planner reports).
+fn names_the_head(graph: &Graph, target: &str) -> bool {
+    target == "heads" || (target == "head" && graph.heads().len() == 1)
 }
 
 fn describe_at(graph: &Graph, applied: &BTreeSet<String>) -> String {

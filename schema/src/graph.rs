@@ -30,7 +30,6 @@ pub struct RevisionGraph {
     children: Vec<Vec<usize>>,
     missing: Vec<(usize, String)>,
     order: Vec<usize>,
-    position: Vec<Option<usize>>,
 }
 
 impl RevisionGraph {
@@ -76,12 +75,8 @@ impl RevisionGraph {
             children,
             missing,
             order: Vec::new(),
-            position: vec![None; n],
         };
         graph.order = graph.kahn();
-        for (pos, &i) in graph.order.iter().enumerate() {
-            graph.position[i] = Some(pos);
-        }
         graph
     }
 
@@ -125,11 +120,6 @@ impl RevisionGraph {
         self.index.get(id).copied()
     }
 
-    /// Parents of a revision (those in the graph).
-    pub fn parents(&self, i: usize) -> &[usize] {
-        &self.parents[i]
-    }
-
     /// Children of a revision.
     pub fn children(&self, i: usize) -> &[usize] {
         &self.children[i]
@@ -140,15 +130,14 @@ impl RevisionGraph {
         &self.order
     }
 
-    /// Where a revision sits in [`RevisionGraph::order`] (`None` on a cycle).
-    pub fn position(&self, i: usize) -> Option<usize> {
-        self.position[i]
-    }
-
-    /// Revisions that sit on (or below) a cycle, by id.
+    /// Revisions that sit on (or below) a cycle, by id: those the order leaves out.
     pub fn on_cycle(&self) -> Vec<&str> {
+        let mut placed = vec![false; self.len()];
+        for &i in &self.order {
+            placed[i] = true;
+        }
         (0..self.len())
-            .filter(|&i| self.position[i].is_none())
+            .filter(|&i| !placed[i])
             .map(|i| self.id(i))
             .collect()
     }
@@ -190,6 +179,11 @@ impl RevisionGraph {
         (0..self.len())
             .filter(|&i| mask[i] && !self.children[i].iter().any(|&c| mask[c]))
             .collect()
+    }
+
+    /// The ids in `mask`, in index (id) order.
+    pub fn ids_in<'a>(&'a self, mask: &'a [bool]) -> impl Iterator<Item = &'a str> + 'a {
+        (0..self.len()).filter(|&i| mask[i]).map(|i| self.id(i))
     }
 
     /// A mask of the given ids; unknown ids are ignored.

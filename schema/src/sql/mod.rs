@@ -132,16 +132,23 @@ pub fn render_ops(
 ) -> Result<Vec<Vec<Step>>, RenderError> {
     match dialect {
         Dialect::Sqlite => sqlite::render_ops(ops, schema),
-        _ => {
-            let mut out = Vec::with_capacity(ops.len());
-            for op in ops {
-                out.push(render(op, schema, dialect)?);
-                op.apply(schema)
-                    .map_err(|e| RenderError { message: e.message })?;
-            }
-            Ok(out)
-        }
+        _ => render_each(ops, schema, dialect),
     }
+}
+
+/// Each operation rendered on its own, `schema` advanced past each.
+fn render_each(
+    ops: &[Op],
+    schema: &mut Schema,
+    dialect: Dialect,
+) -> Result<Vec<Vec<Step>>, RenderError> {
+    let mut out = Vec::with_capacity(ops.len());
+    for op in ops {
+        out.push(render(op, schema, dialect)?);
+        op.apply(schema)
+            .map_err(|e| RenderError { message: e.message })?;
+    }
+    Ok(out)
 }
 
 /// Quotes an identifier for the dialect.

@@ -414,12 +414,7 @@ pub(super) fn render_ops(ops: &[Op], schema: &mut Schema) -> Result<Vec<Vec<Step
         .filter(|op| matches!(op, Op::DropColumn { .. }) || needs_rebuild(op, &Schema::new()))
         .count();
     if candidates < 2 {
-        let mut out = Vec::with_capacity(ops.len());
-        for op in ops {
-            out.push(super::render(op, schema, Dialect::Sqlite)?);
-            apply(op, schema)?;
-        }
-        return Ok(out);
+        return super::render_each(ops, schema, Dialect::Sqlite);
     }
     // Pass 1, on a copy of the tables the operations change: which operations need a
     // rebuild, each in the table it meets. (A copy of the whole schema here would make every
