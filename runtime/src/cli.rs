@@ -114,6 +114,22 @@ enum Command {
     Show { revision: String },
     /// Record a revision as applied without running it (`head`, `base`, a revision).
     Stamp { revision: String },
+    /// Settle a migration that stopped part-way on MySQL/MariaDB (DDL cannot roll back):
+    /// `--applied` once the statements that had not run were run by hand, `--reverted` once
+    /// those that ran were undone by hand.
+    Resolve {
+        revision: String,
+        /// Count it as applied.
+        #[arg(
+            long,
+            conflicts_with = "reverted",
+            required_unless_present = "reverted"
+        )]
+        applied: bool,
+        /// Count it as not applied.
+        #[arg(long)]
+        reverted: bool,
+    },
     /// Compare the live database with the models; exit code 1 when they differ.
     Check,
     /// Print the SQL of an upgrade without a database: `<from>:<to>`, e.g. `base:head`.
@@ -224,6 +240,12 @@ fn execute(cli: DbArgs, migrations: &Migrations) -> Result<i32> {
             let mut runner = Runner::connect(&graph, &url()?, options)?.with_log(log);
             runner.stamp(&revision)?;
         }
+        Command::Resolve {
+            revision, applied, ..
+        } => {
+            let mut runner = Runner::connect(&graph, &url()?, options)?.with_log(log);
+            runner.resolve(&revision, applied)?;
+        }
         Command::Check => {
             let mut runner = Runner::connect(&graph, &url()?, options)?;
             let current = runner.current()?;
@@ -310,9 +332,7 @@ fn show(graph: &Graph, revision: &str, url: Option<DatabaseUrl>) -> Result<()> {
     let rev = graph
         .get(&id)
         .ok_or_else(|| Error::NoSuchRevision(id.clone()))?;
-    let dialect = match url {
-        Some(DatabaseUrl::SqliteFile(_) | DatabaseUrl::SqliteMemory) | None => Dialect::Sqlite,
-    };
+    let dialect = url.map_or(Dialect::Sqlite, |u| u.dialect());
     println!("Revision: {id}");
     println!(
         "Parents:  {}",

@@ -8,11 +8,18 @@
 pub mod sql_types {
     pub use diesel::sql_types::*;
 
-    /// Date and time with time zone, as diesel spells it for SQLite.
+    /// Date and time with time zone, as diesel spells it for SQLite (used whenever the
+    /// `sqlite` feature is on: one `table!` type must serve every compiled backend).
     #[cfg(feature = "sqlite")]
     pub type TimestampWithTimeZone = diesel::sql_types::TimestamptzSqlite;
+    /// Date and time with time zone: PostgreSQL's `timestamptz`.
+    #[cfg(all(feature = "postgres", not(feature = "sqlite")))]
+    pub type TimestampWithTimeZone = diesel::sql_types::Timestamptz;
+    /// Date and time with time zone: stored in UTC in a MySQL `DATETIME(6)`.
+    #[cfg(all(feature = "mysql", not(feature = "sqlite"), not(feature = "postgres")))]
+    pub type TimestampWithTimeZone = diesel::sql_types::Datetime;
 
-    /// UUIDs are stored as text on SQLite.
-    #[cfg(feature = "sqlite")]
+    /// UUIDs as text (SQLite and MySQL have no UUID type).
+    #[cfg(any(feature = "sqlite", not(feature = "postgres")))]
     pub type Uuid = diesel::sql_types::Text;
 }

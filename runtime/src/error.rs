@@ -12,7 +12,7 @@ pub enum Error {
     #[error("no database URL: pass --database-url, or set DB_URL or DATABASE_URL (e.g. DB_URL=sqlite:///records.db)")]
     NoUrl,
     /// The URL cannot be used.
-    #[error("cannot use database URL `{url}`: {problem}. Accepted: sqlite:///path/to/file.db, sqlite://file.db, a plain file path, sqlite::memory:")]
+    #[error("cannot use database URL `{url}`: {problem}. Accepted: sqlite:///path/to/file.db, sqlite://file.db, a plain file path, sqlite::memory:, postgres://user:password@host/db[?schema=name], mysql://user:password@host/db (or mariadb://)")]
     BadUrl {
         /// The URL as given.
         url: String,
@@ -89,6 +89,33 @@ pub enum Error {
         /// Differences against the head schema.
         differences: Vec<String>,
     },
+    /// Another process held the migration lock for longer than the timeout.
+    #[error("another process has held the migration lock for more than {}s ({holder}); nothing was changed. Wait for it to finish, or raise the lock timeout (--lock-timeout / Options::lock_timeout)", waited.as_secs())]
+    LockTimeout {
+        /// How long this process waited.
+        waited: std::time::Duration,
+        /// Who holds the lock, as the database reports it.
+        holder: String,
+    },
+    /// A migration stopped between two statements on a database whose DDL commits on its
+    /// own (MySQL/MariaDB): part of it is applied.
+    #[error("migration {revision} stopped part-way through its {direction} on a database that cannot roll DDL back: {done} of {total} statement(s) ran{cause}. Nothing more is run until it is resolved.\nran:\n{}\nnot run:\n{}\nfix: either run the statements that did not run by hand and then `db resolve {revision} --applied`, or undo those that ran and then `db resolve {revision} --reverted`", list(ran), list(not_run))]
+    Interrupted {
+        /// The revision.
+        revision: String,
+        /// `upgrade` or `downgrade`.
+        direction: &'static str,
+        /// Statements that ran.
+        done: usize,
+        /// Statements in all.
+        total: usize,
+        /// The statements that ran (as far as they can be rendered again).
+        ran: Vec<String>,
+        /// The statements that did not.
+        not_run: Vec<String>,
+        /// Why it stopped, when this run saw it stop (`; the database said: …`).
+        cause: String,
+    },
     /// A file could not be read or written.
     #[error("{path}: {source}")]
     Io {
@@ -100,6 +127,17 @@ pub enum Error {
     /// A command-line argument is not understood.
     #[error("{0}")]
     Usage(String),
+}
+
+fn list(statements: &[String]) -> String {
+    if statements.is_empty() {
+        return "  (none)".into();
+    }
+    statements
+        .iter()
+        .map(|s| format!("  {};", s.trim_end_matches(';')))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// A result with the runtime's [`Error`].

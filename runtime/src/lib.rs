@@ -48,7 +48,7 @@
 
 pub use retort_macros::{migration, Table};
 
-mod backend;
+pub mod backend;
 #[cfg(feature = "cli")]
 pub mod cli;
 pub mod compare;
@@ -67,7 +67,6 @@ mod url;
 pub use backend::AppliedRow;
 pub use error::{Error, Result};
 pub use graph::{Graph, Migration};
-#[cfg(feature = "sqlite")]
 pub use migration::Connection;
 pub use migration::{CompiledMigration, DataError, DataMigrationFn, Migrations};
 pub use offline::upgrade_sql;

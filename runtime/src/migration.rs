@@ -4,9 +4,63 @@
 use crate::schema::migration::MigrationFile;
 use crate::schema::ops::Op;
 
-/// The connection a data-migration function receives, inside the migration's transaction.
-#[cfg(feature = "sqlite")]
-pub type Connection = diesel::SqliteConnection;
+pub use any::AnyConnection as Connection;
+
+/// The multi-backend connection, in a module of its own: diesel's derive refers to its
+/// `Connection` trait by that name.
+mod any {
+    /// Declares [`AnyConnection`] over the backends this build compiles (diesel's
+    /// `MultiConnection` cannot skip a variant by `cfg`).
+    macro_rules! connection {
+    ($($variant:ident($ty:ty)),+) => {
+        /// The connection a data-migration function receives: one type whichever database
+        /// runs the migration (diesel's `MultiConnection` over the compiled backends), so one
+        /// migration file serves SQLite, PostgreSQL and MySQL/MariaDB.
+        ///
+        /// diesel's query builder and `sql_query` work on it directly; `match` on it for
+        /// something only one database has.
+        #[derive(diesel::MultiConnection)]
+        pub enum AnyConnection {
+            $(
+                #[doc = concat!("A ", stringify!($variant), " connection.")]
+                $variant($ty),
+            )+
+        }
+    };
+}
+
+    #[cfg(all(feature = "sqlite", feature = "postgres", feature = "mysql"))]
+    connection!(
+        Sqlite(diesel::SqliteConnection),
+        Postgres(diesel::PgConnection),
+        Mysql(diesel::MysqlConnection)
+    );
+    #[cfg(all(feature = "sqlite", feature = "postgres", not(feature = "mysql")))]
+    connection!(
+        Sqlite(diesel::SqliteConnection),
+        Postgres(diesel::PgConnection)
+    );
+    #[cfg(all(feature = "sqlite", not(feature = "postgres"), feature = "mysql"))]
+    connection!(
+        Sqlite(diesel::SqliteConnection),
+        Mysql(diesel::MysqlConnection)
+    );
+    #[cfg(all(feature = "sqlite", not(feature = "postgres"), not(feature = "mysql")))]
+    connection!(Sqlite(diesel::SqliteConnection));
+    #[cfg(all(not(feature = "sqlite"), feature = "postgres", feature = "mysql"))]
+    connection!(
+        Postgres(diesel::PgConnection),
+        Mysql(diesel::MysqlConnection)
+    );
+    #[cfg(all(not(feature = "sqlite"), feature = "postgres", not(feature = "mysql")))]
+    connection!(Postgres(diesel::PgConnection));
+    #[cfg(all(not(feature = "sqlite"), not(feature = "postgres"), feature = "mysql"))]
+    connection!(Mysql(diesel::MysqlConnection));
+    #[cfg(not(any(feature = "sqlite", feature = "postgres", feature = "mysql")))]
+    compile_error!(
+        "retort needs at least one backend: enable the feature `sqlite`, `postgres` or `mysql`"
+    );
+}
 
 /// A Rust function named by `run(…)` in a migration: a data migration.
 ///

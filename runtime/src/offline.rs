@@ -29,8 +29,8 @@ pub fn upgrade_sql(graph: &Graph, from: &str, to: &str, dialect: Dialect) -> Res
         from_rev.as_deref().unwrap_or("base"),
         dialect.name()
     );
-    let (before, after) = backend::offline_wrapping(dialect);
-    for s in before {
+    let wrapping = backend::offline_wrapping(dialect);
+    for s in wrapping.before {
         out.push_str(s);
         out.push_str(";\n");
     }
@@ -61,7 +61,7 @@ pub fn upgrade_sql(graph: &Graph, from: &str, to: &str, dialect: Dialect) -> Res
                     // A script cannot report a sample value; it can still stop: the check
                     // constraint of a scratch table fails when the query returns a row.
                     out.push_str(&format!("-- check: {}\n", problem.replace('\n', " ")));
-                    for s in backend::offline_verify_sql(dialect, &query) {
+                    for s in backend::offline_verify_sql(&query) {
                         out.push_str(&s);
                         out.push_str(";\n");
                     }
@@ -69,14 +69,16 @@ pub fn upgrade_sql(graph: &Graph, from: &str, to: &str, dialect: Dialect) -> Res
             }
         }
         let row = AppliedRow::for_revision(rev, "applied", 0);
-        for s in backend::offline_version_sql(dialect, &row, first) {
-            out.push_str(&s);
+        if first {
+            out.push_str(&backend::versions::create_table(dialect));
             out.push_str(";\n");
         }
+        out.push_str(&backend::versions::insert(&row, dialect));
+        out.push_str(";\n");
         first = false;
     }
     out.push('\n');
-    for s in after {
+    for s in wrapping.after {
         out.push_str(s);
         out.push_str(";\n");
     }

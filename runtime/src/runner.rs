@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
-use crate::backend::{self, AppliedRow, Backend};
+use crate::backend::{self, versions, AppliedRow, Backend};
 use crate::compare;
 use crate::error::{Error, Result};
 use crate::graph::{revisions_or_base, Graph, Migration};
@@ -78,7 +78,7 @@ enum LastApplied {
 impl<'g> Runner<'g> {
     /// Connects to the database at `url`.
     pub fn connect(graph: &'g Graph, url: &DatabaseUrl, options: Options) -> Result<Runner<'g>> {
-        let backend = backend::connect(url, options.lock_timeout)?;
+        let backend = backend::open(url, options.lock_timeout)?;
         Ok(Runner {
             graph,
             backend,
@@ -139,10 +139,12 @@ impl<'g> Runner<'g> {
             None => self.graph.head_schema()?,
         };
         let live = self.backend.introspect()?;
+        let mut expected = expected;
+        self.backend.normalize(&mut expected);
         Ok(compare::differences(
             &expected,
             &live,
-            self.backend.stores_comments(),
+            self.backend.capabilities().stores_comments,
         ))
     }
 
@@ -178,7 +180,7 @@ impl<'g> Runner<'g> {
         // What this run knows while it holds (or re-takes) the lock.
         let mut known: Option<Known> = None;
         loop {
-            self.backend.begin()?;
+            self.enter()?;
             if let Some(k) = &known {
                 match self.still_as_left(k, direction) {
                     Ok(true) => {}
@@ -225,7 +227,7 @@ impl<'g> Runner<'g> {
             };
             let mut k = k;
             if k.todo.is_empty() {
-                self.backend.commit()?;
+                self.leave()?;
                 self.last_applied = LastApplied::Set(k.applied);
                 return Ok(done);
             }
@@ -255,19 +257,22 @@ impl<'g> Runner<'g> {
                 Ok(scope) => scope,
                 Err(e) => return self.abort(e),
             };
-            if let Err(message) = self
-                .backend
-                .check_integrity(scope.tables(&schema).as_deref())
-            {
+            let deferred = self.backend.capabilities().deferred_foreign_keys;
+            if let Err(message) = match deferred {
+                true => self
+                    .backend
+                    .check_integrity(scope.tables(&schema).as_deref()),
+                false => Ok(()),
+            } {
                 return self.abort(Error::MigrationFailed {
                     revision: batch.join(", "),
                     at: describe_at(graph, &k.applied),
                     operation: "foreign keys checked before commit\nfix: rows reference parent rows that do not exist (a new foreign key over old rows, or a rebuilt parent); delete or correct them in an execute(…) before the operation that adds the key".into(),
-                    statement: "PRAGMA foreign_key_check (before commit)".into(),
+                    statement: "(the foreign-key check before commit)".into(),
                     message,
                 });
             }
-            self.backend.commit()?;
+            self.leave()?;
             for id in &batch {
                 let message = graph.get(id).map(|r| r.message()).unwrap_or_default();
                 let verb = if up { "applied" } else { "reverted" };
@@ -347,6 +352,7 @@ impl<'g> Runner<'g> {
         let graph = self.graph;
         let mut scope = IntegrityScope::default();
         let mut rows = Vec::with_capacity(batch.len());
+        let transactional = self.backend.capabilities().transactional_ddl;
         for id in batch {
             let rev = graph
                 .get(id)
@@ -357,8 +363,13 @@ impl<'g> Runner<'g> {
                 Direction::Down => rev.down(),
             };
             scope.add(&ops, schema);
-            self.run_ops(rev, &ops, schema, applied)?;
+            let progress = (!transactional).then_some(direction);
+            self.run_ops(rev, &ops, schema, applied, progress)?;
             rows.push((rev, started.elapsed().as_millis() as i64));
+        }
+        if !transactional {
+            // Each migration's row was written as it went.
+            return Ok(scope);
         }
         // The version rows go in after the batch's DDL, in the same transaction: written
         // between schema changes, each insert would be prepared again.
@@ -373,8 +384,111 @@ impl<'g> Runner<'g> {
         Ok(scope)
     }
 
+    /// Marks a migration interrupted on a database without transactional DDL as applied
+    /// (`applied = true`: the statements that had not run were run by hand) or as not
+    /// applied (they were undone by hand), so migrations can go on.
+    pub fn resolve(&mut self, target: &str, applied: bool) -> Result<()> {
+        let revision = self
+            .graph
+            .resolve(target)?
+            .ok_or_else(|| Error::Usage("`resolve` needs a revision, not base".into()))?;
+        self.enter()?;
+        let result = (|| {
+            let rows = self.backend.applied()?;
+            let row = rows.iter().find(|r| r.revision == revision);
+            if row
+                .and_then(|r| versions::Interrupted::parse(&r.state))
+                .is_none()
+            {
+                return Err(Error::Usage(format!(
+                    "{revision} is not interrupted (its state is `{}`); `resolve` is only for a migration that stopped part-way (see `db history`)",
+                    row.map(|r| r.state.as_str()).unwrap_or("not applied")
+                )));
+            }
+            if applied {
+                self.backend.set_state(&revision, "applied", 0)
+            } else {
+                self.backend.forget(&revision)
+            }
+        })();
+        match result {
+            Ok(()) => {
+                self.leave()?;
+                (self.log)(&format!(
+                    "resolved {revision} as {}",
+                    if applied { "applied" } else { "reverted" }
+                ));
+                Ok(())
+            }
+            Err(e) => self.abort(e),
+        }
+    }
+
+    /// The refusal for a migration that stopped part-way: which statements ran, which not.
+    fn interrupted(&self, row: &AppliedRow, state: versions::Interrupted, cause: String) -> Error {
+        let mut ran = Vec::new();
+        let mut not_run = Vec::new();
+        if let Some(rev) = self.graph.get(&row.revision) {
+            // The statements as they were rendered: from the schema before the migration.
+            let mut before: BTreeSet<String> = self.graph.ancestors(rev.id());
+            let ops = if state.upgrade {
+                before.remove(rev.id());
+                rev.up()
+            } else {
+                rev.down()
+            };
+            let statements: Vec<String> = self
+                .graph
+                .schema_at(&before)
+                .and_then(|mut schema| rev.render_ops(&ops, &mut schema, self.backend.dialect()))
+                .map(|steps| steps.into_iter().flatten().map(step_text).collect())
+                .unwrap_or_default();
+            for (i, s) in statements.into_iter().enumerate() {
+                if i < state.done {
+                    ran.push(s);
+                } else {
+                    not_run.push(s);
+                }
+            }
+        }
+        Error::Interrupted {
+            revision: row.revision.clone(),
+            direction: if state.upgrade {
+                "upgrade"
+            } else {
+                "downgrade"
+            },
+            done: state.done,
+            total: state.total,
+            ran,
+            not_run,
+            cause,
+        }
+    }
+
+    /// Takes the lock, then begins a transaction.
+    fn enter(&mut self) -> Result<()> {
+        self.backend.lock(self.options.lock_timeout)?;
+        if let Err(e) = self.backend.begin() {
+            let _ = self.backend.unlock();
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    /// Commits, then releases the lock.
+    fn leave(&mut self) -> Result<()> {
+        let committed = self.backend.commit();
+        if committed.is_err() {
+            self.backend.rollback();
+        }
+        let unlocked = self.backend.unlock();
+        committed.and(unlocked)
+    }
+
     fn abort<T>(&mut self, error: Error) -> Result<T> {
         self.backend.rollback();
+        let _ = self.backend.unlock();
         Err(error)
     }
 
@@ -383,7 +497,7 @@ impl<'g> Runner<'g> {
     pub fn stamp(&mut self, target: &str) -> Result<Vec<String>> {
         let graph = self.graph;
         let revision = graph.resolve(target)?;
-        self.backend.begin()?;
+        self.enter()?;
         let result = (|| {
             self.backend.ensure_version_table()?;
             self.backend.forget_all()?;
@@ -399,14 +513,11 @@ impl<'g> Runner<'g> {
         })();
         match result {
             Ok(current) => {
-                self.backend.commit()?;
+                self.leave()?;
                 (self.log)(&format!("stamped {}", revisions_or_base(&current)));
                 Ok(current)
             }
-            Err(e) => {
-                self.backend.rollback();
-                Err(e)
-            }
+            Err(e) => self.abort(e),
         }
     }
 
@@ -432,6 +543,11 @@ impl<'g> Runner<'g> {
     }
 
     fn verify_rows(&self, rows: &[AppliedRow]) -> Result<()> {
+        for row in rows {
+            if let Some(state) = versions::Interrupted::parse(&row.state) {
+                return Err(self.interrupted(row, state, String::new()));
+            }
+        }
         let mut unknown = Vec::new();
         let mut known = Vec::with_capacity(rows.len());
         let mut hint = 0;
@@ -472,7 +588,7 @@ impl<'g> Runner<'g> {
     /// tables its operations changed.
     fn adopt(&mut self, live: &Schema) -> Result<()> {
         let graph = self.graph;
-        let comments = self.backend.stores_comments();
+        let comments = self.backend.capabilities().stores_comments;
         let order = graph.all_ordered();
         let mut schema = Schema::new();
         let mut convergence = compare::Convergence::new(&schema, live, comments);
@@ -511,15 +627,35 @@ impl<'g> Runner<'g> {
         Ok(())
     }
 
+    /// Runs one migration's operations. With `progress` (a database without transactional
+    /// DDL), its version row records how many statements ran, so a failure half-way leaves
+    /// a visible `dirty K/N` state instead of a silent half-migration.
     fn run_ops(
         &mut self,
         rev: &Migration,
         ops: &[Op],
         schema: &mut Schema,
         at: &BTreeSet<String>,
+        progress: Option<Direction>,
     ) -> Result<()> {
         let dialect = self.backend.dialect();
         let steps = rev.render_ops(ops, schema, dialect)?;
+        let total: usize = steps.iter().map(Vec::len).sum();
+        let started = Instant::now();
+        let state = |done: usize| versions::Interrupted {
+            upgrade: progress == Some(Direction::Up),
+            done,
+            total,
+        };
+        match progress {
+            Some(Direction::Up) => {
+                self.backend
+                    .record(&AppliedRow::for_revision(rev, &state(0).state(), 0))?
+            }
+            Some(Direction::Down) => self.backend.set_state(rev.id(), &state(0).state(), 0)?,
+            None => {}
+        }
+        let mut done = 0;
         for (op, steps) in ops.iter().zip(steps) {
             let failed = |statement: String, message: String| Error::MigrationFailed {
                 revision: rev.id().into(),
@@ -533,18 +669,17 @@ impl<'g> Runner<'g> {
                 message,
             };
             for step in steps {
-                match step {
-                    Step::Sql(statement) => {
-                        if let Err(message) = self.backend.execute(&statement) {
-                            return Err(failed(statement, message));
-                        }
-                    }
+                let outcome = match step {
+                    Step::Sql(statement) => match self.backend.execute(&statement) {
+                        Ok(()) => Ok(()),
+                        Err(e) => Err(failed(statement, e.to_string())),
+                    },
                     Step::Verify { query, problem } => match self.backend.query_sample(&query) {
-                        Ok(None) => {}
+                        Ok(None) => Ok(()),
                         Ok(Some(sample)) => {
-                            return Err(failed(query, format!("{problem} (for example {sample})")))
+                            Err(failed(query, format!("{problem} (for example {sample})")))
                         }
-                        Err(message) => return Err(failed(query, message)),
+                        Err(e) => Err(failed(query, e.to_string())),
                     },
                     Step::Rust(name) => {
                         let f = rev.function(&name).ok_or_else(|| Error::Render {
@@ -553,14 +688,53 @@ impl<'g> Runner<'g> {
                                 "`run({name})` names a function this build does not have"
                             ),
                         })?;
-                        if let Err(message) = self.backend.run_rust(f) {
-                            return Err(failed(format!("run({name})"), message));
+                        match f(self.backend.connection()) {
+                            Ok(()) => Ok(()),
+                            Err(e) => Err(failed(format!("run({name})"), e.to_string())),
                         }
                     }
+                };
+                if let Err(e) = outcome {
+                    if let (
+                        Some(_),
+                        Error::MigrationFailed {
+                            operation,
+                            statement,
+                            message,
+                            ..
+                        },
+                    ) = (progress, &e)
+                    {
+                        let row = AppliedRow::for_revision(rev, &state(done).state(), 0);
+                        let cause = format!(
+                            "; then `{statement}` failed.\noperation: {operation}\ndatabase said: {message}"
+                        );
+                        return Err(self.interrupted(&row, state(done), cause));
+                    }
+                    return Err(e);
+                }
+                done += 1;
+                if progress.is_some() && done < total {
+                    self.backend.set_state(rev.id(), &state(done).state(), 0)?;
                 }
             }
         }
+        let ms = started.elapsed().as_millis() as i64;
+        match progress {
+            Some(Direction::Up) => self.backend.set_state(rev.id(), "applied", ms)?,
+            Some(Direction::Down) => self.backend.forget(rev.id())?,
+            None => {}
+        }
         Ok(())
+    }
+}
+
+/// A step as a statement to show.
+fn step_text(step: Step) -> String {
+    match step {
+        Step::Sql(s) => s,
+        Step::Verify { query, .. } => format!("-- check (must return no row): {query}"),
+        Step::Rust(name) => format!("-- run({name}) (a Rust data migration)"),
     }
 }
 

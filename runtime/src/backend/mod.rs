@@ -1,11 +1,25 @@
-//! Database backends: connection, lock, version table, introspection. Everything
-//! specific to one database lives below this folder.
+//! Database backends: connection, lock, transactions, version table, introspection.
+//! Everything specific to one database lives below this folder; the runner, the CLI and
+//! applications talk to a database only through [`Backend`].
+//!
+//! | backend | lock | DDL in transactions | progress |
+//! |---|---|---|---|
+//! | SQLite (`sqlite`) | `BEGIN IMMEDIATE` with a busy timeout | yes | per transaction |
+//! | PostgreSQL (`postgres`) | `pg_try_advisory_lock`, polled until the timeout | yes | per transaction |
+//! | MySQL / MariaDB (`mysql`) | `GET_LOCK` with the timeout | no (implicit commit) | per statement |
 
+#[cfg(feature = "mysql")]
+pub(crate) mod mysql;
+#[cfg(feature = "postgres")]
+pub(crate) mod postgres;
 #[cfg(feature = "sqlite")]
 pub(crate) mod sqlite;
+pub(crate) mod versions;
 
-use crate::error::Result;
-use crate::migration::DataMigrationFn;
+use std::time::Duration;
+
+use crate::error::{Error, Result};
+use crate::migration::Connection;
 use crate::schema::sql::Dialect;
 use crate::schema::Schema;
 use crate::url::DatabaseUrl;
@@ -56,96 +70,203 @@ impl AppliedRow {
     }
 }
 
-/// What the runner needs from a database.
-pub(crate) trait Backend {
+/// What a database can do, as data: the runner asks instead of matching on a backend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Capabilities {
+    /// DDL runs inside transactions and rolls back (SQLite, PostgreSQL). Without it (MySQL),
+    /// each statement commits, and the runner records progress per statement.
+    pub transactional_ddl: bool,
+    /// The database stores table and column comments (compared by `check`).
+    pub stores_comments: bool,
+    /// Foreign keys are not enforced while a migration runs, so the runner asks for
+    /// [`Backend::check_integrity`] before commit (SQLite's table rebuilds).
+    pub deferred_foreign_keys: bool,
+}
+
+/// A database the runner can migrate: connection, lock, transactions, the version table and
+/// introspection. One implementation per database, below `retort::backend`; compare sqlx's
+/// and refinery's `Migrate` and diesel's `MigrationConnection`.
+///
+/// The runner calls, per batch of migrations:
+/// [`lock`](Backend::lock) → [`begin`](Backend::begin) → statements and version rows →
+/// [`commit`](Backend::commit) (or [`rollback`](Backend::rollback)) →
+/// [`unlock`](Backend::unlock). The lock is separate from the transaction: on PostgreSQL
+/// and MySQL it is a session lock that outlives statements that commit on their own.
+///
+/// ```no_run
+/// use retort::backend::{connect, Backend};
+/// use retort::DatabaseUrl;
+/// let mut db = connect(&DatabaseUrl::parse("sqlite::memory:")?)?;
+/// db.lock(std::time::Duration::from_secs(5))?;
+/// db.ensure_version_table()?;
+/// assert!(db.applied()?.is_empty());
+/// db.unlock()?;
+/// # Ok::<(), retort::Error>(())
+/// ```
+pub trait Backend {
     /// The SQL dialect.
     fn dialect(&self) -> Dialect;
-    /// Whether the database stores comments (compared by `check`).
-    fn stores_comments(&self) -> bool;
-    /// Takes the migration lock and begins a transaction.
+    /// What the database can do.
+    fn capabilities(&self) -> Capabilities;
+    /// Takes the migration lock, waiting at most `timeout`; fails after it, naming who holds
+    /// the lock where the database can tell.
+    fn lock(&mut self, timeout: Duration) -> Result<()>;
+    /// Releases the migration lock.
+    fn unlock(&mut self) -> Result<()>;
+    /// Begins a transaction (a no-op where DDL is not transactional).
     fn begin(&mut self) -> Result<()>;
-    /// Commits and releases the lock.
+    /// Commits.
     fn commit(&mut self) -> Result<()>;
-    /// Rolls back and releases the lock.
+    /// Rolls back (best effort: it runs on the way out of a failure).
     fn rollback(&mut self);
-    /// Runs SQL inside the transaction; the error is the database's message.
-    fn execute(&mut self, sql: &str) -> std::result::Result<(), String>;
+    /// Runs one statement (or, for `execute(…)`, the author's batch); the error is the
+    /// database's.
+    fn execute(&mut self, sql: &str) -> std::result::Result<(), diesel::result::Error>;
     /// Runs a query returning one text column `v`; the first row's value, if any.
-    fn query_sample(&mut self, sql: &str) -> std::result::Result<Option<String>, String>;
-    /// Runs a data-migration function on the connection, inside the transaction.
-    fn run_rust(&mut self, f: DataMigrationFn) -> std::result::Result<(), String>;
+    fn query_sample(
+        &mut self,
+        sql: &str,
+    ) -> std::result::Result<Option<String>, diesel::result::Error>;
+    /// The connection, for data-migration functions.
+    fn connection(&mut self) -> &mut Connection;
     /// Whether the version table exists.
     fn version_table_exists(&mut self) -> Result<bool>;
     /// Creates the version table if missing.
-    fn ensure_version_table(&mut self) -> Result<()>;
+    fn ensure_version_table(&mut self) -> Result<()> {
+        let ddl = versions::create_table(self.dialect());
+        self.execute(&ddl)
+            .map_err(db_err("cannot create the version table"))
+    }
     /// The version table's rows, in no particular order (empty when it does not exist).
-    fn applied(&mut self) -> Result<Vec<AppliedRow>>;
+    fn applied(&mut self) -> Result<Vec<AppliedRow>> {
+        if !self.version_table_exists()? {
+            return Ok(Vec::new());
+        }
+        versions::load(self.connection(), &versions::select_all())
+    }
     /// Whether the version table has a row for `revision` (a keyed lookup).
-    fn is_applied(&mut self, revision: &str) -> Result<bool>;
+    fn is_applied(&mut self, revision: &str) -> Result<bool> {
+        let sql = versions::select_one(revision, self.dialect());
+        Ok(!versions::load(self.connection(), &sql)?.is_empty())
+    }
     /// Adds a row.
-    fn record(&mut self, row: &AppliedRow) -> Result<()>;
+    fn record(&mut self, row: &AppliedRow) -> Result<()> {
+        let sql = versions::insert(row, self.dialect());
+        self.execute(&sql)
+            .map_err(db_err("cannot write the version table"))
+    }
+    /// Changes the state of a row (progress of a migration on a database without
+    /// transactional DDL).
+    fn set_state(&mut self, revision: &str, state: &str, execution_ms: i64) -> Result<()> {
+        let sql = versions::update_state(revision, state, execution_ms, self.dialect());
+        self.execute(&sql)
+            .map_err(db_err("cannot write the version table"))
+    }
     /// Removes a row.
-    fn forget(&mut self, revision: &str) -> Result<()>;
+    fn forget(&mut self, revision: &str) -> Result<()> {
+        let sql = versions::delete_one(revision, self.dialect());
+        self.execute(&sql)
+            .map_err(db_err("cannot write the version table"))
+    }
     /// Removes every row.
-    fn forget_all(&mut self) -> Result<()>;
+    fn forget_all(&mut self) -> Result<()> {
+        self.execute(&versions::delete_all())
+            .map_err(db_err("cannot write the version table"))
+    }
     /// Checks the foreign keys of the given tables (of every table for `None`), which a
-    /// migration could have broken; the error lists violations.
-    fn check_integrity(&mut self, tables: Option<&[String]>) -> std::result::Result<(), String>;
-    /// The live schema, without the version table.
+    /// migration could have broken while they were not enforced; the error lists
+    /// violations. Only called when [`Capabilities::deferred_foreign_keys`].
+    fn check_integrity(&mut self, tables: Option<&[String]>) -> std::result::Result<(), String> {
+        let _ = tables;
+        Ok(())
+    }
+    /// The live schema, without the version table, as the models would describe it (the
+    /// dialect's normalisation applied: see [`Backend::normalize`]).
     fn introspect(&mut self) -> Result<Schema>;
+    /// The form an expected schema (models, replay) takes in this database, so `check`
+    /// compares like with like: types as the database stores them, defaults as it spells
+    /// them back. The default changes nothing.
+    fn normalize(&self, schema: &mut Schema) {
+        let _ = schema;
+    }
     /// Copies the database aside before a change, returning where; `None` when not applicable.
-    fn backup(&mut self) -> Result<Option<std::path::PathBuf>>;
-    /// The statements that create and fill the version table, for offline SQL.
-    fn offline_version_sql(row: &AppliedRow, first: bool) -> Vec<String>
-    where
-        Self: Sized;
+    fn backup(&mut self) -> Result<Option<std::path::PathBuf>> {
+        Ok(None)
+    }
+}
+
+/// The wrapper for database errors outside a migration's statements.
+pub(crate) fn db_err(context: &str) -> impl Fn(diesel::result::Error) -> Error + '_ {
+    move |e| Error::Database {
+        context: context.to_string(),
+        source: Box::new(e),
+    }
 }
 
 /// Opens the backend for a URL.
-pub(crate) fn connect(
-    url: &DatabaseUrl,
-    lock_timeout: std::time::Duration,
-) -> Result<Box<dyn Backend>> {
+pub fn connect(url: &DatabaseUrl) -> Result<Box<dyn Backend>> {
+    open(url, crate::runner::Options::default().lock_timeout)
+}
+
+/// Opens the backend for a URL; `wait` bounds how long SQLite waits for another writer
+/// outside [`Backend::lock`] (the other databases wait only in `lock`).
+pub(crate) fn open(url: &DatabaseUrl, wait: Duration) -> Result<Box<dyn Backend>> {
+    let _ = wait;
     match url {
         #[cfg(feature = "sqlite")]
         DatabaseUrl::SqliteFile(_) | DatabaseUrl::SqliteMemory => {
-            Ok(Box::new(sqlite::Sqlite::connect(url, lock_timeout)?))
+            Ok(Box::new(sqlite::Sqlite::connect(url, wait)?))
         }
+        #[cfg(feature = "postgres")]
+        DatabaseUrl::Postgres { .. } => Ok(Box::new(postgres::Postgres::connect(url)?)),
+        #[cfg(feature = "mysql")]
+        DatabaseUrl::Mysql(_) => Ok(Box::new(mysql::Mysql::connect(url)?)),
+        #[allow(unreachable_patterns)]
+        other => Err(Error::BadUrl {
+            url: other.to_string(),
+            problem: format!(
+                "support for {} is not compiled into this build; enable retort's `{}` feature",
+                other.dialect().name(),
+                other.dialect().name()
+            ),
+        }),
     }
 }
 
-/// Offline SQL for the version table in a dialect.
-pub(crate) fn offline_version_sql(dialect: Dialect, row: &AppliedRow, first: bool) -> Vec<String> {
+/// What an offline script needs around and inside it, per dialect.
+pub(crate) struct OfflineSql {
+    /// Statements before everything.
+    pub before: &'static [&'static str],
+    /// Statements after everything.
+    pub after: &'static [&'static str],
+}
+
+/// The wrapping of an offline script in a dialect.
+pub(crate) fn offline_wrapping(dialect: Dialect) -> OfflineSql {
     match dialect {
-        #[cfg(feature = "sqlite")]
-        Dialect::Sqlite => <sqlite::Sqlite as Backend>::offline_version_sql(row, first),
-        _ => Vec::new(),
+        // Foreign keys off around the rebuilds, checked before commit, as the runner does.
+        Dialect::Sqlite => OfflineSql {
+            before: &["PRAGMA foreign_keys = OFF", "BEGIN"],
+            after: &["PRAGMA foreign_key_check", "COMMIT", "PRAGMA foreign_keys = ON"],
+        },
+        Dialect::Postgres => OfflineSql {
+            before: &["BEGIN"],
+            after: &["COMMIT"],
+        },
+        // DDL commits on its own; strict mode makes a value that does not fit an error.
+        Dialect::Mysql => OfflineSql {
+            before: &["SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION,ERROR_FOR_DIVISION_BY_ZERO'"],
+            after: &[],
+        },
     }
 }
 
-/// Statements that make an offline script stop when `query` returns a row.
-pub(crate) fn offline_verify_sql(dialect: Dialect, query: &str) -> Vec<String> {
-    match dialect {
-        Dialect::Sqlite => vec![
-            "CREATE TEMP TABLE IF NOT EXISTS _retort_verify (misfit TEXT CHECK (misfit IS NULL))"
-                .into(),
-            format!("INSERT INTO _retort_verify (misfit) SELECT v FROM ({query})"),
-        ],
-        _ => Vec::new(),
-    }
-}
-
-/// The statements that wrap an offline script in a dialect (before, after).
-pub(crate) fn offline_wrapping(dialect: Dialect) -> (Vec<&'static str>, Vec<&'static str>) {
-    match dialect {
-        Dialect::Sqlite => (
-            vec!["PRAGMA foreign_keys = OFF", "BEGIN"],
-            vec![
-                "PRAGMA foreign_key_check",
-                "COMMIT",
-                "PRAGMA foreign_keys = ON",
-            ],
-        ),
-        _ => (vec!["BEGIN"], vec!["COMMIT"]),
-    }
+/// Statements that make an offline script stop when `query` returns a row: the check
+/// constraint of a scratch table fails (the same SQL on every dialect).
+pub(crate) fn offline_verify_sql(query: &str) -> Vec<String> {
+    vec![
+        "CREATE TEMPORARY TABLE IF NOT EXISTS _retort_verify (misfit VARCHAR(200) CHECK (misfit IS NULL))".into(),
+        format!("INSERT INTO _retort_verify (misfit) SELECT v FROM ({query}) AS _retort_q"),
+    ]
 }

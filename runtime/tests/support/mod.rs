@@ -32,3 +32,228 @@ impl Db {
         SqliteConnection::establish(self.path.to_str().unwrap()).unwrap()
     }
 }
+
+/// A database of one backend for one test: an SQLite file, or a fresh database on the
+/// PostgreSQL or MariaDB server `scripts/test-dbs.sh` started (`RETORT_PG_URL`,
+/// `RETORT_MYSQL_URL`), dropped afterwards.
+pub struct TestDb {
+    pub dialect: retort::schema::sql::Dialect,
+    pub url: DatabaseUrl,
+    /// The URL as text (for child processes).
+    pub url_text: String,
+    _dir: Option<tempfile::TempDir>,
+    /// (server URL, database name) to drop on the way out.
+    server: Option<(String, String)>,
+}
+
+/// The server URL of a backend from the environment. Without it the test says how to start
+/// the servers and skips that backend; with `CI=true` it fails instead.
+fn server_url(var: &str) -> Option<String> {
+    match std::env::var(var) {
+        Ok(v) if !v.is_empty() => Some(v),
+        _ if std::env::var("CI").is_ok_and(|v| v == "true") => panic!(
+            "{var} is not set and CI=true: server tests must run. Start the servers with `bash scripts/test-dbs.sh run cargo test --workspace`"
+        ),
+        _ => {
+            eprintln!("note: {var} is not set; skipping that backend. Run `bash scripts/test-dbs.sh run cargo test --workspace` to test PostgreSQL and MariaDB too");
+            None
+        }
+    }
+}
+
+fn unique_name() -> String {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    format!(
+        "t_{}_{}_{}",
+        std::process::id(),
+        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0)
+    )
+}
+
+/// `scheme://user:pw@host:port/db?x` with another database name.
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, format!("?{q}")),
+        None => (url, String::new()),
+    };
+    let cut = base.rfind('/').expect("a server URL names a database");
+    format!("{}/{name}{query}", &base[..cut])
+}
+
+impl TestDb {
+    /// One fresh database per backend this run can reach.
+    pub fn all() -> Vec<TestDb> {
+        let mut out = vec![TestDb::sqlite()];
+        #[cfg(feature = "postgres")]
+        if let Some(db) = TestDb::postgres() {
+            out.push(db);
+        }
+        #[cfg(feature = "mysql")]
+        if let Some(db) = TestDb::mysql() {
+            out.push(db);
+        }
+        out
+    }
+
+    pub fn sqlite() -> TestDb {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("test.db");
+        TestDb {
+            dialect: retort::schema::sql::Dialect::Sqlite,
+            url_text: format!("sqlite://{}", path.display()),
+            url: DatabaseUrl::SqliteFile(path),
+            _dir: Some(dir),
+            server: None,
+        }
+    }
+
+    #[cfg(feature = "postgres")]
+    pub fn postgres() -> Option<TestDb> {
+        let server = server_url("RETORT_PG_URL")?;
+        let name = unique_name();
+        let mut admin = <PgConnection as diesel::Connection>::establish(&server)
+            .unwrap_or_else(|e| panic!("cannot reach PostgreSQL at RETORT_PG_URL: {e}"));
+        diesel::connection::SimpleConnection::batch_execute(
+            &mut admin,
+            &format!("CREATE DATABASE {name}"),
+        )
+        .unwrap();
+        let url_text = with_database(&server, &name);
+        Some(TestDb {
+            dialect: retort::schema::sql::Dialect::Postgres,
+            url: DatabaseUrl::parse(&url_text).unwrap(),
+            url_text,
+            _dir: None,
+            server: Some((server, name)),
+        })
+    }
+
+    #[cfg(feature = "mysql")]
+    pub fn mysql() -> Option<TestDb> {
+        let server = server_url("RETORT_MYSQL_URL")?;
+        let name = unique_name();
+        let mut admin = <MysqlConnection as diesel::Connection>::establish(&server)
+            .unwrap_or_else(|e| panic!("cannot reach MariaDB at RETORT_MYSQL_URL: {e}"));
+        diesel::connection::SimpleConnection::batch_execute(
+            &mut admin,
+            &format!("CREATE DATABASE {name}"),
+        )
+        .unwrap();
+        let url_text = with_database(&server, &name);
+        Some(TestDb {
+            dialect: retort::schema::sql::Dialect::Mysql,
+            url: DatabaseUrl::parse(&url_text).unwrap(),
+            url_text,
+            _dir: None,
+            server: Some((server, name)),
+        })
+    }
+
+    /// A connection of the right backend.
+    pub fn conn(&self) -> retort::Connection {
+        match &self.url {
+            DatabaseUrl::SqliteFile(p) => retort::Connection::Sqlite(
+                SqliteConnection::establish(p.to_str().unwrap()).unwrap(),
+            ),
+            #[cfg(feature = "postgres")]
+            DatabaseUrl::Postgres { url, .. } => {
+                retort::Connection::Postgres(PgConnection::establish(url).unwrap())
+            }
+            #[cfg(feature = "mysql")]
+            DatabaseUrl::Mysql(url) => {
+                retort::Connection::Mysql(MysqlConnection::establish(url).unwrap())
+            }
+            other => panic!("no test connection for {other}"),
+        }
+    }
+
+    /// Runs statements.
+    pub fn exec(&self, sql: &str) {
+        diesel::connection::SimpleConnection::batch_execute(&mut self.conn(), sql)
+            .unwrap_or_else(|e| panic!("{}: {sql}: {e}", self.dialect.name()));
+    }
+
+    /// Quotes an identifier for this backend.
+    pub fn q(&self, name: &str) -> String {
+        retort::schema::sql::quote_ident(name, self.dialect)
+    }
+
+    /// The values of `columns` of `table`, ordered by `id`, as text (NULL as `None`).
+    pub fn rows(&self, table: &str, columns: &[&str]) -> Vec<Vec<Option<String>>> {
+        #[derive(QueryableByName)]
+        struct V {
+            #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+            v: Option<String>,
+        }
+        let text = match self.dialect {
+            retort::schema::sql::Dialect::Mysql => "CHAR",
+            _ => "TEXT",
+        };
+        let mut conn = self.conn();
+        let mut out: Vec<Vec<Option<String>>> = Vec::new();
+        for (i, c) in columns.iter().enumerate() {
+            let sql = format!(
+                "SELECT CAST({} AS {text}) AS v FROM {} ORDER BY {}",
+                self.q(c),
+                self.q(table),
+                self.q("id")
+            );
+            let vs: Vec<V> = diesel::sql_query(&sql)
+                .load(&mut conn)
+                .unwrap_or_else(|e| panic!("{}: {sql}: {e}", self.dialect.name()));
+            for (r, v) in vs.into_iter().enumerate() {
+                if i == 0 {
+                    out.push(Vec::new());
+                }
+                out[r].push(v.v);
+            }
+        }
+        out
+    }
+
+    /// A count from a query returning one integer column `n`.
+    pub fn count(&self, sql: &str) -> i64 {
+        #[derive(QueryableByName)]
+        struct N {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let rows: Vec<N> = diesel::sql_query(sql)
+            .load(&mut self.conn())
+            .unwrap_or_else(|e| panic!("{}: {sql}: {e}", self.dialect.name()));
+        rows[0].n
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let Some((server, name)) = &self.server else {
+            return;
+        };
+        let sql = match self.dialect {
+            retort::schema::sql::Dialect::Postgres => {
+                format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            }
+            _ => format!("DROP DATABASE IF EXISTS {name}"),
+        };
+        let conn: Option<retort::Connection> = match self.dialect {
+            #[cfg(feature = "postgres")]
+            retort::schema::sql::Dialect::Postgres => PgConnection::establish(server)
+                .ok()
+                .map(retort::Connection::Postgres),
+            #[cfg(feature = "mysql")]
+            retort::schema::sql::Dialect::Mysql => MysqlConnection::establish(server)
+                .ok()
+                .map(retort::Connection::Mysql),
+            _ => None,
+        };
+        if let Some(mut c) = conn {
+            let _ = diesel::connection::SimpleConnection::batch_execute(&mut c, &sql);
+        }
+        let _ = server;
+    }
+}

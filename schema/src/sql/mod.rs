@@ -4,7 +4,14 @@
 //! `sql` command always have it from the replay), so an operation stays small and
 //! a dialect can do what it must — SQLite rebuilds a table for most changes.
 
+mod ansi;
+mod mysql;
+mod postgres;
 mod sqlite;
+
+pub use mysql::{mysql_default, mysql_literal, mysql_type};
+pub use postgres::{postgres_default, postgres_type};
+pub use sqlite::sqlite_type;
 
 use crate::model::Schema;
 use crate::ops::{DialectSql, Op};
@@ -110,12 +117,8 @@ pub fn render(op: &Op, before: &Schema, dialect: Dialect) -> Result<Vec<Step>, R
         Op::RunRust { function } => Ok(vec![Step::Rust(function.clone())]),
         _ => match dialect {
             Dialect::Sqlite => sqlite::render(op, before),
-            other => Err(RenderError {
-                message: format!(
-                    "the {} dialect is not available in this version of retort",
-                    other.name()
-                ),
-            }),
+            Dialect::Postgres => postgres::render(op, before),
+            Dialect::Mysql => mysql::render(op, before),
         },
     }
 }
@@ -132,7 +135,8 @@ pub fn render_ops(
 ) -> Result<Vec<Vec<Step>>, RenderError> {
     match dialect {
         Dialect::Sqlite => sqlite::render_ops(ops, schema),
-        _ => render_each(ops, schema, dialect),
+        Dialect::Postgres => postgres::render_ops(ops, schema),
+        Dialect::Mysql => mysql::render_ops(ops, schema),
     }
 }
 
@@ -159,7 +163,15 @@ pub fn quote_ident(name: &str, dialect: Dialect) -> String {
     }
 }
 
-/// Quotes a string literal.
+/// Quotes a string literal for the dialect (MySQL also escapes backslashes).
+pub fn literal(text: &str, dialect: Dialect) -> String {
+    match dialect {
+        Dialect::Mysql => mysql_literal(text),
+        _ => quote_literal(text),
+    }
+}
+
+/// Quotes a string literal (standard SQL: quotes doubled).
 pub fn quote_literal(text: &str) -> String {
     format!("'{}'", text.replace('\'', "''"))
 }

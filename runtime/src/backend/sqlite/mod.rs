@@ -12,27 +12,29 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
 use diesel::sqlite::SqliteConnection;
 
-use super::{AppliedRow, Backend};
+use super::{db_err, AppliedRow, Backend, Capabilities};
 use crate::error::{Error, Result};
-use crate::migration::DataMigrationFn;
-use crate::schema::sql::{quote_literal, Dialect};
+use crate::migration::Connection;
+use crate::schema::sql::Dialect;
 use crate::schema::Schema;
 use crate::url::DatabaseUrl;
 
 pub(crate) const VERSION_TABLE: &str = crate::schema::naming::VERSION_TABLE;
 
 pub(crate) struct Sqlite {
-    conn: SqliteConnection,
+    conn: Connection,
     path: Option<std::path::PathBuf>,
     foreign_keys_were_on: bool,
     /// Switched off for migrations (by the first `begin`), checked before each commit.
     foreign_keys_off: bool,
 }
 
-fn db_err(context: &str) -> impl Fn(diesel::result::Error) -> Error + '_ {
-    move |e| Error::Database {
-        context: context.to_string(),
-        source: Box::new(e),
+/// The SQLite connection inside the multi-backend one this backend holds.
+fn sqlite(conn: &mut Connection) -> &mut SqliteConnection {
+    match conn {
+        Connection::Sqlite(c) => c,
+        #[allow(unreachable_patterns)]
+        _ => unreachable!("the SQLite backend holds an SQLite connection"),
     }
 }
 
@@ -71,29 +73,37 @@ struct Count {
 }
 
 impl Sqlite {
-    pub(crate) fn connect(url: &DatabaseUrl, lock_timeout: Duration) -> Result<Sqlite> {
+    /// Opens the file; `busy` is how long a statement waits for another process's lock.
+    pub(crate) fn connect(url: &DatabaseUrl, busy: Duration) -> Result<Sqlite> {
         let (target, path) = match url {
             DatabaseUrl::SqliteFile(p) => (p.to_string_lossy().into_owned(), Some(p.clone())),
             DatabaseUrl::SqliteMemory => (":memory:".to_string(), None),
+            other => unreachable!("not an SQLite URL: {other}"),
         };
-        let mut conn = SqliteConnection::establish(&target).map_err(|e| Error::Database {
-            context: format!("cannot open SQLite database {target}"),
-            source: Box::new(e),
-        })?;
-        conn.batch_execute(&format!(
-            "PRAGMA busy_timeout = {}",
-            lock_timeout.as_millis()
-        ))
-        .map_err(db_err("cannot set the busy timeout"))?;
+        let mut conn =
+            <SqliteConnection as diesel::Connection>::establish(&target).map_err(|e| {
+                Error::Database {
+                    context: format!("cannot open SQLite database {target}"),
+                    source: Box::new(e),
+                }
+            })?;
+        conn.batch_execute(&format!("PRAGMA busy_timeout = {}", busy.as_millis()))
+            .map_err(db_err("cannot set the busy timeout"))?;
         let on: Vec<Count> = diesel::sql_query("SELECT foreign_keys AS n FROM pragma_foreign_keys")
             .load(&mut conn)
             .map_err(db_err("cannot read PRAGMA foreign_keys"))?;
         Ok(Sqlite {
-            conn,
+            conn: Connection::Sqlite(conn),
             path,
             foreign_keys_were_on: on.first().is_some_and(|c| c.n != 0),
             foreign_keys_off: false,
         })
+    }
+}
+
+impl Sqlite {
+    fn c(&mut self) -> &mut SqliteConnection {
+        sqlite(&mut self.conn)
     }
 }
 
@@ -102,88 +112,97 @@ impl Backend for Sqlite {
         Dialect::Sqlite
     }
 
-    fn stores_comments(&self) -> bool {
-        false
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            transactional_ddl: true,
+            stores_comments: false,
+            deferred_foreign_keys: true,
+        }
+    }
+
+    /// The lock is the write transaction itself (`BEGIN IMMEDIATE` in [`Backend::begin`]);
+    /// here only how long it waits for another writer.
+    fn lock(&mut self, timeout: Duration) -> Result<()> {
+        self.c()
+            .batch_execute(&format!("PRAGMA busy_timeout = {}", timeout.as_millis()))
+            .map_err(db_err("cannot set the busy timeout"))
+    }
+
+    fn unlock(&mut self) -> Result<()> {
+        Ok(())
     }
 
     fn begin(&mut self) -> Result<()> {
         // PRAGMA foreign_keys is a no-op inside a transaction: switch it off first, once for
         // the connection's migrations (each switch costs a statement per migration).
         if !self.foreign_keys_off {
-            self.conn
+            self.c()
                 .batch_execute("PRAGMA foreign_keys = OFF")
                 .map_err(db_err("cannot switch foreign keys off"))?;
             self.foreign_keys_off = true;
         }
-        AnsiTransactionManager::begin_transaction_sql(&mut self.conn, "BEGIN IMMEDIATE")
+        AnsiTransactionManager::begin_transaction_sql(self.c(), "BEGIN IMMEDIATE")
             .map_err(db_err("cannot take the migration lock (BEGIN IMMEDIATE); another process may hold the database longer than the lock timeout"))
     }
 
     fn commit(&mut self) -> Result<()> {
-        AnsiTransactionManager::commit_transaction(&mut self.conn).map_err(db_err("commit failed"))
+        AnsiTransactionManager::commit_transaction(self.c()).map_err(db_err("commit failed"))
     }
 
     fn rollback(&mut self) {
-        let _ = AnsiTransactionManager::rollback_transaction(&mut self.conn);
+        let _ = AnsiTransactionManager::rollback_transaction(self.c());
     }
 
-    fn execute(&mut self, sql: &str) -> std::result::Result<(), String> {
-        self.conn.batch_execute(sql).map_err(|e| e.to_string())
+    fn execute(&mut self, sql: &str) -> std::result::Result<(), diesel::result::Error> {
+        self.c().batch_execute(sql)
     }
 
-    fn query_sample(&mut self, sql: &str) -> std::result::Result<Option<String>, String> {
+    fn query_sample(
+        &mut self,
+        sql: &str,
+    ) -> std::result::Result<Option<String>, diesel::result::Error> {
         #[derive(QueryableByName)]
         struct Sample {
             #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
             v: Option<String>,
         }
-        let rows: Vec<Sample> = diesel::sql_query(sql)
-            .load(&mut self.conn)
-            .map_err(|e| e.to_string())?;
+        let rows: Vec<Sample> = diesel::sql_query(sql).load(self.c())?;
         Ok(rows
             .into_iter()
             .next()
             .map(|r| r.v.unwrap_or_else(|| "NULL".into())))
     }
 
-    fn run_rust(&mut self, f: DataMigrationFn) -> std::result::Result<(), String> {
-        f(&mut self.conn).map_err(|e| e.to_string())
+    fn connection(&mut self) -> &mut Connection {
+        &mut self.conn
     }
 
     fn version_table_exists(&mut self) -> Result<bool> {
         let n: Vec<Count> = diesel::sql_query(format!(
             "SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = '{VERSION_TABLE}'"
         ))
-        .load(&mut self.conn)
+        .load(self.c())
         .map_err(db_err("cannot read sqlite_master"))?;
         Ok(n.first().is_some_and(|c| c.n > 0))
-    }
-
-    fn ensure_version_table(&mut self) -> Result<()> {
-        self.conn
-            .batch_execute(&version_table_ddl())
-            .map_err(db_err("cannot create the version table"))
     }
 
     fn applied(&mut self) -> Result<Vec<AppliedRow>> {
         if !self.version_table_exists()? {
             return Ok(Vec::new());
         }
-        diesel::sql_query(format!(
-            "SELECT revision, parents, message, checksum, applied_at, execution_ms, state FROM {VERSION_TABLE}"
-        ))
-        .load(&mut self.conn)
-        .map_err(db_err("cannot read the version table"))
+        diesel::sql_query(super::versions::select_all())
+            .load(self.c())
+            .map_err(db_err("cannot read the version table"))
     }
 
     fn is_applied(&mut self, revision: &str) -> Result<bool> {
-        let n: Vec<Count> = diesel::sql_query(format!(
-            "SELECT COUNT(*) AS n FROM {VERSION_TABLE} WHERE revision = {}",
-            quote_literal(revision)
-        ))
-        .load(&mut self.conn)
-        .map_err(db_err("cannot read the version table"))?;
-        Ok(n.first().is_some_and(|c| c.n > 0))
+        use versions::retort_versions::dsl as v;
+        let n: i64 = v::retort_versions
+            .filter(v::revision.eq(revision))
+            .count()
+            .get_result(self.c())
+            .map_err(db_err("cannot read the version table"))?;
+        Ok(n > 0)
     }
 
     fn record(&mut self, row: &AppliedRow) -> Result<()> {
@@ -205,32 +224,17 @@ impl Backend for Sqlite {
                 v::execution_ms.eq(row.execution_ms),
                 v::state.eq(&row.state),
             ))
-            .execute(&mut self.conn)
+            .execute(self.c())
             .map(drop)
             .map_err(db_err("cannot write the version table"))
     }
 
-    fn forget(&mut self, revision: &str) -> Result<()> {
-        self.conn
-            .batch_execute(&format!(
-                "DELETE FROM {VERSION_TABLE} WHERE revision = {}",
-                quote_literal(revision)
-            ))
-            .map_err(db_err("cannot write the version table"))
-    }
-
-    fn forget_all(&mut self) -> Result<()> {
-        self.conn
-            .batch_execute(&format!("DELETE FROM {VERSION_TABLE}"))
-            .map_err(db_err("cannot write the version table"))
-    }
-
     fn check_integrity(&mut self, tables: Option<&[String]>) -> std::result::Result<(), String> {
-        introspect::foreign_key_violations(&mut self.conn, tables)
+        introspect::foreign_key_violations(self.c(), tables)
     }
 
     fn introspect(&mut self) -> Result<Schema> {
-        introspect::schema(&mut self.conn)
+        introspect::schema(self.c())
     }
 
     fn backup(&mut self) -> Result<Option<std::path::PathBuf>> {
@@ -239,15 +243,6 @@ impl Backend for Sqlite {
             _ => Ok(None),
         }
     }
-
-    fn offline_version_sql(row: &AppliedRow, first: bool) -> Vec<String> {
-        let mut out = Vec::new();
-        if first {
-            out.push(version_table_ddl());
-        }
-        out.push(insert_row(row));
-        out
-    }
 }
 
 impl Drop for Sqlite {
@@ -255,7 +250,7 @@ impl Drop for Sqlite {
     /// pool may one day hand it on).
     fn drop(&mut self) {
         if self.foreign_keys_off && self.foreign_keys_were_on {
-            let _ = self.conn.batch_execute("PRAGMA foreign_keys = ON");
+            let _ = self.c().batch_execute("PRAGMA foreign_keys = ON");
         }
     }
 }
@@ -274,27 +269,4 @@ mod versions {
             state -> Text,
         }
     }
-}
-
-fn version_table_ddl() -> String {
-    format!(
-        "CREATE TABLE IF NOT EXISTS {VERSION_TABLE} (\n    revision TEXT NOT NULL PRIMARY KEY,\n    parents TEXT NOT NULL,\n    message TEXT NOT NULL,\n    checksum TEXT NOT NULL,\n    applied_at TEXT NOT NULL,\n    execution_ms BIGINT NOT NULL,\n    state TEXT NOT NULL\n)"
-    )
-}
-
-fn insert_row(row: &AppliedRow) -> String {
-    let applied_at = if row.applied_at.is_empty() {
-        "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')".to_string()
-    } else {
-        quote_literal(&row.applied_at)
-    };
-    format!(
-        "INSERT INTO {VERSION_TABLE} (revision, parents, message, checksum, applied_at, execution_ms, state) VALUES ({}, {}, {}, {}, {applied_at}, {}, {})",
-        quote_literal(&row.revision),
-        quote_literal(&row.parents),
-        quote_literal(&row.message),
-        quote_literal(&row.checksum),
-        row.execution_ms,
-        quote_literal(&row.state)
-    )
 }

@@ -1,0 +1,301 @@
+//! The runner on every backend this build has: SQLite, and PostgreSQL and MariaDB when
+//! `scripts/test-dbs.sh` started them (with `CI=true` their absence is a failure). One
+//! suite, parameterised by backend.
+
+mod support;
+
+use std::time::Duration;
+
+use retort::backend::connect;
+use retort::schema::sql::Dialect;
+use retort::{Error, Graph, Options, Runner, TransactionMode};
+use support::{rev, TestDb};
+
+const TASKS_UP: &str = r#"
+    create_table("tasks",
+        column("id", bigint, autoincrement),
+        column("uuid", varchar(36)),
+        column("status", varchar(20), server_default = "'queued'"),
+        column("retry_count", integer, server_default = "0"),
+        column("done", boolean, server_default = "0"),
+        column("result", json, nullable),
+        column("created_at", timestamptz, server_default = "CURRENT_TIMESTAMP"),
+        column("note", text, nullable, comment = "free text"),
+        primary_key(["id"]),
+        unique("uq_tasks_uuid", ["uuid"]),
+        comment = "Transcription tasks"),
+    create_index("ix_tasks_status", "tasks", ["status"])
+"#;
+const TASKS_DOWN: &str = r#"drop_index("ix_tasks_status", "tasks"), drop_table("tasks")"#;
+
+fn graph() -> Graph {
+    Graph::from_revisions([
+        rev("r1", None, TASKS_UP, TASKS_DOWN),
+        rev(
+            "r2",
+            Some("r1"),
+            r#"create_table("events", column("id", integer, autoincrement), column("task_id", bigint), column("kind", varchar(50)), primary_key(["id"]), foreign_key("fk_events_task_id_tasks", ["task_id"], "tasks", ["id"], on_delete = "cascade")), create_index("ix_events_task_id", "events", ["task_id"])"#,
+            r#"drop_index("ix_events_task_id", "events"), drop_table("events")"#,
+        ),
+        rev(
+            "r3",
+            Some("r2"),
+            r#"alter_column("tasks", "note", type_ = varchar(200)), alter_column("tasks", "retry_count", server_default = "1", comment = "retries"), add_column("events", column("at", timestamp, nullable))"#,
+            r#"drop_column("events", "at"), alter_column("tasks", "retry_count", server_default = "0", comment = None), alter_column("tasks", "note", type_ = text)"#,
+        ),
+    ])
+}
+
+fn runner<'g>(graph: &'g Graph, db: &TestDb) -> Runner<'g> {
+    Runner::connect(graph, &db.url, Options::default())
+        .unwrap_or_else(|e| panic!("{}: connect: {e}", db.dialect.name()))
+}
+
+fn seed(db: &TestDb) {
+    db.exec(&format!(
+        "INSERT INTO {t} ({u}, {n}) VALUES ('a-1', 'one'), ('a-2', NULL), ('a-3', 'three')",
+        t = db.q("tasks"),
+        u = db.q("uuid"),
+        n = db.q("note")
+    ));
+}
+
+#[test]
+fn upgrade_downgrade_reupgrade_keeps_rows_and_matches_the_replay() {
+    let graph = graph();
+    for db in TestDb::all() {
+        let name = db.dialect.name();
+        let mut r = runner(&graph, &db);
+        r.upgrade("r1").unwrap_or_else(|e| panic!("{name}: {e}"));
+        seed(&db);
+        let before = db.rows("tasks", &["id", "uuid", "status", "retry_count", "note"]);
+        assert_eq!(before.len(), 3, "{name}");
+        r.upgrade("head").unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(r.current().unwrap(), ["r3"], "{name}");
+        assert_eq!(
+            r.check().unwrap(),
+            Vec::<String>::new(),
+            "{name}: introspection matches the replay"
+        );
+        r.downgrade("base")
+            .unwrap_or_else(|e| panic!("{name}: downgrade: {e}"));
+        assert!(
+            r.introspect().unwrap().tables.is_empty(),
+            "{name}: base is empty"
+        );
+        r.upgrade("r1").unwrap();
+        seed(&db);
+        r.upgrade("head")
+            .unwrap_or_else(|e| panic!("{name}: re-upgrade: {e}"));
+        r.downgrade("r1").unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(
+            db.rows("tasks", &["id", "uuid", "status", "retry_count", "note"]),
+            before,
+            "{name}: rows kept through upgrade and downgrade"
+        );
+        r.upgrade("head").unwrap();
+        assert_eq!(r.check().unwrap(), Vec::<String>::new(), "{name}");
+    }
+}
+
+#[test]
+fn check_reports_a_column_added_by_hand() {
+    let graph = graph();
+    for db in TestDb::all() {
+        let name = db.dialect.name();
+        let mut r = runner(&graph, &db);
+        r.upgrade("head").unwrap();
+        db.exec(&format!(
+            "ALTER TABLE {} ADD COLUMN {} INTEGER",
+            db.q("tasks"),
+            db.q("by_hand")
+        ));
+        let diff = r.check().unwrap();
+        assert!(
+            diff.iter().any(|d| d.contains("tasks.by_hand")),
+            "{name}: {diff:?}"
+        );
+    }
+}
+
+fn double_counts(conn: &mut retort::Connection) -> Result<(), retort::DataError> {
+    use diesel::RunQueryDsl;
+    diesel::sql_query("UPDATE tasks SET retry_count = retry_count + 40").execute(conn)?;
+    Ok(())
+}
+
+#[test]
+fn data_migrations_get_one_connection_type_on_every_backend() {
+    for db in TestDb::all() {
+        let name = db.dialect.name();
+        let graph = Graph::from_revisions([
+            rev("r1", None, TASKS_UP, TASKS_DOWN),
+            rev("r2", Some("r1"), "run(double_counts)", "")
+                .with_function("double_counts", double_counts),
+        ]);
+        let mut r = runner(&graph, &db);
+        r.upgrade("r1").unwrap();
+        seed(&db);
+        r.upgrade("head").unwrap_or_else(|e| panic!("{name}: {e}"));
+        let counts = db.rows("tasks", &["retry_count"]);
+        assert!(
+            counts.iter().all(|c| c[0].as_deref() == Some("40")),
+            "{name}: {counts:?}"
+        );
+    }
+}
+
+#[test]
+fn concurrent_runners_apply_each_migration_once() {
+    let graph = graph();
+    for db in TestDb::all() {
+        let name = db.dialect.name();
+        for mode in [TransactionMode::All, TransactionMode::PerMigration] {
+            let fresh = match db.dialect {
+                Dialect::Sqlite => TestDb::sqlite(),
+                #[cfg(feature = "postgres")]
+                Dialect::Postgres => TestDb::postgres().unwrap(),
+                #[cfg(feature = "mysql")]
+                Dialect::Mysql => TestDb::mysql().unwrap(),
+                #[allow(unreachable_patterns)]
+                _ => unreachable!(),
+            };
+            let applied: Vec<Vec<String>> = std::thread::scope(|s| {
+                let handles: Vec<_> = (0..8)
+                    .map(|_| {
+                        s.spawn(|| {
+                            let options = Options {
+                                transaction: mode,
+                                ..Options::default()
+                            };
+                            Runner::connect(&graph, &fresh.url, options)
+                                .and_then(|mut r| r.upgrade("head"))
+                                .unwrap_or_else(|e| panic!("{name}: {e}"))
+                        })
+                    })
+                    .collect();
+                handles.into_iter().map(|h| h.join().unwrap()).collect()
+            });
+            let mut all: Vec<String> = applied.into_iter().flatten().collect();
+            all.sort();
+            assert_eq!(
+                all,
+                ["r1", "r2", "r3"],
+                "{name} {mode:?}: each applied once"
+            );
+            let rows = runner(&graph, &fresh).applied_rows().unwrap();
+            assert_eq!(rows.len(), 3, "{name}");
+            assert!(rows.iter().all(|r| r.state == "applied"), "{name}");
+        }
+    }
+}
+
+#[test]
+fn a_held_lock_makes_the_next_runner_wait_then_fail_naming_the_holder() {
+    let graph = graph();
+    for db in TestDb::all() {
+        if db.dialect == Dialect::Sqlite {
+            // SQLite's lock is the write transaction itself (see the concurrency tests).
+            continue;
+        }
+        let name = db.dialect.name();
+        let mut holder = connect(&db.url).unwrap();
+        holder.lock(Duration::from_secs(1)).unwrap();
+        let started = std::time::Instant::now();
+        let options = Options {
+            lock_timeout: Duration::from_millis(1500),
+            ..Options::default()
+        };
+        let err = Runner::connect(&graph, &db.url, options)
+            .unwrap()
+            .upgrade("head")
+            .unwrap_err();
+        assert!(
+            started.elapsed() >= Duration::from_millis(1400),
+            "{name}: it waited"
+        );
+        assert!(matches!(err, Error::LockTimeout { .. }), "{name}: {err}");
+        let text = err.to_string();
+        assert!(text.contains("held the migration lock"), "{name}: {text}");
+        assert!(
+            text.contains("pid ") || text.contains("connection "),
+            "{name}: names the holder: {text}"
+        );
+        holder.unlock().unwrap();
+        runner(&graph, &db)
+            .upgrade("head")
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+    }
+}
+
+#[test]
+fn a_migration_failing_half_way_without_transactional_ddl_leaves_a_dirty_state() {
+    for db in TestDb::all() {
+        let name = db.dialect.name();
+        let graph = Graph::from_revisions([
+            rev("r1", None, TASKS_UP, TASKS_DOWN),
+            rev(
+                "r2",
+                Some("r1"),
+                r#"add_column("tasks", column("first", integer, nullable)), execute("SELECT * FROM no_such_table"), add_column("tasks", column("third", integer, nullable))"#,
+                r#"drop_column("tasks", "third"), drop_column("tasks", "first")"#,
+            ),
+        ]);
+        let mut r = runner(&graph, &db);
+        r.upgrade("r1").unwrap();
+        let err = r.upgrade("head").unwrap_err();
+        let transactional = connect(&db.url).unwrap().capabilities().transactional_ddl;
+        if transactional {
+            assert!(
+                matches!(err, Error::MigrationFailed { .. }),
+                "{name}: {err}"
+            );
+            assert_eq!(r.current().unwrap(), ["r1"], "{name}: rolled back");
+            continue;
+        }
+        let Error::Interrupted {
+            done,
+            total,
+            ref ran,
+            ref not_run,
+            ..
+        } = err
+        else {
+            panic!("{name}: {err}");
+        };
+        assert_eq!((done, total), (1, 3), "{name}: {err}");
+        assert!(ran[0].contains("first"), "{name}: {ran:?}");
+        assert!(not_run[0].contains("no_such_table"), "{name}: {not_run:?}");
+        assert!(err.to_string().contains("db resolve r2 --applied"), "{err}");
+        // The next run refuses, saying the same.
+        let again = runner(&graph, &db).upgrade("head").unwrap_err();
+        assert!(
+            matches!(again, Error::Interrupted { done: 1, .. }),
+            "{name}: {again}"
+        );
+        let rows = runner(&graph, &db).applied_rows().unwrap();
+        assert!(
+            rows.iter()
+                .any(|r| r.revision == "r2" && r.state == "dirty 1/3"),
+            "{rows:?}"
+        );
+        // The documented recovery: finish by hand, then resolve as applied.
+        db.exec(&format!(
+            "ALTER TABLE {} ADD COLUMN {} INTEGER NULL",
+            db.q("tasks"),
+            db.q("third")
+        ));
+        runner(&graph, &db).resolve("r2", true).unwrap();
+        let mut r = runner(&graph, &db);
+        assert_eq!(r.current().unwrap(), ["r2"], "{name}");
+        assert_eq!(r.upgrade("head").unwrap(), Vec::<String>::new());
+        assert_eq!(
+            r.check().unwrap_or_default().len(),
+            0,
+            "{name}: {:?}",
+            r.check()
+        );
+        // And the other way: downgrade works from there.
+        r.downgrade("r1").unwrap_or_else(|e| panic!("{name}: {e}"));
+    }
+}

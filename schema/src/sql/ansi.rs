@@ -1,0 +1,345 @@
+//! What PostgreSQL and MySQL/MariaDB share: `CREATE TABLE` with named constraints,
+//! `CREATE INDEX`, `ADD CONSTRAINT`, and the per-migration ordering both need (foreign keys
+//! to tables created later, tables dropped while others still point at them, indexes an
+//! FK needs, indexes renamed instead of dropped and created). A dialect supplies the parts
+//! that differ through [`Hooks`].
+
+use std::collections::BTreeSet;
+
+use super::{RenderError, Step};
+use crate::model::{Column, ColumnType, ForeignKey, Index, Schema, Table};
+use crate::ops::Op;
+
+/// The parts of SQL a server dialect spells its own way.
+pub(super) trait Hooks {
+    /// Quotes an identifier.
+    fn q(&self, name: &str) -> String;
+    /// Quotes a string literal.
+    fn lit(&self, text: &str) -> String;
+    /// The column's type in DDL.
+    fn ty(&self, ty: &ColumnType) -> String;
+    /// The whole column definition (name, type, nullability, default, identity, and the
+    /// comment where the dialect writes it inline).
+    fn column_def(&self, table: &Table, column: &Column) -> String;
+    /// Statements after `CREATE TABLE` (comments, where they are separate statements).
+    fn after_create(&self, table: &Table) -> Vec<String>;
+    /// Text after the closing parenthesis of `CREATE TABLE` (table options).
+    fn table_options(&self, table: &Table) -> String;
+    /// Drops a foreign key.
+    fn drop_foreign_key(&self, table: &str, name: &str) -> String;
+    /// Renames an index.
+    fn rename_index(&self, table: &str, from: &str, to: &str) -> String;
+    /// One operation on its own (everything but the ordering done here).
+    fn render(&self, op: &Op, before: &Schema) -> Result<Vec<Step>, RenderError>;
+    /// Whether a type change of a key column needs the foreign keys on it dropped around it.
+    fn type_change_needs_fk_drop(&self) -> bool;
+    /// The dialect.
+    fn dialect(&self) -> super::Dialect;
+}
+
+/// `CREATE TABLE` with its primary key, uniques, checks, and those foreign keys `keep_fk`
+/// accepts.
+pub(super) fn create_table(
+    h: &dyn Hooks,
+    t: &Table,
+    keep_fk: &dyn Fn(&ForeignKey) -> bool,
+) -> String {
+    let mut parts: Vec<String> = t.columns.iter().map(|c| h.column_def(t, c)).collect();
+    if !t.primary_key.is_empty() {
+        parts.push(format!(
+            "CONSTRAINT {} PRIMARY KEY ({})",
+            h.q(&format!("pk_{}", t.name)),
+            cols(h, &t.primary_key)
+        ));
+    }
+    for u in &t.uniques {
+        parts.push(format!(
+            "CONSTRAINT {} UNIQUE ({})",
+            h.q(&u.name),
+            cols(h, &u.columns)
+        ));
+    }
+    for fk in t.foreign_keys.iter().filter(|f| keep_fk(f)) {
+        parts.push(foreign_key(h, fk));
+    }
+    for c in &t.checks {
+        parts.push(format!(
+            "CONSTRAINT {} CHECK ({})",
+            h.q(&c.name),
+            c.expression
+        ));
+    }
+    format!(
+        "CREATE TABLE {} (\n    {}\n){}",
+        h.q(&t.name),
+        parts.join(",\n    "),
+        h.table_options(t)
+    )
+}
+
+/// Quoted, comma-separated column names.
+pub(super) fn cols(h: &dyn Hooks, names: &[String]) -> String {
+    names.iter().map(|c| h.q(c)).collect::<Vec<_>>().join(", ")
+}
+
+/// `CONSTRAINT … FOREIGN KEY (…) REFERENCES … (…) [ON DELETE …] [ON UPDATE …]`.
+pub(super) fn foreign_key(h: &dyn Hooks, fk: &ForeignKey) -> String {
+    let mut s = format!(
+        "CONSTRAINT {} FOREIGN KEY ({}) REFERENCES {} ({})",
+        h.q(&fk.name),
+        cols(h, &fk.columns),
+        h.q(&fk.referred_table),
+        cols(h, &fk.referred_columns)
+    );
+    if fk.on_delete != crate::ReferentialAction::NoAction {
+        s.push_str(&format!(" ON DELETE {}", fk.on_delete.sql()));
+    }
+    if fk.on_update != crate::ReferentialAction::NoAction {
+        s.push_str(&format!(" ON UPDATE {}", fk.on_update.sql()));
+    }
+    s
+}
+
+/// `ALTER TABLE … ADD CONSTRAINT <foreign key>`.
+pub(super) fn add_foreign_key(h: &dyn Hooks, table: &str, fk: &ForeignKey) -> String {
+    format!("ALTER TABLE {} ADD {}", h.q(table), foreign_key(h, fk))
+}
+
+/// `CREATE [UNIQUE] INDEX … ON … (…)`.
+pub(super) fn create_index(h: &dyn Hooks, table: &str, i: &Index) -> String {
+    format!(
+        "CREATE {}INDEX {} ON {} ({})",
+        if i.unique { "UNIQUE " } else { "" },
+        h.q(&i.name),
+        h.q(table),
+        cols(h, &i.columns)
+    )
+}
+
+/// The table `name` in the schema before an operation.
+pub(super) fn table<'a>(schema: &'a Schema, name: &str) -> Result<&'a Table, RenderError> {
+    schema.tables.get(name).ok_or_else(|| RenderError {
+        message: format!("no table `{name}` in the schema before this operation"),
+    })
+}
+
+/// The check that a column about to become NOT NULL holds no NULL, with the fix.
+pub(super) fn no_nulls(h: &dyn Hooks, table: &str, column: &str) -> Step {
+    Step::Verify {
+        query: format!(
+            "SELECT 'NULL' AS v FROM {} WHERE {} IS NULL LIMIT 1",
+            h.q(table),
+            h.q(column)
+        ),
+        problem: format!(
+            "column `{table}.{column}` holds NULL in some rows and is being made NOT NULL. Backfill it first: add execute(\"UPDATE {table} SET {column} = … WHERE {column} IS NULL\") before this operation, or give it a server_default"
+        ),
+    }
+}
+
+/// The steps of every operation of one migration (one list per operation), `schema`
+/// advanced past them. On top of rendering each operation:
+///
+/// - a table's foreign key to a table the migration creates later is added at the end;
+/// - a table dropped while a table the migration also drops still points at it first loses
+///   that foreign key (servers refuse to drop a referenced table);
+/// - an index dropped and created again under another name with the same definition is
+///   renamed instead;
+/// - where the dialect needs it, the foreign keys on a column whose type changes are dropped
+///   before and added back at the end, and an index a foreign key needs is dropped only after
+///   its replacement exists.
+pub(super) fn render_ops(
+    h: &dyn Hooks,
+    ops: &[Op],
+    schema: &mut Schema,
+) -> Result<Vec<Vec<Step>>, RenderError> {
+    let mut out: Vec<Vec<Step>> = Vec::with_capacity(ops.len());
+    let mut at_end: Vec<String> = Vec::new();
+    // Foreign keys (table, name) dropped around a type change, added back at the end.
+    let mut fks_to_restore: BTreeSet<(String, String)> = BTreeSet::new();
+    // Steps moved to a later operation: (operation index, steps).
+    let mut moved: Vec<(usize, Vec<Step>)> = Vec::new();
+    let renames = index_renames(ops, schema);
+    for (i, op) in ops.iter().enumerate() {
+        let mut steps = Vec::new();
+        match op {
+            Op::CreateTable { table: t } => {
+                let later: BTreeSet<&str> = t
+                    .foreign_keys
+                    .iter()
+                    .filter(|f| {
+                        f.referred_table != t.name && !schema.tables.contains_key(&f.referred_table)
+                    })
+                    .map(|f| f.name.as_str())
+                    .collect();
+                steps.push(Step::Sql(create_table(h, t, &|f| {
+                    !later.contains(f.name.as_str())
+                })));
+                steps.extend(h.after_create(t).into_iter().map(Step::Sql));
+                for f in t
+                    .foreign_keys
+                    .iter()
+                    .filter(|f| later.contains(f.name.as_str()))
+                {
+                    at_end.push(add_foreign_key(h, &t.name, f));
+                }
+            }
+            Op::DropTable { table: name } => {
+                let dropped_later: BTreeSet<&str> = ops[i + 1..]
+                    .iter()
+                    .filter_map(|o| match o {
+                        Op::DropTable { table } => Some(table.as_str()),
+                        _ => None,
+                    })
+                    .collect();
+                for other in schema.tables.values() {
+                    if other.name == *name || !dropped_later.contains(other.name.as_str()) {
+                        continue;
+                    }
+                    for f in other
+                        .foreign_keys
+                        .iter()
+                        .filter(|f| f.referred_table == *name)
+                    {
+                        steps.push(Step::Sql(h.drop_foreign_key(&other.name, &f.name)));
+                    }
+                }
+                steps.extend(h.render(op, schema)?);
+            }
+            Op::DropIndex { .. } if renames.iter().any(|r| r.drop == i) => {}
+            // The table goes later in this migration, and its indexes with it (MySQL would
+            // refuse to drop first an index a foreign key of that table needs).
+            Op::DropIndex { table, .. }
+                if ops[i + 1..]
+                    .iter()
+                    .any(|o| matches!(o, Op::DropTable { table: t } if t == table)) => {}
+            Op::Execute { .. } | Op::RunRust { .. } => {
+                steps.extend(super::render(op, schema, h.dialect())?)
+            }
+            Op::CreateIndex { table, index } if renames.iter().any(|r| r.create == i) => {
+                let from = renames
+                    .iter()
+                    .find(|r| r.create == i)
+                    .map(|r| r.from.clone());
+                if let Some(from) = from {
+                    steps.push(Step::Sql(h.rename_index(table, &from, &index.name)));
+                }
+            }
+            Op::DropIndex { table, name } if h.type_change_needs_fk_drop() => {
+                // MySQL refuses to drop the index a foreign key uses: when a later operation
+                // of this migration creates its replacement, drop it after that.
+                let t = super::ansi::table(schema, table)?;
+                let needed = t.indexes.iter().find(|x| x.name == *name).is_some_and(|x| {
+                    t.foreign_keys
+                        .iter()
+                        .any(|f| x.columns.starts_with(&f.columns))
+                });
+                let replacement = ops[i + 1..].iter().position(|o| match o {
+                    Op::CreateIndex { table: tt, index } => {
+                        tt == table
+                            && t.foreign_keys
+                                .iter()
+                                .any(|f| index.columns.starts_with(&f.columns))
+                    }
+                    _ => false,
+                });
+                match (needed, replacement) {
+                    (true, Some(j)) => moved.push((i + 1 + j, h.render(op, schema)?)),
+                    _ => steps.extend(h.render(op, schema)?),
+                }
+            }
+            Op::AlterColumn {
+                table,
+                column,
+                changes,
+            } if changes.ty.is_some() && h.type_change_needs_fk_drop() => {
+                for other in schema.tables.values() {
+                    for f in &other.foreign_keys {
+                        let on_it = (other.name == *table && f.columns.contains(column))
+                            || (f.referred_table == *table && f.referred_columns.contains(column));
+                        if on_it && fks_to_restore.insert((other.name.clone(), f.name.clone())) {
+                            steps.push(Step::Sql(h.drop_foreign_key(&other.name, &f.name)));
+                        }
+                    }
+                }
+                steps.extend(h.render(op, schema)?);
+            }
+            _ => steps.extend(h.render(op, schema)?),
+        }
+        op.apply(schema)
+            .map_err(|e| RenderError { message: e.message })?;
+        out.push(steps);
+    }
+    for (j, steps) in moved {
+        out[j].extend(steps);
+    }
+    for (table, name) in fks_to_restore {
+        if let Some(f) = schema
+            .tables
+            .get(&table)
+            .and_then(|t| t.foreign_keys.iter().find(|f| f.name == name))
+        {
+            at_end.push(add_foreign_key(h, &table, f));
+        }
+    }
+    if !at_end.is_empty() {
+        match out.last_mut() {
+            Some(last) => last.extend(at_end.into_iter().map(Step::Sql)),
+            None => out.push(at_end.into_iter().map(Step::Sql).collect()),
+        }
+    }
+    Ok(out)
+}
+
+/// A dropped index that a later operation creates again under another name, same table,
+/// columns and uniqueness, with nothing between them that touches the table otherwise.
+struct IndexRename {
+    drop: usize,
+    create: usize,
+    from: String,
+}
+
+fn index_renames(ops: &[Op], schema: &Schema) -> Vec<IndexRename> {
+    let mut out = Vec::new();
+    let mut used = BTreeSet::new();
+    for (i, op) in ops.iter().enumerate() {
+        let Op::DropIndex { table, name } = op else {
+            continue;
+        };
+        let Some(old) = schema
+            .tables
+            .get(table)
+            .and_then(|t| t.indexes.iter().find(|x| x.name == *name))
+        else {
+            continue;
+        };
+        for (j, later) in ops.iter().enumerate().skip(i + 1) {
+            match later {
+                Op::CreateIndex { table: tt, index }
+                    if tt == table
+                        && index.columns == old.columns
+                        && index.unique == old.unique
+                        && index.name != old.name
+                        && !used.contains(&j) =>
+                {
+                    used.insert(j);
+                    out.push(IndexRename {
+                        drop: i,
+                        create: j,
+                        from: name.clone(),
+                    });
+                    break;
+                }
+                Op::CreateIndex { .. } | Op::DropIndex { .. } => {}
+                other
+                    if other.table().is_none_or(|t| t != table)
+                        && !matches!(
+                            other,
+                            Op::Execute { .. } | Op::RunRust { .. } | Op::RenameTable { .. }
+                        ) => {}
+                _ => break,
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,339 @@
+//! MySQL / MariaDB: `MODIFY COLUMN` carrying the whole new definition (so a comment-only
+//! change keeps NOT NULL and the default), AUTO_INCREMENT, inline comments, InnoDB with a
+//! binary utf8mb4 collation (text compares as on SQLite and PostgreSQL: case-sensitive, so a
+//! unique constraint means the same), and the orderings MySQL needs (see `ansi`).
+//!
+//! DDL commits implicitly here: the runner records progress per statement.
+
+use super::ansi::{self, Hooks};
+use super::{quote_ident, Dialect, RenderError, Step};
+use crate::model::{Column, ColumnType, Schema, Table};
+use crate::ops::{ConstraintKind, Op};
+
+pub(super) struct Mysql;
+
+/// The MySQL type for a portable type.
+pub fn mysql_type(ty: &ColumnType) -> String {
+    match ty {
+        ColumnType::SmallInt => "SMALLINT".into(),
+        ColumnType::Integer => "INT".into(),
+        ColumnType::BigInt => "BIGINT".into(),
+        ColumnType::Real => "FLOAT".into(),
+        ColumnType::Double => "DOUBLE".into(),
+        // MySQL's bare DECIMAL is DECIMAL(10,0), which would round every value: take the widest.
+        ColumnType::Numeric {
+            precision: None, ..
+        } => "DECIMAL(65,30)".into(),
+        ColumnType::Numeric {
+            precision: Some(p),
+            scale: None,
+        } => format!("DECIMAL({p},0)"),
+        ColumnType::Numeric {
+            precision: Some(p),
+            scale: Some(s),
+        } => format!("DECIMAL({p},{s})"),
+        ColumnType::Boolean => "BOOLEAN".into(),
+        // TEXT holds 64 KiB; unbounded text is LONGTEXT.
+        ColumnType::Text => "LONGTEXT".into(),
+        ColumnType::Varchar { length } => format!("VARCHAR({length})"),
+        ColumnType::Char { length } => format!("CHAR({length})"),
+        ColumnType::Binary => "LONGBLOB".into(),
+        ColumnType::Date => "DATE".into(),
+        ColumnType::Time => "TIME(6)".into(),
+        ColumnType::Timestamp => "DATETIME(6)".into(),
+        // An instant, stored in UTC (TIMESTAMP would end in 2038).
+        ColumnType::TimestampTz => "DATETIME(6)".into(),
+        ColumnType::Uuid => "CHAR(36)".into(),
+        ColumnType::Json => "JSON".into(),
+        ColumnType::Custom { sql } => sql.clone(),
+    }
+}
+
+/// A string literal for MySQL, whose default mode also treats backslash as an escape.
+pub fn mysql_literal(text: &str) -> String {
+    format!("'{}'", text.replace('\\', "\\\\").replace('\'', "''"))
+}
+
+/// A default as MySQL accepts it: literals as written, `CURRENT_TIMESTAMP` at the column's
+/// precision, anything else as an expression in parentheses.
+pub fn mysql_default(ty: &ColumnType, expr: &str) -> String {
+    let e = expr.trim();
+    let upper = e.to_ascii_uppercase();
+    if matches!(
+        upper.as_str(),
+        "CURRENT_TIMESTAMP" | "CURRENT_TIMESTAMP()" | "NOW()"
+    ) {
+        return match ty {
+            ColumnType::Timestamp | ColumnType::TimestampTz => "CURRENT_TIMESTAMP(6)".into(),
+            _ => "CURRENT_TIMESTAMP".into(),
+        };
+    }
+    let literal = e.parse::<f64>().is_ok()
+        || (e.starts_with('\'') && e.ends_with('\'') && e.len() >= 2)
+        || ["NULL", "TRUE", "FALSE"].contains(&upper.as_str());
+    if literal {
+        e.to_string()
+    } else {
+        format!("({e})")
+    }
+}
+
+/// Whether MySQL can index the type without a prefix length.
+fn indexable(ty: &ColumnType) -> bool {
+    !matches!(ty, ColumnType::Text | ColumnType::Binary | ColumnType::Json)
+        && !matches!(ty, ColumnType::Custom { sql } if {
+            let s = sql.to_ascii_lowercase();
+            s.contains("text") || s.contains("blob")
+        })
+}
+
+/// Refuses a key or index over a column MySQL cannot index whole, naming it and the fix.
+fn check_indexable(t: &Table, columns: &[String], what: &str) -> Result<(), RenderError> {
+    for name in columns {
+        if let Some(c) = t.column(name) {
+            if !indexable(&c.ty) {
+                return Err(RenderError {
+                    message: format!(
+                        "MySQL cannot index `{}.{name}` ({}) whole, and {what} needs it. Give the field a length: `#[column(max_length = N)]` (varchar(N)), or drop the {what}",
+                        t.name, c.ty
+                    ),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+fn check_table_indexable(t: &Table) -> Result<(), RenderError> {
+    check_indexable(t, &t.primary_key, "the primary key")?;
+    for u in &t.uniques {
+        check_indexable(t, &u.columns, &format!("unique constraint `{}`", u.name))?;
+    }
+    for f in &t.foreign_keys {
+        check_indexable(t, &f.columns, &format!("foreign key `{}`", f.name))?;
+    }
+    for i in &t.indexes {
+        check_indexable(t, &i.columns, &format!("index `{}`", i.name))?;
+    }
+    Ok(())
+}
+
+impl Hooks for Mysql {
+    fn q(&self, name: &str) -> String {
+        quote_ident(name, Dialect::Mysql)
+    }
+
+    fn lit(&self, text: &str) -> String {
+        mysql_literal(text)
+    }
+
+    fn ty(&self, ty: &ColumnType) -> String {
+        mysql_type(ty)
+    }
+
+    fn column_def(&self, _table: &Table, c: &Column) -> String {
+        let mut s = format!("{} {}", self.q(&c.name), self.ty(&c.ty));
+        s.push_str(if c.nullable { " NULL" } else { " NOT NULL" });
+        if c.autoincrement {
+            s.push_str(" AUTO_INCREMENT");
+        }
+        if let Some(d) = &c.server_default {
+            s.push_str(&format!(" DEFAULT {}", mysql_default(&c.ty, d)));
+        }
+        if let Some(text) = &c.comment {
+            s.push_str(&format!(" COMMENT {}", self.lit(text)));
+        }
+        s
+    }
+
+    fn after_create(&self, _table: &Table) -> Vec<String> {
+        Vec::new()
+    }
+
+    fn table_options(&self, t: &Table) -> String {
+        let mut s = " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin".to_string();
+        if let Some(c) = &t.comment {
+            s.push_str(&format!(" COMMENT={}", self.lit(c)));
+        }
+        s
+    }
+
+    fn drop_foreign_key(&self, table: &str, name: &str) -> String {
+        format!(
+            "ALTER TABLE {} DROP FOREIGN KEY {}",
+            self.q(table),
+            self.q(name)
+        )
+    }
+
+    fn rename_index(&self, table: &str, from: &str, to: &str) -> String {
+        format!(
+            "ALTER TABLE {} RENAME INDEX {} TO {}",
+            self.q(table),
+            self.q(from),
+            self.q(to)
+        )
+    }
+
+    fn dialect(&self) -> Dialect {
+        Dialect::Mysql
+    }
+
+    fn type_change_needs_fk_drop(&self) -> bool {
+        true
+    }
+
+    fn render(&self, op: &Op, before: &Schema) -> Result<Vec<Step>, RenderError> {
+        let sql = |s: String| Step::Sql(s);
+        let steps = match op {
+            Op::CreateTable { table } => {
+                check_table_indexable(table)?;
+                vec![sql(ansi::create_table(self, table, &|_| true))]
+            }
+            Op::DropTable { table } => vec![sql(format!("DROP TABLE {}", self.q(table)))],
+            Op::RenameTable { from, to } => vec![sql(format!(
+                "RENAME TABLE {} TO {}",
+                self.q(from),
+                self.q(to)
+            ))],
+            Op::AddColumn { table, column } => {
+                let t = ansi::table(before, table)?;
+                vec![sql(format!(
+                    "ALTER TABLE {} ADD COLUMN {}",
+                    self.q(table),
+                    self.column_def(t, column)
+                ))]
+            }
+            Op::DropColumn { table, column } => vec![sql(format!(
+                "ALTER TABLE {} DROP COLUMN {}",
+                self.q(table),
+                self.q(column)
+            ))],
+            Op::RenameColumn { table, from, to } => vec![sql(format!(
+                "ALTER TABLE {} RENAME COLUMN {} TO {}",
+                self.q(table),
+                self.q(from),
+                self.q(to)
+            ))],
+            Op::AlterColumn {
+                table,
+                column,
+                changes,
+            } => {
+                let t = ansi::table(before, table)?;
+                let old = t.column(column).ok_or_else(|| RenderError {
+                    message: format!("no column `{table}.{column}` before this operation"),
+                })?;
+                // The whole definition after the change: MODIFY replaces all of it.
+                let mut new = old.clone();
+                if let Some(ty) = &changes.ty {
+                    new.ty = ty.clone();
+                }
+                if let Some(n) = changes.nullable {
+                    new.nullable = n;
+                }
+                if let Some(d) = &changes.server_default {
+                    new.server_default = d.clone();
+                }
+                if let Some(c) = &changes.comment {
+                    new.comment = c.clone();
+                }
+                let mut v = Vec::new();
+                let keyed = t.primary_key.contains(column)
+                    || t.uniques.iter().any(|u| u.columns.contains(column))
+                    || t.indexes.iter().any(|i| i.columns.contains(column));
+                if changes.ty.is_some() && keyed {
+                    let after = Table {
+                        columns: vec![new.clone()],
+                        ..Table::new(table.clone())
+                    };
+                    check_indexable(
+                        &after,
+                        std::slice::from_ref(column),
+                        "an index or key on it",
+                    )?;
+                }
+                if changes.nullable == Some(false) && old.nullable {
+                    v.push(ansi::no_nulls(self, table, column));
+                }
+                v.push(sql(format!(
+                    "ALTER TABLE {} MODIFY COLUMN {}",
+                    self.q(table),
+                    self.column_def(t, &new)
+                )));
+                v
+            }
+            Op::CreateIndex { table, index } => {
+                check_indexable(
+                    ansi::table(before, table)?,
+                    &index.columns,
+                    &format!("index `{}`", index.name),
+                )?;
+                vec![sql(ansi::create_index(self, table, index))]
+            }
+            Op::DropIndex { table, name } => vec![sql(format!(
+                "DROP INDEX {} ON {}",
+                self.q(name),
+                self.q(table)
+            ))],
+            Op::AddUnique { table, unique } => {
+                check_indexable(
+                    ansi::table(before, table)?,
+                    &unique.columns,
+                    &format!("unique constraint `{}`", unique.name),
+                )?;
+                vec![sql(format!(
+                    "ALTER TABLE {} ADD CONSTRAINT {} UNIQUE ({})",
+                    self.q(table),
+                    self.q(&unique.name),
+                    ansi::cols(self, &unique.columns)
+                ))]
+            }
+            Op::AddForeignKey { table, foreign_key } => {
+                vec![sql(ansi::add_foreign_key(self, table, foreign_key))]
+            }
+            Op::AddCheck { table, check } => vec![sql(format!(
+                "ALTER TABLE {} ADD CONSTRAINT {} CHECK ({})",
+                self.q(table),
+                self.q(&check.name),
+                check.expression
+            ))],
+            Op::DropConstraint { table, name, kind } => match kind {
+                ConstraintKind::Unique => vec![sql(format!(
+                    "ALTER TABLE {} DROP INDEX {}",
+                    self.q(table),
+                    self.q(name)
+                ))],
+                // The index MySQL made for the key (named after it) goes with it.
+                ConstraintKind::ForeignKey => vec![
+                    sql(self.drop_foreign_key(table, name)),
+                    sql(format!(
+                        "DROP INDEX IF EXISTS {} ON {}",
+                        self.q(name),
+                        self.q(table)
+                    )),
+                ],
+                ConstraintKind::Check => vec![sql(format!(
+                    "ALTER TABLE {} DROP CONSTRAINT {}",
+                    self.q(table),
+                    self.q(name)
+                ))],
+            },
+            Op::SetTableComment { table, comment } => vec![sql(format!(
+                "ALTER TABLE {} COMMENT = {}",
+                self.q(table),
+                self.lit(comment.as_deref().unwrap_or(""))
+            ))],
+            Op::Execute { .. } | Op::RunRust { .. } => unreachable!("handled by sql::render"),
+        };
+        Ok(steps)
+    }
+}
+
+pub(super) fn render(op: &Op, before: &Schema) -> Result<Vec<Step>, RenderError> {
+    Mysql.render(op, before)
+}
+
+pub(super) fn render_ops(ops: &[Op], schema: &mut Schema) -> Result<Vec<Vec<Step>>, RenderError> {
+    ansi::render_ops(&Mysql, ops, schema)
+}
