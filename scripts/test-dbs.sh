@@ -17,6 +17,9 @@ install_missing() {
     local want=()
     ls -d /usr/lib/postgresql/*/bin >/dev/null 2>&1 || want+=(postgresql)
     command -v mariadbd >/dev/null 2>&1 || want+=(mariadb-server)
+    # What the tests link: libmysqlclient for diesel's `mysql` (found through pkg-config).
+    command -v pkg-config >/dev/null 2>&1 || want+=(pkg-config)
+    pkg-config --exists mysqlclient 2>/dev/null || want+=(default-libmysqlclient-dev)
     if [ "${#want[@]}" -gt 0 ]; then
         apt-get update -q >/dev/null
         apt-get install -y -q "${want[@]}" >/dev/null

@@ -60,7 +60,7 @@ mod offline;
 mod revision;
 pub mod runner;
 mod startup;
-#[cfg(feature = "testing")]
+#[cfg(all(feature = "testing", feature = "sqlite"))]
 pub mod testing;
 mod url;
 

@@ -47,9 +47,10 @@ impl TestDatabase {
     }
 
     /// A diesel connection to it.
-    pub fn connect(&self) -> crate::Connection {
+    pub fn connect(&self) -> diesel::SqliteConnection {
         use diesel::Connection as _;
-        crate::Connection::establish(&self.path.to_string_lossy()).expect("the test database opens")
+        diesel::SqliteConnection::establish(&self.path.to_string_lossy())
+            .expect("the test database opens")
     }
 }
 

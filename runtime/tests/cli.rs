@@ -121,11 +121,17 @@ fn bad_urls_and_usage_errors_exit_non_zero() {
         err.contains("unknown scheme `oracle`") && err.contains("Accepted: sqlite:///"),
         "{err}"
     );
-    let err = DatabaseUrl::parse("postgres://u@h/db")
-        .unwrap_err()
-        .to_string();
-    assert!(
-        err.contains("PostgreSQL support is not compiled into this build"),
-        "{err}"
-    );
+    let url = DatabaseUrl::parse("postgres://u@h.invalid/db").unwrap();
+    let err = retort::backend::connect(&url).err().unwrap().to_string();
+    if cfg!(feature = "postgres") {
+        assert!(
+            err.contains("cannot connect to PostgreSQL at postgres://u@h.invalid/db"),
+            "{err}"
+        );
+    } else {
+        assert!(
+            err.contains("support for postgres is not compiled into this build; enable retort's `postgres` feature"),
+            "{err}"
+        );
+    }
 }

@@ -87,6 +87,7 @@ fn with_database(url: &str, name: &str) -> String {
 impl TestDb {
     /// One fresh database per backend this run can reach.
     pub fn all() -> Vec<TestDb> {
+        #[allow(unused_mut)] // without the server features
         let mut out = vec![TestDb::sqlite()];
         #[cfg(feature = "postgres")]
         if let Some(db) = TestDb::postgres() {
