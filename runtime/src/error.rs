@@ -99,7 +99,7 @@ pub enum Error {
     },
     /// A migration stopped between two statements on a database whose DDL commits on its
     /// own (MySQL/MariaDB): part of it is applied.
-    #[error("migration {revision} stopped part-way through its {direction} on a database that cannot roll DDL back: {done} of {total} statement(s) ran{cause}. Nothing more is run until it is resolved.\nran:\n{}\nnot run:\n{}\nfix: either run the statements that did not run by hand and then `db resolve {revision} --applied`, or undo those that ran and then `db resolve {revision} --reverted`", list(ran), list(not_run))]
+    #[error("migration {revision} stopped part-way through its {direction} on a database that cannot roll DDL back: {done} of {total} statement(s) ran{cause}. Nothing more is run until it is resolved.\nran:\n{}\nnot run:\n{}\nfix: either run the statements that did not run by hand and then `db resolve {revision} --applied`, or undo those that ran and then `db resolve {revision} --reverted`", list(statements.get(..*done).unwrap_or(statements)), list(statements.get(*done..).unwrap_or_default()))]
     Interrupted {
         /// The revision.
         revision: String,
@@ -109,12 +109,10 @@ pub enum Error {
         done: usize,
         /// Statements in all.
         total: usize,
-        /// The statements that ran (as far as they can be rendered again).
-        ran: Vec<String>,
-        /// The statements that did not.
-        not_run: Vec<String>,
-        /// Why it stopped, when this run saw it stop (`; the database said: …`).
-        cause: String,
+        /// The migration's statements, rendered again: the first `done` ran, the rest did not.
+        statements: Vec<String>,
+        /// Why it stopped, when this run saw it stop (`; then … failed …`).
+        cause: Box<str>,
     },
     /// A file could not be read or written.
     #[error("{path}: {source}")]

@@ -426,8 +426,7 @@ impl<'g> Runner<'g> {
 
     /// The refusal for a migration that stopped part-way: which statements ran, which not.
     fn interrupted(&self, row: &AppliedRow, state: versions::Interrupted, cause: String) -> Error {
-        let mut ran = Vec::new();
-        let mut not_run = Vec::new();
+        let mut statements = Vec::new();
         if let Some(rev) = self.graph.get(&row.revision) {
             // The statements as they were rendered: from the schema before the migration.
             let mut before: BTreeSet<String> = self.graph.ancestors(rev.id());
@@ -437,19 +436,12 @@ impl<'g> Runner<'g> {
             } else {
                 rev.down()
             };
-            let statements: Vec<String> = self
+            statements = self
                 .graph
                 .schema_at(&before)
                 .and_then(|mut schema| rev.render_ops(&ops, &mut schema, self.backend.dialect()))
                 .map(|steps| steps.into_iter().flatten().map(step_text).collect())
                 .unwrap_or_default();
-            for (i, s) in statements.into_iter().enumerate() {
-                if i < state.done {
-                    ran.push(s);
-                } else {
-                    not_run.push(s);
-                }
-            }
         }
         Error::Interrupted {
             revision: row.revision.clone(),
@@ -460,9 +452,8 @@ impl<'g> Runner<'g> {
             },
             done: state.done,
             total: state.total,
-            ran,
-            not_run,
-            cause,
+            statements,
+            cause: cause.into(),
         }
     }
 

@@ -256,16 +256,29 @@ fn a_migration_failing_half_way_without_transactional_ddl_leaves_a_dirty_state()
         let Error::Interrupted {
             done,
             total,
-            ref ran,
-            ref not_run,
+            ref statements,
             ..
         } = err
         else {
             panic!("{name}: {err}");
         };
-        assert_eq!((done, total), (1, 3), "{name}: {err}");
-        assert!(ran[0].contains("first"), "{name}: {ran:?}");
-        assert!(not_run[0].contains("no_such_table"), "{name}: {not_run:?}");
+        assert_eq!((done, total, statements.len()), (1, 3, 3), "{name}: {err}");
+        assert!(statements[0].contains("first"), "{name}: {statements:?}");
+        assert!(
+            statements[1].contains("no_such_table"),
+            "{name}: {statements:?}"
+        );
+        let text = err.to_string();
+        let listed = text.split_once("\nran:\n").unwrap().1;
+        let (ran, not_run) = listed.split_once("not run:").unwrap();
+        assert!(
+            ran.contains("ADD COLUMN `first`") && !ran.contains("no_such_table"),
+            "{text}"
+        );
+        assert!(
+            not_run.contains("no_such_table") && not_run.contains("`third`"),
+            "{text}"
+        );
         assert!(err.to_string().contains("db resolve r2 --applied"), "{err}");
         // The next run refuses, saying the same.
         let again = runner(&graph, &db).upgrade("head").unwrap_err();
@@ -297,5 +310,41 @@ fn a_migration_failing_half_way_without_transactional_ddl_leaves_a_dirty_state()
         );
         // And the other way: downgrade works from there.
         r.downgrade("r1").unwrap_or_else(|e| panic!("{name}: {e}"));
+    }
+}
+
+#[test]
+fn mysql_refuses_to_index_unbounded_text_naming_the_fix_and_changes_nothing() {
+    for db in TestDb::all() {
+        let name = db.dialect.name();
+        let graph = Graph::from_revisions([
+            rev("r1", None, TASKS_UP, TASKS_DOWN),
+            rev(
+                "r2",
+                Some("r1"),
+                r#"add_column("tasks", column("extra", integer, nullable)), create_index("ix_tasks_note", "tasks", ["note"])"#,
+                r#"drop_index("ix_tasks_note", "tasks"), drop_column("tasks", "extra")"#,
+            ),
+        ]);
+        let mut r = runner(&graph, &db);
+        r.upgrade("r1").unwrap();
+        let result = r.upgrade("head");
+        if db.dialect != Dialect::Mysql {
+            result.unwrap_or_else(|e| panic!("{name}: {e}"));
+            continue;
+        }
+        let err = result.unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains("`tasks.note`") && text.contains("max_length"),
+            "{text}"
+        );
+        assert_eq!(r.current().unwrap(), ["r1"], "nothing recorded");
+        assert!(
+            r.introspect().unwrap().tables["tasks"]
+                .column("extra")
+                .is_none(),
+            "refused before the first statement"
+        );
     }
 }
