@@ -25,10 +25,14 @@ retort::migration! {
                 autoincrement,
                 comment = "Unique identifier for each embedding (Primary Key)",
             ),
-            column("uuid", text, comment = "Universally unique identifier for each embedding"),
+            column(
+                "uuid",
+                varchar(36),
+                comment = "Universally unique identifier for each embedding",
+            ),
             column(
                 "task_uuid",
-                text,
+                varchar(36),
                 nullable,
                 comment = "UUID of the task the speaker was found in",
             ),

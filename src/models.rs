@@ -60,10 +60,10 @@ pub struct SpeakerEmbedding {
     #[diesel(skip_insertion)]
     pub id: i32,
     /// Universally unique identifier for each embedding
-    #[column(unique)]
+    #[column(unique, max_length = 36)]
     pub uuid: String,
     /// UUID of the task the speaker was found in
-    #[column(index)]
+    #[column(index, max_length = 36)]
     pub task_uuid: Option<String>,
     /// Label of the speaker within its task (e.g. SPEAKER_00)
     pub speaker_label: String,
