@@ -13,16 +13,25 @@
 //! `sqlite_sequence` not lowered → downgrade → equals A, values unchanged → re-upgrade →
 //! the build has nothing more to write.
 //!
-//! `RETORT_PROPTEST_CASES` sets the number of cases (default 100).
+//! The same generator runs on PostgreSQL and MariaDB (servers from `scripts/test-dbs.sh`; a
+//! fresh database per case), with the catalogue adjusted where a type means something else
+//! there (no CITEXT; dates and timestamps keep their type, as their text changes on a
+//! server; on MySQL, no index or unique over unbounded text, and varchar widens to a longer
+//! varchar) and values spelled for the dialect. Introspection is compared after the
+//! dialect's normalisation, and comments are compared where the database stores them.
+//!
+//! `RETORT_PROPTEST_CASES` sets the number of cases (default 100) on SQLite;
+//! `RETORT_SERVER_PROPTEST_CASES` on each server (default 100).
 
 mod support;
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Text};
+use diesel::sql_types::Text;
 use proptest::prelude::*;
+use retort::backend::{connect, Backend};
 use retort::schema::diff::diff;
-use retort::schema::sql::quote_literal;
+use retort::schema::sql::{literal, quote_ident, Dialect};
 use retort::schema::{
     CheckConstraint, Column, ColumnType, ForeignKey, Index, Schema, Table, UniqueConstraint,
 };
@@ -30,7 +39,31 @@ use retort::{DatabaseUrl, Graph, Options, Runner};
 use support::generated_revision;
 
 /// Every portable type and a database-specific one, each with a type it widens to (the
-/// same when there is none).
+/// same when there is none). On a server, an entry whose meaning differs there is swapped
+/// for one that holds (the list keeps its length: generated cases index into it).
+fn types_for(d: Dialect) -> Vec<(ColumnType, ColumnType)> {
+    use ColumnType::*;
+    let mut all = types();
+    if d != Dialect::Sqlite {
+        for (from, to) in &mut all {
+            match from {
+                // A server prints a date widened to a timestamp with its time, and a
+                // timestamp with its zone: the text of the value changes.
+                Date | Timestamp => *to = from.clone(),
+                // CITEXT is an extension on PostgreSQL and unknown to MySQL.
+                Custom { .. } => (*from, *to) = (Text, Text),
+                Varchar { length } if d == Dialect::Mysql => {
+                    *to = Varchar {
+                        length: *length * 10,
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    all
+}
+
 fn types() -> Vec<(ColumnType, ColumnType)> {
     use ColumnType::*;
     let numeric = |p| Numeric {
@@ -70,8 +103,15 @@ const TEXTS: [&str; 6] = ["plain", "it's", "\"q\"", "日本 🦀", "a;b -- c", "
 const COMMENTS: [&str; 4] = ["a comment", "it's \"quoted\"", "two\nlines", "日本語"];
 
 /// A literal of `ty`, distinct for distinct `seed`s.
-fn value(ty: &ColumnType, seed: u32) -> String {
+fn value(ty: &ColumnType, seed: u32, d: Dialect) -> String {
     use ColumnType::*;
+    match (ty, d) {
+        (Boolean, Dialect::Postgres | Dialect::Mysql) => {
+            return ["FALSE", "TRUE"][seed as usize % 2].into()
+        }
+        (Binary, Dialect::Postgres) => return format!("decode('{:02x}ff', 'hex')", seed % 256),
+        _ => {}
+    }
     match ty {
         SmallInt => (seed as i64 - 50).to_string(),
         Integer | BigInt => (seed as i64 * 1000 - 7).to_string(),
@@ -89,7 +129,7 @@ fn value(ty: &ColumnType, seed: u32) -> String {
         Json => format!("'{{\"k\": {seed}}}'"),
         _ => {
             let base = TEXTS[seed as usize % TEXTS.len()];
-            quote_literal(&format!("{base}{seed}"))
+            literal(&format!("{base}{seed}"), d)
         }
     }
 }
@@ -107,6 +147,17 @@ fn default_for(ty: &ColumnType, pick: usize) -> String {
         Uuid => "'00000000-0000-4000-8000-000000000000'".into(),
         Json => "'{}'".into(),
         _ => "0".into(),
+    }
+}
+
+/// A server default for `ty` as the dialect spells it, if it has one: bytes are `x'00'` to
+/// SQLite, `'\x00'` to PostgreSQL (`x'00'` is a bit string there), and get none on MySQL
+/// (whose metadata prints them in a form of its own).
+fn default_in(ty: &ColumnType, pick: usize, d: Dialect) -> Option<String> {
+    match (ty, d) {
+        (ColumnType::Binary, Dialect::Postgres) => Some(r"'\x00'".into()),
+        (ColumnType::Binary, Dialect::Mysql) => None,
+        _ => Some(default_for(ty, pick)),
     }
 }
 
@@ -133,10 +184,10 @@ fn col_strategy() -> impl Strategy<Value = Col> {
         })
 }
 
-fn column(name: &str, c: &Col) -> Column {
-    let mut col = Column::new(name, types()[c.ty].0.clone());
+fn column(name: &str, c: &Col, d: Dialect) -> Column {
+    let mut col = Column::new(name, types_for(d)[c.ty].0.clone());
     col.nullable = c.nullable;
-    col.server_default = c.default.map(|d| default_for(&col.ty, d));
+    col.server_default = c.default.and_then(|p| default_in(&col.ty, p, d));
     col.comment = c.comment.map(|i| COMMENTS[i].to_string());
     col
 }
@@ -267,30 +318,47 @@ fn constraints(
     unique_first: bool,
     index_second: bool,
     check_first: bool,
+    d: Dialect,
 ) {
+    // MySQL cannot index unbounded text, bytes or JSON (retort refuses; see mysql.rs).
+    let indexable = |c: &Column| {
+        d != Dialect::Mysql
+            || !matches!(
+                c.ty,
+                ColumnType::Text | ColumnType::Binary | ColumnType::Json
+            )
+    };
     let first = t.columns.get(keys).cloned();
     let second = t.columns.get(keys + 1).cloned();
     t.uniques.clear();
     t.indexes.clear();
     t.checks.clear();
     if let Some(first) = &first {
-        if unique_first && first.ty != ColumnType::Boolean {
+        if unique_first && first.ty != ColumnType::Boolean && indexable(first) {
             t.uniques.push(UniqueConstraint {
                 name: format!("uq_{}_{}", t.name, first.name),
                 columns: vec![first.name.clone()],
             });
         }
         if check_first {
-            t.checks.push(CheckConstraint {
-                name: format!("ck_{}_first", t.name),
-                expression: format!(
+            // A server prints a check back in its own way; one comparison reads back the same.
+            let expression = match d {
+                Dialect::Sqlite => format!(
                     "\"{0}\" IS NULL OR length(CAST(\"{0}\" AS TEXT)) >= 0",
                     first.name
                 ),
+                _ => format!("{0} = {0}", first.name),
+            };
+            t.checks.push(CheckConstraint {
+                name: format!("ck_{}_first", t.name),
+                expression,
             });
         }
     }
-    if let (Some(second), true) = (&second, index_second) {
+    if let (Some(second), true) = (
+        &second,
+        index_second && second.as_ref().is_some_and(indexable),
+    ) {
         t.indexes.push(Index {
             name: format!("ix_{}_{}", t.name, second.name),
             columns: vec![second.name.clone()],
@@ -299,7 +367,7 @@ fn constraints(
     }
 }
 
-fn schema_a(s: &Shape) -> Schema {
+fn schema_a(s: &Shape, d: Dialect) -> Schema {
     let keys = key_columns(s.composite);
     let mut p = Table::new("parent");
     p.comment = s.table_comment.map(|i| COMMENTS[i].to_string());
@@ -308,7 +376,7 @@ fn schema_a(s: &Shape) -> Schema {
         s.cols
             .iter()
             .enumerate()
-            .map(|(i, c)| column(&format!("c{i}"), c)),
+            .map(|(i, c)| column(&format!("c{i}"), c, d)),
     );
     p.primary_key = keys.iter().map(|c| c.name.clone()).collect();
     constraints(
@@ -317,6 +385,7 @@ fn schema_a(s: &Shape) -> Schema {
         s.unique_first,
         s.index_second,
         s.check_first,
+        d,
     );
 
     let mut c = Table::new("child");
@@ -342,7 +411,7 @@ fn schema_a(s: &Shape) -> Schema {
         s.child_cols
             .iter()
             .enumerate()
-            .map(|(i, col)| column(&format!("d{i}"), col)),
+            .map(|(i, col)| column(&format!("d{i}"), col, d)),
     );
 
     let mut node = Table::new("node");
@@ -376,7 +445,12 @@ fn schema_a(s: &Shape) -> Schema {
 }
 
 /// B from A, and for the parent: its name in B, and each surviving column's (B name, A name).
-fn schema_b(a: &Schema, s: &Shape, e: &Evolution) -> (Schema, String, Vec<(String, String)>) {
+fn schema_b(
+    a: &Schema,
+    s: &Shape,
+    e: &Evolution,
+    d: Dialect,
+) -> (Schema, String, Vec<(String, String)>) {
     let keys = key_columns(s.composite).len();
     let mut p = a.tables["parent"].clone();
     let mut surviving: Vec<(Column, String)> = Vec::new();
@@ -387,7 +461,10 @@ fn schema_b(a: &Schema, s: &Shape, e: &Evolution) -> (Schema, String, Vec<(Strin
         // A dropped NOT NULL column without a default cannot come back over rows (the
         // downgrade is warned about at build time): drop only what can be re-added.
         // Nor a column under a unique constraint: re-added, its rows all hold one value.
-        let unique_in_a = i == 0 && s.unique_first && c.ty != ColumnType::Boolean;
+        let unique_in_a = a.tables["parent"]
+            .uniques
+            .iter()
+            .any(|u| u.columns == [c.name.clone()]);
         if edit == 1 && ((!c.nullable && c.server_default.is_none()) || unique_in_a) {
             edit = 4;
         }
@@ -398,7 +475,7 @@ fn schema_b(a: &Schema, s: &Shape, e: &Evolution) -> (Schema, String, Vec<(Strin
                 c.renamed_from = Some(from.clone());
             }
             3 => {
-                let (_, wider) = types().into_iter().find(|(t, _)| *t == c.ty).unwrap();
+                let (_, wider) = types_for(d).into_iter().find(|(t, _)| *t == c.ty).unwrap();
                 // The default must still be a value of the wider type.
                 c.ty = wider;
             }
@@ -406,7 +483,7 @@ fn schema_b(a: &Schema, s: &Shape, e: &Evolution) -> (Schema, String, Vec<(Strin
             5 => {
                 c.server_default = match c.server_default {
                     Some(_) => None,
-                    None => Some(default_for(&c.ty, i)),
+                    None => default_in(&c.ty, i, d),
                 }
             }
             6 => {
@@ -434,7 +511,7 @@ fn schema_b(a: &Schema, s: &Shape, e: &Evolution) -> (Schema, String, Vec<(Strin
     p.columns.truncate(keys);
     p.columns.extend(surviving.into_iter().map(|(c, _)| c));
     for (i, c) in e.added.iter().enumerate() {
-        let mut col = column(&format!("n{i}"), c);
+        let mut col = column(&format!("n{i}"), c, d);
         // A column added to a table with rows needs NULL or a default.
         if !col.nullable && col.server_default.is_none() {
             col.nullable = true;
@@ -454,14 +531,18 @@ fn schema_b(a: &Schema, s: &Shape, e: &Evolution) -> (Schema, String, Vec<(Strin
     // A unique constraint only over values the rows already hold (a column of A): an added
     // column holds its default in every row.
     let unique = e.unique_first && !kept.is_empty();
-    constraints(&mut p, keys, unique, e.index_second, e.check_first);
+    constraints(&mut p, keys, unique, e.index_second, e.check_first, d);
 
     let mut b = a.clone();
     b.tables.remove("parent");
     b.tables.get_mut("child").unwrap().foreign_keys[0].referred_table = parent_name.into();
     b.tables.insert(parent_name.into(), p);
     if e.node_label_widened {
-        b.tables.get_mut("node").unwrap().columns[2].ty = ColumnType::Text;
+        b.tables.get_mut("node").unwrap().columns[2].ty = types_for(d)
+            .into_iter()
+            .find(|(t, _)| *t == ColumnType::Varchar { length: 20 })
+            .map(|(_, wider)| wider)
+            .unwrap();
     }
     if e.drop_cycle {
         b.tables.remove("x");
@@ -476,40 +557,64 @@ struct J {
     #[diesel(sql_type = Text)]
     j: String,
 }
-#[derive(QueryableByName)]
-struct N {
-    #[diesel(sql_type = BigInt)]
-    n: i64,
-}
 
-/// The rows of `table` ordered by `key`, restricted to `columns`, as text.
-fn rows(conn: &mut SqliteConnection, table: &str, key: &[&str], columns: &[String]) -> String {
-    let mut cols: Vec<String> = key.iter().map(|c| format!("quote(\"{c}\")")).collect();
-    cols.extend(columns.iter().map(|c| format!("quote(\"{c}\")")));
-    let order: Vec<String> = key.iter().map(|c| format!("\"{c}\"")).collect();
+/// The rows of `table` ordered by `key`, restricted to `columns`, as text (types from
+/// `schema`, for the dialect's spelling of a value as text).
+fn rows(
+    db: &mut dyn Backend,
+    schema: &Schema,
+    table: &str,
+    key: &[&str],
+    columns: &[String],
+) -> String {
+    let d = db.dialect();
+    let t = &schema.tables[table];
+    let text = |c: &str| {
+        let q = quote_ident(c, d);
+        let ty = t.column(c).map(|c| c.ty.clone());
+        match d {
+            Dialect::Sqlite => format!("quote({q})"),
+            Dialect::Postgres => format!("COALESCE(CAST({q} AS TEXT), 'NULL')"),
+            Dialect::Mysql if ty == Some(ColumnType::Binary) => {
+                format!("COALESCE(HEX({q}), 'NULL')")
+            }
+            Dialect::Mysql => format!("COALESCE(CAST({q} AS CHAR), 'NULL')"),
+        }
+    };
+    let mut cols: Vec<String> = key.iter().map(|c| text(c)).collect();
+    cols.extend(columns.iter().map(|c| text(c)));
+    let order: Vec<String> = key.iter().map(|c| quote_ident(c, d)).collect();
+    let row = match d {
+        Dialect::Sqlite => cols.join(" || ',' || "),
+        _ => format!("CONCAT({})", cols.join(", ',', ")),
+    };
     let sql = format!(
-        "SELECT COALESCE(group_concat(r, '|'), '') AS j FROM (SELECT {} AS r FROM \"{table}\" ORDER BY {})",
-        cols.join(" || ',' || "),
+        "SELECT {row} AS j FROM {} ORDER BY {}",
+        quote_ident(table, d),
         order.join(", ")
     );
-    diesel::sql_query(sql).load::<J>(conn).unwrap().remove(0).j
+    let rows: Vec<J> = diesel::sql_query(&sql)
+        .load(db.connection())
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    rows.into_iter().map(|r| r.j).collect::<Vec<_>>().join("|")
 }
 
-fn seq(conn: &mut SqliteConnection) -> i64 {
-    diesel::sql_query(
-        "SELECT COALESCE(MAX(seq), 0) AS n FROM sqlite_sequence WHERE name LIKE 'parent%'",
+/// SQLite's AUTOINCREMENT high-water mark of the parent table.
+fn seq(db: &mut dyn Backend) -> i64 {
+    let rows: Vec<J> = diesel::sql_query(
+        "SELECT CAST(COALESCE(MAX(seq), 0) AS TEXT) AS j FROM sqlite_sequence WHERE name LIKE 'parent%'",
     )
-    .load::<N>(conn)
-    .unwrap()[0]
-        .n
+    .load(db.connection())
+    .unwrap();
+    rows[0].j.parse().unwrap()
 }
 
 fn stripped(s: &Schema) -> Schema {
     Schema::from_tables(s.tables.values().map(|t| t.without_rename_hints()))
 }
 
-fn cases() -> u32 {
-    std::env::var("RETORT_PROPTEST_CASES")
+fn cases(var: &str) -> u32 {
+    std::env::var(var)
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(100)
@@ -517,7 +622,14 @@ fn cases() -> u32 {
 
 /// Rows valid in A and B: `n` parents (distinct values), a child per parent, a chain of
 /// nodes, and the x ↔ y cycle closed by an update.
-fn insert_rows(conn: &mut SqliteConnection, a: &Schema, s: &Shape, n: u32, offset: u32) {
+fn insert_rows(db: &mut dyn Backend, a: &Schema, s: &Shape, n: u32, offset: u32) {
+    let d = db.dialect();
+    let q = |name: &str| quote_ident(name, d);
+    let mut run = |sql: String| {
+        db.connection()
+            .batch_execute(&sql)
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+    };
     let p = &a.tables["parent"];
     let keys = key_columns(s.composite).len();
     for r in 0..n {
@@ -525,140 +637,270 @@ fn insert_rows(conn: &mut SqliteConnection, a: &Schema, s: &Shape, n: u32, offse
         let mut names: Vec<String> = Vec::new();
         let mut values: Vec<String> = Vec::new();
         if s.composite {
-            names.extend(["\"ka\"".to_string(), "\"kb\"".to_string()]);
-            values.extend([r.to_string(), quote_literal(&format!("k'{r}"))]);
+            names.extend([q("ka"), q("kb")]);
+            values.extend([r.to_string(), literal(&format!("k'{r}"), d)]);
         }
         for (i, c) in p.columns.iter().skip(keys).enumerate() {
-            names.push(format!("\"{}\"", c.name));
-            values.push(value(&c.ty, seed + i as u32));
+            names.push(q(&c.name));
+            values.push(value(&c.ty, seed + i as u32, d));
         }
-        conn.batch_execute(&format!(
+        run(format!(
             "INSERT INTO parent ({}) VALUES ({})",
             names.join(", "),
             values.join(", ")
-        ))
-        .unwrap();
+        ));
         let child = &a.tables["child"];
         let extra: Vec<&Column> = child
             .columns
             .iter()
             .filter(|c| c.name.starts_with('d'))
             .collect();
+        let extra_names: String = extra.iter().map(|c| format!(", {}", q(&c.name))).collect();
         let refs = if s.composite {
-            format!(
-                "pa, pb{}",
-                extra
-                    .iter()
-                    .map(|c| format!(", \"{}\"", c.name))
-                    .collect::<String>()
-            )
+            format!("pa, pb{extra_names}")
         } else {
-            format!(
-                "parent_id{}",
-                extra
-                    .iter()
-                    .map(|c| format!(", \"{}\"", c.name))
-                    .collect::<String>()
-            )
+            format!("parent_id{extra_names}")
         };
         let parent_key = if s.composite {
-            format!("{r}, {}", quote_literal(&format!("k'{r}")))
+            format!("{r}, {}", literal(&format!("k'{r}"), d))
         } else {
             "(SELECT MAX(id) FROM parent)".to_string()
         };
         let extra_values: String = extra
             .iter()
-            .map(|c| format!(", {}", value(&c.ty, seed)))
+            .map(|c| format!(", {}", value(&c.ty, seed, d)))
             .collect();
-        conn.batch_execute(&format!(
+        run(format!(
             "INSERT INTO child ({refs}) SELECT {parent_key}{extra_values}"
-        ))
-        .unwrap();
-        conn.batch_execute(&format!(
-            "INSERT INTO node (up_id, label) VALUES ((SELECT MAX(id) FROM node), {})",
-            quote_literal(&format!("node {r} it's"))
-        ))
-        .unwrap();
+        ));
+        // INSERT … SELECT from the same table: MySQL refuses a subquery on it in VALUES.
+        run(format!(
+            "INSERT INTO node (up_id, label) SELECT MAX(id), {} FROM node",
+            literal(&format!("node {r} it's"), d)
+        ));
     }
-    conn.batch_execute(
-        "INSERT INTO x (y_id) VALUES (NULL); INSERT INTO y (x_id) SELECT MAX(id) FROM x; UPDATE x SET y_id = (SELECT MAX(id) FROM y)",
+    run("INSERT INTO x (y_id) VALUES (NULL)".into());
+    run("INSERT INTO y (x_id) SELECT MAX(id) FROM x".into());
+    run("UPDATE x SET y_id = (SELECT MAX(id) FROM y)".into());
+}
+
+/// A database for one case: an SQLite file, or a fresh database on a server (dropped when
+/// the returned guard goes).
+struct CaseDb {
+    url: DatabaseUrl,
+    _dir: Option<tempfile::TempDir>,
+    drop_sql: Option<(String, String)>,
+}
+
+impl CaseDb {
+    fn new(d: Dialect, server: Option<&str>) -> CaseDb {
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let Some(server) = server else {
+            let dir = tempfile::tempdir().unwrap();
+            let url = DatabaseUrl::SqliteFile(dir.path().join("rt.db"));
+            return CaseDb {
+                url,
+                _dir: Some(dir),
+                drop_sql: None,
+            };
+        };
+        let name = format!(
+            "rt_{}_{}",
+            std::process::id(),
+            NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        );
+        let mut admin = connect(&DatabaseUrl::parse(server).unwrap()).unwrap();
+        admin.execute(&format!("CREATE DATABASE {name}")).unwrap();
+        let (base, query) = server.split_once('?').unwrap_or((server, ""));
+        let cut = base.rfind('/').unwrap();
+        let mut url = format!("{}/{name}", &base[..cut]);
+        if !query.is_empty() {
+            url = format!("{url}?{query}");
+        }
+        let drop = match d {
+            Dialect::Postgres => format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+            _ => format!("DROP DATABASE IF EXISTS {name}"),
+        };
+        CaseDb {
+            url: DatabaseUrl::parse(&url).unwrap(),
+            _dir: None,
+            drop_sql: Some((server.to_string(), drop)),
+        }
+    }
+}
+
+impl Drop for CaseDb {
+    fn drop(&mut self) {
+        if let Some((server, sql)) = &self.drop_sql {
+            if let Ok(mut admin) = connect(&DatabaseUrl::parse(server).unwrap()) {
+                let _ = admin.execute(sql);
+            }
+        }
+    }
+}
+
+/// The server URL in `var`, if this run tests that backend (with `CI=true`, it must).
+fn server(var: &str) -> Option<String> {
+    let ci = std::env::var("CI").is_ok_and(|v| v == "true");
+    let how = "run `bash scripts/test-dbs.sh run cargo test --workspace --features retort/postgres,retort/mysql`";
+    let Some(url) = std::env::var(var).ok().filter(|v| !v.is_empty()) else {
+        assert!(!ci, "{var} is not set and CI=true: {how}");
+        eprintln!("note: {var} is not set; skipping. To test it, {how}");
+        return None;
+    };
+    match connect(&DatabaseUrl::parse(&url).unwrap()) {
+        Ok(_) => Some(url),
+        Err(e) => {
+            assert!(!ci, "{var}: {e}");
+            eprintln!("note: {e}; skipping. To test it, {how}");
+            None
+        }
+    }
+}
+
+/// One case on one backend.
+#[allow(clippy::too_many_arguments)]
+fn round_trip(
+    d: Dialect,
+    server: Option<&str>,
+    s: &Shape,
+    e: &Evolution,
+    count: u32,
+    offset: u32,
+    deleted: u32,
+) -> Result<(), TestCaseError> {
+    let a = schema_a(s, d);
+    let (b, parent_b, kept) = schema_b(&a, s, e, d);
+    let graph = Graph::from_revisions([
+        generated_revision("r1", None, &Schema::new(), &a),
+        generated_revision("r2", Some("r1"), &a, &b),
+    ]);
+    let case = CaseDb::new(d, server);
+    let mut runner = Runner::connect(&graph, &case.url, Options::default()).unwrap();
+    runner.upgrade("r1").unwrap();
+    let mut conn = connect(&case.url).unwrap();
+    let db = conn.as_mut();
+    insert_rows(db, &a, s, count, offset);
+    // Delete the last parents again (children first): the sequence stays where it was.
+    if !s.composite {
+        let keep = count.saturating_sub(deleted).max(1);
+        db.connection()
+            .batch_execute(&format!("DELETE FROM child WHERE parent_id > {keep}"))
+            .unwrap();
+        db.connection()
+            .batch_execute(&format!("DELETE FROM parent WHERE id > {keep}"))
+            .unwrap();
+    }
+    let sqlite = d == Dialect::Sqlite;
+    let key: Vec<&str> = if s.composite {
+        vec!["ka", "kb"]
+    } else {
+        vec!["id"]
+    };
+    let from_cols: Vec<String> = kept.iter().map(|(_, f)| f.clone()).collect();
+    let to_cols: Vec<String> = kept.iter().map(|(t, _)| t.clone()).collect();
+    let all_a: Vec<String> = a.tables["parent"]
+        .columns
+        .iter()
+        .skip(key.len())
+        .map(|c| c.name.clone())
+        .collect();
+    let parent_a = rows(db, &a, "parent", &key, &from_cols);
+    let parent_full = rows(db, &a, "parent", &key, &all_a);
+    let child_cols: Vec<String> = a.tables["child"]
+        .columns
+        .iter()
+        .skip(1)
+        .map(|c| c.name.clone())
+        .collect();
+    let child_a = rows(db, &a, "child", &["id"], &child_cols);
+    let node_cols = vec!["up_id".to_string(), "label".to_string()];
+    let node_a = rows(db, &a, "node", &["id"], &node_cols);
+    let seq_a = if sqlite { seq(db) } else { 0 };
+
+    runner.upgrade("head").unwrap();
+    let differences = runner.differences(&stripped(&b)).unwrap();
+    prop_assert!(differences.is_empty(), "after upgrade: {differences:?}");
+    prop_assert_eq!(runner.introspect().unwrap().tables.len(), b.tables.len());
+    // Widened values read the same; renamed and swapped columns carry their values.
+    let parent_b_rows = rows(db, &b, &parent_b, &key, &to_cols);
+    prop_assert_eq!(&parent_b_rows, &parent_a);
+    prop_assert_eq!(&rows(db, &b, "child", &["id"], &child_cols), &child_a);
+    prop_assert_eq!(&rows(db, &b, "node", &["id"], &node_cols), &node_a);
+    if sqlite {
+        prop_assert!(seq(db) >= seq_a, "sqlite_sequence lowered");
+    }
+
+    runner.downgrade("r1").unwrap();
+    let differences = runner.differences(&a).unwrap();
+    prop_assert!(differences.is_empty(), "after downgrade: {differences:?}");
+    prop_assert_eq!(runner.introspect().unwrap().tables.len(), a.tables.len());
+    prop_assert_eq!(&rows(db, &a, "parent", &key, &from_cols), &parent_a);
+    if kept.len() == all_a.len() {
+        prop_assert_eq!(&rows(db, &a, "parent", &key, &all_a), &parent_full);
+    }
+    prop_assert_eq!(&rows(db, &a, "child", &["id"], &child_cols), &child_a);
+    prop_assert_eq!(&rows(db, &a, "node", &["id"], &node_cols), &node_a);
+    if sqlite {
+        prop_assert!(seq(db) >= seq_a, "sqlite_sequence lowered by the downgrade");
+    }
+
+    runner.upgrade("head").unwrap();
+    prop_assert_eq!(&rows(db, &b, &parent_b, &key, &to_cols), &parent_b_rows);
+    // The build now has nothing to write: the replayed head equals B.
+    let head = graph.head_schema().unwrap();
+    let rest = diff(&head, &stripped(&b)).unwrap();
+    prop_assert!(rest.is_empty(), "{:?}", rest.up);
+    Ok(())
+}
+
+fn case() -> impl Strategy<Value = (Shape, Evolution, u32, u32, u32)> {
+    (
+        shape().prop_flat_map(|s| {
+            let n = s.cols.len();
+            (Just(s), evolution(n))
+        }),
+        1u32..5,
+        0u32..1000,
+        0u32..3,
     )
-    .unwrap();
+        .prop_map(|((s, e), count, offset, deleted)| (s, e, count, offset, deleted))
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: cases(), max_shrink_iters: 300, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases("RETORT_PROPTEST_CASES"), max_shrink_iters: 300, ..ProptestConfig::default() })]
 
     #[test]
-    fn random_evolutions_round_trip_on_sqlite(
-        (s, e) in shape().prop_flat_map(|s| { let n = s.cols.len(); (Just(s), evolution(n)) }),
-        count in 1u32..5,
-        offset in 0u32..1000,
-        deleted in 0u32..3,
-    ) {
-        let a = schema_a(&s);
-        let (b, parent_b, kept) = schema_b(&a, &s, &e);
-        let graph = Graph::from_revisions([
-            generated_revision("r1", None, &Schema::new(), &a),
-            generated_revision("r2", Some("r1"), &a, &b),
-        ]);
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("rt.db");
-        let url = DatabaseUrl::SqliteFile(path.clone());
-        let mut runner = Runner::connect(&graph, &url, Options::default()).unwrap();
-        runner.upgrade("r1").unwrap();
-        let mut conn = SqliteConnection::establish(path.to_str().unwrap()).unwrap();
-        insert_rows(&mut conn, &a, &s, count, offset);
-        // Delete the last parents again (children first): the sequence stays where it was.
-        if !s.composite {
-            let keep = count.saturating_sub(deleted).max(1);
-            conn.batch_execute(&format!(
-                "DELETE FROM child WHERE parent_id > {keep}; DELETE FROM parent WHERE id > {keep}"
-            ))
-            .unwrap();
-        }
-        let key: Vec<&str> = if s.composite { vec!["ka", "kb"] } else { vec!["id"] };
-        let from_cols: Vec<String> = kept.iter().map(|(_, f)| f.clone()).collect();
-        let to_cols: Vec<String> = kept.iter().map(|(t, _)| t.clone()).collect();
-        let all_a: Vec<String> = a.tables["parent"].columns.iter().skip(key.len()).map(|c| c.name.clone()).collect();
-        let parent_a = rows(&mut conn, "parent", &key, &from_cols);
-        let parent_full = rows(&mut conn, "parent", &key, &all_a);
-        let child_cols: Vec<String> = a.tables["child"].columns.iter().skip(1).map(|c| c.name.clone()).collect();
-        let child_a = rows(&mut conn, "child", &["id"], &child_cols);
-        let node_cols = vec!["up_id".to_string(), "label".to_string()];
-        let node_a = rows(&mut conn, "node", &["id"], &node_cols);
-        let seq_a = seq(&mut conn);
-
-        runner.upgrade("head").unwrap();
-        let live = runner.introspect().unwrap();
-        let differences = retort::compare::differences(&stripped(&b), &live, false);
-        prop_assert!(differences.is_empty(), "after upgrade: {differences:?}");
-        prop_assert_eq!(live.tables.len(), b.tables.len());
-        // Widened values read the same; renamed and swapped columns carry their values.
-        let parent_b_rows = rows(&mut conn, &parent_b, &key, &to_cols);
-        prop_assert_eq!(&parent_b_rows, &parent_a);
-        prop_assert_eq!(&rows(&mut conn, "child", &["id"], &child_cols), &child_a);
-        prop_assert_eq!(&rows(&mut conn, "node", &["id"], &node_cols), &node_a);
-        prop_assert!(seq(&mut conn) >= seq_a, "sqlite_sequence lowered");
-
-        runner.downgrade("r1").unwrap();
-        let live = runner.introspect().unwrap();
-        let differences = retort::compare::differences(&a, &live, false);
-        prop_assert!(differences.is_empty(), "after downgrade: {differences:?}");
-        prop_assert_eq!(live.tables.len(), a.tables.len());
-        prop_assert_eq!(&rows(&mut conn, "parent", &key, &from_cols), &parent_a);
-        if kept.len() == all_a.len() {
-            prop_assert_eq!(&rows(&mut conn, "parent", &key, &all_a), &parent_full);
-        }
-        prop_assert_eq!(&rows(&mut conn, "child", &["id"], &child_cols), &child_a);
-        prop_assert_eq!(&rows(&mut conn, "node", &["id"], &node_cols), &node_a);
-        prop_assert!(seq(&mut conn) >= seq_a, "sqlite_sequence lowered by the downgrade");
-
-        runner.upgrade("head").unwrap();
-        prop_assert_eq!(&rows(&mut conn, &parent_b, &key, &to_cols), &parent_b_rows);
-        // The build now has nothing to write: the replayed head equals B.
-        let head = graph.head_schema().unwrap();
-        let rest = diff(&head, &stripped(&b)).unwrap();
-        prop_assert!(rest.is_empty(), "{:?}", rest.up);
+    fn random_evolutions_round_trip_on_sqlite((s, e, count, offset, deleted) in case()) {
+        round_trip(Dialect::Sqlite, None, &s, &e, count, offset, deleted)?;
     }
+}
+
+/// The server suites: skipped (with a note) when the server is not there, failing under
+/// `CI=true`.
+fn on_server(d: Dialect, var: &str) {
+    let Some(url) = server(var) else {
+        return;
+    };
+    let config = ProptestConfig {
+        cases: cases("RETORT_SERVER_PROPTEST_CASES"),
+        max_shrink_iters: 50,
+        ..ProptestConfig::default()
+    };
+    let mut runner = proptest::test_runner::TestRunner::new(config);
+    if let Err(e) = runner.run(&case(), |(s, e, count, offset, deleted)| {
+        round_trip(d, Some(&url), &s, &e, count, offset, deleted)
+    }) {
+        panic!("{}: {e}", d.name());
+    }
+}
+
+#[test]
+fn random_evolutions_round_trip_on_postgres() {
+    on_server(Dialect::Postgres, "RETORT_PG_URL");
+}
+
+#[test]
+fn random_evolutions_round_trip_on_mariadb() {
+    on_server(Dialect::Mysql, "RETORT_MYSQL_URL");
 }

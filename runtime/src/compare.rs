@@ -195,15 +195,13 @@ fn table(e: &Table, l: &Table, comments: bool, out: &mut Vec<String>) {
         }
     }
     for c in &e.checks {
-        if !l
-            .checks
-            .iter()
-            .any(|x| x.name == c.name && expr::same(&x.expression, &c.expression))
-        {
-            out.push(format!(
-                "check constraint `{}` on `{t}` is missing or differs",
-                c.name
-            ));
+        match l.checks.iter().find(|x| x.name == c.name) {
+            None => out.push(format!("check constraint `{}` on `{t}` is missing", c.name)),
+            Some(x) if !expr::same(&x.expression, &c.expression) => out.push(format!(
+                "check constraint `{}` on `{t}` differs: expected ({}), database has ({})",
+                c.name, c.expression, x.expression
+            )),
+            _ => {}
         }
     }
     if comments && e.comment != l.comment {
@@ -230,7 +228,7 @@ fn column(t: &str, e: &Column, l: &Column, comments: bool, out: &mut Vec<String>
             if l.nullable { "NULL" } else { "NOT NULL" }
         ));
     }
-    if !expr::same_opt(&e.server_default, &l.server_default) {
+    if !same_default(&e.server_default, &l.server_default) {
         out.push(format!(
             "column `{t}.{n}`: expected default {}, database has {}",
             e.server_default.as_deref().unwrap_or("none"),
@@ -242,6 +240,22 @@ fn column(t: &str, e: &Column, l: &Column, comments: bool, out: &mut Vec<String>
     }
     if comments && e.comment != l.comment {
         out.push(format!("column `{t}.{n}`: comment differs"));
+    }
+}
+
+/// Defaults mean the same: the same expression, or the same number however printed (MySQL
+/// prints a DECIMAL(10,2) column's default 0 as 0.00).
+fn same_default(a: &Option<String>, b: &Option<String>) -> bool {
+    match (a, b) {
+        (Some(x), Some(y)) => {
+            expr::same(x, y)
+                || matches!(
+                    (x.trim().parse::<f64>(), y.trim().parse::<f64>()),
+                    (Ok(p), Ok(q)) if p == q
+                )
+        }
+        (None, None) => true,
+        _ => false,
     }
 }
 

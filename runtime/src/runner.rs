@@ -138,8 +138,16 @@ impl<'g> Runner<'g> {
             Some(m) => m.clone(),
             None => self.graph.head_schema()?,
         };
+        self.differences(&expected)
+    }
+
+    /// Differences between `expected` and the database, as far as the database can tell:
+    /// the expected schema is first put in the database's own form (its types, its spelling
+    /// of defaults; see [`Backend::normalize`]). Empty when they match.
+    pub fn differences(&mut self, expected: &Schema) -> Result<Vec<String>> {
         let live = self.backend.introspect()?;
-        let mut expected = expected;
+        let mut expected =
+            Schema::from_tables(expected.tables.values().map(|t| t.without_rename_hints()));
         self.backend.normalize(&mut expected);
         Ok(compare::differences(
             &expected,

@@ -200,6 +200,28 @@ impl Backend for Mysql {
                 if let Some(d) = &c.server_default {
                     c.server_default = Some(stored_default(&c.ty, d));
                 }
+                // MariaDB keeps a default's text in utf8mb3 metadata: a character outside the
+                // BMP prints as `?` there, or as `????` for a TEXT/BLOB column (the default
+                // itself still inserts it whole).
+                let blob = matches!(
+                    c.ty,
+                    ColumnType::Text | ColumnType::Binary | ColumnType::Json
+                );
+                if let Some(d) = &mut c.server_default {
+                    if d.chars().any(|ch| ch.len_utf8() == 4) {
+                        let mark = if blob { "????" } else { "?" };
+                        *d = d
+                            .chars()
+                            .map(|ch| {
+                                if ch.len_utf8() == 4 {
+                                    mark.to_string()
+                                } else {
+                                    ch.to_string()
+                                }
+                            })
+                            .collect();
+                    }
+                }
             }
             // Every unique index is a unique constraint to MySQL.
             let (unique, plain): (Vec<Index>, Vec<Index>) =
@@ -521,7 +543,42 @@ fn live_default(d: &str, nullable: bool) -> Option<String> {
     if e.to_ascii_lowercase().starts_with("current_timestamp") {
         return Some("CURRENT_TIMESTAMP".into());
     }
+    if e.len() >= 2 && e.starts_with('\'') && e.ends_with('\'') {
+        let body = unescape(&e[1..e.len() - 1]);
+        // A TIME(6) / DATETIME(6) default prints with six zero fraction digits.
+        let body = match body.strip_suffix(".000000") {
+            Some(whole) if whole.ends_with(|c: char| c.is_ascii_digit()) && whole.contains(':') => {
+                whole.to_string()
+            }
+            _ => body,
+        };
+        return Some(crate::schema::sql::quote_literal(&body));
+    }
     Some(e.to_string())
+}
+
+/// The text of a MariaDB string literal's body (`\'`, `''`, `\\`, `\n`, … escapes).
+fn unescape(body: &str) -> String {
+    let mut out = String::with_capacity(body.len());
+    let mut chars = body.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.next() {
+                Some('n') => out.push('\n'),
+                Some('t') => out.push('\t'),
+                Some('r') => out.push('\r'),
+                Some('0') => out.push('\0'),
+                Some(other) => out.push(other),
+                None => out.push('\\'),
+            },
+            '\'' if chars.peek() == Some(&'\'') => {
+                chars.next();
+                out.push('\'');
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -536,6 +593,12 @@ mod tests {
             Some("CURRENT_TIMESTAMP")
         );
         assert_eq!(live_default("'new'", false).as_deref(), Some("'new'"));
+        assert_eq!(live_default(r"'it\'s'", false).as_deref(), Some("'it''s'"));
+        assert_eq!(live_default("'it''s'", false).as_deref(), Some("'it''s'"));
+        assert_eq!(
+            live_default("'00:00:00.000000'", false).as_deref(),
+            Some("'00:00:00'")
+        );
         assert_eq!(stored_default(&ColumnType::Boolean, "TRUE"), "1");
     }
 

@@ -219,7 +219,7 @@ impl Backend for Postgres {
                 }
             }
             for ch in &mut t.checks {
-                ch.expression = strip_parens(&ch.expression).to_string();
+                ch.expression = check_text(&ch.expression);
             }
         }
     }
@@ -375,7 +375,7 @@ fn introspect(conn: &mut PgConnection) -> Result<Schema> {
                     .trim();
                 t.checks.push(CheckConstraint {
                     name: row.name,
-                    expression: strip_parens(body).to_string(),
+                    expression: check_text(body),
                 })
             }
         }
@@ -504,6 +504,94 @@ fn live_default(expr: &str) -> String {
     }
 }
 
+/// A check's text as both sides can agree on it: PostgreSQL prints `((r0)::text = 'a'::text)`
+/// for `r0 = 'a'`, so casts go, then parentheses around one operand, then those around all.
+fn check_text(expr: &str) -> String {
+    let no_casts = without_casts(expr);
+    let simple = without_single_parens(&no_casts);
+    strip_parens(&simple).to_string()
+}
+
+/// The expression without `::type` casts (multi-word type names included).
+fn without_casts(expr: &str) -> String {
+    const WORDS: [&str; 5] = [
+        " varying",
+        " precision",
+        " with time zone",
+        " without time zone",
+        "[]",
+    ];
+    let mut out = String::with_capacity(expr.len());
+    let mut rest = expr;
+    let mut in_str = false;
+    while let Some(ch) = rest.chars().next() {
+        if ch == '\'' {
+            in_str = !in_str;
+        }
+        if !in_str && rest.starts_with("::") {
+            rest = &rest[2..];
+            let end = rest
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '"'))
+                .unwrap_or(rest.len());
+            rest = &rest[end..];
+            while let Some(w) = WORDS.iter().find(|w| rest.starts_with(*w)) {
+                rest = &rest[w.len()..];
+            }
+            if rest.starts_with('(') {
+                if let Some(close) = rest.find(')') {
+                    if rest[1..close]
+                        .chars()
+                        .all(|c| c.is_ascii_digit() || c == ',' || c == ' ')
+                    {
+                        rest = &rest[close + 1..];
+                    }
+                }
+            }
+            continue;
+        }
+        out.push(ch);
+        rest = &rest[ch.len_utf8()..];
+    }
+    out
+}
+
+/// The expression without parentheses around a single name, number or string.
+fn without_single_parens(expr: &str) -> String {
+    let mut out = expr.to_string();
+    loop {
+        let mut changed = false;
+        let bytes: Vec<char> = out.chars().collect();
+        let mut i = 0;
+        let mut result = String::with_capacity(out.len());
+        while i < bytes.len() {
+            if bytes[i] == '(' {
+                if let Some(len) = bytes[i + 1..].iter().position(|&c| c == ')') {
+                    let inner: String = bytes[i + 1..i + 1 + len].iter().collect();
+                    let single = !inner.is_empty()
+                        && !inner.contains(['(', ' ', ','])
+                        && (!inner.contains('\'')
+                            || (inner.starts_with('\'') && inner.ends_with('\'')));
+                    // Not a call: `f(x)` keeps its parentheses.
+                    let call =
+                        i > 0 && (bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == '_');
+                    if single && !call {
+                        result.push_str(&inner);
+                        i += len + 2;
+                        changed = true;
+                        continue;
+                    }
+                }
+            }
+            result.push(bytes[i]);
+            i += 1;
+        }
+        out = result;
+        if !changed {
+            return out;
+        }
+    }
+}
+
 /// An expression without the parentheses around all of it.
 fn strip_parens(expr: &str) -> &str {
     let mut e = expr.trim();
@@ -571,6 +659,21 @@ mod tests {
                 sql: "tsvector".into()
             }
         );
+    }
+
+    #[test]
+    fn checks_read_back_without_postgres_casts() {
+        assert_eq!(check_text("((r0)::text = (r0)::text)"), "r0 = r0");
+        assert_eq!(
+            check_text("((status)::text = 'it''s'::text)"),
+            "status = 'it''s'"
+        );
+        assert_eq!(
+            check_text("((c)::character varying(20) IS NULL)"),
+            "c IS NULL"
+        );
+        assert_eq!(check_text("(length(name) > 0)"), "length(name) > 0");
+        assert_eq!(check_text("((score >= 0))"), "score >= 0");
     }
 
     #[test]
