@@ -91,6 +91,7 @@ fn write_crate(dir: &Path) {
                 Op::CreateIndex {
                     table: t.name.clone(),
                     index,
+                    concurrently: false,
                 },
                 false,
             ),

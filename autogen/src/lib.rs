@@ -361,6 +361,7 @@ fn new_entry(
         message: message.to_string(),
         up: up.into_iter().map(|(o, _)| o).collect(),
         down: down.into_iter().map(|(o, _)| o).collect(),
+        atomic: true,
     };
     Pending {
         entry: MigrationOnDisk {

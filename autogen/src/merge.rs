@@ -83,7 +83,7 @@ fn objects_of(op: &Op) -> Vec<(String, Option<String>)> {
             (table.clone(), Some(to.clone())),
         ],
         Op::AlterColumn { table, column, .. } => member(table, column),
-        Op::CreateIndex { table, index } => {
+        Op::CreateIndex { table, index, .. } => {
             let mut v = member(table, &index.name);
             v.extend(
                 index

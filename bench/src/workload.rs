@@ -191,6 +191,7 @@ pub fn compiled(items: &[Item]) -> Migrations {
                 up_json,
                 down_json,
                 functions: &[],
+                atomic: true,
             },
         )
         .collect();

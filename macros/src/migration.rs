@@ -11,6 +11,7 @@ pub(crate) fn expand(file: &MigrationFile, input: &TokenStream) -> TokenStream {
     let parents = &file.parents;
     let message = &file.message;
     let checksum = file.checksum();
+    let atomic = file.atomic;
     let up = serde_json::to_string(&file.up).unwrap_or_else(|e| unreachable!("ops serialize: {e}"));
     let down =
         serde_json::to_string(&file.down).unwrap_or_else(|e| unreachable!("ops serialize: {e}"));
@@ -40,6 +41,7 @@ pub(crate) fn expand(file: &MigrationFile, input: &TokenStream) -> TokenStream {
             up_json: #up,
             down_json: #down,
             functions: &[#(#functions),*],
+            atomic: #atomic,
         };
     }
 }

@@ -99,7 +99,7 @@ pub enum Error {
     },
     /// A migration stopped between two statements on a database whose DDL commits on its
     /// own (MySQL/MariaDB): part of it is applied.
-    #[error("migration {revision} stopped part-way through its {direction} on a database that cannot roll DDL back: {done} of {total} statement(s) ran{cause}. Nothing more is run until it is resolved.\nran:\n{}\nnot run:\n{}\nfix: either run the statements that did not run by hand and then `db resolve {revision} --applied`, or undo those that ran and then `db resolve {revision} --reverted`", list(statements.get(..*done).unwrap_or(statements)), list(statements.get(*done..).unwrap_or_default()))]
+    #[error("migration {revision} stopped part-way through its {direction}, which ran outside a transaction (the database cannot roll DDL back, or the migration says `atomic: false`): {done} of {total} statement(s) ran{cause}. Nothing more is run until it is resolved.\nran:\n{}\nnot run:\n{}\nfix: either run the statements that did not run by hand and then `db resolve {revision} --applied`, or undo those that ran and then `db resolve {revision} --reverted`", list(statements.get(..*done).unwrap_or(statements)), list(statements.get(*done..).unwrap_or_default()))]
     Interrupted {
         /// The revision.
         revision: String,

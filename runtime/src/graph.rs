@@ -126,6 +126,16 @@ impl Migration {
             message: self.message().to_string(),
             up: self.up().into_owned(),
             down: self.down().into_owned(),
+            atomic: self.atomic(),
+        }
+    }
+
+    /// Whether it runs in one transaction where the database allows (see
+    /// [`CompiledMigration::atomic`]).
+    pub fn atomic(&self) -> bool {
+        match &self.source {
+            Source::Compiled { migration } => migration.atomic,
+            Source::Parsed { file, .. } => file.atomic,
         }
     }
 

@@ -94,6 +94,9 @@ pub struct CompiledMigration {
     pub down_json: &'static str,
     /// The functions `run(…)` names, by name.
     pub functions: &'static [(&'static str, DataMigrationFn)],
+    /// Whether it runs in one transaction where the database allows (`atomic: false` in the
+    /// file: statement by statement, with progress recorded).
+    pub atomic: bool,
 }
 
 impl CompiledMigration {
@@ -115,6 +118,7 @@ impl CompiledMigration {
             message: self.message.into(),
             up: self.up(),
             down: self.down(),
+            atomic: self.atomic,
         }
     }
 

@@ -43,6 +43,14 @@ pub fn upgrade_sql(graph: &Graph, from: &str, to: &str, dialect: Dialect) -> Res
             rev.id(),
             rev.message()
         ));
+        let outside = !rev.atomic();
+        if outside {
+            for s in wrapping.outside.0 {
+                out.push_str(&format!(
+                    "{s}; -- atomic: false, so outside a transaction\n"
+                ));
+            }
+        }
         for step in rev
             .render_ops(&rev.up(), &mut schema, dialect)?
             .into_iter()
@@ -75,6 +83,12 @@ pub fn upgrade_sql(graph: &Graph, from: &str, to: &str, dialect: Dialect) -> Res
         }
         out.push_str(&backend::versions::insert(&row, dialect));
         out.push_str(";\n");
+        if outside {
+            for s in wrapping.outside.1 {
+                out.push_str(s);
+                out.push_str(";\n");
+            }
+        }
         first = false;
     }
     out.push('\n');

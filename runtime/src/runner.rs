@@ -248,11 +248,29 @@ impl<'g> Runner<'g> {
                     Err(e) => return self.abort(e),
                 }
             }
-            let take = match self.options.transaction {
+            let mut take = match self.options.transaction {
                 TransactionMode::All => k.todo.len(),
                 TransactionMode::PerMigration => 1,
             };
+            // A migration that says `atomic: false` runs alone, outside the transaction, where
+            // the lock does not depend on one (PostgreSQL); the others are batched around it.
+            let outside_possible = self.runs_outside_possible();
+            let atomic = |id: &String| graph.get(id).is_none_or(|m| m.atomic());
+            if outside_possible {
+                match k.todo.iter().position(|id| !atomic(id)) {
+                    Some(0) => take = 1,
+                    Some(n) => take = take.min(n),
+                    None => {}
+                }
+            }
             let batch: Vec<String> = k.todo.drain(..take).collect();
+            let outside = outside_possible && batch.iter().any(|id| !atomic(id));
+            if outside {
+                // End the transaction the checks ran in; the session lock stays held.
+                if let Err(e) = self.backend.commit() {
+                    return self.abort(e);
+                }
+            }
             // The schema at the applied set: replayed once per run, then carried along.
             let mut schema = match k.schema.take() {
                 Some(s) => s,
@@ -261,7 +279,8 @@ impl<'g> Runner<'g> {
                     Err(e) => return self.abort(e),
                 },
             };
-            let scope = match self.apply_batch(direction, &batch, &mut schema, &k.applied) {
+            let scope = match self.apply_batch(direction, &batch, &mut schema, &k.applied, outside)
+            {
                 Ok(scope) => scope,
                 Err(e) => return self.abort(e),
             };
@@ -280,7 +299,11 @@ impl<'g> Runner<'g> {
                     message,
                 });
             }
-            self.leave()?;
+            if outside {
+                self.backend.unlock()?;
+            } else {
+                self.leave()?;
+            }
             for id in &batch {
                 let message = graph.get(id).map(|r| r.message()).unwrap_or_default();
                 let verb = if up { "applied" } else { "reverted" };
@@ -292,7 +315,7 @@ impl<'g> Runner<'g> {
                 }
             }
             done.extend(batch);
-            if self.options.transaction == TransactionMode::All {
+            if self.options.transaction == TransactionMode::All && k.todo.is_empty() {
                 self.last_applied = LastApplied::Set(k.applied);
                 return Ok(done);
             }
@@ -356,11 +379,12 @@ impl<'g> Runner<'g> {
         batch: &[String],
         schema: &mut Schema,
         applied: &BTreeSet<String>,
+        outside: bool,
     ) -> Result<IntegrityScope> {
         let graph = self.graph;
         let mut scope = IntegrityScope::default();
         let mut rows = Vec::with_capacity(batch.len());
-        let transactional = self.backend.capabilities().transactional_ddl;
+        let transactional = self.backend.capabilities().transactional_ddl && !outside;
         for id in batch {
             let rev = graph
                 .get(id)
@@ -483,6 +507,14 @@ impl<'g> Runner<'g> {
         }
         let unlocked = self.backend.unlock();
         committed.and(unlocked)
+    }
+
+    /// Whether a migration can run outside a transaction while the lock stays held: the
+    /// database has transactional DDL (else everything runs that way already) and a lock of
+    /// its own (SQLite's lock is the transaction).
+    fn runs_outside_possible(&self) -> bool {
+        let c = self.backend.capabilities();
+        c.transactional_ddl && !c.lock_is_transaction
     }
 
     fn abort<T>(&mut self, error: Error) -> Result<T> {

@@ -348,3 +348,112 @@ fn mysql_refuses_to_index_unbounded_text_naming_the_fix_and_changes_nothing() {
         );
     }
 }
+
+/// A migration from its full text (for header fields `rev` does not write).
+fn migration(text: &str) -> retort::Migration {
+    retort::Migration::from_file(
+        retort_schema::migration::parse_file(text).unwrap_or_else(|e| panic!("{e}")),
+    )
+}
+
+#[test]
+fn a_concurrent_index_needs_a_non_atomic_migration_and_runs_outside_the_transaction() {
+    // Without `atomic: false` the file is refused, with the fix.
+    let refused = retort_schema::migration::parse_file(
+        r#"retort::migration! { revision: "r2", parents: ["r1"], message: "m", up: [create_index("ix", "tasks", ["status"], concurrently = true)], down: [] }"#,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(refused.contains("add `atomic: false,`"), "{refused}");
+    for db in TestDb::all() {
+        let name = db.dialect.name();
+        let graph = Graph::from_revisions([
+            rev("r1", None, TASKS_UP, TASKS_DOWN),
+            migration(
+                r#"retort::migration! { revision: "r2", parents: ["r1"], message: "index", atomic: false,
+                    up: [create_index("ix_tasks_uuid_status", "tasks", ["uuid", "status"], concurrently = true)],
+                    down: [drop_index("ix_tasks_uuid_status", "tasks")] }"#,
+            ),
+            rev(
+                "r3",
+                Some("r2"),
+                r#"add_column("tasks", column("later", integer, nullable))"#,
+                r#"drop_column("tasks", "later")"#,
+            ),
+        ]);
+        if db.dialect == Dialect::Postgres {
+            let script = retort::upgrade_sql(&graph, "r1", "r2", Dialect::Postgres).unwrap();
+            let create = script
+                .find("CREATE INDEX CONCURRENTLY")
+                .expect("rendered concurrently");
+            let commit = script
+                .find("COMMIT; -- atomic: false")
+                .expect("the script leaves its transaction");
+            assert!(commit < create, "{script}");
+        }
+        let mut r = runner(&graph, &db);
+        // PostgreSQL refuses CREATE INDEX CONCURRENTLY in a transaction: this passing there
+        // shows r2 ran outside one, between r1's and r3's.
+        assert_eq!(
+            r.upgrade("head").unwrap_or_else(|e| panic!("{name}: {e}")),
+            ["r1", "r2", "r3"]
+        );
+        assert_eq!(r.check().unwrap(), Vec::<String>::new(), "{name}");
+        let rows = r.applied_rows().unwrap();
+        assert!(
+            rows.iter().all(|row| row.state == "applied"),
+            "{name}: {rows:?}"
+        );
+        r.downgrade("r1").unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(r.current().unwrap(), ["r1"], "{name}");
+        r.upgrade("head").unwrap();
+        assert_eq!(r.check().unwrap(), Vec::<String>::new(), "{name}");
+    }
+}
+
+#[test]
+fn a_non_atomic_migration_failing_half_way_leaves_a_dirty_state_on_postgres_too() {
+    for db in TestDb::all() {
+        let name = db.dialect.name();
+        let graph = Graph::from_revisions([
+            rev("r1", None, TASKS_UP, TASKS_DOWN),
+            migration(
+                r#"retort::migration! { revision: "r2", parents: ["r1"], message: "index", atomic: false,
+                    up: [create_index("ix_tasks_status_uuid", "tasks", ["status", "uuid"], concurrently = true), execute("SELECT * FROM no_such_table")],
+                    down: [drop_index("ix_tasks_status_uuid", "tasks")] }"#,
+            ),
+        ]);
+        let mut r = runner(&graph, &db);
+        r.upgrade("r1").unwrap();
+        let err = r.upgrade("head").unwrap_err();
+        if db.dialect == Dialect::Sqlite {
+            // SQLite's lock is its transaction: the migration ran in one and rolled back.
+            assert!(
+                matches!(err, Error::MigrationFailed { .. }),
+                "{name}: {err}"
+            );
+            assert!(r.introspect().unwrap().tables["tasks"]
+                .indexes
+                .iter()
+                .all(|i| i.name != "ix_tasks_status_uuid"));
+            continue;
+        }
+        assert!(
+            matches!(
+                err,
+                Error::Interrupted {
+                    done: 1,
+                    total: 2,
+                    ..
+                }
+            ),
+            "{name}: {err}"
+        );
+        assert!(err.to_string().contains("db resolve r2 --applied"), "{err}");
+        // The index was built and stays; the fix: the rest was a mistake, resolve as applied.
+        runner(&graph, &db).resolve("r2", true).unwrap();
+        let mut r = runner(&graph, &db);
+        assert_eq!(r.current().unwrap(), ["r2"], "{name}");
+        assert_eq!(r.check().unwrap(), Vec::<String>::new(), "{name}");
+    }
+}

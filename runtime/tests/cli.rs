@@ -21,6 +21,7 @@ fn migration(id: &str, parents: &[&str], up: &str) -> &'static CompiledMigration
         up_json: leak(serde_json::to_string(&file.up).unwrap()),
         down_json: leak(serde_json::to_string(&file.down).unwrap()),
         functions: &[],
+        atomic: true,
     }))
 }
 

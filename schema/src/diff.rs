@@ -347,6 +347,7 @@ impl<'a> Tables<'a> {
                 up.push(Op::CreateIndex {
                     table: t.name.clone(),
                     index: i.clone(),
+                    concurrently: false,
                 });
             }
         }
@@ -359,6 +360,7 @@ impl<'a> Tables<'a> {
             up.extend(only_in(&n.indexes, &o.indexes).map(|i| Op::CreateIndex {
                 table: table(),
                 index: i.clone(),
+                concurrently: false,
             }));
             up.extend(
                 n.checks
@@ -567,7 +569,7 @@ fn lint_walk(ops: &[Op], schema: &mut Schema, prefix: &str) -> Result<Vec<Lint>,
                 "adds unique constraint `{}` on `{table}` ({}): this fails if existing rows hold duplicates; look for them with SELECT {cols}, COUNT(*) FROM {table} GROUP BY {cols} HAVING COUNT(*) > 1",
                 u.name, u.columns.join(", "), cols = u.columns.join(", ")
             )),
-            Op::CreateIndex { table, index: i } if i.unique => lint(LintKind::Unique, format!(
+            Op::CreateIndex { table, index: i, .. } if i.unique => lint(LintKind::Unique, format!(
                 "adds unique index `{}` on `{table}` ({}): this fails if existing rows hold duplicates",
                 i.name, i.columns.join(", ")
             )),

@@ -12,10 +12,12 @@ use retort_schema::ops::{ColumnChanges, Op};
 
 fn through_grammar(ops: &[Op]) -> Result<Vec<Op>, String> {
     let rendered = ops.iter().map(render_op);
+    // Outside a transaction, so `create_index(…, concurrently = true)` is accepted.
     let body = quote! {
         revision: "r1",
         parents: [],
         message: "m",
+        atomic: false,
         up: [#(#rendered),*],
         down: [],
     };
@@ -48,6 +50,7 @@ proptest! {
             message: "m".into(),
             up: vec![op.clone()],
             down: vec![],
+            atomic: true,
         };
         if a != b {
             prop_assert_ne!(file(&a).checksum(), file(&b).checksum());
@@ -90,6 +93,7 @@ fn checksum_ignores_the_message_only() {
         message: "one".into(),
         up: vec![Op::DropTable { table: "t".into() }],
         down: vec![],
+        atomic: true,
     };
     let mut b = a.clone();
     b.message = "two".into();

@@ -82,6 +82,9 @@ pub struct Capabilities {
     /// Foreign keys are not enforced while a migration runs, so the runner asks for
     /// [`Backend::check_integrity`] before commit (SQLite's table rebuilds).
     pub deferred_foreign_keys: bool,
+    /// The lock is the write transaction itself (SQLite), so nothing runs outside one: a
+    /// migration with `atomic: false` runs in a transaction there all the same.
+    pub lock_is_transaction: bool,
 }
 
 /// A database the runner can migrate: connection, lock, transactions, the version table and
@@ -240,6 +243,10 @@ pub(crate) struct OfflineSql {
     pub before: &'static [&'static str],
     /// Statements after everything.
     pub after: &'static [&'static str],
+    /// Statements that leave the script's transaction before a migration with `atomic:
+    /// false`, and that enter a new one after it (none where nothing runs in one, or where
+    /// the lock is the transaction).
+    pub outside: (&'static [&'static str], &'static [&'static str]),
 }
 
 /// The wrapping of an offline script in a dialect.
@@ -249,15 +256,18 @@ pub(crate) fn offline_wrapping(dialect: Dialect) -> OfflineSql {
         Dialect::Sqlite => OfflineSql {
             before: &["PRAGMA foreign_keys = OFF", "BEGIN"],
             after: &["PRAGMA foreign_key_check", "COMMIT", "PRAGMA foreign_keys = ON"],
+            outside: (&[], &[]),
         },
         Dialect::Postgres => OfflineSql {
             before: &["BEGIN"],
             after: &["COMMIT"],
+            outside: (&["COMMIT"], &["BEGIN"]),
         },
         // DDL commits on its own; strict mode makes a value that does not fit an error.
         Dialect::Mysql => OfflineSql {
             before: &["SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION,ERROR_FOR_DIVISION_BY_ZERO'"],
             after: &[],
+            outside: (&[], &[]),
         },
     }
 }

@@ -120,6 +120,7 @@ impl Backend for Mysql {
             transactional_ddl: false,
             stores_comments: true,
             deferred_foreign_keys: false,
+            lock_is_transaction: false,
         }
     }
 

@@ -119,6 +119,7 @@ impl Backend for Postgres {
             transactional_ddl: true,
             stores_comments: true,
             deferred_foreign_keys: false,
+            lock_is_transaction: false,
         }
     }
 

@@ -14,6 +14,7 @@
 //! retort-checksum v1
 //! revision <s>
 //! parent <s>                 (one line per parent, in file order)
+//! atomic 0                   (only for `atomic: false`)
 //! up <count>
 //! <operation>                (one line each, in order)
 //! down <count>
@@ -27,7 +28,8 @@
 //! in the order of the grammar, space separated; a column is
 //! `col <name> <type> <nullable 0|1> <autoincrement 0|1> <default?> <comment?>`, a type is
 //! its portable spelling (`varchar(36)`, `custom(<s>)`), a referential action its SQL
-//! spelling with `_` for spaces.
+//! spelling with `_` for spaces. A `create_index` with `concurrently = true` ends with the
+//! field `12:concurrently`; without it, nothing (so earlier checksums are unchanged).
 //!
 //! Version 0 (rows written by retort 0.1 before this module) was SHA-256 over serde JSON
 //! of the same fields; such rows (64 hex digits, no prefix) are still accepted by
@@ -76,6 +78,10 @@ impl MigrationFile {
             w.0.push_str("parent ");
             w.s(p);
             w.0.push('\n');
+        }
+        if !self.atomic {
+            // Only when set: checksums of migrations written before it stay as they were.
+            w.0.push_str("atomic 0\n");
         }
         for (key, ops) in [("up", &self.up), ("down", &self.down)] {
             let _ = writeln!(w.0, "{key} {}", ops.len());
@@ -281,9 +287,17 @@ impl Canonical {
                 self.change(&changes.server_default);
                 self.change(&changes.comment);
             }
-            Op::CreateIndex { table, index } => {
+            Op::CreateIndex {
+                table,
+                index,
+                concurrently,
+            } => {
                 self.field(table);
                 self.index(index);
+                // Only when set: checksums of migrations written before it stay as they were.
+                if *concurrently {
+                    self.field("concurrently");
+                }
             }
             Op::DropIndex { table, name } => {
                 self.field(table);

@@ -44,4 +44,9 @@ pub struct MigrationFile {
     pub up: Vec<Op>,
     /// Downgrade operations.
     pub down: Vec<Op>,
+    /// Whether it runs in a transaction where the database allows (the default). `atomic:
+    /// false` in the file runs it statement by statement instead, for what PostgreSQL refuses
+    /// inside a transaction (`create_index(…, concurrently = true)`); progress is recorded
+    /// per statement, as on MySQL.
+    pub atomic: bool,
 }

@@ -95,6 +95,7 @@ pub fn parse_body(tokens: TokenStream) -> Result<MigrationFile> {
     let mut message = None;
     let mut up = None;
     let mut down = None;
+    let mut atomic = None;
     let mut errors: Option<syn::Error> = None;
     let mut record = |e: syn::Error| match &mut errors {
         Some(all) => all.combine(e),
@@ -115,8 +116,9 @@ pub fn parse_body(tokens: TokenStream) -> Result<MigrationFile> {
             "message" => message.is_some(),
             "up" => up.is_some(),
             "down" => down.is_some(),
+            "atomic" => atomic.is_some(),
             _ => {
-                record(syn::Error::new_spanned(key, format!("unknown field `{key}`; a migration has revision, parents, message, up and down")));
+                record(syn::Error::new_spanned(key, format!("unknown field `{key}`; a migration has revision, parents, message, up and down (and `atomic: false` to run outside a transaction)")));
                 continue;
             }
         };
@@ -132,6 +134,19 @@ pub fn parse_body(tokens: TokenStream) -> Result<MigrationFile> {
             "parents" => strings(&field.expr, "parent revision ids").map(|v| parents = Some(v)),
             "message" => string(&field.expr, "the message").map(|v| message = Some(v)),
             "up" => ops(&field.expr).map(|v| up = Some(v)),
+            "atomic" => match &field.expr {
+                Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Bool(b),
+                    ..
+                }) => {
+                    atomic = Some(b.value);
+                    Ok(())
+                }
+                other => Err(syn::Error::new_spanned(
+                    other,
+                    "`atomic` is `true` (the default) or `false`",
+                )),
+            },
             _ => ops(&field.expr).map(|v| down = Some(v)),
         };
         if let Err(e) = result {
@@ -154,12 +169,32 @@ pub fn parse_body(tokens: TokenStream) -> Result<MigrationFile> {
             format!("revision `{revision}` must be non-empty letters, digits and `_`"),
         );
     }
+    let atomic = atomic.unwrap_or(true);
+    let up = up.unwrap_or_default();
+    let down = down.unwrap_or_default();
+    if atomic {
+        let concurrent = up.iter().chain(&down).find_map(|op| match op {
+            Op::CreateIndex {
+                index,
+                concurrently: true,
+                ..
+            } => Some(index.name.clone()),
+            _ => None,
+        });
+        if let Some(name) = concurrent {
+            return err(
+                &fields,
+                format!("`create_index(\"{name}\", …, concurrently = true)` cannot run inside a transaction; add `atomic: false,` to this migration (it then runs statement by statement, and a failure half-way is recorded for `db resolve`)"),
+            );
+        }
+    }
     Ok(MigrationFile {
         revision,
         parents: parents.unwrap_or_default(),
         message: message.unwrap_or_default(),
-        up: up.unwrap_or_default(),
-        down: down.unwrap_or_default(),
+        up,
+        down,
+        atomic,
     })
 }
 
@@ -289,9 +324,13 @@ fn op(e: &Expr) -> Result<Op> {
         }
         "create_index" => {
             c.arity(3, 3, "a name, a table and columns: create_index(\"ix_tasks_status\", \"tasks\", [\"status\"])")?;
-            c.allow_keywords(&["unique"])?;
+            c.allow_keywords(&["unique", "concurrently"])?;
             let unique = match c.keyword("unique") {
                 Some(u) => boolean(u, "unique")?,
+                None => false,
+            };
+            let concurrently = match c.keyword("concurrently") {
+                Some(u) => boolean(u, "concurrently")?,
                 None => false,
             };
             Op::CreateIndex {
@@ -301,6 +340,7 @@ fn op(e: &Expr) -> Result<Op> {
                     columns: c.strings_at(2, "column names")?,
                     unique,
                 },
+                concurrently,
             }
         }
         "drop_index" => {

@@ -42,14 +42,21 @@ pub fn render_op(op: &Op) -> TokenStream {
             }
             quote!(alter_column(#table, #column, #(#args),*))
         }
-        Op::CreateIndex { table, index } => {
+        Op::CreateIndex {
+            table,
+            index,
+            concurrently,
+        } => {
             let name = &index.name;
             let cols = &index.columns;
+            let mut args = Vec::new();
             if index.unique {
-                quote!(create_index(#name, #table, [#(#cols),*], unique = true))
-            } else {
-                quote!(create_index(#name, #table, [#(#cols),*]))
+                args.push(quote!(unique = true));
             }
+            if *concurrently {
+                args.push(quote!(concurrently = true));
+            }
+            quote!(create_index(#name, #table, [#(#cols),*] #(, #args)*))
         }
         Op::DropIndex { table, name } => quote!(drop_index(#name, #table)),
         Op::AddUnique { table, unique } => {

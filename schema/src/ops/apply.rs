@@ -119,7 +119,7 @@ impl Op {
                 };
                 changes.apply_to(c);
             }
-            Op::CreateIndex { table, index } => {
+            Op::CreateIndex { table, index, .. } => {
                 let t = table_mut(schema, table, "create_index")?;
                 check_name_free(t, &index.name, "create_index")?;
                 check_columns(t, &index.columns, "create_index")?;

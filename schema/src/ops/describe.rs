@@ -22,7 +22,7 @@ impl Op {
                 "rows of `{table}` repeat ({cols}): find them with SELECT {cols}, COUNT(*) FROM {table} GROUP BY {cols} HAVING COUNT(*) > 1, and resolve them before this operation",
                 cols = unique.columns.join(", ")
             ),
-            Op::CreateIndex { table, index } if index.unique => format!(
+            Op::CreateIndex { table, index, .. } if index.unique => format!(
                 "rows of `{table}` repeat ({cols}): find them with SELECT {cols}, COUNT(*) FROM {table} GROUP BY {cols} HAVING COUNT(*) > 1, and resolve them before this operation",
                 cols = index.columns.join(", ")
             ),
@@ -78,7 +78,7 @@ impl Op {
                 }
                 format!("alter column {table}.{column} ({})", what.join(", "))
             }
-            Op::CreateIndex { table, index } => format!(
+            Op::CreateIndex { table, index, .. } => format!(
                 "create {}index {} on {table} ({})",
                 if index.unique { "unique " } else { "" },
                 index.name,

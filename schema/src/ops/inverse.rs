@@ -39,6 +39,7 @@ impl Op {
                 ops.extend(t.indexes.iter().map(|i| Op::CreateIndex {
                     table: table.clone(),
                     index: i.clone(),
+                    concurrently: false,
                 }));
                 ops
             }
@@ -77,6 +78,7 @@ impl Op {
                     Op::CreateIndex {
                         table: table.clone(),
                         index: i.clone(),
+                        concurrently: false,
                     }
                 }));
                 ops
@@ -100,7 +102,7 @@ impl Op {
                     changes: ColumnChanges::between(&new, old),
                 }]
             }
-            Op::CreateIndex { table, index } => vec![Op::DropIndex {
+            Op::CreateIndex { table, index, .. } => vec![Op::DropIndex {
                 table: table.clone(),
                 name: index.name.clone(),
             }],
@@ -112,6 +114,7 @@ impl Op {
                 vec![Op::CreateIndex {
                     table: table.clone(),
                     index: index.clone(),
+                    concurrently: false,
                 }]
             }
             Op::AddUnique { table, unique } => vec![Op::DropConstraint {

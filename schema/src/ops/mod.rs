@@ -80,6 +80,11 @@ pub enum Op {
         table: String,
         /// The index.
         index: Index,
+        /// Build it without blocking writes (PostgreSQL's `CREATE INDEX CONCURRENTLY`), which
+        /// cannot run in a transaction: the migration must say `atomic: false`. Elsewhere a
+        /// plain `CREATE INDEX`.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        concurrently: bool,
     },
     /// `drop_index`.
     DropIndex {

@@ -216,7 +216,7 @@ pub(super) fn render_ops(
             Op::Execute { .. } | Op::RunRust { .. } => {
                 steps.extend(super::render(op, schema, h.dialect())?)
             }
-            Op::CreateIndex { table, index } if renames.iter().any(|r| r.create == i) => {
+            Op::CreateIndex { table, index, .. } if renames.iter().any(|r| r.create == i) => {
                 let from = renames
                     .iter()
                     .find(|r| r.create == i)
@@ -235,7 +235,9 @@ pub(super) fn render_ops(
                         .any(|f| x.columns.starts_with(&f.columns))
                 });
                 let replacement = ops[i + 1..].iter().position(|o| match o {
-                    Op::CreateIndex { table: tt, index } => {
+                    Op::CreateIndex {
+                        table: tt, index, ..
+                    } => {
                         tt == table
                             && t.foreign_keys
                                 .iter()
@@ -315,12 +317,13 @@ fn index_renames(ops: &[Op], schema: &Schema) -> Vec<IndexRename> {
         };
         for (j, later) in ops.iter().enumerate().skip(i + 1) {
             match later {
-                Op::CreateIndex { table: tt, index }
-                    if tt == table
-                        && index.columns == old.columns
-                        && index.unique == old.unique
-                        && index.name != old.name
-                        && !used.contains(&j) =>
+                Op::CreateIndex {
+                    table: tt, index, ..
+                } if tt == table
+                    && index.columns == old.columns
+                    && index.unique == old.unique
+                    && index.name != old.name
+                    && !used.contains(&j) =>
                 {
                     used.insert(j);
                     out.push(IndexRename {

@@ -263,7 +263,7 @@ impl Hooks for Mysql {
                 )));
                 v
             }
-            Op::CreateIndex { table, index } => {
+            Op::CreateIndex { table, index, .. } => {
                 check_indexable(
                     ansi::table(before, table)?,
                     &index.columns,

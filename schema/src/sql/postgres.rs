@@ -241,7 +241,20 @@ impl Hooks for Postgres {
                 }
                 v
             }
-            Op::CreateIndex { table, index } => vec![sql(ansi::create_index(self, table, index))],
+            Op::CreateIndex {
+                table,
+                index,
+                concurrently,
+            } => {
+                let plain = ansi::create_index(self, table, index);
+                vec![sql(if *concurrently {
+                    // Builds without blocking writes; refused inside a transaction, which the
+                    // migration's `atomic: false` avoids.
+                    plain.replacen(" INDEX ", " INDEX CONCURRENTLY ", 1)
+                } else {
+                    plain
+                })]
+            }
             Op::DropIndex { name, .. } => vec![sql(format!("DROP INDEX {}", self.q(name)))],
             Op::AddUnique { table, unique } => vec![sql(format!(
                 "ALTER TABLE {} ADD CONSTRAINT {} UNIQUE ({})",

@@ -195,7 +195,7 @@ pub(super) fn render(op: &Op, before: &Schema) -> Result<Vec<Step>, RenderError>
                 q(to)
             ))]
         }
-        Op::CreateIndex { table, index } => vec![sql(create_index(table, index))],
+        Op::CreateIndex { table, index, .. } => vec![sql(create_index(table, index))],
         Op::DropIndex { name, .. } => vec![sql(format!("DROP INDEX {}", q(name)))],
         // SQLite stores no comments: they live in the models and the snapshot. What else an
         // alter_column or a constraint change does needs a rebuild (above).

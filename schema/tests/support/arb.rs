@@ -192,7 +192,13 @@ pub fn op() -> impl Strategy<Value = Op> {
             column,
             changes
         }),
-        (name(), index()).prop_map(|(table, index)| Op::CreateIndex { table, index }),
+        (name(), index(), any::<bool>()).prop_map(|(table, index, concurrently)| {
+            Op::CreateIndex {
+                table,
+                index,
+                concurrently,
+            }
+        }),
         (name(), name()).prop_map(|(table, name)| Op::DropIndex { table, name }),
         (name(), unique()).prop_map(|(table, unique)| Op::AddUnique { table, unique }),
         (name(), foreign_key())

@@ -117,6 +117,7 @@ impl Backend for Sqlite {
             transactional_ddl: true,
             stores_comments: false,
             deferred_foreign_keys: true,
+            lock_is_transaction: true,
         }
     }
 
