@@ -687,6 +687,7 @@ impl<'g> Runner<'g> {
             None => {}
         }
         let mut done = 0;
+        let mut changed = false;
         for (op, steps) in ops.iter().zip(steps) {
             let failed = |statement: String, message: String| Error::MigrationFailed {
                 revision: rev.id().into(),
@@ -700,6 +701,7 @@ impl<'g> Runner<'g> {
                 message,
             };
             for step in steps {
+                let effective = !matches!(step, Step::Verify { .. });
                 let outcome = match step {
                     Step::Sql(statement) => match self.backend.execute(&statement) {
                         Ok(()) => Ok(()),
@@ -726,6 +728,17 @@ impl<'g> Runner<'g> {
                     }
                 };
                 if let Err(e) = outcome {
+                    if !changed {
+                        // Only checks ran: nothing changed, so nothing is left half-done.
+                        match progress {
+                            Some(Direction::Up) => self.backend.forget(rev.id())?,
+                            Some(Direction::Down) => {
+                                self.backend.set_state(rev.id(), "applied", 0)?
+                            }
+                            None => {}
+                        }
+                        return Err(e);
+                    }
                     if let (
                         Some(_),
                         Error::MigrationFailed {
@@ -745,6 +758,7 @@ impl<'g> Runner<'g> {
                     return Err(e);
                 }
                 done += 1;
+                changed |= effective;
                 if progress.is_some() && done < total {
                     self.backend.set_state(rev.id(), &state(done).state(), 0)?;
                 }

@@ -2,13 +2,15 @@
 //! between its transactions another runner may move the database, and each step re-checks
 //! under the lock only the rows it depends on (falling back to a full re-read when they
 //! moved). Every migration must be applied exactly once, and every runner must succeed.
+//! On every backend: SQLite's lock is its write transaction, PostgreSQL's an advisory lock,
+//! MySQL's `GET_LOCK`.
 
 mod support;
 
 use std::collections::BTreeMap;
 
 use retort::{Graph, Options, Runner, TransactionMode};
-use support::{rev, Db};
+use support::{rev, TestDb};
 
 fn id(i: usize) -> String {
     format!("r{i:03}")
@@ -41,40 +43,50 @@ fn chain(n: usize) -> Graph {
 fn per_migration_runners_at_once_apply_each_migration_once() {
     let n = 40;
     let graph = chain(n);
-    let db = Db::new();
-    let runners = 6;
-    let applied: Vec<Vec<String>> = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..runners)
-            .map(|_| {
-                s.spawn(|| {
-                    let options = Options {
-                        transaction: TransactionMode::PerMigration,
-                        ..Options::default()
-                    };
-                    Runner::connect(&graph, &db.url(), options)
-                        .unwrap()
-                        .upgrade("head")
-                        .unwrap()
+    for db in TestDb::all() {
+        let name = db.dialect.name();
+        let runners = 6;
+        let applied: Vec<Vec<String>> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..runners)
+                .map(|_| {
+                    s.spawn(|| {
+                        let options = Options {
+                            transaction: TransactionMode::PerMigration,
+                            ..Options::default()
+                        };
+                        Runner::connect(&graph, &db.url, options)
+                            .unwrap()
+                            .upgrade("head")
+                            .unwrap_or_else(|e| panic!("{name}: {e}"))
+                    })
                 })
-            })
-            .collect();
-        handles.into_iter().map(|h| h.join().unwrap()).collect()
-    });
-    // Each migration applied by exactly one runner.
-    let mut by_revision: BTreeMap<String, usize> = BTreeMap::new();
-    for list in &applied {
-        for r in list {
-            *by_revision.entry(r.clone()).or_default() += 1;
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        // Each migration applied by exactly one runner.
+        let mut by_revision: BTreeMap<String, usize> = BTreeMap::new();
+        for list in &applied {
+            for r in list {
+                *by_revision.entry(r.clone()).or_default() += 1;
+            }
         }
+        assert_eq!(by_revision.len(), n, "{name}: {applied:?}");
+        assert!(
+            by_revision.values().all(|&k| k == 1),
+            "{name}: {by_revision:?}"
+        );
+        // The version table and the schema are at head.
+        let mut runner = Runner::connect(&graph, &db.url, Options::default()).unwrap();
+        assert_eq!(runner.applied_rows().unwrap().len(), n, "{name}");
+        assert_eq!(runner.current().unwrap(), [id(n - 1)], "{name}");
+        let head = graph.head_schema().unwrap();
+        assert_eq!(
+            runner.differences(&head).unwrap(),
+            Vec::<String>::new(),
+            "{name}"
+        );
+        assert!(runner.upgrade("head").unwrap().is_empty(), "{name}");
     }
-    assert_eq!(by_revision.len(), n, "{applied:?}");
-    assert!(by_revision.values().all(|&k| k == 1), "{by_revision:?}");
-    // The version table and the schema are at head.
-    let mut runner = Runner::connect(&graph, &db.url(), Options::default()).unwrap();
-    assert_eq!(runner.applied_rows().unwrap().len(), n);
-    assert_eq!(runner.current().unwrap(), [id(n - 1)]);
-    assert_eq!(runner.introspect().unwrap(), graph.head_schema().unwrap());
-    assert!(runner.upgrade("head").unwrap().is_empty());
 }
 
 /// The interleaving made certain: between two of runner A's transactions, runner B applies
@@ -84,28 +96,36 @@ fn per_migration_runners_at_once_apply_each_migration_once() {
 fn a_step_taken_by_another_runner_between_transactions_is_not_repeated() {
     let n = 6;
     let graph = chain(n);
-    let db = Db::new();
-    let options = Options {
-        transaction: TransactionMode::PerMigration,
-        ..Options::default()
-    };
-    let mut taken_by_b = Vec::new();
-    let applied_by_a = {
-        let mut runner_a = Runner::connect(&graph, &db.url(), options.clone())
-            .unwrap()
-            .with_log(|line| {
-                // After A's second commit (its lock released), B applies the next one.
-                if line.starts_with(&format!("applied {}", id(1))) {
-                    let mut runner_b = Runner::connect(&graph, &db.url(), options.clone()).unwrap();
-                    taken_by_b = runner_b.upgrade("+1").unwrap();
-                }
-            });
-        runner_a.upgrade("head").unwrap()
-    };
-    assert_eq!(taken_by_b, [id(2)]);
-    let expected_a: Vec<String> = (0..n).filter(|&i| i != 2).map(id).collect();
-    assert_eq!(applied_by_a, expected_a);
-    let mut check = Runner::connect(&graph, &db.url(), Options::default()).unwrap();
-    assert_eq!(check.applied_rows().unwrap().len(), n);
-    assert_eq!(check.introspect().unwrap(), graph.head_schema().unwrap());
+    for db in TestDb::all() {
+        let name = db.dialect.name();
+        let options = Options {
+            transaction: TransactionMode::PerMigration,
+            ..Options::default()
+        };
+        let mut taken_by_b = Vec::new();
+        let applied_by_a = {
+            let mut runner_a = Runner::connect(&graph, &db.url, options.clone())
+                .unwrap()
+                .with_log(|line| {
+                    // After A's second commit (its lock released), B applies the next one.
+                    if line.starts_with(&format!("applied {}", id(1))) {
+                        let mut runner_b =
+                            Runner::connect(&graph, &db.url, options.clone()).unwrap();
+                        taken_by_b = runner_b.upgrade("+1").unwrap();
+                    }
+                });
+            runner_a.upgrade("head").unwrap()
+        };
+        assert_eq!(taken_by_b, [id(2)], "{name}");
+        let expected_a: Vec<String> = (0..n).filter(|&i| i != 2).map(id).collect();
+        assert_eq!(applied_by_a, expected_a, "{name}");
+        let mut check = Runner::connect(&graph, &db.url, Options::default()).unwrap();
+        assert_eq!(check.applied_rows().unwrap().len(), n, "{name}");
+        let head = graph.head_schema().unwrap();
+        assert_eq!(
+            check.differences(&head).unwrap(),
+            Vec::<String>::new(),
+            "{name}"
+        );
+    }
 }

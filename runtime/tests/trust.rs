@@ -41,9 +41,6 @@ impl Db {
     fn runner<'g>(&self, g: &'g Graph) -> Runner<'g> {
         Runner::connect(g, &self.url(), Options::default()).unwrap()
     }
-    fn bytes(&self) -> Vec<u8> {
-        std::fs::read(&self.path).unwrap()
-    }
 }
 
 mod drop_default {
@@ -136,56 +133,93 @@ fn rebuilds_keep_the_autoincrement_high_water_mark() {
     assert_eq!(db.int("SELECT id AS n FROM t"), 8);
 }
 
-/// Defect 3b: a re-typing or narrowing copy that would store values that do not fit fails,
-/// atomically, naming the table, the column and a sample value; each kind of narrowing.
+/// Defect 3b: a re-typing or narrowing that would change stored values fails, atomically,
+/// naming the table, the column and the value; each kind of narrowing, on every backend
+/// (SQLite copies in a rebuild; PostgreSQL's casts round and cut; MySQL's strict mode still
+/// rounds, keeps 2 in a BOOLEAN and reads bytes as text).
 #[test]
 fn narrowing_copies_fail_atomically_with_a_sample() {
+    use retort::schema::sql::Dialect;
     let cases = [
         ("text", "'abc'", "integer", "'abc'"),
         ("real", "1.5", "integer", "1.5"),
         ("bigint", "5000000000", "integer", "5000000000"),
         ("integer", "40000", "smallint", "40000"),
         ("varchar(10)", "'0123456789'", "varchar(4)", "'0123456789'"),
+        ("numeric(10,2)", "1.25", "numeric(10,1)", "1.25"),
         ("text", "'yes'", "boolean", "'yes'"),
         ("integer", "2", "boolean", "2"),
         ("text", "'x'", "double", "'x'"),
         ("binary", "x'00ff'", "text", "X'00FF'"),
     ];
-    for (from, value, to, sample) in cases {
-        let graph = Graph::from_revisions([
-            rev(
-                "r1",
-                None,
-                &format!(
-                    r#"create_table("t", column("id", integer, autoincrement), column("v", {from}, nullable), primary_key(["id"]))"#
+    for backend in support::TestDb::all() {
+        let name = backend.dialect.name();
+        for (from, value, to, sample) in cases {
+            let db = backend.another();
+            let graph = Graph::from_revisions([
+                rev(
+                    "r1",
+                    None,
+                    &format!(
+                        r#"create_table("t", column("id", integer, autoincrement), column("v", {from}, nullable), primary_key(["id"]))"#
+                    ),
+                    r#"drop_table("t")"#,
                 ),
-                r#"drop_table("t")"#,
-            ),
-            rev(
-                "r2",
-                Some("r1"),
-                &format!(r#"alter_column("t", "v", type_ = {to})"#),
-                &format!(r#"alter_column("t", "v", type_ = {from})"#),
-            ),
-        ]);
-        let db = Db::new();
-        let mut runner = db.runner(&graph);
-        runner.upgrade("r1").unwrap();
-        db.exec(&format!("INSERT INTO t (v) VALUES ({value}), (NULL)"));
-        let before = db.bytes();
-        let err = runner.upgrade("head").unwrap_err().to_string();
-        for needle in ["migration r2", "`t.v`", sample, "fix:"] {
+                rev(
+                    "r2",
+                    Some("r1"),
+                    &format!(r#"alter_column("t", "v", type_ = {to})"#),
+                    &format!(r#"alter_column("t", "v", type_ = {from})"#),
+                ),
+            ]);
+            let what = format!("{name}: {from} -> {to}");
+            let mut runner = Runner::connect(&graph, &db.url, Options::default()).unwrap();
+            runner.upgrade("r1").unwrap();
+            let value = match (value, db.dialect) {
+                ("x'00ff'", Dialect::Postgres) => "decode('00ff', 'hex')",
+                (v, _) => v,
+            };
+            db.exec(&format!("INSERT INTO t (v) VALUES ({value}), (NULL)"));
+            // (Bytes are not text: compared by row there.)
+            let cols: &[&str] = if from == "binary" {
+                &["id"]
+            } else {
+                &["id", "v"]
+            };
+            let before = db.rows("t", cols);
+            let err = match runner.upgrade("head") {
+                Ok(done) => panic!("{what}: the change went through ({done:?})"),
+                Err(e) => e.to_string(),
+            };
+            // SQLite quotes its sample; the servers print the bare value.
+            let bare = sample
+                .trim_matches('\'')
+                .trim_start_matches("X'")
+                .to_lowercase();
+            let needles: Vec<&str> = match db.dialect {
+                Dialect::Sqlite => vec!["migration r2", "`t.v`", sample, "fix:"],
+                _ => vec!["migration r2", "t.v", "fix:"],
+            };
+            for needle in needles {
+                assert!(err.contains(needle), "{what}: {err}\n(expected {needle})");
+            }
             assert!(
-                err.contains(needle),
-                "{from} -> {to}: {err}\n(expected {needle})"
+                err.to_lowercase().contains(&bare),
+                "{what}: names the value {bare}: {err}"
             );
+            assert!(
+                err.contains("rolled back"),
+                "{what}: nothing is left half-done: {err}"
+            );
+            assert_eq!(runner.current().unwrap(), ["r1"], "{what}");
+            assert_eq!(db.rows("t", cols), before, "{what}: values unchanged");
+            // Values that fit go through.
+            db.exec("DELETE FROM t");
+            db.exec("INSERT INTO t (v) VALUES (NULL)");
+            runner
+                .upgrade("head")
+                .unwrap_or_else(|e| panic!("{what}: {e}"));
         }
-        assert_eq!(db.bytes(), before, "{from} -> {to}: the file changed");
-        assert_eq!(runner.current().unwrap(), ["r1"]);
-        // Values that fit go through.
-        db.exec("DELETE FROM t");
-        db.exec("INSERT INTO t (v) VALUES (NULL)");
-        runner.upgrade("head").unwrap();
     }
 }
 

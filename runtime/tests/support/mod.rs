@@ -100,6 +100,17 @@ impl TestDb {
         out
     }
 
+    /// Another fresh database of the same backend.
+    pub fn another(&self) -> TestDb {
+        match self.dialect {
+            #[cfg(feature = "postgres")]
+            retort::schema::sql::Dialect::Postgres => TestDb::postgres().unwrap(),
+            #[cfg(feature = "mysql")]
+            retort::schema::sql::Dialect::Mysql => TestDb::mysql().unwrap(),
+            _ => TestDb::sqlite(),
+        }
+    }
+
     pub fn sqlite() -> TestDb {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("test.db");

@@ -90,6 +90,20 @@ pub fn render_file(m: &NewMigration, format_op: &dyn Fn(&Op) -> String) -> Strin
     let parents: Vec<String> = m.parents.iter().map(|p| quoted(p)).collect();
     let _ = writeln!(out, "    parents: [{}],", parents.join(", "));
     let _ = writeln!(out, "    message: {},", quoted(m.message));
+    // What cannot run in a transaction makes the migration non-atomic (the grammar refuses
+    // it otherwise).
+    let concurrent = m.up.iter().chain(m.down).any(|(op, _)| {
+        matches!(
+            op,
+            Op::CreateIndex {
+                concurrently: true,
+                ..
+            }
+        )
+    });
+    if concurrent {
+        out.push_str("    atomic: false,\n");
+    }
     write_ops(&mut out, "up", m.up, up_marker, format_op);
     write_ops(&mut out, "down", m.down, down_marker, format_op);
     out.push_str("}\n");

@@ -35,6 +35,48 @@ pub(super) trait Hooks {
     fn type_change_needs_fk_drop(&self) -> bool;
     /// The dialect.
     fn dialect(&self) -> super::Dialect;
+    /// A condition true for a value of column `q` (of type `old`) that would not keep its
+    /// meaning as `new`; `None` when the database itself refuses every such value (or cannot
+    /// tell). Only asked for narrowing changes.
+    fn misfit(&self, q: &str, old: &ColumnType, new: &ColumnType) -> Option<String>;
+    /// The value of column `q` (of type `ty`) as text, for a sample in a message.
+    fn as_text(&self, q: &str, ty: &ColumnType) -> String;
+}
+
+/// Whether a type change can alter what a value means, so each value must be checked:
+/// narrowing, bytes becoming anything else, or anything becoming a boolean.
+pub(super) fn needs_value_check(old: &ColumnType, new: &ColumnType) -> bool {
+    old != new
+        && (crate::ops::is_narrowing(old, new)
+            || (*old == ColumnType::Binary)
+            || (*new == ColumnType::Boolean))
+}
+
+/// Before a type change: the check that every stored value keeps its meaning in the new type
+/// (a server would otherwise round 1.5 to 2, cut text to the new length, turn 2 into true,
+/// or read bytes as text), naming the table, the column and a sample.
+pub(super) fn value_check(
+    h: &dyn Hooks,
+    table: &str,
+    column: &str,
+    old: &ColumnType,
+    new: &ColumnType,
+) -> Option<Step> {
+    if !needs_value_check(old, new) {
+        return None;
+    }
+    let q = h.q(column);
+    let bad = h.misfit(&q, old, new)?;
+    Some(Step::Verify {
+        query: format!(
+            "SELECT {} AS v FROM {} WHERE {q} IS NOT NULL AND ({bad}) LIMIT 1",
+            h.as_text(&q, old),
+            h.q(table)
+        ),
+        problem: format!(
+            "column `{table}.{column}` changes from {old} to {new}, and a value does not fit the new type. Convert or clean those rows first (an execute(\"UPDATE …\") before this operation), or keep the type"
+        ),
+    })
 }
 
 /// `CREATE TABLE` with its primary key, uniques, checks, and those foreign keys `keep_fk`

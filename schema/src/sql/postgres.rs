@@ -141,6 +141,44 @@ impl Hooks for Postgres {
         false
     }
 
+    fn misfit(&self, q: &str, old: &ColumnType, new: &ColumnType) -> Option<String> {
+        Some(match (old, new) {
+            (ColumnType::Binary, _) => "TRUE".into(),
+            (o, ColumnType::Boolean) if o.is_integer() => format!("{q} NOT IN (0, 1)"),
+            (_, ColumnType::Boolean) => "TRUE".into(),
+            // The value converted and back: what changes in between did not fit (a cast
+            // PostgreSQL cannot make at all fails the check, with its own message). A number
+            // out of an integer type's range is caught first, so the sample is the value.
+            _ => {
+                let round_trip = format!(
+                    "CAST(CAST({q} AS {}) AS {}) IS DISTINCT FROM {q}",
+                    postgres_type(new),
+                    postgres_type(old)
+                );
+                let numeric = old.is_integer()
+                    || matches!(
+                        old,
+                        ColumnType::Real | ColumnType::Double | ColumnType::Numeric { .. }
+                    );
+                let range = match new {
+                    ColumnType::SmallInt => Some((i64::from(i16::MIN), i64::from(i16::MAX))),
+                    ColumnType::Integer => Some((i64::from(i32::MIN), i64::from(i32::MAX))),
+                    _ => None,
+                };
+                match range {
+                    Some((lo, hi)) if numeric => format!(
+                        "CASE WHEN {q} < {lo} OR {q} > {hi} THEN TRUE ELSE {round_trip} END"
+                    ),
+                    _ => round_trip,
+                }
+            }
+        })
+    }
+
+    fn as_text(&self, q: &str, _ty: &ColumnType) -> String {
+        format!("CAST({q} AS TEXT)")
+    }
+
     fn render(&self, op: &Op, before: &Schema) -> Result<Vec<Step>, RenderError> {
         let sql = |s: String| Step::Sql(s);
         let steps = match op {
@@ -201,8 +239,9 @@ impl Hooks for Postgres {
                     None => old.server_default.clone(),
                 };
                 if let Some(ty) = &changes.ty {
+                    v.extend(ansi::value_check(self, table, column, &old.ty, ty));
                     // The old default may not cast to the new type: drop it, change the type
-                    // (values converted by USING, failing on any that do not fit), set it again.
+                    // (values converted by USING, each checked above), set it again.
                     if old.server_default.is_some() {
                         v.push(alter("DROP DEFAULT".into()));
                     }

@@ -356,6 +356,17 @@ fn misfit(ty: &ColumnType, c: &str) -> Option<String> {
         ColumnType::Real | ColumnType::Double => {
             format!("typeof({c}) NOT IN ('real', 'integer', 'null')")
         }
+        // More digits after the point than the scale, or before it than precision - scale.
+        ColumnType::Numeric {
+            precision: Some(p),
+            scale,
+        } => {
+            let s = scale.unwrap_or(0);
+            format!(
+                "typeof({c}) IN ('text', 'blob') OR {c} <> ROUND({c}, {s}) OR ABS({c}) >= 1e{}",
+                p.saturating_sub(s)
+            )
+        }
         ColumnType::Numeric { .. } => format!("typeof({c}) IN ('text', 'blob')"),
         ColumnType::Boolean => {
             format!("typeof({c}) NOT IN ('integer', 'null') OR {c} NOT IN (0, 1)")
