@@ -44,16 +44,24 @@ fn same_table(expected: Option<&Table>, live: Option<&Table>, comments: bool) ->
 pub(crate) struct Convergence<'l> {
     live: &'l Schema,
     comments: bool,
+    /// The database's form of an expected table (see `Backend::normalize`), where it has one.
+    normalize: Option<&'l dyn Fn(&mut Table)>,
     /// Tables that differ now.
     differing: std::collections::BTreeSet<String>,
 }
 
 impl<'l> Convergence<'l> {
     /// Starts from an `expected` schema.
-    pub(crate) fn new(expected: &Schema, live: &'l Schema, comments: bool) -> Self {
+    pub(crate) fn new(
+        expected: &Schema,
+        live: &'l Schema,
+        comments: bool,
+        normalize: Option<&'l dyn Fn(&mut Table)>,
+    ) -> Self {
         let mut c = Convergence {
             live,
             comments,
+            normalize,
             differing: Default::default(),
         };
         c.recheck_all(expected);
@@ -79,11 +87,16 @@ impl<'l> Convergence<'l> {
         names: impl IntoIterator<Item = &'a str>,
     ) {
         for name in names {
-            if same_table(
-                expected.tables.get(name),
-                self.live.tables.get(name),
-                self.comments,
-            ) {
+            let normalized = match (self.normalize, expected.tables.get(name)) {
+                (Some(f), Some(t)) => {
+                    let mut t = t.without_rename_hints();
+                    f(&mut t);
+                    Some(t)
+                }
+                _ => None,
+            };
+            let expected_table = normalized.as_ref().or(expected.tables.get(name));
+            if same_table(expected_table, self.live.tables.get(name), self.comments) {
                 self.differing.remove(name);
             } else {
                 self.differing.insert(name.to_string());

@@ -622,7 +622,11 @@ impl<'g> Runner<'g> {
         let comments = self.backend.capabilities().stores_comments;
         let order = graph.all_ordered();
         let mut schema = Schema::new();
-        let mut convergence = compare::Convergence::new(&schema, live, comments);
+        let backend = &self.backend;
+        let normalize = |t: &mut crate::schema::Table| backend.normalize_table(t);
+        let normalizer: Option<&dyn Fn(&mut crate::schema::Table)> =
+            backend.normalizes().then_some(&normalize);
+        let mut convergence = compare::Convergence::new(&schema, live, comments, normalizer);
         let mut matching = None;
         for (n, rev) in order.iter().enumerate() {
             let ops = rev.up();
@@ -640,7 +644,9 @@ impl<'g> Runner<'g> {
                 matching = Some(n + 1);
             }
         }
+        drop(convergence);
         let Some(count) = matching else {
+            self.backend.normalize(&mut schema);
             return Err(Error::AdoptionRefused {
                 differences: compare::differences(&schema, live, comments),
             });

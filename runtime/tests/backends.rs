@@ -457,3 +457,29 @@ fn a_non_atomic_migration_failing_half_way_leaves_a_dirty_state_on_postgres_too(
         assert_eq!(r.check().unwrap(), Vec::<String>::new(), "{name}");
     }
 }
+
+#[test]
+fn a_database_made_before_migrations_is_adopted_on_every_backend() {
+    let graph = graph();
+    for db in TestDb::all() {
+        let name = db.dialect.name();
+        let mut r = runner(&graph, &db);
+        r.upgrade("r2").unwrap();
+        // The same schema, but nothing says so: as if made by hand or by another tool.
+        db.exec("DROP TABLE retort_versions");
+        let mut log = Vec::new();
+        let applied = Runner::connect(&graph, &db.url, Options::default())
+            .unwrap()
+            .with_log(|l| log.push(l.to_string()))
+            .upgrade("head")
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(applied, ["r3"], "{name}: adopted at r2, then upgraded");
+        assert!(
+            log.iter()
+                .any(|l| l.contains("adopted the existing database at r2")),
+            "{name}: {log:?}"
+        );
+        let mut r = runner(&graph, &db);
+        assert_eq!(r.check().unwrap(), Vec::<String>::new(), "{name}");
+    }
+}

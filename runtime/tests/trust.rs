@@ -5,7 +5,7 @@ mod support;
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Nullable, Text};
+use diesel::sql_types::{Nullable, Text};
 use retort::schema::sql::{render_ops, Dialect, Step};
 use retort::{Graph, Migrations, Options, Runner};
 use support::{rev, Db};
@@ -16,27 +16,13 @@ struct V {
     v: Option<String>,
 }
 
-#[derive(QueryableByName)]
-struct N {
-    #[diesel(sql_type = BigInt)]
-    n: i64,
-}
-
 impl Db {
-    /// The database's error for a statement it must refuse.
-    fn refused(&self, sql: &str) -> String {
-        self.conn().batch_execute(sql).unwrap_err().to_string()
-    }
     fn exec(&self, sql: &str) {
         self.conn().batch_execute(sql).unwrap();
     }
     fn text(&self, sql: &str) -> Option<String> {
         let r: Vec<V> = diesel::sql_query(sql).load(&mut self.conn()).unwrap();
         r.into_iter().next().and_then(|r| r.v)
-    }
-    fn int(&self, sql: &str) -> i64 {
-        let r: Vec<N> = diesel::sql_query(sql).load(&mut self.conn()).unwrap();
-        r[0].n
     }
     fn runner<'g>(&self, g: &'g Graph) -> Runner<'g> {
         Runner::connect(g, &self.url(), Options::default()).unwrap()
@@ -74,23 +60,36 @@ fn dropping_a_default_through_the_compiled_macro_drops_it() {
     assert_eq!(changes.server_default, Some(None));
     assert_eq!(changes.comment, Some(None));
     let graph = Graph::from_migrations(&migrations);
-    let db = Db::new();
-    let mut runner = db.runner(&graph);
-    runner.upgrade("r1").unwrap();
-    let col = |r: &mut Runner| {
-        r.introspect().unwrap().tables["t"]
-            .column("n")
-            .unwrap()
-            .clone()
-    };
-    assert_eq!(col(&mut runner).server_default.as_deref(), Some("7"));
-    runner.upgrade("head").unwrap();
-    assert_eq!(col(&mut runner).server_default, None);
-    // No default any more: a row without `n` is refused (it is NOT NULL).
-    let err = db.refused("INSERT INTO t (id) VALUES (1)");
-    assert!(err.contains("NOT NULL"), "{err}");
-    runner.downgrade("r1").unwrap();
-    assert_eq!(col(&mut runner).server_default.as_deref(), Some("7"));
+    for db in support::TestDb::all() {
+        let name = db.dialect.name();
+        let mut runner = Runner::connect(&graph, &db.url, Options::default()).unwrap();
+        runner.upgrade("r1").unwrap();
+        let col = |r: &mut Runner| {
+            r.introspect().unwrap().tables["t"]
+                .column("n")
+                .unwrap()
+                .clone()
+        };
+        assert_eq!(
+            col(&mut runner).server_default.as_deref(),
+            Some("7"),
+            "{name}"
+        );
+        runner.upgrade("head").unwrap();
+        assert_eq!(col(&mut runner).server_default, None, "{name}");
+        // No default any more: a row without `n` is refused (it is NOT NULL).
+        let inserted = diesel::connection::SimpleConnection::batch_execute(
+            &mut db.conn(),
+            "INSERT INTO t (id) VALUES (1)",
+        );
+        assert!(inserted.is_err(), "{name}: a row without n went in");
+        runner.downgrade("r1").unwrap();
+        assert_eq!(
+            col(&mut runner).server_default.as_deref(),
+            Some("7"),
+            "{name}"
+        );
+    }
 }
 
 /// Defect 3a: a rebuild keeps the AUTOINCREMENT high-water mark; ids of deleted rows do not
@@ -111,26 +110,31 @@ fn rebuilds_keep_the_autoincrement_high_water_mark() {
             r#"alter_column("t", "n", type_ = integer)"#,
         ),
     ]);
-    let db = Db::new();
-    let mut runner = db.runner(&graph);
-    runner.upgrade("r1").unwrap();
-    db.exec("INSERT INTO t (n) VALUES (1), (2), (3), (4), (5); DELETE FROM t WHERE id >= 3");
-    runner.upgrade("head").unwrap();
-    db.exec("INSERT INTO t (n) VALUES (6)");
-    assert_eq!(
-        db.int("SELECT MAX(id) AS n FROM t"),
-        6,
-        "ids 3..5 must not come back"
-    );
-    db.exec("DELETE FROM t WHERE id = 6");
-    runner.downgrade("r1").unwrap();
-    db.exec("INSERT INTO t (n) VALUES (7)");
-    assert_eq!(db.int("SELECT MAX(id) AS n FROM t"), 7);
-    // An emptied table keeps its mark too.
-    db.exec("DELETE FROM t");
-    runner.upgrade("head").unwrap();
-    db.exec("INSERT INTO t (n) VALUES (8)");
-    assert_eq!(db.int("SELECT id AS n FROM t"), 8);
+    for db in support::TestDb::all() {
+        let name = db.dialect.name();
+        let top = |db: &support::TestDb| -> String {
+            db.rows("t", &["id"])
+                .last()
+                .and_then(|r| r[0].clone())
+                .unwrap_or_default()
+        };
+        let mut runner = Runner::connect(&graph, &db.url, Options::default()).unwrap();
+        runner.upgrade("r1").unwrap();
+        db.exec("INSERT INTO t (n) VALUES (1), (2), (3), (4), (5)");
+        db.exec("DELETE FROM t WHERE id >= 3");
+        runner.upgrade("head").unwrap();
+        db.exec("INSERT INTO t (n) VALUES (6)");
+        assert_eq!(top(&db), "6", "{name}: ids 3..5 must not come back");
+        db.exec("DELETE FROM t WHERE id = 6");
+        runner.downgrade("r1").unwrap();
+        db.exec("INSERT INTO t (n) VALUES (7)");
+        assert_eq!(top(&db), "7", "{name}");
+        // An emptied table keeps its mark too.
+        db.exec("DELETE FROM t");
+        runner.upgrade("head").unwrap();
+        db.exec("INSERT INTO t (n) VALUES (8)");
+        assert_eq!(top(&db), "8", "{name}");
+    }
 }
 
 /// Defect 3b: a re-typing or narrowing that would change stored values fails, atomically,
@@ -328,12 +332,12 @@ fn swaps_and_checks_over_renamed_columns_run_both_ways() {
     for (new, after_up, violation) in [
         (
             swapped,
-            "b || '/' || a",
+            "CONCAT(b, '/', a)",
             "INSERT INTO t (a, b) VALUES ('x', 0)",
         ),
         (
             renamed,
-            "c || '/' || b",
+            "CONCAT(c, '/', b)",
             "INSERT INTO t (c, b) VALUES (0, 'x')",
         ),
     ] {
@@ -343,25 +347,31 @@ fn swaps_and_checks_over_renamed_columns_run_both_ways() {
             rev("r1", None, &render(&d.up), &render(&d.down)),
             rev("r2", Some("r1"), &render(&d2.up), &render(&d2.down)),
         ]);
-        let db = Db::new();
-        let mut runner = db.runner(&graph);
-        runner.upgrade("r1").unwrap();
-        db.exec("INSERT INTO t (a, b) VALUES (5, 'five')");
-        runner.upgrade("head").unwrap();
-        assert_eq!(
-            db.text(&format!("SELECT {after_up} AS v FROM t")),
-            Some("5/five".into())
-        );
-        let err = db.refused(violation);
-        assert!(err.contains("CHECK"), "{err}");
-        runner
-            .downgrade("r1")
-            .unwrap_or_else(|e| panic!("{after_up}: the downgrade cannot run: {e}"));
-        assert_eq!(
-            db.text("SELECT a || '/' || b AS v FROM t"),
-            Some("5/five".into())
-        );
-        runner.upgrade("head").unwrap();
+        for db in support::TestDb::all() {
+            let name = db.dialect.name();
+            let mut runner = Runner::connect(&graph, &db.url, Options::default()).unwrap();
+            runner.upgrade("r1").unwrap();
+            db.exec("INSERT INTO t (a, b) VALUES (5, 'five')");
+            runner.upgrade("head").unwrap();
+            assert_eq!(db.value(after_up, "t"), Some("5/five".into()), "{name}");
+            let err =
+                diesel::connection::SimpleConnection::batch_execute(&mut db.conn(), violation)
+                    .unwrap_err()
+                    .to_string();
+            assert!(
+                err.to_lowercase().contains("check") || err.contains("CONSTRAINT"),
+                "{name}: {err}"
+            );
+            runner
+                .downgrade("r1")
+                .unwrap_or_else(|e| panic!("{name} {after_up}: the downgrade cannot run: {e}"));
+            assert_eq!(
+                db.value("CONCAT(a, '/', b)", "t"),
+                Some("5/five".into()),
+                "{name}"
+            );
+            runner.upgrade("head").unwrap();
+        }
     }
 }
 
@@ -399,13 +409,20 @@ fn failures_on_existing_rows_name_migration_operation_and_fix() {
             ),
             rev("r2", Some("r1"), up, down),
         ]);
-        let db = Db::new();
-        let mut runner = db.runner(&graph);
-        runner.upgrade("r1").unwrap();
-        db.exec("INSERT INTO t (n) VALUES (1), (1)");
-        let err = runner.upgrade("head").unwrap_err().to_string();
-        for needle in ["migration r2", op, "fix:", fix] {
-            assert!(err.contains(needle), "{err}\n(expected {needle})");
+        for backend in support::TestDb::all() {
+            let db = backend.another();
+            let name = db.dialect.name();
+            let mut runner = Runner::connect(&graph, &db.url, Options::default()).unwrap();
+            runner.upgrade("r1").unwrap();
+            db.exec("INSERT INTO t (n) VALUES (1), (1)");
+            let err = match runner.upgrade("head") {
+                Ok(_) => panic!("{name}: `{up}` went through over the rows"),
+                Err(e) => e.to_string(),
+            };
+            for needle in ["migration r2", op, "fix:", fix, "rolled back"] {
+                assert!(err.contains(needle), "{name}: {err}\n(expected {needle})");
+            }
+            assert_eq!(runner.current().unwrap(), ["r1"], "{name}");
         }
     }
 }

@@ -191,7 +191,19 @@ pub trait Backend {
     /// compares like with like: types as the database stores them, defaults as it spells
     /// them back. The default changes nothing.
     fn normalize(&self, schema: &mut Schema) {
-        let _ = schema;
+        if self.normalizes() {
+            for table in schema.tables.values_mut() {
+                self.normalize_table(table);
+            }
+        }
+    }
+    /// [`Backend::normalize`] for one table. The default changes nothing.
+    fn normalize_table(&self, table: &mut crate::schema::Table) {
+        let _ = table;
+    }
+    /// Whether [`Backend::normalize_table`] changes anything (spares copies where not).
+    fn normalizes(&self) -> bool {
+        false
     }
     /// Copies the database aside before a change, returning where; `None` when not applicable.
     fn backup(&mut self) -> Result<Option<std::path::PathBuf>> {

@@ -194,55 +194,56 @@ impl Backend for Mysql {
         introspect(self.c())
     }
 
-    fn normalize(&self, schema: &mut Schema) {
-        for t in schema.tables.values_mut() {
-            for c in &mut t.columns {
-                c.ty = stored_type(&c.ty, self.mariadb);
-                if let Some(d) = &c.server_default {
-                    c.server_default = Some(stored_default(&c.ty, d));
-                }
-                // MariaDB keeps a default's text in utf8mb3 metadata: a character outside the
-                // BMP prints as `?` there, or as `????` for a TEXT/BLOB column (the default
-                // itself still inserts it whole).
-                let blob = matches!(
-                    c.ty,
-                    ColumnType::Text | ColumnType::Binary | ColumnType::Json
-                );
-                if let Some(d) = &mut c.server_default {
-                    if d.chars().any(|ch| ch.len_utf8() == 4) {
-                        let mark = if blob { "????" } else { "?" };
-                        *d = d
-                            .chars()
-                            .map(|ch| {
-                                if ch.len_utf8() == 4 {
-                                    mark.to_string()
-                                } else {
-                                    ch.to_string()
-                                }
-                            })
-                            .collect();
-                    }
+    fn normalizes(&self) -> bool {
+        true
+    }
+
+    fn normalize_table(&self, t: &mut crate::schema::Table) {
+        for c in &mut t.columns {
+            c.ty = stored_type(&c.ty, self.mariadb);
+            if let Some(d) = &c.server_default {
+                c.server_default = Some(stored_default(&c.ty, d));
+            }
+            // MariaDB keeps a default's text in utf8mb3 metadata: a character outside the
+            // BMP prints as `?` there, or as `????` for a TEXT/BLOB column (the default
+            // itself still inserts it whole).
+            let blob = matches!(
+                c.ty,
+                ColumnType::Text | ColumnType::Binary | ColumnType::Json
+            );
+            if let Some(d) = &mut c.server_default {
+                if d.chars().any(|ch| ch.len_utf8() == 4) {
+                    let mark = if blob { "????" } else { "?" };
+                    *d = d
+                        .chars()
+                        .map(|ch| {
+                            if ch.len_utf8() == 4 {
+                                mark.to_string()
+                            } else {
+                                ch.to_string()
+                            }
+                        })
+                        .collect();
                 }
             }
-            // Every unique index is a unique constraint to MySQL.
-            let (unique, plain): (Vec<Index>, Vec<Index>) =
-                t.indexes.drain(..).partition(|i| i.unique);
-            t.indexes = plain;
-            t.uniques
-                .extend(unique.into_iter().map(|i| UniqueConstraint {
-                    name: i.name,
-                    columns: i.columns,
-                }));
-            for f in &mut t.foreign_keys {
-                // An unspecified action reads back as RESTRICT (which is what it does).
-                for a in [&mut f.on_delete, &mut f.on_update] {
-                    if *a == ReferentialAction::NoAction {
-                        *a = ReferentialAction::Restrict;
-                    }
-                }
-            }
-            t.normalize();
         }
+        // Every unique index is a unique constraint to MySQL.
+        let (unique, plain): (Vec<Index>, Vec<Index>) = t.indexes.drain(..).partition(|i| i.unique);
+        t.indexes = plain;
+        t.uniques
+            .extend(unique.into_iter().map(|i| UniqueConstraint {
+                name: i.name,
+                columns: i.columns,
+            }));
+        for f in &mut t.foreign_keys {
+            // An unspecified action reads back as RESTRICT (which is what it does).
+            for a in [&mut f.on_delete, &mut f.on_update] {
+                if *a == ReferentialAction::NoAction {
+                    *a = ReferentialAction::Restrict;
+                }
+            }
+        }
+        t.normalize();
     }
 }
 

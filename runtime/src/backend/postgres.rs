@@ -200,28 +200,30 @@ impl Backend for Postgres {
         introspect(self.c())
     }
 
-    fn normalize(&self, schema: &mut Schema) {
-        for t in schema.tables.values_mut() {
-            for c in &mut t.columns {
-                // NUMERIC(p) is NUMERIC(p,0).
-                if let ColumnType::Numeric {
-                    precision: Some(_),
-                    scale: scale @ None,
-                } = &mut c.ty
-                {
-                    *scale = Some(0);
-                }
-                if c.autoincrement {
-                    // An identity column has no default of its own.
-                    c.server_default = None;
-                }
-                if let Some(d) = &c.server_default {
-                    c.server_default = Some(postgres_default(&c.ty, d));
-                }
+    fn normalizes(&self) -> bool {
+        true
+    }
+
+    fn normalize_table(&self, t: &mut crate::schema::Table) {
+        for c in &mut t.columns {
+            // NUMERIC(p) is NUMERIC(p,0).
+            if let ColumnType::Numeric {
+                precision: Some(_),
+                scale: scale @ None,
+            } = &mut c.ty
+            {
+                *scale = Some(0);
             }
-            for ch in &mut t.checks {
-                ch.expression = check_text(&ch.expression);
+            if c.autoincrement {
+                // An identity column has no default of its own.
+                c.server_default = None;
             }
+            if let Some(d) = &c.server_default {
+                c.server_default = Some(postgres_default(&c.ty, d));
+            }
+        }
+        for ch in &mut t.checks {
+            ch.expression = check_text(&ch.expression);
         }
     }
 }

@@ -227,6 +227,24 @@ impl TestDb {
         out
     }
 
+    /// `expr` over the first row of `table`, as text.
+    pub fn value(&self, expr: &str, table: &str) -> Option<String> {
+        #[derive(QueryableByName)]
+        struct V {
+            #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+            v: Option<String>,
+        }
+        let text = match self.dialect {
+            retort::schema::sql::Dialect::Mysql => "CHAR",
+            _ => "TEXT",
+        };
+        let sql = format!("SELECT CAST({expr} AS {text}) AS v FROM {}", self.q(table));
+        let rows: Vec<V> = diesel::sql_query(&sql)
+            .load(&mut self.conn())
+            .unwrap_or_else(|e| panic!("{}: {sql}: {e}", self.dialect.name()));
+        rows.into_iter().next().and_then(|r| r.v)
+    }
+
     /// A count from a query returning one integer column `n`.
     pub fn count(&self, sql: &str) -> i64 {
         #[derive(QueryableByName)]

@@ -226,11 +226,23 @@ impl Hooks for Mysql {
             ))],
             Op::AddColumn { table, column } => {
                 let t = ansi::table(before, table)?;
-                vec![sql(format!(
+                let mut v = Vec::new();
+                if !column.nullable && column.server_default.is_none() && !column.autoincrement {
+                    // MySQL would fill the rows with 0 or '' it made up; the others refuse.
+                    v.push(Step::Verify {
+                        query: format!("SELECT 'a row' AS v FROM {} LIMIT 1", self.q(table)),
+                        problem: format!(
+                            "column `{table}.{}` is NOT NULL without a server_default, and `{table}` has rows: MySQL would fill them with a value it makes up. Give it a server_default, or make it nullable and backfill",
+                            column.name
+                        ),
+                    });
+                }
+                v.push(sql(format!(
                     "ALTER TABLE {} ADD COLUMN {}",
                     self.q(table),
                     self.column_def(t, column)
-                ))]
+                )));
+                v
             }
             Op::DropColumn { table, column } => vec![sql(format!(
                 "ALTER TABLE {} DROP COLUMN {}",
