@@ -12,7 +12,22 @@ pub(crate) fn expand(model: &Model) -> TokenStream {
     let json = serde_json::to_string(table)
         .unwrap_or_else(|e| unreachable!("a table always serializes: {e}"));
     let dsl = diesel_table(model);
+    // What MySQL cannot index, refused at compile time when the app compiles the `mysql`
+    // backend (retort's macro expands to nothing otherwise), at the field.
+    let unindexable = retort_schema::sql::mysql_unindexable(table)
+        .into_iter()
+        .map(|(column, message)| {
+            let span = model
+                .fields
+                .iter()
+                .find(|f| f.column == column)
+                .map_or(ident.span(), |f| f.ident.span());
+            let message = format!("{message} (retort's `mysql` backend is compiled in)");
+            quote::quote_spanned!(span=> ::retort::__mysql_unindexable!(#message);)
+        });
     quote! {
+        #(#unindexable)*
+
         impl ::retort::Table for #ident {
             const NAME: &'static str = #name;
 

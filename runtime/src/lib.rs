@@ -103,6 +103,24 @@ macro_rules! include_migrations {
     };
 }
 
+/// Refuses, at compile time, a model MySQL cannot index (emitted by `#[derive(Table)]`).
+#[cfg(feature = "mysql")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __mysql_unindexable {
+    ($message:literal) => {
+        ::core::compile_error!($message);
+    };
+}
+
+/// Without the `mysql` backend, unbounded text may be indexed: nothing to refuse.
+#[cfg(not(feature = "mysql"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __mysql_unindexable {
+    ($message:literal) => {};
+}
+
 #[doc(hidden)]
 pub mod __private {
     /// Reads the table metadata the derive embedded; it was written by the same crate

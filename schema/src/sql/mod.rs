@@ -9,7 +9,7 @@ mod mysql;
 mod postgres;
 mod sqlite;
 
-pub use mysql::{mysql_default, mysql_literal, mysql_type};
+pub use mysql::{mysql_default, mysql_literal, mysql_type, mysql_unindexable};
 pub use postgres::{postgres_default, postgres_type};
 pub use sqlite::sqlite_type;
 

@@ -104,6 +104,49 @@ fn check_indexable(t: &Table, columns: &[String], what: &str) -> Result<(), Rend
     Ok(())
 }
 
+/// Every column of `t` a key, unique constraint, foreign key or index needs MySQL to index
+/// whole but that MySQL cannot (unbounded text, bytes, JSON): (column, what is wrong and the
+/// fix). The derive turns each into a compile error when the `mysql` backend is compiled.
+///
+/// ```
+/// use retort_schema::{Column, ColumnType, Table, UniqueConstraint};
+/// let mut t = Table::new("tasks");
+/// t.columns.push(Column::new("uuid", ColumnType::Text));
+/// t.uniques.push(UniqueConstraint { name: "uq_tasks_uuid".into(), columns: vec!["uuid".into()] });
+/// let found = retort_schema::sql::mysql_unindexable(&t);
+/// assert_eq!(found[0].0, "uuid");
+/// assert!(found[0].1.contains("max_length"));
+/// ```
+pub fn mysql_unindexable(t: &Table) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    let mut groups: Vec<(&[String], String)> = vec![(&t.primary_key, "the primary key".into())];
+    groups.extend(
+        t.uniques
+            .iter()
+            .map(|u| (&u.columns[..], format!("unique constraint `{}`", u.name))),
+    );
+    groups.extend(
+        t.foreign_keys
+            .iter()
+            .map(|f| (&f.columns[..], format!("foreign key `{}`", f.name))),
+    );
+    groups.extend(
+        t.indexes
+            .iter()
+            .map(|i| (&i.columns[..], format!("index `{}`", i.name))),
+    );
+    for (columns, what) in groups {
+        for name in columns {
+            if let Err(e) = check_indexable(t, std::slice::from_ref(name), &what) {
+                if !out.iter().any(|(c, _)| c == name) {
+                    out.push((name.clone(), e.message));
+                }
+            }
+        }
+    }
+    out
+}
+
 fn check_table_indexable(t: &Table) -> Result<(), RenderError> {
     check_indexable(t, &t.primary_key, "the primary key")?;
     for u in &t.uniques {
