@@ -116,7 +116,7 @@ impl TestDb {
         let path = dir.path().join("test.db");
         TestDb {
             dialect: retort::schema::sql::Dialect::Sqlite,
-            url_text: format!("sqlite://{}", path.display()),
+            url_text: format!("sqlite:///{}", path.display()),
             url: DatabaseUrl::SqliteFile(path),
             _dir: Some(dir),
             server: None,
