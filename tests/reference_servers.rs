@@ -323,3 +323,39 @@ fn sixteen_processes_upgrading_at_start_apply_each_migration_once() {
         assert_eq!(again, before, "{dialect}: the version rows did not change");
     }
 }
+
+#[test]
+fn a_start_up_waits_for_a_held_lock_then_fails_naming_the_holder() {
+    for (dialect, server) in servers() {
+        let db = Fresh::new(dialect, &server);
+        let mut holder = db.backend();
+        holder.lock(std::time::Duration::from_secs(1)).unwrap();
+        let started = std::time::Instant::now();
+        let out = Command::new(env!("CARGO_BIN_EXE_records"))
+            .arg("migrate")
+            .env("DB_URL", &db.url)
+            .env("RETORT_LOCK_TIMEOUT", "2")
+            .env_remove("DATABASE_URL")
+            .output()
+            .unwrap();
+        let waited = started.elapsed();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{dialect}: {stderr}");
+        assert!(
+            waited >= std::time::Duration::from_secs(2)
+                && waited < std::time::Duration::from_secs(30),
+            "{dialect}: waited {waited:?}"
+        );
+        assert!(
+            stderr.contains("held the migration lock for more than 2s")
+                && (stderr.contains("pid ") || stderr.contains("connection ")),
+            "{dialect}: {stderr}"
+        );
+        assert!(
+            db.backend().applied().unwrap().is_empty(),
+            "{dialect}: nothing ran"
+        );
+        holder.unlock().unwrap();
+        db.ok(&["migrate"]);
+    }
+}

@@ -32,17 +32,24 @@ pub struct Startup<'a> {
 }
 
 impl<'a> Startup<'a> {
-    /// Defaults: URL from the environment, one transaction, 60 s lock timeout,
-    /// backup when `RETORT_BACKUP` is `1` or `true`.
+    /// Defaults: URL from the environment, one transaction, a lock timeout of
+    /// `RETORT_LOCK_TIMEOUT` seconds (60 when unset or unreadable), backup when
+    /// `RETORT_BACKUP` is `1` or `true`.
     pub fn new(migrations: &'a Migrations) -> Self {
         let backup = std::env::var("RETORT_BACKUP")
             .is_ok_and(|v| v == "1" || v.eq_ignore_ascii_case("true"));
+        let defaults = Options::default();
+        let lock_timeout = std::env::var("RETORT_LOCK_TIMEOUT")
+            .ok()
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map_or(defaults.lock_timeout, std::time::Duration::from_secs);
         Startup {
             migrations,
             url: None,
             options: Options {
                 backup,
-                ..Options::default()
+                lock_timeout,
+                ..defaults
             },
             log: Box::new(|line| eprintln!("retort: {line}")),
         }

@@ -1,6 +1,8 @@
 //! The CLI against a migration list with two heads: refusals exit non-zero and leave the
 //! database file byte-identical.
 
+mod support;
+
 use retort::{cli, CompiledMigration, DatabaseUrl, Graph, Migrations, Options, Runner};
 use retort_schema::migration::parse_file;
 
@@ -51,50 +53,54 @@ fn two_heads() -> &'static Migrations {
 #[test]
 fn several_heads_without_a_target_are_refused() {
     let migrations = two_heads();
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("heads.db");
-    let url = format!("sqlite:///{}", path.display());
-    assert_eq!(
-        cli::run("t", migrations, ["--database-url", &url, "upgrade", "r1"]),
-        0
-    );
-    let bytes = std::fs::read(&path).unwrap();
-    assert_eq!(
-        cli::run("t", migrations, ["--database-url", &url, "upgrade"]),
-        1
-    );
-    assert_eq!(std::fs::read(&path).unwrap(), bytes);
     let graph = Graph::from_migrations(migrations);
-    let err = Runner::connect(
-        &graph,
-        &DatabaseUrl::parse(&url).unwrap(),
-        Options::default(),
-    )
-    .unwrap()
-    .upgrade("head")
-    .unwrap_err();
-    let msg = err.to_string();
-    assert!(
-        msg.contains("several heads (r2a, r2b)") && msg.contains("name the target"),
-        "{msg}"
-    );
-    assert_eq!(std::fs::read(&path).unwrap(), bytes);
-    // Naming a target, or `heads`, works.
-    assert_eq!(
-        cli::run(
-            "t",
-            migrations,
-            ["--database-url", &url, "upgrade", "heads"]
-        ),
-        0
-    );
-    let mut runner = Runner::connect(
-        &graph,
-        &DatabaseUrl::parse(&url).unwrap(),
-        Options::default(),
-    )
-    .unwrap();
-    assert_eq!(runner.current().unwrap(), ["r2a", "r2b"]);
+    for db in support::TestDb::all() {
+        let name = db.dialect.name();
+        let url = db.url_text.clone();
+        assert_eq!(
+            cli::run("t", migrations, ["--database-url", &url, "upgrade", "r1"]),
+            0,
+            "{name}"
+        );
+        let versions = |db: &support::TestDb| {
+            Runner::connect(&graph, &db.url, Options::default())
+                .unwrap()
+                .applied_rows()
+                .unwrap()
+        };
+        let before = (versions(&db), db.rows("t", &["id"]));
+        assert_eq!(
+            cli::run("t", migrations, ["--database-url", &url, "upgrade"]),
+            1,
+            "{name}"
+        );
+        let err = Runner::connect(&graph, &db.url, Options::default())
+            .unwrap()
+            .upgrade("head")
+            .unwrap_err();
+        let msg = err.to_string();
+        assert!(
+            msg.contains("several heads (r2a, r2b)") && msg.contains("name the target"),
+            "{name}: {msg}"
+        );
+        assert_eq!(
+            (versions(&db), db.rows("t", &["id"])),
+            before,
+            "{name}: nothing changed"
+        );
+        // Naming a target, or `heads`, works.
+        assert_eq!(
+            cli::run(
+                "t",
+                migrations,
+                ["--database-url", &url, "upgrade", "heads"]
+            ),
+            0,
+            "{name}"
+        );
+        let mut runner = Runner::connect(&graph, &db.url, Options::default()).unwrap();
+        assert_eq!(runner.current().unwrap(), ["r2a", "r2b"], "{name}");
+    }
 }
 
 #[test]
