@@ -125,12 +125,22 @@ pub trait Backend {
     fn rollback(&mut self);
     /// Runs one statement (or, for `execute(…)`, the author's batch); the error is the
     /// database's.
-    fn execute(&mut self, sql: &str) -> std::result::Result<(), diesel::result::Error>;
-    /// Runs a query returning one text column `v`; the first row's value, if any.
+    fn execute(&mut self, sql: &str) -> std::result::Result<(), diesel::result::Error> {
+        diesel::connection::SimpleConnection::batch_execute(self.connection(), sql)
+    }
+    /// Runs a query returning one column `v`; the first row's value as text (`NULL` for
+    /// NULL), if there is a row.
     fn query_sample(
         &mut self,
         sql: &str,
-    ) -> std::result::Result<Option<String>, diesel::result::Error>;
+    ) -> std::result::Result<Option<String>, diesel::result::Error> {
+        let sql = self.as_text_query(sql);
+        Ok(first_text(self.connection(), &sql)?.map(|v| v.unwrap_or_else(|| "NULL".into())))
+    }
+    /// `sql` (one column `v`) with `v` turned into text, as the database spells the cast.
+    fn as_text_query(&self, sql: &str) -> String {
+        sql.to_string()
+    }
     /// The connection, for data-migration functions.
     fn connection(&mut self) -> &mut Connection;
     /// Whether the version table exists.
@@ -208,6 +218,28 @@ pub trait Backend {
     /// Copies the database aside before a change, returning where; `None` when not applicable.
     fn backup(&mut self) -> Result<Option<std::path::PathBuf>> {
         Ok(None)
+    }
+}
+
+/// The first row's text column `v` of a query, if there is a row.
+pub(crate) fn first_text(
+    conn: &mut Connection,
+    sql: &str,
+) -> std::result::Result<Option<Option<String>>, diesel::result::Error> {
+    #[derive(diesel::QueryableByName)]
+    struct Text {
+        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+        v: Option<String>,
+    }
+    let rows: Vec<Text> = diesel::RunQueryDsl::load(diesel::sql_query(sql), conn)?;
+    Ok(rows.into_iter().next().map(|r| r.v))
+}
+
+/// What a database says of who holds the lock, from a query returning it as `v`.
+pub(crate) fn holder(conn: &mut Connection, sql: &str, gone: &str) -> String {
+    match first_text(conn, sql) {
+        Ok(found) => found.flatten().unwrap_or_else(|| gone.to_string()),
+        Err(e) => format!("unknown ({e})"),
     }
 }
 

@@ -99,14 +99,7 @@ impl Mysql {
         let sql = format!(
             "SELECT CONCAT('connection ', p.ID, ', user ', p.USER, '@', p.HOST, ', for ', p.TIME, 's') AS v FROM information_schema.PROCESSLIST p WHERE p.ID = IS_USED_LOCK({LOCK})"
         );
-        match diesel::sql_query(sql).load::<Sample>(self.c()) {
-            Ok(rows) => rows
-                .into_iter()
-                .next()
-                .and_then(|r| r.v)
-                .unwrap_or_else(|| "a connection that has since ended".into()),
-            Err(e) => format!("unknown ({e})"),
-        }
+        super::holder(&mut self.conn, &sql, "a connection that has since ended")
     }
 }
 
@@ -161,21 +154,8 @@ impl Backend for Mysql {
 
     fn rollback(&mut self) {}
 
-    fn execute(&mut self, sql: &str) -> std::result::Result<(), diesel::result::Error> {
-        self.c().batch_execute(sql)
-    }
-
-    fn query_sample(
-        &mut self,
-        sql: &str,
-    ) -> std::result::Result<Option<String>, diesel::result::Error> {
-        let rows: Vec<Sample> =
-            diesel::sql_query(format!("SELECT CAST(v AS CHAR) AS v FROM ({sql}) AS q"))
-                .load(self.c())?;
-        Ok(rows
-            .into_iter()
-            .next()
-            .map(|r| r.v.unwrap_or_else(|| "NULL".into())))
+    fn as_text_query(&self, sql: &str) -> String {
+        format!("SELECT CAST(v AS CHAR) AS v FROM ({sql}) AS q")
     }
 
     fn connection(&mut self) -> &mut Connection {

@@ -46,12 +46,6 @@ struct Flag {
     v: bool,
 }
 
-#[derive(QueryableByName)]
-struct Sample {
-    #[diesel(sql_type = Nullable<Text>)]
-    v: Option<String>,
-}
-
 impl Postgres {
     pub(crate) fn connect(url: &DatabaseUrl) -> Result<Postgres> {
         let DatabaseUrl::Postgres {
@@ -98,14 +92,7 @@ impl Postgres {
         let sql = format!(
             "SELECT 'pid ' || a.pid || COALESCE(', application ' || NULLIF(a.application_name, ''), '') || COALESCE(', from ' || host(a.client_addr), '') || ', since ' || a.backend_start::text AS v FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.classid = {LOCK_CLASS}::oid AND l.objsubid = 2 AND l.granted LIMIT 1"
         );
-        match diesel::sql_query(sql).load::<Sample>(self.c()) {
-            Ok(rows) => rows
-                .into_iter()
-                .next()
-                .and_then(|r| r.v)
-                .unwrap_or_else(|| "a session that has since ended".into()),
-            Err(e) => format!("unknown ({e})"),
-        }
+        super::holder(&mut self.conn, &sql, "a session that has since ended")
     }
 }
 
@@ -169,20 +156,8 @@ impl Backend for Postgres {
         let _ = AnsiTransactionManager::rollback_transaction(self.c());
     }
 
-    fn execute(&mut self, sql: &str) -> std::result::Result<(), diesel::result::Error> {
-        self.c().batch_execute(sql)
-    }
-
-    fn query_sample(
-        &mut self,
-        sql: &str,
-    ) -> std::result::Result<Option<String>, diesel::result::Error> {
-        let rows: Vec<Sample> =
-            diesel::sql_query(format!("SELECT v::text AS v FROM ({sql}) AS q")).load(self.c())?;
-        Ok(rows
-            .into_iter()
-            .next()
-            .map(|r| r.v.unwrap_or_else(|| "NULL".into())))
+    fn as_text_query(&self, sql: &str) -> String {
+        format!("SELECT v::text AS v FROM ({sql}) AS q")
     }
 
     fn connection(&mut self) -> &mut Connection {

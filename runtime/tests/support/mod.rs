@@ -125,40 +125,27 @@ impl TestDb {
 
     #[cfg(feature = "postgres")]
     pub fn postgres() -> Option<TestDb> {
-        let server = server_url("RETORT_PG_URL")?;
-        let name = unique_name();
-        let mut admin = <PgConnection as diesel::Connection>::establish(&server)
-            .unwrap_or_else(|e| panic!("cannot reach PostgreSQL at RETORT_PG_URL: {e}"));
-        diesel::connection::SimpleConnection::batch_execute(
-            &mut admin,
-            &format!("CREATE DATABASE {name}"),
-        )
-        .unwrap();
-        let url_text = with_database(&server, &name);
-        Some(TestDb {
-            dialect: retort::schema::sql::Dialect::Postgres,
-            url: DatabaseUrl::parse(&url_text).unwrap(),
-            url_text,
-            _dir: None,
-            server: Some((server, name)),
-        })
+        TestDb::on_server("RETORT_PG_URL")
     }
 
     #[cfg(feature = "mysql")]
     pub fn mysql() -> Option<TestDb> {
-        let server = server_url("RETORT_MYSQL_URL")?;
+        TestDb::on_server("RETORT_MYSQL_URL")
+    }
+
+    /// A fresh database on the server whose URL is in `var`.
+    #[allow(dead_code)] // without the server features
+    fn on_server(var: &str) -> Option<TestDb> {
+        let server = server_url(var)?;
         let name = unique_name();
-        let mut admin = <MysqlConnection as diesel::Connection>::establish(&server)
-            .unwrap_or_else(|e| panic!("cannot reach MariaDB at RETORT_MYSQL_URL: {e}"));
-        diesel::connection::SimpleConnection::batch_execute(
-            &mut admin,
-            &format!("CREATE DATABASE {name}"),
-        )
-        .unwrap();
+        let mut admin = retort::backend::connect(&DatabaseUrl::parse(&server).unwrap())
+            .unwrap_or_else(|e| panic!("cannot reach the server at {var}: {e}"));
+        admin.execute(&format!("CREATE DATABASE {name}")).unwrap();
         let url_text = with_database(&server, &name);
+        let url = DatabaseUrl::parse(&url_text).unwrap();
         Some(TestDb {
-            dialect: retort::schema::sql::Dialect::Mysql,
-            url: DatabaseUrl::parse(&url_text).unwrap(),
+            dialect: url.dialect(),
+            url,
             url_text,
             _dir: None,
             server: Some((server, name)),
@@ -270,20 +257,8 @@ impl Drop for TestDb {
             }
             _ => format!("DROP DATABASE IF EXISTS {name}"),
         };
-        let conn: Option<retort::Connection> = match self.dialect {
-            #[cfg(feature = "postgres")]
-            retort::schema::sql::Dialect::Postgres => PgConnection::establish(server)
-                .ok()
-                .map(retort::Connection::Postgres),
-            #[cfg(feature = "mysql")]
-            retort::schema::sql::Dialect::Mysql => MysqlConnection::establish(server)
-                .ok()
-                .map(retort::Connection::Mysql),
-            _ => None,
-        };
-        if let Some(mut c) = conn {
-            let _ = diesel::connection::SimpleConnection::batch_execute(&mut c, &sql);
+        if let Ok(mut admin) = retort::backend::connect(&DatabaseUrl::parse(server).unwrap()) {
+            let _ = admin.execute(&sql);
         }
-        let _ = server;
     }
 }

@@ -79,6 +79,34 @@ pub(super) fn value_check(
     })
 }
 
+/// The statements both servers spell the same way, for the operations where they do; `None`
+/// for the others (each dialect renders those itself).
+pub(super) fn common(h: &dyn Hooks, op: &Op) -> Option<Vec<Step>> {
+    let one = |s: String| Some(vec![Step::Sql(s)]);
+    match op {
+        Op::DropTable { table } => one(format!("DROP TABLE {}", h.q(table))),
+        Op::DropColumn { table, column } => one(format!(
+            "ALTER TABLE {} DROP COLUMN {}",
+            h.q(table),
+            h.q(column)
+        )),
+        Op::RenameColumn { table, from, to } => one(format!(
+            "ALTER TABLE {} RENAME COLUMN {} TO {}",
+            h.q(table),
+            h.q(from),
+            h.q(to)
+        )),
+        Op::AddForeignKey { table, foreign_key } => one(add_foreign_key(h, table, foreign_key)),
+        Op::AddCheck { table, check } => one(format!(
+            "ALTER TABLE {} ADD CONSTRAINT {} CHECK ({})",
+            h.q(table),
+            h.q(&check.name),
+            check.expression
+        )),
+        _ => None,
+    }
+}
+
 /// `CREATE TABLE` with its primary key, uniques, checks, and those foreign keys `keep_fk`
 /// accepts.
 pub(super) fn create_table(

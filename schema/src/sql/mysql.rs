@@ -255,13 +255,15 @@ impl Hooks for Mysql {
     }
 
     fn render(&self, op: &Op, before: &Schema) -> Result<Vec<Step>, RenderError> {
+        if let Some(steps) = ansi::common(self, op) {
+            return Ok(steps);
+        }
         let sql = |s: String| Step::Sql(s);
         let steps = match op {
             Op::CreateTable { table } => {
                 check_table_indexable(table)?;
                 vec![sql(ansi::create_table(self, table, &|_| true))]
             }
-            Op::DropTable { table } => vec![sql(format!("DROP TABLE {}", self.q(table)))],
             Op::RenameTable { from, to } => vec![sql(format!(
                 "RENAME TABLE {} TO {}",
                 self.q(from),
@@ -287,17 +289,6 @@ impl Hooks for Mysql {
                 )));
                 v
             }
-            Op::DropColumn { table, column } => vec![sql(format!(
-                "ALTER TABLE {} DROP COLUMN {}",
-                self.q(table),
-                self.q(column)
-            ))],
-            Op::RenameColumn { table, from, to } => vec![sql(format!(
-                "ALTER TABLE {} RENAME COLUMN {} TO {}",
-                self.q(table),
-                self.q(from),
-                self.q(to)
-            ))],
             Op::AlterColumn {
                 table,
                 column,
@@ -375,15 +366,6 @@ impl Hooks for Mysql {
                     ansi::cols(self, &unique.columns)
                 ))]
             }
-            Op::AddForeignKey { table, foreign_key } => {
-                vec![sql(ansi::add_foreign_key(self, table, foreign_key))]
-            }
-            Op::AddCheck { table, check } => vec![sql(format!(
-                "ALTER TABLE {} ADD CONSTRAINT {} CHECK ({})",
-                self.q(table),
-                self.q(&check.name),
-                check.expression
-            ))],
             Op::DropConstraint { table, name, kind } => match kind {
                 ConstraintKind::Unique => vec![sql(format!(
                     "ALTER TABLE {} DROP INDEX {}",
@@ -411,6 +393,11 @@ impl Hooks for Mysql {
                 self.lit(comment.as_deref().unwrap_or(""))
             ))],
             Op::Execute { .. } | Op::RunRust { .. } => unreachable!("handled by sql::render"),
+            Op::DropTable { .. }
+            | Op::DropColumn { .. }
+            | Op::RenameColumn { .. }
+            | Op::AddForeignKey { .. }
+            | Op::AddCheck { .. } => unreachable!("rendered by ansi::common"),
         };
         Ok(steps)
     }

@@ -180,6 +180,9 @@ impl Hooks for Postgres {
     }
 
     fn render(&self, op: &Op, before: &Schema) -> Result<Vec<Step>, RenderError> {
+        if let Some(steps) = ansi::common(self, op) {
+            return Ok(steps);
+        }
         let sql = |s: String| Step::Sql(s);
         let steps = match op {
             Op::CreateTable { table } => {
@@ -187,7 +190,6 @@ impl Hooks for Postgres {
                 v.extend(self.after_create(table).into_iter().map(sql));
                 v
             }
-            Op::DropTable { table } => vec![sql(format!("DROP TABLE {}", self.q(table)))],
             Op::RenameTable { from, to } => vec![sql(format!(
                 "ALTER TABLE {} RENAME TO {}",
                 self.q(from),
@@ -205,17 +207,6 @@ impl Hooks for Postgres {
                 }
                 v
             }
-            Op::DropColumn { table, column } => vec![sql(format!(
-                "ALTER TABLE {} DROP COLUMN {}",
-                self.q(table),
-                self.q(column)
-            ))],
-            Op::RenameColumn { table, from, to } => vec![sql(format!(
-                "ALTER TABLE {} RENAME COLUMN {} TO {}",
-                self.q(table),
-                self.q(from),
-                self.q(to)
-            ))],
             Op::AlterColumn {
                 table,
                 column,
@@ -301,15 +292,6 @@ impl Hooks for Postgres {
                 self.q(&unique.name),
                 ansi::cols(self, &unique.columns)
             ))],
-            Op::AddForeignKey { table, foreign_key } => {
-                vec![sql(ansi::add_foreign_key(self, table, foreign_key))]
-            }
-            Op::AddCheck { table, check } => vec![sql(format!(
-                "ALTER TABLE {} ADD CONSTRAINT {} CHECK ({})",
-                self.q(table),
-                self.q(&check.name),
-                check.expression
-            ))],
             Op::DropConstraint { table, name, .. } => vec![sql(format!(
                 "ALTER TABLE {} DROP CONSTRAINT {}",
                 self.q(table),
@@ -319,6 +301,11 @@ impl Hooks for Postgres {
                 vec![sql(self.comment_on_table(table, comment.as_deref()))]
             }
             Op::Execute { .. } | Op::RunRust { .. } => unreachable!("handled by sql::render"),
+            Op::DropTable { .. }
+            | Op::DropColumn { .. }
+            | Op::RenameColumn { .. }
+            | Op::AddForeignKey { .. }
+            | Op::AddCheck { .. } => unreachable!("rendered by ansi::common"),
         };
         Ok(steps)
     }

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Text};
+use diesel::sql_types::BigInt;
 use diesel::sqlite::SqliteConnection;
 
 use super::{db_err, AppliedRow, Backend, Capabilities};
@@ -152,26 +152,6 @@ impl Backend for Sqlite {
 
     fn rollback(&mut self) {
         let _ = AnsiTransactionManager::rollback_transaction(self.c());
-    }
-
-    fn execute(&mut self, sql: &str) -> std::result::Result<(), diesel::result::Error> {
-        self.c().batch_execute(sql)
-    }
-
-    fn query_sample(
-        &mut self,
-        sql: &str,
-    ) -> std::result::Result<Option<String>, diesel::result::Error> {
-        #[derive(QueryableByName)]
-        struct Sample {
-            #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
-            v: Option<String>,
-        }
-        let rows: Vec<Sample> = diesel::sql_query(sql).load(self.c())?;
-        Ok(rows
-            .into_iter()
-            .next()
-            .map(|r| r.v.unwrap_or_else(|| "NULL".into())))
     }
 
     fn connection(&mut self) -> &mut Connection {
