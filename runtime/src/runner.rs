@@ -337,6 +337,14 @@ impl<'g> Runner<'g> {
         if rows.len() != graph.len() {
             return Ok(false);
         }
+        // A migration in progress (a `dirty` row, visible without a transaction on MySQL) may
+        // be another process's, still running: only under the lock does it mean one stopped.
+        if rows
+            .iter()
+            .any(|r| versions::Interrupted::parse(&r.state).is_some())
+        {
+            return Ok(false);
+        }
         // Rows are distinct (the revision is the key), so as many known rows as revisions
         // means every revision.
         self.verify_rows(&rows)?;

@@ -483,3 +483,112 @@ fn a_database_made_before_migrations_is_adopted_on_every_backend() {
         assert_eq!(r.check().unwrap(), Vec::<String>::new(), "{name}");
     }
 }
+
+/// What the servers need in a migration's order: a foreign key to a table created later,
+/// tables dropped while they reference each other, an index renamed rather than rebuilt,
+/// a referenced key's type changed on both sides, an index a foreign key needs replaced.
+#[test]
+fn orderings_the_servers_need_within_one_migration() {
+    let graph = Graph::from_revisions([
+        rev(
+            "r1",
+            None,
+            r#"create_table("child", column("id", integer, autoincrement), column("parent_id", integer), column("x", integer, nullable), primary_key(["id"]), foreign_key("fk_child_parent_id_parent", ["parent_id"], "parent", ["id"])),
+               create_table("parent", column("id", integer, autoincrement), column("status", varchar(20), nullable), primary_key(["id"])),
+               create_index("ix_parent_status", "parent", ["status"]),
+               create_index("ix_child_parent_id", "child", ["parent_id"])"#,
+            // The referenced table first: its key must lose the reference before it goes.
+            r#"drop_table("parent"), drop_table("child")"#,
+        ),
+        rev(
+            "r2",
+            Some("r1"),
+            r#"drop_index("ix_parent_status", "parent"), create_index("ix_parent_status_renamed", "parent", ["status"]),
+               alter_column("parent", "id", type_ = bigint), alter_column("child", "parent_id", type_ = bigint),
+               drop_index("ix_child_parent_id", "child"), create_index("ix_child_parent_id_x", "child", ["parent_id", "x"])"#,
+            r#"drop_index("ix_child_parent_id_x", "child"), create_index("ix_child_parent_id", "child", ["parent_id"]),
+               alter_column("child", "parent_id", type_ = integer), alter_column("parent", "id", type_ = integer),
+               drop_index("ix_parent_status_renamed", "parent"), create_index("ix_parent_status", "parent", ["status"])"#,
+        ),
+    ]);
+    for dialect in [Dialect::Postgres, Dialect::Mysql] {
+        let script = retort::upgrade_sql(&graph, "r1", "r2", dialect).unwrap();
+        assert!(
+            script.contains("RENAME TO") || script.contains("RENAME INDEX"),
+            "{script}"
+        );
+        assert!(
+            !script.contains("DROP INDEX \"ix_parent_status\""),
+            "{script}"
+        );
+        assert!(
+            !script.contains("DROP INDEX `ix_parent_status`"),
+            "{script}"
+        );
+    }
+    for db in TestDb::all() {
+        let name = db.dialect.name();
+        let mut r = runner(&graph, &db);
+        r.upgrade("r1").unwrap_or_else(|e| panic!("{name}: {e}"));
+        db.exec(&format!("INSERT INTO parent (status) VALUES ('a'), ('b')"));
+        db.exec(&format!(
+            "INSERT INTO child (parent_id) VALUES (1), (2), (2)"
+        ));
+        r.upgrade("head").unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(r.check().unwrap(), Vec::<String>::new(), "{name}");
+        assert_eq!(db.rows("child", &["parent_id"]).len(), 3, "{name}");
+        r.downgrade("r1")
+            .unwrap_or_else(|e| panic!("{name}: downgrade: {e}"));
+        let head = graph.schema_at(&["r1".to_string()].into()).unwrap();
+        assert_eq!(
+            r.differences(&head).unwrap(),
+            Vec::<String>::new(),
+            "{name}"
+        );
+        r.downgrade("base")
+            .unwrap_or_else(|e| panic!("{name}: to base: {e}"));
+        assert!(r.introspect().unwrap().tables.is_empty(), "{name}");
+    }
+}
+
+fn slow_step(_conn: &mut retort::Connection) -> Result<(), retort::DataError> {
+    std::thread::sleep(Duration::from_millis(1500));
+    Ok(())
+}
+
+/// A replica starting while another is half-way through a migration (on MySQL its row reads
+/// `dirty` meanwhile, visible to everyone): it waits for the lock and then has nothing to do,
+/// rather than taking the other's progress for an interrupted migration.
+#[test]
+fn a_start_up_during_another_runners_migration_waits_and_finds_nothing_to_do() {
+    for db in TestDb::all() {
+        let name = db.dialect.name();
+        let graph = Graph::from_revisions([
+            rev("r1", None, TASKS_UP, TASKS_DOWN),
+            rev(
+                "r2",
+                Some("r1"),
+                r#"add_column("tasks", column("a", integer, nullable)), run(slow_step), add_column("tasks", column("b", integer, nullable))"#,
+                r#"drop_column("tasks", "b"), drop_column("tasks", "a")"#,
+            )
+            .with_function("slow_step", slow_step),
+        ]);
+        runner(&graph, &db).upgrade("r1").unwrap();
+        let (first, second) = std::thread::scope(|s| {
+            let a = s.spawn(|| runner(&graph, &db).upgrade("head"));
+            std::thread::sleep(Duration::from_millis(500));
+            let b = s.spawn(|| runner(&graph, &db).upgrade("head"));
+            (a.join().unwrap(), b.join().unwrap())
+        });
+        assert_eq!(
+            first.unwrap_or_else(|e| panic!("{name}: {e}")),
+            ["r2"],
+            "{name}"
+        );
+        assert_eq!(
+            second.unwrap_or_else(|e| panic!("{name}: the second runner: {e}")),
+            Vec::<String>::new(),
+            "{name}"
+        );
+    }
+}
