@@ -530,10 +530,8 @@ fn orderings_the_servers_need_within_one_migration() {
         let name = db.dialect.name();
         let mut r = runner(&graph, &db);
         r.upgrade("r1").unwrap_or_else(|e| panic!("{name}: {e}"));
-        db.exec(&format!("INSERT INTO parent (status) VALUES ('a'), ('b')"));
-        db.exec(&format!(
-            "INSERT INTO child (parent_id) VALUES (1), (2), (2)"
-        ));
+        db.exec("INSERT INTO parent (status) VALUES ('a'), ('b')");
+        db.exec("INSERT INTO child (parent_id) VALUES (1), (2), (2)");
         r.upgrade("head").unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(r.check().unwrap(), Vec::<String>::new(), "{name}");
         assert_eq!(db.rows("child", &["parent_id"]).len(), 3, "{name}");
