@@ -359,3 +359,91 @@ fn a_start_up_waits_for_a_held_lock_then_fails_naming_the_holder() {
         db.ok(&["migrate"]);
     }
 }
+
+#[allow(dead_code)]
+#[path = "../examples/data_migration.rs"]
+mod data_migration;
+
+/// The data-migration example on every backend: the same `run(…)` function through
+/// `retort::Connection`.
+#[test]
+fn the_data_migration_example_runs_on_every_backend() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut urls = vec![(
+        "sqlite",
+        format!("sqlite:///{}", dir.path().join("jobs.db").display()),
+        None,
+    )];
+    for (dialect, server) in servers() {
+        let db = Fresh::new(dialect, &server);
+        urls.push((dialect, db.url.clone(), Some(db)));
+    }
+    for (dialect, url, _db) in urls {
+        let jobs = data_migration::run(&url).unwrap_or_else(|e| panic!("{dialect}: {e}"));
+        assert_eq!(
+            jobs,
+            [
+                ("transcribe".to_string(), 0),
+                ("urgent: diarize".to_string(), 10),
+                ("embed".to_string(), 0)
+            ],
+            "{dialect}"
+        );
+    }
+}
+
+#[test]
+fn db_check_reports_a_column_added_by_hand_with_exit_code_1() {
+    for (dialect, server) in servers() {
+        let db = Fresh::new(dialect, &server);
+        db.ok(&["db", "upgrade", "head"]);
+        db.ok(&["db", "check"]);
+        db.exec("ALTER TABLE tasks ADD COLUMN by_hand INTEGER");
+        let out = db.records(&["db", "check"]);
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(out.status.code(), Some(1), "{dialect}: {text}");
+        assert!(text.contains("tasks.by_hand"), "{dialect}: {text}");
+    }
+}
+
+#[test]
+fn the_documented_recovery_from_a_dirty_state_works_through_the_cli() {
+    let Some((dialect, server)) = servers().into_iter().find(|(d, _)| *d == "mysql") else {
+        return;
+    };
+    let db = Fresh::new(dialect, &server);
+    let graph = retort::Graph::from_migrations(&records::MIGRATIONS);
+    let ids: Vec<String> = graph
+        .all_ordered()
+        .iter()
+        .map(|r| r.id().to_string())
+        .collect();
+    db.ok(&["db", "upgrade", &ids[0]]);
+    // What a crash in the first statement of the second migration leaves (its statement
+    // did not run): the row says so.
+    let second = graph.get(&ids[1]).unwrap();
+    db.exec(&format!(
+        "INSERT INTO retort_versions (revision, parents, message, checksum, applied_at, execution_ms, state) VALUES ('{}', '{}', 'm', '{}', '2026-12-01T00:00:00.000Z', 0, 'dirty 0/1')",
+        ids[1],
+        ids[0],
+        second.checksum()
+    ));
+    let out = db.records(&["db", "upgrade", "head"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("0 of 1 statement(s) ran")
+            && stderr.contains("ADD COLUMN `retry_count`")
+            && stderr.contains(&format!("db resolve {} --reverted", ids[1])),
+        "{stderr}"
+    );
+    // Nothing ran, so: resolve as reverted, then upgrade.
+    db.ok(&["db", "resolve", &ids[1], "--reverted"]);
+    let out = db.ok(&["db", "upgrade", "head"]);
+    assert!(out.contains(&format!("applied {}", ids[1])), "{out}");
+    db.ok(&["db", "check"]);
+}
