@@ -236,6 +236,7 @@ pub(crate) fn first_text(
 }
 
 /// What a database says of who holds the lock, from a query returning it as `v`.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
 pub(crate) fn holder(conn: &mut Connection, sql: &str, gone: &str) -> String {
     match first_text(conn, sql) {
         Ok(found) => found.flatten().unwrap_or_else(|| gone.to_string()),
