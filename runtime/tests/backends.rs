@@ -590,3 +590,162 @@ fn a_start_up_during_another_runners_migration_waits_and_finds_nothing_to_do() {
         );
     }
 }
+
+/// Names a database takes only quoted (a reserved word, spaces, a quote, unicode, 63 bytes)
+/// and defaults with quotes and semicolons work on every backend, up and down, with the
+/// row's values intact.
+#[test]
+fn hostile_but_valid_names_and_defaults_work_on_every_backend() {
+    use retort::schema::Schema;
+    let long = "l".repeat(63);
+    for db in TestDb::all() {
+        let name = db.dialect.name();
+        // A check is SQL of the database's own: MySQL quotes names with backticks.
+        let select = db.q("select").replace('"', "\\\"");
+        let source = format!(
+            r#"#[table(name = "order", index(my_column, name = "ix order by"), check(name = "ck it's", expr = "{select} >= 0"))]
+            struct Order {{
+                #[column(primary_key, autoincrement)] id: i64,
+                #[column(name = "select", server_default = "0")] select_: i32,
+                #[column(name = "my column", server_default = "'a;b'", max_length = 30)] my_column: String,
+                #[column(name = "naïve 日本", server_default = "'; DROP TABLE x; --'", max_length = 30)] naive: String,
+                #[column(name = "{long}", max_length = 30)] long: Option<String>,
+                #[column(name = "it's", server_default = "'it''s'", max_length = 30)] its: String,
+            }}"#
+        );
+        let input: syn::DeriveInput = syn::parse_str(&source).unwrap();
+        let table = retort_schema::parse_model(&input).unwrap().table;
+        let models = Schema::from_tables([table]);
+        let d = retort_schema::diff::diff(&Schema::new(), &models).unwrap();
+        let render = |ops: &[retort::schema::ops::Op]| {
+            ops.iter()
+                .map(|o| retort_schema::migration::render_op(o).to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let graph = Graph::from_revisions([rev("r1", None, &render(&d.up), &render(&d.down))]);
+        let mut r = runner(&graph, &db);
+        r.upgrade("head").unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(
+            r.differences(&models).unwrap(),
+            Vec::<String>::new(),
+            "{name}"
+        );
+        db.exec(&format!(
+            "INSERT INTO {} ({}) VALUES ('v')",
+            db.q("order"),
+            db.q(&long)
+        ));
+        let cols = ["select", "my column", "naïve 日本", "it's", &long]
+            .iter()
+            .map(|c| db.q(c))
+            .collect::<Vec<_>>()
+            .join(", '|', ");
+        assert_eq!(
+            db.value(&format!("CONCAT({cols})"), "order").as_deref(),
+            Some("0|a;b|; DROP TABLE x; --|it's|v"),
+            "{name}"
+        );
+        // The check holds under its quoted name.
+        let err = diesel::connection::SimpleConnection::batch_execute(
+            &mut db.conn(),
+            &format!(
+                "INSERT INTO {} ({}) VALUES (-1)",
+                db.q("order"),
+                db.q("select")
+            ),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("ck it's"), "{name}: {err}");
+        r.downgrade("base")
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(r.introspect().unwrap().tables.is_empty(), "{name}");
+        r.upgrade("head").unwrap();
+    }
+}
+
+/// MySQL's MODIFY COLUMN replaces the whole definition: a comment-only change must carry
+/// NOT NULL and the default along (on every backend the column stays as it was).
+#[test]
+fn a_comment_only_change_keeps_not_null_and_the_default() {
+    let graph = Graph::from_revisions([
+        rev(
+            "r1",
+            None,
+            r#"create_table("t", column("id", integer, autoincrement), column("n", integer, server_default = "7"), primary_key(["id"]))"#,
+            r#"drop_table("t")"#,
+        ),
+        rev(
+            "r2",
+            Some("r1"),
+            r#"alter_column("t", "n", comment = "a number")"#,
+            r#"alter_column("t", "n", comment = None)"#,
+        ),
+    ]);
+    for db in TestDb::all() {
+        let name = db.dialect.name();
+        let mut r = runner(&graph, &db);
+        r.upgrade("head").unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(r.check().unwrap(), Vec::<String>::new(), "{name}");
+        let live = r.introspect().unwrap();
+        let n = live.tables["t"].column("n").unwrap();
+        assert!(!n.nullable, "{name}: still NOT NULL");
+        assert_eq!(n.server_default.as_deref(), Some("7"), "{name}");
+        db.exec("INSERT INTO t (id) VALUES (1)");
+        assert_eq!(db.value("n", "t").as_deref(), Some("7"), "{name}");
+        r.downgrade("r1").unwrap();
+        let comments = connect(&db.url).unwrap().capabilities().stores_comments;
+        assert_eq!(
+            r.check().unwrap().len(),
+            usize::from(comments),
+            "{name}: only the comment differs from head, where comments are stored"
+        );
+    }
+}
+
+/// PostgreSQL: a schema other than `public`, named by `?schema=` (created when missing) or
+/// by libpq's `options=-csearch_path%3D…`, holds the tables and the version table; two
+/// schemas of one database are migrated independently (their locks differ too).
+#[test]
+fn a_postgres_schema_named_in_the_url_holds_everything() {
+    let graph = graph();
+    for db in TestDb::all() {
+        if db.dialect != Dialect::Postgres {
+            continue;
+        }
+        db.exec("CREATE SCHEMA other");
+        let urls = [
+            format!("{}?schema=billing", db.url_text),
+            format!("{}?options=-csearch_path%3Dother", db.url_text),
+        ];
+        for url in &urls {
+            let url = retort::DatabaseUrl::parse(url).unwrap();
+            let mut holder = connect(&url).unwrap();
+            // Each schema's lock is its own: holding one does not stop the other.
+            holder.lock(Duration::from_secs(1)).unwrap();
+            holder.unlock().unwrap();
+            let mut r = Runner::connect(&graph, &url, Options::default()).unwrap();
+            assert_eq!(r.upgrade("head").unwrap(), ["r1", "r2", "r3"], "{url}");
+            assert_eq!(r.check().unwrap(), Vec::<String>::new(), "{url}");
+        }
+        let count = |schema: &str| {
+            db.count(&format!(
+                "SELECT COUNT(*) AS n FROM pg_tables WHERE schemaname = '{schema}' AND tablename IN ('tasks', 'events', 'retort_versions')"
+            ))
+        };
+        assert_eq!(count("billing"), 3);
+        assert_eq!(count("other"), 3);
+        assert_eq!(count("public"), 0, "nothing in public");
+        // Held in one schema, the lock does not block the other.
+        let billing = retort::DatabaseUrl::parse(&urls[0]).unwrap();
+        let other = retort::DatabaseUrl::parse(&urls[1]).unwrap();
+        let mut a = connect(&billing).unwrap();
+        a.lock(Duration::from_secs(1)).unwrap();
+        let mut b = connect(&other).unwrap();
+        b.lock(Duration::from_millis(500))
+            .unwrap_or_else(|e| panic!("the other schema's lock: {e}"));
+        b.unlock().unwrap();
+        a.unlock().unwrap();
+    }
+}

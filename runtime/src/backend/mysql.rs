@@ -179,6 +179,10 @@ impl Backend for Mysql {
     }
 
     fn normalize_table(&self, t: &mut crate::schema::Table) {
+        // Checks read back with their backquotes removed (see introspection).
+        for ch in &mut t.checks {
+            ch.expression = ch.expression.replace('`', "");
+        }
         for c in &mut t.columns {
             c.ty = stored_type(&c.ty, self.mariadb);
             if let Some(d) = &c.server_default {
