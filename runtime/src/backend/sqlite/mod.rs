@@ -24,6 +24,8 @@ pub(crate) const VERSION_TABLE: &str = crate::schema::naming::VERSION_TABLE;
 pub(crate) struct Sqlite {
     conn: Connection,
     path: Option<std::path::PathBuf>,
+    /// The busy timeout set on the connection (set again only when a lock asks for another).
+    busy: Duration,
     foreign_keys_were_on: bool,
     /// Switched off for migrations (by the first `begin`), checked before each commit.
     foreign_keys_off: bool,
@@ -94,6 +96,7 @@ impl Sqlite {
             .map_err(db_err("cannot read PRAGMA foreign_keys"))?;
         Ok(Sqlite {
             conn: Connection::Sqlite(conn),
+            busy,
             path,
             foreign_keys_were_on: on.first().is_some_and(|c| c.n != 0),
             foreign_keys_off: false,
@@ -124,9 +127,13 @@ impl Backend for Sqlite {
     /// The lock is the write transaction itself (`BEGIN IMMEDIATE` in [`Backend::begin`]);
     /// here only how long it waits for another writer.
     fn lock(&mut self, timeout: Duration) -> Result<()> {
-        self.c()
-            .batch_execute(&format!("PRAGMA busy_timeout = {}", timeout.as_millis()))
-            .map_err(db_err("cannot set the busy timeout"))
+        if timeout != self.busy {
+            self.c()
+                .batch_execute(&format!("PRAGMA busy_timeout = {}", timeout.as_millis()))
+                .map_err(db_err("cannot set the busy timeout"))?;
+            self.busy = timeout;
+        }
+        Ok(())
     }
 
     fn unlock(&mut self) -> Result<()> {
