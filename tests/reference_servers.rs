@@ -394,6 +394,28 @@ fn the_data_migration_example_runs_on_every_backend() {
 
 #[test]
 fn db_check_reports_a_column_added_by_hand_with_exit_code_1() {
+    // SQLite first: a file.
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite:///{}", dir.path().join("check.db").display());
+    let sqlite = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_records"))
+            .args(args)
+            .env("DB_URL", &url)
+            .env_remove("DATABASE_URL")
+            .output()
+            .unwrap()
+    };
+    assert!(sqlite(&["db", "upgrade", "head"]).status.success());
+    assert!(sqlite(&["db", "check"]).status.success());
+    let mut backend = connect(&DatabaseUrl::parse(&url).unwrap()).unwrap();
+    backend
+        .execute("ALTER TABLE tasks ADD COLUMN by_hand INTEGER")
+        .unwrap();
+    let out = sqlite(&["db", "check"]);
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "sqlite: {text}");
+    assert!(text.contains("tasks.by_hand"), "sqlite: {text}");
     for (dialect, server) in servers() {
         let db = Fresh::new(dialect, &server);
         db.ok(&["db", "upgrade", "head"]);
