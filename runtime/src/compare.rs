@@ -259,17 +259,11 @@ fn column(t: &str, e: &Column, l: &Column, comments: bool, out: &mut Vec<String>
 /// Defaults mean the same: the same expression, or the same number however printed (MySQL
 /// prints a DECIMAL(10,2) column's default 0 as 0.00).
 fn same_default(a: &Option<String>, b: &Option<String>) -> bool {
-    match (a, b) {
-        (Some(x), Some(y)) => {
-            expr::same(x, y)
-                || matches!(
-                    (x.trim().parse::<f64>(), y.trim().parse::<f64>()),
-                    (Ok(p), Ok(q)) if p == q
-                )
-        }
-        (None, None) => true,
-        _ => false,
-    }
+    expr::same_opt(a, b)
+        || matches!((a, b), (Some(x), Some(y)) if matches!(
+            (x.trim().parse::<f64>(), y.trim().parse::<f64>()),
+            (Ok(p), Ok(q)) if p == q
+        ))
 }
 
 fn custom_equal(a: &ColumnType, b: &ColumnType) -> bool {

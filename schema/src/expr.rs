@@ -114,6 +114,41 @@ pub fn same(a: &str, b: &str) -> bool {
     a == b || normalize(a) == normalize(b)
 }
 
+/// The expression inside the parentheses around all of it, if they are there: `(a + b)` →
+/// `a + b`, but `(a) + (b)` stays (its first parenthesis closes early). Parentheses inside
+/// quotes (`'`, `"`, `` ` ``) do not count.
+///
+/// ```
+/// use retort_schema::expr::unwrap_parens;
+/// assert_eq!(unwrap_parens(" (1 + 2) "), Some("1 + 2"));
+/// assert_eq!(unwrap_parens("(1) + (2)"), None);
+/// assert_eq!(unwrap_parens("(a = ')')"), Some("a = ')'"));
+/// ```
+pub fn unwrap_parens(expr: &str) -> Option<&str> {
+    let e = expr.trim();
+    if !e.starts_with('(') || !e.ends_with(')') {
+        return None;
+    }
+    let mut depth = 0usize;
+    let mut quote: Option<char> = None;
+    for (i, c) in e.char_indices() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"' | '`') => quote = Some(c),
+            (None, '(') => depth += 1,
+            (None, ')') => {
+                depth -= 1;
+                if depth == 0 {
+                    return (i == e.len() - 1).then(|| e[1..i].trim());
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
 /// Whether two optional expressions (defaults) mean the same.
 pub fn same_opt(a: &Option<String>, b: &Option<String>) -> bool {
     match (a, b) {

@@ -570,33 +570,13 @@ fn without_single_parens(expr: &str) -> String {
     }
 }
 
-/// An expression without the parentheses around all of it.
+/// An expression without the parentheses around all of it, however many pairs.
 fn strip_parens(expr: &str) -> &str {
     let mut e = expr.trim();
-    while e.starts_with('(') && e.ends_with(')') && balanced(&e[1..e.len() - 1]) {
-        e = e[1..e.len() - 1].trim();
+    while let Some(inner) = crate::schema::expr::unwrap_parens(e) {
+        e = inner;
     }
     e
-}
-
-/// Whether parentheses balance (ignoring those inside string literals).
-fn balanced(s: &str) -> bool {
-    let mut depth = 0i32;
-    let mut in_str = false;
-    for ch in s.chars() {
-        match ch {
-            '\'' => in_str = !in_str,
-            '(' if !in_str => depth += 1,
-            ')' if !in_str => {
-                depth -= 1;
-                if depth < 0 {
-                    return false;
-                }
-            }
-            _ => {}
-        }
-    }
-    depth == 0
 }
 
 #[cfg(test)]

@@ -229,29 +229,9 @@ fn column_type(declared: &str) -> ColumnType {
 
 /// `(0)` → `0`: SQLite keeps a default as written, parentheses included.
 fn strip_parens(d: &str) -> String {
-    let t = d.trim();
-    if t.starts_with('(') && t.ends_with(')') && balanced(&t[1..t.len() - 1]) {
-        t[1..t.len() - 1].trim().to_string()
-    } else {
-        t.to_string()
-    }
-}
-
-fn balanced(s: &str) -> bool {
-    let mut depth = 0i32;
-    for c in s.chars() {
-        match c {
-            '(' => depth += 1,
-            ')' => {
-                depth -= 1;
-                if depth < 0 {
-                    return false;
-                }
-            }
-            _ => {}
-        }
-    }
-    depth == 0
+    crate::schema::expr::unwrap_parens(d)
+        .unwrap_or(d.trim())
+        .to_string()
 }
 
 #[derive(Default)]
