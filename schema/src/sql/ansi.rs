@@ -67,16 +67,12 @@ pub(super) fn value_check(
     }
     let q = h.q(column);
     let bad = h.misfit(&q, old, new)?;
-    Some(Step::Verify {
-        query: format!(
-            "SELECT {} AS v FROM {} WHERE {q} IS NOT NULL AND ({bad}) LIMIT 1",
-            h.as_text(&q, old),
-            h.q(table)
-        ),
-        problem: format!(
-            "column `{table}.{column}` changes from {old} to {new}, and a value does not fit the new type. Convert or clean those rows first (an execute(\"UPDATE …\") before this operation), or keep the type"
-        ),
-    })
+    let query = format!(
+        "SELECT {} AS v FROM {} WHERE {q} IS NOT NULL AND ({bad}) LIMIT 1",
+        h.as_text(&q, old),
+        h.q(table)
+    );
+    Some(super::misfit_check(table, column, old, new, query))
 }
 
 /// The statements both servers spell the same way, for the operations where they do; `None`
@@ -191,20 +187,6 @@ pub(super) fn table<'a>(schema: &'a Schema, name: &str) -> Result<&'a Table, Ren
     schema.tables.get(name).ok_or_else(|| RenderError {
         message: format!("no table `{name}` in the schema before this operation"),
     })
-}
-
-/// The check that a column about to become NOT NULL holds no NULL, with the fix.
-pub(super) fn no_nulls(h: &dyn Hooks, table: &str, column: &str) -> Step {
-    Step::Verify {
-        query: format!(
-            "SELECT 'NULL' AS v FROM {} WHERE {} IS NULL LIMIT 1",
-            h.q(table),
-            h.q(column)
-        ),
-        problem: format!(
-            "column `{table}.{column}` holds NULL in some rows and is being made NOT NULL. Backfill it first: add execute(\"UPDATE {table} SET {column} = … WHERE {column} IS NULL\") before this operation, or give it a server_default"
-        ),
-    }
 }
 
 /// The steps of every operation of one migration (one list per operation), `schema`

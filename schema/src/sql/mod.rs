@@ -13,7 +13,7 @@ pub use mysql::{mysql_default, mysql_literal, mysql_type, mysql_unindexable};
 pub use postgres::{postgres_default, postgres_type};
 pub use sqlite::sqlite_type;
 
-use crate::model::Schema;
+use crate::model::{ColumnType, Schema};
 use crate::ops::{DialectSql, Op};
 
 /// A SQL dialect.
@@ -153,6 +153,38 @@ fn render_each(
             .map_err(|e| RenderError { message: e.message })?;
     }
     Ok(out)
+}
+
+/// The check before a column becomes NOT NULL: a row holding NULL stops the migration,
+/// naming the column and the fix (every dialect; SQLite's rebuild runs it before copying).
+pub(crate) fn null_check(table: &str, column: &str, dialect: Dialect) -> Step {
+    Step::Verify {
+        query: format!(
+            "SELECT 'NULL' AS v FROM {} WHERE {} IS NULL LIMIT 1",
+            quote_ident(table, dialect),
+            quote_ident(column, dialect)
+        ),
+        problem: format!(
+            "column `{table}.{column}` holds NULL in some rows and is being made NOT NULL. Backfill it first: add execute(\"UPDATE {table} SET {column} = … WHERE {column} IS NULL\") before this operation, or give it a server_default"
+        ),
+    }
+}
+
+/// The check of a type change: `query` returns a sample `v` of a value that would not keep
+/// its meaning in the new type, and the step then stops the migration naming the column.
+pub(crate) fn misfit_check(
+    table: &str,
+    column: &str,
+    old: &ColumnType,
+    new: &ColumnType,
+    query: String,
+) -> Step {
+    Step::Verify {
+        query,
+        problem: format!(
+            "column `{table}.{column}` changes from {old} to {new}, and a value does not fit the new type. Convert or clean those rows first (an execute(\"UPDATE …\") before this operation), or keep the type"
+        ),
+    }
 }
 
 /// Quotes an identifier for the dialect.

@@ -328,7 +328,7 @@ impl Hooks for Mysql {
                     )?;
                 }
                 if changes.nullable == Some(false) && old.nullable {
-                    v.push(ansi::no_nulls(self, table, column));
+                    v.push(super::null_check(table, column, Dialect::Mysql));
                 }
                 if let Some(ty) = &changes.ty {
                     v.extend(ansi::value_check(self, table, column, &old.ty, ty));

@@ -256,7 +256,7 @@ impl Hooks for Postgres {
                 }
                 match changes.nullable {
                     Some(false) => {
-                        v.push(ansi::no_nulls(self, table, column));
+                        v.push(super::null_check(table, column, Dialect::Postgres));
                         v.push(alter("SET NOT NULL".into()));
                     }
                     Some(true) => v.push(alter("DROP NOT NULL".into())),

@@ -274,17 +274,7 @@ pub(super) fn rebuild_table(old: &Table, new: &Table) -> Vec<Step> {
     // NULLs meeting a new NOT NULL: refuse with the column's name before copying anything.
     for c in &shared {
         if !c.nullable && old.column(&c.name).is_some_and(|o| o.nullable) {
-            steps.push(Step::Verify {
-                query: format!(
-                    "SELECT 'NULL' AS v FROM {} WHERE {} IS NULL LIMIT 1",
-                    q(name),
-                    q(&c.name)
-                ),
-                problem: format!(
-                    "column `{name}.{}` holds NULL in some rows and is being made NOT NULL. Backfill it first: add execute(\"UPDATE {name} SET {} = … WHERE {} IS NULL\") before this operation, or give it a server_default",
-                    c.name, c.name, c.name
-                ),
-            });
+            steps.push(super::null_check(name, &c.name, Dialect::Sqlite));
         }
     }
     steps.push(sql(create_table(new, &temp)));
@@ -306,17 +296,12 @@ pub(super) fn rebuild_table(old: &Table, new: &Table) -> Vec<Step> {
             continue;
         }
         if let Some(bad) = misfit(&c.ty, &q(&c.name)) {
-            steps.push(Step::Verify {
-                query: format!(
-                    "SELECT quote({col}) AS v FROM {} WHERE {bad} LIMIT 1",
-                    q(&temp),
-                    col = q(&c.name)
-                ),
-                problem: format!(
-                    "column `{name}.{}` changes from {} to {}, and a value does not fit the new type. Convert or clean those rows first (an execute(\"UPDATE …\") before this operation), or keep the type",
-                    c.name, o.ty, c.ty
-                ),
-            });
+            let query = format!(
+                "SELECT quote({col}) AS v FROM {} WHERE {bad} LIMIT 1",
+                q(&temp),
+                col = q(&c.name)
+            );
+            steps.push(super::misfit_check(name, &c.name, &o.ty, &c.ty, query));
         }
     }
     if new.columns.iter().any(|c| c.autoincrement) {
