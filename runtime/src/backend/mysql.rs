@@ -51,12 +51,6 @@ struct Number {
     n: Option<i64>,
 }
 
-#[derive(QueryableByName)]
-struct Sample {
-    #[diesel(sql_type = Nullable<Text>)]
-    v: Option<String>,
-}
-
 impl Mysql {
     pub(crate) fn connect(url: &DatabaseUrl) -> Result<Mysql> {
         let DatabaseUrl::Mysql(target) = url else {
@@ -70,15 +64,14 @@ impl Mysql {
         })?;
         conn.batch_execute(SESSION)
             .map_err(db_err("cannot prepare the MySQL session"))?;
-        let version: Vec<Sample> = diesel::sql_query("SELECT VERSION() AS v")
-            .load(&mut conn)
+        let mut conn = Connection::Mysql(conn);
+        let version = super::first_text(&mut conn, "SELECT VERSION() AS v")
             .map_err(db_err("cannot read the server version"))?;
         let mariadb = version
-            .first()
-            .and_then(|v| v.v.as_deref())
+            .flatten()
             .is_some_and(|v| v.to_ascii_lowercase().contains("mariadb"));
         Ok(Mysql {
-            conn: Connection::Mysql(conn),
+            conn,
             mariadb,
             locked: false,
         })
