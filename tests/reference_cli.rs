@@ -1,6 +1,8 @@
 //! The reference app end to end on real SQLite files: `records db <verb>`, the startup
 //! upgrade (`records migrate`), adoption, refusals, concurrency and offline SQL.
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -343,32 +345,8 @@ fn refusals_change_nothing() {
 fn eight_processes_upgrading_at_once_apply_each_migration_once() {
     for args in [vec!["migrate"], vec!["db", "upgrade", "head"]] {
         let (_dir, db) = temp_db();
-        let children: Vec<_> = (0..8)
-            .map(|_| {
-                Command::new(env!("CARGO_BIN_EXE_records"))
-                    .args(&args)
-                    .env("DB_URL", format!("sqlite:///{}", db.display()))
-                    .env_remove("DATABASE_URL")
-                    .stdout(std::process::Stdio::piped())
-                    .stderr(std::process::Stdio::piped())
-                    .spawn()
-                    .unwrap()
-            })
-            .collect::<Vec<_>>();
-        let mut applied_lines = 0;
-        for child in children {
-            let out = child.wait_with_output().unwrap();
-            let text = format!(
-                "{}{}",
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            );
-            assert!(out.status.success(), "{args:?}: {text}");
-            applied_lines += text
-                .lines()
-                .filter(|l| l.trim_start_matches("retort: ").starts_with("applied "))
-                .count();
-        }
+        let url = format!("sqlite:///{}", db.display());
+        let applied_lines = support::records_at_once(8, &args, &url);
         assert_eq!(
             applied_lines, 2,
             "{args:?}: each of the two migrations applied once"

@@ -8,98 +8,28 @@
 
 use std::process::{Command, Output, Stdio};
 
-use diesel::prelude::*;
-use diesel::sql_types::Text;
-use retort::backend::{connect, Backend};
-use retort::DatabaseUrl;
+use retort::schema::sql::Dialect;
 
-/// The servers this run can reach: (dialect name, server URL).
-fn servers() -> Vec<(&'static str, String)> {
-    let ci = std::env::var("CI").is_ok_and(|v| v == "true");
-    let mut out = Vec::new();
-    for (name, var) in [("postgres", "RETORT_PG_URL"), ("mysql", "RETORT_MYSQL_URL")] {
-        let how = "run `bash scripts/test-dbs.sh run cargo test --workspace --features retort/postgres,retort/mysql`";
-        let Some(url) = std::env::var(var).ok().filter(|v| !v.is_empty()) else {
-            assert!(!ci, "{var} is not set and CI=true: {how}");
-            eprintln!("note: {var} is not set; skipping {name}. To test it, {how}");
-            continue;
-        };
-        if let Err(e) = connect(&DatabaseUrl::parse(&url).unwrap()) {
-            let text = e.to_string();
-            assert!(!ci, "{name}: {text}");
-            if text.contains("not compiled") {
-                eprintln!("note: {text}; skipping {name}. To test it, {how}");
-                continue;
-            }
-            panic!("{name}: {text}");
-        }
-        out.push((name, url));
-    }
-    out
+#[path = "../runtime/tests/support/mod.rs"]
+mod runtime_support;
+mod support;
+use runtime_support::TestDb;
+
+/// The reference app's binary against a test database.
+trait Records {
+    /// `records …` with `DB_URL` naming the database.
+    fn records(&self, args: &[&str]) -> Output;
+    /// The same, which must succeed; its output.
+    fn ok(&self, args: &[&str]) -> String;
+    /// The text column `v` of every row, none NULL.
+    fn strings(&self, sql: &str) -> Vec<String>;
 }
 
-/// A fresh database on a server, dropped on drop.
-struct Fresh {
-    server: String,
-    name: String,
-    dialect: &'static str,
-    url: String,
-}
-
-impl Fresh {
-    fn new(dialect: &'static str, server: &str) -> Fresh {
-        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-        let name = format!(
-            "ref_{}_{}",
-            std::process::id(),
-            NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-        );
-        let mut admin = connect(&DatabaseUrl::parse(server).unwrap()).unwrap();
-        admin
-            .execute(&format!("CREATE DATABASE {name}"))
-            .unwrap_or_else(|e| panic!("{dialect}: {e}"));
-        let (base, query) = server.split_once('?').unwrap_or((server, ""));
-        let cut = base.rfind('/').unwrap();
-        let mut url = format!("{}/{name}", &base[..cut]);
-        if !query.is_empty() {
-            url = format!("{url}?{query}");
-        }
-        Fresh {
-            server: server.to_string(),
-            name,
-            dialect,
-            url,
-        }
-    }
-
-    fn backend(&self) -> Box<dyn Backend> {
-        connect(&DatabaseUrl::parse(&self.url).unwrap()).unwrap()
-    }
-
-    fn exec(&self, sql: &str) {
-        self.backend()
-            .execute(sql)
-            .unwrap_or_else(|e| panic!("{}: {sql}: {e}", self.dialect));
-    }
-
-    /// One text column `v` of every row.
-    fn texts(&self, sql: &str) -> Vec<String> {
-        #[derive(QueryableByName)]
-        struct V {
-            #[diesel(sql_type = Text)]
-            v: String,
-        }
-        let mut b = self.backend();
-        let rows: Vec<V> = diesel::sql_query(sql)
-            .load(b.connection())
-            .unwrap_or_else(|e| panic!("{}: {sql}: {e}", self.dialect));
-        rows.into_iter().map(|r| r.v).collect()
-    }
-
+impl Records for TestDb {
     fn records(&self, args: &[&str]) -> Output {
         Command::new(env!("CARGO_BIN_EXE_records"))
             .args(args)
-            .env("DB_URL", &self.url)
+            .env("DB_URL", &self.url_text)
             .env_remove("DATABASE_URL")
             .output()
             .unwrap()
@@ -110,7 +40,7 @@ impl Fresh {
         assert!(
             out.status.success(),
             "{}: records {args:?} failed:\n{}{}",
-            self.dialect,
+            self.dialect.name(),
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
         );
@@ -120,18 +50,12 @@ impl Fresh {
             String::from_utf8_lossy(&out.stderr)
         )
     }
-}
 
-impl Drop for Fresh {
-    fn drop(&mut self) {
-        let sql = if self.dialect == "postgres" {
-            format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name)
-        } else {
-            format!("DROP DATABASE IF EXISTS {}", self.name)
-        };
-        if let Ok(mut admin) = connect(&DatabaseUrl::parse(&self.server).unwrap()) {
-            let _ = admin.execute(&sql);
-        }
+    fn strings(&self, sql: &str) -> Vec<String> {
+        self.texts(sql)
+            .into_iter()
+            .map(|v| v.unwrap_or_else(|| panic!("{}: NULL from {sql}", self.dialect.name())))
+            .collect()
     }
 }
 
@@ -140,8 +64,8 @@ const TASK_ROWS: &str =
 
 #[test]
 fn reference_app_upgrades_downgrades_and_upgrades_again_keeping_rows() {
-    for (dialect, server) in servers() {
-        let db = Fresh::new(dialect, &server);
+    for db in TestDb::servers() {
+        let dialect = db.dialect.name();
         db.ok(&["db", "upgrade", "head"]);
         db.ok(&["db", "check"]);
         db.exec(
@@ -153,27 +77,27 @@ fn reference_app_upgrades_downgrades_and_upgrades_again_keeping_rows() {
             "INSERT INTO speaker_embeddings (uuid, task_uuid, speaker_label, embedding, created_at) VALUES \
              ('s-1', 'u-1', 'SPEAKER_00', '[0.5, 1.5]', '2026-01-01 10:00:00')",
         );
-        let tasks = db.texts(TASK_ROWS);
+        let tasks = db.strings(TASK_ROWS);
         assert_eq!(tasks.len(), 2, "{dialect}");
         db.ok(&["db", "downgrade", "-1"]);
         assert_eq!(
-            db.texts(TASK_ROWS),
+            db.strings(TASK_ROWS),
             tasks,
             "{dialect}: rows kept by the downgrade"
         );
         db.ok(&["db", "upgrade", "head"]);
         assert_eq!(
-            db.texts(TASK_ROWS),
+            db.strings(TASK_ROWS),
             tasks,
             "{dialect}: rows kept by the re-upgrade"
         );
         assert_eq!(
-            db.texts("SELECT CONCAT(retry_count, '') AS v FROM tasks ORDER BY id"),
+            db.strings("SELECT CONCAT(retry_count, '') AS v FROM tasks ORDER BY id"),
             ["0", "0"],
             "{dialect}: the new column's server default filled the old rows"
         );
         assert_eq!(
-            db.texts("SELECT CONCAT(uuid, '|', task_uuid, '|', speaker_label) AS v FROM speaker_embeddings"),
+            db.strings("SELECT CONCAT(uuid, '|', task_uuid, '|', speaker_label) AS v FROM speaker_embeddings"),
             ["s-1|u-1|SPEAKER_00"],
             "{dialect}"
         );
@@ -184,14 +108,14 @@ fn reference_app_upgrades_downgrades_and_upgrades_again_keeping_rows() {
 }
 
 /// The offline script piped into the database's own client.
-fn run_script(db: &Fresh, script: &str) {
-    let mut cmd = if db.dialect == "postgres" {
+fn run_script(db: &TestDb, script: &str) {
+    let mut cmd = if db.dialect == Dialect::Postgres {
         let mut c = Command::new("psql");
-        c.args(["-q", "-v", "ON_ERROR_STOP=1", &db.url]);
+        c.args(["-q", "-v", "ON_ERROR_STOP=1", &db.url_text]);
         c
     } else {
         // mysql://user:password@host:port/name
-        let rest = db.url.strip_prefix("mysql://").unwrap();
+        let rest = db.url_text.strip_prefix("mysql://").unwrap();
         let (auth, place) = rest.rsplit_once('@').unwrap();
         let (user, password) = auth.split_once(':').unwrap();
         let (hostport, name) = place.split_once('/').unwrap();
@@ -215,7 +139,7 @@ fn run_script(db: &Fresh, script: &str) {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .unwrap_or_else(|e| panic!("{}: cannot run the client: {e}", db.dialect));
+        .unwrap_or_else(|e| panic!("{}: cannot run the client: {e}", db.dialect.name()));
     use std::io::Write;
     child
         .stdin
@@ -227,7 +151,7 @@ fn run_script(db: &Fresh, script: &str) {
     assert!(
         out.status.success(),
         "{}: the client refused the script:\n{}\n{}",
-        db.dialect,
+        db.dialect.name(),
         String::from_utf8_lossy(&out.stderr),
         script
     );
@@ -235,16 +159,16 @@ fn run_script(db: &Fresh, script: &str) {
 
 #[test]
 fn the_offline_script_run_by_the_client_gives_what_upgrade_gives() {
-    for (dialect, server) in servers() {
-        let scripted = Fresh::new(dialect, &server);
-        let upgraded = Fresh::new(dialect, &server);
+    for scripted in TestDb::servers() {
+        let dialect = scripted.dialect.name();
+        let upgraded = scripted.another();
         let script = scripted.ok(&["db", "sql", "base:head", "--dialect", dialect]);
         run_script(&scripted, &script);
         upgraded.ok(&["db", "upgrade", "head"]);
         let a = scripted.backend().introspect().unwrap();
         let b = upgraded.backend().introspect().unwrap();
         assert_eq!(a, b, "{dialect}: the same schema either way");
-        let revisions = |db: &Fresh| {
+        let revisions = |db: &TestDb| {
             let mut rows: Vec<String> = db
                 .backend()
                 .applied()
@@ -275,34 +199,9 @@ fn the_offline_script_run_by_the_client_gives_what_upgrade_gives() {
 
 #[test]
 fn sixteen_processes_upgrading_at_start_apply_each_migration_once() {
-    for (dialect, server) in servers() {
-        let db = Fresh::new(dialect, &server);
-        let children: Vec<_> = (0..16)
-            .map(|_| {
-                Command::new(env!("CARGO_BIN_EXE_records"))
-                    .arg("migrate")
-                    .env("DB_URL", &db.url)
-                    .env_remove("DATABASE_URL")
-                    .stdout(Stdio::piped())
-                    .stderr(Stdio::piped())
-                    .spawn()
-                    .unwrap()
-            })
-            .collect();
-        let mut applied_lines = 0;
-        for child in children {
-            let out = child.wait_with_output().unwrap();
-            let text = format!(
-                "{}{}",
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            );
-            assert!(out.status.success(), "{dialect}: {text}");
-            applied_lines += text
-                .lines()
-                .filter(|l| l.trim_start_matches("retort: ").starts_with("applied "))
-                .count();
-        }
+    for db in TestDb::servers() {
+        let dialect = db.dialect.name();
+        let applied_lines = support::records_at_once(16, &["migrate"], &db.url_text);
         assert_eq!(
             applied_lines, 2,
             "{dialect}: each of the two migrations applied once"
@@ -326,14 +225,14 @@ fn sixteen_processes_upgrading_at_start_apply_each_migration_once() {
 
 #[test]
 fn a_start_up_waits_for_a_held_lock_then_fails_naming_the_holder() {
-    for (dialect, server) in servers() {
-        let db = Fresh::new(dialect, &server);
+    for db in TestDb::servers() {
+        let dialect = db.dialect.name();
         let mut holder = db.backend();
         holder.lock(std::time::Duration::from_secs(1)).unwrap();
         let started = std::time::Instant::now();
         let out = Command::new(env!("CARGO_BIN_EXE_records"))
             .arg("migrate")
-            .env("DB_URL", &db.url)
+            .env("DB_URL", &db.url_text)
             .env("RETORT_LOCK_TIMEOUT", "2")
             .env_remove("DATABASE_URL")
             .output()
@@ -374,9 +273,8 @@ fn the_data_migration_example_runs_on_every_backend() {
         format!("sqlite:///{}", dir.path().join("jobs.db").display()),
         None,
     )];
-    for (dialect, server) in servers() {
-        let db = Fresh::new(dialect, &server);
-        urls.push((dialect, db.url.clone(), Some(db)));
+    for db in TestDb::servers() {
+        urls.push((db.dialect.name(), db.url_text.clone(), Some(db)));
     }
     for (dialect, url, _db) in urls {
         let jobs = data_migration::run(&url).unwrap_or_else(|e| panic!("{dialect}: {e}"));
@@ -394,30 +292,8 @@ fn the_data_migration_example_runs_on_every_backend() {
 
 #[test]
 fn db_check_reports_a_column_added_by_hand_with_exit_code_1() {
-    // SQLite first: a file.
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite:///{}", dir.path().join("check.db").display());
-    let sqlite = |args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_records"))
-            .args(args)
-            .env("DB_URL", &url)
-            .env_remove("DATABASE_URL")
-            .output()
-            .unwrap()
-    };
-    assert!(sqlite(&["db", "upgrade", "head"]).status.success());
-    assert!(sqlite(&["db", "check"]).status.success());
-    let mut backend = connect(&DatabaseUrl::parse(&url).unwrap()).unwrap();
-    backend
-        .execute("ALTER TABLE tasks ADD COLUMN by_hand INTEGER")
-        .unwrap();
-    let out = sqlite(&["db", "check"]);
-    let text =
-        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "sqlite: {text}");
-    assert!(text.contains("tasks.by_hand"), "sqlite: {text}");
-    for (dialect, server) in servers() {
-        let db = Fresh::new(dialect, &server);
+    for db in TestDb::all() {
+        let dialect = db.dialect.name();
         db.ok(&["db", "upgrade", "head"]);
         db.ok(&["db", "check"]);
         db.exec("ALTER TABLE tasks ADD COLUMN by_hand INTEGER");
@@ -434,10 +310,9 @@ fn db_check_reports_a_column_added_by_hand_with_exit_code_1() {
 
 #[test]
 fn the_documented_recovery_from_a_dirty_state_works_through_the_cli() {
-    let Some((dialect, server)) = servers().into_iter().find(|(d, _)| *d == "mysql") else {
+    let Some(db) = TestDb::on_server("RETORT_MYSQL_URL") else {
         return;
     };
-    let db = Fresh::new(dialect, &server);
     let graph = retort::Graph::from_migrations(&records::MIGRATIONS);
     let ids: Vec<String> = graph
         .all_ordered()

@@ -23,6 +23,8 @@
 //! `RETORT_PROPTEST_CASES` sets the number of cases (default 100) on SQLite;
 //! `RETORT_SERVER_PROPTEST_CASES` on each server (default 100).
 
+#[path = "../runtime/tests/support/mod.rs"]
+mod runtime_support;
 mod support;
 
 use diesel::connection::SimpleConnection;
@@ -35,7 +37,8 @@ use retort::schema::sql::{literal, quote_ident, Dialect};
 use retort::schema::{
     CheckConstraint, Column, ColumnType, ForeignKey, Index, Schema, Table, UniqueConstraint,
 };
-use retort::{DatabaseUrl, Graph, Options, Runner};
+use retort::{Graph, Options, Runner};
+use runtime_support::TestDb;
 use support::generated_revision;
 
 /// Every portable type and a database-specific one, each with a type it widens to (the
@@ -684,98 +687,22 @@ fn insert_rows(db: &mut dyn Backend, a: &Schema, s: &Shape, n: u32, offset: u32)
     run("UPDATE x SET y_id = (SELECT MAX(id) FROM y)".into());
 }
 
-/// A database for one case: an SQLite file, or a fresh database on a server (dropped when
-/// the returned guard goes).
-struct CaseDb {
-    url: DatabaseUrl,
-    _dir: Option<tempfile::TempDir>,
-    drop_sql: Option<(String, String)>,
-}
-
-impl CaseDb {
-    fn new(d: Dialect, server: Option<&str>) -> CaseDb {
-        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-        let Some(server) = server else {
-            let dir = tempfile::tempdir().unwrap();
-            let url = DatabaseUrl::SqliteFile(dir.path().join("rt.db"));
-            return CaseDb {
-                url,
-                _dir: Some(dir),
-                drop_sql: None,
-            };
-        };
-        let name = format!(
-            "rt_{}_{}",
-            std::process::id(),
-            NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-        );
-        let mut admin = connect(&DatabaseUrl::parse(server).unwrap()).unwrap();
-        admin.execute(&format!("CREATE DATABASE {name}")).unwrap();
-        let (base, query) = server.split_once('?').unwrap_or((server, ""));
-        let cut = base.rfind('/').unwrap();
-        let mut url = format!("{}/{name}", &base[..cut]);
-        if !query.is_empty() {
-            url = format!("{url}?{query}");
-        }
-        let drop = match d {
-            Dialect::Postgres => format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
-            _ => format!("DROP DATABASE IF EXISTS {name}"),
-        };
-        CaseDb {
-            url: DatabaseUrl::parse(&url).unwrap(),
-            _dir: None,
-            drop_sql: Some((server.to_string(), drop)),
-        }
-    }
-}
-
-impl Drop for CaseDb {
-    fn drop(&mut self) {
-        if let Some((server, sql)) = &self.drop_sql {
-            if let Ok(mut admin) = connect(&DatabaseUrl::parse(server).unwrap()) {
-                let _ = admin.execute(sql);
-            }
-        }
-    }
-}
-
-/// The server URL in `var`, if this run tests that backend (with `CI=true`, it must).
-fn server(var: &str) -> Option<String> {
-    let ci = std::env::var("CI").is_ok_and(|v| v == "true");
-    let how = "run `bash scripts/test-dbs.sh run cargo test --workspace --features retort/postgres,retort/mysql`";
-    let Some(url) = std::env::var(var).ok().filter(|v| !v.is_empty()) else {
-        assert!(!ci, "{var} is not set and CI=true: {how}");
-        eprintln!("note: {var} is not set; skipping. To test it, {how}");
-        return None;
-    };
-    match connect(&DatabaseUrl::parse(&url).unwrap()) {
-        Ok(_) => Some(url),
-        Err(e) => {
-            assert!(!ci, "{var}: {e}");
-            eprintln!("note: {e}; skipping. To test it, {how}");
-            None
-        }
-    }
-}
-
 /// One case on one backend.
-#[allow(clippy::too_many_arguments)]
 fn round_trip(
-    d: Dialect,
-    server: Option<&str>,
+    case: &TestDb,
     s: &Shape,
     e: &Evolution,
     count: u32,
     offset: u32,
     deleted: u32,
 ) -> Result<(), TestCaseError> {
+    let d = case.dialect;
     let a = schema_a(s, d);
     let (b, parent_b, kept) = schema_b(&a, s, e, d);
     let graph = Graph::from_revisions([
         generated_revision("r1", None, &Schema::new(), &a),
         generated_revision("r2", Some("r1"), &a, &b),
     ]);
-    let case = CaseDb::new(d, server);
     let mut runner = Runner::connect(&graph, &case.url, Options::default()).unwrap();
     runner.upgrade("r1").unwrap();
     let mut conn = connect(&case.url).unwrap();
@@ -872,14 +799,14 @@ proptest! {
 
     #[test]
     fn random_evolutions_round_trip_on_sqlite((s, e, count, offset, deleted) in case()) {
-        round_trip(Dialect::Sqlite, None, &s, &e, count, offset, deleted)?;
+        round_trip(&TestDb::sqlite(), &s, &e, count, offset, deleted)?;
     }
 }
 
-/// The server suites: skipped (with a note) when the server is not there, failing under
-/// `CI=true`.
-fn on_server(d: Dialect, var: &str) {
-    let Some(url) = server(var) else {
+/// The server suites, a fresh database per case: skipped (with a note) when the server is
+/// not there, failing under `CI=true`.
+fn on_server(var: &'static str) {
+    let Some(first) = TestDb::on_server(var) else {
         return;
     };
     let config = ProptestConfig {
@@ -889,18 +816,18 @@ fn on_server(d: Dialect, var: &str) {
     };
     let mut runner = proptest::test_runner::TestRunner::new(config);
     if let Err(e) = runner.run(&case(), |(s, e, count, offset, deleted)| {
-        round_trip(d, Some(&url), &s, &e, count, offset, deleted)
+        round_trip(&first.another(), &s, &e, count, offset, deleted)
     }) {
-        panic!("{}: {e}", d.name());
+        panic!("{}: {e}", first.dialect.name());
     }
 }
 
 #[test]
 fn random_evolutions_round_trip_on_postgres() {
-    on_server(Dialect::Postgres, "RETORT_PG_URL");
+    on_server("RETORT_PG_URL");
 }
 
 #[test]
 fn random_evolutions_round_trip_on_mariadb() {
-    on_server(Dialect::Mysql, "RETORT_MYSQL_URL");
+    on_server("RETORT_MYSQL_URL");
 }

@@ -151,15 +151,7 @@ fn concurrent_runners_apply_each_migration_once() {
     for db in TestDb::all() {
         let name = db.dialect.name();
         for mode in [TransactionMode::All, TransactionMode::PerMigration] {
-            let fresh = match db.dialect {
-                Dialect::Sqlite => TestDb::sqlite(),
-                #[cfg(feature = "postgres")]
-                Dialect::Postgres => TestDb::postgres().unwrap(),
-                #[cfg(feature = "mysql")]
-                Dialect::Mysql => TestDb::mysql().unwrap(),
-                #[allow(unreachable_patterns)]
-                _ => unreachable!(),
-            };
+            let fresh = db.another();
             let applied: Vec<Vec<String>> = std::thread::scope(|s| {
                 let handles: Vec<_> = (0..8)
                     .map(|_| {
@@ -647,16 +639,13 @@ fn hostile_but_valid_names_and_defaults_work_on_every_backend() {
             "{name}"
         );
         // The check holds under its quoted name.
-        let err = diesel::connection::SimpleConnection::batch_execute(
-            &mut db.conn(),
-            &format!(
+        let err = db
+            .try_exec(&format!(
                 "INSERT INTO {} ({}) VALUES (-1)",
                 db.q("order"),
                 db.q("select")
-            ),
-        )
-        .unwrap_err()
-        .to_string();
+            ))
+            .unwrap_err();
         assert!(err.contains("ck it's"), "{name}: {err}");
         r.downgrade("base")
             .unwrap_or_else(|e| panic!("{name}: {e}"));

@@ -78,10 +78,7 @@ fn dropping_a_default_through_the_compiled_macro_drops_it() {
         runner.upgrade("head").unwrap();
         assert_eq!(col(&mut runner).server_default, None, "{name}");
         // No default any more: a row without `n` is refused (it is NOT NULL).
-        let inserted = diesel::connection::SimpleConnection::batch_execute(
-            &mut db.conn(),
-            "INSERT INTO t (id) VALUES (1)",
-        );
+        let inserted = db.try_exec("INSERT INTO t (id) VALUES (1)");
         assert!(inserted.is_err(), "{name}: a row without n went in");
         runner.downgrade("r1").unwrap();
         assert_eq!(
@@ -354,10 +351,7 @@ fn swaps_and_checks_over_renamed_columns_run_both_ways() {
             db.exec("INSERT INTO t (a, b) VALUES (5, 'five')");
             runner.upgrade("head").unwrap();
             assert_eq!(db.value(after_up, "t"), Some("5/five".into()), "{name}");
-            let err =
-                diesel::connection::SimpleConnection::batch_execute(&mut db.conn(), violation)
-                    .unwrap_err()
-                    .to_string();
+            let err = db.try_exec(violation).unwrap_err();
             assert!(
                 err.to_lowercase().contains("check") || err.contains("CONSTRAINT"),
                 "{name}: {err}"

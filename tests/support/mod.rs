@@ -5,6 +5,39 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+/// `n` processes of the reference app started at once with `args` against the database at
+/// `url`; each must succeed. Returns how many migrations they applied together (their
+/// "applied …" lines).
+pub fn records_at_once(n: usize, args: &[&str], url: &str) -> usize {
+    let children: Vec<_> = (0..n)
+        .map(|_| {
+            Command::new(env!("CARGO_BIN_EXE_records"))
+                .args(args)
+                .env("DB_URL", url)
+                .env_remove("DATABASE_URL")
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let mut applied_lines = 0;
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(out.status.success(), "{url} {args:?}: {text}");
+        applied_lines += text
+            .lines()
+            .filter(|l| l.trim_start_matches("retort: ").starts_with("applied "))
+            .count();
+    }
+    applied_lines
+}
+
 /// The workspace root.
 pub fn workspace() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

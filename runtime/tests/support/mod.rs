@@ -35,29 +35,42 @@ impl Db {
 
 /// A database of one backend for one test: an SQLite file, or a fresh database on the
 /// PostgreSQL or MariaDB server `scripts/test-dbs.sh` started (`RETORT_PG_URL`,
-/// `RETORT_MYSQL_URL`), dropped afterwards.
+/// `RETORT_MYSQL_URL`), dropped afterwards. It reaches the database only through retort's
+/// `Backend`, so it serves any test crate, whichever backends it names as features.
 pub struct TestDb {
     pub dialect: retort::schema::sql::Dialect,
     pub url: DatabaseUrl,
     /// The URL as text (for child processes).
     pub url_text: String,
     _dir: Option<tempfile::TempDir>,
-    /// (server URL, database name) to drop on the way out.
-    server: Option<(String, String)>,
+    /// The variable naming the server, and the database's name there, to drop it after.
+    server: Option<(&'static str, String, String)>,
 }
 
-/// The server URL of a backend from the environment. Without it the test says how to start
-/// the servers and skips that backend; with `CI=true` it fails instead.
-fn server_url(var: &str) -> Option<String> {
-    match std::env::var(var) {
-        Ok(v) if !v.is_empty() => Some(v),
-        _ if std::env::var("CI").is_ok_and(|v| v == "true") => panic!(
-            "{var} is not set and CI=true: server tests must run. Start the servers with `bash scripts/test-dbs.sh run cargo test --workspace`"
-        ),
-        _ => {
-            eprintln!("note: {var} is not set; skipping that backend. Run `bash scripts/test-dbs.sh run cargo test --workspace` to test PostgreSQL and MariaDB too");
+/// How to run the server tests.
+const HOW: &str =
+    "run `bash scripts/test-dbs.sh run cargo test --workspace --features retort/postgres,retort/mysql`";
+
+/// The server URL in `var` and a connection to it, when this run can test that backend.
+/// Without the variable, or without the backend compiled into retort, the test says how to
+/// run it and skips the backend; with `CI=true` it fails instead.
+fn server(var: &str) -> Option<(String, Box<dyn retort::backend::Backend>)> {
+    let ci = std::env::var("CI").is_ok_and(|v| v == "true");
+    let Some(url) = std::env::var(var).ok().filter(|v| !v.is_empty()) else {
+        assert!(
+            !ci,
+            "{var} is not set and CI=true: server tests must run; {HOW}"
+        );
+        eprintln!("note: {var} is not set; skipping that backend. To test it, {HOW}");
+        return None;
+    };
+    match retort::backend::connect(&DatabaseUrl::parse(&url).unwrap()) {
+        Ok(admin) => Some((url, admin)),
+        Err(e) if e.to_string().contains("not compiled") && !ci => {
+            eprintln!("note: {e}; skipping that backend. To test it, {HOW}");
             None
         }
+        Err(e) => panic!("{var}: {e}"),
     }
 }
 
@@ -85,29 +98,26 @@ fn with_database(url: &str, name: &str) -> String {
 }
 
 impl TestDb {
-    /// One fresh database per backend this run can reach.
+    /// One fresh database per backend this run can reach: SQLite, then the servers.
     pub fn all() -> Vec<TestDb> {
-        #[allow(unused_mut)] // without the server features
         let mut out = vec![TestDb::sqlite()];
-        #[cfg(feature = "postgres")]
-        if let Some(db) = TestDb::postgres() {
-            out.push(db);
-        }
-        #[cfg(feature = "mysql")]
-        if let Some(db) = TestDb::mysql() {
-            out.push(db);
-        }
+        out.extend(TestDb::servers());
         out
+    }
+
+    /// A fresh database on each server this run can reach.
+    pub fn servers() -> Vec<TestDb> {
+        ["RETORT_PG_URL", "RETORT_MYSQL_URL"]
+            .into_iter()
+            .filter_map(TestDb::on_server)
+            .collect()
     }
 
     /// Another fresh database of the same backend.
     pub fn another(&self) -> TestDb {
-        match self.dialect {
-            #[cfg(feature = "postgres")]
-            retort::schema::sql::Dialect::Postgres => TestDb::postgres().unwrap(),
-            #[cfg(feature = "mysql")]
-            retort::schema::sql::Dialect::Mysql => TestDb::mysql().unwrap(),
-            _ => TestDb::sqlite(),
+        match &self.server {
+            Some((var, _, _)) => TestDb::on_server(var).expect("the server answered before"),
+            None => TestDb::sqlite(),
         }
     }
 
@@ -123,23 +133,10 @@ impl TestDb {
         }
     }
 
-    #[cfg(feature = "postgres")]
-    pub fn postgres() -> Option<TestDb> {
-        TestDb::on_server("RETORT_PG_URL")
-    }
-
-    #[cfg(feature = "mysql")]
-    pub fn mysql() -> Option<TestDb> {
-        TestDb::on_server("RETORT_MYSQL_URL")
-    }
-
-    /// A fresh database on the server whose URL is in `var`.
-    #[allow(dead_code)] // without the server features
-    fn on_server(var: &str) -> Option<TestDb> {
-        let server = server_url(var)?;
+    /// A fresh database on the server whose URL is in `var`, if this run can reach it.
+    pub fn on_server(var: &'static str) -> Option<TestDb> {
+        let (server, mut admin) = server(var)?;
         let name = unique_name();
-        let mut admin = retort::backend::connect(&DatabaseUrl::parse(&server).unwrap())
-            .unwrap_or_else(|e| panic!("cannot reach the server at {var}: {e}"));
         admin.execute(&format!("CREATE DATABASE {name}")).unwrap();
         let url_text = with_database(&server, &name);
         let url = DatabaseUrl::parse(&url_text).unwrap();
@@ -148,31 +145,24 @@ impl TestDb {
             url,
             url_text,
             _dir: None,
-            server: Some((server, name)),
+            server: Some((var, server, name)),
         })
     }
 
-    /// A connection of the right backend.
-    pub fn conn(&self) -> retort::Connection {
-        match &self.url {
-            DatabaseUrl::SqliteFile(p) => retort::Connection::Sqlite(
-                SqliteConnection::establish(p.to_str().unwrap()).unwrap(),
-            ),
-            #[cfg(feature = "postgres")]
-            DatabaseUrl::Postgres { url, .. } => {
-                retort::Connection::Postgres(PgConnection::establish(url).unwrap())
-            }
-            #[cfg(feature = "mysql")]
-            DatabaseUrl::Mysql(url) => {
-                retort::Connection::Mysql(MysqlConnection::establish(url).unwrap())
-            }
-            other => panic!("no test connection for {other}"),
-        }
+    /// The database through retort's backend (its `connection()` serves diesel queries).
+    pub fn backend(&self) -> Box<dyn retort::backend::Backend> {
+        retort::backend::connect(&self.url)
+            .unwrap_or_else(|e| panic!("{}: {e}", self.dialect.name()))
+    }
+
+    /// Runs statements, which the database may refuse.
+    pub fn try_exec(&self, sql: &str) -> Result<(), String> {
+        self.backend().execute(sql).map_err(|e| e.to_string())
     }
 
     /// Runs statements.
     pub fn exec(&self, sql: &str) {
-        diesel::connection::SimpleConnection::batch_execute(&mut self.conn(), sql)
+        self.try_exec(sql)
             .unwrap_or_else(|e| panic!("{}: {sql}: {e}", self.dialect.name()));
     }
 
@@ -181,34 +171,43 @@ impl TestDb {
         retort::schema::sql::quote_ident(name, self.dialect)
     }
 
-    /// The values of `columns` of `table`, ordered by `id`, as text (NULL as `None`).
-    pub fn rows(&self, table: &str, columns: &[&str]) -> Vec<Vec<Option<String>>> {
+    /// `expr` as text, in this database's spelling of the cast.
+    fn as_text(&self, expr: &str) -> String {
+        let text = match self.dialect {
+            retort::schema::sql::Dialect::Mysql => "CHAR",
+            _ => "TEXT",
+        };
+        format!("CAST({expr} AS {text})")
+    }
+
+    /// The text column `v` of every row of a query.
+    pub fn texts(&self, sql: &str) -> Vec<Option<String>> {
         #[derive(QueryableByName)]
         struct V {
             #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
             v: Option<String>,
         }
-        let text = match self.dialect {
-            retort::schema::sql::Dialect::Mysql => "CHAR",
-            _ => "TEXT",
-        };
-        let mut conn = self.conn();
+        let rows: Vec<V> = diesel::sql_query(sql)
+            .load(self.backend().connection())
+            .unwrap_or_else(|e| panic!("{}: {sql}: {e}", self.dialect.name()));
+        rows.into_iter().map(|r| r.v).collect()
+    }
+
+    /// The values of `columns` of `table`, ordered by `id`, as text (NULL as `None`).
+    pub fn rows(&self, table: &str, columns: &[&str]) -> Vec<Vec<Option<String>>> {
         let mut out: Vec<Vec<Option<String>>> = Vec::new();
         for (i, c) in columns.iter().enumerate() {
             let sql = format!(
-                "SELECT CAST({} AS {text}) AS v FROM {} ORDER BY {}",
-                self.q(c),
+                "SELECT {} AS v FROM {} ORDER BY {}",
+                self.as_text(&self.q(c)),
                 self.q(table),
                 self.q("id")
             );
-            let vs: Vec<V> = diesel::sql_query(&sql)
-                .load(&mut conn)
-                .unwrap_or_else(|e| panic!("{}: {sql}: {e}", self.dialect.name()));
-            for (r, v) in vs.into_iter().enumerate() {
+            for (r, v) in self.texts(&sql).into_iter().enumerate() {
                 if i == 0 {
                     out.push(Vec::new());
                 }
-                out[r].push(v.v);
+                out[r].push(v);
             }
         }
         out
@@ -216,20 +215,8 @@ impl TestDb {
 
     /// `expr` over the first row of `table`, as text.
     pub fn value(&self, expr: &str, table: &str) -> Option<String> {
-        #[derive(QueryableByName)]
-        struct V {
-            #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
-            v: Option<String>,
-        }
-        let text = match self.dialect {
-            retort::schema::sql::Dialect::Mysql => "CHAR",
-            _ => "TEXT",
-        };
-        let sql = format!("SELECT CAST({expr} AS {text}) AS v FROM {}", self.q(table));
-        let rows: Vec<V> = diesel::sql_query(&sql)
-            .load(&mut self.conn())
-            .unwrap_or_else(|e| panic!("{}: {sql}: {e}", self.dialect.name()));
-        rows.into_iter().next().and_then(|r| r.v)
+        let sql = format!("SELECT {} AS v FROM {}", self.as_text(expr), self.q(table));
+        self.texts(&sql).into_iter().next().flatten()
     }
 
     /// A count from a query returning one integer column `n`.
@@ -240,7 +227,7 @@ impl TestDb {
             n: i64,
         }
         let rows: Vec<N> = diesel::sql_query(sql)
-            .load(&mut self.conn())
+            .load(self.backend().connection())
             .unwrap_or_else(|e| panic!("{}: {sql}: {e}", self.dialect.name()));
         rows[0].n
     }
@@ -248,7 +235,7 @@ impl TestDb {
 
 impl Drop for TestDb {
     fn drop(&mut self) {
-        let Some((server, name)) = &self.server else {
+        let Some((_, server, name)) = &self.server else {
             return;
         };
         let sql = match self.dialect {
