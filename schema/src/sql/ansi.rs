@@ -13,11 +13,9 @@ use crate::ops::Op;
 /// The parts of SQL a server dialect spells its own way.
 pub(super) trait Hooks {
     /// Quotes an identifier.
-    fn q(&self, name: &str) -> String;
-    /// Quotes a string literal.
-    fn lit(&self, text: &str) -> String;
-    /// The column's type in DDL.
-    fn ty(&self, ty: &ColumnType) -> String;
+    fn q(&self, name: &str) -> String {
+        super::quote_ident(name, self.dialect())
+    }
     /// The whole column definition (name, type, nullability, default, identity, and the
     /// comment where the dialect writes it inline).
     fn column_def(&self, table: &Table, column: &Column) -> String;

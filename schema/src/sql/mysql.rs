@@ -6,7 +6,7 @@
 //! DDL commits implicitly here: the runner records progress per statement.
 
 use super::ansi::{self, Hooks};
-use super::{quote_ident, Dialect, RenderError, Step};
+use super::{Dialect, RenderError, Step};
 use crate::model::{Column, ColumnType, Schema, Table};
 use crate::ops::{ConstraintKind, Op};
 
@@ -162,20 +162,8 @@ fn check_table_indexable(t: &Table) -> Result<(), RenderError> {
 }
 
 impl Hooks for Mysql {
-    fn q(&self, name: &str) -> String {
-        quote_ident(name, Dialect::Mysql)
-    }
-
-    fn lit(&self, text: &str) -> String {
-        mysql_literal(text)
-    }
-
-    fn ty(&self, ty: &ColumnType) -> String {
-        mysql_type(ty)
-    }
-
     fn column_def(&self, _table: &Table, c: &Column) -> String {
-        let mut s = format!("{} {}", self.q(&c.name), self.ty(&c.ty));
+        let mut s = format!("{} {}", self.q(&c.name), mysql_type(&c.ty));
         s.push_str(if c.nullable { " NULL" } else { " NOT NULL" });
         if c.autoincrement {
             s.push_str(" AUTO_INCREMENT");
@@ -184,7 +172,7 @@ impl Hooks for Mysql {
             s.push_str(&format!(" DEFAULT {}", mysql_default(&c.ty, d)));
         }
         if let Some(text) = &c.comment {
-            s.push_str(&format!(" COMMENT {}", self.lit(text)));
+            s.push_str(&format!(" COMMENT {}", mysql_literal(text)));
         }
         s
     }
@@ -196,7 +184,7 @@ impl Hooks for Mysql {
     fn table_options(&self, t: &Table) -> String {
         let mut s = " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin".to_string();
         if let Some(c) = &t.comment {
-            s.push_str(&format!(" COMMENT={}", self.lit(c)));
+            s.push_str(&format!(" COMMENT={}", mysql_literal(c)));
         }
         s
     }
@@ -390,7 +378,7 @@ impl Hooks for Mysql {
             Op::SetTableComment { table, comment } => vec![sql(format!(
                 "ALTER TABLE {} COMMENT = {}",
                 self.q(table),
-                self.lit(comment.as_deref().unwrap_or(""))
+                mysql_literal(comment.as_deref().unwrap_or(""))
             ))],
             Op::Execute { .. } | Op::RunRust { .. } => unreachable!("handled by sql::render"),
             Op::DropTable { .. }
