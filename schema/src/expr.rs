@@ -114,24 +114,23 @@ pub fn same(a: &str, b: &str) -> bool {
     a == b || normalize(a) == normalize(b)
 }
 
-/// The expression inside the parentheses around all of it, if they are there: `(a + b)` →
-/// `a + b`, but `(a) + (b)` stays (its first parenthesis closes early). Parentheses inside
-/// quotes (`'`, `"`, `` ` ``) do not count.
+/// The text inside the parenthesis that opens `s` (after spaces) and the one that closes
+/// it, and the rest after it. Parentheses inside quotes (`'`, `"`, `` ` ``) do not count.
 ///
 /// ```
-/// use retort_schema::expr::unwrap_parens;
-/// assert_eq!(unwrap_parens(" (1 + 2) "), Some("1 + 2"));
-/// assert_eq!(unwrap_parens("(1) + (2)"), None);
-/// assert_eq!(unwrap_parens("(a = ')')"), Some("a = ')'"));
+/// use retort_schema::expr::parenthesized;
+/// assert_eq!(parenthesized(" (a, (b)) rest"), Some(("a, (b)", " rest")));
+/// assert_eq!(parenthesized("(a = ')') x"), Some(("a = ')'", " x")));
+/// assert_eq!(parenthesized("a (b)"), None);
 /// ```
-pub fn unwrap_parens(expr: &str) -> Option<&str> {
-    let e = expr.trim();
-    if !e.starts_with('(') || !e.ends_with(')') {
+pub fn parenthesized(s: &str) -> Option<(&str, &str)> {
+    let s = s.trim_start();
+    if !s.starts_with('(') {
         return None;
     }
     let mut depth = 0usize;
     let mut quote: Option<char> = None;
-    for (i, c) in e.char_indices() {
+    for (i, c) in s.char_indices() {
         match (quote, c) {
             (Some(q), c) if c == q => quote = None,
             (Some(_), _) => {}
@@ -140,13 +139,29 @@ pub fn unwrap_parens(expr: &str) -> Option<&str> {
             (None, ')') => {
                 depth -= 1;
                 if depth == 0 {
-                    return (i == e.len() - 1).then(|| e[1..i].trim());
+                    return Some((&s[1..i], &s[i + 1..]));
                 }
             }
             _ => {}
         }
     }
     None
+}
+
+/// The expression inside the parentheses around all of it, if they are there: `(a + b)` →
+/// `a + b`, but `(a) + (b)` stays (its first parenthesis closes early).
+///
+/// ```
+/// use retort_schema::expr::unwrap_parens;
+/// assert_eq!(unwrap_parens(" (1 + 2) "), Some("1 + 2"));
+/// assert_eq!(unwrap_parens("(1) + (2)"), None);
+/// assert_eq!(unwrap_parens("(a = ')')"), Some("a = ')'"));
+/// ```
+pub fn unwrap_parens(expr: &str) -> Option<&str> {
+    match parenthesized(expr) {
+        Some((inner, rest)) if rest.trim().is_empty() => Some(inner.trim()),
+        _ => None,
+    }
 }
 
 /// Whether two optional expressions (defaults) mean the same.

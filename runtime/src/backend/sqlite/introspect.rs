@@ -10,6 +10,7 @@ use diesel::sqlite::SqliteConnection;
 
 use super::VERSION_TABLE;
 use crate::error::{Error, Result};
+use crate::schema::expr::parenthesized;
 use crate::schema::sql::quote_literal;
 use crate::schema::{
     CheckConstraint, Column, ColumnType, ForeignKey, Index, ReferentialAction, Schema, Table,
@@ -257,12 +258,12 @@ fn named_constraints(sql: &str) -> Named {
         let head = after.to_ascii_uppercase();
         if head.starts_with("UNIQUE") {
             if let Some((inner, _)) = parenthesized(&after["UNIQUE".len()..]) {
-                out.uniques.push((name, split_idents(&inner)));
+                out.uniques.push((name, split_idents(inner)));
             }
         } else if head.starts_with("FOREIGN") {
             if let Some(open) = after.find('(') {
                 if let Some((inner, _)) = parenthesized(&after[open..]) {
-                    out.foreign_keys.push((name, split_idents(&inner)));
+                    out.foreign_keys.push((name, split_idents(inner)));
                 }
             }
         } else if head.starts_with("CHECK") {
@@ -300,32 +301,6 @@ fn identifier(s: &str) -> Option<(String, &str)> {
             .unwrap_or(s.len());
         (end > 0).then(|| (s[..end].to_string(), &s[end..]))
     }
-}
-
-/// The text inside the first balanced parentheses of `s`, and the rest.
-fn parenthesized(s: &str) -> Option<(String, &str)> {
-    let s = s.trim_start();
-    if !s.starts_with('(') {
-        return None;
-    }
-    let mut depth = 0;
-    let mut quote: Option<char> = None;
-    for (i, c) in s.char_indices() {
-        match (quote, c) {
-            (Some(q), c) if c == q => quote = None,
-            (Some(_), _) => {}
-            (None, '\'' | '"' | '`') => quote = Some(c),
-            (None, '(') => depth += 1,
-            (None, ')') => {
-                depth -= 1;
-                if depth == 0 {
-                    return Some((s[1..i].to_string(), &s[i + 1..]));
-                }
-            }
-            _ => {}
-        }
-    }
-    None
 }
 
 fn split_idents(list: &str) -> Vec<String> {
