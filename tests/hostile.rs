@@ -391,8 +391,7 @@ fn hostile_but_valid_names_and_defaults_work_end_to_end() {
     )
     .unwrap();
     runner.upgrade("head").unwrap();
-    let live = runner.introspect().unwrap();
-    let differences = retort::compare::differences(&models, &live, false);
+    let differences = runner.differences(&models).unwrap();
     assert!(differences.is_empty(), "{differences:?}");
     let mut conn = SqliteConnection::establish(path.to_str().unwrap()).unwrap();
     diesel::sql_query(format!("INSERT INTO \"order\" (\"{long}\") VALUES ('v')"))

@@ -293,6 +293,7 @@ fn fk(name: &str, columns: &[&str], referred: &str, referred_columns: &[&str]) -
         referred_columns: referred_columns.iter().map(|c| c.to_string()).collect(),
         on_delete: Default::default(),
         on_update: Default::default(),
+        not_valid: false,
     }
 }
 
@@ -355,6 +356,7 @@ fn constraints(
             t.checks.push(CheckConstraint {
                 name: format!("ck_{}_first", t.name),
                 expression,
+                not_valid: false,
             });
         }
     }

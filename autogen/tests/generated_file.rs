@@ -64,6 +64,7 @@ fn a_newline_in_a_check_or_comment_stays_in_its_comment() {
         check: retort_schema::CheckConstraint {
             name: "ck".into(),
             expression: "a > 0\nfn evil() {}".into(),
+            not_valid: false,
         },
     };
     let text = file_for("m", std::slice::from_ref(&op), &[], "two\nlines\u{202E}");

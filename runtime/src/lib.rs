@@ -51,7 +51,7 @@ pub use retort_macros::{migration, Table};
 pub mod backend;
 #[cfg(feature = "cli")]
 pub mod cli;
-pub mod compare;
+mod compare;
 mod error;
 pub mod graph;
 mod migration;

@@ -146,13 +146,10 @@ impl<'g> Runner<'g> {
     /// of defaults; see [`Backend::normalize`]). Empty when they match.
     pub fn differences(&mut self, expected: &Schema) -> Result<Vec<String>> {
         let live = self.backend.introspect()?;
-        let mut expected =
-            Schema::from_tables(expected.tables.values().map(|t| t.without_rename_hints()));
-        self.backend.normalize(&mut expected);
-        Ok(compare::differences(
-            &expected,
+        Ok(crate::schema::compare::differences(
+            expected,
             &live,
-            self.backend.capabilities().stores_comments,
+            &self.backend.catalog(),
         ))
     }
 
@@ -627,14 +624,10 @@ impl<'g> Runner<'g> {
     /// tables its operations changed.
     fn adopt(&mut self, live: &Schema) -> Result<()> {
         let graph = self.graph;
-        let comments = self.backend.capabilities().stores_comments;
+        let catalog = self.backend.catalog();
         let order = graph.all_ordered();
         let mut schema = Schema::new();
-        let backend = &self.backend;
-        let normalize = |t: &mut crate::schema::Table| backend.normalize_table(t);
-        let normalizer: Option<&dyn Fn(&mut crate::schema::Table)> =
-            backend.normalizes().then_some(&normalize);
-        let mut convergence = compare::Convergence::new(&schema, live, comments, normalizer);
+        let mut convergence = compare::Convergence::new(&schema, live, catalog);
         let mut matching = None;
         for (n, rev) in order.iter().enumerate() {
             let ops = rev.up();
@@ -654,9 +647,8 @@ impl<'g> Runner<'g> {
         }
         drop(convergence);
         let Some(count) = matching else {
-            self.backend.normalize(&mut schema);
             return Err(Error::AdoptionRefused {
-                differences: compare::differences(&schema, live, comments),
+                differences: crate::schema::compare::differences(&schema, live, &catalog),
             });
         };
         self.backend.ensure_version_table()?;

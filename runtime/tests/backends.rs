@@ -684,7 +684,7 @@ fn a_comment_only_change_keeps_not_null_and_the_default() {
         db.exec("INSERT INTO t (id) VALUES (1)");
         assert_eq!(db.value("n", "t").as_deref(), Some("7"), "{name}");
         r.downgrade("r1").unwrap();
-        let comments = connect(&db.url).unwrap().capabilities().stores_comments;
+        let comments = connect(&db.url).unwrap().catalog().stores_comments();
         assert_eq!(
             r.check().unwrap().len(),
             usize::from(comments),

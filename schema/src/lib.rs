@@ -5,7 +5,10 @@
 //! - [`parse_model`]: reads a `#[derive(Table)]` struct into a [`Table`] — the one parser
 //!   shared by the derive and the build script;
 //! - [`clock`]: UTC time for revision ids, headers and version rows;
-//! - [`expr`]: SQL expressions compared for meaning and searched for column names;
+//! - [`expr`]: SQL expressions parsed, put in canonical form per dialect, searched for
+//!   column names;
+//! - [`compare`]: what the models say against what a database holds, exactly, through the
+//!   dialect's [`sql::Catalog`];
 //! - [`graph`]: the shape of a migration history (order, heads, ancestors), linear in size;
 //! - [`naming`]: identifier rules and conventional index/constraint names;
 //! - [`ops`]: migration operations, how each changes a schema, and its inverse;
@@ -15,6 +18,7 @@
 //! - [`sql`]: operations rendered to SQL per dialect (SQLite table rebuilds included).
 
 pub mod clock;
+pub mod compare;
 #[cfg(feature = "diff")]
 pub mod diff;
 pub mod expr;

@@ -462,6 +462,10 @@ pub struct ForeignKey {
     /// Action on update of the referenced key.
     #[serde(default, skip_serializing_if = "ReferentialAction::is_default")]
     pub on_update: ReferentialAction,
+    /// Marked `NOT VALID` in the database: rows written before it was added are not checked
+    /// (read from PostgreSQL; models always ask for a validated key).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub not_valid: bool,
 }
 
 /// A named check constraint.
@@ -472,6 +476,10 @@ pub struct CheckConstraint {
     pub name: String,
     /// Boolean SQL expression.
     pub expression: String,
+    /// Marked `NOT VALID` in the database: rows written before it was added are not checked
+    /// (read from PostgreSQL; models always ask for a validated check).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub not_valid: bool,
 }
 
 #[cfg(test)]
@@ -517,10 +525,12 @@ mod tests {
             referred_columns: vec!["id".into()],
             on_delete: ReferentialAction::Cascade,
             on_update: ReferentialAction::NoAction,
+            not_valid: false,
         });
         t.checks.push(CheckConstraint {
             name: "ck".into(),
             expression: "price >= 0".into(),
+            not_valid: false,
         });
         Schema::from_tables([t, Table::new("other")])
     }

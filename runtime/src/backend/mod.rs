@@ -77,8 +77,6 @@ pub struct Capabilities {
     /// DDL runs inside transactions and rolls back (SQLite, PostgreSQL). Without it (MySQL),
     /// each statement commits, and the runner records progress per statement.
     pub transactional_ddl: bool,
-    /// The database stores table and column comments (compared by `check`).
-    pub stores_comments: bool,
     /// Foreign keys are not enforced while a migration runs, so the runner asks for
     /// [`Backend::check_integrity`] before commit (SQLite's table rebuilds).
     pub deferred_foreign_keys: bool,
@@ -194,26 +192,14 @@ pub trait Backend {
         let _ = tables;
         Ok(())
     }
-    /// The live schema, without the version table, as the models would describe it (the
-    /// dialect's normalisation applied: see [`Backend::normalize`]).
+    /// The live schema, without the version table, as the catalog prints it back (types
+    /// read portable where they are exactly a portable type; defaults and checks as the
+    /// database spells them). [`Backend::catalog`] compares it with the models.
     fn introspect(&mut self) -> Result<Schema>;
-    /// The form an expected schema (models, replay) takes in this database, so `check`
-    /// compares like with like: types as the database stores them, defaults as it spells
-    /// them back. The default changes nothing.
-    fn normalize(&self, schema: &mut Schema) {
-        if self.normalizes() {
-            for table in schema.tables.values_mut() {
-                self.normalize_table(table);
-            }
-        }
-    }
-    /// [`Backend::normalize`] for one table. The default changes nothing.
-    fn normalize_table(&self, table: &mut crate::schema::Table) {
-        let _ = table;
-    }
-    /// Whether [`Backend::normalize_table`] changes anything (spares copies where not).
-    fn normalizes(&self) -> bool {
-        false
+    /// How this database keeps a schema and which spellings mean the same here: what
+    /// `check` and adoption compare through.
+    fn catalog(&self) -> crate::schema::sql::Catalog {
+        crate::schema::sql::Catalog::of(self.dialect())
     }
     /// Copies the database aside before a change, returning where; `None` when not applicable.
     fn backup(&mut self) -> Result<Option<std::path::PathBuf>> {

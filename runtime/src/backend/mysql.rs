@@ -17,6 +17,7 @@ use super::{db_err, Backend, Capabilities};
 use crate::error::{Error, Result};
 use crate::migration::Connection;
 use crate::schema::naming::VERSION_TABLE;
+use crate::schema::sql::mysql::{catalog_type, json_column, read_default, read_type};
 use crate::schema::sql::Dialect;
 use crate::schema::{
     CheckConstraint, Column, ColumnType, ForeignKey, Index, ReferentialAction, Schema, Table,
@@ -104,7 +105,6 @@ impl Backend for Mysql {
     fn capabilities(&self) -> Capabilities {
         Capabilities {
             transactional_ddl: false,
-            stores_comments: true,
             deferred_foreign_keys: false,
             lock_is_transaction: false,
         }
@@ -164,63 +164,16 @@ impl Backend for Mysql {
     }
 
     fn introspect(&mut self) -> Result<Schema> {
-        introspect(self.c())
+        let mariadb = self.mariadb;
+        introspect(self.c(), mariadb)
     }
 
-    fn normalizes(&self) -> bool {
-        true
-    }
-
-    fn normalize_table(&self, t: &mut crate::schema::Table) {
-        // Checks read back with their backquotes removed (see introspection).
-        for ch in &mut t.checks {
-            ch.expression = ch.expression.replace('`', "");
+    fn catalog(&self) -> crate::schema::sql::Catalog {
+        if self.mariadb {
+            crate::schema::sql::Catalog::mariadb()
+        } else {
+            crate::schema::sql::Catalog::of(Dialect::Mysql)
         }
-        for c in &mut t.columns {
-            c.ty = stored_type(&c.ty, self.mariadb);
-            if let Some(d) = &c.server_default {
-                c.server_default = Some(stored_default(&c.ty, d));
-            }
-            // MariaDB keeps a default's text in utf8mb3 metadata: a character outside the
-            // BMP prints as `?` there, or as `????` for a TEXT/BLOB column (the default
-            // itself still inserts it whole).
-            let blob = matches!(
-                c.ty,
-                ColumnType::Text | ColumnType::Binary | ColumnType::Json
-            );
-            if let Some(d) = &mut c.server_default {
-                if d.chars().any(|ch| ch.len_utf8() == 4) {
-                    let mark = if blob { "????" } else { "?" };
-                    *d = d
-                        .chars()
-                        .map(|ch| {
-                            if ch.len_utf8() == 4 {
-                                mark.to_string()
-                            } else {
-                                ch.to_string()
-                            }
-                        })
-                        .collect();
-                }
-            }
-        }
-        // Every unique index is a unique constraint to MySQL.
-        let (unique, plain): (Vec<Index>, Vec<Index>) = t.indexes.drain(..).partition(|i| i.unique);
-        t.indexes = plain;
-        t.uniques
-            .extend(unique.into_iter().map(|i| UniqueConstraint {
-                name: i.name,
-                columns: i.columns,
-            }));
-        for f in &mut t.foreign_keys {
-            // An unspecified action reads back as RESTRICT (which is what it does).
-            for a in [&mut f.on_delete, &mut f.on_update] {
-                if *a == ReferentialAction::NoAction {
-                    *a = ReferentialAction::Restrict;
-                }
-            }
-        }
-        t.normalize();
     }
 }
 
@@ -228,46 +181,6 @@ impl Drop for Mysql {
     fn drop(&mut self) {
         let _ = self.unlock();
     }
-}
-
-/// The type MySQL stores for a portable type, read back portable.
-fn stored_type(ty: &ColumnType, mariadb: bool) -> ColumnType {
-    match ty {
-        ColumnType::Uuid => ColumnType::Char { length: 36 },
-        ColumnType::TimestampTz => ColumnType::Timestamp,
-        ColumnType::Json if mariadb => ColumnType::Text,
-        ColumnType::Numeric {
-            precision: None, ..
-        } => ColumnType::Numeric {
-            precision: Some(65),
-            scale: Some(30),
-        },
-        ColumnType::Numeric {
-            precision: Some(p),
-            scale: None,
-        } => ColumnType::Numeric {
-            precision: Some(*p),
-            scale: Some(0),
-        },
-        other => other.clone(),
-    }
-}
-
-/// A default as MySQL reads it back, in the models' spelling.
-fn stored_default(ty: &ColumnType, expr: &str) -> String {
-    let e = expr.trim();
-    let upper = e.to_ascii_uppercase();
-    if upper.starts_with("CURRENT_TIMESTAMP") || upper == "NOW()" {
-        return "CURRENT_TIMESTAMP".into();
-    }
-    if *ty == ColumnType::Boolean {
-        match upper.as_str() {
-            "TRUE" => return "1".into(),
-            "FALSE" => return "0".into(),
-            _ => {}
-        }
-    }
-    e.to_string()
 }
 
 #[derive(QueryableByName)]
@@ -285,15 +198,7 @@ struct ColumnRow {
     #[diesel(sql_type = Text)]
     name: String,
     #[diesel(sql_type = Text)]
-    data_type: String,
-    #[diesel(sql_type = Text)]
     column_type: String,
-    #[diesel(sql_type = Nullable<BigInt>)]
-    char_length: Option<i64>,
-    #[diesel(sql_type = Nullable<BigInt>)]
-    precision: Option<i64>,
-    #[diesel(sql_type = Nullable<BigInt>)]
-    scale: Option<i64>,
     #[diesel(sql_type = Text)]
     nullable: String,
     #[diesel(sql_type = Nullable<Text>)]
@@ -341,10 +246,12 @@ struct CheckRow {
     #[diesel(sql_type = Text)]
     name: String,
     #[diesel(sql_type = Text)]
+    level: String,
+    #[diesel(sql_type = Text)]
     clause: String,
 }
 
-fn introspect(conn: &mut MysqlConnection) -> Result<Schema> {
+fn introspect(conn: &mut MysqlConnection, mariadb: bool) -> Result<Schema> {
     let err = db_err("cannot read the schema from information_schema");
     let tables: Vec<TableRow> = diesel::sql_query(format!(
         "SELECT TABLE_NAME AS name, TABLE_COMMENT AS comment FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE' AND TABLE_NAME <> '{VERSION_TABLE}'"
@@ -360,7 +267,7 @@ fn introspect(conn: &mut MysqlConnection) -> Result<Schema> {
         })
         .collect();
     let columns: Vec<ColumnRow> = diesel::sql_query(
-        "SELECT TABLE_NAME AS table_name, COLUMN_NAME AS name, DATA_TYPE AS data_type, COLUMN_TYPE AS column_type, CAST(CHARACTER_MAXIMUM_LENGTH AS SIGNED) AS char_length, CAST(NUMERIC_PRECISION AS SIGNED) AS `precision`, CAST(NUMERIC_SCALE AS SIGNED) AS scale, IS_NULLABLE AS nullable, COLUMN_DEFAULT AS default_expr, EXTRA AS extra, COLUMN_COMMENT AS comment FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME, ORDINAL_POSITION",
+        "SELECT TABLE_NAME AS table_name, COLUMN_NAME AS name, COLUMN_TYPE AS column_type, IS_NULLABLE AS nullable, COLUMN_DEFAULT AS default_expr, EXTRA AS extra, COLUMN_COMMENT AS comment FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME, ORDINAL_POSITION",
     )
     .load(conn)
     .map_err(&err)?;
@@ -368,7 +275,7 @@ fn introspect(conn: &mut MysqlConnection) -> Result<Schema> {
         let Some(t) = out.get_mut(&row.table_name) else {
             continue;
         };
-        let ty = portable_type(&row);
+        let ty = read_type(&catalog_type(&row.column_type));
         let nullable = row.nullable == "YES";
         let mut c = Column::new(row.name, ty);
         c.nullable = nullable;
@@ -376,7 +283,7 @@ fn introspect(conn: &mut MysqlConnection) -> Result<Schema> {
         c.server_default = row
             .default_expr
             .as_deref()
-            .and_then(|d| live_default(d, nullable));
+            .and_then(|d| read_default(d, nullable));
         c.comment = Some(row.comment).filter(|c| !c.is_empty());
         t.columns.push(c);
     }
@@ -415,6 +322,7 @@ fn introspect(conn: &mut MysqlConnection) -> Result<Schema> {
                 referred_columns: vec![row.referred_column],
                 on_delete: action(&row.on_delete),
                 on_update: action(&row.on_update),
+                not_valid: false,
             }),
         }
     }
@@ -436,24 +344,32 @@ fn introspect(conn: &mut MysqlConnection) -> Result<Schema> {
             });
         }
     }
-    let checks: Vec<CheckRow> = diesel::sql_query(
-        "SELECT TABLE_NAME AS table_name, CONSTRAINT_NAME AS name, CHECK_CLAUSE AS clause FROM information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = DATABASE()",
-    )
-    .load(conn)
-    .unwrap_or_default();
+    // MariaDB names checks per table (CHECK_CONSTRAINTS has TABLE_NAME); MySQL per schema.
+    let checks_sql = if mariadb {
+        "SELECT TABLE_NAME AS table_name, CONSTRAINT_NAME AS name, LEVEL AS level, CHECK_CLAUSE AS clause FROM information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = DATABASE()"
+    } else {
+        "SELECT tc.TABLE_NAME AS table_name, tc.CONSTRAINT_NAME AS name, 'Table' AS level, cc.CHECK_CLAUSE AS clause FROM information_schema.TABLE_CONSTRAINTS tc JOIN information_schema.CHECK_CONSTRAINTS cc ON cc.CONSTRAINT_SCHEMA = tc.CONSTRAINT_SCHEMA AND cc.CONSTRAINT_NAME = tc.CONSTRAINT_NAME WHERE tc.TABLE_SCHEMA = DATABASE() AND tc.CONSTRAINT_TYPE = 'CHECK'"
+    };
+    let checks: Vec<CheckRow> = diesel::sql_query(checks_sql).load(conn).map_err(&err)?;
     for row in checks {
         let Some(t) = out.get_mut(&row.table_name) else {
             continue;
         };
-        // MariaDB's JSON is LONGTEXT with a check named after the column.
-        if row.clause.to_ascii_lowercase().starts_with("json_valid(")
-            && t.column(&row.name).is_some()
-        {
-            continue;
+        // MariaDB's JSON is LONGTEXT with a column-level json_valid check: a JSON column.
+        if let Some(column) = json_column(&row.level, &row.clause) {
+            if let Some(c) = t
+                .columns
+                .iter_mut()
+                .find(|c| c.name.eq_ignore_ascii_case(&column) && c.ty == ColumnType::Text)
+            {
+                c.ty = ColumnType::Json;
+                continue;
+            }
         }
         t.checks.push(CheckConstraint {
             name: row.name,
-            expression: row.clause.replace('`', ""),
+            expression: row.clause,
+            not_valid: false,
         });
     }
     let mut schema = Schema { tables: out };
@@ -468,126 +384,5 @@ fn action(rule: &str) -> ReferentialAction {
         "SET NULL" => ReferentialAction::SetNull,
         "SET DEFAULT" => ReferentialAction::SetDefault,
         _ => ReferentialAction::NoAction,
-    }
-}
-
-fn portable_type(row: &ColumnRow) -> ColumnType {
-    let n = |v: Option<i64>| v.and_then(|v| u32::try_from(v).ok());
-    match row.data_type.to_ascii_lowercase().as_str() {
-        "tinyint"
-            if row
-                .column_type
-                .to_ascii_lowercase()
-                .starts_with("tinyint(1)") =>
-        {
-            ColumnType::Boolean
-        }
-        "smallint" => ColumnType::SmallInt,
-        "int" | "integer" => ColumnType::Integer,
-        "bigint" => ColumnType::BigInt,
-        "float" => ColumnType::Real,
-        "double" => ColumnType::Double,
-        "decimal" => ColumnType::Numeric {
-            precision: n(row.precision),
-            scale: n(row.scale),
-        },
-        "longtext" => ColumnType::Text,
-        "varchar" => match n(row.char_length) {
-            Some(length) => ColumnType::Varchar { length },
-            None => ColumnType::Text,
-        },
-        "char" => match n(row.char_length) {
-            Some(length) => ColumnType::Char { length },
-            None => ColumnType::Text,
-        },
-        "longblob" => ColumnType::Binary,
-        "date" => ColumnType::Date,
-        "time" => ColumnType::Time,
-        "datetime" => ColumnType::Timestamp,
-        "json" => ColumnType::Json,
-        _ => ColumnType::Custom {
-            sql: row.column_type.clone(),
-        },
-    }
-}
-
-/// A default as `information_schema` shows it, in the models' spelling: MariaDB writes the
-/// literal NULL for "no default" on a nullable column, `current_timestamp(6)` for
-/// `CURRENT_TIMESTAMP`; MySQL writes string literals unquoted.
-fn live_default(d: &str, nullable: bool) -> Option<String> {
-    let e = d.trim();
-    if e.eq_ignore_ascii_case("NULL") && nullable {
-        return None;
-    }
-    if e.to_ascii_lowercase().starts_with("current_timestamp") {
-        return Some("CURRENT_TIMESTAMP".into());
-    }
-    if e.len() >= 2 && e.starts_with('\'') && e.ends_with('\'') {
-        let body = unescape(&e[1..e.len() - 1]);
-        // A TIME(6) / DATETIME(6) default prints with six zero fraction digits.
-        let body = match body.strip_suffix(".000000") {
-            Some(whole) if whole.ends_with(|c: char| c.is_ascii_digit()) && whole.contains(':') => {
-                whole.to_string()
-            }
-            _ => body,
-        };
-        return Some(crate::schema::sql::quote_literal(&body));
-    }
-    Some(e.to_string())
-}
-
-/// The text of a MariaDB string literal's body (`\'`, `''`, `\\`, `\n`, … escapes).
-fn unescape(body: &str) -> String {
-    let mut out = String::with_capacity(body.len());
-    let mut chars = body.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' => match chars.next() {
-                Some('n') => out.push('\n'),
-                Some('t') => out.push('\t'),
-                Some('r') => out.push('\r'),
-                Some('0') => out.push('\0'),
-                Some(other) => out.push(other),
-                None => out.push('\\'),
-            },
-            '\'' if chars.peek() == Some(&'\'') => {
-                chars.next();
-                out.push('\'');
-            }
-            other => out.push(other),
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn mariadb_defaults_read_back_in_the_models_spelling() {
-        assert_eq!(live_default("NULL", true), None);
-        assert_eq!(
-            live_default("current_timestamp(6)", false).as_deref(),
-            Some("CURRENT_TIMESTAMP")
-        );
-        assert_eq!(live_default("'new'", false).as_deref(), Some("'new'"));
-        assert_eq!(live_default(r"'it\'s'", false).as_deref(), Some("'it''s'"));
-        assert_eq!(live_default("'it''s'", false).as_deref(), Some("'it''s'"));
-        assert_eq!(
-            live_default("'00:00:00.000000'", false).as_deref(),
-            Some("'00:00:00'")
-        );
-        assert_eq!(stored_default(&ColumnType::Boolean, "TRUE"), "1");
-    }
-
-    #[test]
-    fn stored_types_are_what_mysql_keeps() {
-        assert_eq!(
-            stored_type(&ColumnType::Uuid, true),
-            ColumnType::Char { length: 36 }
-        );
-        assert_eq!(stored_type(&ColumnType::Json, true), ColumnType::Text);
-        assert_eq!(stored_type(&ColumnType::Json, false), ColumnType::Json);
     }
 }

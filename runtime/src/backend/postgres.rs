@@ -16,10 +16,10 @@ use super::{db_err, Backend, Capabilities};
 use crate::error::{Error, Result};
 use crate::migration::Connection;
 use crate::schema::naming::VERSION_TABLE;
-use crate::schema::sql::{postgres_default, quote_ident, Dialect};
+use crate::schema::sql::postgres::{catalog_type, check_body, read_default, read_type};
+use crate::schema::sql::{quote_ident, Dialect};
 use crate::schema::{
-    CheckConstraint, Column, ColumnType, ForeignKey, Index, ReferentialAction, Schema, Table,
-    UniqueConstraint,
+    CheckConstraint, Column, ForeignKey, Index, ReferentialAction, Schema, Table, UniqueConstraint,
 };
 use crate::url::DatabaseUrl;
 
@@ -61,7 +61,9 @@ impl Postgres {
                 source: Box::new(e),
             }
         })?;
-        let mut setup = String::from("SET client_min_messages = warning;");
+        // UTC: an instant without an offset (a default, a literal in a check) means the same to
+        // the server as to retort, and reads back with `+00`.
+        let mut setup = String::from("SET client_min_messages = warning; SET TIME ZONE 'UTC';");
         if let Some(s) = schema {
             let s = quote_ident(s, Dialect::Postgres);
             setup.push_str(&format!(
@@ -104,7 +106,6 @@ impl Backend for Postgres {
     fn capabilities(&self) -> Capabilities {
         Capabilities {
             transactional_ddl: true,
-            stores_comments: true,
             deferred_foreign_keys: false,
             lock_is_transaction: false,
         }
@@ -174,33 +175,6 @@ impl Backend for Postgres {
     fn introspect(&mut self) -> Result<Schema> {
         introspect(self.c())
     }
-
-    fn normalizes(&self) -> bool {
-        true
-    }
-
-    fn normalize_table(&self, t: &mut crate::schema::Table) {
-        for c in &mut t.columns {
-            // NUMERIC(p) is NUMERIC(p,0).
-            if let ColumnType::Numeric {
-                precision: Some(_),
-                scale: scale @ None,
-            } = &mut c.ty
-            {
-                *scale = Some(0);
-            }
-            if c.autoincrement {
-                // An identity column has no default of its own.
-                c.server_default = None;
-            }
-            if let Some(d) = &c.server_default {
-                c.server_default = Some(postgres_default(&c.ty, d));
-            }
-        }
-        for ch in &mut t.checks {
-            ch.expression = check_text(&ch.expression);
-        }
-    }
 }
 
 impl Drop for Postgres {
@@ -255,6 +229,8 @@ struct ConstraintRow {
     on_update: String,
     #[diesel(sql_type = Text)]
     definition: String,
+    #[diesel(sql_type = Bool)]
+    validated: bool,
 }
 
 #[derive(QueryableByName)]
@@ -311,16 +287,16 @@ fn introspect(conn: &mut PgConnection) -> Result<Schema> {
         let Some(t) = out.get_mut(&row.table_name) else {
             continue;
         };
-        let ty = portable_type(&row.sql_type);
+        let ty = read_type(&catalog_type(&row.sql_type));
         let mut c = Column::new(row.name, ty);
         c.nullable = row.nullable;
         c.autoincrement = row.identity;
-        c.server_default = row.default_expr.as_deref().map(live_default);
+        c.server_default = row.default_expr.as_deref().map(read_default);
         c.comment = row.comment;
         t.columns.push(c);
     }
     let constraints: Vec<ConstraintRow> = diesel::sql_query(format!(
-        "SELECT c.relname::text AS table_name, con.conname::text AS name, con.contype::text AS kind, {cols} AS columns, rc.relname::text AS referred_table, {rcols} AS referred_columns, con.confdeltype::text AS on_delete, con.confupdtype::text AS on_update, pg_get_constraintdef(con.oid) AS definition FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace LEFT JOIN pg_class rc ON rc.oid = con.confrelid WHERE {in_schema} AND con.contype IN ('p', 'u', 'f', 'c') ORDER BY c.relname, con.conname",
+        "SELECT c.relname::text AS table_name, con.conname::text AS name, con.contype::text AS kind, {cols} AS columns, rc.relname::text AS referred_table, {rcols} AS referred_columns, con.confdeltype::text AS on_delete, con.confupdtype::text AS on_update, pg_get_constraintdef(con.oid) AS definition, con.convalidated AS validated FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace LEFT JOIN pg_class rc ON rc.oid = con.confrelid WHERE {in_schema} AND con.contype IN ('p', 'u', 'f', 'c') ORDER BY c.relname, con.conname",
         cols = names_of("con.conkey", "con.conrelid"),
         rcols = names_of("COALESCE(con.confkey, '{}'::int2[])", "con.confrelid"),
     ))
@@ -343,17 +319,14 @@ fn introspect(conn: &mut PgConnection) -> Result<Schema> {
                 referred_columns: split(&row.referred_columns),
                 on_delete: action(&row.on_delete),
                 on_update: action(&row.on_update),
+                not_valid: !row.validated,
             }),
             _ => {
-                let body = row
-                    .definition
-                    .trim()
-                    .strip_prefix("CHECK")
-                    .unwrap_or(&row.definition)
-                    .trim();
+                let (body, _) = check_body(&row.definition);
                 t.checks.push(CheckConstraint {
                     name: row.name,
-                    expression: check_text(body),
+                    expression: body,
+                    not_valid: !row.validated,
                 })
             }
         }
@@ -391,252 +364,5 @@ fn action(code: &str) -> ReferentialAction {
         "n" => ReferentialAction::SetNull,
         "d" => ReferentialAction::SetDefault,
         _ => ReferentialAction::NoAction,
-    }
-}
-
-/// The portable type for what `format_type` prints.
-fn portable_type(sql: &str) -> ColumnType {
-    let lower = sql.to_ascii_lowercase();
-    let args = |prefix: &str| -> Option<Vec<u32>> {
-        let rest = lower
-            .strip_prefix(prefix)?
-            .strip_prefix('(')?
-            .strip_suffix(')')?;
-        rest.split(',').map(|n| n.trim().parse().ok()).collect()
-    };
-    match lower.as_str() {
-        "smallint" => return ColumnType::SmallInt,
-        "integer" => return ColumnType::Integer,
-        "bigint" => return ColumnType::BigInt,
-        "real" => return ColumnType::Real,
-        "double precision" => return ColumnType::Double,
-        "numeric" => {
-            return ColumnType::Numeric {
-                precision: None,
-                scale: None,
-            }
-        }
-        "boolean" => return ColumnType::Boolean,
-        "text" | "character varying" => return ColumnType::Text,
-        "bytea" => return ColumnType::Binary,
-        "date" => return ColumnType::Date,
-        "time without time zone" => return ColumnType::Time,
-        "timestamp without time zone" => return ColumnType::Timestamp,
-        "timestamp with time zone" => return ColumnType::TimestampTz,
-        "uuid" => return ColumnType::Uuid,
-        "jsonb" => return ColumnType::Json,
-        _ => {}
-    }
-    if let Some(a) = args("numeric") {
-        return ColumnType::Numeric {
-            precision: a.first().copied(),
-            scale: a.get(1).copied().filter(|_| a.len() == 2),
-        };
-    }
-    if let Some([n]) = args("character varying").as_deref() {
-        return ColumnType::Varchar { length: *n };
-    }
-    if let Some([n]) = args("character").as_deref() {
-        return ColumnType::Char { length: *n };
-    }
-    ColumnType::Custom {
-        sql: sql.to_string(),
-    }
-}
-
-/// A default as PostgreSQL prints it, in the models' spelling: casts PostgreSQL adds to a
-/// literal (`'new'::text`, `'-1'::integer`) removed, numbers unquoted.
-fn live_default(expr: &str) -> String {
-    let e = expr.trim();
-    if let Some(rest) = e.strip_prefix('\'') {
-        // The literal's end: a quote not doubled.
-        let bytes = rest.as_bytes();
-        let mut i = 0;
-        while i < bytes.len() {
-            if bytes[i] == b'\'' {
-                if bytes.get(i + 1) == Some(&b'\'') {
-                    i += 2;
-                    continue;
-                }
-                break;
-            }
-            i += 1;
-        }
-        if i < bytes.len() {
-            let literal = &e[..i + 2];
-            let tail = &e[i + 2..];
-            if tail.is_empty() || tail.starts_with("::") {
-                let inner = &literal[1..literal.len() - 1];
-                if !tail.is_empty() && inner.parse::<f64>().is_ok() {
-                    return inner.to_string();
-                }
-                return literal.to_string();
-            }
-        }
-    }
-    match e {
-        "true" => "TRUE".into(),
-        "false" => "FALSE".into(),
-        "now()" => "CURRENT_TIMESTAMP".into(),
-        _ => e.to_string(),
-    }
-}
-
-/// A check's text as both sides can agree on it: PostgreSQL prints `((r0)::text = 'a'::text)`
-/// for `r0 = 'a'`, so casts go, then parentheses around one operand, then those around all.
-fn check_text(expr: &str) -> String {
-    let no_casts = without_casts(expr);
-    let simple = without_single_parens(&no_casts);
-    strip_parens(&simple).to_string()
-}
-
-/// The expression without `::type` casts (multi-word type names included).
-fn without_casts(expr: &str) -> String {
-    const WORDS: [&str; 5] = [
-        " varying",
-        " precision",
-        " with time zone",
-        " without time zone",
-        "[]",
-    ];
-    let mut out = String::with_capacity(expr.len());
-    let mut rest = expr;
-    let mut in_str = false;
-    while let Some(ch) = rest.chars().next() {
-        if ch == '\'' {
-            in_str = !in_str;
-        }
-        if !in_str && rest.starts_with("::") {
-            rest = &rest[2..];
-            let end = rest
-                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '"'))
-                .unwrap_or(rest.len());
-            rest = &rest[end..];
-            while let Some(w) = WORDS.iter().find(|w| rest.starts_with(*w)) {
-                rest = &rest[w.len()..];
-            }
-            if rest.starts_with('(') {
-                if let Some(close) = rest.find(')') {
-                    if rest[1..close]
-                        .chars()
-                        .all(|c| c.is_ascii_digit() || c == ',' || c == ' ')
-                    {
-                        rest = &rest[close + 1..];
-                    }
-                }
-            }
-            continue;
-        }
-        out.push(ch);
-        rest = &rest[ch.len_utf8()..];
-    }
-    out
-}
-
-/// The expression without parentheses around a single name, number or string.
-fn without_single_parens(expr: &str) -> String {
-    let mut out = expr.to_string();
-    loop {
-        let mut changed = false;
-        let bytes: Vec<char> = out.chars().collect();
-        let mut i = 0;
-        let mut result = String::with_capacity(out.len());
-        while i < bytes.len() {
-            if bytes[i] == '(' {
-                if let Some(len) = bytes[i + 1..].iter().position(|&c| c == ')') {
-                    let inner: String = bytes[i + 1..i + 1 + len].iter().collect();
-                    let single = !inner.is_empty()
-                        && !inner.contains(['(', ' ', ','])
-                        && (!inner.contains('\'')
-                            || (inner.starts_with('\'') && inner.ends_with('\'')));
-                    // Not a call: `f(x)` keeps its parentheses.
-                    let call =
-                        i > 0 && (bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == '_');
-                    if single && !call {
-                        result.push_str(&inner);
-                        i += len + 2;
-                        changed = true;
-                        continue;
-                    }
-                }
-            }
-            result.push(bytes[i]);
-            i += 1;
-        }
-        out = result;
-        if !changed {
-            return out;
-        }
-    }
-}
-
-/// An expression without the parentheses around all of it, however many pairs.
-fn strip_parens(expr: &str) -> &str {
-    let mut e = expr.trim();
-    while let Some(inner) = crate::schema::expr::unwrap_parens(e) {
-        e = inner;
-    }
-    e
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn defaults_read_back_in_the_models_spelling() {
-        assert_eq!(live_default("'new'::text"), "'new'");
-        assert_eq!(live_default("'it''s'::character varying"), "'it''s'");
-        assert_eq!(live_default("'-1'::integer"), "-1");
-        assert_eq!(live_default("0"), "0");
-        assert_eq!(live_default("false"), "FALSE");
-        assert_eq!(live_default("CURRENT_TIMESTAMP"), "CURRENT_TIMESTAMP");
-    }
-
-    #[test]
-    fn types_read_back_portable() {
-        assert_eq!(
-            portable_type("character varying(36)"),
-            ColumnType::Varchar { length: 36 }
-        );
-        assert_eq!(
-            portable_type("numeric(10,2)"),
-            ColumnType::Numeric {
-                precision: Some(10),
-                scale: Some(2)
-            }
-        );
-        assert_eq!(
-            portable_type("timestamp with time zone"),
-            ColumnType::TimestampTz
-        );
-        assert_eq!(portable_type("jsonb"), ColumnType::Json);
-        assert_eq!(
-            portable_type("tsvector"),
-            ColumnType::Custom {
-                sql: "tsvector".into()
-            }
-        );
-    }
-
-    #[test]
-    fn checks_read_back_without_postgres_casts() {
-        assert_eq!(check_text("((r0)::text = (r0)::text)"), "r0 = r0");
-        assert_eq!(
-            check_text("((status)::text = 'it''s'::text)"),
-            "status = 'it''s'"
-        );
-        assert_eq!(
-            check_text("((c)::character varying(20) IS NULL)"),
-            "c IS NULL"
-        );
-        assert_eq!(check_text("(length(name) > 0)"), "length(name) > 0");
-        assert_eq!(check_text("((score >= 0))"), "score >= 0");
-    }
-
-    #[test]
-    fn outer_parentheses_go() {
-        assert_eq!(strip_parens("((score >= 0))"), "score >= 0");
-        assert_eq!(strip_parens("(a > 0) AND (b > 0)"), "(a > 0) AND (b > 0)");
     }
 }

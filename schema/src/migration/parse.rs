@@ -378,6 +378,7 @@ fn op(e: &Expr) -> Result<Op> {
                     referred_columns: c.strings_at(4, "referred columns")?,
                     on_delete: action(c.keyword("on_delete"))?,
                     on_update: action(c.keyword("on_update"))?,
+                    not_valid: false,
                 },
             }
         }
@@ -389,6 +390,7 @@ fn op(e: &Expr) -> Result<Op> {
                 check: CheckConstraint {
                     name: c.str_at(0, "the constraint name")?,
                     expression: c.str_at(2, "the condition")?,
+                    not_valid: false,
                 },
             }
         }
@@ -518,12 +520,13 @@ fn create_table(c: &Call) -> Result<Op> {
                     referred_columns: p.strings_at(3, "referred columns")?,
                     on_delete: action(p.keyword("on_delete"))?,
                     on_update: action(p.keyword("on_update"))?,
+                    not_valid: false,
                 });
             }
             "check" => {
                 p.arity(2, 2, "a name and an SQL condition: check(\"ck_positive\", \"amount > 0\")")?;
                 p.allow_keywords(&[])?;
-                table.checks.push(CheckConstraint { name: p.str_at(0, "the constraint name")?, expression: p.str_at(1, "the condition")? });
+                table.checks.push(CheckConstraint { name: p.str_at(0, "the constraint name")?, expression: p.str_at(1, "the condition")?, not_valid: false });
             }
             other => return err(&p.name, format!("`create_table` takes column(…), primary_key([…]), unique(…), foreign_key(…) and check(…), not `{other}`")),
         }

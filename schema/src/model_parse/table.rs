@@ -304,7 +304,11 @@ fn build(cx: &Ctxt, input: &DeriveInput) -> Option<Model> {
                 "check expression is empty: write the SQL condition, like \"amount > 0\"",
             );
         }
-        table.checks.push(CheckConstraint { name, expression });
+        table.checks.push(CheckConstraint {
+            name,
+            expression,
+            not_valid: false,
+        });
     }
     // A check over a column that does not exist (a removed or renamed field) would fail at
     // upgrade; the expression's column names are checked against the columns now.
@@ -505,6 +509,7 @@ fn foreign_key(cx: &Ctxt, table: &str, column: &str, attrs: &ColumnAttrs) -> Opt
         referred_columns: vec![referred_column],
         on_delete: action(&attrs.on_delete),
         on_update: action(&attrs.on_update),
+        not_valid: false,
     })
 }
 

@@ -5,15 +5,16 @@
 //! a dialect can do what it must — SQLite rebuilds a table for most changes.
 
 mod ansi;
-mod mysql;
-mod postgres;
-mod sqlite;
+pub mod mysql;
+pub mod postgres;
+pub mod sqlite;
 
 pub use mysql::{mysql_default, mysql_literal, mysql_type, mysql_unindexable};
 pub use postgres::{postgres_default, postgres_type};
 pub use sqlite::sqlite_type;
 
-use crate::model::{ColumnType, Schema};
+use crate::expr::canon::{canonical, canonical_default, Rules};
+use crate::model::{ColumnType, Schema, Table};
 use crate::ops::{DialectSql, Op};
 
 /// A SQL dialect.
@@ -45,6 +46,90 @@ impl Dialect {
             "mysql" | "mariadb" => Some(Dialect::Mysql),
             _ => None,
         }
+    }
+}
+
+/// How one database keeps a schema: the types, defaults and checks it reads back for what
+/// a model says, and which spellings mean the same there. `check` and adoption compare
+/// through it; each dialect's module holds both directions of its spelling.
+///
+/// ```
+/// use retort_schema::sql::{Catalog, Dialect};
+/// use retort_schema::ColumnType;
+/// let pg = Catalog::of(Dialect::Postgres);
+/// assert_eq!(pg.default_key(&ColumnType::TimestampTz, "now()"), pg.default_key(&ColumnType::TimestampTz, "CURRENT_TIMESTAMP"));
+/// assert_eq!(pg.check_key("amount > -1"), pg.check_key("(amount > '-1'::integer)"));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Catalog {
+    /// The dialect.
+    pub dialect: Dialect,
+    /// MariaDB rather than MySQL (its metadata keeps defaults in utf8mb3).
+    pub mariadb: bool,
+}
+
+impl Catalog {
+    /// The catalog of a dialect (MySQL proper for [`Dialect::Mysql`]).
+    pub fn of(dialect: Dialect) -> Catalog {
+        Catalog {
+            dialect,
+            mariadb: false,
+        }
+    }
+
+    /// MariaDB's catalog.
+    pub fn mariadb() -> Catalog {
+        Catalog {
+            dialect: Dialect::Mysql,
+            mariadb: true,
+        }
+    }
+
+    /// The rules under which two spellings mean the same here.
+    pub fn rules(&self) -> &'static Rules {
+        match self.dialect {
+            Dialect::Sqlite => &sqlite::RULES,
+            Dialect::Postgres => &postgres::RULES,
+            Dialect::Mysql => &mysql::RULES,
+        }
+    }
+
+    /// Whether the database keeps table and column comments.
+    pub fn stores_comments(&self) -> bool {
+        self.dialect != Dialect::Sqlite
+    }
+
+    /// The type the database keeps for a model's type, read back portable.
+    pub fn stored_type(&self, ty: &ColumnType) -> ColumnType {
+        match self.dialect {
+            Dialect::Sqlite => sqlite::stored_type(ty),
+            Dialect::Postgres => postgres::stored_type(ty),
+            Dialect::Mysql => mysql::stored_type(ty),
+        }
+    }
+
+    /// A model's table as the database keeps it (types as stored, defaults as retort
+    /// writes them, the dialect's equivalences of constraints), without rename hints.
+    pub fn stored_table(&self, table: &Table) -> Table {
+        let mut t = table.without_rename_hints();
+        match self.dialect {
+            Dialect::Sqlite => sqlite::stored_table(&mut t),
+            Dialect::Postgres => postgres::stored_table(&mut t),
+            Dialect::Mysql => mysql::stored_table(&mut t, self.mariadb),
+        }
+        t.normalize();
+        t
+    }
+
+    /// The canonical form of a default of a column of type `ty` here: equal for every
+    /// spelling the database treats as the same value.
+    pub fn default_key(&self, ty: &ColumnType, text: &str) -> String {
+        canonical_default(ty, text, self.rules())
+    }
+
+    /// The canonical form of a check expression here.
+    pub fn check_key(&self, text: &str) -> String {
+        canonical(text, self.rules())
     }
 }
 

@@ -101,6 +101,7 @@ pub fn foreign_key() -> impl Strategy<Value = ForeignKey> {
             referred_columns,
             on_delete,
             on_update,
+            not_valid: false,
         },
     )
 }
@@ -118,7 +119,11 @@ pub fn unique() -> impl Strategy<Value = UniqueConstraint> {
 }
 
 pub fn check() -> impl Strategy<Value = CheckConstraint> {
-    (name(), text()).prop_map(|(name, expression)| CheckConstraint { name, expression })
+    (name(), text()).prop_map(|(name, expression)| CheckConstraint {
+        name,
+        expression,
+        not_valid: false,
+    })
 }
 
 /// A table as `create_table` carries it: no indexes (they are separate operations).

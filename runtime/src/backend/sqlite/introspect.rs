@@ -10,11 +10,12 @@ use diesel::sqlite::SqliteConnection;
 
 use super::VERSION_TABLE;
 use crate::error::{Error, Result};
+use crate::schema::expr::lex::{lex, Lexicon, Token};
 use crate::schema::expr::parenthesized;
 use crate::schema::sql::quote_literal;
+use crate::schema::sql::sqlite::{read_default, read_type};
 use crate::schema::{
-    CheckConstraint, Column, ColumnType, ForeignKey, Index, ReferentialAction, Schema, Table,
-    UniqueConstraint,
+    CheckConstraint, Column, ForeignKey, Index, ReferentialAction, Schema, Table, UniqueConstraint,
 };
 
 #[derive(QueryableByName)]
@@ -120,9 +121,9 @@ fn table(conn: &mut SqliteConnection, name: &str, sql: &str) -> Result<Table> {
     let mut pk: Vec<(i64, String)> = Vec::new();
     let autoincrement = sql.to_ascii_uppercase().contains("AUTOINCREMENT");
     for c in &columns {
-        let mut column = Column::new(c.name.clone(), column_type(&c.ty));
+        let mut column = Column::new(c.name.clone(), read_type(&c.ty));
         column.nullable = c.notnull == 0 && c.pk == 0;
-        column.server_default = c.dflt_value.as_deref().map(strip_parens);
+        column.server_default = c.dflt_value.as_deref().map(read_default);
         if c.pk > 0 {
             pk.push((c.pk, c.name.clone()));
         }
@@ -188,6 +189,7 @@ fn table(conn: &mut SqliteConnection, name: &str, sql: &str) -> Result<Table> {
             referred_columns: Vec::new(),
             on_delete: ReferentialAction::parse(&f.on_delete).unwrap_or_default(),
             on_update: ReferentialAction::parse(&f.on_update).unwrap_or_default(),
+            not_valid: false,
         });
         fk.columns.push(f.from);
         fk.referred_columns.push(f.to.unwrap_or_default());
@@ -204,35 +206,14 @@ fn table(conn: &mut SqliteConnection, name: &str, sql: &str) -> Result<Table> {
     t.checks = named
         .checks
         .into_iter()
-        .map(|(name, expression)| CheckConstraint { name, expression })
+        .map(|(name, expression)| CheckConstraint {
+            name,
+            expression,
+            not_valid: false,
+        })
         .collect();
     t.normalize();
     Ok(t)
-}
-
-/// The portable type a declared SQLite type stands for (the inverse of `sqlite_type`).
-fn column_type(declared: &str) -> ColumnType {
-    let compact: String = declared
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .collect::<String>()
-        .to_ascii_lowercase();
-    let portable = match compact.as_str() {
-        "int" => Some(ColumnType::Integer),
-        "double" | "doubleprecision" => Some(ColumnType::Double),
-        "blob" => Some(ColumnType::Binary),
-        _ => ColumnType::parse_portable(&compact),
-    };
-    portable.unwrap_or_else(|| ColumnType::Custom {
-        sql: declared.trim().to_string(),
-    })
-}
-
-/// `(0)` → `0`: SQLite keeps a default as written, parentheses included.
-fn strip_parens(d: &str) -> String {
-    crate::schema::expr::unwrap_parens(d)
-        .unwrap_or(d.trim())
-        .to_string()
 }
 
 #[derive(Default)]
@@ -242,35 +223,75 @@ struct Named {
     checks: Vec<(String, String)>,
 }
 
-/// `CONSTRAINT "name" UNIQUE (…)`, `… FOREIGN KEY (…)`, `… CHECK (…)` in a CREATE TABLE.
+/// The constraints SQLite keeps only in the `CREATE TABLE` text: `CONSTRAINT "name" UNIQUE
+/// (…)` and `… FOREIGN KEY (…)` (their names), and every `CHECK (…)`, named or not (an
+/// unnamed one gets an empty name), read token by token so that text inside literals is
+/// never taken for a keyword.
 fn named_constraints(sql: &str) -> Named {
+    let spans = lex(sql, Lexicon::STANDARD);
+    let word = |i: usize| match spans.get(i).map(|s| &s.token) {
+        Some(Token::Word(w)) => Some(w.to_ascii_uppercase()),
+        _ => None,
+    };
+    let punct = |i: usize, p: &str| matches!(spans.get(i).map(|s| &s.token), Some(Token::Punct(x)) if x == p);
+    // The parenthesis opening at token `i`: its inside, and the index of the token after it.
+    let group = |i: usize| -> Option<(String, usize)> {
+        let (inner, _) = parenthesized(&sql[spans[i].start..])?;
+        let end = spans[i].start + 1 + inner.len() + 1;
+        let next = spans
+            .iter()
+            .position(|s| s.start >= end)
+            .unwrap_or(spans.len());
+        Some((inner.trim().to_string(), next))
+    };
     let mut out = Named::default();
-    let upper = sql.to_ascii_uppercase();
-    let mut at = 0;
-    while let Some(pos) = upper[at..].find("CONSTRAINT") {
-        let start = at + pos + "CONSTRAINT".len();
-        at = start;
-        let rest = sql[start..].trim_start();
-        let Some((name, after)) = identifier(rest) else {
-            continue;
-        };
-        let after = after.trim_start();
-        let head = after.to_ascii_uppercase();
-        if head.starts_with("UNIQUE") {
-            if let Some((inner, _)) = parenthesized(&after["UNIQUE".len()..]) {
-                out.uniques.push((name, split_idents(inner)));
+    let mut pending: Option<String> = None;
+    let mut i = 0;
+    while i < spans.len() {
+        match word(i).as_deref() {
+            Some("CONSTRAINT") => {
+                pending = match spans.get(i + 1).map(|s| &s.token) {
+                    Some(Token::Word(w)) => Some(w.clone()),
+                    Some(Token::QuotedIdent(q)) => Some(q.clone()),
+                    _ => None,
+                };
+                i += 2;
+                continue;
             }
-        } else if head.starts_with("FOREIGN") {
-            if let Some(open) = after.find('(') {
-                if let Some((inner, _)) = parenthesized(&after[open..]) {
-                    out.foreign_keys.push((name, split_idents(inner)));
+            Some("CHECK") if punct(i + 1, "(") => {
+                if let Some((body, next)) = group(i + 1) {
+                    out.checks.push((pending.take().unwrap_or_default(), body));
+                    i = next;
+                    continue;
                 }
             }
-        } else if head.starts_with("CHECK") {
-            if let Some((inner, _)) = parenthesized(&after["CHECK".len()..]) {
-                out.checks.push((name, inner.trim().to_string()));
+            Some("UNIQUE") if punct(i + 1, "(") => {
+                if let Some((inner, next)) = group(i + 1) {
+                    if let Some(name) = pending.take() {
+                        out.uniques.push((name, split_idents(&inner)));
+                    }
+                    i = next;
+                    continue;
+                }
             }
+            Some("FOREIGN") if word(i + 1).as_deref() == Some("KEY") && punct(i + 2, "(") => {
+                if let Some((inner, next)) = group(i + 2) {
+                    if let Some(name) = pending.take() {
+                        out.foreign_keys.push((name, split_idents(&inner)));
+                    }
+                    i = next;
+                    continue;
+                }
+            }
+            Some("PRIMARY" | "NOT" | "NULL" | "DEFAULT" | "REFERENCES" | "COLLATE") => {
+                pending = None;
+            }
+            _ => {}
         }
+        if punct(i, ",") {
+            pending = None;
+        }
+        i += 1;
     }
     out
 }
@@ -378,23 +399,15 @@ mod tests {
             n.checks,
             [("ck".to_string(), "length(a) > (1)".to_string())]
         );
-    }
-
-    #[test]
-    fn declared_types_map_back() {
-        assert_eq!(column_type("TIMESTAMPTZ"), ColumnType::TimestampTz);
-        assert_eq!(
-            column_type("VARCHAR(36)"),
-            ColumnType::Varchar { length: 36 }
+        let n = named_constraints(
+            r#"CREATE TABLE t (a TEXT DEFAULT 'CONSTRAINT x CHECK (0)' CHECK (a <> 'CHECK'), b INT CONSTRAINT "c b" CHECK (b > 0))"#,
         );
-        assert_eq!(column_type("DOUBLE"), ColumnType::Double);
         assert_eq!(
-            column_type("citext"),
-            ColumnType::Custom {
-                sql: "citext".into()
-            }
+            n.checks,
+            [
+                (String::new(), "a <> 'CHECK'".to_string()),
+                ("c b".to_string(), "b > 0".to_string())
+            ]
         );
-        assert_eq!(strip_parens("(1 + 2)"), "1 + 2");
-        assert_eq!(strip_parens("(1) + (2)"), "(1) + (2)");
     }
 }

@@ -118,7 +118,6 @@ impl Backend for Sqlite {
     fn capabilities(&self) -> Capabilities {
         Capabilities {
             transactional_ddl: true,
-            stores_comments: false,
             deferred_foreign_keys: true,
             lock_is_transaction: true,
         }

@@ -5,78 +5,19 @@
 //!
 //! DDL commits implicitly here: the runner records progress per statement.
 
+mod catalog;
+
+pub use catalog::{
+    catalog_type, json_column, mysql_default, mysql_literal, mysql_type, read_default, read_type,
+    stored_table, stored_type, RULES,
+};
+
 use super::ansi::{self, Hooks};
 use super::{Dialect, RenderError, Step};
 use crate::model::{Column, ColumnType, Schema, Table};
 use crate::ops::{ConstraintKind, Op};
 
 pub(super) struct Mysql;
-
-/// The MySQL type for a portable type.
-pub fn mysql_type(ty: &ColumnType) -> String {
-    match ty {
-        ColumnType::SmallInt => "SMALLINT".into(),
-        ColumnType::Integer => "INT".into(),
-        ColumnType::BigInt => "BIGINT".into(),
-        ColumnType::Real => "FLOAT".into(),
-        ColumnType::Double => "DOUBLE".into(),
-        // MySQL's bare DECIMAL is DECIMAL(10,0), which would round every value: take the widest.
-        ColumnType::Numeric {
-            precision: None, ..
-        } => "DECIMAL(65,30)".into(),
-        ColumnType::Numeric {
-            precision: Some(p),
-            scale: None,
-        } => format!("DECIMAL({p},0)"),
-        ColumnType::Numeric {
-            precision: Some(p),
-            scale: Some(s),
-        } => format!("DECIMAL({p},{s})"),
-        ColumnType::Boolean => "BOOLEAN".into(),
-        // TEXT holds 64 KiB; unbounded text is LONGTEXT.
-        ColumnType::Text => "LONGTEXT".into(),
-        ColumnType::Varchar { length } => format!("VARCHAR({length})"),
-        ColumnType::Char { length } => format!("CHAR({length})"),
-        ColumnType::Binary => "LONGBLOB".into(),
-        ColumnType::Date => "DATE".into(),
-        ColumnType::Time => "TIME(6)".into(),
-        ColumnType::Timestamp => "DATETIME(6)".into(),
-        // An instant, stored in UTC (TIMESTAMP would end in 2038).
-        ColumnType::TimestampTz => "DATETIME(6)".into(),
-        ColumnType::Uuid => "CHAR(36)".into(),
-        ColumnType::Json => "JSON".into(),
-        ColumnType::Custom { sql } => sql.clone(),
-    }
-}
-
-/// A string literal for MySQL, whose default mode also treats backslash as an escape.
-pub fn mysql_literal(text: &str) -> String {
-    format!("'{}'", text.replace('\\', "\\\\").replace('\'', "''"))
-}
-
-/// A default as MySQL accepts it: literals as written, `CURRENT_TIMESTAMP` at the column's
-/// precision, anything else as an expression in parentheses.
-pub fn mysql_default(ty: &ColumnType, expr: &str) -> String {
-    let e = expr.trim();
-    let upper = e.to_ascii_uppercase();
-    if matches!(
-        upper.as_str(),
-        "CURRENT_TIMESTAMP" | "CURRENT_TIMESTAMP()" | "NOW()"
-    ) {
-        return match ty {
-            ColumnType::Timestamp | ColumnType::TimestampTz => "CURRENT_TIMESTAMP(6)".into(),
-            _ => "CURRENT_TIMESTAMP".into(),
-        };
-    }
-    let literal = e.parse::<f64>().is_ok()
-        || (e.starts_with('\'') && e.ends_with('\'') && e.len() >= 2)
-        || ["NULL", "TRUE", "FALSE"].contains(&upper.as_str());
-    if literal {
-        e.to_string()
-    } else {
-        format!("({e})")
-    }
-}
 
 /// Whether MySQL can index the type without a prefix length.
 fn indexable(ty: &ColumnType) -> bool {

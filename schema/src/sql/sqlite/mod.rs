@@ -3,6 +3,12 @@
 //! turns foreign keys off around the transaction and runs `PRAGMA foreign_key_check`
 //! before committing).
 
+mod catalog;
+
+pub use catalog::{read_default, read_type, sqlite_type, stored_table, stored_type, RULES};
+
+use catalog::default_clause;
+
 use super::{quote_ident, RenderError, Step};
 use crate::model::{Column, ColumnType, Schema, Table};
 use crate::ops::Op;
@@ -10,63 +16,6 @@ use crate::sql::Dialect;
 
 fn q(name: &str) -> String {
     quote_ident(name, Dialect::Sqlite)
-}
-
-/// The declared type for a column: names that keep the portable type readable (for
-/// introspection) and give SQLite the right affinity.
-pub fn sqlite_type(ty: &ColumnType) -> String {
-    match ty {
-        ColumnType::SmallInt => "SMALLINT".into(),
-        ColumnType::Integer => "INTEGER".into(),
-        ColumnType::BigInt => "BIGINT".into(),
-        ColumnType::Real => "REAL".into(),
-        ColumnType::Double => "DOUBLE".into(),
-        ColumnType::Numeric {
-            precision: None, ..
-        } => "NUMERIC".into(),
-        ColumnType::Numeric {
-            precision: Some(p),
-            scale: None,
-        } => format!("NUMERIC({p})"),
-        ColumnType::Numeric {
-            precision: Some(p),
-            scale: Some(s),
-        } => format!("NUMERIC({p},{s})"),
-        ColumnType::Boolean => "BOOLEAN".into(),
-        ColumnType::Text => "TEXT".into(),
-        ColumnType::Varchar { length } => format!("VARCHAR({length})"),
-        ColumnType::Char { length } => format!("CHAR({length})"),
-        ColumnType::Binary => "BLOB".into(),
-        ColumnType::Date => "DATE".into(),
-        ColumnType::Time => "TIME".into(),
-        ColumnType::Timestamp => "TIMESTAMP".into(),
-        ColumnType::TimestampTz => "TIMESTAMPTZ".into(),
-        ColumnType::Uuid => "UUID".into(),
-        ColumnType::Json => "JSON".into(),
-        ColumnType::Custom { sql } => sql.clone(),
-    }
-}
-
-/// A default as SQLite accepts it: literals as written, anything else in parentheses.
-fn default_clause(expr: &str) -> String {
-    let e = expr.trim();
-    let upper = e.to_ascii_uppercase();
-    let literal = e.parse::<f64>().is_ok()
-        || (e.starts_with('\'') && e.ends_with('\'') && e.len() >= 2)
-        || [
-            "NULL",
-            "TRUE",
-            "FALSE",
-            "CURRENT_TIMESTAMP",
-            "CURRENT_DATE",
-            "CURRENT_TIME",
-        ]
-        .contains(&upper.as_str());
-    if literal {
-        format!(" DEFAULT {e}")
-    } else {
-        format!(" DEFAULT ({e})")
-    }
 }
 
 fn column_def(t: &Table, c: &Column) -> String {

@@ -2,60 +2,19 @@
 //! autoincrement, `timestamptz`, `uuid`, `jsonb`, `COMMENT ON`, `ALTER COLUMN … TYPE …
 //! USING`, named constraints.
 
+mod catalog;
+
+pub use catalog::{
+    catalog_type, check_body, postgres_default, postgres_type, read_default, read_type,
+    stored_table, stored_type, RULES,
+};
+
 use super::ansi::{self, Hooks};
 use super::{quote_literal, Dialect, RenderError, Step};
 use crate::model::{Column, ColumnType, Schema, Table};
 use crate::ops::Op;
 
 pub(super) struct Postgres;
-
-/// The PostgreSQL type for a portable type.
-pub fn postgres_type(ty: &ColumnType) -> String {
-    match ty {
-        ColumnType::SmallInt => "SMALLINT".into(),
-        ColumnType::Integer => "INTEGER".into(),
-        ColumnType::BigInt => "BIGINT".into(),
-        ColumnType::Real => "REAL".into(),
-        ColumnType::Double => "DOUBLE PRECISION".into(),
-        ColumnType::Numeric {
-            precision: None, ..
-        } => "NUMERIC".into(),
-        ColumnType::Numeric {
-            precision: Some(p),
-            scale: None,
-        } => format!("NUMERIC({p})"),
-        ColumnType::Numeric {
-            precision: Some(p),
-            scale: Some(s),
-        } => format!("NUMERIC({p},{s})"),
-        ColumnType::Boolean => "BOOLEAN".into(),
-        ColumnType::Text => "TEXT".into(),
-        ColumnType::Varchar { length } => format!("VARCHAR({length})"),
-        ColumnType::Char { length } => format!("CHAR({length})"),
-        ColumnType::Binary => "BYTEA".into(),
-        ColumnType::Date => "DATE".into(),
-        ColumnType::Time => "TIME".into(),
-        ColumnType::Timestamp => "TIMESTAMP".into(),
-        ColumnType::TimestampTz => "TIMESTAMPTZ".into(),
-        ColumnType::Uuid => "UUID".into(),
-        ColumnType::Json => "JSONB".into(),
-        ColumnType::Custom { sql } => sql.clone(),
-    }
-}
-
-/// A default as PostgreSQL needs it: a boolean column's `0`/`1` (SQLite's spelling, which
-/// models often use) as `FALSE`/`TRUE`; everything else as written.
-pub fn postgres_default(ty: &ColumnType, expr: &str) -> String {
-    let e = expr.trim();
-    if *ty == ColumnType::Boolean {
-        match e {
-            "0" | "'0'" => return "FALSE".into(),
-            "1" | "'1'" => return "TRUE".into(),
-            _ => {}
-        }
-    }
-    e.to_string()
-}
 
 impl Postgres {
     fn comment_on_column(&self, table: &str, column: &str, comment: Option<&str>) -> String {

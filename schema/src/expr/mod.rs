@@ -1,117 +1,28 @@
-//! SQL expressions as the models hold them (check constraints, server defaults): a light
-//! tokenizer, enough to compare two expressions for meaning-preserving equality and to
-//! find the column names an expression mentions. It does not validate SQL.
+//! SQL expressions as the models hold them (check constraints, server defaults): a
+//! tokenizer ([`lex`]), a parser ([`parse`]) and a canonical form ([`canon`]) under a
+//! dialect's rules, enough to compare two expressions for meaning-preserving equality, to
+//! find the column names an expression mentions and to follow a column rename. It does not
+//! validate SQL.
 
-/// One token of an SQL expression.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Token {
-    /// An unquoted word (keyword, identifier or function name), as written.
-    Word(String),
-    /// A quoted identifier (`"name"`, `` `name` `` or `[name]`), unquoted.
-    QuotedIdent(String),
-    /// A string literal, unquoted (`''` read as `'`).
-    Str(String),
-    /// A number, as written.
-    Number(String),
-    /// An operator or punctuation (`>=`, `(`, `,`).
-    Punct(String),
-}
+pub mod canon;
+pub mod lex;
+pub mod parse;
 
-/// Splits an expression into tokens; whitespace and comments are dropped.
-pub fn tokens(expr: &str) -> Vec<Token> {
-    let chars: Vec<char> = expr.chars().collect();
-    let mut out = Vec::new();
-    let mut i = 0;
-    let quoted = |i: &mut usize, close: char| -> String {
-        let mut s = String::new();
-        *i += 1;
-        while *i < chars.len() {
-            if chars[*i] == close {
-                if chars.get(*i + 1) == Some(&close) && close != ']' {
-                    s.push(close);
-                    *i += 2;
-                    continue;
-                }
-                *i += 1;
-                return s;
-            }
-            s.push(chars[*i]);
-            *i += 1;
-        }
-        s
-    };
-    while i < chars.len() {
-        let c = chars[i];
-        if c.is_whitespace() {
-            i += 1;
-        } else if c == '-' && chars.get(i + 1) == Some(&'-') {
-            while i < chars.len() && chars[i] != '\n' {
-                i += 1;
-            }
-        } else if c == '\'' {
-            out.push(Token::Str(quoted(&mut i, '\'')));
-        } else if c == '"' {
-            out.push(Token::QuotedIdent(quoted(&mut i, '"')));
-        } else if c == '`' {
-            out.push(Token::QuotedIdent(quoted(&mut i, '`')));
-        } else if c == '[' {
-            out.push(Token::QuotedIdent(quoted(&mut i, ']')));
-        } else if c.is_ascii_digit()
-            || (c == '.' && chars.get(i + 1).is_some_and(|d| d.is_ascii_digit()))
-        {
-            let start = i;
-            while i < chars.len() && (chars[i].is_ascii_alphanumeric() || chars[i] == '.') {
-                i += 1;
-            }
-            out.push(Token::Number(chars[start..i].iter().collect()));
-        } else if c.is_alphanumeric() || c == '_' || c == '$' {
-            let start = i;
-            while i < chars.len()
-                && (chars[i].is_alphanumeric() || chars[i] == '_' || chars[i] == '$')
-            {
-                i += 1;
-            }
-            out.push(Token::Word(chars[start..i].iter().collect()));
-        } else {
-            let two: String = chars[i..(i + 2).min(chars.len())].iter().collect();
-            if ["<=", ">=", "<>", "!=", "==", "||", "::", "<<", ">>"].contains(&two.as_str()) {
-                out.push(Token::Punct(two));
-                i += 2;
-            } else {
-                out.push(Token::Punct(c.to_string()));
-                i += 1;
-            }
-        }
-    }
-    out
-}
+pub use lex::{tokens, Token};
 
-/// A canonical spelling: tokens joined by single spaces, unquoted words lower-cased,
-/// literals kept exactly. Two expressions that differ only in whitespace, comments or the
-/// case of keywords normalize equal; a change inside a string literal does not.
+/// Whether two expressions mean the same in every database: the same canonical form under
+/// the dialect-neutral rules (whitespace, comments, parentheses, keyword case and the
+/// spelling of numbers do not matter; a change inside a string literal does).
 ///
 /// ```
-/// use retort_schema::expr::normalize;
-/// assert_eq!(normalize("amount>0 AND  note <> 'a  b'"), normalize("amount > 0 and note<>'a  b'"));
-/// assert_ne!(normalize("note = 'a b'"), normalize("note = 'a  b'"));
+/// use retort_schema::expr::same;
+/// assert!(same("amount>0 AND  note <> 'a  b'", "(amount > 0) and note<>'a  b'"));
+/// assert!(!same("note = 'a b'", "note = 'a  b'"));
 /// ```
-pub fn normalize(expr: &str) -> String {
-    let parts: Vec<String> = tokens(expr)
-        .into_iter()
-        .map(|t| match t {
-            Token::Word(w) => w.to_lowercase(),
-            Token::QuotedIdent(q) => format!("\"{}\"", q.replace('"', "\"\"")),
-            Token::Str(s) => format!("'{}'", s.replace('\'', "''")),
-            Token::Number(n) => n.to_ascii_lowercase(),
-            Token::Punct(p) => p,
-        })
-        .collect();
-    parts.join(" ")
-}
-
-/// Whether two expressions mean the same after [`normalize`].
 pub fn same(a: &str, b: &str) -> bool {
-    a == b || normalize(a) == normalize(b)
+    a == b
+        || canon::canonical(a, &canon::Rules::NEUTRAL)
+            == canon::canonical(b, &canon::Rules::NEUTRAL)
 }
 
 /// The text inside the parenthesis that opens `s` (after spaces) and the one that closes
@@ -171,6 +82,60 @@ pub fn same_opt(a: &Option<String>, b: &Option<String>) -> bool {
         (None, None) => true,
         _ => false,
     }
+}
+
+/// The expression with every mention of column `from` renamed to `to`, as a database does
+/// to a check on `RENAME COLUMN`: unquoted words compare without case, quoted names exactly;
+/// function names, types after `::` and qualifiers before `.` are not columns. The rest of
+/// the text stays as written.
+///
+/// ```
+/// use retort_schema::expr::rename_column;
+/// assert_eq!(rename_column("length(Code) > 0 AND code <> 'code'", "code", "sku"), "length(sku) > 0 AND sku <> 'code'");
+/// assert_eq!(rename_column("\"a\" > 0", "a", "b c"), "\"b c\" > 0");
+/// ```
+pub fn rename_column(expr: &str, from: &str, to: &str) -> String {
+    let spans = lex::lex(expr, lex::Lexicon::STANDARD);
+    let mut out = String::with_capacity(expr.len());
+    let mut last = 0;
+    for (i, s) in spans.iter().enumerate() {
+        let punct = |j: Option<usize>, p: &str| {
+            j.and_then(|j| spans.get(j))
+                .is_some_and(|t| matches!(&t.token, Token::Punct(x) if x == p))
+        };
+        let mentions = match &s.token {
+            Token::Word(w) => w.to_lowercase() == from.to_lowercase(),
+            Token::QuotedIdent(q) => q == from,
+            _ => false,
+        };
+        let prev = i.checked_sub(1);
+        if !mentions || punct(Some(i + 1), "(") || punct(prev, "::") || punct(Some(i + 1), ".") {
+            continue;
+        }
+        let quote = expr[s.start..]
+            .chars()
+            .next()
+            .filter(|c| matches!(c, '"' | '`' | '['));
+        let plain = to
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+            && to
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+            && !KEYWORDS.contains(&to);
+        let replacement = match quote {
+            Some('`') => format!("`{}`", to.replace('`', "``")),
+            Some('[') => format!("[{to}]"),
+            None if plain => to.to_string(),
+            _ => format!("\"{}\"", to.replace('"', "\"\"")),
+        };
+        out.push_str(&expr[last..s.start]);
+        out.push_str(&replacement);
+        last = s.end;
+    }
+    out.push_str(&expr[last..]);
+    out
 }
 
 /// Words that are SQL syntax, not column names, in the expressions models hold.

@@ -1,0 +1,388 @@
+//! Compares what the models (or a replayed history) say with what a database holds, exactly,
+//! through the database's [`Catalog`]: the expected side is put in the form the database
+//! keeps it in, defaults and checks are compared in canonical form, and every attribute the
+//! model says something about is compared — so the list is empty exactly when the database
+//! equals the models. Each difference names the object.
+//!
+//! Names: a constraint read back without a name (SQLite keeps none for an unnamed one made
+//! by another tool) matches by definition; every other is matched by name, so a renamed
+//! index or constraint is a difference.
+
+use crate::model::{CheckConstraint, Column, ForeignKey, Index, Schema, Table, UniqueConstraint};
+use crate::sql::Catalog;
+
+/// Differences between `expected` (models or a replay, in retort's form) and `live` (as the
+/// backend introspected it). Empty when they match.
+///
+/// ```
+/// use retort_schema::compare::differences;
+/// use retort_schema::sql::{Catalog, Dialect};
+/// use retort_schema::{Column, ColumnType, Schema, Table};
+/// let mut t = Table::new("tasks");
+/// let mut n = Column::new("n", ColumnType::Integer);
+/// n.server_default = Some("-1".into());
+/// t.columns.push(n);
+/// let expected = Schema::from_tables([t.clone()]);
+/// t.columns[0].server_default = Some("'-1'::integer".into());
+/// let pg = Catalog::of(Dialect::Postgres);
+/// assert!(differences(&expected, &Schema::from_tables([t.clone()]), &pg).is_empty());
+/// t.columns[0].server_default = Some("'-2'::integer".into());
+/// assert_eq!(differences(&expected, &Schema::from_tables([t]), &pg),
+///            ["column `tasks.n`: expected default -1, database has '-2'::integer"]);
+/// ```
+pub fn differences(expected: &Schema, live: &Schema, catalog: &Catalog) -> Vec<String> {
+    let mut out = Vec::new();
+    for (name, e) in &expected.tables {
+        match live.tables.get(name) {
+            None => out.push(format!("table `{name}` is missing from the database")),
+            Some(l) => out.extend(table_differences(e, l, catalog)),
+        }
+    }
+    for name in live.tables.keys() {
+        if !expected.tables.contains_key(name) {
+            out.push(format!(
+                "table `{name}` is in the database but not in the models"
+            ));
+        }
+    }
+    out
+}
+
+/// The differences of one table (`expected` in retort's form; it is put in the database's).
+pub fn table_differences(expected: &Table, live: &Table, catalog: &Catalog) -> Vec<String> {
+    let e = catalog.stored_table(expected);
+    let mut out = Vec::new();
+    let d = Differ {
+        t: &e.name,
+        catalog,
+        out: &mut out,
+    };
+    d.compare(&e, live);
+    out
+}
+
+struct Differ<'a> {
+    t: &'a str,
+    catalog: &'a Catalog,
+    out: &'a mut Vec<String>,
+}
+
+impl Differ<'_> {
+    fn push(&mut self, s: String) {
+        self.out.push(s);
+    }
+
+    fn compare(mut self, e: &Table, l: &Table) {
+        let t = self.t;
+        for ec in &e.columns {
+            match l.column(&ec.name) {
+                None => self.push(format!(
+                    "column `{t}.{}` is missing from the database",
+                    ec.name
+                )),
+                Some(lc) => self.column(ec, lc),
+            }
+        }
+        for lc in &l.columns {
+            if e.column(&lc.name).is_none() {
+                self.push(format!(
+                    "column `{t}.{}` is in the database but not in the models",
+                    lc.name
+                ));
+            }
+        }
+        if e.primary_key != l.primary_key {
+            self.push(format!(
+                "primary key of `{t}`: expected ({}), database has ({})",
+                e.primary_key.join(", "),
+                l.primary_key.join(", ")
+            ));
+        }
+        self.uniques(&e.uniques, &l.uniques);
+        self.indexes(&e.indexes, &l.indexes);
+        self.foreign_keys(&e.foreign_keys, &l.foreign_keys);
+        self.checks(&e.checks, &l.checks);
+        if self.catalog.stores_comments() && e.comment != l.comment {
+            self.push(format!(
+                "comment of `{t}`: expected {}, database has {}",
+                shown(&e.comment),
+                shown(&l.comment)
+            ));
+        }
+    }
+
+    fn column(&mut self, e: &Column, l: &Column) {
+        let (t, n) = (self.t, &e.name);
+        if e.ty != l.ty {
+            self.push(format!(
+                "column `{t}.{n}`: expected type {}, database has {}",
+                e.ty, l.ty
+            ));
+        }
+        if e.nullable != l.nullable {
+            self.push(format!(
+                "column `{t}.{n}`: expected {}, database has {}",
+                if e.nullable { "NULL" } else { "NOT NULL" },
+                if l.nullable { "NULL" } else { "NOT NULL" }
+            ));
+        }
+        let key = |d: &Option<String>| d.as_deref().map(|d| self.catalog.default_key(&e.ty, d));
+        if key(&e.server_default) != key(&l.server_default) {
+            self.push(format!(
+                "column `{t}.{n}`: expected default {}, database has {}",
+                e.server_default.as_deref().unwrap_or("none"),
+                l.server_default.as_deref().unwrap_or("none")
+            ));
+        }
+        if e.autoincrement != l.autoincrement {
+            self.push(format!(
+                "column `{t}.{n}`: expected {}, database has {}",
+                generated(e.autoincrement),
+                generated(l.autoincrement)
+            ));
+        }
+        if self.catalog.stores_comments() && e.comment != l.comment {
+            self.push(format!(
+                "column `{t}.{n}`: expected comment {}, database has {}",
+                shown(&e.comment),
+                shown(&l.comment)
+            ));
+        }
+    }
+
+    fn uniques(&mut self, expected: &[UniqueConstraint], live: &[UniqueConstraint]) {
+        let t = self.t;
+        let pairs = pair(expected, live, |u| &u.name, |a, b| a.columns == b.columns);
+        for (e, l) in &pairs.matched {
+            if e.columns != l.columns {
+                self.push(format!(
+                    "unique constraint `{}` on `{t}`: expected ({}), database has ({})",
+                    e.name,
+                    e.columns.join(", "),
+                    l.columns.join(", ")
+                ));
+            }
+        }
+        for u in pairs.missing {
+            self.push(format!(
+                "unique constraint `{}` on `{t}` ({}) is missing from the database",
+                u.name,
+                u.columns.join(", ")
+            ));
+        }
+        for u in pairs.extra {
+            self.push(format!(
+                "unique constraint {}on `{t}` ({}) is in the database but not in the models",
+                named(&u.name),
+                u.columns.join(", ")
+            ));
+        }
+    }
+
+    fn indexes(&mut self, expected: &[Index], live: &[Index]) {
+        let t = self.t;
+        let pairs = pair(
+            expected,
+            live,
+            |i| &i.name,
+            |a, b| a.columns == b.columns && a.unique == b.unique,
+        );
+        let show = |i: &Index| {
+            format!(
+                "{}({})",
+                if i.unique { "unique " } else { "" },
+                i.columns.join(", ")
+            )
+        };
+        for (e, l) in &pairs.matched {
+            if e.columns != l.columns || e.unique != l.unique {
+                self.push(format!(
+                    "index `{}` on `{t}`: expected {}, database has {}",
+                    e.name,
+                    show(e),
+                    show(l)
+                ));
+            }
+        }
+        for i in pairs.missing {
+            self.push(format!(
+                "index `{}` on `{t}` {} is missing from the database",
+                i.name,
+                show(i)
+            ));
+        }
+        for i in pairs.extra {
+            self.push(format!(
+                "index {}on `{t}` {} is in the database but not in the models",
+                named(&i.name),
+                show(i)
+            ));
+        }
+    }
+
+    fn foreign_keys(&mut self, expected: &[ForeignKey], live: &[ForeignKey]) {
+        let t = self.t;
+        let same = |a: &ForeignKey, b: &ForeignKey| {
+            a.columns == b.columns
+                && a.referred_table == b.referred_table
+                && a.referred_columns == b.referred_columns
+                && a.on_delete == b.on_delete
+                && a.on_update == b.on_update
+        };
+        let pairs = pair(expected, live, |f| &f.name, same);
+        for (e, l) in &pairs.matched {
+            if !same(e, l) {
+                self.push(format!(
+                    "foreign key `{}` on `{t}`: expected {}, database has {}",
+                    e.name,
+                    reference(e),
+                    reference(l)
+                ));
+            }
+            if e.not_valid != l.not_valid {
+                self.push(validity("foreign key", &l.name, t, l.not_valid));
+            }
+        }
+        for f in pairs.missing {
+            self.push(format!(
+                "foreign key `{}` on `{t}` {} is missing from the database",
+                f.name,
+                reference(f)
+            ));
+        }
+        for f in pairs.extra {
+            self.push(format!(
+                "foreign key {}on `{t}` {} is in the database but not in the models",
+                named(&f.name),
+                reference(f)
+            ));
+        }
+    }
+
+    fn checks(&mut self, expected: &[CheckConstraint], live: &[CheckConstraint]) {
+        let t = self.t;
+        let key = |c: &CheckConstraint| self.catalog.check_key(&c.expression);
+        let pairs = pair(expected, live, |c| &c.name, |a, b| key(a) == key(b));
+        let mut found = Vec::new();
+        for (e, l) in &pairs.matched {
+            if key(e) != key(l) {
+                found.push(format!(
+                    "check constraint `{}` on `{t}`: expected ({}), database has ({})",
+                    e.name, e.expression, l.expression
+                ));
+            }
+            if e.not_valid != l.not_valid {
+                found.push(validity("check constraint", &l.name, t, l.not_valid));
+            }
+        }
+        for c in pairs.missing {
+            found.push(format!(
+                "check constraint `{}` on `{t}` ({}) is missing from the database",
+                c.name, c.expression
+            ));
+        }
+        for c in pairs.extra {
+            found.push(format!(
+                "check constraint {}on `{t}` ({}) is in the database but not in the models",
+                named(&c.name),
+                c.expression
+            ));
+        }
+        self.out.extend(found);
+    }
+}
+
+/// Expected and live items paired: by name where the live one has a name, else by
+/// definition.
+struct Pairs<'a, T> {
+    matched: Vec<(&'a T, &'a T)>,
+    missing: Vec<&'a T>,
+    extra: Vec<&'a T>,
+}
+
+fn pair<'a, T>(
+    expected: &'a [T],
+    live: &'a [T],
+    name: impl Fn(&T) -> &String,
+    same: impl Fn(&T, &T) -> bool,
+) -> Pairs<'a, T> {
+    let mut used = vec![false; live.len()];
+    let mut matched = Vec::new();
+    let mut missing = Vec::new();
+    for e in expected {
+        let by_name = live
+            .iter()
+            .enumerate()
+            .find(|(i, l)| !used[*i] && !name(l).is_empty() && name(l) == name(e));
+        let found = by_name.or_else(|| {
+            live.iter()
+                .enumerate()
+                .find(|(i, l)| !used[*i] && name(l).is_empty() && same(e, l))
+        });
+        match found {
+            Some((i, l)) => {
+                used[i] = true;
+                matched.push((e, l));
+            }
+            None => missing.push(e),
+        }
+    }
+    let extra = live
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !used[*i])
+        .map(|(_, l)| l)
+        .collect();
+    Pairs {
+        matched,
+        missing,
+        extra,
+    }
+}
+
+fn reference(f: &ForeignKey) -> String {
+    let mut s = format!(
+        "({}) -> {}({})",
+        f.columns.join(", "),
+        f.referred_table,
+        f.referred_columns.join(", ")
+    );
+    s.push_str(&format!(" ON DELETE {}", f.on_delete.sql()));
+    s.push_str(&format!(" ON UPDATE {}", f.on_update.sql()));
+    s
+}
+
+/// A constraint validated on one side and `NOT VALID` on the other, with the fix.
+fn validity(kind: &str, name: &str, t: &str, live_not_valid: bool) -> String {
+    if live_not_valid {
+        format!(
+            "{kind} `{name}` on `{t}` is NOT VALID in the database (rows written before it was added are not checked); the models expect it validated: ALTER TABLE {t} VALIDATE CONSTRAINT {name}"
+        )
+    } else {
+        format!(
+            "{kind} `{name}` on `{t}` is validated in the database; the models expect it NOT VALID"
+        )
+    }
+}
+
+fn named(name: &str) -> String {
+    if name.is_empty() {
+        String::new()
+    } else {
+        format!("`{name}` ")
+    }
+}
+
+fn shown(comment: &Option<String>) -> String {
+    comment
+        .as_deref()
+        .map_or("none".to_string(), |c| format!("{c:?}"))
+}
+
+fn generated(autoincrement: bool) -> &'static str {
+    if autoincrement {
+        "generated values (autoincrement)"
+    } else {
+        "no generated values"
+    }
+}
