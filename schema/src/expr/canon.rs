@@ -295,11 +295,14 @@ fn in_list(x: Expr, mut items: Vec<Expr>, negated: bool) -> Expr {
     Expr::In(Box::new(x), items, negated)
 }
 
+/// `a AND b AND …` (or OR) without nesting; a bare column as an operand is `column <> 0`,
+/// its truth (how MariaDB prints it).
 fn flatten(and: bool, parts: Vec<Expr>) -> Expr {
     let mut out = Vec::with_capacity(parts.len());
     for p in parts {
         match (and, p) {
             (true, Expr::And(inner)) | (false, Expr::Or(inner)) => out.extend(inner),
+            (_, p @ Expr::Ident(_)) => out.push(Expr::Binary("<>".into(), Box::new(p), zero())),
             (_, p) => out.push(p),
         }
     }
@@ -395,12 +398,39 @@ fn literal_for(ty: &ColumnType, e: Expr) -> Expr {
         TimestampTz => temporal::timestamp(&text, true).map(Expr::Str),
         Uuid => Some(Expr::Str(text.to_ascii_lowercase())),
         Json => json::canonical(&text).map(Expr::Str),
+        Custom { sql } => return literal_for(&custom_family(sql), e),
         _ => None,
     };
     match (canon, &e) {
         (Some(c), _) => c,
         // A number written as a string for a text column stays a string, and the other way.
         (None, _) => e,
+    }
+}
+
+/// The portable type whose literals a database-specific type spells alike (`int
+/// unsigned` and `year` are numbers, `datetime` a timestamp, `json` JSON); text otherwise.
+fn custom_family(sql: &str) -> ColumnType {
+    let lower = sql.trim().to_ascii_lowercase();
+    let head: String = lower
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect();
+    let zoned = lower.contains("with time zone") || head == "timestamptz";
+    match head.as_str() {
+        "tinyint" | "smallint" | "mediumint" | "int" | "integer" | "bigint" | "int2" | "int4"
+        | "int8" | "decimal" | "dec" | "numeric" | "float" | "float4" | "float8" | "double"
+        | "real" | "year" | "serial" | "bigserial" | "smallserial" => ColumnType::Numeric {
+            precision: None,
+            scale: None,
+        },
+        "datetime" | "timestamp" | "timestamptz" if zoned => ColumnType::TimestampTz,
+        "datetime" | "timestamp" => ColumnType::Timestamp,
+        "date" => ColumnType::Date,
+        "time" | "timetz" => ColumnType::Time,
+        "json" | "jsonb" => ColumnType::Json,
+        "uuid" => ColumnType::Uuid,
+        _ => ColumnType::Text,
     }
 }
 
@@ -650,6 +680,7 @@ mod tests {
         assert!(same("NOT (x IN ('a', 'b'))", "x NOT IN ('a','b')", &r));
         assert!(same("NOT NOT o", "o <> 0", &r));
         assert!(same("NOT o", "o = FALSE", &r));
+        assert!(same("a AND NOT (b OR c)", "a <> 0 and b = 0 and c = 0", &r));
         assert!(same("a > -(-2)", "a > 2", &r));
         assert!(!same("a > 1", "a > -1", &r));
         assert!(!same("x = 'A'", "x = 'a'", &r));

@@ -25,6 +25,30 @@ pub fn same(a: &str, b: &str) -> bool {
             == canon::canonical(b, &canon::Rules::NEUTRAL)
 }
 
+/// Whether `text` is one literal value a `DEFAULT` takes without parentheses: a string, a
+/// number (signed or not), or one of `words` (`NULL`, `TRUE`, …) — not an expression that
+/// happens to start and end with a quote (`'a' || 'b'`).
+///
+/// ```
+/// use retort_schema::expr::{is_literal, lex::Lexicon};
+/// assert!(is_literal("'it''s'", Lexicon::STANDARD, &["NULL"]));
+/// assert!(is_literal("-1.5", Lexicon::STANDARD, &[]));
+/// assert!(!is_literal("'a' || 'b'", Lexicon::STANDARD, &[]));
+/// assert!(!is_literal("lower('A')", Lexicon::STANDARD, &[]));
+/// ```
+pub fn is_literal(text: &str, lexicon: lex::Lexicon, words: &[&str]) -> bool {
+    let tokens: Vec<Token> = lex::lex(text, lexicon)
+        .into_iter()
+        .map(|s| s.token)
+        .collect();
+    match tokens.as_slice() {
+        [Token::Str(_)] | [Token::Number(_)] => true,
+        [Token::Punct(sign), Token::Number(_)] => sign == "-" || sign == "+",
+        [Token::Word(w)] => words.iter().any(|k| w.eq_ignore_ascii_case(k)),
+        _ => false,
+    }
+}
+
 /// The text inside the parenthesis that opens `s` (after spaces) and the one that closes
 /// it, and the rest after it. Parentheses inside quotes (`'`, `"`, `` ` ``) do not count.
 ///

@@ -191,10 +191,7 @@ impl Parser {
 
     fn expr(&mut self, min: u8) -> Result<Expr, ParseError> {
         let mut lhs = self.prefix()?;
-        loop {
-            let Some((power, step)) = self.infix() else {
-                break;
-            };
+        while let Some((power, step)) = self.infix() {
             if power < min {
                 break;
             }

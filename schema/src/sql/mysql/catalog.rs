@@ -90,10 +90,7 @@ pub fn mysql_default(ty: &ColumnType, expr: &str) -> String {
             _ => "CURRENT_TIMESTAMP".into(),
         };
     }
-    let literal = e.parse::<f64>().is_ok()
-        || (e.starts_with('\'') && e.ends_with('\'') && e.len() >= 2)
-        || ["NULL", "TRUE", "FALSE"].contains(&upper.as_str());
-    if literal {
+    if crate::expr::is_literal(e, Lexicon::MYSQL, &["NULL", "TRUE", "FALSE"]) {
         e.to_string()
     } else {
         format!("({e})")

@@ -57,19 +57,15 @@ pub fn sqlite_type(ty: &ColumnType) -> String {
 /// A default as SQLite accepts it: literals as written, anything else in parentheses.
 pub(super) fn default_clause(expr: &str) -> String {
     let e = expr.trim();
-    let upper = e.to_ascii_uppercase();
-    let literal = e.parse::<f64>().is_ok()
-        || (e.starts_with('\'') && e.ends_with('\'') && e.len() >= 2)
-        || [
-            "NULL",
-            "TRUE",
-            "FALSE",
-            "CURRENT_TIMESTAMP",
-            "CURRENT_DATE",
-            "CURRENT_TIME",
-        ]
-        .contains(&upper.as_str());
-    if literal {
+    let words = [
+        "NULL",
+        "TRUE",
+        "FALSE",
+        "CURRENT_TIMESTAMP",
+        "CURRENT_DATE",
+        "CURRENT_TIME",
+    ];
+    if crate::expr::is_literal(e, Lexicon::STANDARD, &words) {
         format!(" DEFAULT {e}")
     } else {
         format!(" DEFAULT ({e})")

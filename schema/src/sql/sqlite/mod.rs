@@ -163,9 +163,9 @@ pub(super) fn render(op: &Op, before: &Schema) -> Result<Vec<Step>, RenderError>
 fn can_add_natively(c: &Column) -> bool {
     let default_ok = match &c.server_default {
         None => c.nullable,
+        // Not an expression (it is written in parentheses), not CURRENT_…, not NULL.
         Some(d) => {
-            let d = d.trim().to_ascii_uppercase();
-            !d.starts_with('(') && !d.starts_with("CURRENT_") && d != "NULL"
+            crate::expr::is_literal(d, crate::expr::lex::Lexicon::STANDARD, &["TRUE", "FALSE"])
         }
     };
     default_ok && !c.autoincrement
