@@ -5,7 +5,9 @@
 //! every portable type, nullability, defaults with quotes, semicolons and unicode, comments,
 //! a unique constraint, an index and a check; a child table referencing the parent's key; a
 //! self-referencing table; and two tables referencing each other (a cycle). B drops,
-//! renames, swaps, widens, makes nullable, re-defaults and re-comments columns, adds
+//! renames, swaps, widens (not dates and timestamps, whose text changes when they widen:
+//! `runtime/tests/conversions.rs` covers those), makes nullable, re-defaults and
+//! re-comments columns, adds
 //! columns, changes the unique, index and check, may rename the parent table, and may drop
 //! the cycle. For each pair: the diff becomes the migration file text the build writes, is
 //! read back through the grammar the macro and the build share, and runs on a file holding
@@ -15,9 +17,8 @@
 //!
 //! The same generator runs on PostgreSQL and MariaDB (servers from `scripts/test-dbs.sh`; a
 //! fresh database per case), with the catalogue adjusted where a type means something else
-//! there (no CITEXT; dates and timestamps keep their type, as their text changes on a
-//! server; on MySQL, no index or unique over unbounded text, and varchar widens to a longer
-//! varchar) and values spelled for the dialect. Introspection is compared after the
+//! there (no CITEXT; on MySQL, no index or unique over unbounded text, and varchar widens
+//! to a longer varchar) and values spelled for the dialect. Introspection is compared after the
 //! dialect's normalisation, and comments are compared where the database stores them.
 //!
 //! `RETORT_PROPTEST_CASES` sets the number of cases (default 100) on SQLite;
@@ -47,12 +48,17 @@ use support::generated_revision;
 fn types_for(d: Dialect) -> Vec<(ColumnType, ColumnType)> {
     use ColumnType::*;
     let mut all = types();
+    for (from, to) in &mut all {
+        // A date widened to a timestamp gains its midnight, and a timestamp widened to an
+        // instant its zone: the text of the value changes (the conversion matrix's own test,
+        // runtime/tests/conversions.rs, covers these).
+        if matches!(from, Date | Timestamp) {
+            *to = from.clone();
+        }
+    }
     if d != Dialect::Sqlite {
         for (from, to) in &mut all {
             match from {
-                // A server prints a date widened to a timestamp with its time, and a
-                // timestamp with its zone: the text of the value changes.
-                Date | Timestamp => *to = from.clone(),
                 // CITEXT is an extension on PostgreSQL and unknown to MySQL.
                 Custom { .. } => (*from, *to) = (Text, Text),
                 Varchar { length } if d == Dialect::Mysql => {

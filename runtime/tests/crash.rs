@@ -211,6 +211,7 @@ fn kills(mode: &str) {
             }
             let _ = child.kill(); // SIGKILL; it may have finished already
             let _ = child.wait();
+            db.settle();
             // SQLite: a journal left behind means the kill hit a transaction, which the next
             // open rolls back.
             if let retort::DatabaseUrl::SqliteFile(path) = &db.url {

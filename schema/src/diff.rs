@@ -52,6 +52,7 @@ pub fn diff(old: &Schema, new: &Schema) -> Result<Diff, ApplyError> {
     let renamed = Renamed::plan(old, new)?;
     let tables = Tables::pair(&renamed.schema, new);
     tables.refuse_key_changes()?;
+    tables.refuse_unconvertible_types()?;
     let mut up = Vec::new();
     let mut lints = Vec::new();
     // Drops of what goes or changes name tables as they were: before the renames, so that a
@@ -221,6 +222,23 @@ impl<'a> Tables<'a> {
                             n.name, c.name
                         ),
                     });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// A type change whose values have no conversion that keeps their meaning (both ways:
+    /// the downgrade converts back) is refused, with what to do instead.
+    fn refuse_unconvertible_types(&self) -> Result<(), ApplyError> {
+        for (o, n) in &self.kept {
+            for c in &n.columns {
+                let Some(before) = o.column(&c.name) else {
+                    continue;
+                };
+                if let Some(message) = crate::convert::refusal(&n.name, &c.name, &before.ty, &c.ty)
+                {
+                    return Err(ApplyError { message });
                 }
             }
         }

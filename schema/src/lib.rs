@@ -9,6 +9,7 @@
 //!   column names;
 //! - [`compare`]: what the models say against what a database holds, exactly, through the
 //!   dialect's [`sql::Catalog`];
+//! - [`convert`]: what values become when a column's type changes (the conversion matrix);
 //! - [`graph`]: the shape of a migration history (order, heads, ancestors), linear in size;
 //! - [`naming`]: identifier rules and conventional index/constraint names;
 //! - [`ops`]: migration operations, how each changes a schema, and its inverse;
@@ -19,6 +20,7 @@
 
 pub mod clock;
 pub mod compare;
+pub mod convert;
 #[cfg(feature = "diff")]
 pub mod diff;
 pub mod expr;

@@ -219,6 +219,27 @@ impl TestDb {
         self.texts(&sql).into_iter().next().flatten()
     }
 
+    /// Waits until no other session works on this database: a client killed mid-statement
+    /// leaves the server to finish (or roll back) what it sent, and a test that reads the
+    /// database right after the kill must see the end of it.
+    pub fn settle(&self) {
+        use retort::schema::sql::Dialect;
+        let sql = match self.dialect {
+            Dialect::Sqlite => return,
+            Dialect::Postgres => "SELECT COUNT(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()",
+            Dialect::Mysql => "SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE DB = DATABASE() AND ID <> CONNECTION_ID()",
+        };
+        let started = std::time::Instant::now();
+        while self.count(sql) > 0 {
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(30),
+                "{}: another session stays on the database",
+                self.dialect.name()
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+
     /// A count from a query returning one integer column `n`.
     pub fn count(&self, sql: &str) -> i64 {
         #[derive(QueryableByName)]

@@ -199,53 +199,11 @@ fn find_column<'a>(
     }
 }
 
-/// Whether a value of `from` may not fit `to`.
+/// Whether a value of `from` may not fit `to`: the conversion is checked value by value
+/// (see [`crate::convert`]), or refused.
 pub fn is_narrowing(from: &ColumnType, to: &ColumnType) -> bool {
-    use ColumnType::*;
-    let int_rank = |t: &ColumnType| match t {
-        SmallInt => Some(1),
-        Integer => Some(2),
-        BigInt => Some(3),
-        _ => None,
-    };
-    if from == to {
-        return false;
-    }
-    match (from, to) {
-        (_, Text) => false,
-        (Varchar { length: a }, Varchar { length: b })
-        | (Char { length: a }, Varchar { length: b }) => b < a,
-        (Char { length: a }, Char { length: b }) => b < a,
-        (f, t) if int_rank(f).is_some() && int_rank(t).is_some() => int_rank(t) < int_rank(f),
-        (
-            SmallInt | Integer | BigInt,
-            Numeric {
-                precision: None, ..
-            }
-            | Double,
-        ) => false,
-        (SmallInt | Integer, Real) => false,
-        (Real, Double) => false,
-        (
-            Numeric {
-                precision: p1,
-                scale: s1,
-            },
-            Numeric {
-                precision: p2,
-                scale: s2,
-            },
-        ) => {
-            let lower = |a: &Option<u32>, b: &Option<u32>| match (a, b) {
-                (_, None) => false,
-                (None, Some(_)) => true,
-                (Some(a), Some(b)) => b < a,
-            };
-            lower(p1, p2) || lower(s1, s2)
-        }
-        (Date, Timestamp | TimestampTz) | (Timestamp, TimestampTz) | (TimestampTz, Timestamp) => {
-            false
-        }
-        _ => true,
-    }
+    !matches!(
+        crate::convert::conversion(from, to),
+        crate::convert::Conversion::Same | crate::convert::Conversion::Widening
+    )
 }

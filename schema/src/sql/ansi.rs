@@ -41,13 +41,10 @@ pub(super) trait Hooks {
     fn as_text(&self, q: &str, ty: &ColumnType) -> String;
 }
 
-/// Whether a type change can alter what a value means, so each value must be checked:
-/// narrowing, bytes becoming anything else, or anything becoming a boolean.
+/// Whether a type change can alter what a value means, so each value must be checked: the
+/// conversion matrix says so (see [`crate::convert`]).
 pub(super) fn needs_value_check(old: &ColumnType, new: &ColumnType) -> bool {
-    old != new
-        && (crate::ops::is_narrowing(old, new)
-            || (*old == ColumnType::Binary)
-            || (*new == ColumnType::Boolean))
+    crate::convert::conversion(old, new) == crate::convert::Conversion::Checked
 }
 
 /// Before a type change: the check that every stored value keeps its meaning in the new type

@@ -240,6 +240,20 @@ fn render_each(
     Ok(out)
 }
 
+/// A type change of `table.column` the conversion matrix refuses (hand-written migrations
+/// reach here; the build refuses its own), as a render error naming the column and the fix.
+pub(crate) fn refuse_unconvertible(
+    table: &str,
+    column: &str,
+    old: &ColumnType,
+    new: &ColumnType,
+) -> Result<(), RenderError> {
+    match crate::convert::refusal(table, column, old, new) {
+        Some(message) => Err(RenderError { message }),
+        None => Ok(()),
+    }
+}
+
 /// The check before a column becomes NOT NULL: a row holding NULL stops the migration,
 /// naming the column and the fix (every dialect; SQLite's rebuild runs it before copying).
 pub(crate) fn null_check(table: &str, column: &str, dialect: Dialect) -> Step {

@@ -6,6 +6,7 @@
 //! DDL commits implicitly here: the runner records progress per statement.
 
 mod catalog;
+mod convert;
 
 pub use catalog::{
     catalog_type, json_column, mysql_default, mysql_literal, mysql_type, read_default, read_type,
@@ -155,25 +156,8 @@ impl Hooks for Mysql {
         true
     }
 
-    /// What strict mode lets through: rounding (1.5 into an INT, 1.25 into DECIMAL(10,1)),
-    /// a number other than 0 and 1 into a BOOLEAN (TINYINT(1) keeps 2), bytes read as text,
-    /// a time of day dropped by DATE. Out-of-range numbers, text too long and text that is
-    /// not a number are refused by strict mode itself.
     fn misfit(&self, q: &str, old: &ColumnType, new: &ColumnType) -> Option<String> {
-        use ColumnType::*;
-        let range = |lo: i64, hi: i64| format!("{q} < {lo} OR {q} > {hi} OR {q} <> ROUND({q})");
-        Some(match (old, new) {
-            (Binary, _) => "TRUE".into(),
-            (_, SmallInt) => range(i16::MIN.into(), i16::MAX.into()),
-            (_, Integer) => range(i32::MIN.into(), i32::MAX.into()),
-            (_, BigInt) => format!("{q} <> ROUND({q})"),
-            (_, Boolean) => format!("{q} NOT IN (0, 1)"),
-            (_, Numeric { scale: Some(s), .. }) => format!("{q} <> ROUND({q}, {s})"),
-            (_, Numeric { scale: None, .. }) => format!("{q} <> ROUND({q})"),
-            (_, Varchar { length } | Char { length }) => format!("CHAR_LENGTH({q}) > {length}"),
-            (Timestamp | TimestampTz, Date) => format!("TIME({q}) <> '00:00:00'"),
-            _ => return None,
-        })
+        convert::misfit(q, old, new)
     }
 
     fn as_text(&self, q: &str, ty: &ColumnType) -> String {
@@ -260,6 +244,7 @@ impl Hooks for Mysql {
                     v.push(super::null_check(table, column, Dialect::Mysql));
                 }
                 if let Some(ty) = &changes.ty {
+                    super::refuse_unconvertible(table, column, &old.ty, ty)?;
                     v.extend(ansi::value_check(self, table, column, &old.ty, ty));
                 }
                 v.push(sql(format!(

@@ -3,6 +3,7 @@
 //! USING`, named constraints.
 
 mod catalog;
+mod convert;
 
 pub use catalog::{
     catalog_type, check_body, postgres_default, postgres_type, read_default, read_type,
@@ -89,37 +90,7 @@ impl Hooks for Postgres {
     }
 
     fn misfit(&self, q: &str, old: &ColumnType, new: &ColumnType) -> Option<String> {
-        Some(match (old, new) {
-            (ColumnType::Binary, _) => "TRUE".into(),
-            (o, ColumnType::Boolean) if o.is_integer() => format!("{q} NOT IN (0, 1)"),
-            (_, ColumnType::Boolean) => "TRUE".into(),
-            // The value converted and back: what changes in between did not fit (a cast
-            // PostgreSQL cannot make at all fails the check, with its own message). A number
-            // out of an integer type's range is caught first, so the sample is the value.
-            _ => {
-                let round_trip = format!(
-                    "CAST(CAST({q} AS {}) AS {}) IS DISTINCT FROM {q}",
-                    postgres_type(new),
-                    postgres_type(old)
-                );
-                let numeric = old.is_integer()
-                    || matches!(
-                        old,
-                        ColumnType::Real | ColumnType::Double | ColumnType::Numeric { .. }
-                    );
-                let range = match new {
-                    ColumnType::SmallInt => Some((i64::from(i16::MIN), i64::from(i16::MAX))),
-                    ColumnType::Integer => Some((i64::from(i32::MIN), i64::from(i32::MAX))),
-                    _ => None,
-                };
-                match range {
-                    Some((lo, hi)) if numeric => format!(
-                        "CASE WHEN {q} < {lo} OR {q} > {hi} THEN TRUE ELSE {round_trip} END"
-                    ),
-                    _ => round_trip,
-                }
-            }
-        })
+        convert::misfit(q, old, new)
     }
 
     fn as_text(&self, q: &str, _ty: &ColumnType) -> String {
@@ -177,17 +148,17 @@ impl Hooks for Postgres {
                     None => old.server_default.clone(),
                 };
                 if let Some(ty) = &changes.ty {
+                    super::refuse_unconvertible(table, column, &old.ty, ty)?;
                     v.extend(ansi::value_check(self, table, column, &old.ty, ty));
                     // The old default may not cast to the new type: drop it, change the type
                     // (values converted by USING, each checked above), set it again.
                     if old.server_default.is_some() {
                         v.push(alter("DROP DEFAULT".into()));
                     }
-                    let pg = postgres_type(ty);
                     v.push(alter(format!(
-                        "TYPE {pg} USING {}::{}",
-                        self.q(column),
-                        using_type(ty, &pg)
+                        "TYPE {} USING {}",
+                        postgres_type(ty),
+                        convert::using(&self.q(column), &old.ty, ty)
                     )));
                     if let Some(d) = &new_default {
                         v.push(alter(format!(
@@ -255,15 +226,6 @@ impl Hooks for Postgres {
             | Op::AddCheck { .. } => unreachable!("rendered by ansi::common"),
         };
         Ok(steps)
-    }
-}
-
-/// The type a `USING` cast names: booleans from integers go through `int` (PostgreSQL has
-/// no cast from smallint or bigint to boolean).
-fn using_type(ty: &ColumnType, pg: &str) -> String {
-    match ty {
-        ColumnType::Boolean => "int::boolean".into(),
-        _ => pg.to_string(),
     }
 }
 

@@ -4,13 +4,14 @@
 //! before committing).
 
 mod catalog;
+mod convert;
 
 pub use catalog::{read_default, read_type, sqlite_type, stored_table, stored_type, RULES};
 
 use catalog::default_clause;
 
 use super::{quote_ident, RenderError, Step};
-use crate::model::{Column, ColumnType, Schema, Table};
+use crate::model::{Column, Schema, Table};
 use crate::ops::Op;
 use crate::sql::Dialect;
 
@@ -179,7 +180,7 @@ fn rebuild(op: &Op, before: &Schema, name: &str) -> Result<Vec<Step>, RenderErro
     let mut after_schema = tables_named(before, std::slice::from_ref(op));
     op.apply(&mut after_schema)
         .map_err(|e| RenderError { message: e.message })?;
-    Ok(rebuild_table(old, table(&after_schema, name)?))
+    rebuild_table(old, table(&after_schema, name)?)
 }
 
 /// A copy of the tables `ops` change (their own table, and a renamed table's old name).
@@ -210,7 +211,7 @@ fn tables_named(schema: &Schema, ops: &[Op]) -> Schema {
 /// of the columns both versions share, check that every copied value fits its new column,
 /// carry the AUTOINCREMENT high-water mark over, drop the old table, rename the new one,
 /// recreate its indexes. The runner has foreign keys off and checks them before commit.
-pub(super) fn rebuild_table(old: &Table, new: &Table) -> Vec<Step> {
+pub(super) fn rebuild_table(old: &Table, new: &Table) -> Result<Vec<Step>, RenderError> {
     let name = &new.name;
     let temp = format!("_retort_new_{name}");
     let shared: Vec<&Column> = new
@@ -218,7 +219,17 @@ pub(super) fn rebuild_table(old: &Table, new: &Table) -> Vec<Step> {
         .iter()
         .filter(|c| old.column(&c.name).is_some())
         .collect();
-    let cols: Vec<String> = shared.iter().map(|c| q(&c.name)).collect();
+    let retyped: Vec<(&Column, &Column)> = shared
+        .iter()
+        .filter_map(|c| {
+            old.column(&c.name)
+                .filter(|o| o.ty != c.ty)
+                .map(|o| (o, *c))
+        })
+        .collect();
+    for (o, c) in &retyped {
+        super::refuse_unconvertible(name, &c.name, &o.ty, &c.ty)?;
+    }
     let mut steps = Vec::new();
     // NULLs meeting a new NOT NULL: refuse with the column's name before copying anything.
     for c in &shared {
@@ -226,25 +237,39 @@ pub(super) fn rebuild_table(old: &Table, new: &Table) -> Vec<Step> {
             steps.push(super::null_check(name, &c.name, Dialect::Sqlite));
         }
     }
+    // What only the old value can tell (see `convert`).
+    for (o, c) in &retyped {
+        if let Some(bad) = convert::misfit_before(&q(&c.name), &o.ty, &c.ty) {
+            let query = format!(
+                "SELECT quote({col}) AS v FROM {} WHERE {col} IS NOT NULL AND ({bad}) LIMIT 1",
+                q(name),
+                col = q(&c.name)
+            );
+            steps.push(super::misfit_check(name, &c.name, &o.ty, &c.ty, query));
+        }
+    }
     steps.push(sql(create_table(new, &temp)));
-    if !cols.is_empty() {
+    if !shared.is_empty() {
+        let cols: Vec<String> = shared.iter().map(|c| q(&c.name)).collect();
+        let values: Vec<String> = shared
+            .iter()
+            .map(|c| match old.column(&c.name) {
+                Some(o) if o.ty != c.ty => convert::copy(&q(&c.name), &o.ty, &c.ty),
+                _ => q(&c.name),
+            })
+            .collect();
         steps.push(sql(format!(
-            "INSERT INTO {} ({cols}) SELECT {cols} FROM {}",
+            "INSERT INTO {} ({}) SELECT {} FROM {}",
             q(&temp),
-            q(name),
-            cols = cols.join(", ")
+            cols.join(", "),
+            values.join(", "),
+            q(name)
         )));
     }
     // SQLite stores what does not fit a column's type as it was (text in an INTEGER column,
     // 300 characters in a VARCHAR(200)); a changed type must not change what values mean.
-    for c in &shared {
-        let Some(o) = old.column(&c.name) else {
-            continue;
-        };
-        if o.ty == c.ty {
-            continue;
-        }
-        if let Some(bad) = misfit(&c.ty, &q(&c.name)) {
+    for (o, c) in &retyped {
+        if let Some(bad) = convert::misfit_after(&c.ty, &q(&c.name)) {
             let query = format!(
                 "SELECT quote({col}) AS v FROM {} WHERE {bad} LIMIT 1",
                 q(&temp),
@@ -274,43 +299,7 @@ pub(super) fn rebuild_table(old: &Table, new: &Table) -> Vec<Step> {
     for i in &new.indexes {
         steps.push(sql(create_index(name, i)));
     }
-    steps
-}
-
-/// A condition true for a stored value that does not fit `ty` (after SQLite's affinity
-/// conversion), or `None` when SQLite cannot tell (dates, uuids, custom types).
-fn misfit(ty: &ColumnType, c: &str) -> Option<String> {
-    let int_range = |lo: i64, hi: i64| {
-        format!("typeof({c}) NOT IN ('integer', 'null') OR {c} < {lo} OR {c} > {hi}")
-    };
-    Some(match ty {
-        ColumnType::SmallInt => int_range(i16::MIN.into(), i16::MAX.into()),
-        ColumnType::Integer => int_range(i32::MIN.into(), i32::MAX.into()),
-        ColumnType::BigInt => format!("typeof({c}) NOT IN ('integer', 'null')"),
-        ColumnType::Real | ColumnType::Double => {
-            format!("typeof({c}) NOT IN ('real', 'integer', 'null')")
-        }
-        // More digits after the point than the scale, or before it than precision - scale.
-        ColumnType::Numeric {
-            precision: Some(p),
-            scale,
-        } => {
-            let s = scale.unwrap_or(0);
-            format!(
-                "typeof({c}) IN ('text', 'blob') OR {c} <> ROUND({c}, {s}) OR ABS({c}) >= 1e{}",
-                p.saturating_sub(s)
-            )
-        }
-        ColumnType::Numeric { .. } => format!("typeof({c}) IN ('text', 'blob')"),
-        ColumnType::Boolean => {
-            format!("typeof({c}) NOT IN ('integer', 'null') OR {c} NOT IN (0, 1)")
-        }
-        ColumnType::Varchar { length } | ColumnType::Char { length } => {
-            format!("typeof({c}) = 'blob' OR length({c}) > {length}")
-        }
-        ColumnType::Text => format!("typeof({c}) = 'blob'"),
-        _ => return None,
-    })
+    Ok(steps)
 }
 
 /// Whether SQLite needs a rebuild of the operation's table for it.
@@ -388,7 +377,7 @@ pub(super) fn render_ops(ops: &[Op], schema: &mut Schema) -> Result<Vec<Vec<Step
         if let Some((start, end)) = folds[i] {
             if end == i {
                 if let (Some(old), Some(last)) = (fold_old.remove(&start), out.last_mut()) {
-                    *last = rebuild_table(&old, table(schema, name)?);
+                    *last = rebuild_table(&old, table(schema, name)?)?;
                 }
             }
         }
