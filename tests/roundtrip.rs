@@ -3,17 +3,19 @@
 //!
 //! A has a parent table (a single autoincrement key or a composite key) with columns of
 //! every portable type, nullability, defaults with quotes, semicolons and unicode, comments,
-//! a unique constraint, an index and a check; a child table referencing the parent's key; a
-//! self-referencing table; and two tables referencing each other (a cycle). B drops,
-//! renames, swaps, widens (not dates and timestamps, whose text changes when they widen:
-//! `runtime/tests/conversions.rs` covers those), makes nullable, re-defaults and
-//! re-comments columns, adds
-//! columns, changes the unique, index and check, may rename the parent table, and may drop
-//! the cycle. For each pair: the diff becomes the migration file text the build writes, is
+//! a unique constraint, an index and a check; a child table referencing the parent's key
+//! (its columns maybe indexed, which MySQL then uses for the key); a self-referencing table;
+//! and two tables referencing each other (a cycle). B drops, renames, swaps, widens (not
+//! dates and timestamps, whose text changes when they widen: `runtime/tests/conversions.rs`
+//! covers those), makes nullable, re-defaults and re-comments columns, adds columns,
+//! changes the unique, index and check, may rename the parent table, may drop the cycle,
+//! may drop, make unique, widen or replace the index on the child's key columns, may widen
+//! the parent's key together with the child's reference to it, and may have a view read a
+//! column it widens (created before B by an `execute`). For each pair: the diff becomes the migration file text the build writes, is
 //! read back through the grammar the macro and the build share, and runs on a file holding
 //! the rows: upgrade → introspected schema equals B, surviving values unchanged,
-//! `sqlite_sequence` not lowered → downgrade → equals A, values unchanged → re-upgrade →
-//! the build has nothing more to write.
+//! `sqlite_sequence` not lowered, the view reading every row → downgrade → equals A, values
+//! unchanged, the view still there → re-upgrade → the build has nothing more to write.
 //!
 //! The same generator runs on PostgreSQL and MariaDB (servers from `scripts/test-dbs.sh`; a
 //! fresh database per case), with the catalogue adjusted where a type means something else
@@ -211,6 +213,9 @@ struct Shape {
     index_second: bool,
     check_first: bool,
     table_comment: Option<usize>,
+    /// The child's foreign key columns have an index of their own (which MySQL then uses
+    /// for the key).
+    child_fk_index: bool,
 }
 
 /// How B differs from A.
@@ -229,6 +234,14 @@ struct Evolution {
     drop_cycle: bool,
     node_label_widened: bool,
     table_comment: Option<usize>,
+    /// What becomes of the index on the child's foreign key columns: 0 kept, 1 dropped, 2
+    /// made unique, 3 widened with `id`, 4 replaced by an index of another column.
+    fk_index_change: u8,
+    /// The parent's key (its integer part) and the child's reference to it become bigint.
+    widen_key: bool,
+    /// A view reads a parent column whose type B widens (when one is widened and neither
+    /// the table nor the column is renamed).
+    view: bool,
 }
 
 fn shape() -> impl Strategy<Value = Shape> {
@@ -240,6 +253,7 @@ fn shape() -> impl Strategy<Value = Shape> {
         any::<bool>(),
         any::<bool>(),
         proptest::option::of(0..COMMENTS.len()),
+        any::<bool>(),
     )
         .prop_map(
             |(
@@ -250,6 +264,7 @@ fn shape() -> impl Strategy<Value = Shape> {
                 index_second,
                 check_first,
                 table_comment,
+                child_fk_index,
             )| {
                 Shape {
                     composite,
@@ -259,6 +274,7 @@ fn shape() -> impl Strategy<Value = Shape> {
                     index_second,
                     check_first,
                     table_comment,
+                    child_fk_index,
                 }
             },
         )
@@ -272,9 +288,18 @@ fn evolution(n: usize) -> impl Strategy<Value = Evolution> {
         (any::<bool>(), any::<bool>(), any::<bool>()),
         (any::<bool>(), any::<bool>(), any::<bool>()),
         proptest::option::of(0..COMMENTS.len()),
+        (0u8..5, any::<bool>(), any::<bool>()),
     )
         .prop_map(
-            |(edits, swap, added, (u, i, c), (rename_parent, drop_cycle, widen), table_comment)| {
+            |(
+                edits,
+                swap,
+                added,
+                (u, i, c),
+                (rename_parent, drop_cycle, widen),
+                table_comment,
+                (fk_index_change, widen_key, view),
+            )| {
                 Evolution {
                     edits,
                     swap,
@@ -286,6 +311,9 @@ fn evolution(n: usize) -> impl Strategy<Value = Evolution> {
                     drop_cycle,
                     node_label_widened: widen,
                     table_comment,
+                    fk_index_change,
+                    widen_key,
+                    view,
                 }
             },
         )
@@ -424,6 +452,13 @@ fn schema_a(s: &Shape, d: Dialect) -> Schema {
             .enumerate()
             .map(|(i, col)| column(&format!("d{i}"), col, d)),
     );
+    if s.child_fk_index {
+        c.indexes.push(Index {
+            name: "ix_child_parent".into(),
+            columns: c.foreign_keys[0].columns.clone(),
+            unique: false,
+        });
+    }
 
     let mut node = Table::new("node");
     node.columns = vec![
@@ -461,14 +496,27 @@ fn schema_b(
     s: &Shape,
     e: &Evolution,
     d: Dialect,
-) -> (Schema, String, Vec<(String, String)>) {
+) -> (Schema, String, Vec<(String, String)>, Option<String>) {
     let keys = key_columns(s.composite).len();
     let mut p = a.tables["parent"].clone();
     let mut surviving: Vec<(Column, String)> = Vec::new();
+    // With a view, a column it can read widens (unless the table is renamed: MySQL's views
+    // do not follow a rename).
+    let widens = |ty: &ColumnType| {
+        types_for(d)
+            .into_iter()
+            .any(|(from, to)| from == *ty && to != *ty)
+    };
+    let force_widen = (e.view && !e.rename_parent)
+        .then(|| p.columns.iter().skip(keys).position(|c| widens(&c.ty)))
+        .flatten();
     for (i, c) in p.columns.iter().skip(keys).enumerate() {
         let mut c = c.clone();
         let from = c.name.clone();
         let mut edit = e.edits.get(i).copied().unwrap_or(0);
+        if force_widen == Some(i) {
+            edit = 3;
+        }
         // A dropped NOT NULL column without a default cannot come back over rows (the
         // downgrade is warned about at build time): drop only what can be re-added.
         // Nor a column under a unique constraint: re-added, its rows all hold one value.
@@ -519,6 +567,17 @@ fn schema_b(
         .iter()
         .map(|(c, from)| (c.name.clone(), from.clone()))
         .collect();
+    // The column a view reads: one whose type widens, neither it nor the table renamed.
+    let viewed = surviving
+        .iter()
+        .find(|(c, from)| {
+            c.renamed_from.is_none()
+                && a.tables["parent"]
+                    .column(from)
+                    .is_some_and(|old| old.ty != c.ty)
+        })
+        .map(|(c, _)| c.name.clone())
+        .filter(|_| e.view && !e.rename_parent);
     p.columns.truncate(keys);
     p.columns.extend(surviving.into_iter().map(|(c, _)| c));
     for (i, c) in e.added.iter().enumerate() {
@@ -546,7 +605,45 @@ fn schema_b(
 
     let mut b = a.clone();
     b.tables.remove("parent");
-    b.tables.get_mut("child").unwrap().foreign_keys[0].referred_table = parent_name.into();
+    let child = b.tables.get_mut("child").unwrap();
+    child.foreign_keys[0].referred_table = parent_name.into();
+    if let Some(ix) = child
+        .indexes
+        .iter()
+        .position(|i| i.name == "ix_child_parent")
+    {
+        let fk_columns = child.foreign_keys[0].columns.clone();
+        match e.fk_index_change {
+            1 => {
+                child.indexes.remove(ix);
+            }
+            2 => child.indexes[ix].unique = true,
+            3 => {
+                child.indexes[ix].name = "ix_child_parent_id".into();
+                child.indexes[ix].columns = [fk_columns, vec!["id".to_string()]].concat();
+            }
+            4 => {
+                child.indexes[ix].name = "ix_child_id".into();
+                child.indexes[ix].columns = vec!["id".into()];
+            }
+            _ => {}
+        }
+    }
+    if e.widen_key {
+        // The key's integer part and the reference to it, together (MySQL joins one type).
+        let (key, reference) = if s.composite {
+            ("ka", "pa")
+        } else {
+            ("id", "parent_id")
+        };
+        p.columns.iter_mut().find(|c| c.name == key).unwrap().ty = ColumnType::BigInt;
+        child
+            .columns
+            .iter_mut()
+            .find(|c| c.name == reference)
+            .unwrap()
+            .ty = ColumnType::BigInt;
+    }
     b.tables.insert(parent_name.into(), p);
     if e.node_label_widened {
         b.tables.get_mut("node").unwrap().columns[2].ty = types_for(d)
@@ -560,7 +657,7 @@ fn schema_b(
         b.tables.remove("y");
     }
     b.normalize();
-    (b, parent_name.to_string(), kept)
+    (b, parent_name.to_string(), kept, viewed)
 }
 
 #[derive(QueryableByName)]
@@ -608,6 +705,19 @@ fn rows(
         .load(db.connection())
         .unwrap_or_else(|e| panic!("{sql}: {e}"));
     rows.into_iter().map(|r| r.j).collect::<Vec<_>>().join("|")
+}
+
+/// How many rows a table or view holds.
+fn count_of(db: &mut dyn Backend, relation: &str) -> String {
+    let text = match db.dialect() {
+        Dialect::Mysql => "CHAR",
+        _ => "TEXT",
+    };
+    let sql = format!("SELECT CAST(COUNT(*) AS {text}) AS j FROM {relation}");
+    let rows: Vec<J> = diesel::sql_query(&sql)
+        .load(db.connection())
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    rows[0].j.clone()
 }
 
 /// SQLite's AUTOINCREMENT high-water mark of the parent table.
@@ -706,10 +816,32 @@ fn round_trip(
 ) -> Result<(), TestCaseError> {
     let d = case.dialect;
     let a = schema_a(s, d);
-    let (b, parent_b, kept) = schema_b(&a, s, e, d);
+    let (b, parent_b, kept, viewed) = schema_b(&a, s, e, d);
+    // A view over the parent that reads a column whose type changes (PostgreSQL refuses the
+    // change under it; SQLite's rebuild must keep it).
+    let key: Vec<&str> = if s.composite {
+        vec!["ka", "kb"]
+    } else {
+        vec!["id"]
+    };
+    let view = match &viewed {
+        Some(column) => {
+            let cols: Vec<String> = key
+                .iter()
+                .chain(std::iter::once(&column.as_str()))
+                .map(|c| quote_ident(c, d))
+                .collect();
+            format!(
+                r#"execute("CREATE VIEW parent_view AS SELECT {} FROM parent")"#,
+                cols.join(", ").replace('"', "\\\"")
+            )
+        }
+        None => r#"execute("SELECT 1")"#.to_string(),
+    };
     let graph = Graph::from_revisions([
         generated_revision("r1", None, &Schema::new(), &a),
-        generated_revision("r2", Some("r1"), &a, &b),
+        runtime_support::rev("r1v", Some("r1"), &view, r#"execute("SELECT 1")"#),
+        generated_revision("r2", Some("r1v"), &a, &b),
     ]);
     let mut runner = Runner::connect(&graph, &case.url, Options::default()).unwrap();
     runner.upgrade("r1").unwrap();
@@ -727,11 +859,6 @@ fn round_trip(
             .unwrap();
     }
     let sqlite = d == Dialect::Sqlite;
-    let key: Vec<&str> = if s.composite {
-        vec!["ka", "kb"]
-    } else {
-        vec!["id"]
-    };
     let from_cols: Vec<String> = kept.iter().map(|(_, f)| f.clone()).collect();
     let to_cols: Vec<String> = kept.iter().map(|(t, _)| t.clone()).collect();
     let all_a: Vec<String> = a.tables["parent"]
@@ -756,6 +883,9 @@ fn round_trip(
     runner.upgrade("head").unwrap();
     let differences = runner.differences(&stripped(&b)).unwrap();
     prop_assert!(differences.is_empty(), "after upgrade: {differences:?}");
+    if viewed.is_some() {
+        prop_assert_eq!(count_of(db, "parent_view"), count_of(db, "parent"));
+    }
     prop_assert_eq!(runner.introspect().unwrap().tables.len(), b.tables.len());
     // Widened values read the same; renamed and swapped columns carry their values.
     let parent_b_rows = rows(db, &b, &parent_b, &key, &to_cols);
@@ -766,9 +896,12 @@ fn round_trip(
         prop_assert!(seq(db) >= seq_a, "sqlite_sequence lowered");
     }
 
-    runner.downgrade("r1").unwrap();
+    runner.downgrade("r1v").unwrap();
     let differences = runner.differences(&a).unwrap();
     prop_assert!(differences.is_empty(), "after downgrade: {differences:?}");
+    if viewed.is_some() {
+        prop_assert_eq!(count_of(db, "parent_view"), count_of(db, "parent"));
+    }
     prop_assert_eq!(runner.introspect().unwrap().tables.len(), a.tables.len());
     prop_assert_eq!(&rows(db, &a, "parent", &key, &from_cols), &parent_a);
     if kept.len() == all_a.len() {

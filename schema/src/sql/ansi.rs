@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 
 use super::{RenderError, Step};
 use crate::model::{Column, ColumnType, ForeignKey, Index, Schema, Table};
-use crate::ops::Op;
+use crate::ops::{ConstraintKind, Op};
 
 /// The parts of SQL a server dialect spells its own way.
 pub(super) trait Hooks {
@@ -29,8 +29,27 @@ pub(super) trait Hooks {
     fn rename_index(&self, table: &str, from: &str, to: &str) -> String;
     /// One operation on its own (everything but the ordering done here).
     fn render(&self, op: &Op, before: &Schema) -> Result<Vec<Step>, RenderError>;
-    /// Whether a type change of a key column needs the foreign keys on it dropped around it.
-    fn type_change_needs_fk_drop(&self) -> bool;
+    /// Whether every foreign key needs an index over its columns and the type of the columns
+    /// it references (MySQL): the foreign keys on a column whose type changes are then
+    /// dropped around it, and an index a foreign key needs is not dropped from under it.
+    fn foreign_keys_need_indexes(&self) -> bool;
+    /// An index of a foreign key's own over its columns, named after it, unless it exists
+    /// (where [`Hooks::foreign_keys_need_indexes`]).
+    fn foreign_key_index(&self, table: &str, fk: &ForeignKey) -> String {
+        let cols: Vec<String> = fk.columns.iter().map(|c| self.q(c)).collect();
+        format!(
+            "CREATE INDEX {} ON {} ({})",
+            self.q(&fk.name),
+            self.q(table),
+            cols.join(", ")
+        )
+    }
+    /// Whether a foreign key may join columns of these two types (MySQL: the same type, or
+    /// both short text).
+    fn foreign_key_types_match(&self, column: &ColumnType, referred: &ColumnType) -> bool {
+        let _ = (column, referred);
+        true
+    }
     /// The dialect.
     fn dialect(&self) -> super::Dialect;
     /// A condition true for a value of column `q` (of type `old`) that would not keep its
@@ -272,36 +291,46 @@ pub(super) fn render_ops(
                     steps.push(Step::Sql(h.rename_index(table, &from, &index.name)));
                 }
             }
-            Op::DropIndex { table, name } if h.type_change_needs_fk_drop() => {
+            Op::DropIndex { table, name }
+            | Op::DropConstraint {
+                table,
+                name,
+                kind: ConstraintKind::Unique,
+            } if h.foreign_keys_need_indexes() => {
                 // MySQL refuses to drop the index a foreign key uses: when a later operation
-                // of this migration creates its replacement, drop it after that.
+                // of this migration creates a replacement, the drop waits for it; else the
+                // key gets an index of its own, named after it as MySQL names one.
                 let t = super::ansi::table(schema, table)?;
-                let needed = t.indexes.iter().find(|x| x.name == *name).is_some_and(|x| {
-                    t.foreign_keys
-                        .iter()
-                        .any(|f| x.columns.starts_with(&f.columns))
+                let orphans = foreign_keys_only_backed_by(t, name);
+                // (Not one of the same name: that one needs this one gone first.)
+                let replacement = ops[i + 1..].iter().position(|o| {
+                    let (new_name, columns) = match o {
+                        Op::CreateIndex {
+                            table: tt, index, ..
+                        } if tt == table => (&index.name, &index.columns),
+                        Op::AddUnique { table: tt, unique } if tt == table => {
+                            (&unique.name, &unique.columns)
+                        }
+                        _ => return false,
+                    };
+                    new_name != name && orphans.iter().all(|f| columns.starts_with(&f.columns))
                 });
-                let replacement = ops[i + 1..].iter().position(|o| match o {
-                    Op::CreateIndex {
-                        table: tt, index, ..
-                    } => {
-                        tt == table
-                            && t.foreign_keys
-                                .iter()
-                                .any(|f| index.columns.starts_with(&f.columns))
+                match (orphans.is_empty(), replacement) {
+                    (true, _) => steps.extend(h.render(op, schema)?),
+                    (false, Some(j)) => moved.push((i + 1 + j, h.render(op, schema)?)),
+                    (false, None) => {
+                        for f in &orphans {
+                            steps.push(Step::Sql(h.foreign_key_index(table, f)));
+                        }
+                        steps.extend(h.render(op, schema)?);
                     }
-                    _ => false,
-                });
-                match (needed, replacement) {
-                    (true, Some(j)) => moved.push((i + 1 + j, h.render(op, schema)?)),
-                    _ => steps.extend(h.render(op, schema)?),
                 }
             }
             Op::AlterColumn {
                 table,
                 column,
                 changes,
-            } if changes.ty.is_some() && h.type_change_needs_fk_drop() => {
+            } if changes.ty.is_some() && h.foreign_keys_need_indexes() => {
                 for other in schema.tables.values() {
                     for f in &other.foreign_keys {
                         let on_it = (other.name == *table && f.columns.contains(column))
@@ -318,6 +347,9 @@ pub(super) fn render_ops(
         op.apply(schema)
             .map_err(|e| RenderError { message: e.message })?;
         out.push(steps);
+    }
+    if h.foreign_keys_need_indexes() {
+        check_foreign_key_types(h, ops, schema)?;
     }
     for (j, steps) in moved {
         out[j].extend(steps);
@@ -338,6 +370,88 @@ pub(super) fn render_ops(
         }
     }
     Ok(out)
+}
+
+/// The foreign keys of `t` that the index or unique constraint `name` backs and nothing
+/// else of `t` does (its primary key, another index or unique constraint).
+fn foreign_keys_only_backed_by<'a>(t: &'a Table, name: &str) -> Vec<&'a ForeignKey> {
+    let dropped = t
+        .indexes
+        .iter()
+        .find(|i| i.name == name)
+        .map(|i| &i.columns)
+        .or_else(|| {
+            t.uniques
+                .iter()
+                .find(|u| u.name == name)
+                .map(|u| &u.columns)
+        });
+    let Some(dropped) = dropped else {
+        return Vec::new();
+    };
+    let others: Vec<&Vec<String>> = std::iter::once(&t.primary_key)
+        .chain(
+            t.indexes
+                .iter()
+                .filter(|i| i.name != name)
+                .map(|i| &i.columns),
+        )
+        .chain(
+            t.uniques
+                .iter()
+                .filter(|u| u.name != name)
+                .map(|u| &u.columns),
+        )
+        .collect();
+    t.foreign_keys
+        .iter()
+        .filter(|f| {
+            dropped.starts_with(&f.columns) && !others.iter().any(|o| o.starts_with(&f.columns))
+        })
+        .collect()
+}
+
+/// After a migration that changes column types: every foreign key on a changed column joins
+/// columns of types the dialect accepts together, or the migration is refused before it
+/// runs, naming both columns and the fix.
+fn check_foreign_key_types(h: &dyn Hooks, ops: &[Op], after: &Schema) -> Result<(), RenderError> {
+    let changed: BTreeSet<(&str, &str)> = ops
+        .iter()
+        .filter_map(|op| match op {
+            Op::AlterColumn {
+                table,
+                column,
+                changes,
+            } if changes.ty.is_some() => Some((table.as_str(), column.as_str())),
+            _ => None,
+        })
+        .collect();
+    if changed.is_empty() {
+        return Ok(());
+    }
+    for t in after.tables.values() {
+        for f in &t.foreign_keys {
+            let Some(referred) = after.tables.get(&f.referred_table) else {
+                continue;
+            };
+            for (c, r) in f.columns.iter().zip(&f.referred_columns) {
+                let touched = changed.contains(&(t.name.as_str(), c.as_str()))
+                    || changed.contains(&(referred.name.as_str(), r.as_str()));
+                let (Some(col), Some(rcol)) = (t.column(c), referred.column(r)) else {
+                    continue;
+                };
+                if touched && !h.foreign_key_types_match(&col.ty, &rcol.ty) {
+                    return Err(RenderError {
+                        message: format!(
+                            "foreign key `{}` joins `{}.{c}` ({}) to `{}.{r}` ({}) after this migration, and {} needs both of one type. Change `{}.{c}` and `{}.{r}` to the same type in the same migration",
+                            f.name, t.name, col.ty, referred.name, rcol.ty, h.dialect().name(), t.name, referred.name
+                        ),
+                    });
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A dropped index that a later operation creates again under another name, same table,

@@ -152,8 +152,37 @@ impl Hooks for Mysql {
         Dialect::Mysql
     }
 
-    fn type_change_needs_fk_drop(&self) -> bool {
+    fn foreign_keys_need_indexes(&self) -> bool {
         true
+    }
+
+    /// Made only when missing (a downgrade may have left it): a prepared statement, which
+    /// MySQL and MariaDB both run (neither has `CREATE INDEX IF NOT EXISTS` in common).
+    fn foreign_key_index(&self, table: &str, fk: &crate::model::ForeignKey) -> String {
+        let create = ansi::create_index(
+            self,
+            table,
+            &crate::model::Index {
+                name: fk.name.clone(),
+                columns: fk.columns.clone(),
+                unique: false,
+            },
+        );
+        format!(
+            "SET @retort_ddl = IF((SELECT COUNT(*) FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = {t} AND INDEX_NAME = {n}) = 0, {create}, 'DO 0'); PREPARE retort_stmt FROM @retort_ddl; EXECUTE retort_stmt; DEALLOCATE PREPARE retort_stmt",
+            t = mysql_literal(table),
+            n = mysql_literal(&fk.name),
+            create = mysql_literal(&create)
+        )
+    }
+
+    /// InnoDB joins integers of one type and signedness, decimals of one precision and
+    /// scale, and text of any length in one character set.
+    fn foreign_key_types_match(&self, column: &ColumnType, referred: &ColumnType) -> bool {
+        let (a, b) = (stored_type(column), stored_type(referred));
+        let short_text =
+            |t: &ColumnType| matches!(t, ColumnType::Varchar { .. } | ColumnType::Char { .. });
+        a == b || (short_text(&a) && short_text(&b))
     }
 
     fn misfit(&self, q: &str, old: &ColumnType, new: &ColumnType) -> Option<String> {

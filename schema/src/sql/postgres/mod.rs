@@ -4,6 +4,7 @@
 
 mod catalog;
 mod convert;
+mod views;
 
 pub use catalog::{
     catalog_type, check_body, postgres_default, postgres_type, read_default, read_type,
@@ -85,7 +86,7 @@ impl Hooks for Postgres {
         Dialect::Postgres
     }
 
-    fn type_change_needs_fk_drop(&self) -> bool {
+    fn foreign_keys_need_indexes(&self) -> bool {
         false
     }
 
@@ -150,6 +151,9 @@ impl Hooks for Postgres {
                 if let Some(ty) = &changes.ty {
                     super::refuse_unconvertible(table, column, &old.ty, ty)?;
                     v.extend(ansi::value_check(self, table, column, &old.ty, ty));
+                    // The views that read the column are kept and dropped, and made again
+                    // after the change (PostgreSQL refuses to change it under them).
+                    v.push(sql(views::keep_and_drop(&self.q(table), column, table)));
                     // The old default may not cast to the new type: drop it, change the type
                     // (values converted by USING, each checked above), set it again.
                     if old.server_default.is_some() {
@@ -160,6 +164,7 @@ impl Hooks for Postgres {
                         postgres_type(ty),
                         convert::using(&self.q(column), &old.ty, ty)
                     )));
+                    v.push(sql(views::make_again()));
                     if let Some(d) = &new_default {
                         v.push(alter(format!(
                             "SET DEFAULT {}",

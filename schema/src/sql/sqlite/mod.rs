@@ -230,7 +230,15 @@ pub(super) fn rebuild_table(old: &Table, new: &Table) -> Result<Vec<Step>, Rende
     for (o, c) in &retyped {
         super::refuse_unconvertible(name, &c.name, &o.ty, &c.ty)?;
     }
-    let mut steps = Vec::new();
+    let mut steps = vec![Step::Verify {
+        query: format!(
+            "SELECT name AS v FROM sqlite_master WHERE type = 'trigger' AND tbl_name = {} LIMIT 1",
+            super::quote_literal(name)
+        ),
+        problem: format!(
+            "table `{name}` is rebuilt (SQLite cannot alter it in place), and a rebuild drops its triggers, whose definitions retort does not know. Drop the trigger in an execute(\"DROP TRIGGER …\") before this operation and create it again after"
+        ),
+    }];
     // NULLs meeting a new NOT NULL: refuse with the column's name before copying anything.
     for c in &shared {
         if !c.nullable && old.column(&c.name).is_some_and(|o| o.nullable) {
@@ -291,11 +299,15 @@ pub(super) fn rebuild_table(old: &Table, new: &Table) -> Result<Vec<Step>, Rende
         )));
     }
     steps.push(sql(format!("DROP TABLE {}", q(name))));
+    // Views that read the table name it, not the old copy: with the legacy rename, SQLite
+    // neither rewrites them nor refuses the rename while the name is missing in between.
+    steps.push(sql("PRAGMA legacy_alter_table = ON".into()));
     steps.push(sql(format!(
         "ALTER TABLE {} RENAME TO {}",
         q(&temp),
         q(name)
     )));
+    steps.push(sql("PRAGMA legacy_alter_table = OFF".into()));
     for i in &new.indexes {
         steps.push(sql(create_index(name, i)));
     }
