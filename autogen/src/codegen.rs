@@ -43,10 +43,7 @@ pub fn message_for(ops: &[Op]) -> String {
             "initial".to_string()
         }
     } else {
-        let primary = ops
-            .iter()
-            .find(|o| !matches!(o, Op::DropConstraint { .. } | Op::DropIndex { .. }))
-            .unwrap_or(&ops[0]);
+        let primary = ops.iter().find(|o| !secondary(o)).unwrap_or(&ops[0]);
         let slug = match primary {
             Op::CreateTable { table } => format!("create_{}", table.name),
             Op::DropTable { table } => format!("drop_{table}"),
@@ -61,17 +58,14 @@ pub fn message_for(ops: &[Op]) -> String {
             Op::AddForeignKey { foreign_key, .. } => format!("add_{}", foreign_key.name),
             Op::AddCheck { table, check } => format!("add_{table}_check_{}", check.name),
             Op::DropConstraint { name, .. } => format!("drop_{name}"),
+            Op::RenameIndex { from, to, .. } | Op::RenameConstraint { from, to, .. } => {
+                format!("rename_{from}_to_{to}")
+            }
             Op::SetTableComment { table, .. } => format!("comment_{table}"),
             Op::Execute { .. } => "execute_sql".into(),
             Op::RunRust { function } => format!("run_{function}"),
         };
-        if ops.len() > 1
-            && ops
-                .iter()
-                .filter(|o| !matches!(o, Op::DropConstraint { .. } | Op::DropIndex { .. }))
-                .count()
-                > 1
-        {
+        if ops.len() > 1 && ops.iter().filter(|o| !secondary(o)).count() > 1 {
             format!("{slug}_and_more")
         } else {
             slug
@@ -83,4 +77,16 @@ pub fn message_for(ops: &[Op]) -> String {
 /// Lowercase letters, digits and single underscores, at most 60 bytes.
 pub fn slugify(text: &str) -> String {
     retort_schema::naming::slug(text)
+}
+
+/// Operations that follow from others (drops before a change, renames of names derived from
+/// a renamed table or column): they do not name a migration.
+fn secondary(op: &Op) -> bool {
+    matches!(
+        op,
+        Op::DropConstraint { .. }
+            | Op::DropIndex { .. }
+            | Op::RenameIndex { .. }
+            | Op::RenameConstraint { .. }
+    )
 }

@@ -98,6 +98,13 @@ fn objects_of(op: &Op) -> Vec<(String, Option<String>)> {
         Op::AddForeignKey { table, foreign_key } => member(table, &foreign_key.name),
         Op::AddCheck { table, check } => member(table, &check.name),
         Op::DropConstraint { table, name, .. } => member(table, name),
+        Op::RenameIndex { table, from, to }
+        | Op::RenameConstraint {
+            table, from, to, ..
+        } => vec![
+            (table.clone(), Some(from.clone())),
+            (table.clone(), Some(to.clone())),
+        ],
         Op::SetTableComment { table, .. } => member(table, "(comment)"),
         Op::Execute { .. } | Op::RunRust { .. } => Vec::new(),
     }

@@ -60,6 +60,9 @@ pub fn diff(old: &Schema, new: &Schema) -> Result<Diff, ApplyError> {
     // it, and the downgrade, which runs the inverses last first, can run too.
     tables.drop_changed_constraints(&renamed, &mut up);
     up.extend(renamed.ops);
+    // Names derived from a renamed table or column change with it: renamed, not dropped
+    // and made again (which would build or check them again).
+    up.extend(tables.rename_members());
     let deferred_fks = tables.create_tables(&mut up);
     tables.change_columns(&mut up, &mut lints);
     tables.add_constraints(&mut up);
@@ -175,17 +178,140 @@ struct Tables<'a> {
     kept: Vec<(&'a Table, &'a Table)>,
     created: Vec<&'a Table>,
     dropped: Vec<&'a Table>,
+    /// Indexes and constraints of kept tables that only change name.
+    renamed_members: Vec<MemberRename>,
+}
+
+/// An index (`kind: None`) or constraint of a kept table whose definition stays and whose
+/// name changes.
+struct MemberRename {
+    table: String,
+    from: String,
+    to: String,
+    kind: Option<ConstraintKind>,
+}
+
+impl MemberRename {
+    fn covers(
+        &self,
+        table: &str,
+        name: &str,
+        kind: Option<ConstraintKind>,
+        old_side: bool,
+    ) -> bool {
+        self.table == table
+            && self.kind == kind
+            && if old_side {
+                self.from == name
+            } else {
+                self.to == name
+            }
+    }
+}
+
+/// Pairs of (old name, new name) of items of one kind that change only in name: each item
+/// of `old` with no equal in `new`, paired one to one with an item of `new` with no equal in
+/// `old` and the same definition.
+fn name_only_changes<T>(
+    old: &[T],
+    new: &[T],
+    name: impl Fn(&T) -> &String,
+    equal: impl Fn(&T, &T) -> bool,
+    same_definition: impl Fn(&T, &T) -> bool,
+) -> Vec<(String, String)> {
+    let news: Vec<&T> = new
+        .iter()
+        .filter(|n| !old.iter().any(|o| equal(o, n)))
+        .collect();
+    let mut used = vec![false; news.len()];
+    let mut out = Vec::new();
+    for o in old.iter().filter(|o| !new.iter().any(|n| equal(o, n))) {
+        let found = (0..news.len())
+            .find(|&j| !used[j] && name(o) != name(news[j]) && same_definition(o, news[j]));
+        if let Some(j) = found {
+            used[j] = true;
+            out.push((name(o).clone(), name(news[j]).clone()));
+        }
+    }
+    out
+}
+
+/// The indexes and constraints of `o` and `n` (one table before and after) that differ only
+/// in name.
+fn member_renames(o: &Table, n: &Table) -> Vec<MemberRename> {
+    let mut out = Vec::new();
+    let mut add = |kind: Option<ConstraintKind>, pairs: Vec<(String, String)>| {
+        out.extend(pairs.into_iter().map(|(from, to)| MemberRename {
+            table: n.name.clone(),
+            from,
+            to,
+            kind,
+        }));
+    };
+    add(
+        None,
+        name_only_changes(
+            &o.indexes,
+            &n.indexes,
+            |i| &i.name,
+            |a, b| a == b,
+            |a, b| a.columns == b.columns && a.unique == b.unique,
+        ),
+    );
+    add(
+        Some(ConstraintKind::Unique),
+        name_only_changes(
+            &o.uniques,
+            &n.uniques,
+            |u| &u.name,
+            |a, b| a == b,
+            |a, b| a.columns == b.columns,
+        ),
+    );
+    add(
+        Some(ConstraintKind::ForeignKey),
+        name_only_changes(
+            &o.foreign_keys,
+            &n.foreign_keys,
+            |f| &f.name,
+            |a, b| a == b,
+            |a, b| {
+                let mut renamed = a.clone();
+                renamed.name = b.name.clone();
+                renamed == *b
+            },
+        ),
+    );
+    let same_check = |a: &crate::CheckConstraint, b: &crate::CheckConstraint| {
+        crate::expr::same(&a.expression, &b.expression)
+    };
+    add(
+        Some(ConstraintKind::Check),
+        name_only_changes(
+            &o.checks,
+            &n.checks,
+            |c| &c.name,
+            |a, b| a.name == b.name && same_check(a, b),
+            same_check,
+        ),
+    );
+    out
 }
 
 impl<'a> Tables<'a> {
     fn pair(old: &'a Schema, new: &'a Schema) -> Tables<'a> {
+        let kept: Vec<(&Table, &Table)> = new
+            .tables
+            .values()
+            .filter_map(|n| old.tables.get(&n.name).map(|o| (o, n)))
+            .collect();
         Tables {
             old,
-            kept: new
-                .tables
-                .values()
-                .filter_map(|n| old.tables.get(&n.name).map(|o| (o, n)))
+            renamed_members: kept
+                .iter()
+                .flat_map(|(o, n)| member_renames(o, n))
                 .collect(),
+            kept,
             created: new
                 .tables
                 .values()
@@ -252,30 +378,100 @@ impl<'a> Tables<'a> {
             name: name.to_string(),
             kind,
         };
+        let renamed_away = |t: &str, name: &str, kind| {
+            self.renamed_members
+                .iter()
+                .any(|r| r.covers(t, name, kind, true))
+        };
         // 3. Foreign keys that go or change, before anything they point at moves.
         for (o, n) in &self.kept {
             up.extend(
                 only_in(&o.foreign_keys, &n.foreign_keys)
+                    .filter(|fk| !renamed_away(&n.name, &fk.name, Some(ConstraintKind::ForeignKey)))
                     .map(|fk| drop(&n.name, &fk.name, ConstraintKind::ForeignKey)),
             );
         }
         // 4. Indexes, uniques and checks that go or change.
         for (o, n) in &self.kept {
-            up.extend(only_in(&o.indexes, &n.indexes).map(|i| Op::DropIndex {
-                table: renamed.before(&n.name),
-                name: i.name.clone(),
-            }));
+            up.extend(
+                only_in(&o.indexes, &n.indexes)
+                    .filter(|i| !renamed_away(&n.name, &i.name, None))
+                    .map(|i| Op::DropIndex {
+                        table: renamed.before(&n.name),
+                        name: i.name.clone(),
+                    }),
+            );
             up.extend(
                 only_in(&o.uniques, &n.uniques)
+                    .filter(|u| !renamed_away(&n.name, &u.name, Some(ConstraintKind::Unique)))
                     .map(|u| drop(&n.name, &u.name, ConstraintKind::Unique)),
             );
             up.extend(
                 o.checks
                     .iter()
                     .filter(|c| !has_check(&n.checks, c))
+                    .filter(|c| !renamed_away(&n.name, &c.name, Some(ConstraintKind::Check)))
                     .map(|c| drop(&n.name, &c.name, ConstraintKind::Check)),
             );
         }
+    }
+
+    /// The renames of indexes and constraints that only change name, per table in an order
+    /// where no new name is still taken (a swap goes through a temporary name).
+    fn rename_members(&self) -> Vec<Op> {
+        let mut out = Vec::new();
+        for (o, n) in &self.kept {
+            let here: Vec<&MemberRename> = self
+                .renamed_members
+                .iter()
+                .filter(|r| r.table == n.name)
+                .collect();
+            if here.is_empty() {
+                continue;
+            }
+            let pairs: Vec<(String, String)> = here
+                .iter()
+                .map(|r| (r.from.clone(), r.to.clone()))
+                .collect();
+            let kind_of = |name: &str| {
+                here.iter()
+                    .find(|r| r.from == name || r.to == name)
+                    .map(|r| r.kind)
+                    .unwrap_or(None)
+            };
+            let taken = |name: &str| {
+                o.constraint_names().any(|x| x == name) || n.constraint_names().any(|x| x == name)
+            };
+            // The kind of a temporary name is its origin's.
+            let mut origin: BTreeMap<String, String> = BTreeMap::new();
+            for op in rename_ops(
+                &pairs,
+                |x| format!("_retort_tmp_{x}"),
+                taken,
+                |from, to| Op::RenameIndex {
+                    table: n.name.clone(),
+                    from,
+                    to,
+                },
+            ) {
+                let Op::RenameIndex { table, from, to } = op else {
+                    continue;
+                };
+                let first = origin.remove(&from).unwrap_or_else(|| from.clone());
+                let kind = kind_of(&first);
+                origin.insert(to.clone(), first);
+                out.push(match kind {
+                    None => Op::RenameIndex { table, from, to },
+                    Some(kind) => Op::RenameConstraint {
+                        table,
+                        from,
+                        to,
+                        kind,
+                    },
+                });
+            }
+        }
+        out
     }
 
     /// Step 5: new tables, referenced tables first; the foreign keys that close a cycle are
@@ -369,21 +565,35 @@ impl<'a> Tables<'a> {
                 });
             }
         }
+        let renamed_to = |t: &str, name: &str, kind| {
+            self.renamed_members
+                .iter()
+                .any(|r| r.covers(t, name, kind, false))
+        };
         for (o, n) in kept {
             let table = || n.name.clone();
-            up.extend(only_in(&n.uniques, &o.uniques).map(|u| Op::AddUnique {
-                table: table(),
-                unique: u.clone(),
-            }));
-            up.extend(only_in(&n.indexes, &o.indexes).map(|i| Op::CreateIndex {
-                table: table(),
-                index: i.clone(),
-                concurrently: false,
-            }));
+            up.extend(
+                only_in(&n.uniques, &o.uniques)
+                    .filter(|u| !renamed_to(&n.name, &u.name, Some(ConstraintKind::Unique)))
+                    .map(|u| Op::AddUnique {
+                        table: table(),
+                        unique: u.clone(),
+                    }),
+            );
+            up.extend(
+                only_in(&n.indexes, &o.indexes)
+                    .filter(|i| !renamed_to(&n.name, &i.name, None))
+                    .map(|i| Op::CreateIndex {
+                        table: table(),
+                        index: i.clone(),
+                        concurrently: false,
+                    }),
+            );
             up.extend(
                 n.checks
                     .iter()
                     .filter(|c| !has_check(&o.checks, c))
+                    .filter(|c| !renamed_to(&n.name, &c.name, Some(ConstraintKind::Check)))
                     .map(|c| Op::AddCheck {
                         table: table(),
                         check: c.clone(),
@@ -393,10 +603,12 @@ impl<'a> Tables<'a> {
         // 10. Foreign keys: new ones of kept tables, and those deferred by cycles.
         for (o, n) in kept {
             up.extend(
-                only_in(&n.foreign_keys, &o.foreign_keys).map(|fk| Op::AddForeignKey {
-                    table: n.name.clone(),
-                    foreign_key: fk.clone(),
-                }),
+                only_in(&n.foreign_keys, &o.foreign_keys)
+                    .filter(|fk| !renamed_to(&n.name, &fk.name, Some(ConstraintKind::ForeignKey)))
+                    .map(|fk| Op::AddForeignKey {
+                        table: n.name.clone(),
+                        foreign_key: fk.clone(),
+                    }),
             );
         }
     }

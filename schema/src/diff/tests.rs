@@ -428,10 +428,11 @@ fn rename_cycles_and_chains_round_trip() {
     );
 }
 
-/// A check over a renamed column is dropped before the rename and re-added after it, so
-/// the downgrade re-adds the old check only once the column has its old name again.
+/// A check over a renamed column follows the rename, as it does in the database: nothing to
+/// drop or check again. A check that also changes is dropped before the rename and re-added
+/// after it, so the downgrade re-adds the old check only once the column has its old name.
 #[test]
-fn checks_over_renamed_columns_are_dropped_first_and_restored_last() {
+fn checks_over_renamed_columns_follow_the_rename() {
     let mut old = table("t", vec![col("a", ColumnType::Integer)]);
     old.checks.push(CheckConstraint {
         name: "ck_t".into(),
@@ -442,6 +443,15 @@ fn checks_over_renamed_columns_are_dropped_first_and_restored_last() {
     new.columns[1].name = "b".into();
     new.columns[1].renamed_from = Some("a".into());
     new.checks[0].expression = "b > 0".into();
+    let d = assert_round_trip(
+        &Schema::from_tables([old.clone()]),
+        &Schema::from_tables([new.clone()]),
+    );
+    let names: Vec<&str> = d.up.iter().map(|o| o.name()).collect();
+    assert_eq!(names, ["rename_column"]);
+    let names: Vec<&str> = d.down.iter().map(|o| o.name()).collect();
+    assert_eq!(names, ["rename_column"]);
+    new.checks[0].expression = "b > 1".into();
     let d = assert_round_trip(&Schema::from_tables([old]), &Schema::from_tables([new]));
     let names: Vec<&str> = d.up.iter().map(|o| o.name()).collect();
     assert_eq!(
@@ -504,5 +514,85 @@ fn both_directions_are_linted() {
         d.lints.iter().any(|l| l.kind == LintKind::Constraint),
         "{:?}",
         d.lints
+    );
+}
+
+/// Names derived from a renamed table or column change with it: the indexes and constraints
+/// are renamed (no drop, no build or check again), both ways; two that swap names go
+/// through a temporary name.
+#[test]
+fn derived_names_follow_renames_without_drops() {
+    let mut parent = table("parent", vec![col("code", ColumnType::Integer)]);
+    parent.uniques.push(UniqueConstraint {
+        name: "uq_parent_code".into(),
+        columns: vec!["code".into()],
+    });
+    parent.indexes.push(Index {
+        name: "ix_parent_code".into(),
+        columns: vec!["code".into()],
+        unique: false,
+    });
+    let mut child = table("child", vec![col("parent_id", ColumnType::Integer)]);
+    child.foreign_keys.push(ForeignKey {
+        name: "fk_child_parent_id_parent".into(),
+        columns: vec!["parent_id".into()],
+        referred_table: "parent".into(),
+        referred_columns: vec!["id".into()],
+        on_delete: ReferentialAction::Cascade,
+        on_update: ReferentialAction::NoAction,
+        not_valid: false,
+    });
+    let old = Schema::from_tables([parent.clone(), child.clone()]);
+    // The table renamed, and its column: every derived name follows.
+    let mut p2 = parent.clone();
+    p2.name = "account".into();
+    p2.renamed_from = Some("parent".into());
+    p2.columns[1].name = "number".into();
+    p2.columns[1].renamed_from = Some("code".into());
+    p2.uniques[0] = UniqueConstraint {
+        name: "uq_account_number".into(),
+        columns: vec!["number".into()],
+    };
+    p2.indexes[0].name = "ix_account_number".into();
+    p2.indexes[0].columns = vec!["number".into()];
+    let mut c2 = child.clone();
+    c2.foreign_keys[0].name = "fk_child_parent_id_account".into();
+    c2.foreign_keys[0].referred_table = "account".into();
+    let d = assert_round_trip(&old, &Schema::from_tables([p2, c2]));
+    let names: Vec<String> = d.up.iter().map(|o| o.describe()).collect();
+    assert_eq!(
+        names,
+        [
+            "rename table parent to account",
+            "rename column account.code to number",
+            "rename index ix_parent_code on account to ix_account_number",
+            "rename unique constraint uq_parent_code on account to uq_account_number",
+            "rename foreign key fk_child_parent_id_parent on child to fk_child_parent_id_account",
+        ],
+        "{:#?}",
+        d.up
+    );
+    assert!(
+        d.down.iter().all(|o| o.name().starts_with("rename_")),
+        "{:#?}",
+        d.down
+    );
+    // Two indexes that swap names.
+    let mut two = parent.clone();
+    two.columns.push(col("other", ColumnType::Integer));
+    two.indexes.push(Index {
+        name: "ix_b".into(),
+        columns: vec!["other".into()],
+        unique: false,
+    });
+    let mut swapped = two.clone();
+    swapped.indexes[0].name = "ix_b".into();
+    swapped.indexes[1].name = "ix_parent_code".into();
+    let d = assert_round_trip(&Schema::from_tables([two]), &Schema::from_tables([swapped]));
+    assert_eq!(d.up.len(), 3, "{:#?}", d.up);
+    assert!(
+        d.up.iter().all(|o| o.name() == "rename_index"),
+        "{:#?}",
+        d.up
     );
 }

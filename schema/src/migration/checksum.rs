@@ -242,6 +242,13 @@ impl Canonical {
             self.field(&c.expression);
         }
     }
+    fn kind(&mut self, kind: ConstraintKind) {
+        self.word(match kind {
+            ConstraintKind::Unique => "unique",
+            ConstraintKind::ForeignKey => "foreignkey",
+            ConstraintKind::Check => "check",
+        });
+    }
     fn op(&mut self, op: &Op) {
         // The variant, not `Op::name`, which reads the same for both comment forms.
         let tag = match op {
@@ -320,11 +327,23 @@ impl Canonical {
             Op::DropConstraint { table, name, kind } => {
                 self.field(table);
                 self.field(name);
-                self.word(match kind {
-                    ConstraintKind::Unique => "unique",
-                    ConstraintKind::ForeignKey => "foreignkey",
-                    ConstraintKind::Check => "check",
-                });
+                self.kind(*kind);
+            }
+            Op::RenameIndex { table, from, to } => {
+                self.field(table);
+                self.field(from);
+                self.field(to);
+            }
+            Op::RenameConstraint {
+                table,
+                from,
+                to,
+                kind,
+            } => {
+                self.field(table);
+                self.field(from);
+                self.field(to);
+                self.kind(*kind);
             }
             Op::SetTableComment { table, comment } => {
                 self.field(table);

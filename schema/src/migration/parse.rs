@@ -403,16 +403,35 @@ fn op(e: &Expr) -> Result<Op> {
                     "`drop_constraint` needs `type_ = \"unique\"`, `\"foreignkey\"` or `\"check\"`",
                 );
             };
-            let kind = match string(kind, "the constraint type")?.as_str() {
-                "unique" => ConstraintKind::Unique,
-                "foreignkey" | "foreign_key" => ConstraintKind::ForeignKey,
-                "check" => ConstraintKind::Check,
-                other => return err(kind, format!("unknown constraint type `{other}`; use \"unique\", \"foreignkey\" or \"check\"")),
-            };
             Op::DropConstraint {
                 name: c.str_at(0, "the constraint name")?,
                 table: c.str_at(1, "the table name")?,
-                kind,
+                kind: constraint_kind(kind)?,
+            }
+        }
+        "rename_index" => {
+            c.arity(3, 3, "a table, the old and the new name: rename_index(\"tasks\", \"ix_old\", \"ix_new\")")?;
+            c.allow_keywords(&[])?;
+            Op::RenameIndex {
+                table: c.str_at(0, "the table name")?,
+                from: c.str_at(1, "the old name")?,
+                to: c.str_at(2, "the new name")?,
+            }
+        }
+        "rename_constraint" => {
+            c.arity(3, 3, "a table, the old and the new name: rename_constraint(\"tasks\", \"uq_old\", \"uq_new\", type_ = \"unique\")")?;
+            c.allow_keywords(&["type_"])?;
+            let Some(kind) = c.keyword("type_") else {
+                return err(
+                    e,
+                    "`rename_constraint` needs `type_ = \"unique\"`, `\"foreignkey\"` or `\"check\"`",
+                );
+            };
+            Op::RenameConstraint {
+                table: c.str_at(0, "the table name")?,
+                from: c.str_at(1, "the old name")?,
+                to: c.str_at(2, "the new name")?,
+                kind: constraint_kind(kind)?,
             }
         }
         "create_table_comment" => {
@@ -480,6 +499,21 @@ fn op(e: &Expr) -> Result<Op> {
         }
     };
     Ok(op)
+}
+
+/// `type_ = "unique" | "foreignkey" | "check"`.
+fn constraint_kind(kind: &Expr) -> Result<ConstraintKind> {
+    Ok(match string(kind, "the constraint type")?.as_str() {
+        "unique" => ConstraintKind::Unique,
+        "foreignkey" | "foreign_key" => ConstraintKind::ForeignKey,
+        "check" => ConstraintKind::Check,
+        other => return err(
+            kind,
+            format!(
+                "unknown constraint type `{other}`; use \"unique\", \"foreignkey\" or \"check\""
+            ),
+        ),
+    })
 }
 
 fn create_table(c: &Call) -> Result<Op> {

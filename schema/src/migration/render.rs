@@ -81,12 +81,18 @@ pub fn render_op(op: &Op) -> TokenStream {
             quote!(create_check_constraint(#name, #table, #expr))
         }
         Op::DropConstraint { table, name, kind } => {
-            let kind = match kind {
-                ConstraintKind::Unique => "unique",
-                ConstraintKind::ForeignKey => "foreignkey",
-                ConstraintKind::Check => "check",
-            };
+            let kind = kind_word(*kind);
             quote!(drop_constraint(#name, #table, type_ = #kind))
+        }
+        Op::RenameIndex { table, from, to } => quote!(rename_index(#table, #from, #to)),
+        Op::RenameConstraint {
+            table,
+            from,
+            to,
+            kind,
+        } => {
+            let kind = kind_word(*kind);
+            quote!(rename_constraint(#table, #from, #to, type_ = #kind))
         }
         Op::SetTableComment {
             table,
@@ -232,4 +238,13 @@ fn actions(on_delete: ReferentialAction, on_update: ReferentialAction) -> TokenS
         out.extend(quote!(, on_update = #u));
     }
     out
+}
+
+/// How `type_ = "…"` names a constraint kind.
+fn kind_word(kind: ConstraintKind) -> &'static str {
+    match kind {
+        ConstraintKind::Unique => "unique",
+        ConstraintKind::ForeignKey => "foreignkey",
+        ConstraintKind::Check => "check",
+    }
 }

@@ -94,6 +94,11 @@ impl Op {
                     }
                 };
                 rename(&mut t.primary_key);
+                // A check follows the rename in the database (PostgreSQL keeps the column's
+                // number; SQLite and MySQL rewrite the text): the replay does the same.
+                for check in &mut t.checks {
+                    check.expression = crate::expr::rename_column(&check.expression, from, to);
+                }
                 t.indexes.iter_mut().for_each(|i| rename(&mut i.columns));
                 t.uniques.iter_mut().for_each(|u| rename(&mut u.columns));
                 t.foreign_keys
@@ -163,6 +168,48 @@ impl Op {
                     return fail(format!(
                         "drop_constraint: no {kind:?} constraint `{name}` on `{table}`"
                     ));
+                }
+            }
+            Op::RenameIndex { table, from, to } => {
+                let t = table_mut(schema, table, "rename_index")?;
+                check_name_free(t, to, "rename_index")?;
+                match t.indexes.iter_mut().find(|i| i.name == *from) {
+                    Some(i) => i.name = to.clone(),
+                    None => return fail(format!("rename_index: no index `{from}` on `{table}`")),
+                }
+            }
+            Op::RenameConstraint {
+                table,
+                from,
+                to,
+                kind,
+            } => {
+                let t = table_mut(schema, table, "rename_constraint")?;
+                check_name_free(t, to, "rename_constraint")?;
+                let name = match kind {
+                    ConstraintKind::Unique => t
+                        .uniques
+                        .iter_mut()
+                        .find(|u| u.name == *from)
+                        .map(|u| &mut u.name),
+                    ConstraintKind::ForeignKey => t
+                        .foreign_keys
+                        .iter_mut()
+                        .find(|f| f.name == *from)
+                        .map(|f| &mut f.name),
+                    ConstraintKind::Check => t
+                        .checks
+                        .iter_mut()
+                        .find(|c| c.name == *from)
+                        .map(|c| &mut c.name),
+                };
+                match name {
+                    Some(n) => *n = to.clone(),
+                    None => {
+                        return fail(format!(
+                            "rename_constraint: no {kind:?} constraint `{from}` on `{table}`"
+                        ))
+                    }
                 }
             }
             Op::SetTableComment { table, comment } => {

@@ -104,13 +104,17 @@ impl Op {
                 )
             }
             Op::DropConstraint { table, name, kind } => {
-                let kind = match kind {
-                    ConstraintKind::Unique => "unique constraint",
-                    ConstraintKind::ForeignKey => "foreign key",
-                    ConstraintKind::Check => "check constraint",
-                };
-                format!("drop {kind} {name} on {table}")
+                format!("drop {} {name} on {table}", kind_name(*kind))
             }
+            Op::RenameIndex { table, from, to } => {
+                format!("rename index {from} on {table} to {to}")
+            }
+            Op::RenameConstraint {
+                table,
+                from,
+                to,
+                kind,
+            } => format!("rename {} {from} on {table} to {to}", kind_name(*kind)),
             Op::SetTableComment { table, comment } => match comment {
                 Some(_) => format!("set comment of table {table}"),
                 None => format!("drop comment of table {table}"),
@@ -118,6 +122,14 @@ impl Op {
             Op::Execute { .. } => "execute SQL".into(),
             Op::RunRust { function } => format!("run {function}()"),
         }
+    }
+}
+
+fn kind_name(kind: ConstraintKind) -> &'static str {
+    match kind {
+        ConstraintKind::Unique => "unique constraint",
+        ConstraintKind::ForeignKey => "foreign key",
+        ConstraintKind::Check => "check constraint",
     }
 }
 

@@ -171,6 +171,22 @@ impl Op {
                     }
                 }
             }
+            Op::RenameIndex { table, from, to } => vec![Op::RenameIndex {
+                table: table.clone(),
+                from: to.clone(),
+                to: from.clone(),
+            }],
+            Op::RenameConstraint {
+                table,
+                from,
+                to,
+                kind,
+            } => vec![Op::RenameConstraint {
+                table: table.clone(),
+                from: to.clone(),
+                to: from.clone(),
+                kind: *kind,
+            }],
             Op::SetTableComment { table, .. } => vec![Op::SetTableComment {
                 table: table.clone(),
                 comment: find_table(before, table)?.comment.clone(),

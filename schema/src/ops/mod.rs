@@ -123,6 +123,28 @@ pub enum Op {
         /// Which kind of constraint.
         kind: ConstraintKind,
     },
+    /// `rename_index`: the index follows a table or column rename under its new name,
+    /// without being built again.
+    RenameIndex {
+        /// Table name.
+        table: String,
+        /// Old index name.
+        from: String,
+        /// New index name.
+        to: String,
+    },
+    /// `rename_constraint`: a unique constraint, foreign key or check under a new name,
+    /// without being checked again where the database can rename it.
+    RenameConstraint {
+        /// Table name.
+        table: String,
+        /// Old constraint name.
+        from: String,
+        /// New constraint name.
+        to: String,
+        /// Which kind of constraint.
+        kind: ConstraintKind,
+    },
     /// `create_table_comment` / `drop_table_comment`.
     SetTableComment {
         /// Table name.
@@ -275,6 +297,8 @@ impl Op {
             Op::AddForeignKey { .. } => "create_foreign_key",
             Op::AddCheck { .. } => "create_check_constraint",
             Op::DropConstraint { .. } => "drop_constraint",
+            Op::RenameIndex { .. } => "rename_index",
+            Op::RenameConstraint { .. } => "rename_constraint",
             Op::SetTableComment {
                 comment: Some(_), ..
             } => "create_table_comment",
@@ -300,6 +324,8 @@ impl Op {
             | Op::AddForeignKey { table, .. }
             | Op::AddCheck { table, .. }
             | Op::DropConstraint { table, .. }
+            | Op::RenameIndex { table, .. }
+            | Op::RenameConstraint { table, .. }
             | Op::SetTableComment { table, .. } => Some(table),
             Op::Execute { .. } | Op::RunRust { .. } => None,
         }

@@ -214,6 +214,15 @@ pub fn op() -> impl Strategy<Value = Op> {
             name,
             kind
         }),
+        (name(), name(), name()).prop_map(|(table, from, to)| Op::RenameIndex { table, from, to }),
+        (name(), name(), name(), constraint_kind()).prop_map(|(table, from, to, kind)| {
+            Op::RenameConstraint {
+                table,
+                from,
+                to,
+                kind,
+            }
+        }),
         (name(), option::of(text()))
             .prop_map(|(table, comment)| Op::SetTableComment { table, comment }),
         text().prop_map(|s| Op::Execute {

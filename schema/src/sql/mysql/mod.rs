@@ -168,12 +168,7 @@ impl Hooks for Mysql {
                 unique: false,
             },
         );
-        format!(
-            "SET @retort_ddl = IF((SELECT COUNT(*) FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = {t} AND INDEX_NAME = {n}) = 0, {create}, 'DO 0'); PREPARE retort_stmt FROM @retort_ddl; EXECUTE retort_stmt; DEALLOCATE PREPARE retort_stmt",
-            t = mysql_literal(table),
-            n = mysql_literal(&fk.name),
-            create = mysql_literal(&create)
-        )
+        when_index(table, &fk.name, false, &create)
     }
 
     /// InnoDB joins integers of one type and signedness, decimals of one precision and
@@ -330,6 +325,69 @@ impl Hooks for Mysql {
                     self.q(name)
                 ))],
             },
+            Op::RenameIndex { table, from, to }
+            | Op::RenameConstraint {
+                table,
+                from,
+                to,
+                kind: ConstraintKind::Unique,
+            } => vec![sql(self.rename_index(table, from, to))],
+            Op::RenameConstraint {
+                table,
+                from,
+                to,
+                kind: ConstraintKind::ForeignKey,
+            } => {
+                // MySQL cannot rename a foreign key: it is dropped and added again in one
+                // statement, unchecked (its rows were checked under the old name), and the
+                // index MySQL made for it takes the new name too.
+                let t = ansi::table(before, table)?;
+                let mut fk = t
+                    .foreign_keys
+                    .iter()
+                    .find(|f| f.name == *from)
+                    .cloned()
+                    .ok_or_else(|| RenderError {
+                        message: format!(
+                            "no foreign key `{from}` on `{table}` before this operation"
+                        ),
+                    })?;
+                fk.name = to.clone();
+                vec![
+                    sql(format!(
+                        "SET SESSION foreign_key_checks = 0; ALTER TABLE {} DROP FOREIGN KEY {}, ADD {}; SET SESSION foreign_key_checks = 1",
+                        self.q(table),
+                        self.q(from),
+                        ansi::foreign_key(self, &fk)
+                    )),
+                    sql(if_index_exists(table, from, &self.rename_index(table, from, to))),
+                ]
+            }
+            Op::RenameConstraint {
+                table,
+                from,
+                to,
+                kind: ConstraintKind::Check,
+            } => {
+                // Neither MySQL nor MariaDB renames a check: dropped and added again.
+                let t = ansi::table(before, table)?;
+                let check =
+                    t.checks
+                        .iter()
+                        .find(|c| c.name == *from)
+                        .ok_or_else(|| RenderError {
+                            message: format!(
+                                "no check `{from}` on `{table}` before this operation"
+                            ),
+                        })?;
+                vec![sql(format!(
+                    "ALTER TABLE {} DROP CONSTRAINT {}, ADD CONSTRAINT {} CHECK ({})",
+                    self.q(table),
+                    self.q(from),
+                    self.q(to),
+                    check.expression
+                ))]
+            }
             Op::SetTableComment { table, comment } => vec![sql(format!(
                 "ALTER TABLE {} COMMENT = {}",
                 self.q(table),
@@ -344,6 +402,23 @@ impl Hooks for Mysql {
         };
         Ok(steps)
     }
+}
+
+/// `ddl` run only when index `name` of `table` exists (`exists`) or not: a prepared
+/// statement, which MySQL and MariaDB both run (they share no `IF [NOT] EXISTS` for
+/// indexes).
+fn when_index(table: &str, name: &str, exists: bool, ddl: &str) -> String {
+    format!(
+        "SET @retort_ddl = IF((SELECT COUNT(*) FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = {t} AND INDEX_NAME = {n}) {op} 0, {ddl}, 'DO 0'); PREPARE retort_stmt FROM @retort_ddl; EXECUTE retort_stmt; DEALLOCATE PREPARE retort_stmt",
+        t = mysql_literal(table),
+        n = mysql_literal(name),
+        op = if exists { ">" } else { "=" },
+        ddl = mysql_literal(ddl)
+    )
+}
+
+fn if_index_exists(table: &str, name: &str, ddl: &str) -> String {
+    when_index(table, name, true, ddl)
 }
 
 pub(super) fn render(op: &Op, before: &Schema) -> Result<Vec<Step>, RenderError> {

@@ -220,6 +220,15 @@ impl Hooks for Postgres {
                 self.q(table),
                 self.q(name)
             ))],
+            Op::RenameIndex { table, from, to } => vec![sql(self.rename_index(table, from, to))],
+            Op::RenameConstraint {
+                table, from, to, ..
+            } => vec![sql(format!(
+                "ALTER TABLE {} RENAME CONSTRAINT {} TO {}",
+                self.q(table),
+                self.q(from),
+                self.q(to)
+            ))],
             Op::SetTableComment { table, comment } => {
                 vec![sql(self.comment_on_table(table, comment.as_deref()))]
             }

@@ -149,6 +149,27 @@ pub(super) fn render(op: &Op, before: &Schema) -> Result<Vec<Step>, RenderError>
         Op::DropIndex { name, .. } => vec![sql(format!("DROP INDEX {}", q(name)))],
         // SQLite stores no comments: they live in the models and the snapshot. What else an
         // alter_column or a constraint change does needs a rebuild (above).
+        Op::RenameIndex {
+            table: name,
+            from,
+            to,
+        } => {
+            let t = table(before, name)?;
+            let mut index = t
+                .indexes
+                .iter()
+                .find(|i| i.name == *from)
+                .cloned()
+                .ok_or_else(|| RenderError {
+                    message: format!("no index `{from}` on `{name}` before this operation"),
+                })?;
+            index.name = to.clone();
+            vec![
+                sql(format!("DROP INDEX {}", q(from))),
+                sql(create_index(name, &index)),
+            ]
+        }
+        Op::RenameConstraint { .. } => unreachable!("rebuilt (above)"),
         Op::SetTableComment { .. }
         | Op::AlterColumn { .. }
         | Op::AddUnique { .. }
@@ -328,7 +349,8 @@ fn needs_rebuild(op: &Op, before: &Schema) -> bool {
         Op::AddUnique { .. }
         | Op::AddForeignKey { .. }
         | Op::AddCheck { .. }
-        | Op::DropConstraint { .. } => true,
+        | Op::DropConstraint { .. }
+        | Op::RenameConstraint { .. } => true,
         _ => false,
     }
 }
