@@ -343,3 +343,36 @@ fn a_broken_history_fails_the_real_build_with_its_message() {
     assert_eq!(fixture.migrations_state(), state);
     let _ = Path::new("");
 }
+
+/// A crate that compiles retort's `mysql` backend: a model MySQL cannot index is refused by
+/// the build step itself — the one `cargo build` runs first — with the derive's message at
+/// the field, and nothing is written; given a length, it builds and writes its migration.
+/// (retort's build script passes the compiled backends on as `DEP_RETORT_BACKENDS`.)
+#[test]
+fn a_backend_refusal_stops_the_real_build_before_anything_is_written() {
+    let fixture = Fixture::with_retort_features("mysqlrefusal", &["mysql"]);
+    let model = |attrs: &str| {
+        format!(
+            "{HEAD}\n#[derive(Table)]\npub struct Tag {{\n    #[column(primary_key)]\n    pub id: i32,\n    #[column({attrs})]\n    pub label: String,\n}}\n"
+        )
+    };
+    fixture.write_models(&model("unique"));
+    let out = fixture.build(&[], false);
+    let err = stderr(&out);
+    assert!(!out.status.success(), "{err}");
+    assert!(
+        err.contains("MySQL cannot index `tags.label`")
+            && err.contains("max_length")
+            && err.contains("models.rs:"),
+        "{err}"
+    );
+    assert!(
+        fixture.migrations_state().is_empty(),
+        "{:?}",
+        fixture.migrations_state()
+    );
+    fixture.write_models(&model("unique, max_length = 40"));
+    let out = fixture.build(&[], false);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(fixture.migration_files().len(), 1);
+}

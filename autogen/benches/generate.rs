@@ -140,6 +140,7 @@ fn bench_build_step() {
         now: 1_800_000_000,
         migrations_dir: "migrations".into(),
         model_files: Vec::new(),
+        backends: Vec::new(),
     };
     // First run writes the snapshot; the measured runs find nothing to do, as most builds do.
     let first = generate_in(dir.path(), out.path(), &settings).unwrap();

@@ -130,6 +130,14 @@ pub enum Error {
         /// What is wrong, naming the objects, and the fix.
         message: String,
     },
+    /// A backend the crate compiles cannot run the next migration; nothing was written.
+    #[error("retort: the next migration cannot run on {backend} (retort's `{backend}` feature is compiled into this crate), so nothing was written: {message}")]
+    Backend {
+        /// The backend.
+        backend: &'static str,
+        /// What it refuses, naming the objects, and the fix.
+        message: String,
+    },
     /// The diff cannot express the change, or an operation does not fit the schema.
     #[error("retort: {0}")]
     Diff(#[from] retort_schema::ops::ApplyError),

@@ -42,6 +42,7 @@ use std::path::{Path, PathBuf};
 use retort_schema::clock;
 use retort_schema::diff::{self, Lint};
 use retort_schema::ops::Op;
+use retort_schema::sql::Dialect;
 use retort_schema::Schema;
 
 pub use error::Error;
@@ -107,12 +108,13 @@ pub fn generate() -> Result<(), Error> {
 }
 
 /// The environment variables the build step reads (and reruns on).
-pub const SETTINGS_ENV: [&str; 5] = [
+pub const SETTINGS_ENV: [&str; 6] = [
     "RETORT_MODE",
     "CI",
     "RETORT_MESSAGE",
     "RETORT_NOW",
     "SOURCE_DATE_EPOCH",
+    "DEP_RETORT_BACKENDS",
 ];
 
 fn run(manifest_dir: &Path, out_dir: &Path, settings: &Settings) -> Result<(), Error> {
@@ -218,7 +220,7 @@ pub fn generate_in(
     let mut target = head_schema.clone();
     // Models with attribute errors: the derive reports them with spans; generate nothing meanwhile.
     if sources.refused.is_empty() {
-        let mut models = models_schema(&sources)?;
+        let mut models = models_schema(&sources, &settings.backends)?;
         report.warnings.extend(renames::drop_applied_cycles(
             &history,
             &head_refs,
@@ -271,6 +273,7 @@ pub fn generate_in(
             });
         }
     }
+    check_backends(&pending, &head_schema, &settings.backends)?;
     // Write: migrations first (temporary names), then the snapshot, then rename all.
     let snapshot_text =
         Schema::from_tables(target.tables.values().map(|t| t.without_rename_hints())).to_json();
@@ -321,6 +324,29 @@ pub fn generate_in(
         &index::render(&sources.models, &history, &dir),
     )?;
     Ok(report)
+}
+
+/// Every compiled backend renders the migrations about to be written, both ways: what one of
+/// them refuses (a type change MySQL cannot join, a key over text it cannot index) stops the
+/// build before anything is written.
+fn check_backends(pending: &[Pending], head: &Schema, backends: &[Dialect]) -> Result<(), Error> {
+    for p in pending.iter().filter(|p| !p.entry.file.up.is_empty()) {
+        let mut after = head.clone();
+        for op in &p.entry.file.up {
+            op.apply(&mut after)?;
+        }
+        for &dialect in backends {
+            let refused = |e: retort_schema::sql::RenderError| Error::Backend {
+                backend: dialect.name(),
+                message: e.message,
+            };
+            retort_schema::sql::render_ops(&p.entry.file.up, &mut head.clone(), dialect)
+                .map_err(refused)?;
+            retort_schema::sql::render_ops(&p.entry.file.down, &mut after.clone(), dialect)
+                .map_err(refused)?;
+        }
+    }
+    Ok(())
 }
 
 /// A migration about to be written.

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use crate::Error;
 use retort_schema::clock;
+use retort_schema::sql::Dialect;
 
 /// Whether a build may write migration files.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,6 +30,10 @@ pub struct Settings {
     /// Files to read models from, relative to the crate; empty means the whole crate
     /// (from `src/lib.rs` or `src/main.rs` through every `mod`).
     pub model_files: Vec<PathBuf>,
+    /// The backends the crate compiles retort with (`DEP_RETORT_BACKENDS`, which retort's
+    /// build script passes on): what one of them cannot run is refused before anything is
+    /// written. Empty when unknown.
+    pub backends: Vec<Dialect>,
 }
 
 impl Settings {
@@ -62,8 +67,17 @@ impl Settings {
             ),
             migrations_dir: PathBuf::from("migrations"),
             model_files: Vec::new(),
+            backends: backends(var("DEP_RETORT_BACKENDS").as_deref()),
         })
     }
+}
+
+/// The backends named in `DEP_RETORT_BACKENDS` (`sqlite,mysql`).
+pub(crate) fn backends(list: Option<&str>) -> Vec<Dialect> {
+    list.unwrap_or_default()
+        .split(',')
+        .filter_map(|name| Dialect::parse(name.trim()))
+        .collect()
 }
 
 /// Whether the crate is a checkout a developer works in, not a dependency or a packaged copy.

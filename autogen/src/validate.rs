@@ -2,12 +2,17 @@
 //! references to tables that exist, names unique per schema, foreign keys that fit the keys
 //! they reference.
 
+use retort_schema::sql::Dialect;
 use retort_schema::Schema;
 
 use crate::{discover, Error};
 
-/// The models as one schema, checked for duplicates and dangling references.
-pub(crate) fn models_schema(sources: &discover::Sources) -> Result<Schema, Error> {
+/// The models as one schema, checked for duplicates and dangling references, and against
+/// what each compiled backend refuses (as the derive does at compile time).
+pub(crate) fn models_schema(
+    sources: &discover::Sources,
+    backends: &[Dialect],
+) -> Result<Schema, Error> {
     let mut schema = Schema::new();
     let mut owner: std::collections::BTreeMap<String, String> = Default::default();
     for m in &sources.models {
@@ -34,6 +39,7 @@ pub(crate) fn models_schema(sources: &discover::Sources) -> Result<Schema, Error
         }
     }
     check_models(sources, &schema)?;
+    check_backends(sources, &schema, backends)?;
     Ok(schema)
 }
 
@@ -115,6 +121,41 @@ fn check_models(sources: &discover::Sources, schema: &Schema) -> Result<(), Erro
                     ),
                 });
             }
+        }
+    }
+    Ok(())
+}
+
+/// What a compiled backend refuses in a model, exactly where the derive refuses it at
+/// compile time (MySQL cannot index unbounded text): refused here first, so the build step
+/// stops before it writes a migration the crate could not compile with.
+fn check_backends(
+    sources: &discover::Sources,
+    schema: &Schema,
+    backends: &[Dialect],
+) -> Result<(), Error> {
+    if !backends.contains(&Dialect::Mysql) {
+        return Ok(());
+    }
+    for t in schema.tables.values() {
+        if let Some((column, message)) = retort_schema::sql::mysql_unindexable(t).into_iter().next()
+        {
+            let location = sources
+                .models
+                .iter()
+                .find(|m| m.model.table.name == t.name)
+                .map(|m| {
+                    let field = m.model.fields.iter().find(|f| f.column == column);
+                    let line = field.map_or(m.model.ident.span().start().line, |f| {
+                        f.ident.span().start().line
+                    });
+                    format!("{}:{line} (`{}`)", m.file.display(), m.model.ident)
+                })
+                .unwrap_or_else(|| t.name.clone());
+            return Err(Error::Model {
+                location,
+                message: format!("{message} (retort's `mysql` backend is compiled in)"),
+            });
         }
     }
     Ok(())

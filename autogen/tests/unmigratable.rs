@@ -156,3 +156,69 @@ fn swap_hints_are_applied_once() {
         again.warnings
     );
 }
+
+/// What the derive refuses when a backend is compiled in (MySQL cannot index unbounded
+/// text), the build step refuses first, at the field, and writes nothing — neither the first
+/// migration nor a later one, nor the snapshot. Without that backend the same models build.
+#[test]
+fn a_backend_refusal_of_the_derive_is_made_before_anything_is_written() {
+    use retort_schema::sql::Dialect;
+    let key_over_text = r#"
+#[derive(Table)]
+pub struct Tag {
+    #[column(primary_key)]
+    pub id: i32,
+    #[column(unique)]
+    pub label: String,
+}
+"#;
+    for (what, models) in [
+        ("unique constraint", key_over_text.to_string()),
+        (
+            "index",
+            key_over_text.replace("#[column(unique)]", "#[column(index)]"),
+        ),
+        (
+            "foreign key",
+            r#"
+#[derive(Table)]
+pub struct Tag { #[column(primary_key)] pub id: i32, #[column(unique)] pub label: String }
+#[derive(Table)]
+pub struct Post { #[column(primary_key)] pub id: i32, #[column(references = "tags(label)")] pub tag: String }
+"#
+            .to_string(),
+        ),
+    ] {
+        // A first build: nothing at all is written.
+        let c = Crate::new(&models);
+        let err = c
+            .generate_for(1_800_000_000, &[Dialect::Sqlite, Dialect::Mysql])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("MySQL cannot index")
+                && err.contains(&format!("and {what}"))
+                && err.contains("max_length")
+                && err.contains("main.rs:"),
+            "{what}: {err}"
+        );
+        assert!(c.state().is_empty(), "{what}: {:?}", c.state());
+        // Without MySQL the models are fine.
+        c.generate_for(1_800_000_000, &[Dialect::Sqlite, Dialect::Postgres])
+            .unwrap_or_else(|e| panic!("{what}: {e}"));
+        // A later change that brings the same refusal leaves every file as it was.
+        let base = GOOD.replace("#[column(unique)]", "#[column(unique, max_length = 8)]");
+        let c = Crate::new(&base);
+        c.generate_for(1_800_000_000, &[Dialect::Mysql])
+            .unwrap_or_else(|e| panic!("{e}"));
+        let before = c.state();
+        assert!(!before.is_empty());
+        c.models(&format!("{base}\n{models}"));
+        let err = c
+            .generate_for(1_800_000_100, &[Dialect::Mysql])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("MySQL cannot index"), "{what}: {err}");
+        assert_eq!(c.state(), before, "{what}: a refused build changed migrations/");
+    }
+}

@@ -104,10 +104,14 @@ fn the_diff_renames_what_follows_a_rename() {
             })
             .collect();
         assert!(
-            sql.iter().all(|s| !s.contains("CREATE INDEX") && !s.contains("UNIQUE (")),
+            sql.iter()
+                .all(|s| !s.contains("CREATE INDEX") && !s.contains("UNIQUE (")),
             "{dialect:?}: {sql:#?}"
         );
-        assert!(sql.iter().any(|s| s.contains("RENAME")), "{dialect:?}: {sql:#?}");
+        assert!(
+            sql.iter().any(|s| s.contains("RENAME")),
+            "{dialect:?}: {sql:#?}"
+        );
         if dialect == Dialect::Mysql {
             assert!(
                 sql.iter().any(|s| s.contains("foreign_key_checks = 0")),
@@ -146,7 +150,8 @@ fn renamed_objects_keep_their_identity_and_rows_on_every_backend() {
         assert_eq!(db.count("SELECT COUNT(*) AS n FROM child"), 2, "{name}");
         // The renamed check still guards the renamed column.
         assert!(
-            db.try_exec("INSERT INTO account (id, number) VALUES (3, '')").is_err(),
+            db.try_exec("INSERT INTO account (id, number) VALUES (3, '')")
+                .is_err(),
             "{name}: the check follows the column"
         );
         r.downgrade("r1").unwrap_or_else(|e| panic!("{name}: {e}"));

@@ -93,6 +93,27 @@ retort-build = {{ path = "{build}" }}
         Fixture { dir }
     }
 
+    /// A fixture whose `retort` dependency has these features (besides the default).
+    pub fn with_retort_features(name: &str, features: &[&str]) -> Fixture {
+        let fixture = Fixture::new(name);
+        let manifest = fixture.path().join("Cargo.toml");
+        let text = std::fs::read_to_string(&manifest).unwrap();
+        let runtime = workspace().join("runtime");
+        let line = format!("retort = {{ path = \"{}\" }}", runtime.display());
+        assert!(text.contains(&line), "{text}");
+        let with = format!(
+            "retort = {{ path = \"{}\", features = [{}] }}",
+            runtime.display(),
+            features
+                .iter()
+                .map(|f| format!("\"{f}\""))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        std::fs::write(&manifest, text.replace(&line, &with)).unwrap();
+        fixture
+    }
+
     pub fn path(&self) -> &Path {
         self.dir.path()
     }

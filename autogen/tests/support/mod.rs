@@ -39,12 +39,22 @@ impl Crate {
     }
 
     pub fn generate(&self, now: u64) -> Result<retort_build::Report, Error> {
+        self.generate_for(now, &[])
+    }
+
+    /// The build step of a crate that compiles retort with these backends.
+    pub fn generate_for(
+        &self,
+        now: u64,
+        backends: &[retort_schema::sql::Dialect],
+    ) -> Result<retort_build::Report, Error> {
         let settings = Settings {
             mode: Mode::Write,
             message: None,
             now,
             migrations_dir: "migrations".into(),
             model_files: Vec::new(),
+            backends: backends.to_vec(),
         };
         generate_in(self.dir.path(), self.out.path(), &settings)
     }

@@ -507,12 +507,14 @@ fn constraint_kind(kind: &Expr) -> Result<ConstraintKind> {
         "unique" => ConstraintKind::Unique,
         "foreignkey" | "foreign_key" => ConstraintKind::ForeignKey,
         "check" => ConstraintKind::Check,
-        other => return err(
-            kind,
-            format!(
+        other => {
+            return err(
+                kind,
+                format!(
                 "unknown constraint type `{other}`; use \"unique\", \"foreignkey\" or \"check\""
             ),
-        ),
+            )
+        }
     })
 }
 
