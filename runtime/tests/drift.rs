@@ -1,6 +1,7 @@
 //! `check` sees every hand change: for each attribute retort models (type, length,
 //! nullability, default, autoincrement, unique, index columns and uniqueness, check
-//! expression and validity, foreign key target, actions and name, comments, primary key, and
+//! expression and validity, foreign key target, actions, name and validity, comments,
+//! primary key, and
 //! an extra table, column, index or constraint), one change made by hand to a database
 //! retort made is reported, naming the object — on SQLite, PostgreSQL and MariaDB. Each
 //! mutation is its own assertion, so removing any one detection from the comparison fails
@@ -244,6 +245,11 @@ fn mutations() -> Vec<Mutation> {
             postgres: "ALTER TABLE child DROP CONSTRAINT fk_child_parent_id_parent, ADD CONSTRAINT fk_child_parent_id_parent FOREIGN KEY (parent_id) REFERENCES parent (id) ON DELETE CASCADE ON UPDATE CASCADE",
             mysql: "ALTER TABLE child DROP FOREIGN KEY fk_child_parent_id_parent; ALTER TABLE child ADD CONSTRAINT fk_child_parent_id_parent FOREIGN KEY (parent_id) REFERENCES parent (id) ON DELETE CASCADE ON UPDATE CASCADE",
         }),
+        m("foreign key made NOT VALID", "`fk_child_parent_id_parent`", Each(
+            None,
+            Some("ALTER TABLE child DROP CONSTRAINT fk_child_parent_id_parent, ADD CONSTRAINT fk_child_parent_id_parent FOREIGN KEY (parent_id) REFERENCES parent (id) ON DELETE CASCADE NOT VALID"),
+            None,
+        )),
         m("foreign key renamed", "`fk_child_parent_id_parent`", Rebuild {
             table: "child",
             from: "\"fk_child_parent_id_parent\"",
@@ -357,9 +363,9 @@ fn every_hand_change_is_reported_naming_the_object() {
             seen += 1;
         }
         let expected = match template.dialect {
-            Dialect::Sqlite => mutations().len() - 4,
+            Dialect::Sqlite => mutations().len() - 5,
             Dialect::Postgres => mutations().len(),
-            Dialect::Mysql => mutations().len() - 1,
+            Dialect::Mysql => mutations().len() - 2,
         };
         assert_eq!(seen, expected, "{name}: every mutation ran");
     }
