@@ -243,11 +243,7 @@ impl Canonical {
         }
     }
     fn kind(&mut self, kind: ConstraintKind) {
-        self.word(match kind {
-            ConstraintKind::Unique => "unique",
-            ConstraintKind::ForeignKey => "foreignkey",
-            ConstraintKind::Check => "check",
-        });
+        self.word(kind.word());
     }
     fn op(&mut self, op: &Op) {
         // The variant, not `Op::name`, which reads the same for both comment forms.

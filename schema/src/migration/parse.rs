@@ -503,19 +503,22 @@ fn op(e: &Expr) -> Result<Op> {
 
 /// `type_ = "unique" | "foreignkey" | "check"`.
 fn constraint_kind(kind: &Expr) -> Result<ConstraintKind> {
-    Ok(match string(kind, "the constraint type")?.as_str() {
-        "unique" => ConstraintKind::Unique,
-        "foreignkey" | "foreign_key" => ConstraintKind::ForeignKey,
-        "check" => ConstraintKind::Check,
-        other => {
-            return err(
-                kind,
-                format!(
-                "unknown constraint type `{other}`; use \"unique\", \"foreignkey\" or \"check\""
-            ),
-            )
-        }
-    })
+    let word = string(kind, "the constraint type")?;
+    let all = [
+        ConstraintKind::Unique,
+        ConstraintKind::ForeignKey,
+        ConstraintKind::Check,
+    ];
+    if let Some(k) = all
+        .into_iter()
+        .find(|k| k.word() == word || (word == "foreign_key" && *k == ConstraintKind::ForeignKey))
+    {
+        return Ok(k);
+    }
+    err(
+        kind,
+        format!("unknown constraint type `{word}`; use \"unique\", \"foreignkey\" or \"check\""),
+    )
 }
 
 fn create_table(c: &Call) -> Result<Op> {

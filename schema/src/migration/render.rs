@@ -5,7 +5,7 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 use crate::model::{Column, ColumnType, ReferentialAction, Table};
-use crate::ops::{ConstraintKind, DialectSql, Op};
+use crate::ops::{DialectSql, Op};
 
 /// One operation as a call expression, e.g. `add_column("tasks", column("n", integer))`.
 pub fn render_op(op: &Op) -> TokenStream {
@@ -81,7 +81,7 @@ pub fn render_op(op: &Op) -> TokenStream {
             quote!(create_check_constraint(#name, #table, #expr))
         }
         Op::DropConstraint { table, name, kind } => {
-            let kind = kind_word(*kind);
+            let kind = kind.word();
             quote!(drop_constraint(#name, #table, type_ = #kind))
         }
         Op::RenameIndex { table, from, to } => quote!(rename_index(#table, #from, #to)),
@@ -91,7 +91,7 @@ pub fn render_op(op: &Op) -> TokenStream {
             to,
             kind,
         } => {
-            let kind = kind_word(*kind);
+            let kind = kind.word();
             quote!(rename_constraint(#table, #from, #to, type_ = #kind))
         }
         Op::SetTableComment {
@@ -238,13 +238,4 @@ fn actions(on_delete: ReferentialAction, on_update: ReferentialAction) -> TokenS
         out.extend(quote!(, on_update = #u));
     }
     out
-}
-
-/// How `type_ = "…"` names a constraint kind.
-fn kind_word(kind: ConstraintKind) -> &'static str {
-    match kind {
-        ConstraintKind::Unique => "unique",
-        ConstraintKind::ForeignKey => "foreignkey",
-        ConstraintKind::Check => "check",
-    }
 }

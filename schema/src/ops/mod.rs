@@ -248,6 +248,17 @@ pub enum ConstraintKind {
     Check,
 }
 
+impl ConstraintKind {
+    /// How a migration file names it: `type_ = "unique" | "foreignkey" | "check"`.
+    pub fn word(self) -> &'static str {
+        match self {
+            ConstraintKind::Unique => "unique",
+            ConstraintKind::ForeignKey => "foreignkey",
+            ConstraintKind::Check => "check",
+        }
+    }
+}
+
 /// Raw SQL: one text for every dialect, or one per dialect.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -240,6 +240,58 @@ fn render_each(
     Ok(out)
 }
 
+/// A portable type from a catalog's spelling of a sized type (`numeric(10,2)` under the
+/// dialect's name for `numeric`, `varchar(20)`, `char(5)`), or a custom type of that text.
+pub(crate) fn sized_type(catalog: &str, numeric: &str, varchar: &str, char: &str) -> ColumnType {
+    let lower = catalog.to_ascii_lowercase();
+    let args = |prefix: &str| -> Option<Vec<u32>> {
+        let rest = lower
+            .strip_prefix(prefix)?
+            .strip_prefix('(')?
+            .strip_suffix(')')?;
+        rest.split(',').map(|n| n.trim().parse().ok()).collect()
+    };
+    if let Some([p, s]) = args(numeric).as_deref() {
+        return ColumnType::Numeric {
+            precision: Some(*p),
+            scale: Some(*s),
+        };
+    }
+    if let Some([n]) = args(varchar).as_deref() {
+        return ColumnType::Varchar { length: *n };
+    }
+    if let Some([n]) = args(char).as_deref() {
+        return ColumnType::Char { length: *n };
+    }
+    ColumnType::Custom {
+        sql: catalog.to_string(),
+    }
+}
+
+/// The condition that a value of column `q` (of type `old`), as text, does not fit `new`, a
+/// `varchar(n)` or `char(n)`: too long, or for a `char` ending in a space (which a CHAR
+/// drops). `as_text` is how the dialect names the text type in a cast.
+pub(crate) fn length_misfit(
+    q: &str,
+    old: &ColumnType,
+    new: &ColumnType,
+    as_text: &str,
+) -> Option<String> {
+    let (ColumnType::Varchar { length } | ColumnType::Char { length }) = new else {
+        return None;
+    };
+    let text = if old.is_text() {
+        q.to_string()
+    } else {
+        format!("CAST({q} AS {as_text})")
+    };
+    let mut c = format!("CHAR_LENGTH({text}) > {length}");
+    if matches!(new, ColumnType::Char { .. }) {
+        c.push_str(&format!(" OR {text} LIKE '% '"));
+    }
+    Some(c)
+}
+
 /// A type change of `table.column` the conversion matrix refuses (hand-written migrations
 /// reach here; the build refuses its own), as a render error naming the column and the fix.
 pub(crate) fn refuse_unconvertible(

@@ -216,42 +216,20 @@ fn with_args(name: &str, args: &Option<Vec<String>>) -> String {
 /// anything a portable type does not say exactly (`datetime` without fractions, `text`,
 /// `int unsigned`, enums).
 pub fn read_type(catalog: &str) -> ColumnType {
-    let args = |prefix: &str| -> Option<Vec<u32>> {
-        let rest = catalog
-            .strip_prefix(prefix)?
-            .strip_prefix('(')?
-            .strip_suffix(')')?;
-        rest.split(',').map(|n| n.trim().parse().ok()).collect()
-    };
     match catalog {
-        "tinyint(1)" => return ColumnType::Boolean,
-        "smallint" => return ColumnType::SmallInt,
-        "int" => return ColumnType::Integer,
-        "bigint" => return ColumnType::BigInt,
-        "float" => return ColumnType::Real,
-        "double" => return ColumnType::Double,
-        "longtext" => return ColumnType::Text,
-        "longblob" => return ColumnType::Binary,
-        "date" => return ColumnType::Date,
-        "time(6)" => return ColumnType::Time,
-        "datetime(6)" => return ColumnType::Timestamp,
-        "json" => return ColumnType::Json,
-        _ => {}
-    }
-    if let Some([p, s]) = args("decimal").as_deref() {
-        return ColumnType::Numeric {
-            precision: Some(*p),
-            scale: Some(*s),
-        };
-    }
-    if let Some([n]) = args("varchar").as_deref() {
-        return ColumnType::Varchar { length: *n };
-    }
-    if let Some([n]) = args("char").as_deref() {
-        return ColumnType::Char { length: *n };
-    }
-    ColumnType::Custom {
-        sql: catalog.to_string(),
+        "tinyint(1)" => ColumnType::Boolean,
+        "smallint" => ColumnType::SmallInt,
+        "int" => ColumnType::Integer,
+        "bigint" => ColumnType::BigInt,
+        "float" => ColumnType::Real,
+        "double" => ColumnType::Double,
+        "longtext" => ColumnType::Text,
+        "longblob" => ColumnType::Binary,
+        "date" => ColumnType::Date,
+        "time(6)" => ColumnType::Time,
+        "datetime(6)" => ColumnType::Timestamp,
+        "json" => ColumnType::Json,
+        _ => super::super::sized_type(catalog, "decimal", "varchar", "char"),
     }
 }
 

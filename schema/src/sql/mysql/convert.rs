@@ -82,19 +82,8 @@ pub(super) fn misfit(q: &str, old: &ColumnType, new: &ColumnType) -> Option<Stri
         } => numeric(format!("ABS({q}) >= 1e35")),
         Boolean if text => format!("{q} NOT IN ('0', '1')"),
         Boolean => format!("{q} NOT IN (0, 1)"),
-        Varchar { length } | Char { length } => {
-            let as_text = if text {
-                q.to_string()
-            } else {
-                format!("CAST({q} AS CHAR)")
-            };
-            let mut c = format!("CHAR_LENGTH({as_text}) > {length}");
-            if matches!(new, Char { .. }) {
-                // MySQL drops a CHAR's trailing spaces when it reads it.
-                c.push_str(&format!(" OR {as_text} LIKE '% '"));
-            }
-            c
-        }
+        // MySQL drops a CHAR's trailing spaces when it reads it.
+        Varchar { .. } | Char { .. } => return super::super::length_misfit(q, old, new, "CHAR"),
         Text => return None,
         Date if text => unlike(q, DATE_RE),
         Date => format!("TIME({q}) <> '00:00:00'"),

@@ -180,51 +180,26 @@ fn time_type(base: &str, args: &Option<String>, zone: &str) -> String {
 /// for anything a portable type does not say exactly (`character varying` without a
 /// length, `json`, `time(3) without time zone`, arrays, enums).
 pub fn read_type(catalog: &str) -> ColumnType {
-    let lower = catalog.to_ascii_lowercase();
-    let args = |prefix: &str| -> Option<Vec<u32>> {
-        let rest = lower
-            .strip_prefix(prefix)?
-            .strip_prefix('(')?
-            .strip_suffix(')')?;
-        rest.split(',').map(|n| n.trim().parse().ok()).collect()
-    };
-    match lower.as_str() {
-        "smallint" => return ColumnType::SmallInt,
-        "integer" => return ColumnType::Integer,
-        "bigint" => return ColumnType::BigInt,
-        "real" => return ColumnType::Real,
-        "double precision" => return ColumnType::Double,
-        "numeric" => {
-            return ColumnType::Numeric {
-                precision: None,
-                scale: None,
-            }
-        }
-        "boolean" => return ColumnType::Boolean,
-        "text" => return ColumnType::Text,
-        "bytea" => return ColumnType::Binary,
-        "date" => return ColumnType::Date,
-        "time without time zone" => return ColumnType::Time,
-        "timestamp without time zone" => return ColumnType::Timestamp,
-        "timestamp with time zone" => return ColumnType::TimestampTz,
-        "uuid" => return ColumnType::Uuid,
-        "jsonb" => return ColumnType::Json,
-        _ => {}
-    }
-    if let Some([p, s]) = args("numeric").as_deref() {
-        return ColumnType::Numeric {
-            precision: Some(*p),
-            scale: Some(*s),
-        };
-    }
-    if let Some([n]) = args("character varying").as_deref() {
-        return ColumnType::Varchar { length: *n };
-    }
-    if let Some([n]) = args("character").as_deref() {
-        return ColumnType::Char { length: *n };
-    }
-    ColumnType::Custom {
-        sql: catalog.to_string(),
+    match catalog.to_ascii_lowercase().as_str() {
+        "smallint" => ColumnType::SmallInt,
+        "integer" => ColumnType::Integer,
+        "bigint" => ColumnType::BigInt,
+        "real" => ColumnType::Real,
+        "double precision" => ColumnType::Double,
+        "numeric" => ColumnType::Numeric {
+            precision: None,
+            scale: None,
+        },
+        "boolean" => ColumnType::Boolean,
+        "text" => ColumnType::Text,
+        "bytea" => ColumnType::Binary,
+        "date" => ColumnType::Date,
+        "time without time zone" => ColumnType::Time,
+        "timestamp without time zone" => ColumnType::Timestamp,
+        "timestamp with time zone" => ColumnType::TimestampTz,
+        "uuid" => ColumnType::Uuid,
+        "jsonb" => ColumnType::Json,
+        _ => super::super::sized_type(catalog, "numeric", "character varying", "character"),
     }
 }
 

@@ -124,19 +124,7 @@ pub(super) fn misfit(q: &str, old: &ColumnType, new: &ColumnType) -> Option<Stri
         } => numeric(&|x: &str| format!("{x} IN ('Infinity', '-Infinity')")),
         Boolean if text => format!("{q} NOT IN ('true', 'false')"),
         Boolean => format!("{} NOT IN (0, 1)", number(q, old)),
-        Varchar { length } | Char { length } => {
-            let as_text = if text {
-                q.to_string()
-            } else {
-                format!("CAST({q} AS TEXT)")
-            };
-            let mut c = format!("CHAR_LENGTH({as_text}) > {length}");
-            if matches!(new, Char { .. }) {
-                // A CHAR pads with spaces and drops them again: a trailing space is lost.
-                c.push_str(&format!(" OR {as_text} LIKE '% '"));
-            }
-            c
-        }
+        Varchar { .. } | Char { .. } => return super::super::length_misfit(q, old, new, "TEXT"),
         Text => return None,
         Date if text => format!("{q} !~ '{DATE_RE}'"),
         Date if *old == TimestampTz => {
