@@ -414,7 +414,9 @@ fn what_retort_just_made_checks_clean() {
         };
         let graph = Graph::from_revisions([rev("r1", None, ops, "")]);
         let mut runner = Runner::connect(&graph, &db.url, Options::default()).unwrap();
-        runner.upgrade("head").unwrap_or_else(|e| panic!("{name}: {e}"));
+        runner
+            .upgrade("head")
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(runner.check().unwrap(), Vec::<String>::new(), "{name}");
         if db.dialect == Dialect::Postgres {
             db.exec("ALTER TABLE t DROP CONSTRAINT ck_amount, ADD CONSTRAINT ck_amount CHECK (amount > -1) NOT VALID");

@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::model::{Column, ColumnType, Schema, Table};
-use crate::ops::{is_narrowing, ApplyError, ColumnChanges, ConstraintKind, Op};
+use crate::ops::{ApplyError, ColumnChanges, ConstraintKind, Op};
 
 /// What a diff produced.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,7 +62,10 @@ pub fn diff(old: &Schema, new: &Schema) -> Result<Diff, ApplyError> {
     up.extend(renamed.ops);
     // Names derived from a renamed table or column change with it: renamed, not dropped
     // and made again (which would build or check them again).
-    up.extend(tables.rename_members());
+    up.extend(members::rename_ops_of(
+        &tables.kept,
+        &tables.renamed_members,
+    ));
     let deferred_fks = tables.create_tables(&mut up);
     tables.change_columns(&mut up, &mut lints);
     tables.add_constraints(&mut up);
@@ -182,122 +185,6 @@ struct Tables<'a> {
     renamed_members: Vec<MemberRename>,
 }
 
-/// An index (`kind: None`) or constraint of a kept table whose definition stays and whose
-/// name changes.
-struct MemberRename {
-    table: String,
-    from: String,
-    to: String,
-    kind: Option<ConstraintKind>,
-}
-
-impl MemberRename {
-    fn covers(
-        &self,
-        table: &str,
-        name: &str,
-        kind: Option<ConstraintKind>,
-        old_side: bool,
-    ) -> bool {
-        self.table == table
-            && self.kind == kind
-            && if old_side {
-                self.from == name
-            } else {
-                self.to == name
-            }
-    }
-}
-
-/// Pairs of (old name, new name) of items of one kind that change only in name: each item
-/// of `old` with no equal in `new`, paired one to one with an item of `new` with no equal in
-/// `old` and the same definition.
-fn name_only_changes<T>(
-    old: &[T],
-    new: &[T],
-    name: impl Fn(&T) -> &String,
-    equal: impl Fn(&T, &T) -> bool,
-    same_definition: impl Fn(&T, &T) -> bool,
-) -> Vec<(String, String)> {
-    let news: Vec<&T> = new
-        .iter()
-        .filter(|n| !old.iter().any(|o| equal(o, n)))
-        .collect();
-    let mut used = vec![false; news.len()];
-    let mut out = Vec::new();
-    for o in old.iter().filter(|o| !new.iter().any(|n| equal(o, n))) {
-        let found = (0..news.len())
-            .find(|&j| !used[j] && name(o) != name(news[j]) && same_definition(o, news[j]));
-        if let Some(j) = found {
-            used[j] = true;
-            out.push((name(o).clone(), name(news[j]).clone()));
-        }
-    }
-    out
-}
-
-/// The indexes and constraints of `o` and `n` (one table before and after) that differ only
-/// in name.
-fn member_renames(o: &Table, n: &Table) -> Vec<MemberRename> {
-    let mut out = Vec::new();
-    let mut add = |kind: Option<ConstraintKind>, pairs: Vec<(String, String)>| {
-        out.extend(pairs.into_iter().map(|(from, to)| MemberRename {
-            table: n.name.clone(),
-            from,
-            to,
-            kind,
-        }));
-    };
-    add(
-        None,
-        name_only_changes(
-            &o.indexes,
-            &n.indexes,
-            |i| &i.name,
-            |a, b| a == b,
-            |a, b| a.columns == b.columns && a.unique == b.unique,
-        ),
-    );
-    add(
-        Some(ConstraintKind::Unique),
-        name_only_changes(
-            &o.uniques,
-            &n.uniques,
-            |u| &u.name,
-            |a, b| a == b,
-            |a, b| a.columns == b.columns,
-        ),
-    );
-    add(
-        Some(ConstraintKind::ForeignKey),
-        name_only_changes(
-            &o.foreign_keys,
-            &n.foreign_keys,
-            |f| &f.name,
-            |a, b| a == b,
-            |a, b| {
-                let mut renamed = a.clone();
-                renamed.name = b.name.clone();
-                renamed == *b
-            },
-        ),
-    );
-    let same_check = |a: &crate::CheckConstraint, b: &crate::CheckConstraint| {
-        crate::expr::same(&a.expression, &b.expression)
-    };
-    add(
-        Some(ConstraintKind::Check),
-        name_only_changes(
-            &o.checks,
-            &n.checks,
-            |c| &c.name,
-            |a, b| a.name == b.name && same_check(a, b),
-            same_check,
-        ),
-    );
-    out
-}
-
 impl<'a> Tables<'a> {
     fn pair(old: &'a Schema, new: &'a Schema) -> Tables<'a> {
         let kept: Vec<(&Table, &Table)> = new
@@ -414,64 +301,6 @@ impl<'a> Tables<'a> {
                     .map(|c| drop(&n.name, &c.name, ConstraintKind::Check)),
             );
         }
-    }
-
-    /// The renames of indexes and constraints that only change name, per table in an order
-    /// where no new name is still taken (a swap goes through a temporary name).
-    fn rename_members(&self) -> Vec<Op> {
-        let mut out = Vec::new();
-        for (o, n) in &self.kept {
-            let here: Vec<&MemberRename> = self
-                .renamed_members
-                .iter()
-                .filter(|r| r.table == n.name)
-                .collect();
-            if here.is_empty() {
-                continue;
-            }
-            let pairs: Vec<(String, String)> = here
-                .iter()
-                .map(|r| (r.from.clone(), r.to.clone()))
-                .collect();
-            let kind_of = |name: &str| {
-                here.iter()
-                    .find(|r| r.from == name || r.to == name)
-                    .map(|r| r.kind)
-                    .unwrap_or(None)
-            };
-            let taken = |name: &str| {
-                o.constraint_names().any(|x| x == name) || n.constraint_names().any(|x| x == name)
-            };
-            // The kind of a temporary name is its origin's.
-            let mut origin: BTreeMap<String, String> = BTreeMap::new();
-            for op in rename_ops(
-                &pairs,
-                |x| format!("_retort_tmp_{x}"),
-                taken,
-                |from, to| Op::RenameIndex {
-                    table: n.name.clone(),
-                    from,
-                    to,
-                },
-            ) {
-                let Op::RenameIndex { table, from, to } = op else {
-                    continue;
-                };
-                let first = origin.remove(&from).unwrap_or_else(|| from.clone());
-                let kind = kind_of(&first);
-                origin.insert(to.clone(), first);
-                out.push(match kind {
-                    None => Op::RenameIndex { table, from, to },
-                    Some(kind) => Op::RenameConstraint {
-                        table,
-                        from,
-                        to,
-                        kind,
-                    },
-                });
-            }
-        }
-        out
     }
 
     /// Step 5: new tables, referenced tables first; the foreign keys that close a cycle are
@@ -742,82 +571,6 @@ pub fn rename_origins<'a>(
     origin
 }
 
-/// The warnings a reviewer must see for `ops` run on `before`: every operation that can
-/// lose data or fail on existing rows. The same rules review the upgrade and the downgrade
-/// (whose warnings start with `prefix`, e.g. `downgrade: `).
-pub fn lint_ops(ops: &[Op], before: &Schema, prefix: &str) -> Result<Vec<Lint>, ApplyError> {
-    lint_walk(ops, &mut before.clone(), prefix)
-}
-
-/// [`lint_ops`] on `schema`, which is left advanced past `ops`.
-fn lint_walk(ops: &[Op], schema: &mut Schema, prefix: &str) -> Result<Vec<Lint>, ApplyError> {
-    let mut out = Vec::new();
-    let other = if prefix.is_empty() {
-        "the downgrade"
-    } else {
-        "upgrading again"
-    };
-    let mut lint = |kind, message: String| {
-        out.push(Lint {
-            kind,
-            message: format!("{prefix}{message}"),
-        })
-    };
-    // Tables created by these operations have no rows yet: nothing to warn about there.
-    let mut created: BTreeSet<String> = BTreeSet::new();
-    for op in ops {
-        if let Op::CreateTable { table } = op {
-            created.insert(table.name.clone());
-        }
-        if op.table().is_some_and(|t| created.contains(t)) {
-            op.apply(schema)?;
-            continue;
-        }
-        match op {
-            Op::DropTable { table } => lint(LintKind::Drop, format!("drops table `{table}` and all its rows; {other} recreates the table, not the data")),
-            Op::DropColumn { table, column } => lint(LintKind::Drop, format!("drops column `{table}.{column}` and its data; {other} recreates the column, not the data")),
-            Op::AddColumn { table, column: c } if !c.nullable && c.server_default.is_none() && !c.autoincrement => lint(LintKind::NotNull, format!(
-                "adds NOT NULL column `{table}.{}` without a server default: this fails on a table that has rows. Give it a default (#[column(server_default = \"…\")]), or add it as Option<…>, backfill, then make it NOT NULL",
-                c.name
-            )),
-            Op::AlterColumn { table, column, changes } => {
-                if let (Some(to), Some(c)) = (&changes.ty, schema.table(table).and_then(|t| t.column(column))) {
-                    if is_narrowing(&c.ty, to) {
-                        lint(LintKind::Narrowing, format!(
-                            "changes `{table}.{column}` from {} to {to}: existing values that do not fit make the migration fail (or are truncated on MySQL); check the data first",
-                            c.ty
-                        ));
-                    }
-                }
-                if changes.nullable == Some(false) {
-                    lint(LintKind::NotNull, format!(
-                        "makes `{table}.{column}` NOT NULL: this fails if any row holds NULL; backfill first (an `execute(\"UPDATE …\")` before the alter_column in this migration)"
-                    ));
-                }
-            }
-            Op::AddUnique { table, unique: u } => lint(LintKind::Unique, format!(
-                "adds unique constraint `{}` on `{table}` ({}): this fails if existing rows hold duplicates; look for them with SELECT {cols}, COUNT(*) FROM {table} GROUP BY {cols} HAVING COUNT(*) > 1",
-                u.name, u.columns.join(", "), cols = u.columns.join(", ")
-            )),
-            Op::CreateIndex { table, index: i, .. } if i.unique => lint(LintKind::Unique, format!(
-                "adds unique index `{}` on `{table}` ({}): this fails if existing rows hold duplicates",
-                i.name, i.columns.join(", ")
-            )),
-            Op::AddCheck { table, check } => lint(LintKind::Constraint, format!(
-                "adds check constraint `{}` on `{table}`: this fails if existing rows violate it; look for them with SELECT * FROM {table} WHERE NOT ({})",
-                check.name, check.expression
-            )),
-            Op::AddForeignKey { table, foreign_key: f } => lint(LintKind::Constraint, format!(
-                "adds foreign key `{}` on `{table}` ({}) -> {}: this fails if existing rows reference missing `{}` rows",
-                f.name, f.columns.join(", "), f.referred_table, f.referred_table
-            )),
-            _ => {}
-        }
-        op.apply(schema)?;
-    }
-    Ok(out)
-}
-
 /// The downgrade of `up` starting from `before`: each operation's inverse, last first.
 pub fn inverse_of(up: &[Op], before: &Schema) -> Result<Vec<Op>, ApplyError> {
     let mut schema = before.clone();
@@ -839,88 +592,6 @@ pub fn inverse_of(up: &[Op], before: &Schema) -> Result<Vec<Op>, ApplyError> {
     Ok(down.into_iter().rev().flatten().collect())
 }
 
-/// Tables in an order where every table comes after the tables it references (where possible).
-fn creation_order<'a>(tables: &[&'a Table]) -> Vec<&'a Table> {
-    let names: BTreeSet<&str> = tables.iter().map(|t| t.name.as_str()).collect();
-    let mut deps: BTreeMap<&str, BTreeSet<&str>> = tables
-        .iter()
-        .map(|t| {
-            let d = t
-                .foreign_keys
-                .iter()
-                .map(|f| f.referred_table.as_str())
-                .filter(|r| *r != t.name && names.contains(r))
-                .collect();
-            (t.name.as_str(), d)
-        })
-        .collect();
-    let by_name: BTreeMap<&str, &Table> = tables.iter().map(|t| (t.name.as_str(), *t)).collect();
-    let mut order = Vec::with_capacity(tables.len());
-    while !deps.is_empty() {
-        let ready: Vec<&str> = deps
-            .iter()
-            .filter(|(_, d)| d.is_empty())
-            .map(|(n, _)| *n)
-            .collect();
-        // A cycle: take the first remaining table; its foreign keys into the cycle are deferred.
-        let ready = if ready.is_empty() {
-            vec![*deps.keys().next().unwrap_or(&"")]
-        } else {
-            ready
-        };
-        for name in ready {
-            deps.remove(name);
-            for d in deps.values_mut() {
-                d.remove(name);
-            }
-            if let Some(t) = by_name.get(name) {
-                order.push(*t);
-            }
-        }
-    }
-    order
-}
-
-/// Dropped tables with referencing tables first, and the tables caught in reference cycles.
-fn drop_order<'a>(tables: &[&'a Table]) -> (Vec<&'a Table>, Vec<&'a Table>) {
-    let names: BTreeSet<&str> = tables.iter().map(|t| t.name.as_str()).collect();
-    // referenced_by[t] = dropped tables that reference t and are not dropped yet.
-    let mut referenced_by: BTreeMap<&str, BTreeSet<&str>> = tables
-        .iter()
-        .map(|t| (t.name.as_str(), BTreeSet::new()))
-        .collect();
-    for t in tables {
-        for f in &t.foreign_keys {
-            if f.referred_table != t.name && names.contains(f.referred_table.as_str()) {
-                if let Some(set) = referenced_by.get_mut(f.referred_table.as_str()) {
-                    set.insert(t.name.as_str());
-                }
-            }
-        }
-    }
-    let by_name: BTreeMap<&str, &Table> = tables.iter().map(|t| (t.name.as_str(), *t)).collect();
-    let mut order = Vec::new();
-    loop {
-        let ready: Vec<&str> = referenced_by
-            .iter()
-            .filter(|(_, r)| r.is_empty())
-            .map(|(n, _)| *n)
-            .collect();
-        if ready.is_empty() {
-            break;
-        }
-        for name in ready {
-            referenced_by.remove(name);
-            for r in referenced_by.values_mut() {
-                r.remove(name);
-            }
-            order.push(by_name[name]);
-        }
-    }
-    let cyclic = referenced_by.keys().map(|n| by_name[n]).collect();
-    (order, cyclic)
-}
-
 /// Whether `list` holds a check of this name whose expression means the same: a
 /// whitespace-only edit is no change.
 fn has_check(list: &[crate::CheckConstraint], c: &crate::CheckConstraint) -> bool {
@@ -933,5 +604,13 @@ fn compatible(a: &ColumnType, b: &ColumnType) -> bool {
     a == b || (a.is_text() && b.is_text()) || (a.is_integer() && b.is_integer())
 }
 
+mod lint;
+mod members;
+mod order;
 #[cfg(test)]
 mod tests;
+
+pub use lint::lint_ops;
+use lint::lint_walk;
+use members::{member_renames, MemberRename};
+use order::{creation_order, drop_order};

@@ -3,6 +3,7 @@ use proptest::prelude::*;
 use super::*;
 use crate::migration::{parse_body, render_op};
 use crate::model::{CheckConstraint, ForeignKey, Index, ReferentialAction, UniqueConstraint};
+use crate::ops::is_narrowing;
 
 fn col(name: &str, ty: ColumnType) -> Column {
     Column::new(name, ty)

@@ -6,6 +6,7 @@
 
 pub mod canon;
 pub mod lex;
+mod literal;
 pub mod parse;
 
 pub use lex::{tokens, Token};
