@@ -375,8 +375,7 @@ fn clean_after_apply(db: &TestDb, s: &Shape) -> Result<(), TestCaseError> {
     ]);
     let mut runner = Runner::connect(&graph, &db.url, Options::default()).unwrap();
     if let Err(e) = runner.upgrade("head") {
-        // A random check the database itself refuses (e.g. an invalid combination) is not
-        // what this test is about; everything the generator writes should be valid.
+        // The generator writes only what the database accepts: a refusal fails the case.
         return Err(TestCaseError::fail(format!("upgrade failed: {e}")));
     }
     let differences = runner.differences(&target).unwrap();

@@ -23,7 +23,6 @@ DECLARE
     v record;
     n integer := 0;
 BEGIN
-    CREATE TEMP TABLE IF NOT EXISTS retort_views (grp integer NOT NULL, seq serial, ddl text NOT NULL);
     FOR v IN
         WITH RECURSIVE dep(oid, depth) AS (
             SELECT r.ev_class, 1
@@ -53,6 +52,10 @@ BEGIN
             RAISE EXCEPTION 'retort: column %.% changes type and view % reads it, and its triggers or rules cannot be made again here: %', {table_l}, {col}, v.name, {fix};
         END IF;
         n := n + 1;
+        IF n = 1 THEN
+            -- Only when there is a view to keep: most type changes have none.
+            CREATE TEMP TABLE IF NOT EXISTS retort_views (grp integer NOT NULL, seq serial, ddl text NOT NULL);
+        END IF;
         INSERT INTO retort_views (grp, ddl)
         SELECT n, s.ddl FROM (
             SELECT 1 AS k, format('CREATE VIEW %s%s AS %s', v.name,
