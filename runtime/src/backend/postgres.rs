@@ -322,7 +322,7 @@ fn introspect(conn: &mut PgConnection) -> Result<Schema> {
                 not_valid: !row.validated,
             }),
             _ => {
-                let (body, _) = check_body(&row.definition);
+                let body = check_body(&row.definition);
                 t.checks.push(CheckConstraint {
                     name: row.name,
                     expression: body,

@@ -29,23 +29,19 @@ pub(super) trait Hooks {
     fn rename_index(&self, table: &str, from: &str, to: &str) -> String;
     /// One operation on its own (everything but the ordering done here).
     fn render(&self, op: &Op, before: &Schema) -> Result<Vec<Step>, RenderError>;
-    /// Whether every foreign key needs an index over its columns and the type of the columns
-    /// it references (MySQL): the foreign keys on a column whose type changes are then
-    /// dropped around it, and an index a foreign key needs is not dropped from under it.
+    /// Whether every foreign key needs an index over its columns and must be dropped to
+    /// change the type of a column it joins (MySQL): the foreign keys on a column whose type
+    /// changes are then dropped around it, and an index a foreign key needs is not dropped
+    /// from under it.
     fn foreign_keys_need_indexes(&self) -> bool;
-    /// An index of a foreign key's own over its columns, named after it, unless it exists
-    /// (where [`Hooks::foreign_keys_need_indexes`]).
-    fn foreign_key_index(&self, table: &str, fk: &ForeignKey) -> String {
-        let cols: Vec<String> = fk.columns.iter().map(|c| self.q(c)).collect();
-        format!(
-            "CREATE INDEX {} ON {} ({})",
-            self.q(&fk.name),
-            self.q(table),
-            cols.join(", ")
-        )
+    /// `create`, the statement that makes index `name` of `table`, run only when no index of
+    /// that name exists yet (a downgrade may have left one). The default runs it as it is.
+    fn unless_index_exists(&self, table: &str, name: &str, create: String) -> String {
+        let _ = (table, name);
+        create
     }
     /// Whether a foreign key may join columns of these two types (MySQL: the same type, or
-    /// both short text).
+    /// both short text; PostgreSQL joins any two it can compare).
     fn foreign_key_types_match(&self, column: &ColumnType, referred: &ColumnType) -> bool {
         let _ = (column, referred);
         true
@@ -320,7 +316,13 @@ pub(super) fn render_ops(
                     (false, Some(j)) => moved.push((i + 1 + j, h.render(op, schema)?)),
                     (false, None) => {
                         for f in &orphans {
-                            steps.push(Step::Sql(h.foreign_key_index(table, f)));
+                            let own = Index {
+                                name: f.name.clone(),
+                                columns: f.columns.clone(),
+                                unique: false,
+                            };
+                            let create = create_index(h, table, &own);
+                            steps.push(Step::Sql(h.unless_index_exists(table, &f.name, create)));
                         }
                         steps.extend(h.render(op, schema)?);
                     }
@@ -348,9 +350,7 @@ pub(super) fn render_ops(
             .map_err(|e| RenderError { message: e.message })?;
         out.push(steps);
     }
-    if h.foreign_keys_need_indexes() {
-        check_foreign_key_types(h, ops, schema)?;
-    }
+    check_foreign_key_types(h, ops, schema)?;
     for (j, steps) in moved {
         out[j].extend(steps);
     }

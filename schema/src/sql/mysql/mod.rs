@@ -156,19 +156,10 @@ impl Hooks for Mysql {
         true
     }
 
-    /// Made only when missing (a downgrade may have left it): a prepared statement, which
-    /// MySQL and MariaDB both run (neither has `CREATE INDEX IF NOT EXISTS` in common).
-    fn foreign_key_index(&self, table: &str, fk: &crate::model::ForeignKey) -> String {
-        let create = ansi::create_index(
-            self,
-            table,
-            &crate::model::Index {
-                name: fk.name.clone(),
-                columns: fk.columns.clone(),
-                unique: false,
-            },
-        );
-        when_index(table, &fk.name, false, &create)
+    /// A prepared statement, which MySQL and MariaDB both run (neither has `CREATE INDEX IF
+    /// NOT EXISTS` in common).
+    fn unless_index_exists(&self, table: &str, name: &str, create: String) -> String {
+        when_index(table, name, false, &create)
     }
 
     /// InnoDB joins integers of one type and signedness, decimals of one precision and

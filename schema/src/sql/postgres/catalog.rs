@@ -258,16 +258,15 @@ const NUMBER_CASTS: [&str; 6] = [
 ];
 
 /// The expression of a check as `pg_get_constraintdef` prints it (`CHECK ((a > 0)) NOT
-/// VALID`), and whether it is marked `NOT VALID` (rows added before it are not checked).
-pub fn check_body(definition: &str) -> (String, bool) {
+/// VALID` → `((a > 0))`); whether it is validated, the catalog says in `convalidated`.
+pub fn check_body(definition: &str) -> String {
     let d = definition.trim();
-    let (d, not_valid) = match d.strip_suffix("NOT VALID") {
-        Some(rest) => (rest.trim_end(), true),
-        None => (d, false),
-    };
+    let d = d.strip_suffix("NOT VALID").unwrap_or(d).trim_end();
     let body = d.strip_prefix("CHECK").unwrap_or(d).trim();
-    let body = body.strip_suffix("NO INHERIT").unwrap_or(body).trim();
-    (body.to_string(), not_valid)
+    body.strip_suffix("NO INHERIT")
+        .unwrap_or(body)
+        .trim()
+        .to_string()
 }
 
 /// A table as PostgreSQL keeps it: types as it stores them, defaults as retort writes them,
@@ -419,9 +418,6 @@ mod tests {
         ] {
             assert_eq!(c(model), c(catalog), "{model} vs {catalog}");
         }
-        assert_eq!(
-            check_body("CHECK ((a > 0)) NOT VALID"),
-            ("((a > 0))".into(), true)
-        );
+        assert_eq!(check_body("CHECK ((a > 0)) NOT VALID"), "((a > 0))");
     }
 }
