@@ -38,7 +38,8 @@ use retort::backend::{connect, Backend};
 use retort::schema::diff::diff;
 use retort::schema::sql::{literal, quote_ident, Dialect};
 use retort::schema::{
-    CheckConstraint, Column, ColumnType, ForeignKey, Index, Schema, Table, UniqueConstraint,
+    CheckConstraint, Column, ColumnType, ForeignKey, Index, IndexKey, Schema, Table,
+    UniqueConstraint,
 };
 use retort::{Graph, Options, Runner};
 use runtime_support::TestDb;
@@ -328,6 +329,7 @@ fn fk(name: &str, columns: &[&str], referred: &str, referred_columns: &[&str]) -
         on_delete: Default::default(),
         on_update: Default::default(),
         not_valid: false,
+        deferral: Default::default(),
     }
 }
 
@@ -373,10 +375,10 @@ fn constraints(
     t.checks.clear();
     if let Some(first) = &first {
         if unique_first && first.ty != ColumnType::Boolean && indexable(first) {
-            t.uniques.push(UniqueConstraint {
-                name: format!("uq_{}_{}", t.name, first.name),
-                columns: vec![first.name.clone()],
-            });
+            t.uniques.push(UniqueConstraint::new(
+                format!("uq_{}_{}", t.name, first.name),
+                [first.name.clone()],
+            ));
         }
         if check_first {
             // A server prints a check back in its own way; one comparison reads back the same.
@@ -398,11 +400,11 @@ fn constraints(
         &second,
         index_second && second.as_ref().is_some_and(indexable),
     ) {
-        t.indexes.push(Index {
-            name: format!("ix_{}_{}", t.name, second.name),
-            columns: vec![second.name.clone()],
-            unique: false,
-        });
+        t.indexes.push(Index::on_columns(
+            format!("ix_{}_{}", t.name, second.name),
+            [second.name.clone()],
+            false,
+        ));
     }
 }
 
@@ -453,11 +455,11 @@ fn schema_a(s: &Shape, d: Dialect) -> Schema {
             .map(|(i, col)| column(&format!("d{i}"), col, d)),
     );
     if s.child_fk_index {
-        c.indexes.push(Index {
-            name: "ix_child_parent".into(),
-            columns: c.foreign_keys[0].columns.clone(),
-            unique: false,
-        });
+        c.indexes.push(Index::on_columns(
+            "ix_child_parent",
+            c.foreign_keys[0].columns.clone(),
+            false,
+        ));
     }
 
     let mut node = Table::new("node");
@@ -620,11 +622,15 @@ fn schema_b(
             2 => child.indexes[ix].unique = true,
             3 => {
                 child.indexes[ix].name = "ix_child_parent_id".into();
-                child.indexes[ix].columns = [fk_columns, vec!["id".to_string()]].concat();
+                child.indexes[ix].keys = [fk_columns, vec!["id".to_string()]]
+                    .concat()
+                    .into_iter()
+                    .map(IndexKey::column)
+                    .collect();
             }
             4 => {
                 child.indexes[ix].name = "ix_child_id".into();
-                child.indexes[ix].columns = vec!["id".into()];
+                child.indexes[ix].keys = vec![IndexKey::column("id")];
             }
             _ => {}
         }

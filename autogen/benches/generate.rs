@@ -80,11 +80,7 @@ fn write_crate(dir: &Path) {
     for i in 0..MODELS {
         let revision = format!("20260101_{:06}_{:04x}", i, i);
         let t = table(i);
-        let index = Index {
-            name: format!("ix_thing{i}s_name"),
-            columns: vec!["name".into()],
-            unique: false,
-        };
+        let index = Index::on_columns(format!("ix_thing{i}s_name"), ["name"], false);
         let up = vec![
             (Op::CreateTable { table: t.clone() }, false),
             (
@@ -188,11 +184,11 @@ fn bench_diff() {
         match i % 10 {
             0 => t.columns.push(Column::new("extra", ColumnType::Boolean)),
             1 => t.columns[1].ty = ColumnType::Text,
-            2 => t.indexes.push(Index {
-                name: format!("ix_{}_count", t.name),
-                columns: vec!["count".into()],
-                unique: false,
-            }),
+            2 => t.indexes.push(Index::on_columns(
+                format!("ix_{}_count", t.name),
+                ["count"],
+                false,
+            )),
             3 => t.comment = Some("changed".into()),
             _ => {}
         }

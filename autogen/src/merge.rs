@@ -87,9 +87,9 @@ fn objects_of(op: &Op) -> Vec<(String, Option<String>)> {
             let mut v = member(table, &index.name);
             v.extend(
                 index
-                    .columns
-                    .iter()
-                    .map(|c| (table.clone(), Some(c.clone()))),
+                    .mentioned_columns()
+                    .into_iter()
+                    .map(|c| (table.clone(), Some(c))),
             );
             v
         }

@@ -83,10 +83,11 @@ fn check_models(sources: &discover::Sources, schema: &Schema) -> Result<(), Erro
                     .uniques
                     .iter()
                     .any(|u| u.columns == fk.referred_columns)
-                || parent
-                    .indexes
-                    .iter()
-                    .any(|i| i.unique && i.columns == fk.referred_columns);
+                || parent.indexes.iter().any(|i| {
+                    i.unique
+                        && i.predicate.is_none()
+                        && i.plain_columns().as_ref() == Some(&fk.referred_columns)
+                });
             for (col, referred) in fk.columns.iter().zip(&fk.referred_columns) {
                 let Some(rc) = parent.column(referred) else {
                     return Err(Error::Model {
@@ -134,28 +135,48 @@ fn check_backends(
     schema: &Schema,
     backends: &[Dialect],
 ) -> Result<(), Error> {
-    if !backends.contains(&Dialect::Mysql) {
-        return Ok(());
-    }
+    let location = |t: &str, column: Option<&str>| {
+        sources
+            .models
+            .iter()
+            .find(|m| m.model.table.name == t)
+            .map(|m| {
+                let field = m
+                    .model
+                    .fields
+                    .iter()
+                    .find(|f| Some(f.column.as_str()) == column);
+                let line = field.map_or(m.model.ident.span().start().line, |f| {
+                    f.ident.span().start().line
+                });
+                format!("{}:{line} (`{}`)", m.file.display(), m.model.ident)
+            })
+            .unwrap_or_else(|| t.to_string())
+    };
     for t in schema.tables.values() {
-        if let Some((column, message)) = retort_schema::sql::mysql_unindexable(t).into_iter().next()
-        {
-            let location = sources
-                .models
-                .iter()
-                .find(|m| m.model.table.name == t.name)
-                .map(|m| {
-                    let field = m.model.fields.iter().find(|f| f.column == column);
-                    let line = field.map_or(m.model.ident.span().start().line, |f| {
-                        f.ident.span().start().line
-                    });
-                    format!("{}:{line} (`{}`)", m.file.display(), m.model.ident)
-                })
-                .unwrap_or_else(|| t.name.clone());
-            return Err(Error::Model {
-                location,
-                message: format!("{message} (retort's `mysql` backend is compiled in)"),
-            });
+        if backends.contains(&Dialect::Mysql) {
+            if let Some((column, message)) =
+                retort_schema::sql::mysql_unindexable(t).into_iter().next()
+            {
+                return Err(Error::Model {
+                    location: location(&t.name, Some(&column)),
+                    message: format!("{message} (retort's `mysql` backend is compiled in)"),
+                });
+            }
+        }
+        for dialect in backends {
+            if let Some(message) = retort_schema::sql::unsupported(*dialect, t)
+                .into_iter()
+                .next()
+            {
+                return Err(Error::Model {
+                    location: location(&t.name, None),
+                    message: format!(
+                        "{message} (retort's `{}` backend is compiled in)",
+                        dialect.name()
+                    ),
+                });
+            }
         }
     }
     Ok(())

@@ -2,6 +2,7 @@
 
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote};
+use retort_schema::sql::Dialect;
 use retort_schema::{ColumnType, Model};
 
 /// The `impl retort::Table` and the diesel `table!` module for one model.
@@ -23,10 +24,28 @@ pub(crate) fn expand(model: &Model) -> TokenStream {
                 .find(|f| f.column == column)
                 .map_or(ident.span(), |f| f.ident.span());
             let message = format!("{message} (retort's `mysql` backend is compiled in)");
-            quote::quote_spanned!(span=> ::retort::__mysql_unindexable!(#message);)
+            quote::quote_spanned!(span=> ::retort::__unsupported_on_mysql!(#message);)
         });
+    // What a backend lacks (a partial index on MySQL, a deferrable unique on SQLite), each
+    // refused only when that backend is compiled in.
+    let unsupported = [
+        (Dialect::Sqlite, "sqlite"),
+        (Dialect::Postgres, "postgres"),
+        (Dialect::Mysql, "mysql"),
+    ]
+    .into_iter()
+    .flat_map(|(dialect, feature)| {
+        let refuse = format_ident!("__unsupported_on_{feature}");
+        retort_schema::sql::unsupported(dialect, table)
+            .into_iter()
+            .map(move |m| {
+                let message = format!("{m} (retort's `{feature}` backend is compiled in)");
+                quote::quote_spanned!(ident.span()=> ::retort::#refuse!(#message);)
+            })
+    });
     quote! {
         #(#unindexable)*
+        #(#unsupported)*
 
         impl ::retort::Table for #ident {
             const NAME: &'static str = #name;

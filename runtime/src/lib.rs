@@ -103,21 +103,57 @@ macro_rules! include_migrations {
     };
 }
 
-/// Refuses, at compile time, a model MySQL cannot index (emitted by `#[derive(Table)]`).
+/// What the `mysql` backend cannot build, refused at compile time when it is compiled in.
 #[cfg(feature = "mysql")]
 #[doc(hidden)]
 #[macro_export]
-macro_rules! __mysql_unindexable {
+macro_rules! __unsupported_on_mysql {
     ($message:literal) => {
         ::core::compile_error!($message);
     };
 }
 
-/// Without the `mysql` backend, unbounded text may be indexed: nothing to refuse.
+/// Without the `mysql` backend, nothing MySQL/MariaDB lacks is refused.
 #[cfg(not(feature = "mysql"))]
 #[doc(hidden)]
 #[macro_export]
-macro_rules! __mysql_unindexable {
+macro_rules! __unsupported_on_mysql {
+    ($message:literal) => {};
+}
+
+/// What the `postgres` backend cannot build, refused at compile time when it is compiled in.
+#[cfg(feature = "postgres")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __unsupported_on_postgres {
+    ($message:literal) => {
+        ::core::compile_error!($message);
+    };
+}
+
+/// Without the `postgres` backend, nothing PostgreSQL lacks is refused.
+#[cfg(not(feature = "postgres"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __unsupported_on_postgres {
+    ($message:literal) => {};
+}
+
+/// What the `sqlite` backend cannot build, refused at compile time when it is compiled in.
+#[cfg(feature = "sqlite")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __unsupported_on_sqlite {
+    ($message:literal) => {
+        ::core::compile_error!($message);
+    };
+}
+
+/// Without the `sqlite` backend, nothing SQLite lacks is refused.
+#[cfg(not(feature = "sqlite"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __unsupported_on_sqlite {
     ($message:literal) => {};
 }
 

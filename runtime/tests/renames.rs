@@ -22,15 +22,13 @@ fn models(parent: &str, code: &str) -> Schema {
         Column::new(code, ColumnType::Varchar { length: 20 }),
     ];
     p.primary_key = vec!["id".into()];
-    p.uniques.push(UniqueConstraint {
-        name: format!("uq_{parent}_{code}"),
-        columns: vec![code.into()],
-    });
-    p.indexes.push(Index {
-        name: format!("ix_{parent}_{code}"),
-        columns: vec![code.into(), "id".into()],
-        unique: false,
-    });
+    p.uniques
+        .push(UniqueConstraint::new(format!("uq_{parent}_{code}"), [code]));
+    p.indexes.push(Index::on_columns(
+        format!("ix_{parent}_{code}"),
+        [code, "id"],
+        false,
+    ));
     p.checks.push(CheckConstraint {
         name: "ck_code_not_empty".into(),
         expression: format!("{code} <> ''"),
@@ -50,6 +48,7 @@ fn models(parent: &str, code: &str) -> Schema {
         on_delete: ReferentialAction::Cascade,
         on_update: ReferentialAction::NoAction,
         not_valid: false,
+        deferral: Default::default(),
     });
     Schema::from_tables([p, c])
 }

@@ -8,7 +8,9 @@
 //! by another tool) matches by definition; every other is matched by name, so a renamed
 //! index or constraint is a difference.
 
-use crate::model::{CheckConstraint, Column, ForeignKey, Index, Schema, Table, UniqueConstraint};
+use crate::model::{
+    CheckConstraint, Column, Deferral, ForeignKey, Index, Schema, Table, UniqueConstraint,
+};
 use crate::sql::Catalog;
 
 /// Differences between `expected` (models or a replay, in retort's form) and `live` (as the
@@ -154,70 +156,64 @@ impl Differ<'_> {
         let t = self.t;
         let pairs = pair(expected, live, |u| &u.name, |a, b| a.columns == b.columns);
         for (e, l) in &pairs.matched {
-            if e.columns != l.columns {
+            if e.columns != l.columns || e.nulls_not_distinct != l.nulls_not_distinct {
                 self.push(format!(
-                    "unique constraint `{}` on `{t}`: expected ({}), database has ({})",
+                    "unique constraint `{}` on `{t}`: expected {}, database has {}",
                     e.name,
-                    e.columns.join(", "),
-                    l.columns.join(", ")
+                    unique_definition(e),
+                    unique_definition(l)
                 ));
+            }
+            if e.deferral != l.deferral {
+                self.push(deferral("unique constraint", &e.name, t, *e, *l));
             }
         }
         for u in pairs.missing {
             self.push(format!(
-                "unique constraint `{}` on `{t}` ({}) is missing from the database",
+                "unique constraint `{}` on `{t}` {} is missing from the database",
                 u.name,
-                u.columns.join(", ")
+                unique_definition(u)
             ));
         }
         for u in pairs.extra {
             self.push(format!(
-                "unique constraint {}on `{t}` ({}) is in the database but not in the models",
+                "unique constraint {}on `{t}` {} is in the database but not in the models",
                 named(&u.name),
-                u.columns.join(", ")
+                unique_definition(u)
             ));
         }
     }
 
     fn indexes(&mut self, expected: &[Index], live: &[Index]) {
         let t = self.t;
-        let pairs = pair(
-            expected,
-            live,
-            |i| &i.name,
-            |a, b| a.columns == b.columns && a.unique == b.unique,
-        );
-        let show = |i: &Index| {
-            format!(
-                "{}({})",
-                if i.unique { "unique " } else { "" },
-                i.columns.join(", ")
-            )
-        };
+        let key = |i: &Index| self.catalog.index_key(i);
+        let pairs = pair(expected, live, |i| &i.name, |a, b| key(a) == key(b));
+        let mut found = Vec::new();
         for (e, l) in &pairs.matched {
-            if e.columns != l.columns || e.unique != l.unique {
-                self.push(format!(
+            if key(e) != key(l) {
+                found.push(format!(
                     "index `{}` on `{t}`: expected {}, database has {}",
                     e.name,
-                    show(e),
-                    show(l)
+                    index_definition(e),
+                    index_definition(l)
                 ));
             }
         }
         for i in pairs.missing {
-            self.push(format!(
+            found.push(format!(
                 "index `{}` on `{t}` {} is missing from the database",
                 i.name,
-                show(i)
+                index_definition(i)
             ));
         }
         for i in pairs.extra {
-            self.push(format!(
+            found.push(format!(
                 "index {}on `{t}` {} is in the database but not in the models",
                 named(&i.name),
-                show(i)
+                index_definition(i)
             ));
         }
+        self.out.extend(found);
     }
 
     fn foreign_keys(&mut self, expected: &[ForeignKey], live: &[ForeignKey]) {
@@ -241,6 +237,9 @@ impl Differ<'_> {
             }
             if e.not_valid != l.not_valid {
                 self.push(validity("foreign key", &l.name, t, l.not_valid));
+            }
+            if e.deferral != l.deferral {
+                self.push(deferral("foreign key", &e.name, t, *e, *l));
             }
         }
         for f in pairs.missing {
@@ -363,6 +362,80 @@ fn validity(kind: &str, name: &str, t: &str, live_not_valid: bool) -> String {
             "{kind} `{name}` on `{t}` is validated in the database; the models expect it NOT VALID"
         )
     }
+}
+
+/// A constraint checked at another time than the models say, with the fix.
+fn deferral<T: HasDeferral>(kind: &str, name: &str, t: &str, e: &T, l: &T) -> String {
+    let word = |d: Deferral| match d {
+        Deferral::Immediate => "NOT DEFERRABLE",
+        Deferral::DeferrableImmediate => "DEFERRABLE INITIALLY IMMEDIATE",
+        Deferral::Deferred => "DEFERRABLE INITIALLY DEFERRED",
+    };
+    format!(
+        "{kind} `{name}` on `{t}`: expected {}, database has {}",
+        word(e.deferral()),
+        word(l.deferral())
+    )
+}
+
+trait HasDeferral {
+    fn deferral(&self) -> Deferral;
+}
+
+impl HasDeferral for UniqueConstraint {
+    fn deferral(&self) -> Deferral {
+        self.deferral
+    }
+}
+
+impl HasDeferral for ForeignKey {
+    fn deferral(&self) -> Deferral {
+        self.deferral
+    }
+}
+
+/// An index as a reader would write it: `unique gin (a, (lower(b)) DESC) WHERE …`.
+pub fn index_definition(i: &Index) -> String {
+    if i.unique {
+        format!("unique {}", index_shape(i))
+    } else {
+        index_shape(i)
+    }
+}
+
+/// [`index_definition`] without `unique`.
+pub fn index_shape(i: &Index) -> String {
+    let mut s = String::new();
+    if let Some(m) = &i.method {
+        s.push_str(m);
+        s.push(' ');
+    }
+    s.push_str(&format!("({})", i.key_texts().join(", ")));
+    if !i.include.is_empty() {
+        s.push_str(&format!(" INCLUDE ({})", i.include.join(", ")));
+    }
+    if i.nulls_not_distinct {
+        s.push_str(" NULLS NOT DISTINCT");
+    }
+    if !i.with.is_empty() {
+        s.push_str(&format!(" WITH ({})", i.with_sql()));
+    }
+    if let Some(p) = &i.predicate {
+        s.push_str(&format!(" WHERE {p}"));
+    }
+    s
+}
+
+fn unique_definition(u: &UniqueConstraint) -> String {
+    format!(
+        "({}){}",
+        u.columns.join(", "),
+        if u.nulls_not_distinct {
+            " NULLS NOT DISTINCT"
+        } else {
+            ""
+        }
+    )
 }
 
 fn named(name: &str) -> String {

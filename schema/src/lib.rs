@@ -35,8 +35,8 @@ pub mod ops;
 pub mod sql;
 
 pub use model::{
-    CheckConstraint, Column, ColumnType, ForeignKey, Index, ReferentialAction, Schema, Table,
-    UniqueConstraint,
+    CheckConstraint, Column, ColumnType, Deferral, ForeignKey, Index, IndexKey, NullsOrder,
+    ReferentialAction, Schema, Table, UniqueConstraint,
 };
 #[cfg(feature = "parse")]
 pub use model_parse::{parse_model, Model, ModelField};

@@ -20,8 +20,8 @@ use crate::schema::naming::VERSION_TABLE;
 use crate::schema::sql::mysql::{catalog_type, json_column, read_default, read_type};
 use crate::schema::sql::Dialect;
 use crate::schema::{
-    CheckConstraint, Column, ColumnType, ForeignKey, Index, ReferentialAction, Schema, Table,
-    UniqueConstraint,
+    CheckConstraint, Column, ColumnType, ForeignKey, Index, IndexKey, ReferentialAction, Schema,
+    Table, UniqueConstraint,
 };
 use crate::url::DatabaseUrl;
 
@@ -219,6 +219,10 @@ struct IndexRow {
     non_unique: i64,
     #[diesel(sql_type = Nullable<Text>)]
     column: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    collation: Option<String>,
+    #[diesel(sql_type = Text)]
+    index_type: String,
 }
 
 #[derive(QueryableByName)]
@@ -288,18 +292,29 @@ fn introspect(conn: &mut MysqlConnection, mariadb: bool) -> Result<Schema> {
         t.columns.push(c);
     }
     let indexes: Vec<IndexRow> = diesel::sql_query(
-        "SELECT TABLE_NAME AS table_name, INDEX_NAME AS name, CAST(NON_UNIQUE AS SIGNED) AS non_unique, COLUMN_NAME AS `column` FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX",
+        "SELECT TABLE_NAME AS table_name, INDEX_NAME AS name, CAST(NON_UNIQUE AS SIGNED) AS non_unique, COLUMN_NAME AS `column`, COLLATION AS collation, INDEX_TYPE AS index_type FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX",
     )
     .load(conn)
     .map_err(&err)?;
-    let mut grouped: BTreeMap<(String, String), (bool, Vec<String>)> = BTreeMap::new();
+    let mut grouped: BTreeMap<(String, String), Index> = BTreeMap::new();
     for row in indexes {
-        let entry = grouped
-            .entry((row.table_name, row.name))
-            .or_insert((row.non_unique == 0, Vec::new()));
-        entry
-            .1
-            .push(row.column.unwrap_or_else(|| "(expression)".into()));
+        let index = grouped
+            .entry((row.table_name, row.name.clone()))
+            .or_insert_with(|| {
+                let mut i = Index::on_columns(row.name, Vec::<String>::new(), row.non_unique == 0);
+                i.method = Some(row.index_type.to_ascii_lowercase()).filter(|m| m != "btree");
+                i
+            });
+        // MySQL 8's functional key parts have no column name; MariaDB has none.
+        let mut key = match row.column {
+            Some(c) => IndexKey::column(c),
+            None => IndexKey {
+                expression: true,
+                ..IndexKey::column("(expression)")
+            },
+        };
+        key.descending = row.collation.as_deref() == Some("D");
+        index.keys.push(key);
     }
     let fks: Vec<ForeignKeyRow> = diesel::sql_query(
         "SELECT k.TABLE_NAME AS table_name, k.CONSTRAINT_NAME AS name, k.COLUMN_NAME AS `column`, k.REFERENCED_TABLE_NAME AS referred_table, k.REFERENCED_COLUMN_NAME AS referred_column, r.DELETE_RULE AS on_delete, r.UPDATE_RULE AS on_update FROM information_schema.KEY_COLUMN_USAGE k JOIN information_schema.REFERENTIAL_CONSTRAINTS r ON r.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA AND r.CONSTRAINT_NAME = k.CONSTRAINT_NAME AND r.TABLE_NAME = k.TABLE_NAME WHERE k.TABLE_SCHEMA = DATABASE() AND k.REFERENCED_TABLE_NAME IS NOT NULL ORDER BY k.TABLE_NAME, k.CONSTRAINT_NAME, k.ORDINAL_POSITION",
@@ -323,25 +338,21 @@ fn introspect(conn: &mut MysqlConnection, mariadb: bool) -> Result<Schema> {
                 on_delete: action(&row.on_delete),
                 on_update: action(&row.on_update),
                 not_valid: false,
+                deferral: Default::default(),
             }),
         }
     }
-    for ((table, name), (unique, columns)) in grouped {
+    for ((table, name), index) in grouped {
         let Some(t) = out.get_mut(&table) else {
             continue;
         };
-        if name == "PRIMARY" {
-            t.primary_key = columns;
-        } else if unique {
-            t.uniques.push(UniqueConstraint { name, columns });
-        } else if t.foreign_keys.iter().any(|f| f.name == name) {
+        let plain = index.plain_columns();
+        match plain {
+            Some(columns) if name == "PRIMARY" => t.primary_key = columns,
+            Some(columns) if index.unique => t.uniques.push(UniqueConstraint::new(name, columns)),
             // The index MySQL made for a foreign key, named after it.
-        } else {
-            t.indexes.push(Index {
-                name,
-                columns,
-                unique: false,
-            });
+            Some(_) if t.foreign_keys.iter().any(|f| f.name == name) => {}
+            _ => t.indexes.push(index),
         }
     }
     // MariaDB names checks per table (CHECK_CONSTRAINTS has TABLE_NAME); MySQL per schema.

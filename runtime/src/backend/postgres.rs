@@ -10,16 +10,18 @@ use std::time::{Duration, Instant};
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::pg::PgConnection;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Bool, Nullable, Text};
+use diesel::sql_types::{Bool, Nullable, Text};
 
 use super::{db_err, Backend, Capabilities};
 use crate::error::{Error, Result};
 use crate::migration::Connection;
+use crate::schema::expr::lex::Lexicon;
 use crate::schema::naming::VERSION_TABLE;
 use crate::schema::sql::postgres::{catalog_type, check_body, read_default, read_type};
-use crate::schema::sql::{quote_ident, Dialect};
+use crate::schema::sql::{quote_ident, read_create_index, Dialect};
 use crate::schema::{
-    CheckConstraint, Column, ForeignKey, Index, ReferentialAction, Schema, Table, UniqueConstraint,
+    CheckConstraint, Column, Deferral, ForeignKey, ReferentialAction, Schema, Table,
+    UniqueConstraint,
 };
 use crate::url::DatabaseUrl;
 
@@ -231,6 +233,10 @@ struct ConstraintRow {
     definition: String,
     #[diesel(sql_type = Bool)]
     validated: bool,
+    #[diesel(sql_type = Bool)]
+    deferrable: bool,
+    #[diesel(sql_type = Bool)]
+    deferred: bool,
 }
 
 #[derive(QueryableByName)]
@@ -238,13 +244,7 @@ struct IndexRow {
     #[diesel(sql_type = Text)]
     table_name: String,
     #[diesel(sql_type = Text)]
-    name: String,
-    #[diesel(sql_type = Bool)]
-    is_unique: bool,
-    #[diesel(sql_type = Text)]
-    columns: String,
-    #[diesel(sql_type = BigInt)]
-    expressions: i64,
+    definition: String,
 }
 
 /// Column names of a key, in key order, joined by the unit separator (names may hold commas).
@@ -296,7 +296,7 @@ fn introspect(conn: &mut PgConnection) -> Result<Schema> {
         t.columns.push(c);
     }
     let constraints: Vec<ConstraintRow> = diesel::sql_query(format!(
-        "SELECT c.relname::text AS table_name, con.conname::text AS name, con.contype::text AS kind, {cols} AS columns, rc.relname::text AS referred_table, {rcols} AS referred_columns, con.confdeltype::text AS on_delete, con.confupdtype::text AS on_update, pg_get_constraintdef(con.oid) AS definition, con.convalidated AS validated FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace LEFT JOIN pg_class rc ON rc.oid = con.confrelid WHERE {in_schema} AND con.contype IN ('p', 'u', 'f', 'c') ORDER BY c.relname, con.conname",
+        "SELECT c.relname::text AS table_name, con.conname::text AS name, con.contype::text AS kind, {cols} AS columns, rc.relname::text AS referred_table, {rcols} AS referred_columns, con.confdeltype::text AS on_delete, con.confupdtype::text AS on_update, pg_get_constraintdef(con.oid) AS definition, con.convalidated AS validated, con.condeferrable AS deferrable, con.condeferred AS deferred FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace LEFT JOIN pg_class rc ON rc.oid = con.confrelid WHERE {in_schema} AND con.contype IN ('p', 'u', 'f', 'c') ORDER BY c.relname, con.conname",
         cols = names_of("con.conkey", "con.conrelid"),
         rcols = names_of("COALESCE(con.confkey, '{}'::int2[])", "con.confrelid"),
     ))
@@ -308,10 +308,12 @@ fn introspect(conn: &mut PgConnection) -> Result<Schema> {
         };
         match row.kind.as_str() {
             "p" => t.primary_key = split(&row.columns),
-            "u" => t.uniques.push(UniqueConstraint {
-                name: row.name,
-                columns: split(&row.columns),
-            }),
+            "u" => {
+                let mut u = UniqueConstraint::new(row.name, split(&row.columns));
+                u.nulls_not_distinct = row.definition.contains("NULLS NOT DISTINCT");
+                u.deferral = deferral(row.deferrable, row.deferred);
+                t.uniques.push(u);
+            }
             "f" => t.foreign_keys.push(ForeignKey {
                 name: row.name,
                 columns: split(&row.columns),
@@ -320,6 +322,7 @@ fn introspect(conn: &mut PgConnection) -> Result<Schema> {
                 on_delete: action(&row.on_delete),
                 on_update: action(&row.on_update),
                 not_valid: !row.validated,
+                deferral: deferral(row.deferrable, row.deferred),
             }),
             _ => {
                 let body = check_body(&row.definition);
@@ -331,9 +334,10 @@ fn introspect(conn: &mut PgConnection) -> Result<Schema> {
             }
         }
     }
+    // The whole definition, read back by the same reader as SQLite's: method, keys (order,
+    // nulls, operator class, expressions), INCLUDE, NULLS NOT DISTINCT, WITH, WHERE.
     let indexes: Vec<IndexRow> = diesel::sql_query(format!(
-        "SELECT c.relname::text AS table_name, i.relname::text AS name, ix.indisunique AS is_unique, {cols} AS columns, (SELECT COUNT(*) FROM unnest(ix.indkey::int2[]) k WHERE k = 0) AS expressions FROM pg_index ix JOIN pg_class i ON i.oid = ix.indexrelid JOIN pg_class c ON c.oid = ix.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE {in_schema} AND NOT ix.indisprimary AND NOT EXISTS (SELECT 1 FROM pg_constraint con WHERE con.conindid = ix.indexrelid AND con.contype IN ('p', 'u', 'x'))",
-        cols = names_of("ix.indkey::int2[]", "ix.indrelid"),
+        "SELECT c.relname::text AS table_name, pg_get_indexdef(ix.indexrelid) AS definition FROM pg_index ix JOIN pg_class i ON i.oid = ix.indexrelid JOIN pg_class c ON c.oid = ix.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE {in_schema} AND NOT ix.indisprimary AND NOT EXISTS (SELECT 1 FROM pg_constraint con WHERE con.conindid = ix.indexrelid AND con.contype IN ('p', 'u', 'x'))",
     ))
     .load(conn)
     .map_err(&err)?;
@@ -341,20 +345,26 @@ fn introspect(conn: &mut PgConnection) -> Result<Schema> {
         let Some(t) = out.get_mut(&row.table_name) else {
             continue;
         };
-        let mut columns = split(&row.columns);
-        if row.expressions > 0 {
-            // An expression index: not expressible in the models; shown by name.
-            columns.push("(expression)".into());
-        }
-        t.indexes.push(Index {
-            name: row.name,
-            columns,
-            unique: row.is_unique,
-        });
+        let (_, index) =
+            read_create_index(&row.definition, Lexicon::STANDARD).map_err(|message| {
+                Error::Database {
+                    context: "cannot read an index from pg_catalog".into(),
+                    source: message.into(),
+                }
+            })?;
+        t.indexes.push(index);
     }
     let mut schema = Schema { tables: out };
     schema.normalize();
     Ok(schema)
+}
+
+fn deferral(deferrable: bool, deferred: bool) -> Deferral {
+    match (deferrable, deferred) {
+        (false, _) => Deferral::Immediate,
+        (true, false) => Deferral::DeferrableImmediate,
+        (true, true) => Deferral::Deferred,
+    }
 }
 
 fn action(code: &str) -> ReferentialAction {

@@ -71,7 +71,7 @@ pub(super) fn lint_walk(
             )),
             Op::CreateIndex { table, index: i, .. } if i.unique => lint(LintKind::Unique, format!(
                 "adds unique index `{}` on `{table}` ({}): this fails if existing rows hold duplicates",
-                i.name, i.columns.join(", ")
+                i.name, i.key_texts().join(", ")
             )),
             Op::AddCheck { table, check } => lint(LintKind::Constraint, format!(
                 "adds check constraint `{}` on `{table}`: this fails if existing rows violate it; look for them with SELECT * FROM {table} WHERE NOT ({})",

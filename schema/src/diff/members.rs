@@ -80,7 +80,11 @@ pub(super) fn member_renames(o: &Table, n: &Table) -> Vec<MemberRename> {
             &n.indexes,
             |i| &i.name,
             |a, b| a == b,
-            |a, b| a.columns == b.columns && a.unique == b.unique,
+            |a, b| {
+                let mut renamed = a.clone();
+                renamed.name = b.name.clone();
+                renamed == *b
+            },
         ),
     );
     add(
@@ -90,7 +94,11 @@ pub(super) fn member_renames(o: &Table, n: &Table) -> Vec<MemberRename> {
             &n.uniques,
             |u| &u.name,
             |a, b| a == b,
-            |a, b| a.columns == b.columns,
+            |a, b| {
+                let mut renamed = a.clone();
+                renamed.name = b.name.clone();
+                renamed == *b
+            },
         ),
     );
     add(

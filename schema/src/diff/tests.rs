@@ -2,7 +2,9 @@ use proptest::prelude::*;
 
 use super::*;
 use crate::migration::{parse_body, render_op};
-use crate::model::{CheckConstraint, ForeignKey, Index, ReferentialAction, UniqueConstraint};
+use crate::model::{
+    CheckConstraint, ForeignKey, Index, IndexKey, ReferentialAction, UniqueConstraint,
+};
 use crate::ops::is_narrowing;
 
 fn col(name: &str, ty: ColumnType) -> Column {
@@ -136,6 +138,7 @@ fn foreign_key_cycles_are_closed_after_the_tables() {
         on_delete: ReferentialAction::Cascade,
         on_update: ReferentialAction::NoAction,
         not_valid: false,
+        deferral: Default::default(),
     };
     a.foreign_keys.push(fk("fk_a_b", "b_id", "b"));
     b.foreign_keys.push(fk("fk_b_a", "a_id", "a"));
@@ -166,6 +169,7 @@ fn creates_follow_references_and_drops_reverse_them() {
         on_delete: ReferentialAction::NoAction,
         on_update: ReferentialAction::NoAction,
         not_valid: false,
+        deferral: Default::default(),
     });
     let both = Schema::from_tables([parent, child]);
     let d = assert_round_trip(&Schema::new(), &both);
@@ -254,17 +258,17 @@ fn schema() -> impl Strategy<Value = Schema> {
             t.comment = comment.map(String::from);
             if let Some(first) = t.columns.get(1).map(|c| c.name.clone()) {
                 if flags[0] {
-                    t.indexes.push(Index {
-                        name: format!("ix_{name}_{first}"),
-                        columns: vec![first.clone()],
-                        unique: flags[1],
-                    });
+                    t.indexes.push(Index::on_columns(
+                        format!("ix_{name}_{first}"),
+                        [first.clone()],
+                        flags[1],
+                    ));
                 }
                 if flags[2] {
-                    t.uniques.push(UniqueConstraint {
-                        name: format!("uq_{name}_{first}"),
-                        columns: vec![first.clone()],
-                    });
+                    t.uniques.push(UniqueConstraint::new(
+                        format!("uq_{name}_{first}"),
+                        [first.clone()],
+                    ));
                 }
             }
             if flags[3] {
@@ -286,6 +290,7 @@ fn schema() -> impl Strategy<Value = Schema> {
                     on_delete: ReferentialAction::SetNull,
                     on_update: ReferentialAction::NoAction,
                     not_valid: false,
+                    deferral: Default::default(),
                 });
             }
             out.push(t);
@@ -524,15 +529,12 @@ fn both_directions_are_linted() {
 #[test]
 fn derived_names_follow_renames_without_drops() {
     let mut parent = table("parent", vec![col("code", ColumnType::Integer)]);
-    parent.uniques.push(UniqueConstraint {
-        name: "uq_parent_code".into(),
-        columns: vec!["code".into()],
-    });
-    parent.indexes.push(Index {
-        name: "ix_parent_code".into(),
-        columns: vec!["code".into()],
-        unique: false,
-    });
+    parent
+        .uniques
+        .push(UniqueConstraint::new("uq_parent_code", ["code"]));
+    parent
+        .indexes
+        .push(Index::on_columns("ix_parent_code", ["code"], false));
     let mut child = table("child", vec![col("parent_id", ColumnType::Integer)]);
     child.foreign_keys.push(ForeignKey {
         name: "fk_child_parent_id_parent".into(),
@@ -542,6 +544,7 @@ fn derived_names_follow_renames_without_drops() {
         on_delete: ReferentialAction::Cascade,
         on_update: ReferentialAction::NoAction,
         not_valid: false,
+        deferral: Default::default(),
     });
     let old = Schema::from_tables([parent.clone(), child.clone()]);
     // The table renamed, and its column: every derived name follows.
@@ -550,12 +553,9 @@ fn derived_names_follow_renames_without_drops() {
     p2.renamed_from = Some("parent".into());
     p2.columns[1].name = "number".into();
     p2.columns[1].renamed_from = Some("code".into());
-    p2.uniques[0] = UniqueConstraint {
-        name: "uq_account_number".into(),
-        columns: vec!["number".into()],
-    };
+    p2.uniques[0] = UniqueConstraint::new("uq_account_number", ["number"]);
     p2.indexes[0].name = "ix_account_number".into();
-    p2.indexes[0].columns = vec!["number".into()];
+    p2.indexes[0].keys = vec![IndexKey::column("number")];
     let mut c2 = child.clone();
     c2.foreign_keys[0].name = "fk_child_parent_id_account".into();
     c2.foreign_keys[0].referred_table = "account".into();
@@ -581,11 +581,8 @@ fn derived_names_follow_renames_without_drops() {
     // Two indexes that swap names.
     let mut two = parent.clone();
     two.columns.push(col("other", ColumnType::Integer));
-    two.indexes.push(Index {
-        name: "ix_b".into(),
-        columns: vec!["other".into()],
-        unique: false,
-    });
+    two.indexes
+        .push(Index::on_columns("ix_b", ["other"], false));
     let mut swapped = two.clone();
     swapped.indexes[0].name = "ix_b".into();
     swapped.indexes[1].name = "ix_parent_code".into();

@@ -30,6 +30,13 @@
 //! its portable spelling (`varchar(36)`, `custom(<s>)`), a referential action its SQL
 //! spelling with `_` for spaces. A `create_index` with `concurrently = true` ends with the
 //! field `12:concurrently`; without it, nothing (so earlier checksums are unchanged).
+//! Options added later follow the same rule — written only when set, so checksums of
+//! migrations written before them stay: an index key that is not a plain column is
+//! `text <its SQL form>` (`text published DESC`; a plain one stays its column's name), then
+//! `using <s>`, `where <s>`, `include <list>`, `with <s>`, `nulls_not_distinct` follow the
+//! unique flag; a unique constraint ends with `nulls_not_distinct` and, like a foreign key,
+//! with `deferrable <immediate|deferred>` when deferrable; a foreign key or check ends with
+//! `not_valid` when it is.
 //!
 //! Version 0 (rows written by retort 0.1 before this module) was SHA-256 over serde JSON
 //! of the same fields; such rows (64 hex digits, no prefix) are still accepted by
@@ -40,7 +47,9 @@ use std::fmt::Write as _;
 use sha2::{Digest, Sha256};
 
 use super::MigrationFile;
-use crate::model::{Column, ColumnType, ForeignKey, Index, ReferentialAction, Table};
+use crate::model::{
+    Column, ColumnType, Deferral, ForeignKey, Index, ReferentialAction, Table, UniqueConstraint,
+};
 use crate::ops::{ConstraintKind, DialectSql, Op};
 
 /// The algorithm version written by [`MigrationFile::checksum`].
@@ -206,12 +215,62 @@ impl Canonical {
         self.list(&f.referred_columns);
         self.action(f.on_delete);
         self.action(f.on_update);
+        self.deferral(f.deferral);
+        self.tag(f.not_valid, "not_valid");
+    }
+    /// `<tag>` only when set, so checksums written before the option existed stay.
+    fn tag(&mut self, set: bool, tag: &str) {
+        if set {
+            self.field(tag);
+        }
+    }
+    fn deferral(&mut self, d: Deferral) {
+        if let Some(when) = d.deferrable() {
+            self.field("deferrable");
+            self.field(when);
+        }
+    }
+    fn unique(&mut self, u: &UniqueConstraint) {
+        self.field(&u.name);
+        self.list(&u.columns);
+        self.tag(u.nulls_not_distinct, "nulls_not_distinct");
+        self.deferral(u.deferral);
     }
     fn index(&mut self, i: &Index) {
         self.word("ix");
         self.field(&i.name);
-        self.list(&i.columns);
+        // A plain key is its column's name (as before keys had options); any other is
+        // `text <its SQL form>`.
+        let keys: Vec<String> = i
+            .keys
+            .iter()
+            .map(|k| {
+                if k.is_plain() {
+                    k.target.clone()
+                } else {
+                    format!("text {k}")
+                }
+            })
+            .collect();
+        self.list(&keys);
         self.flag(i.unique);
+        if let Some(m) = &i.method {
+            self.field("using");
+            self.field(m);
+        }
+        if let Some(p) = &i.predicate {
+            self.field("where");
+            self.field(p);
+        }
+        if !i.include.is_empty() {
+            self.field("include");
+            self.list(&i.include);
+        }
+        if !i.with.is_empty() {
+            self.field("with");
+            self.field(&i.with_sql());
+        }
+        self.tag(i.nulls_not_distinct, "nulls_not_distinct");
     }
     fn table(&mut self, t: &Table) {
         self.field(&t.name);
@@ -224,8 +283,7 @@ impl Canonical {
         let _ = write!(self.0, " {}", t.uniques.len());
         for u in &t.uniques {
             self.word("uq");
-            self.field(&u.name);
-            self.list(&u.columns);
+            self.unique(u);
         }
         let _ = write!(self.0, " {}", t.indexes.len());
         for i in &t.indexes {
@@ -240,6 +298,7 @@ impl Canonical {
             self.word("ck");
             self.field(&c.name);
             self.field(&c.expression);
+            self.tag(c.not_valid, "not_valid");
         }
     }
     fn kind(&mut self, kind: ConstraintKind) {
@@ -308,8 +367,7 @@ impl Canonical {
             }
             Op::AddUnique { table, unique } => {
                 self.field(table);
-                self.field(&unique.name);
-                self.list(&unique.columns);
+                self.unique(unique);
             }
             Op::AddForeignKey { table, foreign_key } => {
                 self.field(table);
@@ -319,6 +377,7 @@ impl Canonical {
                 self.field(table);
                 self.field(&check.name);
                 self.field(&check.expression);
+                self.tag(check.not_valid, "not_valid");
             }
             Op::DropConstraint { table, name, kind } => {
                 self.field(table);

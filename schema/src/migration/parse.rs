@@ -8,8 +8,8 @@ use syn::{Expr, FieldValue, Member, Token};
 use super::call::{boolean, err, ident, list, optional_string, string, strings, Call, Result};
 use super::MigrationFile;
 use crate::model::{
-    CheckConstraint, Column, ColumnType, ForeignKey, Index, ReferentialAction, Table,
-    UniqueConstraint,
+    CheckConstraint, Column, ColumnType, Deferral, ForeignKey, Index, IndexKey, ReferentialAction,
+    Table, UniqueConstraint,
 };
 use crate::ops::{ColumnChanges, ConstraintKind, DialectSql, Op};
 
@@ -324,23 +324,44 @@ fn op(e: &Expr) -> Result<Op> {
         }
         "create_index" => {
             c.arity(3, 3, "a name, a table and columns: create_index(\"ix_tasks_status\", \"tasks\", [\"status\"])")?;
-            c.allow_keywords(&["unique", "concurrently"])?;
-            let unique = match c.keyword("unique") {
-                Some(u) => boolean(u, "unique")?,
-                None => false,
+            c.allow_keywords(&[
+                "unique",
+                "concurrently",
+                "using",
+                "where_",
+                "include",
+                "with",
+                "nulls_not_distinct",
+            ])?;
+            let flag = |key: &str| match c.keyword(key) {
+                Some(u) => boolean(u, key),
+                None => Ok(false),
             };
-            let concurrently = match c.keyword("concurrently") {
-                Some(u) => boolean(u, "concurrently")?,
-                None => false,
-            };
+            let mut index = Index::on_columns(
+                c.str_at(0, "the index name")?,
+                Vec::<String>::new(),
+                flag("unique")?,
+            );
+            index.keys = index_keys(c.positional[2])?;
+            index.nulls_not_distinct = flag("nulls_not_distinct")?;
+            if let Some(m) = c.keyword("using") {
+                index.method = Some(string(m, "the index method")?.to_ascii_lowercase())
+                    .filter(|m| m != "btree");
+            }
+            if let Some(w) = c.keyword("where_") {
+                index.predicate = Some(string(w, "the predicate")?);
+            }
+            if let Some(i) = c.keyword("include") {
+                index.include = strings(i, "included columns")?;
+            }
+            if let Some(w) = c.keyword("with") {
+                index.with = Index::parse_with(&string(w, "the storage parameters")?)
+                    .or_else(|m| err(w, m))?;
+            }
             Op::CreateIndex {
                 table: c.str_at(1, "the table name")?,
-                index: Index {
-                    name: c.str_at(0, "the index name")?,
-                    columns: c.strings_at(2, "column names")?,
-                    unique,
-                },
-                concurrently,
+                index,
+                concurrently: flag("concurrently")?,
             }
         }
         "drop_index" => {
@@ -357,18 +378,20 @@ fn op(e: &Expr) -> Result<Op> {
         }
         "create_unique_constraint" => {
             c.arity(3, 3, "a name, a table and columns: create_unique_constraint(\"uq_tasks_uuid\", \"tasks\", [\"uuid\"])")?;
-            c.allow_keywords(&[])?;
+            c.allow_keywords(&["nulls_not_distinct", "deferrable"])?;
+            let mut unique = UniqueConstraint::new(
+                c.str_at(0, "the constraint name")?,
+                c.strings_at(2, "column names")?,
+            );
+            unique_options(&c, &mut unique)?;
             Op::AddUnique {
                 table: c.str_at(1, "the table name")?,
-                unique: UniqueConstraint {
-                    name: c.str_at(0, "the constraint name")?,
-                    columns: c.strings_at(2, "column names")?,
-                },
+                unique,
             }
         }
         "create_foreign_key" => {
             c.arity(5, 5, "a name, the source and referred tables and their columns: create_foreign_key(\"fk\", \"orders\", \"customers\", [\"customer_id\"], [\"id\"])")?;
-            c.allow_keywords(&["on_delete", "on_update"])?;
+            c.allow_keywords(&["on_delete", "on_update", "deferrable", "not_valid"])?;
             Op::AddForeignKey {
                 table: c.str_at(1, "the source table")?,
                 foreign_key: ForeignKey {
@@ -378,19 +401,20 @@ fn op(e: &Expr) -> Result<Op> {
                     referred_columns: c.strings_at(4, "referred columns")?,
                     on_delete: action(c.keyword("on_delete"))?,
                     on_update: action(c.keyword("on_update"))?,
-                    not_valid: false,
+                    not_valid: not_valid(&c)?,
+                    deferral: deferral(c.keyword("deferrable"))?,
                 },
             }
         }
         "create_check_constraint" => {
             c.arity(3, 3, "a name, a table and an SQL condition: create_check_constraint(\"ck\", \"orders\", \"total >= 0\")")?;
-            c.allow_keywords(&[])?;
+            c.allow_keywords(&["not_valid"])?;
             Op::AddCheck {
                 table: c.str_at(1, "the table name")?,
                 check: CheckConstraint {
                     name: c.str_at(0, "the constraint name")?,
                     expression: c.str_at(2, "the condition")?,
-                    not_valid: false,
+                    not_valid: not_valid(&c)?,
                 },
             }
         }
@@ -546,12 +570,14 @@ fn create_table(c: &Call) -> Result<Op> {
             }
             "unique" => {
                 p.arity(2, 2, "a name and columns: unique(\"uq_tasks_uuid\", [\"uuid\"])")?;
-                p.allow_keywords(&[])?;
-                table.uniques.push(UniqueConstraint { name: p.str_at(0, "the constraint name")?, columns: p.strings_at(1, "column names")? });
+                p.allow_keywords(&["nulls_not_distinct", "deferrable"])?;
+                let mut unique = UniqueConstraint::new(p.str_at(0, "the constraint name")?, p.strings_at(1, "column names")?);
+                unique_options(&p, &mut unique)?;
+                table.uniques.push(unique);
             }
             "foreign_key" => {
                 p.arity(4, 4, "a name, columns, the referred table and columns: foreign_key(\"fk\", [\"task_id\"], \"tasks\", [\"id\"])")?;
-                p.allow_keywords(&["on_delete", "on_update"])?;
+                p.allow_keywords(&["on_delete", "on_update", "deferrable", "not_valid"])?;
                 table.foreign_keys.push(ForeignKey {
                     name: p.str_at(0, "the constraint name")?,
                     columns: p.strings_at(1, "column names")?,
@@ -559,19 +585,73 @@ fn create_table(c: &Call) -> Result<Op> {
                     referred_columns: p.strings_at(3, "referred columns")?,
                     on_delete: action(p.keyword("on_delete"))?,
                     on_update: action(p.keyword("on_update"))?,
-                    not_valid: false,
+                    not_valid: not_valid(&p)?,
+                    deferral: deferral(p.keyword("deferrable"))?,
                 });
             }
             "check" => {
                 p.arity(2, 2, "a name and an SQL condition: check(\"ck_positive\", \"amount > 0\")")?;
-                p.allow_keywords(&[])?;
-                table.checks.push(CheckConstraint { name: p.str_at(0, "the constraint name")?, expression: p.str_at(1, "the condition")?, not_valid: false });
+                p.allow_keywords(&["not_valid"])?;
+                table.checks.push(CheckConstraint { name: p.str_at(0, "the constraint name")?, expression: p.str_at(1, "the condition")?, not_valid: not_valid(&p)? });
             }
             other => return err(&p.name, format!("`create_table` takes column(…), primary_key([…]), unique(…), foreign_key(…) and check(…), not `{other}`")),
         }
     }
     table.normalize();
     Ok(Op::CreateTable { table })
+}
+
+/// An index's keys: a string is a column's name as it is; `text("…")` is a key in SQL —
+/// an expression, an order, an operator class (`text("published DESC")`,
+/// `text("lower(ap_id)")`, `text("name gin_trgm_ops")`).
+fn index_keys(e: &Expr) -> Result<Vec<IndexKey>> {
+    const FORM: &str = "a column name or text(\"<SQL key>\"), like [\"id\", text(\"created_at DESC\"), text(\"lower(email)\")]";
+    let Expr::Array(a) = e else {
+        return err(e, format!("expected a list of keys: {FORM}"));
+    };
+    a.elems
+        .iter()
+        .map(|k| match k {
+            Expr::Call(_) => {
+                let c = Call::read(k, FORM)?;
+                if c.name != "text" {
+                    return err(&c.name, format!("an index key is {FORM}"));
+                }
+                c.arity(1, 1, "the key's SQL: text(\"created_at DESC\")")?;
+                c.allow_keywords(&[])?;
+                IndexKey::parse(&c.str_at(0, "the key's SQL")?).or_else(|m| err(k, m))
+            }
+            _ => Ok(IndexKey::column(string(k, FORM)?)),
+        })
+        .collect()
+}
+
+/// `nulls_not_distinct = true`, `deferrable = "deferred"` on a unique constraint.
+fn unique_options(c: &Call, unique: &mut UniqueConstraint) -> Result<()> {
+    if let Some(n) = c.keyword("nulls_not_distinct") {
+        unique.nulls_not_distinct = boolean(n, "nulls_not_distinct")?;
+    }
+    unique.deferral = deferral(c.keyword("deferrable"))?;
+    Ok(())
+}
+
+/// `deferrable = "immediate" | "deferred"`; absent is not deferrable.
+fn deferral(e: Option<&Expr>) -> Result<Deferral> {
+    match e {
+        None => Ok(Deferral::Immediate),
+        Some(e) => Deferral::parse_deferrable(&string(e, "when it is checked")?).ok_or_else(|| {
+            syn::Error::new_spanned(
+                e,
+                "`deferrable` is \"immediate\" (DEFERRABLE INITIALLY IMMEDIATE) or \"deferred\" (DEFERRABLE INITIALLY DEFERRED); leave it out for NOT DEFERRABLE",
+            )
+        }),
+    }
+}
+
+/// `not_valid = true`.
+fn not_valid(c: &Call) -> Result<bool> {
+    c.keyword("not_valid")
+        .map_or(Ok(false), |v| boolean(v, "not_valid"))
 }
 
 /// `column("name", type, nullable, autoincrement, server_default = "…", comment = "…")`.

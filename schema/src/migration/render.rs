@@ -4,7 +4,7 @@
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-use crate::model::{Column, ColumnType, ReferentialAction, Table};
+use crate::model::{Column, ColumnType, Deferral, ReferentialAction, Table, UniqueConstraint};
 use crate::ops::{DialectSql, Op};
 
 /// One operation as a call expression, e.g. `add_column("tasks", column("n", integer))`.
@@ -48,10 +48,35 @@ pub fn render_op(op: &Op) -> TokenStream {
             concurrently,
         } => {
             let name = &index.name;
-            let cols = &index.columns;
+            let cols = index.keys.iter().map(|k| {
+                if k.is_plain() {
+                    let c = &k.target;
+                    quote!(#c)
+                } else {
+                    let text = k.to_string();
+                    quote!(text(#text))
+                }
+            });
             let mut args = Vec::new();
             if index.unique {
                 args.push(quote!(unique = true));
+            }
+            if let Some(m) = &index.method {
+                args.push(quote!(using = #m));
+            }
+            if let Some(p) = &index.predicate {
+                args.push(quote!(where_ = #p));
+            }
+            if !index.include.is_empty() {
+                let inc = &index.include;
+                args.push(quote!(include = [#(#inc),*]));
+            }
+            if !index.with.is_empty() {
+                let w = index.with_sql();
+                args.push(quote!(with = #w));
+            }
+            if index.nulls_not_distinct {
+                args.push(quote!(nulls_not_distinct = true));
             }
             if *concurrently {
                 args.push(quote!(concurrently = true));
@@ -62,7 +87,8 @@ pub fn render_op(op: &Op) -> TokenStream {
         Op::AddUnique { table, unique } => {
             let name = &unique.name;
             let cols = &unique.columns;
-            quote!(create_unique_constraint(#name, #table, [#(#cols),*]))
+            let options = unique_options(unique);
+            quote!(create_unique_constraint(#name, #table, [#(#cols),*] #options))
         }
         Op::AddForeignKey {
             table,
@@ -72,13 +98,18 @@ pub fn render_op(op: &Op) -> TokenStream {
             let referred = &fk.referred_table;
             let cols = &fk.columns;
             let rcols = &fk.referred_columns;
-            let actions = actions(fk.on_delete, fk.on_update);
+            let mut actions = actions(fk.on_delete, fk.on_update);
+            actions.extend(deferrable(fk.deferral));
+            if fk.not_valid {
+                actions.extend(quote!(, not_valid = true));
+            }
             quote!(create_foreign_key(#name, #table, #referred, [#(#cols),*], [#(#rcols),*] #actions))
         }
         Op::AddCheck { table, check } => {
             let name = &check.name;
             let expr = &check.expression;
-            quote!(create_check_constraint(#name, #table, #expr))
+            let not_valid = check.not_valid.then(|| quote!(, not_valid = true));
+            quote!(create_check_constraint(#name, #table, #expr #not_valid))
         }
         Op::DropConstraint { table, name, kind } => {
             let kind = kind.word();
@@ -138,7 +169,8 @@ fn create_table(t: &Table) -> TokenStream {
     }
     for u in &t.uniques {
         let (n, cols) = (&u.name, &u.columns);
-        parts.push(quote!(unique(#n, [#(#cols),*])));
+        let options = unique_options(u);
+        parts.push(quote!(unique(#n, [#(#cols),*] #options)));
     }
     for fk in &t.foreign_keys {
         let (n, cols, rt, rcols) = (
@@ -147,12 +179,17 @@ fn create_table(t: &Table) -> TokenStream {
             &fk.referred_table,
             &fk.referred_columns,
         );
-        let actions = actions(fk.on_delete, fk.on_update);
+        let mut actions = actions(fk.on_delete, fk.on_update);
+        actions.extend(deferrable(fk.deferral));
+        if fk.not_valid {
+            actions.extend(quote!(, not_valid = true));
+        }
         parts.push(quote!(foreign_key(#n, [#(#cols),*], #rt, [#(#rcols),*] #actions)));
     }
     for c in &t.checks {
         let (n, e) = (&c.name, &c.expression);
-        parts.push(quote!(check(#n, #e)));
+        let not_valid = c.not_valid.then(|| quote!(, not_valid = true));
+        parts.push(quote!(check(#n, #e #not_valid)));
     }
     if let Some(c) = &t.comment {
         parts.push(quote!(comment = #c));
@@ -217,6 +254,22 @@ fn optional(v: &Option<String>) -> TokenStream {
     match v {
         Some(s) => quote!(#s),
         None => quote!(None),
+    }
+}
+
+fn unique_options(u: &UniqueConstraint) -> TokenStream {
+    let mut out = TokenStream::new();
+    if u.nulls_not_distinct {
+        out.extend(quote!(, nulls_not_distinct = true));
+    }
+    out.extend(deferrable(u.deferral));
+    out
+}
+
+fn deferrable(d: Deferral) -> TokenStream {
+    match d.deferrable() {
+        Some(when) => quote!(, deferrable = #when),
+        None => TokenStream::new(),
     }
 }
 

@@ -10,6 +10,8 @@ use syn::spanned::Spanned;
 use syn::{Attribute, Ident, Lit, LitStr, Token};
 
 use super::ctxt::Ctxt;
+use super::index_attr::{self, Kind};
+pub(crate) use super::index_attr::{IndexAttr, KeyAttr};
 
 /// Attribute keys accepted in `#[table(…)]`.
 pub(crate) const TABLE_KEYS: &[&str] = &[
@@ -37,6 +39,8 @@ pub(crate) const COLUMN_KEYS: &[&str] = &[
     "references",
     "on_delete",
     "on_update",
+    "deferrable",
+    "not_valid",
     "comment",
     "renamed_from",
     "skip",
@@ -77,25 +81,11 @@ impl<T> Setting<T> {
     }
 }
 
-/// `index(…)` on a table.
-pub(crate) struct IndexAttr {
-    pub span: Span,
-    pub columns: Vec<Ident>,
-    pub name: Option<LitStr>,
-    pub unique: bool,
-}
-
-/// `unique(…)` on a table.
-pub(crate) struct UniqueAttr {
-    pub span: Span,
-    pub columns: Vec<Ident>,
-    pub name: Option<LitStr>,
-}
-
 /// `check(name = "…", expr = "…")` on a table.
 pub(crate) struct CheckAttr {
     pub name: LitStr,
     pub expr: LitStr,
+    pub not_valid: bool,
 }
 
 /// Everything given in `#[table(…)]`.
@@ -105,7 +95,7 @@ pub(crate) struct TableAttrs {
     pub comment: Setting<LitStr>,
     pub primary_key: Setting<Vec<Ident>>,
     pub indexes: Vec<IndexAttr>,
-    pub uniques: Vec<UniqueAttr>,
+    pub uniques: Vec<IndexAttr>,
     pub checks: Vec<CheckAttr>,
 }
 
@@ -124,6 +114,8 @@ pub(crate) struct ColumnAttrs {
     pub references: Setting<LitStr>,
     pub on_delete: Setting<LitStr>,
     pub on_update: Setting<LitStr>,
+    pub deferrable: Setting<LitStr>,
+    pub not_valid: Setting<()>,
     pub comment: Setting<LitStr>,
     pub renamed_from: Setting<LitStr>,
     pub skip: Setting<()>,
@@ -132,7 +124,7 @@ pub(crate) struct ColumnAttrs {
 impl ColumnAttrs {
     /// The keys given besides `skip` (which ignores the field, so any other key is a mistake).
     pub(crate) fn given_besides_skip(&self) -> Vec<(&'static str, Span)> {
-        let all: [(&'static str, Option<Span>); 15] = [
+        let all: [(&'static str, Option<Span>); 17] = [
             ("name", self.name.span()),
             ("primary_key", self.primary_key.span()),
             ("autoincrement", self.autoincrement.span()),
@@ -146,6 +138,8 @@ impl ColumnAttrs {
             ("references", self.references.span()),
             ("on_delete", self.on_delete.span()),
             ("on_update", self.on_update.span()),
+            ("deferrable", self.deferrable.span()),
+            ("not_valid", self.not_valid.span()),
             ("comment", self.comment.span()),
             ("renamed_from", self.renamed_from.span()),
         ];
@@ -221,8 +215,8 @@ pub(crate) fn table_attrs(cx: &Ctxt, attrs: &[Attribute]) -> TableAttrs {
                         out.primary_key.set(cx, span, list);
                     }
                 }
-                "index" => out.indexes.push(index_attr(cx, &meta)?),
-                "unique" => out.uniques.push(unique_attr(cx, &meta)?),
+                "index" => out.indexes.push(index_attr::read(cx, &meta, Kind::Index)?),
+                "unique" => out.uniques.push(index_attr::read(cx, &meta, Kind::Unique)?),
                 "check" => {
                     if let Some(c) = check_attr(cx, &meta)? {
                         out.checks.push(c);
@@ -255,6 +249,8 @@ pub(crate) fn column_attrs(cx: &Ctxt, attrs: &[Attribute]) -> ColumnAttrs {
         references: Setting::new("references"),
         on_delete: Setting::new("on_delete"),
         on_update: Setting::new("on_update"),
+        deferrable: Setting::new("deferrable"),
+        not_valid: Setting::new("not_valid"),
         comment: Setting::new("comment"),
         renamed_from: Setting::new("renamed_from"),
         skip: Setting::new("skip"),
@@ -275,6 +271,7 @@ pub(crate) fn column_attrs(cx: &Ctxt, attrs: &[Attribute]) -> ColumnAttrs {
                 "autoincrement" => flag(cx, &meta, "autoincrement", &mut o.autoincrement)?,
                 "unique" => flag(cx, &meta, "unique", &mut o.unique)?,
                 "skip" => flag(cx, &meta, "skip", &mut o.skip)?,
+                "not_valid" => flag(cx, &meta, "not_valid", &mut o.not_valid)?,
                 "index" => {
                     if meta.input.peek(Token![=]) {
                         if let Some(v) = string_value(cx, &meta, "index", "ix_tasks_status")? {
@@ -302,6 +299,7 @@ pub(crate) fn column_attrs(cx: &Ctxt, attrs: &[Attribute]) -> ColumnAttrs {
                         "references" => (&mut o.references, "tasks(id)"),
                         "on_delete" => (&mut o.on_delete, "cascade"),
                         "on_update" => (&mut o.on_update, "cascade"),
+                        "deferrable" => (&mut o.deferrable, "deferred"),
                         "comment" => (&mut o.comment, "What this column holds"),
                         "renamed_from" => (&mut o.renamed_from, "old_name"),
                         _ => return unknown_key(cx, &meta, "column", COLUMN_KEYS),
@@ -438,85 +436,6 @@ fn column_list(cx: &Ctxt, meta: &ParseNestedMeta, key: &str) -> syn::Result<Opti
     Ok(Some(columns))
 }
 
-/// `index(a, b)`, `index(columns(a, b), name = "ix", unique)`.
-fn index_attr(cx: &Ctxt, meta: &ParseNestedMeta) -> syn::Result<IndexAttr> {
-    let mut out = IndexAttr {
-        span: meta.path.span(),
-        columns: Vec::new(),
-        name: None,
-        unique: false,
-    };
-    if !meta.input.peek(syn::token::Paren) {
-        cx.error_at(
-            out.span,
-            "`index` on a table takes its columns: write `index(first_column, second_column)`; for one column put `#[column(index)]` on the field",
-        );
-        skip_value(meta)?;
-        return Ok(out);
-    }
-    meta.parse_nested_meta(|inner| {
-        let key = inner.path.get_ident().map(|i| i.to_string()).unwrap_or_default();
-        if key == "name" && inner.input.peek(Token![=]) {
-            out.name = string_value(cx, &inner, "name", "ix_tasks_status_created_at")?;
-        } else if key == "unique" && (inner.input.is_empty() || inner.input.peek(Token![,])) {
-            out.unique = true;
-        } else if key == "columns" && inner.input.peek(syn::token::Paren) {
-            out.columns.extend(column_list(cx, &inner, "columns")?.unwrap_or_default());
-        } else if let (Some(ident), true) = (
-            inner.path.get_ident(),
-            inner.input.is_empty() || inner.input.peek(Token![,]),
-        ) {
-            out.columns.push(ident.clone());
-        } else {
-            cx.error_at(
-                inner.path.span(),
-                "`index(…)` takes column names, `name = \"…\"` and `unique`: write `index(user_id, created_at, name = \"ix_name\")`",
-            );
-            skip_value(&inner)?;
-        }
-        Ok(())
-    })?;
-    Ok(out)
-}
-
-/// `unique(a, b)`, `unique(columns(a, b), name = "uq")`.
-fn unique_attr(cx: &Ctxt, meta: &ParseNestedMeta) -> syn::Result<UniqueAttr> {
-    let mut out = UniqueAttr {
-        span: meta.path.span(),
-        columns: Vec::new(),
-        name: None,
-    };
-    if !meta.input.peek(syn::token::Paren) {
-        cx.error_at(
-            out.span,
-            "`unique` on a table takes its columns: write `unique(first_column, second_column)`; for one column put `#[column(unique)]` on the field",
-        );
-        skip_value(meta)?;
-        return Ok(out);
-    }
-    meta.parse_nested_meta(|inner| {
-        let key = inner.path.get_ident().map(|i| i.to_string()).unwrap_or_default();
-        if key == "name" && inner.input.peek(Token![=]) {
-            out.name = string_value(cx, &inner, "name", "uq_orders_customer_number")?;
-        } else if key == "columns" && inner.input.peek(syn::token::Paren) {
-            out.columns.extend(column_list(cx, &inner, "columns")?.unwrap_or_default());
-        } else if let (Some(ident), true) = (
-            inner.path.get_ident(),
-            inner.input.is_empty() || inner.input.peek(Token![,]),
-        ) {
-            out.columns.push(ident.clone());
-        } else {
-            cx.error_at(
-                inner.path.span(),
-                "`unique(…)` takes column names and `name = \"…\"`: write `unique(customer_id, number)`",
-            );
-            skip_value(&inner)?;
-        }
-        Ok(())
-    })?;
-    Ok(out)
-}
-
 /// `check(name = "…", expr = "…")`.
 fn check_attr(cx: &Ctxt, meta: &ParseNestedMeta) -> syn::Result<Option<CheckAttr>> {
     const FORM: &str = "write `check(name = \"positive_amount\", expr = \"amount > 0\")`";
@@ -531,6 +450,7 @@ fn check_attr(cx: &Ctxt, meta: &ParseNestedMeta) -> syn::Result<Option<CheckAttr
     }
     let mut name = None;
     let mut expr = None;
+    let mut not_valid = false;
     meta.parse_nested_meta(|inner| {
         let key = inner
             .path
@@ -540,10 +460,13 @@ fn check_attr(cx: &Ctxt, meta: &ParseNestedMeta) -> syn::Result<Option<CheckAttr
         match key.as_str() {
             "name" => name = string_value(cx, &inner, "name", "positive_amount")?,
             "expr" => expr = string_value(cx, &inner, "expr", "amount > 0")?,
+            "not_valid" if inner.input.is_empty() || inner.input.peek(Token![,]) => {
+                not_valid = true
+            }
             _ => {
                 cx.error_at(
                     inner.path.span(),
-                    format!("unknown key in `check(…)`; it takes `name` and `expr`: {FORM}"),
+                    format!("unknown key in `check(…)`; it takes `name`, `expr` and the flag `not_valid`: {FORM}"),
                 );
                 skip_value(&inner)?;
             }
@@ -551,7 +474,11 @@ fn check_attr(cx: &Ctxt, meta: &ParseNestedMeta) -> syn::Result<Option<CheckAttr
         Ok(())
     })?;
     match (name, expr) {
-        (Some(name), Some(expr)) => Ok(Some(CheckAttr { name, expr })),
+        (Some(name), Some(expr)) => Ok(Some(CheckAttr {
+            name,
+            expr,
+            not_valid,
+        })),
         (None, _) => {
             cx.error_at(span, format!("`check` is missing `name`: {FORM}"));
             Ok(None)

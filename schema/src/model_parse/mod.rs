@@ -7,6 +7,7 @@
 
 mod attr;
 mod ctxt;
+mod index_attr;
 mod table;
 mod types;
 

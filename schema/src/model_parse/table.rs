@@ -6,12 +6,13 @@ use proc_macro2::Span;
 use syn::ext::IdentExt;
 use syn::{Data, DeriveInput, Fields, Ident, LitStr};
 
-use super::attr::{self, ColumnAttrs};
+use super::attr::{self, ColumnAttrs, IndexAttr, KeyAttr};
 use super::ctxt::Ctxt;
+use super::index_attr::Kind;
 use super::types::{self, Unmapped};
 use crate::model::{
-    CheckConstraint, Column, ColumnType, ForeignKey, Index, ReferentialAction, Table,
-    UniqueConstraint,
+    CheckConstraint, Column, ColumnType, Deferral, ForeignKey, Index, IndexKey, NullsOrder,
+    ReferentialAction, Table, UniqueConstraint,
 };
 use crate::naming;
 
@@ -201,21 +202,19 @@ fn build(cx: &Ctxt, input: &DeriveInput) -> Option<Model> {
         }
         let single = vec![column_name.clone()];
         if attrs.unique.is_set() {
-            table.uniques.push(UniqueConstraint {
-                name: naming::unique_name(&table_name, &single),
-                columns: single.clone(),
-            });
+            table.uniques.push(UniqueConstraint::new(
+                naming::unique_name(&table_name, &single),
+                single.clone(),
+            ));
         }
         if let Some(index) = attrs.index.get() {
             let name = match index {
                 Some(lit) => checked_name(cx, lit, "index name"),
                 None => naming::index_name(&table_name, &single),
             };
-            table.indexes.push(Index {
-                name,
-                columns: single.clone(),
-                unique: false,
-            });
+            table
+                .indexes
+                .push(Index::on_columns(name, single.clone(), false));
         }
         if let Some(fk) = foreign_key(cx, &table_name, &column_name, &attrs) {
             table.foreign_keys.push(fk);
@@ -260,39 +259,20 @@ fn build(cx: &Ctxt, input: &DeriveInput) -> Option<Model> {
         Some(out)
     };
     for index in &table_attrs.indexes {
-        if index.columns.is_empty() {
-            cx.error_at(
-                index.span,
-                "`index(…)` lists no columns: write `index(first_column, second_column)`",
-            );
-            continue;
-        }
-        if let Some(columns) = resolve(&index.columns, "index") {
-            let name = match &index.name {
-                Some(lit) => checked_name(cx, lit, "index name"),
-                None => naming::index_name(&table_name, &columns),
-            };
-            table.indexes.push(Index {
-                name,
-                columns,
-                unique: index.unique,
-            });
+        if let Some(i) = build_index(cx, &table_name, index, &resolve) {
+            table.indexes.push(i);
         }
     }
     for unique in &table_attrs.uniques {
-        if unique.columns.is_empty() {
-            cx.error_at(
-                unique.span,
-                "`unique(…)` lists no columns: write `unique(first_column, second_column)`",
-            );
-            continue;
-        }
-        if let Some(columns) = resolve(&unique.columns, "unique constraint") {
-            let name = match &unique.name {
-                Some(lit) => checked_name(cx, lit, "constraint name"),
-                None => naming::unique_name(&table_name, &columns),
-            };
-            table.uniques.push(UniqueConstraint { name, columns });
+        if let Some(i) = build_index(cx, &table_name, unique, &resolve) {
+            let columns: Vec<String> = i.column_names().into_iter().map(String::from).collect();
+            let mut u = UniqueConstraint::new(i.name, columns);
+            u.nulls_not_distinct = i.nulls_not_distinct;
+            u.deferral = unique
+                .deferrable
+                .as_ref()
+                .map_or(Deferral::Immediate, |lit| deferral(cx, lit));
+            table.uniques.push(u);
         }
     }
     for check in &table_attrs.checks {
@@ -307,7 +287,7 @@ fn build(cx: &Ctxt, input: &DeriveInput) -> Option<Model> {
         table.checks.push(CheckConstraint {
             name,
             expression,
-            not_valid: false,
+            not_valid: check.not_valid,
         });
     }
     // A check over a column that does not exist (a removed or renamed field) would fail at
@@ -475,11 +455,13 @@ fn foreign_key(cx: &Ctxt, table: &str, column: &str, attrs: &ColumnAttrs) -> Opt
         })
     };
     let Some(lit) = attrs.references.get() else {
-        for (key, setting) in [
-            ("on_delete", &attrs.on_delete),
-            ("on_update", &attrs.on_update),
+        for (key, span) in [
+            ("on_delete", attrs.on_delete.span()),
+            ("on_update", attrs.on_update.span()),
+            ("deferrable", attrs.deferrable.span()),
+            ("not_valid", attrs.not_valid.span()),
         ] {
-            if let Some(span) = setting.span() {
+            if let Some(span) = span {
                 cx.error_at(
                     span,
                     format!("`{key}` needs a foreign key: add `references = \"table(column)\"`"),
@@ -509,7 +491,126 @@ fn foreign_key(cx: &Ctxt, table: &str, column: &str, attrs: &ColumnAttrs) -> Opt
         referred_columns: vec![referred_column],
         on_delete: action(&attrs.on_delete),
         on_update: action(&attrs.on_update),
-        not_valid: false,
+        not_valid: attrs.not_valid.is_set(),
+        deferral: attrs
+            .deferrable
+            .get()
+            .map_or(Deferral::Immediate, |lit| deferral(cx, lit)),
+    })
+}
+
+/// An index (or the index shape of a unique constraint) from its attribute: columns
+/// resolved to SQL names, keys in SQL parsed, options checked.
+fn build_index(
+    cx: &Ctxt,
+    table_name: &str,
+    attr: &IndexAttr,
+    resolve: &dyn Fn(&[Ident], &str) -> Option<Vec<String>>,
+) -> Option<Index> {
+    let (what, word) = match attr.kind {
+        Kind::Index => ("index", "index"),
+        Kind::Unique => ("unique constraint", "unique"),
+    };
+    if attr.keys.is_empty() {
+        cx.error_at(
+            attr.span,
+            format!("`{word}(…)` lists no columns: write `{word}(first_column, second_column)`"),
+        );
+        return None;
+    }
+    let mut keys = Vec::new();
+    let mut ok = true;
+    for k in &attr.keys {
+        match k {
+            KeyAttr::Column {
+                ident,
+                descending,
+                nulls,
+            } => {
+                let Some(mut sql) = resolve(std::slice::from_ref(ident), what) else {
+                    ok = false;
+                    continue;
+                };
+                let mut key = IndexKey::column(sql.remove(0));
+                key.descending = *descending;
+                key.nulls = match (descending, nulls) {
+                    (false, Some(NullsOrder::Last)) | (true, Some(NullsOrder::First)) => None,
+                    (_, n) => *n,
+                };
+                keys.push(key);
+            }
+            KeyAttr::Text(lit) => match IndexKey::parse(&lit.value()) {
+                Ok(key) => keys.push(key),
+                Err(e) => {
+                    cx.error_spanned_by(lit, e);
+                    ok = false;
+                }
+            },
+        }
+    }
+    let include = resolve(&attr.include, "`include`");
+    let with = match &attr.with {
+        Some(lit) => match Index::parse_with(&lit.value()) {
+            Ok(w) => w,
+            Err(e) => {
+                cx.error_spanned_by(lit, e);
+                return None;
+            }
+        },
+        None => Default::default(),
+    };
+    if attr.nulls_not_distinct && !attr.unique {
+        cx.error_at(attr.span, "`nulls_not_distinct` only means something on a unique index: add `unique`, or remove it");
+        ok = false;
+    }
+    let (Some(include), true) = (include, ok) else {
+        return None;
+    };
+    let name = match &attr.name {
+        Some(lit) => checked_name(cx, lit, &format!("{what} name")),
+        None if keys.iter().any(|k| k.expression) => {
+            cx.error_at(attr.span, "an index with an expression key has no column to be named after: give it `name = \"ix_…\"`");
+            return None;
+        }
+        None => {
+            let columns: Vec<String> = keys.iter().map(|k| k.target.clone()).collect();
+            match attr.kind {
+                Kind::Index => naming::index_name(table_name, &columns),
+                Kind::Unique => naming::unique_name(table_name, &columns),
+            }
+        }
+    };
+    let mut index = Index::on_columns(name, Vec::<String>::new(), attr.unique);
+    index.keys = keys;
+    index.method = attr
+        .using
+        .as_ref()
+        .map(|l| l.value().trim().to_ascii_lowercase())
+        .filter(|m| m != "btree");
+    if let Some(m) = &index.method {
+        if !m.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') || m.is_empty() {
+            cx.error_spanned_by(attr.using.as_ref()?, format!("`using = \"{m}\"` is not an index method: write one word, like \"gin\", \"gist\", \"brin\" or \"hash\""));
+            return None;
+        }
+    }
+    index.predicate = attr.predicate.as_ref().map(LitStr::value);
+    index.include = include;
+    index.with = with;
+    index.nulls_not_distinct = attr.nulls_not_distinct;
+    Some(index)
+}
+
+/// `deferrable = "immediate" | "deferred"`.
+fn deferral(cx: &Ctxt, lit: &LitStr) -> Deferral {
+    Deferral::parse_deferrable(&lit.value()).unwrap_or_else(|| {
+        cx.error_spanned_by(
+            lit,
+            format!(
+                "`deferrable = \"{}\"` is not a state: write `deferrable = \"immediate\"` (DEFERRABLE INITIALLY IMMEDIATE) or `deferrable = \"deferred\"` (DEFERRABLE INITIALLY DEFERRED); leave it out for NOT DEFERRABLE",
+                lit.value()
+            ),
+        );
+        Deferral::Immediate
     })
 }
 

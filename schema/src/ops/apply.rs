@@ -71,7 +71,8 @@ impl Op {
                 }
                 t.columns.remove(pos);
                 // Constraints and indexes over the column go with it, as in the databases.
-                t.indexes.retain(|i| !i.columns.contains(column));
+                t.indexes
+                    .retain(|i| !i.mentioned_columns().iter().any(|c| c == column));
                 t.uniques.retain(|u| !u.columns.contains(column));
                 t.foreign_keys.retain(|f| !f.columns.contains(column));
             }
@@ -99,7 +100,7 @@ impl Op {
                 for check in &mut t.checks {
                     check.expression = crate::expr::rename_column(&check.expression, from, to);
                 }
-                t.indexes.iter_mut().for_each(|i| rename(&mut i.columns));
+                t.indexes.iter_mut().for_each(|i| i.rename_column(from, to));
                 t.uniques.iter_mut().for_each(|u| rename(&mut u.columns));
                 t.foreign_keys
                     .iter_mut()
@@ -127,7 +128,10 @@ impl Op {
             Op::CreateIndex { table, index, .. } => {
                 let t = table_mut(schema, table, "create_index")?;
                 check_name_free(t, &index.name, "create_index")?;
-                check_columns(t, &index.columns, "create_index")?;
+                let mut read: Vec<String> =
+                    index.column_names().into_iter().map(String::from).collect();
+                read.extend(index.include.iter().cloned());
+                check_columns(t, &read, "create_index")?;
                 t.indexes.push(index.clone());
             }
             Op::DropIndex { table, name } => {

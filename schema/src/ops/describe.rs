@@ -24,7 +24,7 @@ impl Op {
             ),
             Op::CreateIndex { table, index, .. } if index.unique => format!(
                 "rows of `{table}` repeat ({cols}): find them with SELECT {cols}, COUNT(*) FROM {table} GROUP BY {cols} HAVING COUNT(*) > 1, and resolve them before this operation",
-                cols = index.columns.join(", ")
+                cols = index.key_texts().join(", ")
             ),
             Op::AddCheck { table, check } => format!(
                 "rows of `{table}` violate `{}`: find them with SELECT * FROM {table} WHERE NOT ({}), and correct them before this operation",
@@ -79,10 +79,10 @@ impl Op {
                 format!("alter column {table}.{column} ({})", what.join(", "))
             }
             Op::CreateIndex { table, index, .. } => format!(
-                "create {}index {} on {table} ({})",
+                "create {}index {} on {table} {}",
                 if index.unique { "unique " } else { "" },
                 index.name,
-                index.columns.join(", ")
+                crate::compare::index_shape(index)
             ),
             Op::DropIndex { table, name } => format!("drop index {name} on {table}"),
             Op::AddUnique { table, unique } => format!(

@@ -74,13 +74,16 @@ impl Op {
                             foreign_key: f.clone(),
                         }),
                 );
-                ops.extend(t.indexes.iter().filter(|i| mentions(&i.columns)).map(|i| {
-                    Op::CreateIndex {
-                        table: table.clone(),
-                        index: i.clone(),
-                        concurrently: false,
-                    }
-                }));
+                ops.extend(
+                    t.indexes
+                        .iter()
+                        .filter(|i| mentions(&i.mentioned_columns()))
+                        .map(|i| Op::CreateIndex {
+                            table: table.clone(),
+                            index: i.clone(),
+                            concurrently: false,
+                        }),
+                );
                 ops
             }
             Op::RenameColumn { table, from, to } => vec![Op::RenameColumn {

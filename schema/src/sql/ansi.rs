@@ -103,14 +103,20 @@ pub(super) fn common(h: &dyn Hooks, op: &Op) -> Option<Vec<Step>> {
             h.q(to)
         )),
         Op::AddForeignKey { table, foreign_key } => one(add_foreign_key(h, table, foreign_key)),
-        Op::AddCheck { table, check } => one(format!(
-            "ALTER TABLE {} ADD CONSTRAINT {} CHECK ({})",
-            h.q(table),
-            h.q(&check.name),
-            check.expression
-        )),
+        Op::AddCheck { table, check } => one(add_check(h, table, check)),
         _ => None,
     }
+}
+
+/// `ALTER TABLE … ADD CONSTRAINT … CHECK (…) [NOT VALID]`.
+pub(super) fn add_check(h: &dyn Hooks, table: &str, check: &crate::CheckConstraint) -> String {
+    format!(
+        "ALTER TABLE {} ADD CONSTRAINT {} CHECK ({}){}",
+        h.q(table),
+        h.q(&check.name),
+        check.expression,
+        if check.not_valid { " NOT VALID" } else { "" }
+    )
 }
 
 /// `CREATE TABLE` with its primary key, uniques, checks, and those foreign keys `keep_fk`
@@ -129,16 +135,13 @@ pub(super) fn create_table(
         ));
     }
     for u in &t.uniques {
-        parts.push(format!(
-            "CONSTRAINT {} UNIQUE ({})",
-            h.q(&u.name),
-            cols(h, &u.columns)
-        ));
+        parts.push(unique(h, u));
     }
     for fk in t.foreign_keys.iter().filter(|f| keep_fk(f)) {
         parts.push(foreign_key(h, fk));
     }
-    for c in &t.checks {
+    // NOT VALID ones are added after (see the dialect's `after_create`).
+    for c in t.checks.iter().filter(|c| !c.not_valid) {
         parts.push(format!(
             "CONSTRAINT {} CHECK ({})",
             h.q(&c.name),
@@ -150,6 +153,16 @@ pub(super) fn create_table(
         h.q(&t.name),
         parts.join(",\n    "),
         h.table_options(t)
+    )
+}
+
+/// `CONSTRAINT … UNIQUE [NULLS NOT DISTINCT] (…) [DEFERRABLE …]`.
+pub(super) fn unique(h: &dyn Hooks, u: &crate::UniqueConstraint) -> String {
+    let (nulls, deferral) = super::features::unique_clauses(u);
+    format!(
+        "CONSTRAINT {} UNIQUE{nulls} ({}){deferral}",
+        h.q(&u.name),
+        cols(h, &u.columns)
     )
 }
 
@@ -173,23 +186,23 @@ pub(super) fn foreign_key(h: &dyn Hooks, fk: &ForeignKey) -> String {
     if fk.on_update != crate::ReferentialAction::NoAction {
         s.push_str(&format!(" ON UPDATE {}", fk.on_update.sql()));
     }
+    s.push_str(super::features::deferral_sql(fk.deferral));
     s
 }
 
 /// `ALTER TABLE … ADD CONSTRAINT <foreign key>`.
 pub(super) fn add_foreign_key(h: &dyn Hooks, table: &str, fk: &ForeignKey) -> String {
-    format!("ALTER TABLE {} ADD {}", h.q(table), foreign_key(h, fk))
+    format!(
+        "ALTER TABLE {} ADD {}{}",
+        h.q(table),
+        foreign_key(h, fk),
+        if fk.not_valid { " NOT VALID" } else { "" }
+    )
 }
 
 /// `CREATE [UNIQUE] INDEX … ON … (…)`.
 pub(super) fn create_index(h: &dyn Hooks, table: &str, i: &Index) -> String {
-    format!(
-        "CREATE {}INDEX {} ON {} ({})",
-        if i.unique { "UNIQUE " } else { "" },
-        h.q(&i.name),
-        h.q(table),
-        cols(h, &i.columns)
-    )
+    super::create_index_sql(h.dialect(), table, i)
 }
 
 /// The table `name` in the schema before an operation.
@@ -230,7 +243,9 @@ pub(super) fn render_ops(
                     .foreign_keys
                     .iter()
                     .filter(|f| {
-                        f.referred_table != t.name && !schema.tables.contains_key(&f.referred_table)
+                        f.not_valid
+                            || (f.referred_table != t.name
+                                && !schema.tables.contains_key(&f.referred_table))
                     })
                     .map(|f| f.name.as_str())
                     .collect();
@@ -303,9 +318,11 @@ pub(super) fn render_ops(
                     let (new_name, columns) = match o {
                         Op::CreateIndex {
                             table: tt, index, ..
-                        } if tt == table => (&index.name, &index.columns),
+                        } if tt == table => {
+                            (&index.name, index.plain_columns().unwrap_or_default())
+                        }
                         Op::AddUnique { table: tt, unique } if tt == table => {
-                            (&unique.name, &unique.columns)
+                            (&unique.name, unique.columns.clone())
                         }
                         _ => return false,
                     };
@@ -316,11 +333,7 @@ pub(super) fn render_ops(
                     (false, Some(j)) => moved.push((i + 1 + j, h.render(op, schema)?)),
                     (false, None) => {
                         for f in &orphans {
-                            let own = Index {
-                                name: f.name.clone(),
-                                columns: f.columns.clone(),
-                                unique: false,
-                            };
+                            let own = Index::on_columns(f.name.clone(), f.columns.clone(), false);
                             let create = create_index(h, table, &own);
                             steps.push(Step::Sql(h.unless_index_exists(table, &f.name, create)));
                         }
@@ -375,32 +388,33 @@ pub(super) fn render_ops(
 /// The foreign keys of `t` that the index or unique constraint `name` backs and nothing
 /// else of `t` does (its primary key, another index or unique constraint).
 fn foreign_keys_only_backed_by<'a>(t: &'a Table, name: &str) -> Vec<&'a ForeignKey> {
+    // Only a plain B-tree over leading columns backs a foreign key.
     let dropped = t
         .indexes
         .iter()
         .find(|i| i.name == name)
-        .map(|i| &i.columns)
+        .map(|i| i.plain_columns().unwrap_or_default())
         .or_else(|| {
             t.uniques
                 .iter()
                 .find(|u| u.name == name)
-                .map(|u| &u.columns)
+                .map(|u| u.columns.clone())
         });
     let Some(dropped) = dropped else {
         return Vec::new();
     };
-    let others: Vec<&Vec<String>> = std::iter::once(&t.primary_key)
+    let others: Vec<Vec<String>> = std::iter::once(t.primary_key.clone())
         .chain(
             t.indexes
                 .iter()
                 .filter(|i| i.name != name)
-                .map(|i| &i.columns),
+                .filter_map(|i| i.plain_columns()),
         )
         .chain(
             t.uniques
                 .iter()
                 .filter(|u| u.name != name)
-                .map(|u| &u.columns),
+                .map(|u| u.columns.clone()),
         )
         .collect();
     t.foreign_keys
@@ -481,9 +495,8 @@ fn index_renames(ops: &[Op], schema: &Schema) -> Vec<IndexRename> {
                 Op::CreateIndex {
                     table: tt, index, ..
                 } if tt == table
-                    && index.columns == old.columns
-                    && index.unique == old.unique
                     && index.name != old.name
+                    && same_but_name(index, old)
                     && !used.contains(&j) =>
                 {
                     used.insert(j);
@@ -506,4 +519,11 @@ fn index_renames(ops: &[Op], schema: &Schema) -> Vec<IndexRename> {
         }
     }
     out
+}
+
+/// Whether two indexes differ in name only.
+fn same_but_name(a: &Index, b: &Index) -> bool {
+    let mut renamed = a.clone();
+    renamed.name = b.name.clone();
+    renamed == *b
 }

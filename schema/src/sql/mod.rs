@@ -5,16 +5,23 @@
 //! a dialect can do what it must — SQLite rebuilds a table for most changes.
 
 mod ansi;
+mod features;
+mod index_def;
 pub mod mysql;
 pub mod postgres;
 pub mod sqlite;
 
+pub use features::{
+    check_refusal, create_index_sql, foreign_key_refusal, index_refusal, unique_refusal,
+    unsupported,
+};
+pub use index_def::{read_create_index, read_storage};
 pub use mysql::{mysql_default, mysql_literal, mysql_type, mysql_unindexable};
 pub use postgres::{postgres_default, postgres_type};
 pub use sqlite::sqlite_type;
 
 use crate::expr::canon::{canonical, canonical_default, Rules};
-use crate::model::{ColumnType, Schema, Table};
+use crate::model::{ColumnType, Index, Schema, Table};
 use crate::ops::{DialectSql, Op};
 
 /// A SQL dialect.
@@ -131,6 +138,32 @@ impl Catalog {
     pub fn check_key(&self, text: &str) -> String {
         canonical(text, self.rules())
     }
+
+    /// The canonical form of an index here: equal exactly when the database builds the same
+    /// index (expressions and the predicate compared canonically, the name left out).
+    pub fn index_key(&self, i: &Index) -> String {
+        let keys: Vec<String> = i
+            .keys
+            .iter()
+            .map(|k| {
+                let target = if k.expression {
+                    format!("({})", self.check_key(&k.target))
+                } else {
+                    k.target.clone()
+                };
+                format!("{target} {:?} {} {:?}", k.opclass, k.descending, k.nulls)
+            })
+            .collect();
+        format!(
+            "{} {:?} {keys:?} {:?} {:?} {:?} {}",
+            i.unique,
+            i.method,
+            i.predicate.as_deref().map(|p| self.check_key(p)),
+            i.include,
+            i.with,
+            i.nulls_not_distinct
+        )
+    }
 }
 
 /// One thing to run for an operation.
@@ -200,11 +233,37 @@ pub fn render(op: &Op, before: &Schema, dialect: Dialect) -> Result<Vec<Step>, R
             }
         }
         Op::RunRust { function } => Ok(vec![Step::Rust(function.clone())]),
-        _ => match dialect {
-            Dialect::Sqlite => sqlite::render(op, before),
-            Dialect::Postgres => postgres::render(op, before),
-            Dialect::Mysql => mysql::render(op, before),
-        },
+        _ => {
+            refuse_unsupported_parts(op, dialect)?;
+            render_structure(op, before, dialect)
+        }
+    }
+}
+
+/// Refuses an operation that builds something this dialect lacks (a partial index on
+/// MySQL, a deferrable unique constraint on SQLite, …), before anything runs.
+fn refuse_unsupported_parts(op: &Op, dialect: Dialect) -> Result<(), RenderError> {
+    let refusal = match op {
+        Op::CreateTable { table } => unsupported(dialect, table).into_iter().next(),
+        Op::CreateIndex { table, index, .. } => index_refusal(dialect, table, index),
+        Op::AddUnique { table, unique } => unique_refusal(dialect, table, unique),
+        Op::AddForeignKey { table, foreign_key } => {
+            foreign_key_refusal(dialect, table, foreign_key)
+        }
+        Op::AddCheck { table, check } => check_refusal(dialect, table, check),
+        _ => None,
+    };
+    match refusal {
+        Some(message) => Err(RenderError { message }),
+        None => Ok(()),
+    }
+}
+
+fn render_structure(op: &Op, before: &Schema, dialect: Dialect) -> Result<Vec<Step>, RenderError> {
+    match dialect {
+        Dialect::Sqlite => sqlite::render(op, before),
+        Dialect::Postgres => postgres::render(op, before),
+        Dialect::Mysql => mysql::render(op, before),
     }
 }
 
@@ -218,6 +277,9 @@ pub fn render_ops(
     schema: &mut Schema,
     dialect: Dialect,
 ) -> Result<Vec<Vec<Step>>, RenderError> {
+    for op in ops {
+        refuse_unsupported_parts(op, dialect)?;
+    }
     match dialect {
         Dialect::Sqlite => sqlite::render_ops(ops, schema),
         Dialect::Postgres => postgres::render_ops(ops, schema),

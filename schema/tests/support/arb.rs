@@ -8,8 +8,8 @@ use proptest::option;
 use proptest::prelude::*;
 use retort_schema::ops::{ColumnChanges, ConstraintKind, DialectSql, Op};
 use retort_schema::{
-    CheckConstraint, Column, ColumnType, ForeignKey, Index, ReferentialAction, Table,
-    UniqueConstraint,
+    CheckConstraint, Column, ColumnType, Deferral, ForeignKey, Index, IndexKey, NullsOrder,
+    ReferentialAction, Table, UniqueConstraint,
 };
 
 /// Any text: unicode, quotes, newlines, control characters, comment openers.
@@ -92,37 +92,110 @@ pub fn action() -> impl Strategy<Value = ReferentialAction> {
     )
 }
 
+pub fn deferral() -> impl Strategy<Value = Deferral> {
+    prop::sample::select(vec![
+        Deferral::Immediate,
+        Deferral::DeferrableImmediate,
+        Deferral::Deferred,
+    ])
+}
+
 pub fn foreign_key() -> impl Strategy<Value = ForeignKey> {
-    (name(), names(), name(), names(), action(), action()).prop_map(
-        |(name, columns, referred_table, referred_columns, on_delete, on_update)| ForeignKey {
-            name,
-            columns,
-            referred_table,
-            referred_columns,
-            on_delete,
-            on_update,
-            not_valid: false,
+    (
+        (name(), names(), name(), names()),
+        (action(), action(), any::<bool>(), deferral()),
+    )
+        .prop_map(
+            |(
+                (name, columns, referred_table, referred_columns),
+                (on_delete, on_update, not_valid, deferral),
+            )| ForeignKey {
+                name,
+                columns,
+                referred_table,
+                referred_columns,
+                on_delete,
+                on_update,
+                not_valid,
+                deferral,
+            },
+        )
+}
+
+/// An index key: any column name, or an expression over one, with every order, null
+/// placement and operator class.
+pub fn index_key() -> impl Strategy<Value = IndexKey> {
+    (
+        prop_oneof![
+            3 => name().prop_map(|n| (n, false)),
+            1 => "[a-z_]{1,8}".prop_map(|n| (format!("lower({n})"), true)),
+            1 => "[a-z_]{1,8}".prop_map(|n| (format!("{n} + 1"), true)),
+            1 => Just(("coalesce(a, 'it''s (odd)')".to_string(), true)),
+        ],
+        any::<bool>(),
+        option::of(prop::sample::select(vec![
+            NullsOrder::First,
+            NullsOrder::Last,
+        ])),
+        option::of("[a-z_][a-z0-9_]{0,12}"),
+    )
+        .prop_map(|((target, expression), descending, nulls, opclass)| {
+            // The text form drops a placement equal to the direction's default.
+            let nulls = match (descending, nulls) {
+                (false, Some(NullsOrder::Last)) | (true, Some(NullsOrder::First)) => None,
+                (_, n) => n,
+            };
+            IndexKey {
+                target,
+                expression,
+                descending,
+                nulls,
+                opclass,
+            }
+        })
+}
+
+pub fn index() -> impl Strategy<Value = Index> {
+    (
+        (name(), vec(index_key(), 0..3), any::<bool>()),
+        (
+            option::of("[a-z]{1,6}"),
+            option::of(text()),
+            names(),
+            option::of(("[a-z_]{1,10}", "[0-9]{1,3}")),
+            any::<bool>(),
+        ),
+    )
+        .prop_map(
+            |((name, keys, unique), (method, predicate, include, with, nulls_not_distinct))| {
+                let mut i = Index::on_columns(name, Vec::<String>::new(), unique);
+                i.keys = keys;
+                i.method = method.filter(|m| m != "btree");
+                i.predicate = predicate;
+                i.include = include;
+                i.with = with.into_iter().collect();
+                i.nulls_not_distinct = nulls_not_distinct;
+                i
+            },
+        )
+}
+
+pub fn unique() -> impl Strategy<Value = UniqueConstraint> {
+    (name(), names(), any::<bool>(), deferral()).prop_map(
+        |(name, columns, nulls_not_distinct, deferral)| {
+            let mut u = UniqueConstraint::new(name, columns);
+            u.nulls_not_distinct = nulls_not_distinct;
+            u.deferral = deferral;
+            u
         },
     )
 }
 
-pub fn index() -> impl Strategy<Value = Index> {
-    (name(), names(), any::<bool>()).prop_map(|(name, columns, unique)| Index {
-        name,
-        columns,
-        unique,
-    })
-}
-
-pub fn unique() -> impl Strategy<Value = UniqueConstraint> {
-    (name(), names()).prop_map(|(name, columns)| UniqueConstraint { name, columns })
-}
-
 pub fn check() -> impl Strategy<Value = CheckConstraint> {
-    (name(), text()).prop_map(|(name, expression)| CheckConstraint {
+    (name(), text(), any::<bool>()).prop_map(|(name, expression, not_valid)| CheckConstraint {
         name,
         expression,
-        not_valid: false,
+        not_valid,
     })
 }
 

@@ -12,10 +12,11 @@ use super::VERSION_TABLE;
 use crate::error::{Error, Result};
 use crate::schema::expr::lex::{lex, Lexicon, Token};
 use crate::schema::expr::parenthesized;
-use crate::schema::sql::quote_literal;
 use crate::schema::sql::sqlite::{read_default, read_type};
+use crate::schema::sql::{quote_literal, read_create_index};
 use crate::schema::{
-    CheckConstraint, Column, ForeignKey, Index, ReferentialAction, Schema, Table, UniqueConstraint,
+    CheckConstraint, Column, Deferral, ForeignKey, Index, ReferentialAction, Schema, Table,
+    UniqueConstraint,
 };
 
 #[derive(QueryableByName)]
@@ -154,10 +155,18 @@ fn table(conn: &mut SqliteConnection, name: &str, sql: &str) -> Result<Table> {
         .map_err(err("index_info"))?;
         let cols: Vec<String> = cols.into_iter().filter_map(|c| c.name).collect();
         match i.origin.as_str() {
-            "c" => t.indexes.push(Index {
-                name: i.name,
-                columns: cols,
-                unique: i.unique != 0,
+            // The stored CREATE INDEX says everything (expressions, DESC, WHERE); the
+            // pragma's column list is what is left when the text is gone.
+            "c" => t.indexes.push(match index_sql(conn, &i.name)? {
+                Some(sql) => {
+                    read_create_index(&sql, Lexicon::STANDARD)
+                        .map_err(|e| Error::Database {
+                            context: format!("cannot read index `{}`", i.name),
+                            source: e.into(),
+                        })?
+                        .1
+                }
+                None => Index::on_columns(i.name, cols, i.unique != 0),
             }),
             "u" => {
                 let name = named
@@ -166,10 +175,7 @@ fn table(conn: &mut SqliteConnection, name: &str, sql: &str) -> Result<Table> {
                     .find(|(_, c)| *c == cols)
                     .map(|(n, _)| n.clone())
                     .unwrap_or_default();
-                t.uniques.push(UniqueConstraint {
-                    name,
-                    columns: cols,
-                });
+                t.uniques.push(UniqueConstraint::new(name, cols));
             }
             _ => {}
         }
@@ -190,17 +196,18 @@ fn table(conn: &mut SqliteConnection, name: &str, sql: &str) -> Result<Table> {
             on_delete: ReferentialAction::parse(&f.on_delete).unwrap_or_default(),
             on_update: ReferentialAction::parse(&f.on_update).unwrap_or_default(),
             not_valid: false,
+            deferral: Default::default(),
         });
         fk.columns.push(f.from);
         fk.referred_columns.push(f.to.unwrap_or_default());
     }
     for mut fk in grouped.into_values() {
-        fk.name = named
-            .foreign_keys
-            .iter()
-            .find(|(_, c)| *c == fk.columns)
-            .map(|(n, _)| n.clone())
-            .unwrap_or_default();
+        if let Some((name, _, deferral)) =
+            named.foreign_keys.iter().find(|(_, c, _)| *c == fk.columns)
+        {
+            fk.name = name.clone();
+            fk.deferral = *deferral;
+        }
         t.foreign_keys.push(fk);
     }
     t.checks = named
@@ -216,10 +223,21 @@ fn table(conn: &mut SqliteConnection, name: &str, sql: &str) -> Result<Table> {
     Ok(t)
 }
 
+/// The `CREATE INDEX` text SQLite keeps for an index.
+fn index_sql(conn: &mut SqliteConnection, name: &str) -> Result<Option<String>> {
+    let rows: Vec<TableRow> = diesel::sql_query(format!(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND name = {}",
+        quote_literal(name)
+    ))
+    .load(conn)
+    .map_err(err("sqlite_master"))?;
+    Ok(rows.into_iter().next().and_then(|r| r.sql))
+}
+
 #[derive(Default)]
 struct Named {
     uniques: Vec<(String, Vec<String>)>,
-    foreign_keys: Vec<(String, Vec<String>)>,
+    foreign_keys: Vec<(String, Vec<String>, Deferral)>,
     checks: Vec<(String, String)>,
 }
 
@@ -277,7 +295,31 @@ fn named_constraints(sql: &str) -> Named {
             Some("FOREIGN") if word(i + 1).as_deref() == Some("KEY") && punct(i + 2, "(") => {
                 if let Some((inner, next)) = group(i + 2) {
                     if let Some(name) = pending.take() {
-                        out.foreign_keys.push((name, split_idents(&inner)));
+                        // The clause runs to the next comma outside parentheses.
+                        let mut depth = 0i32;
+                        let mut words = Vec::new();
+                        for j in next..spans.len() {
+                            if punct(j, "(") {
+                                depth += 1;
+                            } else if punct(j, ")") {
+                                depth -= 1;
+                            }
+                            if depth < 0 || (depth == 0 && punct(j, ",")) {
+                                break;
+                            }
+                            words.extend(word(j));
+                        }
+                        let text = words.join(" ");
+                        let deferral =
+                            if text.contains("NOT DEFERRABLE") || !text.contains("DEFERRABLE") {
+                                Deferral::Immediate
+                            } else if text.contains("INITIALLY DEFERRED") {
+                                Deferral::Deferred
+                            } else {
+                                Deferral::DeferrableImmediate
+                            };
+                        out.foreign_keys
+                            .push((name, split_idents(&inner), deferral));
                     }
                     i = next;
                     continue;
@@ -382,7 +424,7 @@ mod tests {
     #[test]
     fn reads_constraint_names_from_create_table() {
         let n = named_constraints(
-            r#"CREATE TABLE "t" ("id" INTEGER, "a" TEXT, CONSTRAINT "uq_t_a" UNIQUE ("a", "id"), CONSTRAINT "fk_t_a_o" FOREIGN KEY ("a") REFERENCES "o" ("id"), CONSTRAINT "ck" CHECK (length(a) > (1)))"#,
+            r#"CREATE TABLE "t" ("id" INTEGER, "a" TEXT, CONSTRAINT "uq_t_a" UNIQUE ("a", "id"), CONSTRAINT "fk_t_a_o" FOREIGN KEY ("a") REFERENCES "o" ("id"), CONSTRAINT "fk_t_id_o" FOREIGN KEY ("id") REFERENCES "o" ("x") ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED, CONSTRAINT "ck" CHECK (length(a) > (1)))"#,
         );
         assert_eq!(
             n.uniques,
@@ -393,7 +435,18 @@ mod tests {
         );
         assert_eq!(
             n.foreign_keys,
-            [("fk_t_a_o".to_string(), vec!["a".to_string()])]
+            [
+                (
+                    "fk_t_a_o".to_string(),
+                    vec!["a".to_string()],
+                    Deferral::Immediate
+                ),
+                (
+                    "fk_t_id_o".to_string(),
+                    vec!["id".to_string()],
+                    Deferral::Deferred
+                )
+            ]
         );
         assert_eq!(
             n.checks,

@@ -304,13 +304,17 @@ pub fn stored_table(t: &mut Table, mariadb: bool) {
             }
         }
     }
-    let (unique, plain): (Vec<Index>, Vec<Index>) = t.indexes.drain(..).partition(|i| i.unique);
+    // MySQL keeps a unique constraint as a unique index: a plain one reads back as the
+    // constraint.
+    let (unique, plain): (Vec<Index>, Vec<Index>) = t
+        .indexes
+        .drain(..)
+        .partition(|i| i.unique && i.plain_columns().is_some());
     t.indexes = plain;
-    t.uniques
-        .extend(unique.into_iter().map(|i| UniqueConstraint {
-            name: i.name,
-            columns: i.columns,
-        }));
+    t.uniques.extend(unique.into_iter().map(|i| {
+        let columns = i.plain_columns().unwrap_or_default();
+        UniqueConstraint::new(i.name, columns)
+    }));
     for f in &mut t.foreign_keys {
         for a in [&mut f.on_delete, &mut f.on_update] {
             if *a == ReferentialAction::NoAction {

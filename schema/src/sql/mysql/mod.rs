@@ -54,31 +54,32 @@ fn check_indexable(t: &Table, columns: &[String], what: &str) -> Result<(), Rend
 /// use retort_schema::{Column, ColumnType, Table, UniqueConstraint};
 /// let mut t = Table::new("tasks");
 /// t.columns.push(Column::new("uuid", ColumnType::Text));
-/// t.uniques.push(UniqueConstraint { name: "uq_tasks_uuid".into(), columns: vec!["uuid".into()] });
+/// t.uniques.push(UniqueConstraint::new("uq_tasks_uuid", ["uuid"]));
 /// let found = retort_schema::sql::mysql_unindexable(&t);
 /// assert_eq!(found[0].0, "uuid");
 /// assert!(found[0].1.contains("max_length"));
 /// ```
 pub fn mysql_unindexable(t: &Table) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = Vec::new();
-    let mut groups: Vec<(&[String], String)> = vec![(&t.primary_key, "the primary key".into())];
+    let mut groups: Vec<(Vec<String>, String)> =
+        vec![(t.primary_key.clone(), "the primary key".into())];
     groups.extend(
         t.uniques
             .iter()
-            .map(|u| (&u.columns[..], format!("unique constraint `{}`", u.name))),
+            .map(|u| (u.columns.clone(), format!("unique constraint `{}`", u.name))),
     );
     groups.extend(
         t.foreign_keys
             .iter()
-            .map(|f| (&f.columns[..], format!("foreign key `{}`", f.name))),
+            .map(|f| (f.columns.clone(), format!("foreign key `{}`", f.name))),
     );
     groups.extend(
         t.indexes
             .iter()
-            .map(|i| (&i.columns[..], format!("index `{}`", i.name))),
+            .map(|i| (owned(i.column_names()), format!("index `{}`", i.name))),
     );
     for (columns, what) in groups {
-        for name in columns {
+        for name in &columns {
             if let Err(e) = check_indexable(t, std::slice::from_ref(name), &what) {
                 if !out.iter().any(|(c, _)| c == name) {
                     out.push((name.clone(), e.message));
@@ -98,9 +99,13 @@ fn check_table_indexable(t: &Table) -> Result<(), RenderError> {
         check_indexable(t, &f.columns, &format!("foreign key `{}`", f.name))?;
     }
     for i in &t.indexes {
-        check_indexable(t, &i.columns, &format!("index `{}`", i.name))?;
+        check_indexable(t, &owned(i.column_names()), &format!("index `{}`", i.name))?;
     }
     Ok(())
+}
+
+fn owned(names: Vec<&str>) -> Vec<String> {
+    names.into_iter().map(String::from).collect()
 }
 
 impl Hooks for Mysql {
@@ -243,7 +248,9 @@ impl Hooks for Mysql {
                 let mut v = Vec::new();
                 let keyed = t.primary_key.contains(column)
                     || t.uniques.iter().any(|u| u.columns.contains(column))
-                    || t.indexes.iter().any(|i| i.columns.contains(column));
+                    || t.indexes
+                        .iter()
+                        .any(|i| i.column_names().contains(&column.as_str()));
                 if changes.ty.is_some() && keyed {
                     let after = Table {
                         columns: vec![new.clone()],
@@ -272,7 +279,7 @@ impl Hooks for Mysql {
             Op::CreateIndex { table, index, .. } => {
                 check_indexable(
                     ansi::table(before, table)?,
-                    &index.columns,
+                    &owned(index.column_names()),
                     &format!("index `{}`", index.name),
                 )?;
                 vec![sql(ansi::create_index(self, table, index))]
@@ -289,7 +296,7 @@ impl Hooks for Mysql {
                     &format!("unique constraint `{}`", unique.name),
                 )?;
                 vec![sql(format!(
-                    "ALTER TABLE {} ADD CONSTRAINT {} UNIQUE ({})",
+                    "ALTER TABLE {} ADD CONSTRAINT {} UNIQUE ({})", // (no options on MySQL)
                     self.q(table),
                     self.q(&unique.name),
                     ansi::cols(self, &unique.columns)

@@ -63,6 +63,14 @@ impl Hooks for Postgres {
                 out.push(self.comment_on_column(&t.name, &c.name, Some(text)));
             }
         }
+        // A check kept NOT VALID on purpose cannot be declared so in CREATE TABLE; added
+        // right after, to an empty table, it costs nothing and keeps the state asked for.
+        out.extend(
+            t.checks
+                .iter()
+                .filter(|c| c.not_valid)
+                .map(|c| ansi::add_check(self, &t.name, c)),
+        );
         out
     }
 
@@ -105,8 +113,15 @@ impl Hooks for Postgres {
         let sql = |s: String| Step::Sql(s);
         let steps = match op {
             Op::CreateTable { table } => {
-                let mut v = vec![sql(ansi::create_table(self, table, &|_| true))];
+                let mut v = vec![sql(ansi::create_table(self, table, &|f| !f.not_valid))];
                 v.extend(self.after_create(table).into_iter().map(sql));
+                v.extend(
+                    table
+                        .foreign_keys
+                        .iter()
+                        .filter(|f| f.not_valid)
+                        .map(|f| sql(ansi::add_foreign_key(self, &table.name, f))),
+                );
                 v
             }
             Op::RenameTable { from, to } => vec![sql(format!(
@@ -210,10 +225,9 @@ impl Hooks for Postgres {
             }
             Op::DropIndex { name, .. } => vec![sql(format!("DROP INDEX {}", self.q(name)))],
             Op::AddUnique { table, unique } => vec![sql(format!(
-                "ALTER TABLE {} ADD CONSTRAINT {} UNIQUE ({})",
+                "ALTER TABLE {} ADD {}",
                 self.q(table),
-                self.q(&unique.name),
-                ansi::cols(self, &unique.columns)
+                ansi::unique(self, unique)
             ))],
             Op::DropConstraint { table, name, .. } => vec![sql(format!(
                 "ALTER TABLE {} DROP CONSTRAINT {}",

@@ -74,6 +74,7 @@ fn create_table(t: &Table, name: &str) -> String {
         if fk.on_update != crate::ReferentialAction::NoAction {
             s.push_str(&format!(" ON UPDATE {}", fk.on_update.sql()));
         }
+        s.push_str(fk.deferral.sql());
         parts.push(s);
     }
     for c in &t.checks {
@@ -91,14 +92,7 @@ fn create_table(t: &Table, name: &str) -> String {
 }
 
 fn create_index(table: &str, i: &crate::Index) -> String {
-    let cols: Vec<String> = i.columns.iter().map(|c| q(c)).collect();
-    format!(
-        "CREATE {}INDEX {} ON {} ({})",
-        if i.unique { "UNIQUE " } else { "" },
-        q(&i.name),
-        q(table),
-        cols.join(", ")
-    )
+    super::create_index_sql(Dialect::Sqlite, table, i)
 }
 
 fn table<'a>(schema: &'a Schema, name: &str) -> Result<&'a Table, RenderError> {
@@ -361,7 +355,7 @@ fn mentions(t: &Table, column: &String) -> bool {
     t.primary_key.contains(column)
         || t.uniques.iter().any(|u| u.columns.contains(column))
         || t.foreign_keys.iter().any(|f| f.columns.contains(column))
-        || t.indexes.iter().any(|i| i.columns.contains(column))
+        || t.indexes.iter().any(|i| i.mentioned_columns().contains(column))
         // A substring test over-approximates (a rebuild where a native drop would do), which
         // is safe; a keyword-named column a tokenizer skipped would make the drop fail.
         || t.checks

@@ -9,6 +9,10 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+mod index;
+
+pub use index::{Index, IndexKey, NullsOrder};
+
 /// A whole database schema: tables keyed (and therefore sorted) by name.
 ///
 /// ```
@@ -377,19 +381,82 @@ pub struct UniqueConstraint {
     pub name: String,
     /// Columns, in order.
     pub columns: Vec<String>,
+    /// NULLs equal each other, so at most one row may hold them (`NULLS NOT DISTINCT`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub nulls_not_distinct: bool,
+    /// When the constraint is checked.
+    #[serde(default, skip_serializing_if = "Deferral::is_immediate")]
+    pub deferral: Deferral,
 }
 
-/// An index over one or more columns.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Index {
-    /// Index name (`ix_<table>_<columns>` unless given).
-    pub name: String,
-    /// Columns, in order.
-    pub columns: Vec<String>,
-    /// Whether the index enforces uniqueness.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub unique: bool,
+impl UniqueConstraint {
+    /// A unique constraint over these columns, checked immediately, NULLs distinct.
+    pub fn new<S: Into<String>>(
+        name: impl Into<String>,
+        columns: impl IntoIterator<Item = S>,
+    ) -> Self {
+        UniqueConstraint {
+            name: name.into(),
+            columns: columns.into_iter().map(Into::into).collect(),
+            nulls_not_distinct: false,
+            deferral: Deferral::Immediate,
+        }
+    }
+}
+
+/// When a unique constraint or foreign key is checked.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Deferral {
+    /// At the end of each statement, and it cannot be deferred (`NOT DEFERRABLE`, the default).
+    #[default]
+    Immediate,
+    /// `DEFERRABLE INITIALLY IMMEDIATE`: checked per statement unless a transaction runs
+    /// `SET CONSTRAINTS … DEFERRED`.
+    DeferrableImmediate,
+    /// `DEFERRABLE INITIALLY DEFERRED`: checked at commit.
+    Deferred,
+}
+
+impl Deferral {
+    /// Reads the value of `deferrable = "…"`: `immediate` (`DEFERRABLE INITIALLY
+    /// IMMEDIATE`) or `deferred` (`DEFERRABLE INITIALLY DEFERRED`).
+    ///
+    /// ```
+    /// use retort_schema::Deferral;
+    /// assert_eq!(Deferral::parse_deferrable("deferred"), Some(Deferral::Deferred));
+    /// assert_eq!(Deferral::parse_deferrable("later"), None);
+    /// ```
+    pub fn parse_deferrable(text: &str) -> Option<Self> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "immediate" => Some(Deferral::DeferrableImmediate),
+            "deferred" => Some(Deferral::Deferred),
+            _ => None,
+        }
+    }
+
+    /// The value of `deferrable = "…"` for this state; `None` when not deferrable.
+    pub fn deferrable(self) -> Option<&'static str> {
+        match self {
+            Deferral::Immediate => None,
+            Deferral::DeferrableImmediate => Some("immediate"),
+            Deferral::Deferred => Some("deferred"),
+        }
+    }
+
+    /// The SQL clause after the constraint (empty for the default).
+    pub fn sql(self) -> &'static str {
+        match self {
+            Deferral::Immediate => "",
+            Deferral::DeferrableImmediate => " DEFERRABLE INITIALLY IMMEDIATE",
+            Deferral::Deferred => " DEFERRABLE INITIALLY DEFERRED",
+        }
+    }
+
+    /// Whether it is the default, [`Deferral::Immediate`].
+    pub fn is_immediate(&self) -> bool {
+        *self == Deferral::Immediate
+    }
 }
 
 /// What a foreign key does when the referenced row is deleted or updated.
@@ -466,6 +533,9 @@ pub struct ForeignKey {
     /// (read from PostgreSQL; models always ask for a validated key).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub not_valid: bool,
+    /// When the key is checked.
+    #[serde(default, skip_serializing_if = "Deferral::is_immediate")]
+    pub deferral: Deferral,
 }
 
 /// A named check constraint.
@@ -508,16 +578,8 @@ mod tests {
             },
         ));
         t.primary_key = vec!["id".into()];
-        t.indexes.push(Index {
-            name: "ix_b".into(),
-            columns: vec!["kind".into()],
-            unique: true,
-        });
-        t.indexes.push(Index {
-            name: "ix_a".into(),
-            columns: vec!["price".into()],
-            unique: false,
-        });
+        t.indexes.push(Index::on_columns("ix_b", ["kind"], true));
+        t.indexes.push(Index::on_columns("ix_a", ["price"], false));
         t.foreign_keys.push(ForeignKey {
             name: "fk".into(),
             columns: vec!["id".into()],
@@ -526,6 +588,7 @@ mod tests {
             on_delete: ReferentialAction::Cascade,
             on_update: ReferentialAction::NoAction,
             not_valid: false,
+            deferral: Deferral::Immediate,
         });
         t.checks.push(CheckConstraint {
             name: "ck".into(),
