@@ -1,6 +1,7 @@
 //! With the `mysql` backend compiled in, `#[derive(Table)]` refuses at compile time what
-//! MySQL cannot index (unbounded text under a key, a unique constraint or an index), at the
-//! field and with the fix; without it, the same model compiles.
+//! MySQL cannot index (unbounded text under a key, a unique constraint or an index) at the
+//! field, and the indexes MySQL/MariaDB cannot build (partial, over an expression), each
+//! with the fix; without it, the same models compile.
 
 #[cfg(feature = "mysql")]
 #[test]

@@ -8,6 +8,7 @@
 mod attr;
 mod ctxt;
 mod index_attr;
+mod indexes;
 mod table;
 mod types;
 

@@ -6,13 +6,13 @@ use proc_macro2::Span;
 use syn::ext::IdentExt;
 use syn::{Data, DeriveInput, Fields, Ident, LitStr};
 
-use super::attr::{self, ColumnAttrs, IndexAttr, KeyAttr};
+use super::attr::{self, ColumnAttrs};
 use super::ctxt::Ctxt;
-use super::index_attr::Kind;
+use super::indexes::{build_index, deferral};
 use super::types::{self, Unmapped};
 use crate::model::{
-    CheckConstraint, Column, ColumnType, Deferral, ForeignKey, Index, IndexKey, NullsOrder,
-    ReferentialAction, Table, UniqueConstraint,
+    CheckConstraint, Column, ColumnType, Deferral, ForeignKey, Index, ReferentialAction, Table,
+    UniqueConstraint,
 };
 use crate::naming;
 
@@ -499,121 +499,6 @@ fn foreign_key(cx: &Ctxt, table: &str, column: &str, attrs: &ColumnAttrs) -> Opt
     })
 }
 
-/// An index (or the index shape of a unique constraint) from its attribute: columns
-/// resolved to SQL names, keys in SQL parsed, options checked.
-fn build_index(
-    cx: &Ctxt,
-    table_name: &str,
-    attr: &IndexAttr,
-    resolve: &dyn Fn(&[Ident], &str) -> Option<Vec<String>>,
-) -> Option<Index> {
-    let (what, word) = match attr.kind {
-        Kind::Index => ("index", "index"),
-        Kind::Unique => ("unique constraint", "unique"),
-    };
-    if attr.keys.is_empty() {
-        cx.error_at(
-            attr.span,
-            format!("`{word}(…)` lists no columns: write `{word}(first_column, second_column)`"),
-        );
-        return None;
-    }
-    let mut keys = Vec::new();
-    let mut ok = true;
-    for k in &attr.keys {
-        match k {
-            KeyAttr::Column {
-                ident,
-                descending,
-                nulls,
-            } => {
-                let Some(mut sql) = resolve(std::slice::from_ref(ident), what) else {
-                    ok = false;
-                    continue;
-                };
-                let mut key = IndexKey::column(sql.remove(0));
-                key.descending = *descending;
-                key.nulls = match (descending, nulls) {
-                    (false, Some(NullsOrder::Last)) | (true, Some(NullsOrder::First)) => None,
-                    (_, n) => *n,
-                };
-                keys.push(key);
-            }
-            KeyAttr::Text(lit) => match IndexKey::parse(&lit.value()) {
-                Ok(key) => keys.push(key),
-                Err(e) => {
-                    cx.error_spanned_by(lit, e);
-                    ok = false;
-                }
-            },
-        }
-    }
-    let include = resolve(&attr.include, "`include`");
-    let with = match &attr.with {
-        Some(lit) => match Index::parse_with(&lit.value()) {
-            Ok(w) => w,
-            Err(e) => {
-                cx.error_spanned_by(lit, e);
-                return None;
-            }
-        },
-        None => Default::default(),
-    };
-    if attr.nulls_not_distinct && !attr.unique {
-        cx.error_at(attr.span, "`nulls_not_distinct` only means something on a unique index: add `unique`, or remove it");
-        ok = false;
-    }
-    let (Some(include), true) = (include, ok) else {
-        return None;
-    };
-    let name = match &attr.name {
-        Some(lit) => checked_name(cx, lit, &format!("{what} name")),
-        None if keys.iter().any(|k| k.expression) => {
-            cx.error_at(attr.span, "an index with an expression key has no column to be named after: give it `name = \"ix_…\"`");
-            return None;
-        }
-        None => {
-            let columns: Vec<String> = keys.iter().map(|k| k.target.clone()).collect();
-            match attr.kind {
-                Kind::Index => naming::index_name(table_name, &columns),
-                Kind::Unique => naming::unique_name(table_name, &columns),
-            }
-        }
-    };
-    let mut index = Index::on_columns(name, Vec::<String>::new(), attr.unique);
-    index.keys = keys;
-    index.method = attr
-        .using
-        .as_ref()
-        .map(|l| l.value().trim().to_ascii_lowercase())
-        .filter(|m| m != "btree");
-    if let Some(m) = &index.method {
-        if !m.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') || m.is_empty() {
-            cx.error_spanned_by(attr.using.as_ref()?, format!("`using = \"{m}\"` is not an index method: write one word, like \"gin\", \"gist\", \"brin\" or \"hash\""));
-            return None;
-        }
-    }
-    index.predicate = attr.predicate.as_ref().map(LitStr::value);
-    index.include = include;
-    index.with = with;
-    index.nulls_not_distinct = attr.nulls_not_distinct;
-    Some(index)
-}
-
-/// `deferrable = "immediate" | "deferred"`.
-fn deferral(cx: &Ctxt, lit: &LitStr) -> Deferral {
-    Deferral::parse_deferrable(&lit.value()).unwrap_or_else(|| {
-        cx.error_spanned_by(
-            lit,
-            format!(
-                "`deferrable = \"{}\"` is not a state: write `deferrable = \"immediate\"` (DEFERRABLE INITIALLY IMMEDIATE) or `deferrable = \"deferred\"` (DEFERRABLE INITIALLY DEFERRED); leave it out for NOT DEFERRABLE",
-                lit.value()
-            ),
-        );
-        Deferral::Immediate
-    })
-}
-
 /// `"table(column)"` → (table, column).
 fn parse_reference(text: &str) -> Option<(String, String)> {
     let (table, rest) = text.trim().split_once('(')?;
@@ -624,7 +509,7 @@ fn parse_reference(text: &str) -> Option<(String, String)> {
 }
 
 /// A name from a string literal, checked for length and characters.
-fn checked_name(cx: &Ctxt, lit: &LitStr, what: &str) -> String {
+pub(super) fn checked_name(cx: &Ctxt, lit: &LitStr, what: &str) -> String {
     let value = lit.value();
     if let Err(problem) = naming::check_identifier(&value) {
         cx.error_spanned_by(
