@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use retort_schema::Model;
 
 use crate::Error;
+use retort_schema::naming::Convention;
 
 /// A model found in the sources, with where it lives.
 #[derive(Debug, Clone)]
@@ -38,6 +39,16 @@ pub struct Sources {
     pub refused: Vec<RefusedModel>,
     /// Every file read (for `rerun-if-changed`).
     pub files: Vec<PathBuf>,
+    /// The crate's naming convention for derived names (as the derive reads it).
+    pub naming: Convention,
+}
+
+/// The naming convention the crate in `manifest_dir` chose in its Cargo.toml.
+fn naming_of(manifest_dir: &Path) -> Result<Convention, Error> {
+    Convention::of_crate(manifest_dir).map_err(|message| Error::Model {
+        location: manifest_dir.join("Cargo.toml").display().to_string(),
+        message,
+    })
 }
 
 /// Reads the models of the crate in `manifest_dir`: from `src/lib.rs` when it has a
@@ -50,14 +61,22 @@ pub fn scan_crate(manifest_dir: &Path) -> Result<Sources, Error> {
         .ok_or_else(|| Error::NoCrateRoot {
             dir: manifest_dir.to_path_buf(),
         })?;
-    scan(&root)
+    let mut sources = Sources {
+        naming: naming_of(manifest_dir)?,
+        ..Sources::default()
+    };
+    scan_file(&root, &[], true, &mut sources)?;
+    Ok(sources)
 }
 
 /// Reads model files named explicitly (relative to the crate folder), each with the modules
 /// it declares. Each file's module path comes from where it sits below `src/`
 /// (`src/db/models.rs` → `crate::db::models`), as the compiler would place it.
 pub fn scan_files(manifest_dir: &Path, files: &[PathBuf]) -> Result<Sources, Error> {
-    let mut sources = Sources::default();
+    let mut sources = Sources {
+        naming: naming_of(manifest_dir)?,
+        ..Sources::default()
+    };
     let src = manifest_dir.join("src");
     for file in files {
         let path = manifest_dir.join(file);
@@ -135,7 +154,7 @@ fn scan_items(
         match item {
             syn::Item::Struct(s) if derives_table(&s.attrs) => {
                 let input = syn::DeriveInput::from(s.clone());
-                match retort_schema::parse_model(&input) {
+                match retort_schema::parse_model_with(&input, out.naming) {
                     Ok(model) => out.models.push(FoundModel {
                         module: module.to_vec(),
                         file: path.to_path_buf(),

@@ -15,8 +15,28 @@ use proc_macro::TokenStream;
 #[proc_macro_derive(Table, attributes(table, column))]
 pub fn derive_table(input: TokenStream) -> TokenStream {
     let input = syn::parse_macro_input!(input as syn::DeriveInput);
-    match retort_schema::parse_model(&input) {
-        Ok(model) => table::expand(&model).into(),
+    // The app's naming convention, as the build script reads it: from the Cargo.toml of
+    // the crate being compiled.
+    let dir = std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_default();
+    let naming = match retort_schema::naming::Convention::of_crate(std::path::Path::new(&dir)) {
+        Ok(n) => n,
+        Err(message) => {
+            let mut out = syn::Error::new(input.ident.span(), message).to_compile_error();
+            out.extend(table::fallback(&input));
+            return out.into();
+        }
+    };
+    match retort_schema::parse_model_with(&input, naming) {
+        Ok(model) => {
+            // What a backend lacks is mostly declared in `#[table(…)]`: errors point there.
+            let at = input
+                .attrs
+                .iter()
+                .find(|a| a.path().is_ident("table"))
+                .and_then(|a| a.path().get_ident())
+                .map_or(model.ident.span(), |i| i.span());
+            table::expand(&model, at).into()
+        }
         // The errors, and an impl that satisfies the rest of the crate, so the user sees
         // only the attribute errors, not "Table is not implemented" wherever it is used.
         Err(errors) => {

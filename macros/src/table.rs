@@ -6,7 +6,7 @@ use retort_schema::sql::Dialect;
 use retort_schema::{ColumnType, Model};
 
 /// The `impl retort::Table` and the diesel `table!` module for one model.
-pub(crate) fn expand(model: &Model) -> TokenStream {
+pub(crate) fn expand(model: &Model, table_attr: Span) -> TokenStream {
     let ident = &model.ident;
     let table = &model.table;
     let name = &table.name;
@@ -35,12 +35,12 @@ pub(crate) fn expand(model: &Model) -> TokenStream {
     ]
     .into_iter()
     .flat_map(|(dialect, feature)| {
-        let refuse = format_ident!("__unsupported_on_{feature}");
+        let refuse = format_ident!("__unsupported_on_{feature}", span = table_attr);
         retort_schema::sql::unsupported(dialect, table)
             .into_iter()
             .map(move |m| {
                 let message = format!("{m} (retort's `{feature}` backend is compiled in)");
-                quote::quote_spanned!(ident.span()=> ::retort::#refuse!(#message);)
+                quote::quote_spanned!(table_attr=> ::retort::#refuse!(#message);)
             })
     });
     quote! {

@@ -55,7 +55,12 @@ fn up_for(dialect: Dialect) -> String {
 }
 
 fn graph_for(dialect: Dialect) -> Graph {
-    Graph::from_revisions([rev("r1", None, &up_for(dialect), "")])
+    Graph::from_revisions([rev(
+        "r1",
+        None,
+        &up_for(dialect),
+        r#"drop_table("post"), drop_table("author")"#,
+    )])
 }
 
 #[test]
@@ -100,13 +105,17 @@ fn partial_unique_and_deferred_keys_behave() {
         // The expression index is unique on lower(slug): a case variant is refused.
         db.exec("INSERT INTO author (id, name) VALUES (1, 'a')");
         db.exec("INSERT INTO post (author_id, title, slug) VALUES (1, 't1', 'Hello')");
-        let dup = db.try_exec("INSERT INTO post (author_id, title, slug) VALUES (1, 't2', 'hello')");
+        let dup =
+            db.try_exec("INSERT INTO post (author_id, title, slug) VALUES (1, 't2', 'hello')");
         assert!(dup.is_err(), "{name}: lower(slug) is unique");
         // Deferred: a child before its parent in one transaction commits.
         let deferred = db.try_exec(
             "BEGIN; INSERT INTO post (author_id, title, slug) VALUES (2, 't3', 'x'); INSERT INTO author (id, name) VALUES (2, 'b'); COMMIT",
         );
-        assert!(deferred.is_ok(), "{name}: the key is checked at commit: {deferred:?}");
+        assert!(
+            deferred.is_ok(),
+            "{name}: the key is checked at commit: {deferred:?}"
+        );
     }
 }
 
@@ -313,7 +322,14 @@ fn what_a_backend_lacks_is_refused_and_nothing_changes() {
             let db = template.another();
             let graph = Graph::from_revisions([
                 rev("r1", None, base, ""),
-                rev("r2", Some("r1"), &format!("create_table(\"u\", column(\"id\", integer), primary_key([\"id\"])), {op}"), ""),
+                rev(
+                    "r2",
+                    Some("r1"),
+                    &format!(
+                        "create_table(\"u\", column(\"id\", integer), primary_key([\"id\"])), {op}"
+                    ),
+                    "",
+                ),
             ]);
             let mut runner = Runner::connect(&graph, &db.url, Options::default()).unwrap();
             runner.upgrade("r1").unwrap();

@@ -100,6 +100,20 @@ impl Differ<'_> {
                 l.primary_key.join(", ")
             ));
         }
+        // A name read back empty is one the database does not keep (MySQL's is always
+        // PRIMARY; SQLite keeps none for a rowid key or an unnamed one).
+        let live_name = l.primary_key_constraint();
+        if !e.primary_key.is_empty()
+            && e.primary_key == l.primary_key
+            && !live_name.is_empty()
+            && self.catalog.dialect != crate::sql::Dialect::Mysql
+            && e.primary_key_constraint() != live_name
+        {
+            self.push(format!(
+                "primary key of `{t}`: expected the name `{}`, database has `{live_name}`",
+                e.primary_key_constraint()
+            ));
+        }
         self.uniques(&e.uniques, &l.uniques);
         self.indexes(&e.indexes, &l.indexes);
         self.foreign_keys(&e.foreign_keys, &l.foreign_keys);

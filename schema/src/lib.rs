@@ -39,4 +39,4 @@ pub use model::{
     ReferentialAction, Schema, Table, UniqueConstraint,
 };
 #[cfg(feature = "parse")]
-pub use model_parse::{parse_model, Model, ModelField};
+pub use model_parse::{parse_model, parse_model_with, Model, ModelField};

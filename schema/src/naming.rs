@@ -118,6 +118,170 @@ pub fn slug(text: &str) -> String {
     }
 }
 
+/// `pk_<table>`: the primary key's name unless the model gives one.
+pub fn primary_key_name(table: &str) -> String {
+    fit(format!("pk_{table}"))
+}
+
+/// How an app's derived constraint and index names are formed (`naming = "…"` under
+/// `[package.metadata.retort]` in Cargo.toml).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Convention {
+    /// SQLAlchemy's default convention, retort's own: `pk_<table>`, `ix_<table>_<cols>`,
+    /// `uq_<table>_<cols>`, `fk_<table>_<cols>_<referred table>`.
+    #[default]
+    Retort,
+    /// The names PostgreSQL gives unnamed constraints and indexes: `<table>_pkey`,
+    /// `<table>_<cols>_idx`, `<table>_<cols>_key`, `<table>_<cols>_fkey` (cut to 63 bytes
+    /// the way PostgreSQL cuts them), so a database made by hand or by another tool matches.
+    Postgres,
+}
+
+impl Convention {
+    /// Reads `retort` / `sqlalchemy` or `postgres` / `postgresql`.
+    ///
+    /// ```
+    /// use retort_schema::naming::Convention;
+    /// assert_eq!(Convention::parse("postgres"), Some(Convention::Postgres));
+    /// assert_eq!(Convention::parse("django"), None);
+    /// ```
+    pub fn parse(text: &str) -> Option<Convention> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "retort" | "sqlalchemy" => Some(Convention::Retort),
+            "postgres" | "postgresql" => Some(Convention::Postgres),
+            _ => None,
+        }
+    }
+
+    /// The primary key's name.
+    pub fn primary_key(self, table: &str) -> String {
+        match self {
+            Convention::Retort => primary_key_name(table),
+            Convention::Postgres => pg_name(table, "", "pkey"),
+        }
+    }
+
+    /// An index's name.
+    pub fn index(self, table: &str, columns: &[String]) -> String {
+        match self {
+            Convention::Retort => index_name(table, columns),
+            Convention::Postgres => pg_name(table, &columns.join("_"), "idx"),
+        }
+    }
+
+    /// A unique constraint's name.
+    pub fn unique(self, table: &str, columns: &[String]) -> String {
+        match self {
+            Convention::Retort => unique_name(table, columns),
+            Convention::Postgres => pg_name(table, &columns.join("_"), "key"),
+        }
+    }
+
+    /// A foreign key's name.
+    pub fn foreign_key(self, table: &str, columns: &[String], referred_table: &str) -> String {
+        match self {
+            Convention::Retort => foreign_key_name(table, columns, referred_table),
+            Convention::Postgres => pg_name(table, &columns.join("_"), "fkey"),
+        }
+    }
+}
+
+/// The app's settings under `[package.metadata.retort]` in its Cargo.toml.
+#[cfg(feature = "parse")]
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AppSettings {
+    naming: Option<String>,
+}
+
+#[cfg(feature = "parse")]
+impl Convention {
+    /// The convention the crate in `manifest_dir` chose (`naming = "postgres"` under
+    /// `[package.metadata.retort]`), or the default. A value that is not a convention, or a
+    /// key retort does not know, is an error naming the file and the fix.
+    pub fn of_crate(manifest_dir: &std::path::Path) -> Result<Convention, String> {
+        let path = manifest_dir.join("Cargo.toml");
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            return Ok(Convention::default());
+        };
+        Self::from_manifest(&text).map_err(|e| format!("{}: {e}", path.display()))
+    }
+
+    /// [`Convention::of_crate`] from the manifest's text.
+    ///
+    /// ```
+    /// use retort_schema::naming::Convention;
+    /// let toml = "[package]\nname = \"app\"\n[package.metadata.retort]\nnaming = \"postgres\"\n";
+    /// assert_eq!(Convention::from_manifest(toml), Ok(Convention::Postgres));
+    /// assert_eq!(Convention::from_manifest("[package]\nname = \"app\"\n"), Ok(Convention::Retort));
+    /// assert!(Convention::from_manifest("[package.metadata.retort]\nnaming = \"django\"\n").is_err());
+    /// ```
+    pub fn from_manifest(text: &str) -> Result<Convention, String> {
+        #[derive(serde::Deserialize)]
+        struct Manifest {
+            package: Option<Package>,
+        }
+        #[derive(serde::Deserialize)]
+        struct Package {
+            metadata: Option<Metadata>,
+        }
+        #[derive(serde::Deserialize)]
+        struct Metadata {
+            retort: Option<AppSettings>,
+        }
+        let manifest: Manifest = toml::from_str(text).map_err(|e| e.to_string())?;
+        let settings = manifest
+            .package
+            .and_then(|p| p.metadata)
+            .and_then(|m| m.retort)
+            .unwrap_or_default();
+        match settings.naming.as_deref() {
+            None => Ok(Convention::default()),
+            Some(n) => Convention::parse(n).ok_or_else(|| {
+                format!("`naming = \"{n}\"` under [package.metadata.retort] is not a naming convention; write \"retort\" (pk_/ix_/uq_/fk_ names) or \"postgres\" (<table>_pkey, <table>_<columns>_fkey, …)")
+            }),
+        }
+    }
+}
+
+/// PostgreSQL's `makeObjectName`: `<name1>_<name2>_<label>`, the longer of the two names
+/// cut a byte at a time until the whole fits in 63 bytes (at a character boundary).
+///
+/// ```
+/// use retort_schema::naming::Convention;
+/// assert_eq!(Convention::Postgres.foreign_key("comment", &["post_id".into()], "post"), "comment_post_id_fkey");
+/// assert_eq!(Convention::Postgres.primary_key("comment"), "comment_pkey");
+/// let long = "a".repeat(40);
+/// let name = Convention::Postgres.unique(&long, &["b".repeat(40)]);
+/// assert_eq!(name, format!("{}_{}_key", "a".repeat(29), "b".repeat(29)));
+/// ```
+fn pg_name(name1: &str, name2: &str, label: &str) -> String {
+    let mut overhead = label.len() + 1;
+    if !name2.is_empty() {
+        overhead += 1;
+    }
+    let avail = MAX_IDENTIFIER_BYTES.saturating_sub(overhead);
+    let (mut n1, mut n2) = (name1.len(), name2.len());
+    while n1 + n2 > avail {
+        if n1 > n2 {
+            n1 -= 1;
+        } else {
+            n2 -= 1;
+        }
+    }
+    let clip = |s: &str, mut n: usize| {
+        while !s.is_char_boundary(n) {
+            n -= 1;
+        }
+        s[..n].to_string()
+    };
+    if name2.is_empty() {
+        format!("{}_{label}", clip(name1, n1))
+    } else {
+        format!("{}_{}_{label}", clip(name1, n1), clip(name2, n2))
+    }
+}
+
 /// `ix_<table>_<col>[_<col>…]`.
 pub fn index_name(table: &str, columns: &[String]) -> String {
     fit(format!("ix_{table}_{}", columns.join("_")))

@@ -115,6 +115,17 @@ pub(super) fn member_renames(o: &Table, n: &Table) -> Vec<MemberRename> {
             },
         ),
     );
+    // The primary key keeps its name when its table is renamed (as the databases do), so a
+    // name derived from the table follows by a rename, as does one changed in the models.
+    if !o.primary_key.is_empty()
+        && o.primary_key == n.primary_key
+        && o.primary_key_constraint() != n.primary_key_constraint()
+    {
+        add(
+            Some(ConstraintKind::PrimaryKey),
+            vec![(o.primary_key_constraint(), n.primary_key_constraint())],
+        );
+    }
     let same_check = |a: &crate::CheckConstraint, b: &crate::CheckConstraint| {
         crate::expr::same(&a.expression, &b.expression)
     };
@@ -131,56 +142,58 @@ pub(super) fn member_renames(o: &Table, n: &Table) -> Vec<MemberRename> {
     out
 }
 
-/// The renames of indexes and constraints that only change name, per table in an order where
-/// no new name is still taken (a swap goes through a temporary name).
+/// The renames of indexes and constraints that only change name, in an order where no new
+/// name is still taken — across tables, since index and constraint names are one namespace
+/// per schema on SQLite and PostgreSQL (a swap of two tables swaps their primary keys'
+/// names): a cycle goes through a temporary name.
 pub(super) fn rename_ops_of(kept: &[(&Table, &Table)], renamed: &[MemberRename]) -> Vec<Op> {
+    if renamed.is_empty() {
+        return Vec::new();
+    }
+    let pairs: Vec<(String, String)> = renamed
+        .iter()
+        .map(|r| (r.from.clone(), r.to.clone()))
+        .collect();
+    let rename_of = |from: &str| renamed.iter().find(|r| r.from == from);
+    let taken = |name: &str| {
+        kept.iter().any(|(o, n)| {
+            o.constraint_names().any(|x| x == name)
+                || n.constraint_names().any(|x| x == name)
+                || (!o.primary_key.is_empty() && o.primary_key_constraint() == name)
+                || (!n.primary_key.is_empty() && n.primary_key_constraint() == name)
+        })
+    };
+    // A temporary name belongs to the rename it started from.
+    let mut origin: BTreeMap<String, String> = BTreeMap::new();
     let mut out = Vec::new();
-    for (o, n) in kept {
-        let here: Vec<&MemberRename> = renamed.iter().filter(|r| r.table == n.name).collect();
-        if here.is_empty() {
+    for op in rename_ops(
+        &pairs,
+        |x| format!("_retort_tmp_{x}"),
+        taken,
+        |from, to| Op::RenameIndex {
+            table: String::new(),
+            from,
+            to,
+        },
+    ) {
+        let Op::RenameIndex { from, to, .. } = op else {
             continue;
-        }
-        let pairs: Vec<(String, String)> = here
-            .iter()
-            .map(|r| (r.from.clone(), r.to.clone()))
-            .collect();
-        let kind_of = |name: &str| {
-            here.iter()
-                .find(|r| r.from == name || r.to == name)
-                .map(|r| r.kind)
-                .unwrap_or(None)
         };
-        let taken = |name: &str| {
-            o.constraint_names().any(|x| x == name) || n.constraint_names().any(|x| x == name)
+        let first = origin.remove(&from).unwrap_or_else(|| from.clone());
+        let Some(r) = rename_of(&first) else {
+            continue;
         };
-        // The kind of a temporary name is its origin's.
-        let mut origin: BTreeMap<String, String> = BTreeMap::new();
-        for op in rename_ops(
-            &pairs,
-            |x| format!("_retort_tmp_{x}"),
-            taken,
-            |from, to| Op::RenameIndex {
-                table: n.name.clone(),
+        origin.insert(to.clone(), first);
+        let table = r.table.clone();
+        out.push(match r.kind {
+            None => Op::RenameIndex { table, from, to },
+            Some(kind) => Op::RenameConstraint {
+                table,
                 from,
                 to,
+                kind,
             },
-        ) {
-            let Op::RenameIndex { table, from, to } = op else {
-                continue;
-            };
-            let first = origin.remove(&from).unwrap_or_else(|| from.clone());
-            let kind = kind_of(&first);
-            origin.insert(to.clone(), first);
-            out.push(match kind {
-                None => Op::RenameIndex { table, from, to },
-                Some(kind) => Op::RenameConstraint {
-                    table,
-                    from,
-                    to,
-                    kind,
-                },
-            });
-        }
+        });
     }
     out
 }

@@ -36,7 +36,8 @@
 //! `using <s>`, `where <s>`, `include <list>`, `with <s>`, `nulls_not_distinct` follow the
 //! unique flag; a unique constraint ends with `nulls_not_distinct` and, like a foreign key,
 //! with `deferrable <immediate|deferred>` when deferrable; a foreign key or check ends with
-//! `not_valid` when it is.
+//! `not_valid` when it is; a table's primary key list is followed by `pk_name <s>` when
+//! it is named otherwise than `pk_<table>`.
 //!
 //! Version 0 (rows written by retort 0.1 before this module) was SHA-256 over serde JSON
 //! of the same fields; such rows (64 hex digits, no prefix) are still accepted by
@@ -280,6 +281,10 @@ impl Canonical {
             self.column(c);
         }
         self.list(&t.primary_key);
+        if let Some(n) = &t.primary_key_name {
+            self.field("pk_name");
+            self.field(n);
+        }
         let _ = write!(self.0, " {}", t.uniques.len());
         for u in &t.uniques {
             self.word("uq");

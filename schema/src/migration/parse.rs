@@ -427,10 +427,15 @@ fn op(e: &Expr) -> Result<Op> {
                     "`drop_constraint` needs `type_ = \"unique\"`, `\"foreignkey\"` or `\"check\"`",
                 );
             };
+            let kind_expr = kind;
+            let kind = constraint_kind(kind_expr)?;
+            if kind == ConstraintKind::PrimaryKey {
+                return err(kind_expr, "a primary key is not dropped on its own: a table keeps one; rename it with rename_constraint(…, type_ = \"primary\"), or change its columns in the models");
+            }
             Op::DropConstraint {
                 name: c.str_at(0, "the constraint name")?,
                 table: c.str_at(1, "the table name")?,
-                kind: constraint_kind(kind)?,
+                kind,
             }
         }
         "rename_index" => {
@@ -532,6 +537,7 @@ fn constraint_kind(kind: &Expr) -> Result<ConstraintKind> {
         ConstraintKind::Unique,
         ConstraintKind::ForeignKey,
         ConstraintKind::Check,
+        ConstraintKind::PrimaryKey,
     ];
     if let Some(k) = all
         .into_iter()
@@ -541,7 +547,7 @@ fn constraint_kind(kind: &Expr) -> Result<ConstraintKind> {
     }
     err(
         kind,
-        format!("unknown constraint type `{word}`; use \"unique\", \"foreignkey\" or \"check\""),
+        format!("unknown constraint type `{word}`; use \"unique\", \"foreignkey\", \"check\" or (to rename) \"primary\""),
     )
 }
 
@@ -566,7 +572,11 @@ fn create_table(c: &Call) -> Result<Op> {
             "column" => table.columns.push(column(part)?),
             "primary_key" => {
                 p.arity(1, 1, "the key's columns: primary_key([\"id\"])")?;
+                p.allow_keywords(&["name"])?;
                 table.primary_key = p.strings_at(0, "column names")?;
+                if let Some(n) = p.keyword("name") {
+                    table.primary_key_name = Some(string(n, "the primary key's name")?);
+                }
             }
             "unique" => {
                 p.arity(2, 2, "a name and columns: unique(\"uq_tasks_uuid\", [\"uuid\"])")?;

@@ -163,9 +163,10 @@ pub fn render_op(op: &Op) -> TokenStream {
 fn create_table(t: &Table) -> TokenStream {
     let name = &t.name;
     let mut parts: Vec<TokenStream> = t.columns.iter().map(render_column).collect();
-    if !t.primary_key.is_empty() {
+    if !t.primary_key.is_empty() || t.primary_key_name.is_some() {
         let pk = &t.primary_key;
-        parts.push(quote!(primary_key([#(#pk),*])));
+        let name = t.primary_key_name.as_ref().map(|n| quote!(, name = #n));
+        parts.push(quote!(primary_key([#(#pk),*] #name)));
     }
     for u in &t.uniques {
         let (n, cols) = (&u.name, &u.columns);

@@ -96,6 +96,10 @@ pub struct Table {
     /// Primary key columns, in key order; empty only for tables read from a database that has none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub primary_key: Vec<String>,
+    /// The primary key constraint's name when it is not `pk_<table>` (see
+    /// [`Table::primary_key_constraint`]). MySQL names every primary key `PRIMARY`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub primary_key_name: Option<String>,
     /// Unique constraints, sorted by name.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub uniques: Vec<UniqueConstraint>,
@@ -119,11 +123,36 @@ impl Table {
             comment: None,
             columns: Vec::new(),
             primary_key: Vec::new(),
+            primary_key_name: None,
             uniques: Vec::new(),
             indexes: Vec::new(),
             foreign_keys: Vec::new(),
             checks: Vec::new(),
         }
+    }
+
+    /// The primary key constraint's name: as given, else `pk_<table>`.
+    ///
+    /// ```
+    /// use retort_schema::Table;
+    /// let mut t = Table::new("post");
+    /// assert_eq!(t.primary_key_constraint(), "pk_post");
+    /// t.set_primary_key_name("post_pkey");
+    /// assert_eq!(t.primary_key_constraint(), "post_pkey");
+    /// t.set_primary_key_name("pk_post");
+    /// assert_eq!(t.primary_key_name, None);
+    /// ```
+    pub fn primary_key_constraint(&self) -> String {
+        self.primary_key_name
+            .clone()
+            .unwrap_or_else(|| crate::naming::primary_key_name(&self.name))
+    }
+
+    /// Names the primary key constraint (kept as `None` when it is the default name, so a
+    /// snapshot only says what differs).
+    pub fn set_primary_key_name(&mut self, name: &str) {
+        self.primary_key_name =
+            (name != crate::naming::primary_key_name(&self.name)).then(|| name.to_string());
     }
 
     /// The column of this name, if any.

@@ -22,6 +22,7 @@ pub(crate) const TABLE_KEYS: &[&str] = &[
     "unique",
     "check",
     "primary_key",
+    "primary_key_name",
 ];
 
 /// Attribute keys accepted in `#[column(…)]`.
@@ -39,6 +40,7 @@ pub(crate) const COLUMN_KEYS: &[&str] = &[
     "references",
     "on_delete",
     "on_update",
+    "fk_name",
     "deferrable",
     "not_valid",
     "comment",
@@ -94,6 +96,7 @@ pub(crate) struct TableAttrs {
     pub renamed_from: Setting<LitStr>,
     pub comment: Setting<LitStr>,
     pub primary_key: Setting<Vec<Ident>>,
+    pub primary_key_name: Setting<LitStr>,
     pub indexes: Vec<IndexAttr>,
     pub uniques: Vec<IndexAttr>,
     pub checks: Vec<CheckAttr>,
@@ -114,6 +117,7 @@ pub(crate) struct ColumnAttrs {
     pub references: Setting<LitStr>,
     pub on_delete: Setting<LitStr>,
     pub on_update: Setting<LitStr>,
+    pub fk_name: Setting<LitStr>,
     pub deferrable: Setting<LitStr>,
     pub not_valid: Setting<()>,
     pub comment: Setting<LitStr>,
@@ -124,7 +128,7 @@ pub(crate) struct ColumnAttrs {
 impl ColumnAttrs {
     /// The keys given besides `skip` (which ignores the field, so any other key is a mistake).
     pub(crate) fn given_besides_skip(&self) -> Vec<(&'static str, Span)> {
-        let all: [(&'static str, Option<Span>); 17] = [
+        let all: [(&'static str, Option<Span>); 18] = [
             ("name", self.name.span()),
             ("primary_key", self.primary_key.span()),
             ("autoincrement", self.autoincrement.span()),
@@ -138,6 +142,7 @@ impl ColumnAttrs {
             ("references", self.references.span()),
             ("on_delete", self.on_delete.span()),
             ("on_update", self.on_update.span()),
+            ("fk_name", self.fk_name.span()),
             ("deferrable", self.deferrable.span()),
             ("not_valid", self.not_valid.span()),
             ("comment", self.comment.span()),
@@ -182,6 +187,7 @@ pub(crate) fn table_attrs(cx: &Ctxt, attrs: &[Attribute]) -> TableAttrs {
         renamed_from: Setting::new("renamed_from"),
         comment: Setting::new("comment"),
         primary_key: Setting::new("primary_key"),
+        primary_key_name: Setting::new("primary_key_name"),
         indexes: Vec::new(),
         uniques: Vec::new(),
         checks: Vec::new(),
@@ -208,6 +214,11 @@ pub(crate) fn table_attrs(cx: &Ctxt, attrs: &[Attribute]) -> TableAttrs {
                 "comment" => {
                     if let Some(v) = string_value(cx, &meta, "comment", "What this table holds")? {
                         out.comment.set(cx, span, v);
+                    }
+                }
+                "primary_key_name" => {
+                    if let Some(v) = string_value(cx, &meta, "primary_key_name", "tasks_pkey")? {
+                        out.primary_key_name.set(cx, span, v);
                     }
                 }
                 "primary_key" => {
@@ -249,6 +260,7 @@ pub(crate) fn column_attrs(cx: &Ctxt, attrs: &[Attribute]) -> ColumnAttrs {
         references: Setting::new("references"),
         on_delete: Setting::new("on_delete"),
         on_update: Setting::new("on_update"),
+        fk_name: Setting::new("fk_name"),
         deferrable: Setting::new("deferrable"),
         not_valid: Setting::new("not_valid"),
         comment: Setting::new("comment"),
@@ -300,6 +312,7 @@ pub(crate) fn column_attrs(cx: &Ctxt, attrs: &[Attribute]) -> ColumnAttrs {
                         "on_delete" => (&mut o.on_delete, "cascade"),
                         "on_update" => (&mut o.on_update, "cascade"),
                         "deferrable" => (&mut o.deferrable, "deferred"),
+                        "fk_name" => (&mut o.fk_name, "comment_post_id_fkey"),
                         "comment" => (&mut o.comment, "What this column holds"),
                         "renamed_from" => (&mut o.renamed_from, "old_name"),
                         _ => return unknown_key(cx, &meta, "column", COLUMN_KEYS),

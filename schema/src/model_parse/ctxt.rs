@@ -10,11 +10,16 @@ use quote::ToTokens;
 #[derive(Default)]
 pub(crate) struct Ctxt {
     errors: RefCell<Vec<syn::Error>>,
+    /// How derived names are formed.
+    pub(crate) naming: crate::naming::Convention,
 }
 
 impl Ctxt {
-    pub(crate) fn new() -> Self {
-        Ctxt::default()
+    pub(crate) fn new(naming: crate::naming::Convention) -> Self {
+        Ctxt {
+            errors: RefCell::default(),
+            naming,
+        }
     }
 
     /// Records an error pointing at `tokens`.

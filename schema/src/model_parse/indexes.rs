@@ -8,7 +8,6 @@ use super::ctxt::Ctxt;
 use super::index_attr::Kind;
 use super::table::checked_name;
 use crate::model::{Deferral, Index, IndexKey, NullsOrder};
-use crate::naming;
 
 /// An index (or the index shape of a unique constraint) from its attribute: columns
 /// resolved to SQL names, keys in SQL parsed, options checked.
@@ -86,8 +85,8 @@ pub(super) fn build_index(
         None => {
             let columns: Vec<String> = keys.iter().map(|k| k.target.clone()).collect();
             match attr.kind {
-                Kind::Index => naming::index_name(table_name, &columns),
-                Kind::Unique => naming::unique_name(table_name, &columns),
+                Kind::Index => cx.naming.index(table_name, &columns),
+                Kind::Unique => cx.naming.unique(table_name, &columns),
             }
         }
     };
@@ -124,7 +123,6 @@ pub(super) fn deferral(cx: &Ctxt, lit: &LitStr) -> Deferral {
         Deferral::Immediate
     })
 }
-
 
 #[cfg(test)]
 mod tests {

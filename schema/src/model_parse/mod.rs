@@ -12,4 +12,4 @@ mod indexes;
 mod table;
 mod types;
 
-pub use table::{parse_model, Model, ModelField};
+pub use table::{parse_model, parse_model_with, Model, ModelField};

@@ -77,7 +77,32 @@ impl std::fmt::Debug for ModelField {
 /// assert_eq!(model.table.uniques[0].name, "uq_tasks_uuid");
 /// ```
 pub fn parse_model(input: &DeriveInput) -> Result<Model, syn::Error> {
-    let cx = Ctxt::new();
+    parse_model_with(input, naming::Convention::default())
+}
+
+/// [`parse_model`] under an app's naming convention for derived names.
+///
+/// ```
+/// use retort_schema::naming::Convention;
+/// let input: syn::DeriveInput = syn::parse_quote! {
+///     #[table(name = "comment")]
+///     struct Comment {
+///         #[column(primary_key)]
+///         id: i32,
+///         #[column(references = "post(id)", index)]
+///         post_id: i32,
+///     }
+/// };
+/// let t = retort_schema::parse_model_with(&input, Convention::Postgres).unwrap().table;
+/// assert_eq!(t.primary_key_constraint(), "comment_pkey");
+/// assert_eq!(t.foreign_keys[0].name, "comment_post_id_fkey");
+/// assert_eq!(t.indexes[0].name, "comment_post_id_idx");
+/// ```
+pub fn parse_model_with(
+    input: &DeriveInput,
+    convention: naming::Convention,
+) -> Result<Model, syn::Error> {
+    let cx = Ctxt::new(convention);
     let model = build(&cx, input);
     cx.check()?;
     model.ok_or_else(|| syn::Error::new(input.ident.span(), "model could not be read"))
@@ -203,14 +228,14 @@ fn build(cx: &Ctxt, input: &DeriveInput) -> Option<Model> {
         let single = vec![column_name.clone()];
         if attrs.unique.is_set() {
             table.uniques.push(UniqueConstraint::new(
-                naming::unique_name(&table_name, &single),
+                cx.naming.unique(&table_name, &single),
                 single.clone(),
             ));
         }
         if let Some(index) = attrs.index.get() {
             let name = match index {
                 Some(lit) => checked_name(cx, lit, "index name"),
-                None => naming::index_name(&table_name, &single),
+                None => cx.naming.index(&table_name, &single),
             };
             table
                 .indexes
@@ -331,6 +356,11 @@ fn build(cx: &Ctxt, input: &DeriveInput) -> Option<Model> {
             }
         }
     }
+    let pk_name = match table_attrs.primary_key_name.get() {
+        Some(lit) => checked_name(cx, lit, "primary key name"),
+        None => cx.naming.primary_key(&table_name),
+    };
+    table.set_primary_key_name(&pk_name);
     let autoincrement: Vec<&Column> = table.columns.iter().filter(|c| c.autoincrement).collect();
     for column in autoincrement {
         if table.primary_key != [column.name.clone()] {
@@ -458,6 +488,7 @@ fn foreign_key(cx: &Ctxt, table: &str, column: &str, attrs: &ColumnAttrs) -> Opt
         for (key, span) in [
             ("on_delete", attrs.on_delete.span()),
             ("on_update", attrs.on_update.span()),
+            ("fk_name", attrs.fk_name.span()),
             ("deferrable", attrs.deferrable.span()),
             ("not_valid", attrs.not_valid.span()),
         ] {
@@ -485,7 +516,10 @@ fn foreign_key(cx: &Ctxt, table: &str, column: &str, attrs: &ColumnAttrs) -> Opt
     }
     let columns = vec![column.to_string()];
     Some(ForeignKey {
-        name: naming::foreign_key_name(table, &columns, &referred_table),
+        name: match attrs.fk_name.get() {
+            Some(lit) => checked_name(cx, lit, "foreign key name"),
+            None => cx.naming.foreign_key(table, &columns, &referred_table),
+        },
         columns,
         referred_table,
         referred_columns: vec![referred_column],

@@ -34,7 +34,12 @@ impl Op {
                 let Some(mut t) = schema.tables.remove(from) else {
                     return fail(format!("rename_table: no table `{from}`"));
                 };
+                // The primary key keeps its name, as in the databases.
+                let pk = t.primary_key_constraint();
                 t.name = to.clone();
+                if !t.primary_key.is_empty() {
+                    t.set_primary_key_name(&pk);
+                }
                 for other in schema.tables.values_mut() {
                     for fk in &mut other.foreign_keys {
                         if fk.referred_table == *from {
@@ -167,6 +172,11 @@ impl Op {
                         remove_named(&mut t.foreign_keys, name, |f| &f.name)
                     }
                     ConstraintKind::Check => remove_named(&mut t.checks, name, |c| &c.name),
+                    ConstraintKind::PrimaryKey => {
+                        return fail(format!(
+                            "drop_constraint: the primary key `{name}` of `{table}` goes with its table; a table keeps one"
+                        ))
+                    }
                 };
                 if !removed {
                     return fail(format!(
@@ -206,6 +216,16 @@ impl Op {
                         .iter_mut()
                         .find(|c| c.name == *from)
                         .map(|c| &mut c.name),
+                    ConstraintKind::PrimaryKey => {
+                        if t.primary_key_constraint() != *from {
+                            return fail(format!(
+                                "rename_constraint: the primary key of `{table}` is `{}`, not `{from}`",
+                                t.primary_key_constraint()
+                            ));
+                        }
+                        t.set_primary_key_name(to);
+                        return Ok(());
+                    }
                 };
                 match name {
                     Some(n) => *n = to.clone(),

@@ -130,6 +130,7 @@ fn kind_name(kind: ConstraintKind) -> &'static str {
         ConstraintKind::Unique => "unique constraint",
         ConstraintKind::ForeignKey => "foreign key",
         ConstraintKind::Check => "check constraint",
+        ConstraintKind::PrimaryKey => "primary key",
     }
 }
 

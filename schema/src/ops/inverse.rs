@@ -164,6 +164,8 @@ impl Op {
                                 check: c.clone(),
                             })
                     }
+                    // Never made by a file (refused when read): nothing to make again.
+                    ConstraintKind::PrimaryKey => None,
                 };
                 match found {
                     Some(op) => vec![op],

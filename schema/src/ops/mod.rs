@@ -246,15 +246,19 @@ pub enum ConstraintKind {
     ForeignKey,
     /// A check constraint.
     Check,
+    /// The primary key (only renamed by an operation: it is made and dropped with its
+    /// table).
+    PrimaryKey,
 }
 
 impl ConstraintKind {
-    /// How a migration file names it: `type_ = "unique" | "foreignkey" | "check"`.
+    /// How a migration file names it: `type_ = "unique" | "foreignkey" | "check" | "primary"`.
     pub fn word(self) -> &'static str {
         match self {
             ConstraintKind::Unique => "unique",
             ConstraintKind::ForeignKey => "foreignkey",
             ConstraintKind::Check => "check",
+            ConstraintKind::PrimaryKey => "primary",
         }
     }
 }

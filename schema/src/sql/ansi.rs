@@ -130,7 +130,7 @@ pub(super) fn create_table(
     if !t.primary_key.is_empty() {
         parts.push(format!(
             "CONSTRAINT {} PRIMARY KEY ({})",
-            h.q(&format!("pk_{}", t.name)),
+            h.q(&t.primary_key_constraint()),
             cols(h, &t.primary_key)
         ));
     }

@@ -209,13 +209,15 @@ pub fn table() -> impl Strategy<Value = Table> {
         vec(unique(), 0..2),
         vec(foreign_key(), 0..2),
         vec(check(), 0..2),
+        option::of(name()),
     )
         .prop_map(
-            |(name, comment, columns, primary_key, uniques, foreign_keys, checks)| {
+            |(name, comment, columns, primary_key, uniques, foreign_keys, checks, pk_name)| {
                 let mut t = Table::new(name);
                 t.comment = comment;
                 t.columns = columns;
                 t.primary_key = primary_key;
+                t.primary_key_name = pk_name;
                 t.uniques = uniques;
                 t.foreign_keys = foreign_keys;
                 t.checks = checks;
@@ -288,14 +290,20 @@ pub fn op() -> impl Strategy<Value = Op> {
             kind
         }),
         (name(), name(), name()).prop_map(|(table, from, to)| Op::RenameIndex { table, from, to }),
-        (name(), name(), name(), constraint_kind()).prop_map(|(table, from, to, kind)| {
-            Op::RenameConstraint {
-                table,
-                from,
-                to,
-                kind,
-            }
-        }),
+        (
+            name(),
+            name(),
+            name(),
+            prop_oneof![constraint_kind(), Just(ConstraintKind::PrimaryKey)]
+        )
+            .prop_map(|(table, from, to, kind)| {
+                Op::RenameConstraint {
+                    table,
+                    from,
+                    to,
+                    kind,
+                }
+            }),
         (name(), option::of(text()))
             .prop_map(|(table, comment)| Op::SetTableComment { table, comment }),
         text().prop_map(|s| Op::Execute {

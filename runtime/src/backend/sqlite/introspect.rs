@@ -210,6 +210,12 @@ fn table(conn: &mut SqliteConnection, name: &str, sql: &str) -> Result<Table> {
         }
         t.foreign_keys.push(fk);
     }
+    // Unnamed (a rowid key, or a key another tool made) reads back empty: not compared.
+    match &named.primary_key {
+        Some(name) => t.set_primary_key_name(name),
+        None if !t.primary_key.is_empty() => t.primary_key_name = Some(String::new()),
+        None => {}
+    }
     t.checks = named
         .checks
         .into_iter()
@@ -236,6 +242,7 @@ fn index_sql(conn: &mut SqliteConnection, name: &str) -> Result<Option<String>> 
 
 #[derive(Default)]
 struct Named {
+    primary_key: Option<String>,
     uniques: Vec<(String, Vec<String>)>,
     foreign_keys: Vec<(String, Vec<String>, Deferral)>,
     checks: Vec<(String, String)>,
@@ -324,6 +331,9 @@ fn named_constraints(sql: &str) -> Named {
                     i = next;
                     continue;
                 }
+            }
+            Some("PRIMARY") if word(i + 1).as_deref() == Some("KEY") && punct(i + 2, "(") => {
+                out.primary_key = pending.take();
             }
             Some("PRIMARY" | "NOT" | "NULL" | "DEFAULT" | "REFERENCES" | "COLLATE") => {
                 pending = None;

@@ -322,7 +322,17 @@ impl Hooks for Mysql {
                     self.q(table),
                     self.q(name)
                 ))],
+                ConstraintKind::PrimaryKey => {
+                    return Err(RenderError {
+                        message: format!("the primary key `{name}` of `{table}` goes with its table; a table keeps one"),
+                    })
+                }
             },
+            // MySQL names every primary key PRIMARY: the name lives in the models only.
+            Op::RenameConstraint {
+                kind: ConstraintKind::PrimaryKey,
+                ..
+            } => Vec::new(),
             Op::RenameIndex { table, from, to }
             | Op::RenameConstraint {
                 table,

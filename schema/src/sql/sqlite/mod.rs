@@ -46,7 +46,7 @@ fn create_table(t: &Table, name: &str) -> String {
         let cols: Vec<String> = t.primary_key.iter().map(|c| q(c)).collect();
         parts.push(format!(
             "CONSTRAINT {} PRIMARY KEY ({})",
-            q(&format!("pk_{}", t.name)),
+            q(&t.primary_key_constraint()),
             cols.join(", ")
         ));
     }
