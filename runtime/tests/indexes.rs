@@ -274,7 +274,19 @@ fn every_hand_change_of_these_attributes_is_reported() {
 /// the backend and what to do, and the database keeps its revision and tables.
 #[test]
 fn what_a_backend_lacks_is_refused_and_nothing_changes() {
-    let cases: [(&str, &[Dialect], &str, &str); 6] = [
+    let cases: [(&str, &[Dialect], &str, &str); 8] = [
+        (
+            r#"add_column("t", column("tags", custom("text[]"), nullable))"#,
+            &[Dialect::Sqlite, Dialect::Mysql],
+            "`t.tags`",
+            "json",
+        ),
+        (
+            r#"add_column("t", column("note", custom("varchar"), nullable))"#,
+            &[Dialect::Mysql],
+            "`t.note`",
+            "max_length",
+        ),
         (
             r#"create_index("ix_t_a", "t", ["a"], using = "gin")"#,
             &[Dialect::Sqlite, Dialect::Mysql],

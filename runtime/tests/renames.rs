@@ -84,7 +84,9 @@ fn the_diff_renames_what_follows_a_rename() {
         [
             "rename_table",
             "rename_column",
+            "rename_constraint",
             "rename_index",
+            // The primary key's derived name follows the table's.
             "rename_constraint",
             "rename_constraint"
         ],

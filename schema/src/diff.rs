@@ -226,12 +226,12 @@ impl<'a> Tables<'a> {
                 });
             }
             for c in &n.columns {
-                if o.column(&c.name)
-                    .is_some_and(|b| b.autoincrement != c.autoincrement)
-                {
+                if o.column(&c.name).is_some_and(|b| {
+                    b.autoincrement != c.autoincrement || b.identity_always != c.identity_always
+                }) {
                     return Err(ApplyError {
                         message: format!(
-                            "`autoincrement` of `{}.{}` changes; autogenerate does not write that change. Write this migration by hand, or keep the setting",
+                            "`autoincrement` of `{}.{}` changes (or whether it is `always`); autogenerate does not write that change. Write this migration by hand (on PostgreSQL: execute(\"ALTER TABLE … ALTER COLUMN … SET GENERATED ALWAYS\")), or keep the setting",
                             n.name, c.name
                         ),
                     });

@@ -209,6 +209,8 @@ struct ColumnRow {
     identity: bool,
     #[diesel(sql_type = Nullable<Bool>)]
     serial: Option<bool>,
+    #[diesel(sql_type = Bool)]
+    always: bool,
     #[diesel(sql_type = Nullable<Text>)]
     comment: Option<String>,
 }
@@ -281,7 +283,7 @@ fn introspect(conn: &mut PgConnection) -> Result<Schema> {
         })
         .collect();
     let columns: Vec<ColumnRow> = diesel::sql_query(format!(
-        "SELECT c.relname::text AS table_name, a.attname::text AS name, format_type(a.atttypid, a.atttypmod) AS sql_type, NOT a.attnotnull AS nullable, pg_get_expr(d.adbin, d.adrelid) AS default_expr, (a.attidentity <> '' OR (pg_get_serial_sequence(format('%I.%I', n.nspname, c.relname), a.attname) IS NOT NULL AND pg_get_expr(d.adbin, d.adrelid) LIKE 'nextval(%')) AS identity, a.attidentity = '' AND pg_get_expr(d.adbin, d.adrelid) LIKE 'nextval(%' AS serial, col_description(c.oid, a.attnum) AS comment FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped LEFT JOIN pg_attrdef d ON d.adrelid = c.oid AND d.adnum = a.attnum WHERE {in_schema} ORDER BY c.relname, a.attnum"
+        "SELECT c.relname::text AS table_name, a.attname::text AS name, format_type(a.atttypid, a.atttypmod) AS sql_type, NOT a.attnotnull AS nullable, pg_get_expr(d.adbin, d.adrelid) AS default_expr, (a.attidentity <> '' OR (pg_get_serial_sequence(format('%I.%I', n.nspname, c.relname), a.attname) IS NOT NULL AND pg_get_expr(d.adbin, d.adrelid) LIKE 'nextval(%')) AS identity, a.attidentity = '' AND pg_get_expr(d.adbin, d.adrelid) LIKE 'nextval(%' AS serial, a.attidentity = 'a' AS always, col_description(c.oid, a.attnum) AS comment FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped LEFT JOIN pg_attrdef d ON d.adrelid = c.oid AND d.adnum = a.attnum WHERE {in_schema} ORDER BY c.relname, a.attnum"
     ))
     .load(conn)
     .map_err(&err)?;
@@ -293,6 +295,7 @@ fn introspect(conn: &mut PgConnection) -> Result<Schema> {
         let mut c = Column::new(row.name, ty);
         c.nullable = row.nullable;
         c.autoincrement = row.identity;
+        c.identity_always = row.always;
         // A `serial` column (another tool's autoincrement: a sequence it owns as default)
         // generates values as an identity does; its default is that, not a default.
         c.server_default = if row.identity && row.serial == Some(true) {

@@ -229,6 +229,7 @@ fn column() -> impl Strategy<Value = Column> {
             nullable,
             server_default: default.map(String::from),
             autoincrement: false,
+            identity_always: false,
             comment: comment.map(String::from),
             renamed_from: None,
         })

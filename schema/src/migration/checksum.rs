@@ -36,7 +36,7 @@
 //! `using <s>`, `where <s>`, `include <list>`, `with <s>`, `nulls_not_distinct` follow the
 //! unique flag; a unique constraint ends with `nulls_not_distinct` and, like a foreign key,
 //! with `deferrable <immediate|deferred>` when deferrable; a foreign key or check ends with
-//! `not_valid` when it is; a table's primary key list is followed by `pk_name <s>` when
+//! `not_valid` when it is; a column with `identity_always` ends with that tag; a table's primary key list is followed by `pk_name <s>` when
 //! it is named otherwise than `pk_<table>`.
 //!
 //! Version 0 (rows written by retort 0.1 before this module) was SHA-256 over serde JSON
@@ -204,6 +204,7 @@ impl Canonical {
         self.flag(c.autoincrement);
         self.opt(c.server_default.as_deref());
         self.opt(c.comment.as_deref());
+        self.tag(c.identity_always, "identity_always");
     }
     fn action(&mut self, a: ReferentialAction) {
         self.word(&a.sql().replace(' ', "_"));

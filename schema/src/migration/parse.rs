@@ -685,7 +685,13 @@ fn column(e: &Expr) -> Result<Column> {
         match ident(flag).map(|i| i.to_string()).as_deref() {
             Some("nullable") => col.nullable = true,
             Some("autoincrement") => col.autoincrement = true,
-            _ => return err(flag, "expected a flag: `nullable` or `autoincrement`"),
+            Some("identity_always") => col.identity_always = true,
+            _ => {
+                return err(
+                    flag,
+                    "expected a flag: `nullable`, `autoincrement` or `identity_always`",
+                )
+            }
         }
     }
     if let Some(d) = c.keyword("server_default") {

@@ -208,6 +208,9 @@ fn render_column(c: &Column) -> TokenStream {
     if c.autoincrement {
         parts.push(quote!(autoincrement));
     }
+    if c.identity_always {
+        parts.push(quote!(identity_always));
+    }
     if let Some(d) = &c.server_default {
         parts.push(quote!(server_default = #d));
     }

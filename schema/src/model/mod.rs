@@ -208,6 +208,11 @@ pub struct Column {
     /// Whether the database generates values (only on a single-column integer primary key).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub autoincrement: bool,
+    /// With `autoincrement`: the database always generates the value and refuses one given
+    /// (PostgreSQL's `GENERATED ALWAYS AS IDENTITY`); without it, an explicit value goes in
+    /// (`BY DEFAULT`, as SQLite's and MySQL's keys do).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub identity_always: bool,
     /// Column comment (from `comment = "…"` or the field's doc comment).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
@@ -225,6 +230,7 @@ impl Column {
             nullable: false,
             server_default: None,
             autoincrement: false,
+            identity_always: false,
             comment: None,
             renamed_from: None,
         }
@@ -360,7 +366,8 @@ impl ColumnType {
             ("timestamp", None) => ColumnType::Timestamp,
             ("timestamptz", None) => ColumnType::TimestampTz,
             ("uuid", None) => ColumnType::Uuid,
-            ("json", None) => ColumnType::Json,
+            // PostgreSQL keeps `json` as jsonb; its text-keeping `json` is `custom_type = "json"`.
+            ("json" | "jsonb", None) => ColumnType::Json,
             _ => return None,
         };
         Some(ty)

@@ -106,7 +106,8 @@ pub(crate) struct TableAttrs {
 pub(crate) struct ColumnAttrs {
     pub name: Setting<LitStr>,
     pub primary_key: Setting<()>,
-    pub autoincrement: Setting<()>,
+    /// Whether values are always generated (`autoincrement = "always"`).
+    pub autoincrement: Setting<bool>,
     pub unique: Setting<()>,
     pub index: Setting<Option<LitStr>>,
     pub server_default: Setting<LitStr>,
@@ -280,7 +281,22 @@ pub(crate) fn column_attrs(cx: &Ctxt, attrs: &[Attribute]) -> ColumnAttrs {
                     cx.error_at(span, "`default` is spelled `server_default`: the value is an SQL expression the database fills in; write server_default = \"0\"");
                     skip_value(&meta)?;
                 }
-                "autoincrement" => flag(cx, &meta, "autoincrement", &mut o.autoincrement)?,
+                "autoincrement" => {
+                    if meta.input.peek(Token![=]) {
+                        if let Some(v) = string_value(cx, &meta, "autoincrement", "always")? {
+                            match v.value().as_str() {
+                                "always" => o.autoincrement.set(cx, span, true),
+                                "by_default" => o.autoincrement.set(cx, span, false),
+                                other => cx.error_spanned_by(&v, format!("`autoincrement = \"{other}\"` is not a kind: write `autoincrement` (an explicit value still goes in), or `autoincrement = \"always\"` (PostgreSQL's GENERATED ALWAYS: a given value is refused)")),
+                            }
+                        }
+                    } else if meta.input.is_empty() || meta.input.peek(Token![,]) {
+                        o.autoincrement.set(cx, span, false);
+                    } else {
+                        cx.error_at(span, "`autoincrement` is a flag or takes a kind: write `autoincrement` or `autoincrement = \"always\"`");
+                        skip_value(&meta)?;
+                    }
+                }
                 "unique" => flag(cx, &meta, "unique", &mut o.unique)?,
                 "skip" => flag(cx, &meta, "skip", &mut o.skip)?,
                 "not_valid" => flag(cx, &meta, "not_valid", &mut o.not_valid)?,

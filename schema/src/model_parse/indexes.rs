@@ -9,13 +9,16 @@ use super::index_attr::Kind;
 use super::table::checked_name;
 use crate::model::{Deferral, Index, IndexKey, NullsOrder};
 
+/// Resolves field or SQL names of columns to SQL names, reporting unknown ones.
+pub(super) type Resolve<'a> = dyn Fn(&[Ident], &str) -> Option<Vec<String>> + 'a;
+
 /// An index (or the index shape of a unique constraint) from its attribute: columns
 /// resolved to SQL names, keys in SQL parsed, options checked.
 pub(super) fn build_index(
     cx: &Ctxt,
     table_name: &str,
     attr: &IndexAttr,
-    resolve: &dyn Fn(&[Ident], &str) -> Option<Vec<String>>,
+    resolve: &Resolve,
 ) -> Option<Index> {
     let (what, word) = match attr.kind {
         Kind::Index => ("index", "index"),

@@ -457,6 +457,7 @@ fn column(
         nullable,
         server_default,
         autoincrement: attrs.autoincrement.is_set(),
+        identity_always: attrs.autoincrement.get() == Some(&true),
         comment,
         renamed_from: attrs
             .renamed_from

@@ -6,7 +6,8 @@
 
 use super::{quote_ident, Dialect};
 use crate::model::{
-    CheckConstraint, Deferral, ForeignKey, Index, IndexKey, NullsOrder, Table, UniqueConstraint,
+    CheckConstraint, Column, Deferral, ForeignKey, Index, IndexKey, NullsOrder, Table,
+    UniqueConstraint,
 };
 
 /// Everything in `t` that `dialect` cannot build, one message per object (table, object and
@@ -25,6 +26,21 @@ use crate::model::{
 /// ```
 pub fn unsupported(dialect: Dialect, t: &Table) -> Vec<String> {
     let mut out = Vec::new();
+    out.extend(
+        t.columns
+            .iter()
+            .filter_map(|c| custom_type_refusal(dialect, &t.name, c)),
+    );
+    if dialect != Dialect::Postgres {
+        out.extend(t.columns.iter().filter(|c| c.identity_always).map(|c| {
+            format!(
+                "column `{}.{}`: {} always takes a value given for an autoincrement key; remove `= \"always\"` from `autoincrement` (PostgreSQL's GENERATED ALWAYS has no equal here)",
+                t.name,
+                c.name,
+                backend(dialect)
+            )
+        }));
+    }
     out.extend(
         t.indexes
             .iter()
@@ -65,6 +81,23 @@ fn backend(dialect: Dialect) -> &'static str {
         Dialect::Postgres => "PostgreSQL",
         Dialect::Mysql => "MySQL/MariaDB",
     }
+}
+
+/// Why `dialect` cannot hold a column of a database-specific type it lacks (an array off
+/// PostgreSQL, a `varchar` without a length on MySQL).
+fn custom_type_refusal(dialect: Dialect, table: &str, c: &Column) -> Option<String> {
+    let crate::ColumnType::Custom { sql } = &c.ty else {
+        return None;
+    };
+    let lower = sql.trim().to_ascii_lowercase();
+    let what = format!("column `{table}.{}`", c.name);
+    if lower.ends_with("[]") && dialect != Dialect::Postgres {
+        return Some(format!("{what}: {} has no array types (`{sql}`); store the list as json (`sql_type = \"json\"`) or in a table of its own", backend(dialect)));
+    }
+    if dialect == Dialect::Mysql && matches!(lower.as_str(), "varchar" | "character varying") {
+        return Some(format!("{what}: MySQL/MariaDB need a length for varchar; write `max_length = N` (or `sql_type = \"text\"` for unbounded text)"));
+    }
+    None
 }
 
 /// Why `dialect` cannot build index `i` of `table`, with the alternative; `None` when it can.

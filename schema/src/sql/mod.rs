@@ -251,6 +251,21 @@ fn refuse_unsupported_parts(op: &Op, dialect: Dialect) -> Result<(), RenderError
             foreign_key_refusal(dialect, table, foreign_key)
         }
         Op::AddCheck { table, check } => check_refusal(dialect, table, check),
+        Op::AddColumn { table, column } => {
+            let mut t = Table::new(table.clone());
+            t.columns.push(column.clone());
+            unsupported(dialect, &t).into_iter().next()
+        }
+        Op::AlterColumn {
+            table,
+            column,
+            changes,
+        } => changes.ty.as_ref().and_then(|ty| {
+            let mut t = Table::new(table.clone());
+            t.columns
+                .push(crate::Column::new(column.clone(), ty.clone()));
+            unsupported(dialect, &t).into_iter().next()
+        }),
         _ => None,
     };
     match refusal {

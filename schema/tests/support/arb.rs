@@ -69,16 +69,20 @@ pub fn column() -> impl Strategy<Value = Column> {
         option::of(text()),
         any::<bool>(),
         option::of(text()),
+        any::<bool>(),
     )
         .prop_map(
-            |(name, ty, nullable, server_default, autoincrement, comment)| Column {
-                name,
-                ty,
-                nullable,
-                server_default,
-                autoincrement,
-                comment,
-                renamed_from: None,
+            |(name, ty, nullable, server_default, autoincrement, comment, identity_always)| {
+                Column {
+                    name,
+                    ty,
+                    nullable,
+                    server_default,
+                    autoincrement,
+                    identity_always,
+                    comment,
+                    renamed_from: None,
+                }
             },
         )
 }
