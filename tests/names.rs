@@ -13,7 +13,7 @@ use retort::schema::naming::Convention;
 use retort::schema::sql::Dialect;
 use retort::schema::{parse_model_with, Schema, Table};
 use retort::{Graph, Options, Runner};
-use runtime_support::{rev, TestDb};
+use runtime_support::{rev, round_trip, TestDb};
 use support::generated_revision;
 
 fn models(convention: Convention) -> Schema {
@@ -174,22 +174,7 @@ fn explicit_names_and_primary_key_renames_check_clean_everywhere() {
     for template in TestDb::all() {
         let name = template.dialect.name();
         let db = template.another();
-        let mut runner = Runner::connect(&graph, &db.url, Options::default()).unwrap();
-        runner
-            .upgrade("head")
-            .unwrap_or_else(|e| panic!("{name}: {e}"));
-        assert_eq!(runner.check().unwrap(), Vec::<String>::new(), "{name}");
-        runner
-            .downgrade("r1")
-            .unwrap_or_else(|e| panic!("{name}: {e}"));
-        runner
-            .upgrade("head")
-            .unwrap_or_else(|e| panic!("{name}: {e}"));
-        assert_eq!(
-            runner.check().unwrap(),
-            Vec::<String>::new(),
-            "{name}: again"
-        );
+        let mut runner = round_trip(&graph, &db, "r1");
         let hand = match template.dialect {
             Dialect::Postgres => {
                 Some("ALTER TABLE account RENAME CONSTRAINT account_pk TO account_pkey")
@@ -227,27 +212,11 @@ fn a_table_rename_renames_its_derived_primary_key() {
         "{described:?}"
     );
     for template in TestDb::all() {
-        let name = template.dialect.name();
         let db = template.another();
         let graph = Graph::from_revisions([
             generated_revision("r1", None, &Schema::new(), &before),
             generated_revision("r2", Some("r1"), &before, &after),
         ]);
-        let mut runner = Runner::connect(&graph, &db.url, Options::default()).unwrap();
-        runner
-            .upgrade("head")
-            .unwrap_or_else(|e| panic!("{name}: {e}"));
-        assert_eq!(runner.check().unwrap(), Vec::<String>::new(), "{name}");
-        runner
-            .downgrade("base")
-            .unwrap_or_else(|e| panic!("{name}: {e}"));
-        runner
-            .upgrade("head")
-            .unwrap_or_else(|e| panic!("{name}: {e}"));
-        assert_eq!(
-            runner.check().unwrap(),
-            Vec::<String>::new(),
-            "{name}: again"
-        );
+        round_trip(&graph, &db, "base");
     }
 }

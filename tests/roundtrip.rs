@@ -211,7 +211,9 @@ struct Shape {
     cols: Vec<Col>,
     child_cols: Vec<Col>,
     unique_first: bool,
-    index_second: bool,
+    /// 0: no index on the second column; else one of the forms the backend has (see
+    /// `index_form`).
+    index_second: u8,
     check_first: bool,
     table_comment: Option<usize>,
     /// The child's foreign key columns have an index of their own (which MySQL then uses
@@ -229,7 +231,7 @@ struct Evolution {
     swap: bool,
     added: Vec<Col>,
     unique_first: bool,
-    index_second: bool,
+    index_second: u8,
     check_first: bool,
     rename_parent: bool,
     drop_cycle: bool,
@@ -251,7 +253,7 @@ fn shape() -> impl Strategy<Value = Shape> {
         proptest::collection::vec(col_strategy(), 1..6),
         proptest::collection::vec(col_strategy(), 0..3),
         any::<bool>(),
-        any::<bool>(),
+        0u8..7,
         any::<bool>(),
         proptest::option::of(0..COMMENTS.len()),
         any::<bool>(),
@@ -286,7 +288,7 @@ fn evolution(n: usize) -> impl Strategy<Value = Evolution> {
         proptest::collection::vec(0u8..7, n),
         any::<bool>(),
         proptest::collection::vec(col_strategy(), 0..3),
-        (any::<bool>(), any::<bool>(), any::<bool>()),
+        (any::<bool>(), 0u8..7, any::<bool>()),
         (any::<bool>(), any::<bool>(), any::<bool>()),
         proptest::option::of(0..COMMENTS.len()),
         (0u8..5, any::<bool>(), any::<bool>()),
@@ -356,7 +358,7 @@ fn constraints(
     t: &mut Table,
     keys: usize,
     unique_first: bool,
-    index_second: bool,
+    index_second: u8,
     check_first: bool,
     d: Dialect,
 ) {
@@ -398,13 +400,33 @@ fn constraints(
     }
     if let (Some(second), true) = (
         &second,
-        index_second && second.as_ref().is_some_and(indexable),
+        index_second > 0 && second.as_ref().is_some_and(indexable),
     ) {
-        t.indexes.push(Index::on_columns(
+        let mut index = Index::on_columns(
             format!("ix_{}_{}", t.name, second.name),
             [second.name.clone()],
             false,
-        ));
+        );
+        index_form(&mut index, index_second, &t.columns[0].name, d);
+        t.indexes.push(index);
+    }
+}
+
+/// Gives an index over one column the `form`-th shape the backend has: plain, descending,
+/// partial (not MySQL), and on PostgreSQL also with an INCLUDE column or NULLS FIRST.
+fn index_form(index: &mut Index, form: u8, key_column: &str, d: Dialect) {
+    let forms: u8 = match d {
+        Dialect::Mysql => 2,
+        Dialect::Sqlite => 3,
+        Dialect::Postgres => 5,
+    };
+    let column = index.keys[0].target.clone();
+    match (form - 1) % forms {
+        0 => {}
+        1 => index.keys[0].descending = true,
+        2 => index.predicate = Some(format!("{} IS NOT NULL", quote_ident(&column, d))),
+        3 => index.include = vec![key_column.to_string()],
+        _ => index.keys[0].nulls = Some(retort::schema::NullsOrder::First),
     }
 }
 

@@ -10,7 +10,7 @@ mod support;
 
 use retort::schema::sql::Dialect;
 use retort::{Graph, Options, Runner};
-use support::{rev, TestDb};
+use support::{rev, round_trip, TestDb};
 
 /// Every backend: a descending key, a deferrable foreign key (not MySQL: see `servers`).
 const COMMON: &str = r#"
@@ -66,28 +66,7 @@ fn graph_for(dialect: Dialect) -> Graph {
 #[test]
 fn each_backend_builds_reads_back_and_round_trips_its_share() {
     for db in TestDb::all() {
-        let name = db.dialect.name();
-        let graph = graph_for(db.dialect);
-        let mut runner = Runner::connect(&graph, &db.url, Options::default()).unwrap();
-        runner
-            .upgrade("head")
-            .unwrap_or_else(|e| panic!("{name}: {e}"));
-        assert_eq!(
-            runner.check().unwrap(),
-            Vec::<String>::new(),
-            "{name}: what retort just made checks clean"
-        );
-        runner
-            .downgrade("base")
-            .unwrap_or_else(|e| panic!("{name}: {e}"));
-        runner
-            .upgrade("head")
-            .unwrap_or_else(|e| panic!("{name}: {e}"));
-        assert_eq!(
-            runner.check().unwrap(),
-            Vec::<String>::new(),
-            "{name}: clean again after base and back"
-        );
+        round_trip(&graph_for(db.dialect), &db, "base");
     }
 }
 
@@ -366,5 +345,66 @@ fn what_a_backend_lacks_is_refused_and_nothing_changes() {
                 "{name}: nothing of r2 ran"
             );
         }
+    }
+}
+
+/// Each index dropped and made again as another tool (or a person) spells it: lower case,
+/// no quotes, other spacing, explicit defaults (`ASC`, `NULLS LAST`, `USING btree`), extra
+/// parentheses and casts. Without its version table, the database is adopted as it is and
+/// checks clean: the comparison is by meaning, not by text.
+#[test]
+fn indexes_spelled_another_way_are_adopted() {
+    let respelled: [(Dialect, &[&str]); 3] = [
+        (
+            Dialect::Sqlite,
+            &[
+                "DROP INDEX ix_post_published; create index ix_post_published on post(published desc,id asc)",
+                "DROP INDEX ix_post_hot; create index ix_post_hot on post (hot_rank) where (hot_rank<>0)",
+                "DROP INDEX ix_post_lower_slug; CREATE UNIQUE INDEX ix_post_lower_slug ON post (LOWER(slug))",
+            ],
+        ),
+        (
+            Dialect::Postgres,
+            &[
+                "DROP INDEX ix_post_published; CREATE INDEX ix_post_published ON post USING btree (published DESC NULLS FIRST, id ASC NULLS LAST)",
+                "DROP INDEX ix_post_hot; CREATE INDEX ix_post_hot ON public.post (hot_rank) WHERE ((hot_rank <> 0))",
+                "DROP INDEX ix_post_lower_slug; CREATE UNIQUE INDEX ix_post_lower_slug ON post (lower(slug::text))",
+                "DROP INDEX ix_post_title_hash; CREATE INDEX ix_post_title_hash ON post USING HASH (title)",
+                "DROP INDEX ix_post_rank_incl; CREATE INDEX ix_post_rank_incl ON post (hot_rank) INCLUDE (title) WITH (FILLFACTOR=70)",
+                "DROP INDEX ix_post_pub_nulls; CREATE INDEX ix_post_pub_nulls ON post (published ASC NULLS FIRST, title text_pattern_ops ASC)",
+                "DROP INDEX ix_post_body_fts; CREATE INDEX ix_post_body_fts ON post USING gin (to_tsvector('english'::regconfig, body))",
+                "DROP INDEX ix_post_published_brin; CREATE INDEX ix_post_published_brin ON post USING brin (published) WITH (pages_per_range='1')",
+                "DROP INDEX ix_post_slug_nnd; CREATE UNIQUE INDEX ix_post_slug_nnd ON post (slug) NULLS NOT DISTINCT",
+            ],
+        ),
+        (
+            Dialect::Mysql,
+            &["DROP INDEX ix_post_published ON post; create index ix_post_published on post (published desc, id asc)"],
+        ),
+    ];
+    for template in TestDb::all() {
+        let name = template.dialect.name();
+        let graph = graph_for(template.dialect);
+        let db = template.another();
+        let mut runner = Runner::connect(&graph, &db.url, Options::default()).unwrap();
+        runner.upgrade("head").unwrap();
+        let (_, statements) = respelled
+            .iter()
+            .find(|(d, _)| *d == template.dialect)
+            .unwrap();
+        for sql in *statements {
+            db.exec(sql);
+        }
+        assert_eq!(
+            runner.check().unwrap(),
+            Vec::<String>::new(),
+            "{name}: respelled indexes check clean"
+        );
+        db.exec("DROP TABLE retort_versions");
+        let mut again = Runner::connect(&graph, &db.url, Options::default()).unwrap();
+        again
+            .upgrade("head")
+            .unwrap_or_else(|e| panic!("{name}: adoption refused: {e}"));
+        assert_eq!(again.current().unwrap(), vec!["r1".to_string()], "{name}");
     }
 }

@@ -439,18 +439,7 @@ pub fn index_shape(i: &Index) -> String {
         s.push(' ');
     }
     s.push_str(&format!("({})", i.key_texts().join(", ")));
-    if !i.include.is_empty() {
-        s.push_str(&format!(" INCLUDE ({})", i.include.join(", ")));
-    }
-    if i.nulls_not_distinct {
-        s.push_str(" NULLS NOT DISTINCT");
-    }
-    if !i.with.is_empty() {
-        s.push_str(&format!(" WITH ({})", i.with_sql()));
-    }
-    if let Some(p) = &i.predicate {
-        s.push_str(&format!(" WHERE {p}"));
-    }
+    s.push_str(&i.trailing_clauses(&|c| c.to_string()));
     s
 }
 

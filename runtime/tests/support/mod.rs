@@ -270,3 +270,26 @@ impl Drop for TestDb {
         }
     }
 }
+
+/// Upgrades to head and checks clean, goes down to `down_to` and up again, checks clean
+/// again: what a history must survive on every backend. Returns the runner, at head.
+pub fn round_trip<'g>(graph: &'g retort::Graph, db: &TestDb, down_to: &str) -> retort::Runner<'g> {
+    let name = db.dialect.name();
+    let mut runner = retort::Runner::connect(graph, &db.url, retort::Options::default()).unwrap();
+    for pass in ["first", "after going down and up again"] {
+        runner
+            .upgrade("head")
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(
+            runner.check().unwrap(),
+            Vec::<String>::new(),
+            "{name}: checks clean at head, {pass}"
+        );
+        if pass == "first" {
+            runner
+                .downgrade(down_to)
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+        }
+    }
+    runner
+}

@@ -168,6 +168,27 @@ impl Index {
         Ok(out)
     }
 
+    /// What follows the key list, in the order PostgreSQL reads it: ` INCLUDE (…)`,
+    /// ` NULLS NOT DISTINCT`, ` WITH (…)`, ` WHERE …` (each when set), included columns
+    /// written by `quote`.
+    pub fn trailing_clauses(&self, quote: &dyn Fn(&str) -> String) -> String {
+        let mut s = String::new();
+        if !self.include.is_empty() {
+            let inc: Vec<String> = self.include.iter().map(|c| quote(c)).collect();
+            s.push_str(&format!(" INCLUDE ({})", inc.join(", ")));
+        }
+        if self.nulls_not_distinct {
+            s.push_str(" NULLS NOT DISTINCT");
+        }
+        if !self.with.is_empty() {
+            s.push_str(&format!(" WITH ({})", self.with_sql()));
+        }
+        if let Some(p) = &self.predicate {
+            s.push_str(&format!(" WHERE {p}"));
+        }
+        s
+    }
+
     /// The storage parameters as SQL (`fillfactor = 70, pages_per_range = 1`).
     pub fn with_sql(&self) -> String {
         self.with

@@ -221,19 +221,7 @@ pub fn create_index_sql(dialect: Dialect, table: &str, i: &Index) -> String {
         s.push_str(&format!(" USING {m}"));
     }
     s.push_str(&format!(" ({})", keys.join(", ")));
-    if !i.include.is_empty() {
-        let inc: Vec<String> = i.include.iter().map(|c| q(c)).collect();
-        s.push_str(&format!(" INCLUDE ({})", inc.join(", ")));
-    }
-    if i.nulls_not_distinct {
-        s.push_str(" NULLS NOT DISTINCT");
-    }
-    if !i.with.is_empty() {
-        s.push_str(&format!(" WITH ({})", i.with_sql()));
-    }
-    if let Some(p) = &i.predicate {
-        s.push_str(&format!(" WHERE {p}"));
-    }
+    s.push_str(&i.trailing_clauses(&q));
     s
 }
 
