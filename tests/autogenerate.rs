@@ -376,3 +376,95 @@ fn a_backend_refusal_stops_the_real_build_before_anything_is_written() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(fixture.migration_files().len(), 1);
 }
+
+/// Objects declared in `sql/` are written into migrations by the real build: made after
+/// the tables, replaced (with what depends on them) when a file changes, and a file that
+/// is not one CREATE statement stops the build naming it, writing nothing.
+#[test]
+fn objects_declared_in_sql_files_are_written_and_replaced() {
+    let fixture = Fixture::new("objects");
+    fixture.write_models(&format!(
+        "{HEAD}\n#[derive(Table)]\npub struct Task {{\n    #[column(primary_key)]\n    pub id: i32,\n    pub created_at: DateTime<Utc>,\n    #[column(server_default = \"0\")]\n    pub hits: i32,\n}}\n"
+    ));
+    let sql = fixture.path().join("sql");
+    std::fs::create_dir_all(sql.join("sqlite")).unwrap();
+    std::fs::write(
+        sql.join("busy_tasks.sql"),
+        "CREATE VIEW busy_tasks AS SELECT id FROM tasks WHERE hits > 10;\n",
+    )
+    .unwrap();
+    std::fs::write(
+        sql.join("busy_ids.sql"),
+        "CREATE VIEW busy_ids AS SELECT id FROM busy_tasks\n",
+    )
+    .unwrap();
+    std::fs::write(
+        sql.join("sqlite/touch.sql"),
+        "CREATE TRIGGER task_touch AFTER UPDATE OF created_at ON tasks BEGIN UPDATE tasks SET hits = hits + 1 WHERE id = NEW.id; END;\n",
+    )
+    .unwrap();
+    let out = fixture.build(&[], false);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let files = fixture.migration_files();
+    assert_eq!(files.len(), 1);
+    let first = std::fs::read_to_string(&files[0]).unwrap();
+    // Compared without whitespace: prettyplease decides the line breaks.
+    let compact: String = first.split_whitespace().collect();
+    let at = |what: &str| {
+        compact
+            .find(what)
+            .unwrap_or_else(|| panic!("{what} not in {first}"))
+    };
+    let (table, view, over, trigger) = (
+        at("create_table("),
+        at("create_object(view,\"busy_tasks\""),
+        at("create_object(view,\"busy_ids\""),
+        at("create_object(trigger,\"task_touch\""),
+    );
+    assert!(table < view && view < over && over < trigger, "{first}");
+    assert!(compact.contains("table=\"tasks\""), "{first}");
+    // Nothing more to write.
+    let out = fixture.build(&[], false);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(fixture.migration_files().len(), 1);
+
+    // The view under another changes: both are replaced, and the downgrade restores them.
+    std::fs::write(
+        sql.join("busy_tasks.sql"),
+        "CREATE VIEW busy_tasks AS SELECT id FROM tasks WHERE hits > 20;\n",
+    )
+    .unwrap();
+    let out = fixture.build(&[], false);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let files = fixture.migration_files();
+    assert_eq!(files.len(), 2);
+    let second = files
+        .iter()
+        .map(|f| std::fs::read_to_string(f).unwrap())
+        .find(|text| text != &first)
+        .unwrap();
+    for expected in [
+        "drop view busy_ids",
+        "drop view busy_tasks",
+        "create view busy_tasks",
+        "create view busy_ids",
+    ] {
+        assert!(second.contains(expected), "{expected}: {second}");
+    }
+    assert!(
+        second.contains("hits > 10") && second.contains("hits > 20"),
+        "{second}"
+    );
+
+    // A file that is not one CREATE statement: refused, naming it; nothing written.
+    std::fs::write(sql.join("oops.sql"), "DROP VIEW busy_ids").unwrap();
+    let state = fixture.migrations_state();
+    let out = fixture.build(&[], false);
+    let err = stderr(&out);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("oops.sql") && err.contains("one CREATE statement"),
+        "{err}"
+    );
+    assert_eq!(fixture.migrations_state(), state);
+}

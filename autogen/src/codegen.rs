@@ -64,6 +64,8 @@ pub fn message_for(ops: &[Op]) -> String {
             Op::SetTableComment { table, .. } => format!("comment_{table}"),
             Op::Execute { .. } => "execute_sql".into(),
             Op::RunRust { function } => format!("run_{function}"),
+            Op::CreateObject { object } => format!("create_{}", object.name),
+            Op::DropObject { object } => format!("drop_{}", object.name),
         };
         if ops.len() > 1 && ops.iter().filter(|o| !secondary(o)).count() > 1 {
             format!("{slug}_and_more")

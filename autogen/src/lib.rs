@@ -31,6 +31,7 @@ mod error;
 pub mod history;
 mod index;
 mod merge;
+pub mod objects;
 pub mod relations;
 mod renames;
 mod settings;
@@ -169,6 +170,8 @@ pub fn generate_in(
         ..Report::default()
     };
     report.watched.push(dir.clone());
+    let (objects, _) = objects::scan(manifest_dir)?;
+    report.watched.push(manifest_dir.join(objects::OBJECTS_DIR));
     let mut pending: Vec<Pending> = Vec::new();
 
     let mut heads: Vec<String> = history
@@ -221,6 +224,8 @@ pub fn generate_in(
     // Models with attribute errors: the derive reports them with spans; generate nothing meanwhile.
     if sources.refused.is_empty() {
         let mut models = models_schema(&sources, &settings.backends)?;
+        models.objects = objects.clone();
+        validate::check_objects(&models)?;
         report.warnings.extend(renames::drop_applied_cycles(
             &history,
             &head_refs,
@@ -275,8 +280,11 @@ pub fn generate_in(
     }
     check_backends(&pending, &head_schema, &settings.backends)?;
     // Write: migrations first (temporary names), then the snapshot, then rename all.
-    let snapshot_text =
-        Schema::from_tables(target.tables.values().map(|t| t.without_rename_hints())).to_json();
+    let snapshot_text = Schema {
+        objects: target.objects.clone(),
+        ..Schema::from_tables(target.tables.values().map(|t| t.without_rename_hints()))
+    }
+    .to_json();
     let mut writes: Vec<(PathBuf, String)> = pending
         .iter()
         .map(|p| (p.entry.path.clone(), p.text.clone()))

@@ -107,5 +107,10 @@ fn objects_of(op: &Op) -> Vec<(String, Option<String>)> {
         ],
         Op::SetTableComment { table, .. } => member(table, "(comment)"),
         Op::Execute { .. } | Op::RunRust { .. } => Vec::new(),
+        // Objects have names of their own, apart from tables: two branches that both
+        // touch one conflict.
+        Op::CreateObject { object } | Op::DropObject { object } => {
+            vec![(format!("({})", object.key()), None)]
+        }
     }
 }

@@ -44,6 +44,16 @@ pub(crate) fn first_difference(a: &Schema, b: &Schema) -> String {
             _ => {}
         }
     }
+    let keys: std::collections::BTreeSet<&String> =
+        a.objects.keys().chain(b.objects.keys()).collect();
+    for k in keys {
+        match (a.objects.get(k), b.objects.get(k)) {
+            (Some(_), None) => return format!("it has {k}, the migrations do not"),
+            (None, Some(_)) => return format!("the migrations have {k}, it does not"),
+            (Some(x), Some(y)) if x != y => return format!("{k} differs"),
+            _ => {}
+        }
+    }
     "they differ".into()
 }
 

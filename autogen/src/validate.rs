@@ -181,3 +181,22 @@ fn check_backends(
     }
     Ok(())
 }
+
+/// A declared trigger is on a table of the models.
+pub(crate) fn check_objects(schema: &Schema) -> Result<(), Error> {
+    for o in schema.objects.values() {
+        if let Some(t) = &o.table {
+            if !schema.tables.contains_key(t) {
+                return Err(Error::Model {
+                    location: format!("sql/ ({} `{}`)", o.kind.word(), o.name),
+                    message: format!(
+                        "{} `{}` is on table `{t}`, which no model declares; add the model or correct `ON {t}`",
+                        o.kind.word(),
+                        o.name
+                    ),
+                });
+            }
+        }
+    }
+    Ok(())
+}

@@ -378,7 +378,8 @@ fn every_hand_change_is_reported_naming_the_object() {
 #[test]
 fn what_retort_just_made_checks_clean() {
     let pg = r#"
-        execute(sqlite = "SELECT 1", postgres = "CREATE EXTENSION IF NOT EXISTS ltree; CREATE TYPE community_visibility AS ENUM ('Public', 'LocalOnly')", mysql = "SELECT 1"),
+        create_object(extension, "ltree", postgres = "CREATE EXTENSION IF NOT EXISTS ltree"),
+        execute(sqlite = "SELECT 1", postgres = "CREATE TYPE community_visibility AS ENUM ('Public', 'LocalOnly')", mysql = "SELECT 1"),
         create_table("t",
             column("id", integer, autoincrement),
             column("created", timestamptz, server_default = "now()"),

@@ -47,6 +47,38 @@ pub fn differences(expected: &Schema, live: &Schema, catalog: &Catalog) -> Vec<S
             ));
         }
     }
+    out.extend(object_differences(expected, live, catalog));
+    out
+}
+
+/// Declared objects (those with a statement for this database) against the catalog's, by
+/// kind and name (and a trigger's table).
+fn object_differences(expected: &Schema, live: &Schema, catalog: &Catalog) -> Vec<String> {
+    let mut out = Vec::new();
+    let here = |o: &&crate::DbObject| o.sql_for(catalog.dialect).is_some();
+    let words = |o: &crate::DbObject| match &o.table {
+        Some(t) => format!("{} `{}` on `{t}`", o.kind.word(), o.name),
+        None => format!("{} `{}`", o.kind.word(), o.name),
+    };
+    for o in expected.objects.values().filter(here) {
+        match live.objects.get(&o.key()) {
+            None => out.push(format!("{} is missing from the database", words(o))),
+            Some(l) if l.table != o.table => out.push(format!(
+                "{}: the database has it on `{}`",
+                words(o),
+                l.table.as_deref().unwrap_or("no table")
+            )),
+            Some(_) => {}
+        }
+    }
+    for (key, l) in &live.objects {
+        if expected.objects.get(key).is_none_or(|o| !here(&o)) {
+            out.push(format!(
+                "{} is in the database but not in the models",
+                words(l)
+            ));
+        }
+    }
     out
 }
 

@@ -55,6 +55,10 @@ pub fn diff(old: &Schema, new: &Schema) -> Result<Diff, ApplyError> {
     tables.refuse_unconvertible_types()?;
     let mut up = Vec::new();
     let mut lints = Vec::new();
+    // Objects that go or change are dropped first (a view over a column that changes, a
+    // trigger on a table that goes) and made again last, over the tables as they end up.
+    let (drop_objects, create_objects) = object_ops(old, new);
+    up.extend(drop_objects);
     // Drops of what goes or changes name tables as they were: before the renames, so that a
     // constraint over a renamed column is dropped before the rename and re-created after
     // it, and the downgrade, which runs the inverses last first, can run too.
@@ -72,6 +76,7 @@ pub fn diff(old: &Schema, new: &Schema) -> Result<Diff, ApplyError> {
     up.extend(deferred_fks);
     tables.drop_tables(&mut up, &mut lints);
     tables.change_comments(&mut up);
+    up.extend(create_objects);
 
     let down = inverse_of(&up, old)?;
     let mut after = old.clone();
@@ -83,6 +88,126 @@ pub fn diff(old: &Schema, new: &Schema) -> Result<Diff, ApplyError> {
         down,
         lints: all,
     })
+}
+
+/// The drops (of objects that go or change, dependents first) and creations (of objects
+/// that come or change, dependencies first) that turn `old`'s declared objects into `new`'s.
+/// A changed definition is dropped and made again — what `CREATE OR REPLACE` cannot do (a
+/// view's columns, a function's signature) works the same way — and so is every object
+/// that depends on one dropped (a trigger calling a replaced function, a view over a
+/// replaced view). An object depends on another when its statement names it.
+fn object_ops(old: &Schema, new: &Schema) -> (Vec<Op>, Vec<Op>) {
+    use crate::DbObject;
+    let same = |a: &DbObject, b: &DbObject| {
+        a.kind == b.kind && a.table == b.table && definitions(&a.sql) == definitions(&b.sql)
+    };
+    let mut gone: BTreeSet<String> = old
+        .objects
+        .iter()
+        .filter(|(k, o)| new.objects.get(*k).is_none_or(|n| !same(o, n)))
+        .map(|(k, _)| k.clone())
+        .collect();
+    // What depends on something dropped goes (and comes back) with it.
+    loop {
+        let more: Vec<String> = old
+            .objects
+            .iter()
+            .filter(|(k, o)| {
+                !gone.contains(*k)
+                    && gone
+                        .iter()
+                        .any(|g| old.objects.get(g).is_some_and(|g| depends_on(o, g)))
+            })
+            .map(|(k, _)| k.clone())
+            .collect();
+        if more.is_empty() {
+            break;
+        }
+        gone.extend(more);
+    }
+    let drops: Vec<&DbObject> = old
+        .objects
+        .values()
+        .filter(|o| gone.contains(&o.key()))
+        .collect();
+    let creates: Vec<&DbObject> = new
+        .objects
+        .iter()
+        .filter(|(k, n)| gone.contains(*k) || old.objects.get(*k).is_none_or(|o| !same(o, n)))
+        .map(|(_, n)| n)
+        .collect();
+    let mut drops = in_dependency_order(drops);
+    drops.reverse();
+    (
+        drops
+            .into_iter()
+            .map(|o| Op::DropObject { object: o.clone() })
+            .collect(),
+        in_dependency_order(creates)
+            .into_iter()
+            .map(|o| Op::CreateObject { object: o.clone() })
+            .collect(),
+    )
+}
+
+/// Whether `a`'s statement names `b` (as an identifier, in any dialect's statement).
+fn depends_on(a: &crate::DbObject, b: &crate::DbObject) -> bool {
+    use crate::expr::lex::Token;
+    use crate::ops::DialectSql;
+    if a.key() == b.key() {
+        return false;
+    }
+    let texts: Vec<&String> = match &a.sql {
+        DialectSql::All(s) => vec![s],
+        DialectSql::PerDialect {
+            sqlite,
+            postgres,
+            mysql,
+        } => [sqlite, postgres, mysql].into_iter().flatten().collect(),
+    };
+    texts.into_iter().any(|t| {
+        crate::expr::tokens(t).into_iter().any(|tok| match tok {
+            Token::Word(w) => w.eq_ignore_ascii_case(&b.name),
+            Token::QuotedIdent(q) => q == b.name,
+            _ => false,
+        })
+    })
+}
+
+/// The objects with every one after those it depends on (kind, then name, among equals; a
+/// cycle keeps that order).
+fn in_dependency_order(mut objects: Vec<&crate::DbObject>) -> Vec<&crate::DbObject> {
+    objects.sort_by(|a, b| (a.kind, &a.name).cmp(&(b.kind, &b.name)));
+    let mut out: Vec<&crate::DbObject> = Vec::with_capacity(objects.len());
+    while !objects.is_empty() {
+        let ready = objects
+            .iter()
+            .position(|o| {
+                !objects
+                    .iter()
+                    .any(|other| other.key() != o.key() && depends_on(o, other))
+            })
+            .unwrap_or(0);
+        out.push(objects.remove(ready));
+    }
+    out
+}
+
+/// An object's statements with whitespace normalised, for comparing definitions.
+fn definitions(sql: &crate::ops::DialectSql) -> [Option<String>; 3] {
+    use crate::ops::DialectSql;
+    let norm = |s: &Option<String>| s.as_deref().map(crate::model::normalize_definition);
+    match sql {
+        DialectSql::All(s) => {
+            let n = Some(crate::model::normalize_definition(s));
+            [n.clone(), n.clone(), n]
+        }
+        DialectSql::PerDialect {
+            sqlite,
+            postgres,
+            mysql,
+        } => [norm(sqlite), norm(postgres), norm(mysql)],
+    }
 }
 
 /// Steps 1–2: the declared renames (tables, then columns of tables on both sides), and the

@@ -230,6 +230,38 @@ pub(crate) fn holder(conn: &mut Connection, sql: &str, gone: &str) -> String {
     }
 }
 
+/// One declared-object kind of object found in a catalog: its kind (as
+/// [`ObjectKind::ident`](crate::schema::ObjectKind::ident) spells it), name and table.
+#[derive(diesel::QueryableByName)]
+pub(crate) struct ObjectRow {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    kind: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    name: String,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    tbl: Option<String>,
+}
+
+/// The objects a catalog query found, by key. Their definitions are not read back (each
+/// database prints them its own way): `check` compares which objects exist.
+pub(crate) fn objects_from(
+    rows: Vec<ObjectRow>,
+) -> std::collections::BTreeMap<String, crate::schema::DbObject> {
+    use crate::schema::{ops::DialectSql, DbObject, ObjectKind};
+    rows.into_iter()
+        .filter_map(|r| {
+            let kind = ObjectKind::ALL.into_iter().find(|k| k.ident() == r.kind)?;
+            let o = DbObject {
+                kind,
+                name: r.name,
+                table: r.tbl.filter(|_| kind == ObjectKind::Trigger),
+                sql: DialectSql::All(String::new()),
+            };
+            Some((o.key(), o))
+        })
+        .collect()
+}
+
 /// The wrapper for database errors outside a migration's statements.
 pub(crate) fn db_err(context: &str) -> impl Fn(diesel::result::Error) -> Error + '_ {
     move |e| Error::Database {

@@ -13,7 +13,7 @@ use diesel::mysql::MysqlConnection;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text};
 
-use super::{db_err, Backend, Capabilities};
+use super::{db_err, objects_from, Backend, Capabilities, ObjectRow};
 use crate::error::{Error, Result};
 use crate::migration::Connection;
 use crate::schema::naming::VERSION_TABLE;
@@ -383,7 +383,18 @@ fn introspect(conn: &mut MysqlConnection, mariadb: bool) -> Result<Schema> {
             not_valid: false,
         });
     }
-    let mut schema = Schema { tables: out };
+    let rows: Vec<ObjectRow> = diesel::sql_query(
+        "SELECT 'view' AS kind, TABLE_NAME AS name, CAST(NULL AS CHAR) AS tbl FROM information_schema.VIEWS WHERE TABLE_SCHEMA = DATABASE()
+         UNION ALL SELECT 'trigger', TRIGGER_NAME, EVENT_OBJECT_TABLE FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE()
+         UNION ALL SELECT 'function', ROUTINE_NAME, NULL FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = DATABASE() AND ROUTINE_TYPE = 'FUNCTION'
+         UNION ALL SELECT 'sequence', TABLE_NAME, NULL FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'SEQUENCE'",
+    )
+    .load(conn)
+    .map_err(&err)?;
+    let mut schema = Schema {
+        tables: out,
+        objects: objects_from(rows),
+    };
     schema.normalize();
     Ok(schema)
 }

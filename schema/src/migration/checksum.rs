@@ -36,7 +36,8 @@
 //! `using <s>`, `where <s>`, `include <list>`, `with <s>`, `nulls_not_distinct` follow the
 //! unique flag; a unique constraint ends with `nulls_not_distinct` and, like a foreign key,
 //! with `deferrable <immediate|deferred>` when deferrable; a foreign key or check ends with
-//! `not_valid` when it is; a column with `identity_always` ends with that tag; a table's primary key list is followed by `pk_name <s>` when
+//! `not_valid` when it is; `create_object` and `drop_object` are the kind's spelling, the
+//! name, the trigger's table (optional) and the SQL as `execute`'s; a column with `identity_always` ends with that tag; a table's primary key list is followed by `pk_name <s>` when
 //! it is named otherwise than `pk_<table>`.
 //!
 //! Version 0 (rows written by retort 0.1 before this module) was SHA-256 over serde JSON
@@ -307,6 +308,24 @@ impl Canonical {
             self.tag(c.not_valid, "not_valid");
         }
     }
+    fn dialect_sql(&mut self, sql: &DialectSql) {
+        match sql {
+            DialectSql::All(s) => {
+                self.word("all");
+                self.field(s);
+            }
+            DialectSql::PerDialect {
+                sqlite,
+                postgres,
+                mysql,
+            } => {
+                self.word("per_dialect");
+                self.opt(sqlite.as_deref());
+                self.opt(postgres.as_deref());
+                self.opt(mysql.as_deref());
+            }
+        }
+    }
     fn kind(&mut self, kind: ConstraintKind) {
         self.word(kind.word());
     }
@@ -410,23 +429,14 @@ impl Canonical {
                 self.field(table);
                 self.opt(comment.as_deref());
             }
-            Op::Execute { sql } => match sql {
-                DialectSql::All(s) => {
-                    self.word("all");
-                    self.field(s);
-                }
-                DialectSql::PerDialect {
-                    sqlite,
-                    postgres,
-                    mysql,
-                } => {
-                    self.word("per_dialect");
-                    self.opt(sqlite.as_deref());
-                    self.opt(postgres.as_deref());
-                    self.opt(mysql.as_deref());
-                }
-            },
+            Op::Execute { sql } => self.dialect_sql(sql),
             Op::RunRust { function } => self.field(function),
+            Op::CreateObject { object } | Op::DropObject { object } => {
+                self.word(object.kind.ident());
+                self.field(&object.name);
+                self.opt(object.table.as_deref());
+                self.dialect_sql(&object.sql);
+            }
         }
     }
 }

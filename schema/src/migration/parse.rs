@@ -8,8 +8,8 @@ use syn::{Expr, FieldValue, Member, Token};
 use super::call::{boolean, err, ident, list, optional_string, string, strings, Call, Result};
 use super::MigrationFile;
 use crate::model::{
-    CheckConstraint, Column, ColumnType, Deferral, ForeignKey, Index, IndexKey, ReferentialAction,
-    Table, UniqueConstraint,
+    CheckConstraint, Column, ColumnType, DbObject, Deferral, ForeignKey, Index, IndexKey,
+    ReferentialAction, Table, UniqueConstraint,
 };
 use crate::ops::{ColumnChanges, ConstraintKind, DialectSql, Op};
 
@@ -226,6 +226,8 @@ const OPS: &[&str] = &[
     "alter_column",
     "create_index",
     "drop_index",
+    "create_object",
+    "drop_object",
     "create_unique_constraint",
     "create_foreign_key",
     "create_check_constraint",
@@ -502,6 +504,14 @@ fn op(e: &Expr) -> Result<Op> {
                 }
             }
         }
+        "create_object" | "drop_object" => {
+            let object = db_object(&c)?;
+            if name == "create_object" {
+                Op::CreateObject { object }
+            } else {
+                Op::DropObject { object }
+            }
+        }
         "run" => {
             c.arity(1, 1, "a function of this file: run(backfill_status)")?;
             c.allow_keywords(&[])?;
@@ -634,6 +644,50 @@ fn index_keys(e: &Expr) -> Result<Vec<IndexKey>> {
             _ => Ok(IndexKey::column(string(k, FORM)?)),
         })
         .collect()
+}
+
+/// `create_object(view, "name", "CREATE VIEW …")`, or per dialect
+/// `create_object(trigger, "name", table = "post", postgres = "…", sqlite = "…")`.
+fn db_object(c: &Call) -> Result<DbObject> {
+    const FORM: &str = "a kind, a name and the CREATE statement: create_object(view, \"active_users\", \"CREATE VIEW …\"), or per dialect: create_object(function, \"touch\", postgres = \"…\", mysql = \"…\")";
+    c.allow_keywords(&["table", "sqlite", "postgres", "mysql"])?;
+    let dialects = ["sqlite", "postgres", "mysql"]
+        .iter()
+        .any(|k| c.keyword(k).is_some());
+    if dialects {
+        c.arity(2, 2, FORM)?;
+    } else {
+        c.arity(3, 3, FORM)?;
+    }
+    let kind_expr = c.positional[0];
+    let kind = ident(kind_expr)
+        .and_then(|i| {
+            crate::model::ObjectKind::ALL
+                .into_iter()
+                .find(|k| i == k.ident())
+        })
+        .ok_or_else(|| {
+            syn::Error::new_spanned(
+                kind_expr,
+                "the kind is one of extension, sequence, function, view, materialized_view, trigger",
+            )
+        })?;
+    let get = |k: &str| c.keyword(k).map(|v| string(v, "the SQL")).transpose();
+    let sql = if dialects {
+        DialectSql::PerDialect {
+            sqlite: get("sqlite")?,
+            postgres: get("postgres")?,
+            mysql: get("mysql")?,
+        }
+    } else {
+        DialectSql::All(c.str_at(2, "the CREATE statement")?)
+    };
+    Ok(DbObject {
+        kind,
+        name: c.str_at(1, "the object's name")?,
+        table: get("table")?,
+        sql,
+    })
 }
 
 /// `nulls_not_distinct = true`, `deferrable = "deferred"` on a unique constraint.

@@ -153,6 +153,33 @@ pub fn render_op(op: &Op) -> TokenStream {
             }
             quote!(execute(#(#args),*))
         }
+        Op::CreateObject { object } | Op::DropObject { object } => {
+            let f = format_ident!("{}", op.name());
+            let kind = format_ident!("{}", object.kind.ident());
+            let name = &object.name;
+            let mut args = vec![quote!(#kind), quote!(#name)];
+            match &object.sql {
+                DialectSql::All(sql) => args.push(quote!(#sql)),
+                DialectSql::PerDialect {
+                    sqlite,
+                    postgres,
+                    mysql,
+                } => {
+                    for (key, value) in
+                        [("sqlite", sqlite), ("postgres", postgres), ("mysql", mysql)]
+                    {
+                        if let Some(v) = value {
+                            let k = format_ident!("{key}");
+                            args.push(quote!(#k = #v));
+                        }
+                    }
+                }
+            }
+            if let Some(t) = &object.table {
+                args.push(quote!(table = #t));
+            }
+            quote!(#f(#(#args),*))
+        }
         Op::RunRust { function } => {
             let f = format_ident!("{function}");
             quote!(run(#f))

@@ -10,8 +10,10 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 mod index;
+mod object;
 
 pub use index::{Index, IndexKey, NullsOrder};
+pub use object::{normalize_definition, read_create, DbObject, Declared, ObjectKind};
 
 /// A whole database schema: tables keyed (and therefore sorted) by name.
 ///
@@ -31,6 +33,10 @@ pub struct Schema {
     /// The tables, by name.
     #[serde(default)]
     pub tables: BTreeMap<String, Table>,
+    /// Views, functions, triggers, extensions and sequences declared as code, by
+    /// [`DbObject::key`].
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub objects: BTreeMap<String, DbObject>,
 }
 
 impl Schema {
@@ -43,6 +49,7 @@ impl Schema {
     pub fn from_tables(tables: impl IntoIterator<Item = Table>) -> Self {
         Schema {
             tables: tables.into_iter().map(|t| (t.name.clone(), t)).collect(),
+            objects: BTreeMap::new(),
         }
     }
 

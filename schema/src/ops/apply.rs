@@ -240,6 +240,25 @@ impl Op {
                 table_mut(schema, table, "table comment")?.comment = comment.clone();
             }
             Op::Execute { .. } | Op::RunRust { .. } => {}
+            Op::CreateObject { object } => {
+                if schema.objects.contains_key(&object.key()) {
+                    return fail(format!(
+                        "create_object: {} `{}` already exists",
+                        object.kind.word(),
+                        object.name
+                    ));
+                }
+                schema.objects.insert(object.key(), object.clone());
+            }
+            Op::DropObject { object } => {
+                if schema.objects.remove(&object.key()).is_none() {
+                    return fail(format!(
+                        "drop_object: no {} `{}`",
+                        object.kind.word(),
+                        object.name
+                    ));
+                }
+            }
         }
         if let Some(name) = self.table() {
             if let Some(t) = schema.tables.get_mut(name) {

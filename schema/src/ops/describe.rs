@@ -120,6 +120,8 @@ impl Op {
                 None => format!("drop comment of table {table}"),
             },
             Op::Execute { .. } => "execute SQL".into(),
+            Op::CreateObject { object } => format!("create {}", object_words(object)),
+            Op::DropObject { object } => format!("drop {}", object_words(object)),
             Op::RunRust { function } => format!("run {function}()"),
         }
     }
@@ -145,4 +147,12 @@ pub fn column_summary(c: &Column) -> String {
         s.push_str(", autoincrement");
     }
     s
+}
+
+/// `view active_users`, `trigger post_touch on post`.
+fn object_words(o: &crate::model::DbObject) -> String {
+    match &o.table {
+        Some(t) => format!("{} {} on {t}", o.kind.word(), o.name),
+        None => format!("{} {}", o.kind.word(), o.name),
+    }
 }

@@ -197,6 +197,12 @@ impl Op {
                 comment: find_table(before, table)?.comment.clone(),
             }],
             Op::Execute { .. } | Op::RunRust { .. } => return Ok(None),
+            Op::CreateObject { object } => vec![Op::DropObject {
+                object: object.clone(),
+            }],
+            Op::DropObject { object } => vec![Op::CreateObject {
+                object: object.clone(),
+            }],
         };
         Ok(Some(ops))
     }

@@ -14,7 +14,7 @@ mod inverse;
 use serde::{Deserialize, Serialize};
 
 use crate::model::{
-    CheckConstraint, Column, ColumnType, ForeignKey, Index, Table, UniqueConstraint,
+    CheckConstraint, Column, ColumnType, DbObject, ForeignKey, Index, Table, UniqueConstraint,
 };
 
 pub use inverse::is_narrowing;
@@ -161,6 +161,16 @@ pub enum Op {
     RunRust {
         /// The function's name, as written in the migration file.
         function: String,
+    },
+    /// `create_object`: a view, function, trigger, extension or sequence declared as code.
+    CreateObject {
+        /// The object, with its `CREATE` statement(s).
+        object: DbObject,
+    },
+    /// `drop_object`: the object as it was (so the downgrade can make it again).
+    DropObject {
+        /// The object, with its `CREATE` statement(s).
+        object: DbObject,
     },
 }
 
@@ -320,6 +330,8 @@ impl Op {
             Op::SetTableComment { comment: None, .. } => "drop_table_comment",
             Op::Execute { .. } => "execute",
             Op::RunRust { .. } => "run",
+            Op::CreateObject { .. } => "create_object",
+            Op::DropObject { .. } => "drop_object",
         }
     }
 
@@ -342,7 +354,10 @@ impl Op {
             | Op::RenameIndex { table, .. }
             | Op::RenameConstraint { table, .. }
             | Op::SetTableComment { table, .. } => Some(table),
-            Op::Execute { .. } | Op::RunRust { .. } => None,
+            Op::Execute { .. }
+            | Op::RunRust { .. }
+            | Op::CreateObject { .. }
+            | Op::DropObject { .. } => None,
         }
     }
 }

@@ -290,9 +290,10 @@ pub(super) fn render_ops(
                 if ops[i + 1..]
                     .iter()
                     .any(|o| matches!(o, Op::DropTable { table: t } if t == table)) => {}
-            Op::Execute { .. } | Op::RunRust { .. } => {
-                steps.extend(super::render(op, schema, h.dialect())?)
-            }
+            Op::Execute { .. }
+            | Op::RunRust { .. }
+            | Op::CreateObject { .. }
+            | Op::DropObject { .. } => steps.extend(super::render(op, schema, h.dialect())?),
             Op::CreateIndex { table, index, .. } if renames.iter().any(|r| r.create == i) => {
                 let from = renames
                     .iter()
@@ -512,7 +513,11 @@ fn index_renames(ops: &[Op], schema: &Schema) -> Vec<IndexRename> {
                     if other.table().is_none_or(|t| t != table)
                         && !matches!(
                             other,
-                            Op::Execute { .. } | Op::RunRust { .. } | Op::RenameTable { .. }
+                            Op::Execute { .. }
+                                | Op::RunRust { .. }
+                                | Op::CreateObject { .. }
+                                | Op::DropObject { .. }
+                                | Op::RenameTable { .. }
                         ) => {}
                 _ => break,
             }

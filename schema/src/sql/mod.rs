@@ -233,10 +233,41 @@ pub fn render(op: &Op, before: &Schema, dialect: Dialect) -> Result<Vec<Step>, R
             }
         }
         Op::RunRust { function } => Ok(vec![Step::Rust(function.clone())]),
+        // An object a dialect has no statement for does not exist there.
+        Op::CreateObject { object } => Ok(object
+            .sql_for(dialect)
+            .map(|s| vec![Step::Sql(s.to_string())])
+            .unwrap_or_default()),
+        Op::DropObject { object } => Ok(object
+            .sql_for(dialect)
+            .map(|_| vec![Step::Sql(drop_object_sql(object, dialect))])
+            .unwrap_or_default()),
         _ => {
             refuse_unsupported_parts(op, dialect)?;
             render_structure(op, before, dialect)
         }
+    }
+}
+
+/// The statement that drops a declared object.
+///
+/// ```
+/// use retort_schema::sql::{drop_object_sql, Dialect};
+/// use retort_schema::{DbObject, ObjectKind};
+/// use retort_schema::ops::DialectSql;
+/// let t = DbObject { kind: ObjectKind::Trigger, name: "touch".into(), table: Some("post".into()), sql: DialectSql::All(String::new()) };
+/// assert_eq!(drop_object_sql(&t, Dialect::Postgres), r#"DROP TRIGGER "touch" ON "post""#);
+/// assert_eq!(drop_object_sql(&t, Dialect::Mysql), "DROP TRIGGER `touch`");
+/// ```
+pub fn drop_object_sql(object: &crate::DbObject, dialect: Dialect) -> String {
+    use crate::ObjectKind;
+    let name = quote_ident(&object.name, dialect);
+    match (object.kind, dialect, &object.table) {
+        (ObjectKind::Trigger, Dialect::Postgres, Some(t)) => {
+            format!("DROP TRIGGER {name} ON {}", quote_ident(t, dialect))
+        }
+        (ObjectKind::MaterializedView, ..) => format!("DROP MATERIALIZED VIEW {name}"),
+        (kind, ..) => format!("DROP {} {name}", kind.word().to_ascii_uppercase()),
     }
 }
 

@@ -8,8 +8,8 @@ use proptest::option;
 use proptest::prelude::*;
 use retort_schema::ops::{ColumnChanges, ConstraintKind, DialectSql, Op};
 use retort_schema::{
-    CheckConstraint, Column, ColumnType, Deferral, ForeignKey, Index, IndexKey, NullsOrder,
-    ReferentialAction, Table, UniqueConstraint,
+    CheckConstraint, Column, ColumnType, DbObject, Deferral, ForeignKey, Index, IndexKey,
+    NullsOrder, ObjectKind, ReferentialAction, Table, UniqueConstraint,
 };
 
 /// Any text: unicode, quotes, newlines, control characters, comment openers.
@@ -325,5 +325,37 @@ pub fn op() -> impl Strategy<Value = Op> {
                 }
             }),
         function_name().prop_map(|function| Op::RunRust { function }),
+        (db_object(), any::<bool>()).prop_map(|(object, create)| if create {
+            Op::CreateObject { object }
+        } else {
+            Op::DropObject { object }
+        }),
     ]
+}
+
+/// A declared object of any kind, for one dialect or all, hostile names and SQL included.
+pub fn db_object() -> impl Strategy<Value = DbObject> {
+    (
+        prop::sample::select(ObjectKind::ALL.to_vec()),
+        name(),
+        option::of(name()),
+        prop_oneof![
+            text().prop_map(DialectSql::All),
+            (option::of(text()), option::of(text()), option::of(text()))
+                .prop_filter("at least one dialect", |(a, b, c)| {
+                    a.is_some() || b.is_some() || c.is_some()
+                })
+                .prop_map(|(sqlite, postgres, mysql)| DialectSql::PerDialect {
+                    sqlite,
+                    postgres,
+                    mysql
+                }),
+        ],
+    )
+        .prop_map(|(kind, name, table, sql)| DbObject {
+            kind,
+            name,
+            table,
+            sql,
+        })
 }

@@ -107,6 +107,12 @@ pub(super) fn schema(conn: &mut SqliteConnection) -> Result<Schema> {
         let table = table(conn, &t.name, t.sql.as_deref().unwrap_or_default())?;
         schema.tables.insert(t.name, table);
     }
+    let rows: Vec<crate::backend::ObjectRow> = diesel::sql_query(
+        "SELECT type AS kind, name, tbl_name AS tbl FROM sqlite_master WHERE type IN ('view', 'trigger') AND name NOT LIKE 'sqlite_%'",
+    )
+    .load(conn)
+    .map_err(err("sqlite_master"))?;
+    schema.objects = crate::backend::objects_from(rows);
     Ok(schema)
 }
 

@@ -401,7 +401,10 @@ impl Hooks for Mysql {
                 self.q(table),
                 mysql_literal(comment.as_deref().unwrap_or(""))
             ))],
-            Op::Execute { .. } | Op::RunRust { .. } => unreachable!("handled by sql::render"),
+            Op::Execute { .. }
+            | Op::RunRust { .. }
+            | Op::CreateObject { .. }
+            | Op::DropObject { .. } => unreachable!("handled by sql::render"),
             Op::DropTable { .. }
             | Op::DropColumn { .. }
             | Op::RenameColumn { .. }

@@ -248,7 +248,10 @@ impl Hooks for Postgres {
             Op::SetTableComment { table, comment } => {
                 vec![sql(self.comment_on_table(table, comment.as_deref()))]
             }
-            Op::Execute { .. } | Op::RunRust { .. } => unreachable!("handled by sql::render"),
+            Op::Execute { .. }
+            | Op::RunRust { .. }
+            | Op::CreateObject { .. }
+            | Op::DropObject { .. } => unreachable!("handled by sql::render"),
             Op::DropTable { .. }
             | Op::DropColumn { .. }
             | Op::RenameColumn { .. }

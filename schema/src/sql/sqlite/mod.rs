@@ -170,7 +170,10 @@ pub(super) fn render(op: &Op, before: &Schema) -> Result<Vec<Step>, RenderError>
         | Op::AddForeignKey { .. }
         | Op::AddCheck { .. }
         | Op::DropConstraint { .. } => Vec::new(),
-        Op::Execute { .. } | Op::RunRust { .. } => unreachable!("handled by sql::render"),
+        Op::Execute { .. }
+        | Op::RunRust { .. }
+        | Op::CreateObject { .. }
+        | Op::DropObject { .. } => unreachable!("handled by sql::render"),
     };
     Ok(steps)
 }
@@ -195,7 +198,22 @@ fn rebuild(op: &Op, before: &Schema, name: &str) -> Result<Vec<Step>, RenderErro
     let mut after_schema = tables_named(before, std::slice::from_ref(op));
     op.apply(&mut after_schema)
         .map_err(|e| RenderError { message: e.message })?;
-    rebuild_table(old, table(&after_schema, name)?)
+    rebuild_table(
+        old,
+        table(&after_schema, name)?,
+        &declared_triggers(before, name),
+    )
+}
+
+/// The triggers on `table` declared as code, with their SQLite statements: a rebuild makes
+/// them again (dropping the table drops them).
+fn declared_triggers(schema: &Schema, table: &str) -> Vec<(String, String)> {
+    schema
+        .objects
+        .values()
+        .filter(|o| o.kind == crate::ObjectKind::Trigger && o.table.as_deref() == Some(table))
+        .filter_map(|o| Some((o.name.clone(), o.sql_for(Dialect::Sqlite)?.to_string())))
+        .collect()
 }
 
 /// A copy of the tables `ops` change (their own table, and a renamed table's old name).
@@ -226,7 +244,11 @@ fn tables_named(schema: &Schema, ops: &[Op]) -> Schema {
 /// of the columns both versions share, check that every copied value fits its new column,
 /// carry the AUTOINCREMENT high-water mark over, drop the old table, rename the new one,
 /// recreate its indexes. The runner has foreign keys off and checks them before commit.
-pub(super) fn rebuild_table(old: &Table, new: &Table) -> Result<Vec<Step>, RenderError> {
+pub(super) fn rebuild_table(
+    old: &Table,
+    new: &Table,
+    triggers: &[(String, String)],
+) -> Result<Vec<Step>, RenderError> {
     let name = &new.name;
     let temp = format!("_retort_new_{name}");
     let shared: Vec<&Column> = new
@@ -245,13 +267,20 @@ pub(super) fn rebuild_table(old: &Table, new: &Table) -> Result<Vec<Step>, Rende
     for (o, c) in &retyped {
         super::refuse_unconvertible(name, &c.name, &o.ty, &c.ty)?;
     }
+    // A trigger declared as code is made again after; one made otherwise would be lost.
+    let declared: Vec<String> = triggers
+        .iter()
+        .map(|(n, _)| super::quote_literal(n))
+        .chain(std::iter::once("''".to_string()))
+        .collect();
     let mut steps = vec![Step::Verify {
         query: format!(
-            "SELECT name AS v FROM sqlite_master WHERE type = 'trigger' AND tbl_name = {} LIMIT 1",
-            super::quote_literal(name)
+            "SELECT name AS v FROM sqlite_master WHERE type = 'trigger' AND tbl_name = {} AND name NOT IN ({}) LIMIT 1",
+            super::quote_literal(name),
+            declared.join(", ")
         ),
         problem: format!(
-            "table `{name}` is rebuilt (SQLite cannot alter it in place), and a rebuild drops its triggers, whose definitions retort does not know. Drop the trigger in an execute(\"DROP TRIGGER …\") before this operation and create it again after"
+            "table `{name}` is rebuilt (SQLite cannot alter it in place), and a rebuild drops its triggers, whose definitions retort does not know. Declare the trigger in sql/ (it is then made again after a rebuild), or drop it in an execute(\"DROP TRIGGER …\") before this operation and create it again after"
         ),
     }];
     // NULLs meeting a new NOT NULL: refuse with the column's name before copying anything.
@@ -326,6 +355,7 @@ pub(super) fn rebuild_table(old: &Table, new: &Table) -> Result<Vec<Step>, Rende
     for i in &new.indexes {
         steps.push(sql(create_index(name, i)));
     }
+    steps.extend(triggers.iter().map(|(_, s)| sql(s.clone())));
     Ok(steps)
 }
 
@@ -405,7 +435,11 @@ pub(super) fn render_ops(ops: &[Op], schema: &mut Schema) -> Result<Vec<Vec<Step
         if let Some((start, end)) = folds[i] {
             if end == i {
                 if let (Some(old), Some(last)) = (fold_old.remove(&start), out.last_mut()) {
-                    *last = rebuild_table(&old, table(schema, name)?)?;
+                    *last = rebuild_table(
+                        &old,
+                        table(schema, name)?,
+                        &declared_triggers(schema, name),
+                    )?;
                 }
             }
         }
@@ -437,7 +471,10 @@ fn folds(ops: &[Op], rebuilds: &[bool]) -> Vec<Option<(usize, usize)>> {
         };
         for (i, op) in ops.iter().enumerate() {
             let barrier = match op {
-                Op::Execute { .. } | Op::RunRust { .. } => true,
+                Op::Execute { .. }
+                | Op::RunRust { .. }
+                | Op::CreateObject { .. }
+                | Op::DropObject { .. } => true,
                 Op::RenameTable { from, to } => from == t || to == t,
                 Op::CreateTable { .. } | Op::DropTable { .. } | Op::RenameColumn { .. } => {
                     op.table() == Some(t)

@@ -1,0 +1,215 @@
+//! The database's other objects, declared as code: extensions, sequences, functions, views,
+//! materialized views and triggers. Each is its `CREATE` statement (one per dialect, or one
+//! for all), read from the project's `sql/` folder; the build diffs them by definition and
+//! writes their creation, replacement and removal.
+
+use serde::{Deserialize, Serialize};
+
+use crate::expr::lex::{self, Lexicon, Token};
+use crate::ops::DialectSql;
+
+/// What kind of object; the order is the order of creation (an extension before the
+/// functions that use it, functions before the triggers that call them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ObjectKind {
+    /// `CREATE EXTENSION` (PostgreSQL).
+    Extension,
+    /// `CREATE SEQUENCE`.
+    Sequence,
+    /// `CREATE FUNCTION`.
+    Function,
+    /// `CREATE VIEW`.
+    View,
+    /// `CREATE MATERIALIZED VIEW` (PostgreSQL).
+    MaterializedView,
+    /// `CREATE TRIGGER`.
+    Trigger,
+}
+
+impl ObjectKind {
+    /// The words a reader uses: `materialized view`.
+    pub fn word(self) -> &'static str {
+        match self {
+            ObjectKind::Extension => "extension",
+            ObjectKind::Sequence => "sequence",
+            ObjectKind::Function => "function",
+            ObjectKind::View => "view",
+            ObjectKind::MaterializedView => "materialized view",
+            ObjectKind::Trigger => "trigger",
+        }
+    }
+
+    /// The spelling in migration files (`materialized_view`).
+    pub fn ident(self) -> &'static str {
+        match self {
+            ObjectKind::MaterializedView => "materialized_view",
+            other => other.word(),
+        }
+    }
+
+    /// Every kind, in creation order.
+    pub const ALL: [ObjectKind; 6] = [
+        ObjectKind::Extension,
+        ObjectKind::Sequence,
+        ObjectKind::Function,
+        ObjectKind::View,
+        ObjectKind::MaterializedView,
+        ObjectKind::Trigger,
+    ];
+}
+
+/// One declared object.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DbObject {
+    /// What it is.
+    pub kind: ObjectKind,
+    /// Its name (unquoted).
+    pub name: String,
+    /// The table a trigger is on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub table: Option<String>,
+    /// Its `CREATE` statement: one for every dialect, or one per dialect (a dialect without
+    /// one does not have the object).
+    pub sql: DialectSql,
+}
+
+impl DbObject {
+    /// The key objects are stored under: kind and name (`view active_users`).
+    pub fn key(&self) -> String {
+        format!("{} {}", self.kind.ident(), self.name)
+    }
+
+    /// The statement for `dialect`, if the object exists there.
+    pub fn sql_for(&self, dialect: crate::sql::Dialect) -> Option<&str> {
+        use crate::sql::Dialect;
+        match &self.sql {
+            DialectSql::All(s) => Some(s),
+            DialectSql::PerDialect {
+                sqlite,
+                postgres,
+                mysql,
+            } => match dialect {
+                Dialect::Sqlite => sqlite.as_deref(),
+                Dialect::Postgres => postgres.as_deref(),
+                Dialect::Mysql => mysql.as_deref(),
+            },
+        }
+    }
+}
+
+/// What a `CREATE` statement makes: its kind, name and (for a trigger) table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Declared {
+    /// The kind.
+    pub kind: ObjectKind,
+    /// The name, unquoted, without a schema.
+    pub name: String,
+    /// The table of a trigger.
+    pub table: Option<String>,
+}
+
+/// Reads the kind and name a `CREATE` statement makes, or says what is wrong with it.
+///
+/// ```
+/// use retort_schema::model::{read_create, ObjectKind};
+/// let d = read_create("CREATE OR REPLACE FUNCTION touch() RETURNS trigger AS $$ … $$ LANGUAGE plpgsql").unwrap();
+/// assert_eq!((d.kind, d.name.as_str()), (ObjectKind::Function, "touch"));
+/// let d = read_create("create trigger post_touch before update on public.post for each row execute function touch()").unwrap();
+/// assert_eq!((d.kind, d.table.as_deref()), (ObjectKind::Trigger, Some("post")));
+/// let d = read_create("CREATE EXTENSION IF NOT EXISTS pg_trgm").unwrap();
+/// assert_eq!((d.kind, d.name.as_str()), (ObjectKind::Extension, "pg_trgm"));
+/// assert!(read_create("DROP VIEW x").is_err());
+/// ```
+pub fn read_create(sql: &str) -> Result<Declared, String> {
+    let tokens: Vec<Token> = lex::lex(sql, Lexicon::STANDARD)
+        .into_iter()
+        .map(|s| s.token)
+        .collect();
+    let word = |i: usize| match tokens.get(i) {
+        Some(Token::Word(w)) => w.to_ascii_uppercase(),
+        _ => String::new(),
+    };
+    let bad = |what: &str| {
+        format!("{what}; a file in sql/ holds one CREATE statement: an EXTENSION, SEQUENCE, FUNCTION, VIEW, MATERIALIZED VIEW or TRIGGER")
+    };
+    if word(0) != "CREATE" {
+        return Err(bad("it does not start with CREATE"));
+    }
+    let mut i = 1;
+    if word(i) == "OR" && word(i + 1) == "REPLACE" {
+        i += 2;
+    }
+    while matches!(
+        word(i).as_str(),
+        "TEMP" | "TEMPORARY" | "RECURSIVE" | "CONSTRAINT"
+    ) {
+        i += 1;
+    }
+    // MySQL's `DEFINER = user@host` before FUNCTION/TRIGGER/VIEW.
+    if word(i) == "DEFINER" {
+        i += 1;
+        while i < tokens.len() && !matches!(word(i).as_str(), "FUNCTION" | "TRIGGER" | "VIEW") {
+            i += 1;
+        }
+    }
+    let kind = match word(i).as_str() {
+        "EXTENSION" => ObjectKind::Extension,
+        "SEQUENCE" => ObjectKind::Sequence,
+        "FUNCTION" => ObjectKind::Function,
+        "VIEW" => ObjectKind::View,
+        "MATERIALIZED" if word(i + 1) == "VIEW" => {
+            i += 1;
+            ObjectKind::MaterializedView
+        }
+        "TRIGGER" => ObjectKind::Trigger,
+        other => return Err(bad(&format!("it creates `{other}`"))),
+    };
+    i += 1;
+    if word(i) == "IF" && word(i + 1) == "NOT" && word(i + 2) == "EXISTS" {
+        i += 3;
+    }
+    let name = qualified_name(&tokens, &mut i).ok_or_else(|| bad("it names nothing"))?;
+    let table = if kind == ObjectKind::Trigger {
+        let on = (i..tokens.len())
+            .find(|&j| word(j) == "ON")
+            .ok_or_else(|| bad("the trigger names no table (`ON <table>`)"))?;
+        let mut j = on + 1;
+        Some(qualified_name(&tokens, &mut j).ok_or_else(|| bad("the trigger names no table"))?)
+    } else {
+        None
+    };
+    Ok(Declared { kind, name, table })
+}
+
+/// A possibly schema-qualified name at `i`: its last part, unquoted; `i` moves past it.
+fn qualified_name(tokens: &[Token], i: &mut usize) -> Option<String> {
+    let mut last = None;
+    loop {
+        match tokens.get(*i) {
+            Some(Token::Word(w)) => last = Some(w.to_ascii_lowercase()),
+            Some(Token::QuotedIdent(q)) => last = Some(q.clone()),
+            _ => return last,
+        }
+        *i += 1;
+        match tokens.get(*i) {
+            Some(Token::Punct(p)) if p == "." => *i += 1,
+            _ => return last,
+        }
+    }
+}
+
+/// A definition as compared between builds: line endings unified and trailing spaces and
+/// blank lines dropped, so an editor's whitespace is not a change.
+pub fn normalize_definition(sql: &str) -> String {
+    sql.replace("\r\n", "\n")
+        .lines()
+        .map(str::trim_end)
+        .collect::<Vec<_>>()
+        .join("\n")
+        .trim()
+        .trim_end_matches(';')
+        .trim_end()
+        .to_string()
+}
