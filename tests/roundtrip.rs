@@ -956,7 +956,7 @@ fn round_trip(
     prop_assert_eq!(&rows(db, &b, &parent_b, &key, &to_cols), &parent_b_rows);
     // The build now has nothing to write: the replayed head equals B.
     let head = graph.head_schema().unwrap();
-    let rest = diff(&head, &stripped(&b)).unwrap();
+    let rest = diff(&head, &with_view(&stripped(&b))).unwrap();
     prop_assert!(rest.is_empty(), "{:?}", rest.up);
     Ok(())
 }

@@ -171,7 +171,12 @@ pub fn generate_in(
     };
     report.watched.push(dir.clone());
     let (objects, _) = objects::scan(manifest_dir)?;
-    report.watched.push(manifest_dir.join(objects::OBJECTS_DIR));
+    // Only a folder that exists: cargo reruns a build script on every build while a
+    // watched path is missing.
+    let objects_dir = manifest_dir.join(objects::OBJECTS_DIR);
+    if objects_dir.is_dir() {
+        report.watched.push(objects_dir);
+    }
     let mut pending: Vec<Pending> = Vec::new();
 
     let mut heads: Vec<String> = history

@@ -38,6 +38,12 @@ proptest! {
     }
 
     #[test]
+    fn every_operation_is_one_the_grammar_lists(op in arb::op()) {
+        // The list an unknown operation's message offers names every one there is.
+        prop_assert!(retort_schema::migration::OPERATIONS.contains(&op.name()), "{}", op.name());
+    }
+
+    #[test]
     fn embedded_json_round_trip_is_lossless(ops in proptest::collection::vec(arb::op(), 1..4)) {
         prop_assert_eq!(through_json(&ops), ops);
     }

@@ -26,7 +26,7 @@ use crate::ops::Op;
 
 pub use checksum::ChecksumCheck;
 #[cfg(feature = "parse")]
-pub use parse::{conflict_marker_line, parse_body, parse_file, FileError};
+pub use parse::{conflict_marker_line, parse_body, parse_file, FileError, OPERATIONS};
 #[cfg(feature = "parse")]
 pub use render::render_op;
 pub use write::{render_file, revision_id, NewMigration, Origin};

@@ -216,7 +216,8 @@ fn ops(e: &Expr) -> Result<Vec<Op>> {
     }
 }
 
-const OPS: &[&str] = &[
+/// Every operation the grammar reads, by the name [`Op::name`] gives it.
+pub const OPERATIONS: &[&str] = &[
     "create_table",
     "drop_table",
     "rename_table",
@@ -226,12 +227,14 @@ const OPS: &[&str] = &[
     "alter_column",
     "create_index",
     "drop_index",
+    "rename_index",
     "create_object",
     "drop_object",
     "create_unique_constraint",
     "create_foreign_key",
     "create_check_constraint",
     "drop_constraint",
+    "rename_constraint",
     "create_table_comment",
     "drop_table_comment",
     "execute",
@@ -523,7 +526,7 @@ fn op(e: &Expr) -> Result<Op> {
             }
         }
         _ => {
-            let near = OPS
+            let near = OPERATIONS
                 .iter()
                 .min_by_key(|o| strsim::damerau_levenshtein(o, &name))
                 .copied()
@@ -532,7 +535,7 @@ fn op(e: &Expr) -> Result<Op> {
                 &c.name,
                 format!(
                     "unknown operation `{name}`; did you mean `{near}`? Operations: {}",
-                    OPS.join(", ")
+                    OPERATIONS.join(", ")
                 ),
             );
         }
