@@ -166,11 +166,7 @@ fn types(d: Dialect) -> Vec<(ColumnType, Kind, Vec<&'static str>)> {
 fn prelude() -> &'static str {
     r#"create_object(extension, "citext", postgres = "CREATE EXTENSION IF NOT EXISTS citext"),
     create_object(extension, "ltree", postgres = "CREATE EXTENSION IF NOT EXISTS ltree"),
-    execute(
-        sqlite = "SELECT 1",
-        postgres = "CREATE TYPE mood AS ENUM ('happy', 'sad')",
-        mysql = "SELECT 1",
-    )"#
+    create_object(type_, "mood", postgres = "CREATE TYPE mood AS ENUM ('happy', 'sad')")"#
 }
 
 #[derive(Debug, Clone)]

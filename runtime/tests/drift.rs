@@ -379,7 +379,7 @@ fn every_hand_change_is_reported_naming_the_object() {
 fn what_retort_just_made_checks_clean() {
     let pg = r#"
         create_object(extension, "ltree", postgres = "CREATE EXTENSION IF NOT EXISTS ltree"),
-        execute(sqlite = "SELECT 1", postgres = "CREATE TYPE community_visibility AS ENUM ('Public', 'LocalOnly')", mysql = "SELECT 1"),
+        create_object(type_, "community_visibility", postgres = "CREATE TYPE community_visibility AS ENUM ('Public', 'LocalOnly')"),
         create_table("t",
             column("id", integer, autoincrement),
             column("created", timestamptz, server_default = "now()"),

@@ -58,7 +58,27 @@ pub fn diff(old: &Schema, new: &Schema) -> Result<Diff, ApplyError> {
     // Objects that go or change are dropped first (a view over a column that changes, a
     // trigger on a table that goes) and made again last, over the tables as they end up.
     let (drop_objects, create_objects) = object_ops(old, new);
-    up.extend(drop_objects);
+    // What reads the tables goes before them; what they use (types, sequences, the
+    // functions of defaults and checks) after them — unless it names a table itself.
+    let early = |op: &Op| match op {
+        Op::CreateObject { object } | Op::DropObject { object } => {
+            object.kind.before_tables() && !names_a_table(object, old, new)
+        }
+        _ => false,
+    };
+    // An early object that goes for good goes after the tables that used it; one that is
+    // replaced goes first, so its new version can be made before them.
+    let replaced = |op: &Op| match op {
+        Op::DropObject { object } => new.objects.contains_key(&object.key()),
+        _ => false,
+    };
+    let (drop_after_tables, drop_first): (Vec<Op>, Vec<Op>) = drop_objects
+        .into_iter()
+        .partition(|o| early(o) && !replaced(o));
+    let (create_first, create_last): (Vec<Op>, Vec<Op>) =
+        create_objects.into_iter().partition(|o| early(o));
+    up.extend(drop_first);
+    up.extend(create_first);
     // Drops of what goes or changes name tables as they were: before the renames, so that a
     // constraint over a renamed column is dropped before the rename and re-created after
     // it, and the downgrade, which runs the inverses last first, can run too.
@@ -76,7 +96,8 @@ pub fn diff(old: &Schema, new: &Schema) -> Result<Diff, ApplyError> {
     up.extend(deferred_fks);
     tables.drop_tables(&mut up, &mut lints);
     tables.change_comments(&mut up);
-    up.extend(create_objects);
+    up.extend(drop_after_tables);
+    up.extend(create_last);
 
     let down = inverse_of(&up, old)?;
     let mut after = old.clone();
@@ -150,14 +171,25 @@ fn object_ops(old: &Schema, new: &Schema) -> (Vec<Op>, Vec<Op>) {
     )
 }
 
+/// Whether an object's statement names a table of either schema (a function that reads
+/// one is made after the tables).
+fn names_a_table(o: &crate::DbObject, old: &Schema, new: &Schema) -> bool {
+    old.tables
+        .keys()
+        .chain(new.tables.keys())
+        .any(|t| statement_names(o, t))
+}
+
 /// Whether `a`'s statement names `b` (as an identifier, in any dialect's statement).
 fn depends_on(a: &crate::DbObject, b: &crate::DbObject) -> bool {
+    a.key() != b.key() && statement_names(a, &b.name)
+}
+
+/// Whether one of `o`'s statements holds `name` as an identifier.
+fn statement_names(o: &crate::DbObject, name: &str) -> bool {
     use crate::expr::lex::Token;
     use crate::ops::DialectSql;
-    if a.key() == b.key() {
-        return false;
-    }
-    let texts: Vec<&String> = match &a.sql {
+    let texts: Vec<&String> = match &o.sql {
         DialectSql::All(s) => vec![s],
         DialectSql::PerDialect {
             sqlite,
@@ -167,8 +199,8 @@ fn depends_on(a: &crate::DbObject, b: &crate::DbObject) -> bool {
     };
     texts.into_iter().any(|t| {
         crate::expr::tokens(t).into_iter().any(|tok| match tok {
-            Token::Word(w) => w.eq_ignore_ascii_case(&b.name),
-            Token::QuotedIdent(q) => q == b.name,
+            Token::Word(w) => w.eq_ignore_ascii_case(name),
+            Token::QuotedIdent(q) => q == name,
             _ => false,
         })
     })

@@ -667,12 +667,12 @@ fn db_object(c: &Call) -> Result<DbObject> {
         .and_then(|i| {
             crate::model::ObjectKind::ALL
                 .into_iter()
-                .find(|k| i == k.ident())
+                .find(|k| i == k.grammar_word())
         })
         .ok_or_else(|| {
             syn::Error::new_spanned(
                 kind_expr,
-                "the kind is one of extension, sequence, function, view, materialized_view, trigger",
+                "the kind is one of extension, type_, sequence, function, view, materialized_view, trigger",
             )
         })?;
     let get = |k: &str| c.keyword(k).map(|v| string(v, "the SQL")).transpose();

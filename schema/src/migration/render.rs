@@ -155,7 +155,7 @@ pub fn render_op(op: &Op) -> TokenStream {
         }
         Op::CreateObject { object } | Op::DropObject { object } => {
             let f = format_ident!("{}", op.name());
-            let kind = format_ident!("{}", object.kind.ident());
+            let kind = format_ident!("{}", object.kind.grammar_word());
             let name = &object.name;
             let mut args = vec![quote!(#kind), quote!(#name)];
             match &object.sql {

@@ -15,6 +15,8 @@ use crate::ops::DialectSql;
 pub enum ObjectKind {
     /// `CREATE EXTENSION` (PostgreSQL).
     Extension,
+    /// `CREATE TYPE`: an enum or composite type (PostgreSQL).
+    Type,
     /// `CREATE SEQUENCE`.
     Sequence,
     /// `CREATE FUNCTION`.
@@ -32,6 +34,7 @@ impl ObjectKind {
     pub fn word(self) -> &'static str {
         match self {
             ObjectKind::Extension => "extension",
+            ObjectKind::Type => "type",
             ObjectKind::Sequence => "sequence",
             ObjectKind::Function => "function",
             ObjectKind::View => "view",
@@ -48,9 +51,28 @@ impl ObjectKind {
         }
     }
 
+    /// The spelling in the `migration!` grammar: [`ObjectKind::ident`], but `type_` for a
+    /// type (`type` is a Rust keyword).
+    pub fn grammar_word(self) -> &'static str {
+        match self {
+            ObjectKind::Type => "type_",
+            other => other.ident(),
+        }
+    }
+
+    /// Whether objects of this kind come before the tables (a column's type, a default's
+    /// sequence or function) rather than after them (what reads the tables).
+    pub fn before_tables(self) -> bool {
+        matches!(
+            self,
+            ObjectKind::Extension | ObjectKind::Type | ObjectKind::Sequence | ObjectKind::Function
+        )
+    }
+
     /// Every kind, in creation order.
-    pub const ALL: [ObjectKind; 6] = [
+    pub const ALL: [ObjectKind; 7] = [
         ObjectKind::Extension,
+        ObjectKind::Type,
         ObjectKind::Sequence,
         ObjectKind::Function,
         ObjectKind::View,
@@ -132,7 +154,7 @@ pub fn read_create(sql: &str) -> Result<Declared, String> {
         _ => String::new(),
     };
     let bad = |what: &str| {
-        format!("{what}; a file in sql/ holds one CREATE statement: an EXTENSION, SEQUENCE, FUNCTION, VIEW, MATERIALIZED VIEW or TRIGGER")
+        format!("{what}; a file in sql/ holds one CREATE statement: an EXTENSION, TYPE, SEQUENCE, FUNCTION, VIEW, MATERIALIZED VIEW or TRIGGER")
     };
     if word(0) != "CREATE" {
         return Err(bad("it does not start with CREATE"));
@@ -156,6 +178,7 @@ pub fn read_create(sql: &str) -> Result<Declared, String> {
     }
     let kind = match word(i).as_str() {
         "EXTENSION" => ObjectKind::Extension,
+        "TYPE" => ObjectKind::Type,
         "SEQUENCE" => ObjectKind::Sequence,
         "FUNCTION" => ObjectKind::Function,
         "VIEW" => ObjectKind::View,
