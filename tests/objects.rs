@@ -2,8 +2,9 @@
 //! extensions, sequences): the build's diff creates them after the tables in dependency
 //! order, replaces a changed one together with what depends on it, drops a removed one
 //! first, and the downgrade restores the previous definitions; `check` reports an object
-//! missing, extra (a trigger or function made by hand) or on another table — on SQLite,
-//! PostgreSQL and MariaDB, each with the objects it has.
+//! missing, extra (a trigger or function made by hand), on another table, or changed by hand
+//! where the catalog keeps the definition as given — on SQLite, PostgreSQL and MariaDB, each
+//! with the objects it has.
 
 #[path = "../runtime/tests/support/mod.rs"]
 mod runtime_support;
@@ -241,7 +242,33 @@ fn hits(db: &TestDb) -> String {
 fn hand_made_and_missing_objects_are_reported() {
     let v1 = schema_with(objects(10, 1));
     let graph = Graph::from_revisions([generated_revision("r1", None, &Schema::new(), &v1)]);
-    let cases: [(Dialect, &str, &str); 7] = [
+    const CHANGED: &str = "its definition in the database is not the declared one";
+    let cases: [(Dialect, &str, &str); 12] = [
+        (
+            Dialect::Sqlite,
+            "DROP TRIGGER post_touch; CREATE TRIGGER post_touch AFTER UPDATE OF title ON post BEGIN UPDATE post SET hits = hits + 5 WHERE id = NEW.id; END",
+            CHANGED,
+        ),
+        (
+            Dialect::Sqlite,
+            "DROP VIEW hot_titles; CREATE VIEW hot_titles AS SELECT title, id FROM hot_posts",
+            CHANGED,
+        ),
+        (
+            Dialect::Postgres,
+            "CREATE OR REPLACE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.hits := NEW.hits + 5; RETURN NEW; END $$",
+            CHANGED,
+        ),
+        (
+            Dialect::Mysql,
+            "DROP TRIGGER post_touch; CREATE TRIGGER post_touch BEFORE UPDATE ON post FOR EACH ROW SET NEW.hits = NEW.hits + 5",
+            CHANGED,
+        ),
+        (
+            Dialect::Mysql,
+            "DROP FUNCTION add_one; CREATE FUNCTION add_one(x INT) RETURNS INT DETERMINISTIC RETURN x + 2",
+            CHANGED,
+        ),
         (
             Dialect::Sqlite,
             "DROP VIEW hot_titles",
@@ -297,7 +324,7 @@ fn hand_made_and_missing_objects_are_reported() {
             );
             seen += 1;
         }
-        assert!(seen >= 2, "{name}: cases ran");
+        assert!(seen >= 4, "{name}: cases ran");
     }
 }
 

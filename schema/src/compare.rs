@@ -51,8 +51,33 @@ pub fn differences(expected: &Schema, live: &Schema, catalog: &Catalog) -> Vec<S
     out
 }
 
+/// Whether the catalog's text of an object (read into `live`'s statement) is what was
+/// declared: SQLite keeps the whole statement as run; PostgreSQL a function's body, MySQL a
+/// function's or trigger's body, each verbatim, so the declared statement must hold it.
+/// Where the catalog keeps only a print of its own (views on the servers), nothing is
+/// compared.
+fn kept_as_declared(declared: &crate::DbObject, live: &crate::DbObject, catalog: &Catalog) -> bool {
+    let (Some(d), Some(l)) = (
+        declared.sql_for(catalog.dialect),
+        live.sql_for(catalog.dialect),
+    ) else {
+        return true;
+    };
+    if l.trim().is_empty() {
+        return true;
+    }
+    let squash = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+    match catalog.dialect {
+        crate::sql::Dialect::Sqlite => {
+            crate::model::normalize_definition(d) == crate::model::normalize_definition(l)
+        }
+        _ => squash(d).contains(&squash(l.trim_end_matches(';'))),
+    }
+}
+
 /// Declared objects (those with a statement for this database) against the catalog's, by
-/// kind and name (and a trigger's table).
+/// kind and name (and a trigger's table), and their definitions where the catalog keeps them
+/// as given.
 fn object_differences(expected: &Schema, live: &Schema, catalog: &Catalog) -> Vec<String> {
     let mut out = Vec::new();
     let here = |o: &&crate::DbObject| o.sql_for(catalog.dialect).is_some();
@@ -67,6 +92,10 @@ fn object_differences(expected: &Schema, live: &Schema, catalog: &Catalog) -> Ve
                 "{}: the database has it on `{}`",
                 words(o),
                 l.table.as_deref().unwrap_or("no table")
+            )),
+            Some(l) if !kept_as_declared(o, l, catalog) => out.push(format!(
+                "{}: its definition in the database is not the declared one (changed by hand?); make it again from sql/, or declare what the database has",
+                words(o)
             )),
             Some(_) => {}
         }

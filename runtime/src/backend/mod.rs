@@ -240,10 +240,14 @@ pub(crate) struct ObjectRow {
     name: String,
     #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
     tbl: Option<String>,
+    /// What the catalog keeps of the definition as it was given (SQLite's statement, a
+    /// function's or trigger's body elsewhere); `None` where it keeps only its own print.
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    definition: Option<String>,
 }
 
-/// The objects a catalog query found, by key. Their definitions are not read back (each
-/// database prints them its own way): `check` compares which objects exist.
+/// The objects a catalog query found, by key, each with what the catalog keeps of its
+/// definition as given (empty where it keeps only a print of its own).
 pub(crate) fn objects_from(
     rows: Vec<ObjectRow>,
 ) -> std::collections::BTreeMap<String, crate::schema::DbObject> {
@@ -255,7 +259,7 @@ pub(crate) fn objects_from(
                 kind,
                 name: r.name,
                 table: r.tbl.filter(|_| kind == ObjectKind::Trigger),
-                sql: DialectSql::All(String::new()),
+                sql: DialectSql::All(r.definition.unwrap_or_default()),
             };
             Some((o.key(), o))
         })

@@ -384,10 +384,10 @@ fn introspect(conn: &mut MysqlConnection, mariadb: bool) -> Result<Schema> {
         });
     }
     let rows: Vec<ObjectRow> = diesel::sql_query(
-        "SELECT 'view' AS kind, TABLE_NAME AS name, CAST(NULL AS CHAR) AS tbl FROM information_schema.VIEWS WHERE TABLE_SCHEMA = DATABASE()
-         UNION ALL SELECT 'trigger', TRIGGER_NAME, EVENT_OBJECT_TABLE FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE()
-         UNION ALL SELECT 'function', ROUTINE_NAME, NULL FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = DATABASE() AND ROUTINE_TYPE = 'FUNCTION'
-         UNION ALL SELECT 'sequence', TABLE_NAME, NULL FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'SEQUENCE'",
+        "SELECT 'view' AS kind, TABLE_NAME AS name, CAST(NULL AS CHAR) AS tbl, CAST(NULL AS CHAR) AS definition FROM information_schema.VIEWS WHERE TABLE_SCHEMA = DATABASE()
+         UNION ALL SELECT 'trigger', TRIGGER_NAME, EVENT_OBJECT_TABLE, ACTION_STATEMENT FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE()
+         UNION ALL SELECT 'function', ROUTINE_NAME, NULL, ROUTINE_DEFINITION FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = DATABASE() AND ROUTINE_TYPE = 'FUNCTION'
+         UNION ALL SELECT 'sequence', TABLE_NAME, NULL, NULL FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'SEQUENCE'",
     )
     .load(conn)
     .map_err(&err)?;

@@ -108,7 +108,7 @@ pub(super) fn schema(conn: &mut SqliteConnection) -> Result<Schema> {
         schema.tables.insert(t.name, table);
     }
     let rows: Vec<crate::backend::ObjectRow> = diesel::sql_query(
-        "SELECT type AS kind, name, tbl_name AS tbl FROM sqlite_master WHERE type IN ('view', 'trigger') AND name NOT LIKE 'sqlite_%'",
+        "SELECT type AS kind, name, tbl_name AS tbl, sql AS definition FROM sqlite_master WHERE type IN ('view', 'trigger') AND name NOT LIKE 'sqlite_%'",
     )
     .load(conn)
     .map_err(err("sqlite_master"))?;
