@@ -15,7 +15,7 @@ use retort::schema::ops::{DialectSql, Op};
 use retort::schema::sql::Dialect;
 use retort::schema::{Column, ColumnType, DbObject, ObjectKind, Schema, Table};
 use retort::{Graph, Options, Runner};
-use runtime_support::{round_trip, TestDb};
+use runtime_support::{hand_change_is_reported, round_trip, TestDb};
 use support::generated_revision;
 
 fn post() -> Table {
@@ -312,15 +312,12 @@ fn hand_made_and_missing_objects_are_reported() {
             if dialect != template.dialect {
                 continue;
             }
-            let db = template.another();
-            let mut runner = Runner::connect(&graph, &db.url, Options::default()).unwrap();
-            runner.upgrade("head").unwrap();
-            assert_eq!(runner.check().unwrap(), Vec::<String>::new(), "{name}");
-            db.exec(sql);
-            let found = runner.check().unwrap();
-            assert!(
-                found.iter().any(|d| d.contains(expected)),
-                "{name}: `{sql}` not reported as `{expected}`: {found:?}"
+            hand_change_is_reported(
+                &graph,
+                &template,
+                "an object changed by hand",
+                sql,
+                expected,
             );
             seen += 1;
         }

@@ -10,7 +10,7 @@ mod support;
 
 use retort::schema::sql::Dialect;
 use retort::{Graph, Options, Runner};
-use support::{rev, round_trip, TestDb};
+use support::{hand_change_is_reported, rev, round_trip, TestDb};
 
 /// Every backend: a descending key, a deferrable foreign key (not MySQL: see `servers`).
 const COMMON: &str = r#"
@@ -226,18 +226,7 @@ fn every_hand_change_of_these_attributes_is_reported() {
             let Some(sql) = m.sql[column] else {
                 continue;
             };
-            let db = template.another();
-            let mut runner = Runner::connect(&graph, &db.url, Options::default()).unwrap();
-            runner.upgrade("head").unwrap();
-            assert_eq!(runner.check().unwrap(), Vec::<String>::new(), "{name}");
-            db.exec(sql);
-            let found = runner.check().unwrap();
-            assert!(
-                found.iter().any(|d| d.contains(m.names)),
-                "{name}: {} by hand was not reported naming {}: {found:?}",
-                m.what,
-                m.names
-            );
+            hand_change_is_reported(&graph, &template, m.what, sql, m.names);
             seen += 1;
         }
         let expected = match template.dialect {

@@ -293,3 +293,30 @@ pub fn round_trip<'g>(graph: &'g retort::Graph, db: &TestDb, down_to: &str) -> r
     }
     runner
 }
+
+/// On a fresh database of `template`'s backend at head (checked clean first), makes the hand
+/// change `what` by running `sql`, and asserts that `check` reports a difference containing
+/// `expected`.
+pub fn hand_change_is_reported(
+    graph: &retort::Graph,
+    template: &TestDb,
+    what: &str,
+    sql: &str,
+    expected: &str,
+) {
+    let name = template.dialect.name();
+    let db = template.another();
+    let mut runner = retort::Runner::connect(graph, &db.url, retort::Options::default()).unwrap();
+    runner.upgrade("head").unwrap();
+    assert_eq!(
+        runner.check().unwrap(),
+        Vec::<String>::new(),
+        "{name}: clean before the hand change"
+    );
+    db.exec(sql);
+    let found = runner.check().unwrap();
+    assert!(
+        found.iter().any(|d| d.contains(expected)),
+        "{name}: {what} (`{sql}`) was not reported as `{expected}`: {found:?}"
+    );
+}
