@@ -93,10 +93,16 @@ fn diesel_table(model: &Model) -> TokenStream {
     );
     let columns = model.fields.iter().filter_map(|field| {
         let column = table.column(&field.column)?;
-        let sql_type = match &field.diesel_type {
-            Some(path) => quote!(#path),
-            None => {
-                let base = format_ident!("{}", dsl_type_name(&column.ty)?);
+        let sql_type = match (&field.diesel_type, &column.ty) {
+            (Some(path), _) => quote!(#path),
+            (None, ColumnType::Custom { sql }) => {
+                // An array of a portable type (`Vec<String>`, `custom_type = "text[]"`).
+                let elem = ColumnType::parse_portable(sql.strip_suffix("[]")?)?;
+                let base = format_ident!("{}", dsl_type_name(&elem)?);
+                quote!(Array<#base>)
+            }
+            (None, ty) => {
+                let base = format_ident!("{}", dsl_type_name(ty)?);
                 quote!(#base)
             }
         };
@@ -153,4 +159,32 @@ fn dsl_type_name(ty: &ColumnType) -> Option<&'static str> {
         ColumnType::Json => "Json",
         ColumnType::Custom { .. } => return None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arrays_get_diesels_array_type() {
+        let model = retort_schema::parse_model(&syn::parse_quote! {
+            #[table(name = "post")]
+            struct Post {
+                #[column(primary_key)]
+                id: i32,
+                tags: Vec<String>,
+                scores: Option<Vec<i64>>,
+                #[column(custom_type = "uuid[]")]
+                refs: Vec<String>,
+            }
+        })
+        .unwrap();
+        let dsl = diesel_table(&model).to_string();
+        assert!(dsl.contains("tags -> Array < Text >"), "{dsl}");
+        assert!(
+            dsl.contains("scores -> Nullable < Array < BigInt > >"),
+            "{dsl}"
+        );
+        assert!(dsl.contains("refs -> Array < Uuid >"), "{dsl}");
+    }
 }

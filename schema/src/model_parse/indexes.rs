@@ -240,3 +240,40 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod array_tests {
+    use crate::{parse_model, ColumnType};
+
+    #[test]
+    fn lists_of_portable_types_are_postgres_arrays() {
+        let t = parse_model(&syn::parse_quote! {
+            #[table(name = "post")]
+            struct Post {
+                #[column(primary_key)]
+                id: i32,
+                tags: Vec<String>,
+                scores: Option<Vec<i64>>,
+                stamps: Vec<chrono::DateTime<chrono::Utc>>,
+                raw: Vec<u8>,
+            }
+        })
+        .unwrap()
+        .table;
+        let ty = |n: &str| t.column(n).unwrap().ty.clone();
+        let custom = |s: &str| ColumnType::Custom { sql: s.into() };
+        assert_eq!(ty("tags"), custom("text[]"));
+        assert_eq!(ty("scores"), custom("bigint[]"));
+        assert!(t.column("scores").unwrap().nullable);
+        assert_eq!(ty("stamps"), custom("timestamptz[]"));
+        assert_eq!(ty("raw"), ColumnType::Binary);
+        for bad in [
+            quote::quote! { struct A { #[column(primary_key)] id: i32, x: Vec<Option<i32>> } },
+            quote::quote! { struct A { #[column(primary_key)] id: i32, x: Vec<Vec<i32>> } },
+        ] {
+            let input: syn::DeriveInput = syn::parse2(bad).unwrap();
+            let err = parse_model(&input).unwrap_err().to_string();
+            assert!(err.contains("has no portable column type"), "{err}");
+        }
+    }
+}

@@ -84,7 +84,16 @@ fn map_plain(ty: &Type) -> Result<ColumnType, Unmapped> {
     if let Some(inner) = generic_of(ty, "Vec", &["std", "alloc", "vec"]) {
         return match inner {
             Type::Path(p) if p.path.is_ident("u8") => Ok(ColumnType::Binary),
-            _ => Err(unsupported()),
+            // A list of a portable type: a PostgreSQL array (the other backends refuse it,
+            // with the alternative, where they are compiled in).
+            _ => match map_plain(inner) {
+                Ok(elem) if !matches!(elem, ColumnType::Custom { .. } | ColumnType::Binary) => {
+                    Ok(ColumnType::Custom {
+                        sql: format!("{}[]", crate::sql::postgres_type(&elem).to_lowercase()),
+                    })
+                }
+                _ => Err(unsupported()),
+            },
         };
     }
     if let Some(inner) = generic_of(ty, "DateTime", &["chrono"]) {
