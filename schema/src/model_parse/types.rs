@@ -207,7 +207,8 @@ mod tests {
     #[test]
     fn refuses_unknown_and_wrong_crate_types() {
         assert_eq!(map("u64"), None);
-        assert_eq!(map("Vec<String>"), None);
+        assert_eq!(map("Vec<Option<String>>"), None);
+        assert_eq!(map("Vec<Vec<i32>>"), None);
         assert_eq!(map("other::Value"), None);
         assert_eq!(map("DateTime<Local>"), None);
         assert_eq!(map("&'static str"), None);
