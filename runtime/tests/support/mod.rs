@@ -320,3 +320,15 @@ pub fn hand_change_is_reported(
         "{name}: {what} (`{sql}`) was not reported as `{expected}`: {found:?}"
     );
 }
+
+/// Asserts that upgrading a fresh database to head is refused with a message holding each of
+/// `said`, and that nothing ran (the database has no revision).
+pub fn refused_before_anything_runs(graph: &retort::Graph, db: &TestDb, said: &[&str]) {
+    let name = db.dialect.name();
+    let mut runner = retort::Runner::connect(graph, &db.url, retort::Options::default()).unwrap();
+    let err = runner.upgrade("head").unwrap_err().to_string();
+    for s in said {
+        assert!(err.contains(s), "{name}: `{s}` not in the refusal: {err}");
+    }
+    assert!(runner.current().unwrap().is_empty(), "{name}: nothing ran");
+}
