@@ -66,6 +66,9 @@ pub fn message_for(ops: &[Op]) -> String {
             Op::RunRust { function } => format!("run_{function}"),
             Op::CreateObject { object } => format!("create_{}", object.name),
             Op::DropObject { object } => format!("drop_{}", object.name),
+            Op::CreateEnum { name, .. } => format!("create_enum_{name}"),
+            Op::DropEnum { name, .. } => format!("drop_enum_{name}"),
+            Op::AlterEnum { name, .. } => format!("alter_enum_{name}"),
         };
         if ops.len() > 1 && ops.iter().filter(|o| !secondary(o)).count() > 1 {
             format!("{slug}_and_more")

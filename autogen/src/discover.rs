@@ -19,6 +19,17 @@ pub struct FoundModel {
     pub model: Model,
 }
 
+/// A `#[derive(DbEnum)]` enum found in the sources.
+#[derive(Debug, Clone)]
+pub struct FoundEnum {
+    /// Module path from the crate root.
+    pub module: Vec<String>,
+    /// The file that holds it.
+    pub file: PathBuf,
+    /// The enum as `retort-schema` reads it (the derive reads it identically).
+    pub model: retort_schema::EnumModel,
+}
+
 /// A model the parser refused; the derive reports the same errors with spans at compile time.
 #[derive(Debug, Clone)]
 pub struct RefusedModel {
@@ -35,8 +46,10 @@ pub struct RefusedModel {
 pub struct Sources {
     /// Models that parsed.
     pub models: Vec<FoundModel>,
-    /// Models with attribute errors.
+    /// Models (and enums) with attribute errors.
     pub refused: Vec<RefusedModel>,
+    /// `#[derive(DbEnum)]` enums that parsed.
+    pub enums: Vec<FoundEnum>,
     /// Every file read (for `rerun-if-changed`).
     pub files: Vec<PathBuf>,
     /// The crate's naming convention for derived names (as the derive reads it).
@@ -152,7 +165,29 @@ fn scan_items(
 ) -> Result<(), Error> {
     for item in items {
         match item {
-            syn::Item::Struct(s) if derives_table(&s.attrs) => {
+            syn::Item::Enum(e) if derives(&e.attrs, "DbEnum") => {
+                let input = syn::DeriveInput::from(e.clone());
+                match retort_schema::parse_enum(&input) {
+                    Ok(model) => out.enums.push(FoundEnum {
+                        module: module.to_vec(),
+                        file: path.to_path_buf(),
+                        model,
+                    }),
+                    Err(errors) => out.refused.push(RefusedModel {
+                        ident: e.ident.to_string(),
+                        file: path.to_path_buf(),
+                        message: errors
+                            .into_iter()
+                            .map(|e| {
+                                let at = e.span().start();
+                                format!("{}:{}:{}: {e}", path.display(), at.line, at.column + 1)
+                            })
+                            .collect::<Vec<_>>()
+                            .join("\n"),
+                    }),
+                }
+            }
+            syn::Item::Struct(s) if derives(&s.attrs, "Table") => {
                 let input = syn::DeriveInput::from(s.clone());
                 match retort_schema::parse_model_with(&input, out.naming) {
                     Ok(model) => out.models.push(FoundModel {
@@ -211,20 +246,15 @@ fn scan_items(
     Ok(())
 }
 
-/// Whether the attributes hold `#[derive(…Table…)]` (`Table` or `retort::Table`).
-fn derives_table(attrs: &[syn::Attribute]) -> bool {
+/// Whether the attributes hold `#[derive(…<name>…)]` (`Table` or `retort::Table`).
+fn derives(attrs: &[syn::Attribute], name: &str) -> bool {
     attrs
         .iter()
         .filter(|a| a.path().is_ident("derive"))
         .any(|a| {
             let mut found = false;
             let _ = a.parse_nested_meta(|meta| {
-                if meta
-                    .path
-                    .segments
-                    .last()
-                    .is_some_and(|s| s.ident == "Table")
-                {
+                if meta.path.segments.last().is_some_and(|s| s.ident == name) {
                     found = true;
                 }
                 Ok(())

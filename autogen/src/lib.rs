@@ -287,6 +287,7 @@ pub fn generate_in(
     // Write: migrations first (temporary names), then the snapshot, then rename all.
     let snapshot_text = Schema {
         objects: target.objects.clone(),
+        enums: target.enums.clone(),
         ..Schema::from_tables(target.tables.values().map(|t| t.without_rename_hints()))
     }
     .to_json();

@@ -112,5 +112,8 @@ fn objects_of(op: &Op) -> Vec<(String, Option<String>)> {
         Op::CreateObject { object } | Op::DropObject { object } => {
             vec![(format!("({})", object.key()), None)]
         }
+        Op::CreateEnum { name, .. } | Op::DropEnum { name, .. } | Op::AlterEnum { name, .. } => {
+            vec![(format!("(enum {name})"), None)]
+        }
     }
 }

@@ -25,7 +25,22 @@ pub(crate) fn models_schema(
                 second: ident,
             });
         }
-        schema.tables.insert(name, m.model.table.clone());
+        let mut table = m.model.table.clone();
+        resolve_enums(sources, m, &mut table)?;
+        schema.tables.insert(name, table);
+    }
+    let mut enum_owner: std::collections::BTreeMap<String, String> = Default::default();
+    for e in &sources.enums {
+        let ident = format!("{}::{}", e.module.join("::"), e.model.ident);
+        if let Some(first) = enum_owner.insert(e.model.name.clone(), ident.clone()) {
+            return Err(Error::Model {
+                location: e.file.display().to_string(),
+                message: format!("enums `{first}` and `{ident}` are both the database type `{}`; give one another name with #[db_enum(name = \"…\")]", e.model.name),
+            });
+        }
+        schema
+            .enums
+            .insert(e.model.name.clone(), e.model.enum_type());
     }
     for t in schema.tables.values() {
         for fk in &t.foreign_keys {
@@ -41,6 +56,61 @@ pub(crate) fn models_schema(
     check_models(sources, &schema)?;
     check_backends(sources, &schema, backends)?;
     Ok(schema)
+}
+
+/// Gives each column of a `#[derive(DbEnum)]` type its enum's name and values, finding the
+/// enum among the crate's by its name (and module, when the field's path names one).
+fn resolve_enums(
+    sources: &discover::Sources,
+    m: &discover::FoundModel,
+    table: &mut retort_schema::Table,
+) -> Result<(), Error> {
+    for f in &m.model.fields {
+        let Some(path) = &f.enum_type else { continue };
+        let segments: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
+        let Some((last, prefix)) = segments.split_last() else {
+            continue;
+        };
+        let modules: Vec<&String> = prefix
+            .iter()
+            .filter(|s| !matches!(s.as_str(), "crate" | "self" | "super"))
+            .collect();
+        let found: Vec<&discover::FoundEnum> = sources
+            .enums
+            .iter()
+            .filter(|e| e.model.ident == last.as_str())
+            .filter(|e| {
+                modules.is_empty()
+                    || e.module
+                        .ends_with(&modules.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+            })
+            .collect();
+        let spelled = segments.join("::");
+        let location = format!("{}", m.file.display());
+        let e = match found.as_slice() {
+            [one] => *one,
+            [] => {
+                return Err(Error::Model {
+                    location,
+                    message: format!("field `{}` of `{}` has type `{spelled}`, which is neither a type retort maps nor an enum with #[derive(retort::DbEnum)] in this crate's sources. Derive DbEnum on it, or give the column a type: #[column(sql_type = \"…\")] or #[column(custom_type = \"…\")]", f.ident, m.model.ident),
+                })
+            }
+            many => {
+                let names: Vec<String> = many.iter().map(|e| format!("{}::{}", e.module.join("::"), e.model.ident)).collect();
+                return Err(Error::Model {
+                    location,
+                    message: format!("field `{}` of `{}` has type `{spelled}`, and several enums have that name ({}); write the field's type with its module path", f.ident, m.model.ident, names.join(", ")),
+                });
+            }
+        };
+        if let Some(c) = table.columns.iter_mut().find(|c| c.name == f.column) {
+            c.ty = retort_schema::ColumnType::Enum {
+                name: e.model.name.clone(),
+                values: e.model.enum_type().values,
+            };
+        }
+    }
+    Ok(())
 }
 
 /// What one model alone cannot show: index and constraint names are per schema (SQLite,

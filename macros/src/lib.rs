@@ -3,6 +3,7 @@
 //!
 //! Use them through the `retort` crate (`#[derive(retort::Table)]`).
 
+mod db_enum;
 mod migration;
 mod table;
 
@@ -44,6 +45,19 @@ pub fn derive_table(input: TokenStream) -> TokenStream {
             out.extend(table::fallback(&input));
             out.into()
         }
+    }
+}
+
+/// A Rust enum stored as a database enum: implements `retort::DbEnum` and diesel's
+/// `ToSql`/`FromSql`/`AsExpression`/`Queryable` for a column of it.
+///
+/// See the `retort` crate for the attributes.
+#[proc_macro_derive(DbEnum, attributes(db_enum))]
+pub fn derive_db_enum(input: TokenStream) -> TokenStream {
+    let input = syn::parse_macro_input!(input as syn::DeriveInput);
+    match retort_schema::parse_enum(&input) {
+        Ok(model) => db_enum::expand(&model, &input.vis).into(),
+        Err(errors) => errors.to_compile_error().into(),
     }
 }
 

@@ -13,6 +13,33 @@ pub(crate) fn expand(model: &Model, table_attr: Span) -> TokenStream {
     let json = serde_json::to_string(table)
         .unwrap_or_else(|e| unreachable!("a table always serializes: {e}"));
     let dsl = diesel_table(model);
+    // A field of a `#[derive(DbEnum)]` type: the compiler checks it is one (at the type),
+    // and the schema takes its name and values from it.
+    let enum_fields: Vec<(&retort_schema::ModelField, &syn::Path)> = model
+        .fields
+        .iter()
+        .filter_map(|f| f.enum_type.as_ref().map(|p| (f, p)))
+        .collect();
+    let enum_checks = enum_fields.iter().map(|(_, path)| {
+        let span = syn::spanned::Spanned::span(path);
+        quote::quote_spanned! {span=>
+            const _: fn() = || {
+                fn column_type<T: ::retort::DbEnum>() {}
+                column_type::<#path>();
+            };
+        }
+    });
+    let enum_fill = enum_fields.iter().map(|(f, path)| {
+        let column = &f.column;
+        quote! {
+            ::retort::__private::set_enum(
+                &mut table,
+                #column,
+                <#path as ::retort::DbEnum>::NAME,
+                <#path as ::retort::DbEnum>::VALUES,
+            );
+        }
+    });
     // What MySQL cannot index, refused at compile time when the app compiles the `mysql`
     // backend (retort's macro expands to nothing otherwise), at the field.
     let unindexable = retort_schema::sql::mysql_unindexable(table)
@@ -47,12 +74,19 @@ pub(crate) fn expand(model: &Model, table_attr: Span) -> TokenStream {
         #(#unindexable)*
         #(#unsupported)*
 
+        #(#enum_checks)*
+
         impl ::retort::Table for #ident {
             const NAME: &'static str = #name;
 
             fn schema() -> &'static ::retort::schema::Table {
                 static SCHEMA: ::std::sync::OnceLock<::retort::schema::Table> = ::std::sync::OnceLock::new();
-                SCHEMA.get_or_init(|| ::retort::__private::table_from_json(#json))
+                SCHEMA.get_or_init(|| {
+                    #[allow(unused_mut)]
+                    let mut table = ::retort::__private::table_from_json(#json);
+                    #(#enum_fill)*
+                    table
+                })
             }
         }
 
@@ -95,6 +129,10 @@ fn diesel_table(model: &Model) -> TokenStream {
         let column = table.column(&field.column)?;
         let sql_type = match (&field.diesel_type, &column.ty) {
             (Some(path), _) => quote!(#path),
+            (None, ColumnType::Enum { .. }) if field.enum_type.is_some() => {
+                let alias = enum_alias(&field.ident);
+                quote!(#alias)
+            }
             (None, ColumnType::Custom { sql }) => {
                 // An array of a portable type (`Vec<String>`, `custom_type = "text[]"`).
                 let elem = ColumnType::parse_portable(sql.strip_suffix("[]")?)?;
@@ -119,9 +157,32 @@ fn diesel_table(model: &Model) -> TokenStream {
         let doc = column.comment.as_ref().map(|c| quote!(#[doc = #c]));
         Some(quote! { #doc #rename #ident -> #sql_type, })
     });
+    // The enums' paths as seen from inside the table's module (diesel re-roots `super::`
+    // for its column module).
+    let enum_imports = model.fields.iter().filter_map(|f| {
+        // The SQL type `#[derive(DbEnum)]` put beside the enum (diesel's `table!` needs a
+        // plain type path, not `<E as DbEnum>::SqlType`).
+        let mut path = f.enum_type.clone()?;
+        let last = path.segments.last_mut()?;
+        last.ident = format_ident!("__RetortSql{}", last.ident);
+        let path = &path;
+        let alias = enum_alias(&f.ident);
+        let first = path.segments.first()?.ident.to_string();
+        let rooted = path.leading_colon.is_some() || first == "crate";
+        let path = if rooted {
+            quote!(#path)
+        } else if first == "self" {
+            let rest = path.segments.iter().skip(1);
+            quote!(super #(:: #rest)*)
+        } else {
+            quote!(super::#path)
+        };
+        Some(quote!(use #path as #alias;))
+    });
     quote! {
         ::diesel::table! {
             use ::retort::dsl::sql_types::*;
+            #(#enum_imports)*
 
             #[doc = #doc]
             #[sql_name = #sql_name]
@@ -130,6 +191,11 @@ fn diesel_table(model: &Model) -> TokenStream {
             }
         }
     }
+}
+
+/// The name an enum field's type is imported under in the table's module.
+fn enum_alias(field: &syn::Ident) -> syn::Ident {
+    format_ident!("__RetortEnum_{}", syn::ext::IdentExt::unraw(field))
 }
 
 /// The module name for a table, shared with the build script's relations file.
@@ -157,7 +223,7 @@ fn dsl_type_name(ty: &ColumnType) -> Option<&'static str> {
         ColumnType::TimestampTz => "TimestampWithTimeZone",
         ColumnType::Uuid => "Uuid",
         ColumnType::Json => "Json",
-        ColumnType::Custom { .. } => return None,
+        ColumnType::Custom { .. } | ColumnType::Enum { .. } => return None,
     })
 }
 

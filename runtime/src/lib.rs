@@ -46,7 +46,46 @@
 //! The derive also writes diesel's `table!` module, named after the table, next to
 //! the struct; your crate needs `diesel` among its dependencies to use it.
 
-pub use retort_macros::{migration, Table};
+pub use retort_macros::{migration, DbEnum, Table};
+
+/// A Rust enum stored as a database enum type, implemented by `#[derive(DbEnum)]`.
+///
+/// On PostgreSQL the column is of the named type (`CREATE TYPE … AS ENUM`, made by the
+/// migrations); on MySQL/MariaDB an `ENUM(…)` column; on SQLite text with a `CHECK`. The
+/// derive also gives diesel what it needs to read and write the enum in such a column.
+///
+/// ```
+/// #[derive(Debug, PartialEq, retort::DbEnum)]
+/// #[db_enum(name = "post_status")]
+/// enum Status {
+///     Draft,
+///     #[db_enum(renamed_from = "live")]
+///     Published,
+/// }
+///
+/// use retort::DbEnum as _;
+/// assert_eq!(Status::NAME, "post_status");
+/// assert_eq!(Status::VALUES, ["draft", "published"]);
+/// assert_eq!(Status::Published.as_str(), "published");
+/// assert_eq!(Status::from_str("draft"), Some(Status::Draft));
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a column type retort knows",
+    label = "no column type for this field",
+    note = "derive `retort::DbEnum` on the enum to store it as a database enum, or give the column a type with #[column(sql_type = \"…\")] or #[column(custom_type = \"…\")] (with `diesel_type`)"
+)]
+pub trait DbEnum: Sized + 'static {
+    /// The SQL type's name.
+    const NAME: &'static str;
+    /// The values, in order.
+    const VALUES: &'static [&'static str];
+    /// diesel's SQL type of a column of the enum.
+    type SqlType;
+    /// The value a variant is stored as.
+    fn as_str(&self) -> &'static str;
+    /// The variant stored as `value`, if any.
+    fn from_str(value: &str) -> Option<Self>;
+}
 
 pub mod backend;
 #[cfg(feature = "cli")]
@@ -159,6 +198,17 @@ macro_rules! __unsupported_on_sqlite {
 
 #[doc(hidden)]
 pub mod __private {
+    /// Gives a column of a `#[derive(DbEnum)]` type its enum's name and values (the derive
+    /// of the table cannot see the enum; the compiler can).
+    pub fn set_enum(table: &mut crate::schema::Table, column: &str, name: &str, values: &[&str]) {
+        if let Some(c) = table.columns.iter_mut().find(|c| c.name == column) {
+            c.ty = crate::schema::ColumnType::Enum {
+                name: name.to_string(),
+                values: values.iter().map(|v| v.to_string()).collect(),
+            };
+        }
+    }
+
     /// Reads the table metadata the derive embedded; it was written by the same crate
     /// version, so a failure is a bug in retort, not in user input.
     pub fn table_from_json(json: &str) -> crate::schema::Table {

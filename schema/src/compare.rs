@@ -48,6 +48,41 @@ pub fn differences(expected: &Schema, live: &Schema, catalog: &Catalog) -> Vec<S
         }
     }
     out.extend(object_differences(expected, live, catalog));
+    out.extend(enum_differences(expected, live, catalog));
+    out
+}
+
+/// Enum types (PostgreSQL's; elsewhere the values are the columns' and compared with
+/// them): missing, extra, or with other values. A type declared in `sql/` is an object.
+fn enum_differences(expected: &Schema, live: &Schema, catalog: &Catalog) -> Vec<String> {
+    if catalog.dialect != crate::sql::Dialect::Postgres {
+        return Vec::new();
+    }
+    let declared = |name: &str| {
+        expected
+            .objects
+            .values()
+            .any(|o| o.kind == crate::ObjectKind::Type && o.name == name)
+    };
+    let mut out = Vec::new();
+    for (name, e) in &expected.enums {
+        match live.enums.get(name) {
+            None => out.push(format!("enum `{name}` is missing from the database")),
+            Some(l) if l.values != e.values => out.push(format!(
+                "enum `{name}`: expected the values ({}), database has ({})",
+                e.values.join(", "),
+                l.values.join(", ")
+            )),
+            Some(_) => {}
+        }
+    }
+    for name in live.enums.keys() {
+        if !expected.enums.contains_key(name) && !declared(name) {
+            out.push(format!(
+                "enum `{name}` is in the database but not in the models"
+            ));
+        }
+    }
     out
 }
 
@@ -101,6 +136,10 @@ fn object_differences(expected: &Schema, live: &Schema, catalog: &Catalog) -> Ve
         }
     }
     for (key, l) in &live.objects {
+        // An enum type of the models is compared as one (below).
+        if l.kind == crate::ObjectKind::Type && expected.enums.contains_key(&l.name) {
+            continue;
+        }
         if expected.objects.get(key).is_none_or(|o| !here(&o)) {
             out.push(format!(
                 "{} is in the database but not in the models",

@@ -37,6 +37,7 @@ enum Family {
     Instant,
     Uuid,
     Json,
+    Enum,
     Custom,
 }
 
@@ -52,6 +53,7 @@ fn family(ty: &ColumnType) -> Family {
         Timestamp | TimestampTz => Family::Instant,
         Uuid => Family::Uuid,
         Json => Family::Json,
+        Enum { .. } => Family::Enum,
         Custom { .. } => Family::Custom,
     }
 }
@@ -167,6 +169,13 @@ pub fn conversion(from: &ColumnType, to: &ColumnType) -> Conversion {
     let (f, t) = (family(from), family(to));
     match (f, t) {
         (Custom, _) | (_, Custom) => Conversion::Checked,
+        // An enum's values are text; text (or another enum) must be one of the values.
+        (Enum, Text) => match to {
+            ColumnType::Text => Conversion::Widening,
+            _ => Conversion::Checked,
+        },
+        (Text | Enum, Enum) => Conversion::Checked,
+        (Enum, _) | (_, Enum) => Conversion::Refused(NO_MEANING),
         (Bytes, _) | (_, Bytes) => Conversion::Refused(NO_BYTES),
         (Number | Bool, Number | Bool) => {
             if number_widens(from, to) {

@@ -49,6 +49,15 @@ pub use crate::lint::{Lint, LintKind};
 /// assert_eq!(d.down[0].describe(), "drop column tasks.retry_count");
 /// ```
 pub fn diff(old: &Schema, new: &Schema) -> Result<Diff, ApplyError> {
+    // Enum types are made or changed before the tables (whose columns then compare equal),
+    // and dropped after them.
+    let (enum_first, enum_last) = enum_ops(old, new)?;
+    let mut with_enums = old.clone();
+    for op in &enum_first {
+        op.apply(&mut with_enums)?;
+    }
+    let old_tables = old;
+    let old = &with_enums;
     let renamed = Renamed::plan(old, new)?;
     let tables = Tables::pair(&renamed.schema, new);
     tables.refuse_key_changes()?;
@@ -77,6 +86,7 @@ pub fn diff(old: &Schema, new: &Schema) -> Result<Diff, ApplyError> {
         .partition(|o| early(o) && !replaced(o));
     let (create_first, create_last): (Vec<Op>, Vec<Op>) =
         create_objects.into_iter().partition(|o| early(o));
+    up.extend(enum_first);
     up.extend(drop_first);
     up.extend(create_first);
     // Drops of what goes or changes name tables as they were: before the renames, so that a
@@ -98,7 +108,9 @@ pub fn diff(old: &Schema, new: &Schema) -> Result<Diff, ApplyError> {
     tables.change_comments(&mut up);
     up.extend(drop_after_tables);
     up.extend(create_last);
+    up.extend(enum_last);
 
+    let old = old_tables;
     let down = inverse_of(&up, old)?;
     let mut after = old.clone();
     let mut all = lint_walk(&up, &mut after, "")?;
@@ -169,6 +181,61 @@ fn object_ops(old: &Schema, new: &Schema) -> (Vec<Op>, Vec<Op>) {
             .map(|o| Op::CreateObject { object: o.clone() })
             .collect(),
     )
+}
+
+/// The enum operations that turn `old`'s enum types into `new`'s: `create_enum` and
+/// `alter_enum` (run before the tables), `drop_enum` (after them). A value renamed is
+/// declared (`renamed_from` on the variant), never guessed from a drop and an add.
+fn enum_ops(old: &Schema, new: &Schema) -> Result<(Vec<Op>, Vec<Op>), ApplyError> {
+    let mut first = Vec::new();
+    for (name, e) in &new.enums {
+        let Some(before) = old.enums.get(name) else {
+            first.push(Op::CreateEnum {
+                name: name.clone(),
+                values: e.values.clone(),
+            });
+            continue;
+        };
+        // A hint is active while the old value is still there.
+        let renamed: Vec<(String, String)> = e
+            .renamed
+            .iter()
+            .filter(|(o, n)| o != n && before.values.contains(o) && !e.values.contains(o))
+            .cloned()
+            .collect();
+        for (o, n) in &renamed {
+            if !e.values.contains(n) {
+                return Err(ApplyError {
+                    message: format!(
+                        "enum `{name}`: `{o}` is renamed to `{n}`, which is not one of its values"
+                    ),
+                });
+            }
+            if before.values.contains(n) && !renamed.iter().any(|(o2, _)| o2 == n) {
+                return Err(ApplyError {
+                    message: format!("enum `{name}`: `{o}` is renamed to `{n}`, which it already has; rows cannot merge into another value by a rename. Update them in a data migration (an execute(\"UPDATE …\")), then remove `{o}`"),
+                });
+            }
+        }
+        if before.values != e.values {
+            first.push(Op::AlterEnum {
+                name: name.clone(),
+                from: before.values.clone(),
+                to: e.values.clone(),
+                renamed,
+            });
+        }
+    }
+    let last = old
+        .enums
+        .iter()
+        .filter(|(name, _)| !new.enums.contains_key(*name))
+        .map(|(name, e)| Op::DropEnum {
+            name: name.clone(),
+            values: e.values.clone(),
+        })
+        .collect();
+    Ok((first, last))
 }
 
 /// Whether an object's statement names a table of either schema (a function that reads

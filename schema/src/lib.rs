@@ -35,8 +35,8 @@ pub mod ops;
 pub mod sql;
 
 pub use model::{
-    CheckConstraint, Column, ColumnType, DbObject, Deferral, ForeignKey, Index, IndexKey,
+    CheckConstraint, Column, ColumnType, DbObject, Deferral, EnumType, ForeignKey, Index, IndexKey,
     NullsOrder, ObjectKind, ReferentialAction, Schema, Table, UniqueConstraint,
 };
 #[cfg(feature = "parse")]
-pub use model_parse::{parse_model, parse_model_with, Model, ModelField};
+pub use model_parse::{parse_enum, parse_model, parse_model_with, EnumModel, Model, ModelField};

@@ -59,8 +59,15 @@ pub fn check_identifier(name: &str) -> Result<(), IdentifierProblem> {
 
 /// Diesel's default table name for a struct: snake_case plus `s` (`SpeakerEmbedding` → `speaker_embeddings`).
 pub fn default_table_name(struct_name: &str) -> String {
-    let mut out = String::with_capacity(struct_name.len() + 4);
-    for (i, c) in struct_name.chars().enumerate() {
+    let mut out = snake_case(struct_name);
+    out.push('s');
+    out
+}
+
+/// `PostStatus` → `post_status`: an enum's default type name, a variant's default value.
+pub fn snake_case(rust_name: &str) -> String {
+    let mut out = String::with_capacity(rust_name.len() + 4);
+    for (i, c) in rust_name.chars().enumerate() {
         if c.is_uppercase() {
             if i > 0 {
                 out.push('_');
@@ -70,7 +77,6 @@ pub fn default_table_name(struct_name: &str) -> String {
             out.push(c);
         }
     }
-    out.push('s');
     out
 }
 

@@ -394,6 +394,7 @@ fn introspect(conn: &mut MysqlConnection, mariadb: bool) -> Result<Schema> {
     let mut schema = Schema {
         tables: out,
         objects: objects_from(rows),
+        enums: Default::default(),
     };
     schema.normalize();
     Ok(schema)

@@ -25,6 +25,17 @@ use crate::schema::{
 };
 use crate::url::DatabaseUrl;
 
+/// The enum types of the current schema (not an extension's), each value in its order.
+const ENUMS: &str = "SELECT t.typname::text AS name, e.enumlabel::text AS value FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace JOIN pg_enum e ON e.enumtypid = t.oid WHERE n.nspname = current_schema() AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_type'::regclass AND d.objid = t.oid AND d.deptype = 'e') ORDER BY t.typname, e.enumsortorder";
+
+#[derive(QueryableByName)]
+struct EnumLabel {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    name: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    value: String,
+}
+
 /// The advisory lock's first key ("rtrt"); the second is the schema's hash, so two
 /// applications in two schemas of one database do not wait for each other.
 const LOCK_CLASS: i32 = 0x7274_7274;
@@ -369,9 +380,15 @@ fn introspect(conn: &mut PgConnection) -> Result<Schema> {
         t.indexes.push(index);
     }
     let rows = diesel::sql_query(OBJECTS).load(conn).map_err(&err)?;
+    let labels: Vec<EnumLabel> = diesel::sql_query(ENUMS).load(conn).map_err(&err)?;
+    let mut enums: std::collections::BTreeMap<String, crate::schema::EnumType> = Default::default();
+    for l in labels {
+        enums.entry(l.name).or_default().values.push(l.value);
+    }
     let mut schema = Schema {
         tables: out,
         objects: objects_from(rows),
+        enums,
     };
     schema.normalize();
     Ok(schema)

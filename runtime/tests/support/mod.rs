@@ -13,6 +13,13 @@ pub fn rev(id: &str, parent: Option<&str>, up: &str, down: &str) -> Migration {
     Migration::from_file(parse_file(&text).unwrap_or_else(|e| panic!("{id}: {e}")))
 }
 
+/// A revision that runs outside a transaction (`atomic: false`).
+pub fn rev_outside(id: &str, parent: Option<&str>, up: &str, down: &str) -> Migration {
+    let parents = parent.map(|p| format!("\"{p}\"")).unwrap_or_default();
+    let text = format!("retort::migration! {{ revision: \"{id}\", parents: [{parents}], message: \"{id}\", atomic: false, up: [{up}], down: [{down}] }}");
+    Migration::from_file(parse_file(&text).unwrap_or_else(|e| panic!("{id}: {e}")))
+}
+
 /// An SQLite file in a temporary folder, deleted on drop.
 pub struct Db {
     _dir: tempfile::TempDir,

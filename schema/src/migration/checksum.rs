@@ -37,7 +37,10 @@
 //! unique flag; a unique constraint ends with `nulls_not_distinct` and, like a foreign key,
 //! with `deferrable <immediate|deferred>` when deferrable; a foreign key or check ends with
 //! `not_valid` when it is; `create_object` and `drop_object` are the kind's spelling, the
-//! name, the trigger's table (optional) and the SQL as `execute`'s; a column with `identity_always` ends with that tag; a table's primary key list is followed by `pk_name <s>` when
+//! name, the trigger's table (optional) and the SQL as `execute`'s; an enum column's type
+//! is `enum(<s> <list>)` (name, values); `create_enum` and `drop_enum` are the name and the
+//! values, `alter_enum` the name, the old and new values and the renames (old and new, a
+//! list of pairs flattened); a column with `identity_always` ends with that tag; a table's primary key list is followed by `pk_name <s>` when
 //! it is named otherwise than `pk_<table>`.
 //!
 //! Version 0 (rows written by retort 0.1 before this module) was SHA-256 over serde JSON
@@ -192,6 +195,12 @@ impl Canonical {
             ColumnType::Custom { sql } => {
                 self.word("custom(");
                 self.s(sql);
+                self.0.push(')');
+            }
+            ColumnType::Enum { name, values } => {
+                self.word("enum(");
+                self.s(name);
+                self.list(values);
                 self.0.push(')');
             }
             other => self.word(&other.to_string()),
@@ -436,6 +445,25 @@ impl Canonical {
                 self.field(&object.name);
                 self.opt(object.table.as_deref());
                 self.dialect_sql(&object.sql);
+            }
+            Op::CreateEnum { name, values } | Op::DropEnum { name, values } => {
+                self.field(name);
+                self.list(values);
+            }
+            Op::AlterEnum {
+                name,
+                from,
+                to,
+                renamed,
+            } => {
+                self.field(name);
+                self.list(from);
+                self.list(to);
+                let flat: Vec<String> = renamed
+                    .iter()
+                    .flat_map(|(o, n)| [o.clone(), n.clone()])
+                    .collect();
+                self.list(&flat);
             }
         }
     }

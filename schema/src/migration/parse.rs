@@ -230,6 +230,9 @@ pub const OPERATIONS: &[&str] = &[
     "rename_index",
     "create_object",
     "drop_object",
+    "create_enum",
+    "drop_enum",
+    "alter_enum",
     "create_unique_constraint",
     "create_foreign_key",
     "create_check_constraint",
@@ -515,6 +518,45 @@ fn op(e: &Expr) -> Result<Op> {
                 Op::DropObject { object }
             }
         }
+        "create_enum" | "drop_enum" => {
+            c.arity(2, 2, "the type's name and its values: create_enum(\"post_status\", [\"draft\", \"published\"])")?;
+            c.allow_keywords(&[])?;
+            let name_ = c.str_at(0, "the enum's name")?;
+            let values = c.strings_at(1, "the enum's values")?;
+            if name == "create_enum" {
+                Op::CreateEnum {
+                    name: name_,
+                    values,
+                }
+            } else {
+                Op::DropEnum {
+                    name: name_,
+                    values,
+                }
+            }
+        }
+        "alter_enum" => {
+            c.arity(3, 3, "the type's name, its values before and after: alter_enum(\"post_status\", [\"draft\"], [\"draft\", \"published\"])")?;
+            c.allow_keywords(&["renamed"])?;
+            let mut renamed = Vec::new();
+            if let Some(r) = c.keyword("renamed") {
+                for pair in list(r, "the renamed values: renamed = [(\"old\", \"new\")]")? {
+                    match pair {
+                        Expr::Tuple(t) if t.elems.len() == 2 => renamed.push((
+                            string(&t.elems[0], "the old value")?,
+                            string(&t.elems[1], "the new value")?,
+                        )),
+                        other => return err(other, "expected a pair (\"old\", \"new\")"),
+                    }
+                }
+            }
+            Op::AlterEnum {
+                name: c.str_at(0, "the enum's name")?,
+                from: c.strings_at(1, "the values before")?,
+                to: c.strings_at(2, "the values after")?,
+                renamed,
+            }
+        }
         "run" => {
             c.arity(1, 1, "a function of this file: run(backfill_status)")?;
             c.allow_keywords(&[])?;
@@ -762,7 +804,7 @@ fn column(e: &Expr) -> Result<Column> {
 
 /// `integer`, `varchar(36)`, `numeric(10, 2)`, `custom("citext")`.
 fn column_type(e: &Expr) -> Result<ColumnType> {
-    const TYPES: &str = "smallint, integer, bigint, real, double, numeric, numeric(p, s), boolean, text, varchar(n), char(n), binary, date, time, timestamp, timestamptz, uuid, json, custom(\"SQL\")";
+    const TYPES: &str = "smallint, integer, bigint, real, double, numeric, numeric(p, s), boolean, text, varchar(n), char(n), binary, date, time, timestamp, timestamptz, uuid, json, custom(\"SQL\"), db_enum(\"name\", [values])";
     if let Some(name) = ident(e) {
         return ColumnType::parse_portable(&name.to_string()).ok_or_else(|| {
             syn::Error::new_spanned(
@@ -773,6 +815,17 @@ fn column_type(e: &Expr) -> Result<ColumnType> {
     }
     let c = Call::read(e, &format!("a column type: {TYPES}"))?;
     c.allow_keywords(&[])?;
+    if c.name == "db_enum" {
+        c.arity(
+            2,
+            2,
+            "the enum's name and values: db_enum(\"post_status\", [\"draft\", \"published\"])",
+        )?;
+        return Ok(ColumnType::Enum {
+            name: c.str_at(0, "the enum's name")?,
+            values: c.strings_at(1, "the enum's values")?,
+        });
+    }
     if c.name == "custom" {
         c.arity(1, 1, "the SQL type: custom(\"citext\")")?;
         return Ok(ColumnType::Custom {

@@ -184,6 +184,20 @@ pub fn render_op(op: &Op) -> TokenStream {
             let f = format_ident!("{function}");
             quote!(run(#f))
         }
+        Op::CreateEnum { name, values } => quote!(create_enum(#name, [#(#values),*])),
+        Op::DropEnum { name, values } => quote!(drop_enum(#name, [#(#values),*])),
+        Op::AlterEnum {
+            name,
+            from,
+            to,
+            renamed,
+        } => {
+            let renamed = (!renamed.is_empty()).then(|| {
+                let pairs = renamed.iter().map(|(o, n)| quote!((#o, #n)));
+                quote!(, renamed = [#(#pairs),*])
+            });
+            quote!(alter_enum(#name, [#(#from),*], [#(#to),*] #renamed))
+        }
     }
 }
 
@@ -274,6 +288,7 @@ pub fn render_column_type(t: &ColumnType) -> TokenStream {
             quote!(char(#n))
         }
         ColumnType::Custom { sql } => quote!(custom(#sql)),
+        ColumnType::Enum { name, values } => quote!(db_enum(#name, [#(#values),*])),
         other => {
             let ident = format_ident!("{}", other.to_string());
             quote!(#ident)

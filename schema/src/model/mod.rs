@@ -37,6 +37,32 @@ pub struct Schema {
     /// [`DbObject::key`].
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub objects: BTreeMap<String, DbObject>,
+    /// Enum types (`#[derive(DbEnum)]`), by SQL name: a PostgreSQL `CREATE TYPE … AS
+    /// ENUM`; on MySQL and SQLite they live in the columns that use them.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub enums: BTreeMap<String, EnumType>,
+}
+
+/// An enum type's values, in order (the order PostgreSQL and MySQL sort them by).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnumType {
+    /// The values, as stored.
+    pub values: Vec<String>,
+    /// Declared renames of values (`(old, new)`, from `renamed_from` on a variant): hints
+    /// for the diff, never stored in a snapshot.
+    #[serde(skip)]
+    pub renamed: Vec<(String, String)>,
+}
+
+impl EnumType {
+    /// An enum of these values.
+    pub fn new(values: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        EnumType {
+            values: values.into_iter().map(Into::into).collect(),
+            renamed: Vec::new(),
+        }
+    }
 }
 
 impl Schema {
@@ -50,6 +76,7 @@ impl Schema {
         Schema {
             tables: tables.into_iter().map(|t| (t.name.clone(), t)).collect(),
             objects: BTreeMap::new(),
+            enums: BTreeMap::new(),
         }
     }
 
@@ -298,6 +325,15 @@ pub enum ColumnType {
     Uuid,
     /// JSON document.
     Json,
+    /// An enum type (`#[derive(DbEnum)]`): PostgreSQL's named type, MySQL's `ENUM(…)`,
+    /// SQLite's text with a `CHECK`. The values repeat the schema's [`EnumType`], so a column
+    /// renders alone.
+    Enum {
+        /// The type's SQL name (PostgreSQL's; the others keep no name).
+        name: String,
+        /// Its values, in order.
+        values: Vec<String>,
+    },
     /// A database-specific type, written verbatim into DDL.
     Custom {
         /// The SQL type as written.
@@ -411,6 +447,10 @@ impl fmt::Display for ColumnType {
             ColumnType::TimestampTz => f.write_str("timestamptz"),
             ColumnType::Uuid => f.write_str("uuid"),
             ColumnType::Json => f.write_str("json"),
+            ColumnType::Enum { name, values } if name.is_empty() => {
+                write!(f, "enum('{}')", values.join("', '"))
+            }
+            ColumnType::Enum { name, .. } => write!(f, "enum({name})"),
             ColumnType::Custom { sql } => write!(f, "custom({sql})"),
         }
     }

@@ -7,9 +7,11 @@
 
 mod attr;
 mod ctxt;
+mod db_enum;
 mod index_attr;
 mod indexes;
 mod table;
 mod types;
 
+pub use db_enum::{parse_enum, EnumModel};
 pub use table::{parse_model, parse_model_with, Model, ModelField};

@@ -36,6 +36,10 @@ pub struct ModelField {
     pub column: String,
     /// An explicit diesel SQL type path (`diesel_type = "…"`), if given.
     pub diesel_type: Option<syn::Path>,
+    /// The Rust type of a field of a `#[derive(DbEnum)]` enum type, as written; its
+    /// column's type is [`ColumnType::Enum`] with the name and values still empty until the
+    /// build script finds the enum (the derive asks the compiler).
+    pub enum_type: Option<syn::Path>,
 }
 
 // By hand: syn's own Debug impls need its `extra-traits` feature, which would make every
@@ -49,6 +53,13 @@ impl std::fmt::Debug for ModelField {
                 "diesel_type",
                 &self
                     .diesel_type
+                    .as_ref()
+                    .map(|p| quote::ToTokens::to_token_stream(p).to_string()),
+            )
+            .field(
+                "enum_type",
+                &self
+                    .enum_type
                     .as_ref()
                     .map(|p| quote::ToTokens::to_token_stream(p).to_string()),
             )
@@ -122,7 +133,7 @@ fn build(cx: &Ctxt, input: &DeriveInput) -> Option<Model> {
             }
         },
         Data::Enum(e) => {
-            cx.error_at(e.enum_token.span, "#[derive(Table)] works on structs only: an enum cannot be a table; store it in a column (e.g. as text) of a struct model");
+            cx.error_at(e.enum_token.span, "#[derive(Table)] works on structs only: an enum cannot be a table; to store it in a column, derive retort::DbEnum on it and give a struct model a field of its type");
             None
         }
         Data::Union(u) => {
@@ -257,11 +268,18 @@ fn build(cx: &Ctxt, input: &DeriveInput) -> Option<Model> {
                     None
                 }
             });
+        let enum_type = match &column.ty {
+            ColumnType::Enum { name, .. } if name.is_empty() => {
+                types::enum_candidate(&field.ty).cloned()
+            }
+            _ => None,
+        };
         table.columns.push(column);
         fields.push(ModelField {
             ident,
             column: column_name,
             diesel_type,
+            enum_type,
         });
     }
 
@@ -421,6 +439,10 @@ fn column(
                 nullable = mapped.nullable;
             }
             Err(Unmapped::NestedOption) => cx.error_spanned_by(ty, "Option<Option<…>> has no column type: a column is either NULL or a value; use one Option"),
+            // Perhaps a `#[derive(DbEnum)]` enum: the name and values come from it.
+            Err(Unmapped::Unsupported(_)) if types::enum_candidate(ty).is_some() => {
+                column_type = ColumnType::Enum { name: String::new(), values: Vec::new() };
+            }
             Err(Unmapped::Unsupported(spelled)) => cx.error_spanned_by(ty, format!(
                 "`{spelled}` has no portable column type; give one with #[column(sql_type = \"…\")] (e.g. \"bigint\", \"text\", \"json\") or #[column(custom_type = \"…\")] for a database-specific type"
             )),

@@ -68,6 +68,34 @@ pub(crate) fn map_type(ty: &Type) -> Result<Mapped, Unmapped> {
     })
 }
 
+/// The path of a type that may be a `#[derive(DbEnum)]` enum (unwrapping one `Option`): a
+/// plain path without generic arguments that names no primitive or known type. The
+/// derive has the compiler check it implements `retort::DbEnum`; the build script finds
+/// it among the crate's enums.
+pub(crate) fn enum_candidate(ty: &Type) -> Option<&syn::Path> {
+    let ty = generic_of(ty, "Option", &["std", "core", "option"]).unwrap_or(ty);
+    let Type::Path(tp) = ty else { return None };
+    if tp.qself.is_some()
+        || tp
+            .path
+            .segments
+            .iter()
+            .any(|s| !matches!(s.arguments, PathArguments::None))
+    {
+        return None;
+    }
+    let last = tp.path.segments.last()?.ident.to_string();
+    const PRIMITIVE: &[&str] = &[
+        "u8", "u16", "u32", "u64", "u128", "usize", "i8", "i128", "isize", "f16", "f128", "char",
+        "str", "bool", "i16", "i32", "i64", "f32", "f64", "String", "Vec", "Option", "Box", "Rc",
+        "Arc", "Cow",
+    ];
+    if PRIMITIVE.contains(&last.as_str()) || KNOWN.iter().any(|(k, _, _)| *k == last) {
+        return None;
+    }
+    Some(&tp.path)
+}
+
 /// Whether `ty` is `Option<…>`: the column is nullable whatever its explicit SQL type.
 pub(crate) fn is_option(ty: &Type) -> bool {
     generic_of(ty, "Option", &["std", "core", "option"]).is_some()

@@ -259,6 +259,78 @@ impl Op {
                     ));
                 }
             }
+            Op::CreateEnum { name, values } => {
+                if schema.enums.contains_key(name) {
+                    return fail(format!("create_enum: enum `{name}` already exists"));
+                }
+                check_enum_values(name, values)?;
+                schema
+                    .enums
+                    .insert(name.clone(), crate::model::EnumType::new(values.clone()));
+            }
+            Op::DropEnum { name, .. } => {
+                if let Some((t, c)) = enum_user(schema, name) {
+                    return fail(format!(
+                        "drop_enum: column `{t}.{c}` still uses enum `{name}`; drop or change it first"
+                    ));
+                }
+                if schema.enums.remove(name).is_none() {
+                    return fail(format!("drop_enum: no enum `{name}`"));
+                }
+            }
+            Op::AlterEnum {
+                name,
+                from,
+                to,
+                renamed,
+            } => {
+                check_enum_values(name, to)?;
+                let Some(e) = schema.enums.get_mut(name) else {
+                    return fail(format!("alter_enum: no enum `{name}`"));
+                };
+                if e.values != *from {
+                    return fail(format!(
+                        "alter_enum: enum `{name}` has the values ({}), not ({}) as this operation says",
+                        e.values.join(", "),
+                        from.join(", ")
+                    ));
+                }
+                for (old, new) in renamed {
+                    if !from.contains(old) || !to.contains(new) {
+                        return fail(format!("alter_enum: the rename of `{old}` to `{new}` in enum `{name}` needs `{old}` among the old values and `{new}` among the new"));
+                    }
+                }
+                e.values = to.clone();
+                for t in schema.tables.values_mut() {
+                    for c in &mut t.columns {
+                        if let crate::ColumnType::Enum { name: n, values } = &mut c.ty {
+                            if n == name {
+                                *values = to.clone();
+                                if let Some(d) = &mut c.server_default {
+                                    *d = crate::sql::enums::renamed_default(d, renamed);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        match self {
+            Op::CreateTable { table } => check_enum_columns(schema, &table.name, &table.columns)?,
+            Op::AddColumn { table, column } => {
+                check_enum_columns(schema, table, std::slice::from_ref(column))?
+            }
+            Op::AlterColumn {
+                table,
+                column,
+                changes,
+            } => {
+                if let Some(ty) = &changes.ty {
+                    let c = crate::Column::new(column.clone(), ty.clone());
+                    check_enum_columns(schema, table, std::slice::from_ref(&c))?;
+                }
+            }
+            _ => {}
         }
         if let Some(name) = self.table() {
             if let Some(t) = schema.tables.get_mut(name) {
@@ -303,4 +375,62 @@ fn remove_named<T>(items: &mut Vec<T>, name: &str, key: impl Fn(&T) -> &String) 
     let before = items.len();
     items.retain(|i| key(i) != name);
     items.len() != before
+}
+
+/// An enum's values: at least one, none empty or twice.
+fn check_enum_values(name: &str, values: &[String]) -> Result<(), ApplyError> {
+    if values.is_empty() {
+        return fail(format!("enum `{name}` has no values; give it at least one"));
+    }
+    for (i, v) in values.iter().enumerate() {
+        if v.is_empty() {
+            return fail(format!("enum `{name}` has an empty value"));
+        }
+        if values[..i].contains(v) {
+            return fail(format!("enum `{name}` lists the value `{v}` twice"));
+        }
+    }
+    Ok(())
+}
+
+/// A column that uses enum `name`, if any.
+fn enum_user(schema: &Schema, name: &str) -> Option<(String, String)> {
+    schema.tables.values().find_map(|t| {
+        t.columns.iter().find_map(|c| match &c.ty {
+            crate::ColumnType::Enum { name: n, .. } if n == name => {
+                Some((t.name.clone(), c.name.clone()))
+            }
+            _ => None,
+        })
+    })
+}
+
+/// Columns of an enum type need the type, with the same values (`create_enum` first).
+fn check_enum_columns(
+    schema: &Schema,
+    table: &str,
+    columns: &[crate::Column],
+) -> Result<(), ApplyError> {
+    for c in columns {
+        if let crate::ColumnType::Enum { name, values } = &c.ty {
+            match schema.enums.get(name) {
+                None => {
+                    return fail(format!(
+                        "column `{table}.{}` uses enum `{name}`, which does not exist here; put `create_enum(\"{name}\", […])` before it",
+                        c.name
+                    ))
+                }
+                Some(e) if e.values != *values => {
+                    return fail(format!(
+                        "column `{table}.{}` lists the values ({}) of enum `{name}`, which has ({})",
+                        c.name,
+                        values.join(", "),
+                        e.values.join(", ")
+                    ))
+                }
+                Some(_) => {}
+            }
+        }
+    }
+    Ok(())
 }

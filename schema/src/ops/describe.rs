@@ -123,6 +123,38 @@ impl Op {
             Op::CreateObject { object } => format!("create {}", object_words(object)),
             Op::DropObject { object } => format!("drop {}", object_words(object)),
             Op::RunRust { function } => format!("run {function}()"),
+            Op::CreateEnum { name, values } => {
+                format!("create enum {name} ({})", values.join(", "))
+            }
+            Op::DropEnum { name, .. } => format!("drop enum {name}"),
+            Op::AlterEnum {
+                name,
+                from,
+                to,
+                renamed,
+            } => {
+                let mut parts: Vec<String> = renamed
+                    .iter()
+                    .map(|(old, new)| format!("rename {old} to {new}"))
+                    .collect();
+                let kept = |v: &String| from.contains(v) || renamed.iter().any(|(_, n)| n == v);
+                let added: Vec<&str> = to.iter().filter(|v| !kept(v)).map(String::as_str).collect();
+                if !added.is_empty() {
+                    parts.push(format!("add {}", added.join(", ")));
+                }
+                let gone: Vec<&str> = from
+                    .iter()
+                    .filter(|v| !to.contains(v) && !renamed.iter().any(|(o, _)| o == *v))
+                    .map(String::as_str)
+                    .collect();
+                if !gone.is_empty() {
+                    parts.push(format!("remove {}", gone.join(", ")));
+                }
+                if parts.is_empty() {
+                    parts.push(format!("reorder to ({})", to.join(", ")));
+                }
+                format!("alter enum {name}: {}", parts.join("; "))
+            }
         }
     }
 }

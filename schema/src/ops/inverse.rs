@@ -203,6 +203,28 @@ impl Op {
             Op::DropObject { object } => vec![Op::CreateObject {
                 object: object.clone(),
             }],
+            Op::CreateEnum { name, values } => vec![Op::DropEnum {
+                name: name.clone(),
+                values: values.clone(),
+            }],
+            Op::DropEnum { name, values } => vec![Op::CreateEnum {
+                name: name.clone(),
+                values: values.clone(),
+            }],
+            Op::AlterEnum {
+                name,
+                from,
+                to,
+                renamed,
+            } => vec![Op::AlterEnum {
+                name: name.clone(),
+                from: to.clone(),
+                to: from.clone(),
+                renamed: renamed
+                    .iter()
+                    .map(|(old, new)| (new.clone(), old.clone()))
+                    .collect(),
+            }],
         };
         Ok(Some(ops))
     }

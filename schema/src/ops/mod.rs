@@ -172,6 +172,66 @@ pub enum Op {
         /// The object, with its `CREATE` statement(s).
         object: DbObject,
     },
+    /// `create_enum`: an enum type (PostgreSQL's `CREATE TYPE … AS ENUM`; nothing to run
+    /// elsewhere, where the columns hold the values).
+    CreateEnum {
+        /// The type's SQL name.
+        name: String,
+        /// Its values, in order.
+        values: Vec<String>,
+    },
+    /// `drop_enum`: the type as it was (so the downgrade can make it again).
+    DropEnum {
+        /// The type's SQL name.
+        name: String,
+        /// Its values, in order.
+        values: Vec<String>,
+    },
+    /// `alter_enum`: the values of an enum type change from `from` to `to`; `renamed` pairs
+    /// (old, new) keep their rows. A value only added is PostgreSQL's `ADD VALUE`; a value
+    /// removed, or an order changed, rebuilds the type after checking that no row holds a
+    /// value that goes.
+    AlterEnum {
+        /// The type's SQL name.
+        name: String,
+        /// The values before.
+        from: Vec<String>,
+        /// The values after.
+        to: Vec<String>,
+        /// Values renamed, `(old, new)`.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        renamed: Vec<(String, String)>,
+    },
+}
+
+/// What an `alter_enum` does to the values, as PostgreSQL can do it in place or not.
+impl Op {
+    /// For an `alter_enum`: whether it only renames and adds values, keeping the order of
+    /// the old ones (PostgreSQL's `RENAME VALUE` and `ADD VALUE`, without rebuilding the
+    /// type), and whether it adds any.
+    pub fn enum_change_in_place(&self) -> Option<(bool, bool)> {
+        let Op::AlterEnum {
+            from, to, renamed, ..
+        } = self
+        else {
+            return None;
+        };
+        let kept: Vec<&String> = from
+            .iter()
+            .map(|v| {
+                renamed
+                    .iter()
+                    .find(|(old, _)| old == v)
+                    .map_or(v, |(_, new)| new)
+            })
+            .collect();
+        let positions: Option<Vec<usize>> = kept
+            .iter()
+            .map(|v| to.iter().position(|t| t == *v))
+            .collect();
+        let in_place = positions.is_some_and(|p| p.windows(2).all(|w| w[0] < w[1]));
+        Some((in_place, in_place && to.len() > kept.len()))
+    }
 }
 
 /// The attributes an `alter_column` changes; `None` leaves one as it is.
@@ -332,6 +392,9 @@ impl Op {
             Op::RunRust { .. } => "run",
             Op::CreateObject { .. } => "create_object",
             Op::DropObject { .. } => "drop_object",
+            Op::CreateEnum { .. } => "create_enum",
+            Op::DropEnum { .. } => "drop_enum",
+            Op::AlterEnum { .. } => "alter_enum",
         }
     }
 
@@ -357,7 +420,10 @@ impl Op {
             Op::Execute { .. }
             | Op::RunRust { .. }
             | Op::CreateObject { .. }
-            | Op::DropObject { .. } => None,
+            | Op::DropObject { .. }
+            | Op::CreateEnum { .. }
+            | Op::DropEnum { .. }
+            | Op::AlterEnum { .. } => None,
         }
     }
 }

@@ -293,7 +293,10 @@ pub(super) fn render_ops(
             Op::Execute { .. }
             | Op::RunRust { .. }
             | Op::CreateObject { .. }
-            | Op::DropObject { .. } => steps.extend(super::render(op, schema, h.dialect())?),
+            | Op::DropObject { .. }
+            | Op::CreateEnum { .. }
+            | Op::DropEnum { .. }
+            | Op::AlterEnum { .. } => steps.extend(super::render(op, schema, h.dialect())?),
             Op::CreateIndex { table, index, .. } if renames.iter().any(|r| r.create == i) => {
                 let from = renames
                     .iter()
@@ -517,6 +520,7 @@ fn index_renames(ops: &[Op], schema: &Schema) -> Vec<IndexRename> {
                                 | Op::RunRust { .. }
                                 | Op::CreateObject { .. }
                                 | Op::DropObject { .. }
+                                | Op::AlterEnum { .. }
                                 | Op::RenameTable { .. }
                         ) => {}
                 _ => break,

@@ -5,6 +5,7 @@
 //! a dialect can do what it must — SQLite rebuilds a table for most changes.
 
 mod ansi;
+pub(crate) mod enums;
 mod features;
 mod index_def;
 pub mod mysql;
@@ -242,6 +243,9 @@ pub fn render(op: &Op, before: &Schema, dialect: Dialect) -> Result<Vec<Step>, R
             .sql_for(dialect)
             .map(|_| vec![Step::Sql(drop_object_sql(object, dialect))])
             .unwrap_or_default()),
+        Op::CreateEnum { .. } | Op::DropEnum { .. } | Op::AlterEnum { .. } => {
+            enums::render(op, before, dialect)
+        }
         _ => {
             refuse_unsupported_parts(op, dialect)?;
             render_structure(op, before, dialect)

@@ -67,6 +67,10 @@ pub fn mysql_type(ty: &ColumnType) -> String {
         ColumnType::TimestampTz => "DATETIME(6)".into(),
         ColumnType::Uuid => "CHAR(36)".into(),
         ColumnType::Json => "JSON".into(),
+        ColumnType::Enum { values, .. } => {
+            let values: Vec<String> = values.iter().map(|v| mysql_literal(v)).collect();
+            format!("ENUM({})", values.join(","))
+        }
         ColumnType::Custom { sql } => sql.clone(),
     }
 }
@@ -216,6 +220,20 @@ fn with_args(name: &str, args: &Option<Vec<String>>) -> String {
 /// anything a portable type does not say exactly (`datetime` without fractions, `text`,
 /// `int unsigned`, enums).
 pub fn read_type(catalog: &str) -> ColumnType {
+    // An enum keeps its values, not a name.
+    if catalog.starts_with("enum(") {
+        let values = lex(catalog, Lexicon::MYSQL)
+            .into_iter()
+            .filter_map(|s| match s.token {
+                Token::Str(v) => Some(v),
+                _ => None,
+            })
+            .collect();
+        return ColumnType::Enum {
+            name: String::new(),
+            values,
+        };
+    }
     match catalog {
         "tinyint(1)" => ColumnType::Boolean,
         "smallint" => ColumnType::SmallInt,

@@ -35,6 +35,10 @@ pub(super) fn misfit(q: &str, old: &ColumnType, new: &ColumnType) -> Option<Stri
     if matches!(old, Custom { .. }) || matches!(new, Custom { .. }) || matches!(old, Binary) {
         return None;
     }
+    if let Enum { values, .. } = new {
+        let values: Vec<String> = values.iter().map(|v| super::mysql_literal(v)).collect();
+        return Some(format!("{q} NOT IN ({})", values.join(", ")));
+    }
     let text = old.is_text();
     // Text must spell a number before it is one.
     let numeric = |bad: String| -> String {

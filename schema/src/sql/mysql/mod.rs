@@ -404,7 +404,10 @@ impl Hooks for Mysql {
             Op::Execute { .. }
             | Op::RunRust { .. }
             | Op::CreateObject { .. }
-            | Op::DropObject { .. } => unreachable!("handled by sql::render"),
+            | Op::DropObject { .. }
+            | Op::CreateEnum { .. }
+            | Op::DropEnum { .. }
+            | Op::AlterEnum { .. } => unreachable!("handled by sql::render"),
             Op::DropTable { .. }
             | Op::DropColumn { .. }
             | Op::RenameColumn { .. }
@@ -438,4 +441,42 @@ pub(super) fn render(op: &Op, before: &Schema) -> Result<Vec<Step>, RenderError>
 
 pub(super) fn render_ops(ops: &[Op], schema: &mut Schema) -> Result<Vec<Vec<Step>>, RenderError> {
     ansi::render_ops(&Mysql, ops, schema)
+}
+
+/// `alter_enum` on MySQL: each column of the type is modified — first to the old values and
+/// the new names together while the rows of renamed values are renamed, then (after the
+/// check that no row holds a value that goes) to the new values.
+pub(super) fn alter_enum(change: &super::enums::Change, before: &Schema) -> Vec<Step> {
+    let d = Dialect::Mysql;
+    let mut steps = Vec::new();
+    for (t, c) in super::enums::columns_of(before, change.name) {
+        let modify = |values: &[String], default: Option<String>| {
+            let mut column = c.clone();
+            column.ty = ColumnType::Enum {
+                name: change.name.to_string(),
+                values: values.to_vec(),
+            };
+            column.server_default = default;
+            Step::Sql(format!(
+                "ALTER TABLE {} MODIFY COLUMN {}",
+                super::quote_ident(&t.name, d),
+                Mysql.column_def(t, &column)
+            ))
+        };
+        if let Some(update) = change.rename_update(&t.name, &c.name, d) {
+            let mut widened = change.from.to_vec();
+            widened.extend(
+                change
+                    .renamed
+                    .iter()
+                    .map(|(_, n)| n.clone())
+                    .filter(|n| !change.from.contains(n)),
+            );
+            steps.push(modify(&widened, c.server_default.clone()));
+            steps.push(Step::Sql(update));
+        }
+        steps.extend(change.removal_check(&t.name, &c.name, &super::quote_ident(&c.name, d), d));
+        steps.push(modify(change.to, change.default_after(&c.server_default)));
+    }
+    steps
 }

@@ -53,6 +53,9 @@ pub fn postgres_type(ty: &ColumnType) -> String {
         ColumnType::TimestampTz => "TIMESTAMPTZ".into(),
         ColumnType::Uuid => "UUID".into(),
         ColumnType::Json => "JSONB".into(),
+        ColumnType::Enum { name, .. } => {
+            crate::sql::quote_ident(name, crate::sql::Dialect::Postgres)
+        }
         ColumnType::Custom { sql } => sql.clone(),
     }
 }
@@ -205,6 +208,21 @@ pub fn read_type(catalog: &str) -> ColumnType {
 
 /// The type PostgreSQL keeps for a model's type, read back portable.
 pub fn stored_type(ty: &ColumnType) -> ColumnType {
+    // An enum column is of the named type, as `format_type` prints it (its values are
+    // compared with the type's).
+    if let ColumnType::Enum { name, .. } = ty {
+        let plain = name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+            && !name.starts_with(|c: char| c.is_ascii_digit());
+        return ColumnType::Custom {
+            sql: if plain {
+                name.clone()
+            } else {
+                crate::sql::quote_ident(name, crate::sql::Dialect::Postgres)
+            },
+        };
+    }
     read_type(&catalog_type(&postgres_type(ty)))
 }
 

@@ -64,10 +64,16 @@ pub(super) fn misfit(q: &str, old: &ColumnType, new: &ColumnType) -> Option<Stri
             postgres_type(old)
         ));
     }
+    if let Enum { values, .. } = new {
+        return Some(format!(
+            "CAST({q} AS TEXT) NOT IN ({})",
+            crate::sql::enums::literals(values)
+        ));
+    }
     let text = old.is_text();
-    // A CHAR's padding is not part of its value (and regular expressions would see it).
+    // A CHAR's padding (and an enum's type) is not part of its value.
     let padded = format!("CAST({q} AS TEXT)");
-    let q = if matches!(old, Char { .. }) {
+    let q = if matches!(old, Char { .. } | Enum { .. }) {
         padded.as_str()
     } else {
         q
@@ -159,7 +165,9 @@ pub(super) fn using(q: &str, old: &ColumnType, new: &ColumnType) -> String {
         }
         (Date, TimestampTz) => format!("CAST({q} AS TIMESTAMP) AT TIME ZONE 'UTC'"),
         (TimestampTz, Date) => format!("CAST({q} AT TIME ZONE 'UTC' AS DATE)"),
-        (Json, Text | Varchar { .. } | Char { .. }) => format!("CAST(CAST({q} AS TEXT) AS {pg})"),
+        (Json | Enum { .. }, Text | Varchar { .. } | Char { .. }) | (_, Enum { .. }) => {
+            format!("CAST(CAST({q} AS TEXT) AS {pg})")
+        }
         _ => format!("CAST({q} AS {pg})"),
     }
 }

@@ -251,7 +251,10 @@ impl Hooks for Postgres {
             Op::Execute { .. }
             | Op::RunRust { .. }
             | Op::CreateObject { .. }
-            | Op::DropObject { .. } => unreachable!("handled by sql::render"),
+            | Op::DropObject { .. }
+            | Op::CreateEnum { .. }
+            | Op::DropEnum { .. }
+            | Op::AlterEnum { .. } => unreachable!("handled by sql::render"),
             Op::DropTable { .. }
             | Op::DropColumn { .. }
             | Op::RenameColumn { .. }
@@ -268,4 +271,95 @@ pub(super) fn render(op: &Op, before: &Schema) -> Result<Vec<Step>, RenderError>
 
 pub(super) fn render_ops(ops: &[Op], schema: &mut Schema) -> Result<Vec<Vec<Step>>, RenderError> {
     ansi::render_ops(&Postgres, ops, schema)
+}
+
+/// `alter_enum` on PostgreSQL: renames with `RENAME VALUE` (through temporary names when
+/// two swap); values only added with `ADD VALUE … BEFORE` the next kept one (which a
+/// transaction cannot use before it commits: the build writes such a change as a migration
+/// of its own, `atomic: false`); anything else rebuilds the type — a check that no row
+/// holds a value that goes, the old type renamed aside, the new one made, every column
+/// converted through text (its default set aside meanwhile), the old type dropped.
+pub(super) fn alter_enum(change: &super::enums::Change, before: &Schema, op: &Op) -> Vec<Step> {
+    let d = Dialect::Postgres;
+    let q = |n: &str| super::quote_ident(n, d);
+    let ty = q(change.name);
+    let mut steps = Vec::new();
+    let rename = |from: &str, to: &str| {
+        Step::Sql(format!(
+            "ALTER TYPE {ty} RENAME VALUE {} TO {}",
+            quote_literal(from),
+            quote_literal(to)
+        ))
+    };
+    if change.renamed.iter().any(|(_, n)| change.from.contains(n)) {
+        for (o, _) in change.renamed {
+            steps.push(rename(o, &format!("_retort_tmp_{o}")));
+        }
+        for (o, n) in change.renamed {
+            steps.push(rename(&format!("_retort_tmp_{o}"), n));
+        }
+    } else {
+        steps.extend(change.renamed.iter().map(|(o, n)| rename(o, n)));
+    }
+    if op
+        .enum_change_in_place()
+        .is_some_and(|(in_place, _)| in_place)
+    {
+        let mut present: Vec<&String> = change.from.iter().map(|v| change.new_name(v)).collect();
+        for (i, v) in change.to.iter().enumerate() {
+            if present.contains(&v) {
+                continue;
+            }
+            let place = change.to[i + 1..]
+                .iter()
+                .find(|n| present.contains(n))
+                .map(|n| format!(" BEFORE {}", quote_literal(n)))
+                .unwrap_or_default();
+            steps.push(Step::Sql(format!(
+                "ALTER TYPE {ty} ADD VALUE IF NOT EXISTS {}{place}",
+                quote_literal(v)
+            )));
+            present.push(v);
+        }
+        return steps;
+    }
+    let users = super::enums::columns_of(before, change.name);
+    for (t, c) in &users {
+        steps.extend(change.removal_check(
+            &t.name,
+            &c.name,
+            &format!("CAST({} AS TEXT)", q(&c.name)),
+            d,
+        ));
+    }
+    let aside: String = format!("_retort_old_{}", change.name)
+        .chars()
+        .take(63)
+        .collect();
+    steps.push(Step::Sql(format!(
+        "ALTER TYPE {ty} RENAME TO {}",
+        q(&aside)
+    )));
+    steps.push(Step::Sql(format!(
+        "CREATE TYPE {ty} AS ENUM ({})",
+        super::enums::literals(change.to)
+    )));
+    for (t, c) in &users {
+        let alter = format!("ALTER TABLE {} ALTER COLUMN {}", q(&t.name), q(&c.name));
+        if c.server_default.is_some() {
+            steps.push(Step::Sql(format!("{alter} DROP DEFAULT")));
+        }
+        steps.push(Step::Sql(format!(
+            "{alter} TYPE {ty} USING CAST(CAST({} AS TEXT) AS {ty})",
+            q(&c.name)
+        )));
+        if let Some(default) = change.default_after(&c.server_default) {
+            steps.push(Step::Sql(format!(
+                "{alter} SET DEFAULT {}",
+                postgres_default(&c.ty, &default)
+            )));
+        }
+    }
+    steps.push(Step::Sql(format!("DROP TYPE {}", q(&aside))));
+    steps
 }

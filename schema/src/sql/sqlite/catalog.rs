@@ -50,6 +50,8 @@ pub fn sqlite_type(ty: &ColumnType) -> String {
         ColumnType::TimestampTz => "TIMESTAMPTZ".into(),
         ColumnType::Uuid => "UUID".into(),
         ColumnType::Json => "JSON".into(),
+        // Text; the column's CHECK holds the values (see `enum_check`).
+        ColumnType::Enum { .. } => "TEXT".into(),
         ColumnType::Custom { sql } => sql.clone(),
     }
 }
@@ -90,6 +92,22 @@ pub fn read_type(declared: &str) -> ColumnType {
     })
 }
 
+/// The condition an enum column's CHECK holds on SQLite: `"status" IN ('draft', 'published')`.
+pub fn enum_check(c: &crate::Column) -> Option<String> {
+    let ColumnType::Enum { values, .. } = &c.ty else {
+        return None;
+    };
+    let values: Vec<String> = values
+        .iter()
+        .map(|v| crate::sql::quote_literal(v))
+        .collect();
+    Some(format!(
+        "{} IN ({})",
+        crate::sql::quote_ident(&c.name, crate::sql::Dialect::Sqlite),
+        values.join(", ")
+    ))
+}
+
 /// The type SQLite keeps for a model's type, read back portable.
 pub fn stored_type(ty: &ColumnType) -> ColumnType {
     read_type(&sqlite_type(ty))
@@ -107,6 +125,16 @@ pub fn read_default(text: &str) -> String {
 /// `INTEGER` without a default.
 pub fn stored_table(t: &mut Table) {
     let key = t.primary_key.clone();
+    // An enum column's values are its unnamed CHECK.
+    for c in &t.columns {
+        if let Some(expression) = enum_check(c) {
+            t.checks.push(crate::CheckConstraint {
+                name: String::new(),
+                expression,
+                not_valid: false,
+            });
+        }
+    }
     for c in &mut t.columns {
         c.ty = stored_type(&c.ty);
         if c.autoincrement {

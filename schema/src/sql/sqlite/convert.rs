@@ -24,6 +24,9 @@ pub(super) fn misfit_before(q: &str, old: &ColumnType, new: &ColumnType) -> Opti
     let text = old.is_text();
     let date = format!("{}-{}-{}", digits(4), digits(2), digits(2));
     Some(match (old, new) {
+        (_, Enum { values, .. }) => {
+            format!("{q} NOT IN ({})", crate::sql::enums::literals(values))
+        }
         // A double has 53 bits: a larger integer would come back rounded.
         (SmallInt | Integer | BigInt, Real | Double) => {
             format!("typeof({q}) = 'integer' AND CAST({q} AS REAL) <> {q}")

@@ -32,6 +32,9 @@ fn column_def(t: &Table, c: &Column) -> String {
     if let Some(d) = &c.server_default {
         s.push_str(&default_clause(d));
     }
+    if let Some(check) = super::sqlite::catalog::enum_check(c) {
+        s.push_str(&format!(" CHECK ({check})"));
+    }
     s
 }
 
@@ -173,7 +176,10 @@ pub(super) fn render(op: &Op, before: &Schema) -> Result<Vec<Step>, RenderError>
         Op::Execute { .. }
         | Op::RunRust { .. }
         | Op::CreateObject { .. }
-        | Op::DropObject { .. } => unreachable!("handled by sql::render"),
+        | Op::DropObject { .. }
+        | Op::CreateEnum { .. }
+        | Op::DropEnum { .. }
+        | Op::AlterEnum { .. } => unreachable!("handled by sql::render"),
     };
     Ok(steps)
 }
@@ -220,7 +226,10 @@ fn declared_triggers(schema: &Schema, table: &str) -> Vec<(String, String)> {
 /// Applying `ops` to it gives those tables as applying them to the whole schema would;
 /// other tables (foreign keys that follow a rename) are not needed by the callers.
 fn tables_named(schema: &Schema, ops: &[Op]) -> Schema {
-    let mut copy = Schema::new();
+    let mut copy = Schema {
+        enums: schema.enums.clone(),
+        ..Schema::new()
+    };
     for op in ops {
         let names = [
             op.table(),
@@ -474,7 +483,8 @@ fn folds(ops: &[Op], rebuilds: &[bool]) -> Vec<Option<(usize, usize)>> {
                 Op::Execute { .. }
                 | Op::RunRust { .. }
                 | Op::CreateObject { .. }
-                | Op::DropObject { .. } => true,
+                | Op::DropObject { .. }
+                | Op::AlterEnum { .. } => true,
                 Op::RenameTable { from, to } => from == t || to == t,
                 Op::CreateTable { .. } | Op::DropTable { .. } | Op::RenameColumn { .. } => {
                     op.table() == Some(t)
@@ -490,4 +500,49 @@ fn folds(ops: &[Op], rebuilds: &[bool]) -> Vec<Option<(usize, usize)>> {
         flush(&mut run);
     }
     folds
+}
+
+/// `alter_enum` on SQLite: every table with a column of the type is rebuilt with the new
+/// values in its CHECK, after renaming the rows of renamed values (with the old CHECK
+/// set aside for that one statement); a value that goes and is still held stops it first.
+pub(super) fn alter_enum(
+    change: &super::enums::Change,
+    before: &Schema,
+    op: &Op,
+) -> Result<Vec<Step>, RenderError> {
+    let users = super::enums::columns_of(before, change.name);
+    let mut names: Vec<&str> = users.iter().map(|(t, _)| t.name.as_str()).collect();
+    names.dedup();
+    let mut after = Schema {
+        enums: before.enums.clone(),
+        ..Schema::new()
+    };
+    for n in &names {
+        after
+            .tables
+            .insert(n.to_string(), table(before, n)?.clone());
+    }
+    apply(op, &mut after)?;
+    let mut steps = Vec::new();
+    for n in names {
+        let updates: Vec<String> = users
+            .iter()
+            .filter(|(t, _)| t.name == n)
+            .filter_map(|(_, c)| change.rename_update(n, &c.name, Dialect::Sqlite))
+            .collect();
+        if !updates.is_empty() {
+            steps.push(sql("PRAGMA ignore_check_constraints = ON".into()));
+            steps.extend(updates.into_iter().map(sql));
+            steps.push(sql("PRAGMA ignore_check_constraints = OFF".into()));
+        }
+        for (_, c) in users.iter().filter(|(t, _)| t.name == n) {
+            steps.extend(change.removal_check(n, &c.name, &q(&c.name), Dialect::Sqlite));
+        }
+        steps.extend(rebuild_table(
+            table(before, n)?,
+            table(&after, n)?,
+            &declared_triggers(before, n),
+        )?);
+    }
+    Ok(steps)
 }

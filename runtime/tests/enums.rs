@@ -1,0 +1,311 @@
+//! Rust enums as database enums: PostgreSQL's `CREATE TYPE … AS ENUM`, MySQL's `ENUM(…)`,
+//! SQLite's text with a `CHECK`. Made, written and read through the derived diesel impls,
+//! changed (a value added — PostgreSQL's `ADD VALUE`, committed before a later migration
+//! uses it — renamed, removed, reordered), checked exactly, taken down to base and up again;
+//! a removal is refused while a row holds the value, and hand changes are reported.
+
+mod support;
+
+use diesel::prelude::*;
+use retort::schema::sql::Dialect;
+use retort::{DbEnum, Graph, Options, Runner, Table as _};
+use support::{hand_change_is_reported, rev, rev_outside, round_trip, TestDb};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, retort::DbEnum)]
+#[db_enum(name = "post_status")]
+pub enum Status {
+    Draft,
+    Published,
+}
+
+#[derive(retort::Table)]
+#[table(name = "post")]
+pub struct Post {
+    #[column(primary_key)]
+    pub id: i32,
+    #[column(server_default = "'draft'")]
+    pub status: Status,
+    pub previous: Option<Status>,
+}
+
+const R1: &str = r#"
+    create_enum("post_status", ["draft", "published"]),
+    create_table("post",
+        column("id", integer),
+        column("status", db_enum("post_status", ["draft", "published"]), server_default = "'draft'"),
+        column("previous", db_enum("post_status", ["draft", "published"]), nullable),
+        primary_key(["id"]))
+"#;
+const R1_DOWN: &str = r#"drop_table("post"), drop_enum("post_status", ["draft", "published"])"#;
+
+/// Values added (one between two, one at the end): on PostgreSQL `ADD VALUE`, which a
+/// transaction cannot use before it commits — hence `atomic: false`, as the build writes it.
+const R2: &str = r#"alter_enum("post_status", ["draft", "published"], ["draft", "review", "published", "archived"])"#;
+const R2_DOWN: &str = r#"alter_enum("post_status", ["draft", "review", "published", "archived"], ["draft", "published"])"#;
+/// Uses a value R2 added, in the same upgrade.
+const R3: &str = r#"execute("UPDATE post SET status = 'archived' WHERE id = 3")"#;
+const R3_DOWN: &str = r#"execute("UPDATE post SET status = 'published' WHERE id = 3")"#;
+/// A rename (the rows follow), a removal and a new order: the type is rebuilt.
+const R4: &str = r#"alter_enum("post_status", ["draft", "review", "published", "archived"], ["archived", "draft", "live"], renamed = [("published", "live")])"#;
+const R4_DOWN: &str = r#"alter_enum("post_status", ["archived", "draft", "live"], ["draft", "review", "published", "archived"], renamed = [("live", "published")])"#;
+
+fn graph() -> Graph {
+    Graph::from_revisions([
+        rev("r1", None, R1, R1_DOWN),
+        rev_outside("r2", Some("r1"), R2, R2_DOWN),
+        rev("r3", Some("r2"), R3, R3_DOWN),
+        rev("r4", Some("r3"), R4, R4_DOWN),
+    ])
+}
+
+/// The values of the rows, as text, by id.
+fn statuses(db: &TestDb) -> Vec<String> {
+    texts(db, "ORDER BY id")
+}
+
+/// The statuses as text, in the order `order` gives.
+fn texts(db: &TestDb, order: &str) -> Vec<String> {
+    let text = if db.dialect == Dialect::Mysql {
+        "CHAR"
+    } else {
+        "TEXT"
+    };
+    db.texts(&format!(
+        "SELECT CAST(status AS {text}) AS v FROM post {order}"
+    ))
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+macro_rules! through_diesel {
+    ($conn:expr) => {{
+        let conn = &mut $conn;
+        diesel::insert_into(post::table)
+            .values((post::id.eq(1), post::previous.eq(Some(Status::Draft))))
+            .execute(conn)
+            .unwrap();
+        diesel::insert_into(post::table)
+            .values((post::id.eq(2), post::status.eq(Status::Published)))
+            .execute(conn)
+            .unwrap();
+        diesel::insert_into(post::table)
+            .values((post::id.eq(3), post::status.eq(Status::Published)))
+            .execute(conn)
+            .unwrap();
+        let rows: Vec<(i32, Status, Option<Status>)> = post::table
+            .select((post::id, post::status, post::previous))
+            .order(post::id)
+            .load(conn)
+            .unwrap();
+        assert_eq!(
+            rows,
+            [
+                (1, Status::Draft, Some(Status::Draft)),
+                (2, Status::Published, None),
+                (3, Status::Published, None),
+            ]
+        );
+        let published: i64 = post::table
+            .filter(post::status.eq(Status::Published))
+            .count()
+            .get_result(conn)
+            .unwrap();
+        assert_eq!(published, 2);
+    }};
+}
+
+#[test]
+fn the_derive_describes_the_column_and_diesel_reads_and_writes_it() {
+    let c = Post::schema().column("status").unwrap();
+    assert_eq!(
+        c.ty,
+        retort::schema::ColumnType::Enum {
+            name: "post_status".into(),
+            values: vec!["draft".into(), "published".into()],
+        }
+    );
+    assert!(Post::schema().column("previous").unwrap().nullable);
+    assert_eq!(Status::VALUES, ["draft", "published"]);
+    let graph = Graph::from_revisions([rev("r1", None, R1, R1_DOWN)]);
+    for db in TestDb::all() {
+        let mut runner = Runner::connect(&graph, &db.url, Options::default()).unwrap();
+        runner.upgrade("head").unwrap();
+        assert_eq!(
+            runner.check().unwrap(),
+            Vec::<String>::new(),
+            "{}",
+            db.dialect.name()
+        );
+        match db.dialect {
+            Dialect::Sqlite => {
+                let retort::DatabaseUrl::SqliteFile(path) = &db.url else {
+                    unreachable!("an SQLite test database is a file")
+                };
+                through_diesel!(diesel::SqliteConnection::establish(path.to_str().unwrap()).unwrap())
+            }
+            #[cfg(feature = "postgres")]
+            Dialect::Postgres => {
+                through_diesel!(diesel::PgConnection::establish(&db.url_text).unwrap())
+            }
+            #[cfg(feature = "mysql")]
+            Dialect::Mysql => {
+                through_diesel!(diesel::MysqlConnection::establish(&db.url_text).unwrap())
+            }
+            #[allow(unreachable_patterns)]
+            _ => continue,
+        }
+        // A value that is not the enum's is refused by the database itself.
+        assert!(
+            db.try_exec("INSERT INTO post (id, status) VALUES (9, 'gone')")
+                .is_err(),
+            "{}: an unknown value was stored",
+            db.dialect.name()
+        );
+    }
+}
+
+#[test]
+fn values_are_added_renamed_removed_and_reordered_on_every_backend() {
+    let graph = graph();
+    for template in TestDb::all() {
+        let name = template.dialect.name();
+        let db = template.another();
+        let mut runner = Runner::connect(&graph, &db.url, Options::default()).unwrap();
+        runner.upgrade("r1").unwrap();
+        db.exec(
+            "INSERT INTO post (id, status) VALUES (1, 'draft'), (2, 'published'), (3, 'published')",
+        );
+        // r2 adds values, r3 uses one: in one upgrade (one transaction but for r2).
+        runner
+            .upgrade("r3")
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(statuses(&db), ["draft", "published", "archived"], "{name}");
+        runner
+            .upgrade("r4")
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(
+            statuses(&db),
+            ["draft", "live", "archived"],
+            "{name}: rows follow the rename"
+        );
+        assert_eq!(
+            runner.check().unwrap(),
+            Vec::<String>::new(),
+            "{name} at r4"
+        );
+        if template.dialect != Dialect::Sqlite {
+            // The new order is the one the database sorts by.
+            assert_eq!(
+                texts(&db, "ORDER BY status"),
+                ["archived", "draft", "live"],
+                "{name}"
+            );
+        }
+        drop(runner);
+        let mut runner = round_trip(&graph, &db, "r1");
+        runner.downgrade("r1").unwrap();
+        assert_eq!(
+            statuses(&db),
+            ["draft", "published", "published"],
+            "{name}: down to r1"
+        );
+        runner.downgrade("base").unwrap();
+        assert!(
+            db.try_exec("SELECT 1 FROM post").is_err(),
+            "{name}: the table went"
+        );
+        if template.dialect == Dialect::Postgres {
+            assert!(
+                db.try_exec("SELECT 'draft'::post_status").is_err(),
+                "{name}: the type went"
+            );
+        }
+        runner
+            .upgrade("head")
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(
+            runner.check().unwrap(),
+            Vec::<String>::new(),
+            "{name} up from base"
+        );
+    }
+}
+
+#[test]
+fn a_value_still_held_is_not_removed() {
+    let graph = Graph::from_revisions([
+        rev("r1", None, R1, R1_DOWN),
+        rev(
+            "r2",
+            Some("r1"),
+            r#"alter_enum("post_status", ["draft", "published"], ["draft"])"#,
+            r#"alter_enum("post_status", ["draft"], ["draft", "published"])"#,
+        ),
+    ]);
+    for template in TestDb::all() {
+        let name = template.dialect.name();
+        let db = template.another();
+        let mut runner = Runner::connect(&graph, &db.url, Options::default()).unwrap();
+        runner.upgrade("r1").unwrap();
+        db.exec("INSERT INTO post (id, status) VALUES (1, 'draft'), (2, 'published')");
+        let err = runner.upgrade("head").unwrap_err().to_string();
+        for said in [
+            "`post_status`",
+            "`published`",
+            "`post.status`",
+            "UPDATE post",
+        ] {
+            assert!(err.contains(said), "{name}: `{said}` not in: {err}");
+        }
+        assert_eq!(runner.current().unwrap(), ["r1"], "{name}");
+        assert_eq!(statuses(&db), ["draft", "published"], "{name}");
+        // Unchanged: a new value is still refused, as at r1.
+        assert!(
+            db.try_exec("INSERT INTO post (id, status) VALUES (9, 'gone')")
+                .is_err(),
+            "{name}"
+        );
+        db.exec("INSERT INTO post (id, status) VALUES (8, 'published')");
+        db.exec("DELETE FROM post WHERE id = 8");
+        // Once no row holds it, it goes.
+        db.exec("UPDATE post SET status = 'draft'");
+        runner
+            .upgrade("head")
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(runner.check().unwrap(), Vec::<String>::new(), "{name}");
+    }
+}
+
+#[test]
+fn hand_changes_of_values_are_reported() {
+    let graph = Graph::from_revisions([rev("r1", None, R1, R1_DOWN)]);
+    for template in TestDb::all() {
+        let (sql, expected) = match template.dialect {
+            Dialect::Postgres => ("ALTER TYPE post_status ADD VALUE 'gone'", "enum `post_status`"),
+            Dialect::Mysql => (
+                "ALTER TABLE post MODIFY status ENUM('draft','published','gone') NOT NULL DEFAULT 'draft'",
+                "`post.status`",
+            ),
+            Dialect::Sqlite => (
+                "CREATE TABLE post_new (id INTEGER NOT NULL, status TEXT NOT NULL DEFAULT 'draft' CHECK (status IN ('draft', 'gone')), previous TEXT CHECK (\"previous\" IN ('draft', 'published')), CONSTRAINT pk_post PRIMARY KEY (id)); DROP TABLE post; ALTER TABLE post_new RENAME TO post",
+                "on `post`",
+            ),
+        };
+        hand_change_is_reported(&graph, &template, "an enum value added", sql, expected);
+    }
+    // An enum of the database that the models do not have.
+    let pg: Vec<TestDb> = TestDb::servers()
+        .into_iter()
+        .filter(|d| d.dialect == Dialect::Postgres)
+        .collect();
+    for template in pg {
+        hand_change_is_reported(
+            &graph,
+            &template,
+            "an extra enum",
+            "CREATE TYPE mood AS ENUM ('ok')",
+            "enum `mood` is in the database but not in the models",
+        );
+    }
+}
