@@ -468,3 +468,109 @@ fn objects_declared_in_sql_files_are_written_and_replaced() {
     );
     assert_eq!(fixture.migrations_state(), state);
 }
+
+#[test]
+fn enums_are_written_changed_and_their_added_values_go_first() {
+    let fixture = Fixture::new("enums");
+    let models = |variants: &str, fields: &str| {
+        format!(
+            "{HEAD}\n#[derive(Debug, Clone, Copy, PartialEq, retort::DbEnum)]\n#[db_enum(name = \"task_status\")]\npub enum Status {{\n{variants}}}\n\n#[derive(Table)]\npub struct Task {{\n    #[column(primary_key)]\n    pub id: i32,\n    pub created_at: DateTime<Utc>,\n{fields}}}\n"
+        )
+    };
+    let status = "    #[column(server_default = \"'draft'\")]\n    pub status: Status,\n";
+    let build = |expected: usize| -> Vec<String> {
+        let out = fixture.build(&[], false);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let files = fixture.migration_files();
+        assert_eq!(files.len(), expected, "{}", stderr(&out));
+        files
+            .iter()
+            .map(|f| std::fs::read_to_string(f).unwrap())
+            .collect()
+    };
+    let compact = |text: &str| text.split_whitespace().collect::<String>();
+    let newest = |all: &[String], seen: &[String]| -> Vec<String> {
+        all.iter().filter(|t| !seen.contains(t)).cloned().collect()
+    };
+
+    fixture.write_models(&models("    Draft,\n    Published,\n", status));
+    let first = build(1);
+    let c = compact(&first[0]);
+    let (create, table) = (
+        c.find("create_enum(\"task_status\",[\"draft\",\"published\"])")
+            .unwrap_or_else(|| panic!("{}", first[0])),
+        c.find("create_table(").unwrap(),
+    );
+    assert!(create < table, "{}", first[0]);
+    assert!(
+        c.contains("db_enum(\"task_status\",[\"draft\",\"published\"])"),
+        "{}",
+        first[0]
+    );
+    assert!(c.contains("drop_enum(\"task_status\""), "{}", first[0]);
+
+    // A value renamed (declared), one added, and a new column in the same build: the added
+    // value is written first, alone and outside a transaction; the column after it.
+    fixture.write_models(&models(
+        "    Draft,\n    #[db_enum(renamed_from = \"published\")]\n    Live,\n    Archived,\n",
+        &format!("{status}    pub previous: Option<Status>,\n"),
+    ));
+    let all = build(3);
+    let new = newest(&all, &first);
+    assert_eq!(new.len(), 2);
+    let (values, column) = if new[0].contains("alter_enum") {
+        (&new[0], &new[1])
+    } else {
+        (&new[1], &new[0])
+    };
+    let v = compact(values);
+    assert!(v.contains("atomic:false"), "{values}");
+    assert!(
+        v.contains("alter_enum(\"task_status\",[\"draft\",\"published\"],[\"draft\",\"live\",\"archived\"],renamed=[(\"published\",\"live\")]"),
+        "{values}"
+    );
+    let col = compact(column);
+    assert!(
+        !col.contains("atomic:false") && col.contains("add_column("),
+        "{column}"
+    );
+    let values_rev = retort_schema::migration::parse_file(values)
+        .unwrap()
+        .revision;
+    assert!(
+        col.contains(&format!("parents:[\"{values_rev}\"]")),
+        "the column comes after the values: {column}"
+    );
+
+    // A value removed and the order changed: one migration, in a transaction (the type is
+    // rebuilt, checking no row holds the value that goes).
+    let seen = all.clone();
+    fixture.write_models(&models(
+        "    Archived,\n    Live,\n",
+        "    #[column(server_default = \"'live'\")]\n    pub status: Status,\n",
+    ));
+    let all = build(4);
+    let new = newest(&all, &seen);
+    let c = compact(&new[0]);
+    assert!(!c.contains("atomic:false"), "{}", new[0]);
+    assert!(
+        c.contains("[\"draft\",\"live\",\"archived\"],[\"archived\",\"live\"]"),
+        "{}",
+        new[0]
+    );
+
+    // A field of a type that is neither mapped nor a DbEnum of the crate: refused, naming
+    // it; nothing written.
+    let state = fixture.migrations_state();
+    fixture.write_models(&format!(
+        "{HEAD}\npub struct Mood;\n\n#[derive(Table)]\npub struct Task {{\n    #[column(primary_key)]\n    pub id: i32,\n    pub mood: Mood,\n}}\n"
+    ));
+    let out = fixture.build(&[], false);
+    let err = stderr(&out);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("`mood`") && err.contains("`Mood`") && err.contains("DbEnum"),
+        "{err}"
+    );
+    assert_eq!(fixture.migrations_state(), state);
+}

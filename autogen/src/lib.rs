@@ -245,33 +245,46 @@ pub fn generate_in(
                     operations: d.up.iter().map(Op::describe).collect(),
                 });
             }
-            for op in &d.up {
-                op.apply(&mut target)?;
-            }
-            let up = mark_destructive(&d.up, &head_schema, false)?;
-            let down = mark_destructive(&d.down, &target, true)?;
-            let message = settings
-                .message
-                .as_deref()
-                .map(codegen::slugify)
-                .unwrap_or_else(|| {
-                    if history.entries.is_empty() {
-                        "initial".to_string()
-                    } else {
-                        codegen::message_for(&d.up)
+            // Values added to an enum in place (PostgreSQL's ADD VALUE) cannot be used in the
+            // transaction that adds them: they go first, in a migration of their own that
+            // runs outside one (`atomic: false`), so whatever comes after may use them.
+            let mut steps: Vec<(Schema, Schema, bool)> = Vec::new();
+            match enum_additions(&d.up, &head_schema)? {
+                Some(mid) => {
+                    steps.push((head_schema.clone(), mid.clone(), false));
+                    if !diff::diff(&mid, &models)?.is_empty() {
+                        steps.push((mid, models.clone(), true));
                     }
-                });
-            let next = new_entry(
-                &dir,
-                &history,
-                heads.clone(),
-                &message,
-                up,
-                down,
-                &d.lints,
-                settings,
-            );
-            pending.push(next);
+                }
+                None => steps.push((head_schema.clone(), models.clone(), true)),
+            }
+            let mut parents = heads.clone();
+            let several = steps.len() > 1;
+            for (from, to, atomic) in steps {
+                let d = diff::diff(&from, &to)?;
+                let mut after = from.clone();
+                for op in &d.up {
+                    op.apply(&mut after)?;
+                    op.apply(&mut target)?;
+                }
+                let up = mark_destructive(&d.up, &from, false)?;
+                let down = mark_destructive(&d.down, &after, true)?;
+                let message = match settings.message.as_deref().map(codegen::slugify) {
+                    Some(m) if several && !atomic => format!("{m}_enum_values"),
+                    Some(m) => m,
+                    None if history.entries.is_empty() => "initial".to_string(),
+                    None => codegen::message_for(&d.up),
+                };
+                let next = new_entry(
+                    &dir, &history, parents, &message, up, down, &d.lints, settings,
+                );
+                debug_assert_eq!(next.entry.file.atomic, atomic);
+                parents = vec![next.entry.file.revision.clone()];
+                history
+                    .entries
+                    .insert(next.entry.file.revision.clone(), next.entry.clone());
+                pending.push(next);
+            }
         }
     }
 
@@ -340,11 +353,33 @@ pub fn generate_in(
     Ok(report)
 }
 
+/// When `up` adds values to an enum in place (PostgreSQL's `ADD VALUE`), the schema with
+/// only those changes made: what the first of two migrations reaches.
+fn enum_additions(up: &[Op], head: &Schema) -> Result<Option<Schema>, Error> {
+    let mut mid = head.clone();
+    let mut any = false;
+    for op in up {
+        if op.enum_change_in_place() == Some((true, true)) {
+            op.apply(&mut mid)?;
+            if let Op::AlterEnum { name, renamed, .. } = op {
+                if let Some(e) = mid.enums.get_mut(name) {
+                    e.renamed = renamed.clone();
+                }
+            }
+            any = true;
+        }
+    }
+    Ok(any.then_some(mid))
+}
+
 /// Every compiled backend renders the migrations about to be written, both ways: what one of
 /// them refuses (a type change MySQL cannot join, a key over text it cannot index) stops the
 /// build before anything is written.
 fn check_backends(pending: &[Pending], head: &Schema, backends: &[Dialect]) -> Result<(), Error> {
+    // Each migration starts where the one before it (in this build) ends.
+    let mut start = head.clone();
     for p in pending.iter().filter(|p| !p.entry.file.up.is_empty()) {
+        let head = &start;
         let mut after = head.clone();
         for op in &p.entry.file.up {
             op.apply(&mut after)?;
@@ -359,6 +394,7 @@ fn check_backends(pending: &[Pending], head: &Schema, backends: &[Dialect]) -> R
             retort_schema::sql::render_ops(&p.entry.file.down, &mut after.clone(), dialect)
                 .map_err(refused)?;
         }
+        start = after;
     }
     Ok(())
 }
@@ -402,6 +438,10 @@ fn new_entry(
         up: up.into_iter().map(|(o, _)| o).collect(),
         down: down.into_iter().map(|(o, _)| o).collect(),
         atomic: true,
+    };
+    let file = retort_schema::migration::MigrationFile {
+        atomic: !retort_schema::migration::runs_outside_a_transaction(&file.up, &file.down),
+        ..file
     };
     Pending {
         entry: MigrationOnDisk {

@@ -309,3 +309,77 @@ fn hand_changes_of_values_are_reported() {
         );
     }
 }
+
+/// Why the build writes added values alone, `atomic: false`: PostgreSQL refuses to use a
+/// value added in the transaction still open, so the same migrations in one transaction
+/// fail there (and change nothing).
+#[test]
+fn postgres_cannot_use_a_value_added_in_the_same_transaction() {
+    let atomic = Graph::from_revisions([
+        rev("r1", None, R1, R1_DOWN),
+        rev("r2", Some("r1"), R2, R2_DOWN),
+        rev("r3", Some("r2"), R3, R3_DOWN),
+    ]);
+    for template in TestDb::servers()
+        .into_iter()
+        .filter(|d| d.dialect == Dialect::Postgres)
+    {
+        let db = template.another();
+        let mut runner = Runner::connect(&atomic, &db.url, Options::default()).unwrap();
+        runner.upgrade("r1").unwrap();
+        db.exec("INSERT INTO post (id, status) VALUES (3, 'published')");
+        let err = runner.upgrade("head").unwrap_err().to_string();
+        assert!(err.contains("unsafe use of new value"), "{err}");
+        assert_eq!(runner.current().unwrap(), ["r1"]);
+        // The graph the build writes (r2 outside a transaction) goes through.
+        let graph = graph();
+        let mut runner = Runner::connect(&graph, &db.url, Options::default()).unwrap();
+        runner.upgrade("r3").unwrap();
+        assert_eq!(statuses(&db), ["archived"]);
+    }
+}
+
+/// A text column becomes an enum column (each value checked first: one that is not a value
+/// stops it, naming the column, with nothing changed) and back to text.
+#[test]
+fn text_becomes_an_enum_and_back() {
+    let graph = Graph::from_revisions([
+        rev(
+            "r1",
+            None,
+            r#"create_table("post", column("id", integer), column("status", text), primary_key(["id"]))"#,
+            r#"drop_table("post")"#,
+        ),
+        rev(
+            "r2",
+            Some("r1"),
+            r#"create_enum("post_status", ["draft", "published"]), alter_column("post", "status", type_ = db_enum("post_status", ["draft", "published"]))"#,
+            r#"alter_column("post", "status", type_ = text), drop_enum("post_status", ["draft", "published"])"#,
+        ),
+    ]);
+    for template in TestDb::all() {
+        let name = template.dialect.name();
+        let db = template.another();
+        let mut runner = Runner::connect(&graph, &db.url, Options::default()).unwrap();
+        runner.upgrade("r1").unwrap();
+        db.exec("INSERT INTO post (id, status) VALUES (1, 'draft'), (2, 'Draft')");
+        let err = runner.upgrade("head").unwrap_err().to_string();
+        assert!(err.contains("`post.status`"), "{name}: {err}");
+        assert_eq!(runner.current().unwrap(), ["r1"], "{name}");
+        assert_eq!(statuses(&db), ["draft", "Draft"], "{name}");
+        db.exec("UPDATE post SET status = 'published' WHERE id = 2");
+        runner
+            .upgrade("head")
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(runner.check().unwrap(), Vec::<String>::new(), "{name}");
+        assert!(
+            db.try_exec("UPDATE post SET status = 'Draft'").is_err(),
+            "{name}"
+        );
+        runner
+            .downgrade("r1")
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        db.exec("UPDATE post SET status = 'Draft' WHERE id = 1");
+        assert_eq!(statuses(&db), ["Draft", "published"], "{name}");
+    }
+}

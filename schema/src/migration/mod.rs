@@ -29,7 +29,7 @@ pub use checksum::ChecksumCheck;
 pub use parse::{conflict_marker_line, parse_body, parse_file, FileError, OPERATIONS};
 #[cfg(feature = "parse")]
 pub use render::render_op;
-pub use write::{render_file, revision_id, NewMigration, Origin};
+pub use write::{render_file, revision_id, runs_outside_a_transaction, NewMigration, Origin};
 
 /// One migration as written in its file.
 #[derive(Debug, Clone, PartialEq, Eq)]

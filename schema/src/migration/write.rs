@@ -38,6 +38,23 @@ pub struct NewMigration<'a> {
     pub origin: Origin,
 }
 
+/// Whether a written migration says `atomic: false`: it builds an index `concurrently`, or
+/// adds values to an enum in place (PostgreSQL's `ADD VALUE`, whose values a transaction
+/// cannot use before it commits; the build writes such a change alone).
+pub fn runs_outside_a_transaction(up: &[Op], down: &[Op]) -> bool {
+    up.iter().chain(down).any(|op| {
+        matches!(
+            op,
+            Op::CreateIndex {
+                concurrently: true,
+                ..
+            }
+        )
+    }) || up
+        .iter()
+        .any(|op| op.enum_change_in_place() == Some((true, true)))
+}
+
 /// The whole file; `format_op` writes one operation as it appears in the block (the build
 /// formats them with prettyplease).
 pub fn render_file(m: &NewMigration, format_op: &dyn Fn(&Op) -> String) -> String {
@@ -92,16 +109,9 @@ pub fn render_file(m: &NewMigration, format_op: &dyn Fn(&Op) -> String) -> Strin
     let _ = writeln!(out, "    message: {},", quoted(m.message));
     // What cannot run in a transaction makes the migration non-atomic (the grammar refuses
     // it otherwise).
-    let concurrent = m.up.iter().chain(m.down).any(|(op, _)| {
-        matches!(
-            op,
-            Op::CreateIndex {
-                concurrently: true,
-                ..
-            }
-        )
-    });
-    if concurrent {
+    let up: Vec<Op> = m.up.iter().map(|(o, _)| o.clone()).collect();
+    let down: Vec<Op> = m.down.iter().map(|(o, _)| o.clone()).collect();
+    if runs_outside_a_transaction(&up, &down) {
         out.push_str("    atomic: false,\n");
     }
     write_ops(&mut out, "up", m.up, up_marker, format_op);
