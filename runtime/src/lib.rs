@@ -45,6 +45,11 @@
 //!
 //! The derive also writes diesel's `table!` module, named after the table, next to
 //! the struct; your crate needs `diesel` among its dependencies to use it.
+//!
+//! A field whose type is an enum with `#[derive(DbEnum)]` is a column of that database
+//! enum (see [`DbEnum`]); on the enum, `#[db_enum(name = "…")]` names the SQL type, and on a
+//! variant `#[db_enum(name = "…")]` the stored value and `#[db_enum(renamed_from = "…")]` its
+//! previous one.
 
 pub use retort_macros::{migration, DbEnum, Table};
 

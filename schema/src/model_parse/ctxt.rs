@@ -12,6 +12,8 @@ pub(crate) struct Ctxt {
     errors: RefCell<Vec<syn::Error>>,
     /// How derived names are formed.
     pub(crate) naming: crate::naming::Convention,
+    /// The struct's generic type parameters (a field of one is no enum).
+    pub(crate) generics: RefCell<Vec<String>>,
 }
 
 impl Ctxt {
@@ -19,6 +21,7 @@ impl Ctxt {
         Ctxt {
             errors: RefCell::default(),
             naming,
+            generics: RefCell::default(),
         }
     }
 

@@ -114,6 +114,11 @@ pub fn parse_model_with(
     convention: naming::Convention,
 ) -> Result<Model, syn::Error> {
     let cx = Ctxt::new(convention);
+    *cx.generics.borrow_mut() = input
+        .generics
+        .type_params()
+        .map(|p| p.ident.to_string())
+        .collect();
     let model = build(&cx, input);
     cx.check()?;
     model.ok_or_else(|| syn::Error::new(input.ident.span(), "model could not be read"))
@@ -440,7 +445,12 @@ fn column(
             }
             Err(Unmapped::NestedOption) => cx.error_spanned_by(ty, "Option<Option<…>> has no column type: a column is either NULL or a value; use one Option"),
             // Perhaps a `#[derive(DbEnum)]` enum: the name and values come from it.
-            Err(Unmapped::Unsupported(_)) if types::enum_candidate(ty).is_some() => {
+            Err(Unmapped::Unsupported(_))
+                if types::enum_candidate(ty).is_some_and(|p| {
+                    !(p.segments.len() == 1
+                        && cx.generics.borrow().contains(&p.segments[0].ident.to_string()))
+                }) =>
+            {
                 column_type = ColumnType::Enum { name: String::new(), values: Vec::new() };
             }
             Err(Unmapped::Unsupported(spelled)) => cx.error_spanned_by(ty, format!(
