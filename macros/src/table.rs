@@ -114,7 +114,17 @@ pub(crate) fn fallback(input: &syn::DeriveInput) -> TokenStream {
 fn diesel_table(model: &Model) -> TokenStream {
     let table = &model.table;
     let module = dsl_ident(&table.name);
-    let sql_name = &table.name;
+    // A table in another schema: diesel's `schema.module` form, the SQL name its own.
+    let (schema, sql_name) = retort_schema::sql::split_schema(&table.name);
+    let schema = schema.map(|s| {
+        let s = syn::parse_str::<syn::Ident>(s).unwrap_or_else(|_| {
+            syn::Ident::new_raw(
+                &retort_schema::naming::dsl_module_name(s),
+                Span::call_site(),
+            )
+        });
+        quote!(#s.)
+    });
     let key: Vec<_> = table
         .primary_key
         .iter()
@@ -186,7 +196,7 @@ fn diesel_table(model: &Model) -> TokenStream {
 
             #[doc = #doc]
             #[sql_name = #sql_name]
-            #module (#(#key),*) {
+            #schema #module (#(#key),*) {
                 #(#columns)*
             }
         }
@@ -252,5 +262,22 @@ mod tests {
             "{dsl}"
         );
         assert!(dsl.contains("refs -> Array < Uuid >"), "{dsl}");
+    }
+
+    #[test]
+    fn a_table_in_another_schema_is_diesels_schema_dot_module() {
+        let model = retort_schema::parse_model(&syn::parse_quote! {
+            #[table(schema = "audit", name = "events")]
+            struct Event {
+                #[column(primary_key)]
+                id: i32,
+            }
+        })
+        .unwrap();
+        let dsl = diesel_table(&model).to_string();
+        assert!(
+            dsl.contains("# [sql_name = \"events\"] audit . audit_events (id)"),
+            "{dsl}"
+        );
     }
 }

@@ -36,6 +36,7 @@
 //! | `index(a, b, name = "…", unique)` | composite index (default name `ix_<table>_<a>_<b>`) |
 //! | `unique(a, b, name = "…")` | composite unique constraint (default name `uq_<table>_<a>_<b>`) |
 //! | `check(name = "…", expr = "…")` | named check constraint |
+//! | `schema = "audit"` | PostgreSQL schema of the table (it is then `audit.<name>`) |
 //!
 //! On a field, `#[column(…)]`: `name`, `primary_key`, `autoincrement`, `unique`,
 //! `index` (or `index = "ix_name"`), `server_default = "<SQL expression>"`, `max_length = N`

@@ -40,8 +40,16 @@ pub fn differences(expected: &Schema, live: &Schema, catalog: &Catalog) -> Vec<S
             Some(l) => out.extend(table_differences(e, l, catalog)),
         }
     }
+    // Tables of other schemas count where the models keep tables in that schema.
+    let schema_used = |name: &str| match crate::sql::split_schema(name).0 {
+        None => true,
+        Some(s) => expected
+            .tables
+            .keys()
+            .any(|t| crate::sql::split_schema(t).0 == Some(s)),
+    };
     for name in live.tables.keys() {
-        if !expected.tables.contains_key(name) {
+        if !expected.tables.contains_key(name) && schema_used(name) {
             out.push(format!(
                 "table `{name}` is in the database but not in the models"
             ));

@@ -126,6 +126,7 @@ pub fn slug(text: &str) -> String {
 
 /// `pk_<table>`: the primary key's name unless the model gives one.
 pub fn primary_key_name(table: &str) -> String {
+    let table = own(table);
     fit(format!("pk_{table}"))
 }
 
@@ -261,7 +262,14 @@ impl Convention {
 /// let name = Convention::Postgres.unique(&long, &["b".repeat(40)]);
 /// assert_eq!(name, format!("{}_{}_key", "a".repeat(29), "b".repeat(29)));
 /// ```
+/// A table's own name, without its schema (`audit.events` → `events`): derived names are
+/// per schema, as PostgreSQL keeps indexes and constraints beside their table.
+fn own(table: &str) -> &str {
+    crate::sql::split_schema(table).1
+}
+
 fn pg_name(name1: &str, name2: &str, label: &str) -> String {
+    let name1 = own(name1);
     let mut overhead = label.len() + 1;
     if !name2.is_empty() {
         overhead += 1;
@@ -290,16 +298,19 @@ fn pg_name(name1: &str, name2: &str, label: &str) -> String {
 
 /// `ix_<table>_<col>[_<col>…]`.
 pub fn index_name(table: &str, columns: &[String]) -> String {
+    let table = own(table);
     fit(format!("ix_{table}_{}", columns.join("_")))
 }
 
 /// `uq_<table>_<col>[_<col>…]`.
 pub fn unique_name(table: &str, columns: &[String]) -> String {
+    let table = own(table);
     fit(format!("uq_{table}_{}", columns.join("_")))
 }
 
 /// `fk_<table>_<col>[_<col>…]_<referred table>`.
 pub fn foreign_key_name(table: &str, columns: &[String], referred_table: &str) -> String {
+    let (table, referred_table) = (own(table), own(referred_table));
     fit(format!("fk_{table}_{}_{referred_table}", columns.join("_")))
 }
 

@@ -275,13 +275,22 @@ fn split(names: &str) -> Vec<String> {
     }
 }
 
+/// A table's name as the models write it: its own in the connection's schema,
+/// `schema.table` in another.
+fn qualified(class: &str, namespace: &str) -> String {
+    format!("CASE WHEN {namespace}.nspname = current_schema() THEN {class}.relname::text ELSE {namespace}.nspname::text || '.' || {class}.relname::text END")
+}
+
 fn introspect(conn: &mut PgConnection) -> Result<Schema> {
     let err = db_err("cannot read the schema from pg_catalog");
+    // The connection's schema, and the others apps keep tables in (`schema.table`; `check`
+    // looks only at those the models use).
     let in_schema = format!(
-        "n.nspname = current_schema() AND c.relkind IN ('r', 'p') AND c.relname <> '{VERSION_TABLE}'"
+        "(n.nspname = current_schema() OR (n.nspname !~ '^pg_' AND n.nspname <> 'information_schema')) AND c.relkind IN ('r', 'p') AND NOT (n.nspname = current_schema() AND c.relname = '{VERSION_TABLE}')"
     );
+    let tq = qualified("c", "n");
     let tables: Vec<TableRow> = diesel::sql_query(format!(
-        "SELECT c.relname::text AS name, obj_description(c.oid, 'pg_class') AS comment FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE {in_schema}"
+        "SELECT {tq} AS name, obj_description(c.oid, 'pg_class') AS comment FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE {in_schema}"
     ))
     .load(conn)
     .map_err(&err)?;
@@ -294,7 +303,7 @@ fn introspect(conn: &mut PgConnection) -> Result<Schema> {
         })
         .collect();
     let columns: Vec<ColumnRow> = diesel::sql_query(format!(
-        "SELECT c.relname::text AS table_name, a.attname::text AS name, format_type(a.atttypid, a.atttypmod) AS sql_type, NOT a.attnotnull AS nullable, pg_get_expr(d.adbin, d.adrelid) AS default_expr, (a.attidentity <> '' OR (pg_get_serial_sequence(format('%I.%I', n.nspname, c.relname), a.attname) IS NOT NULL AND pg_get_expr(d.adbin, d.adrelid) LIKE 'nextval(%')) AS identity, a.attidentity = '' AND pg_get_expr(d.adbin, d.adrelid) LIKE 'nextval(%' AS serial, a.attidentity = 'a' AS always, col_description(c.oid, a.attnum) AS comment FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped LEFT JOIN pg_attrdef d ON d.adrelid = c.oid AND d.adnum = a.attnum WHERE {in_schema} ORDER BY c.relname, a.attnum"
+        "SELECT {tq} AS table_name, a.attname::text AS name, format_type(a.atttypid, a.atttypmod) AS sql_type, NOT a.attnotnull AS nullable, pg_get_expr(d.adbin, d.adrelid) AS default_expr, (a.attidentity <> '' OR (pg_get_serial_sequence(format('%I.%I', n.nspname, c.relname), a.attname) IS NOT NULL AND pg_get_expr(d.adbin, d.adrelid) LIKE 'nextval(%')) AS identity, a.attidentity = '' AND pg_get_expr(d.adbin, d.adrelid) LIKE 'nextval(%' AS serial, a.attidentity = 'a' AS always, col_description(c.oid, a.attnum) AS comment FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped LEFT JOIN pg_attrdef d ON d.adrelid = c.oid AND d.adnum = a.attnum WHERE {in_schema} ORDER BY c.relname, a.attnum"
     ))
     .load(conn)
     .map_err(&err)?;
@@ -318,9 +327,10 @@ fn introspect(conn: &mut PgConnection) -> Result<Schema> {
         t.columns.push(c);
     }
     let constraints: Vec<ConstraintRow> = diesel::sql_query(format!(
-        "SELECT c.relname::text AS table_name, con.conname::text AS name, con.contype::text AS kind, {cols} AS columns, rc.relname::text AS referred_table, {rcols} AS referred_columns, con.confdeltype::text AS on_delete, con.confupdtype::text AS on_update, pg_get_constraintdef(con.oid) AS definition, con.convalidated AS validated, con.condeferrable AS deferrable, con.condeferred AS deferred FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace LEFT JOIN pg_class rc ON rc.oid = con.confrelid WHERE {in_schema} AND con.contype IN ('p', 'u', 'f', 'c') ORDER BY c.relname, con.conname",
+        "SELECT {tq} AS table_name, con.conname::text AS name, con.contype::text AS kind, {cols} AS columns, {rq} AS referred_table, {rcols} AS referred_columns, con.confdeltype::text AS on_delete, con.confupdtype::text AS on_update, pg_get_constraintdef(con.oid) AS definition, con.convalidated AS validated, con.condeferrable AS deferrable, con.condeferred AS deferred FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace LEFT JOIN pg_class rc ON rc.oid = con.confrelid LEFT JOIN pg_namespace rn ON rn.oid = rc.relnamespace WHERE {in_schema} AND con.contype IN ('p', 'u', 'f', 'c') ORDER BY c.relname, con.conname",
         cols = names_of("con.conkey", "con.conrelid"),
         rcols = names_of("COALESCE(con.confkey, '{}'::int2[])", "con.confrelid"),
+        rq = qualified("rc", "rn"),
     ))
     .load(conn)
     .map_err(&err)?;
@@ -362,7 +372,7 @@ fn introspect(conn: &mut PgConnection) -> Result<Schema> {
     // The whole definition, read back by the same reader as SQLite's: method, keys (order,
     // nulls, operator class, expressions), INCLUDE, NULLS NOT DISTINCT, WITH, WHERE.
     let indexes: Vec<IndexRow> = diesel::sql_query(format!(
-        "SELECT c.relname::text AS table_name, pg_get_indexdef(ix.indexrelid) AS definition FROM pg_index ix JOIN pg_class i ON i.oid = ix.indexrelid JOIN pg_class c ON c.oid = ix.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE {in_schema} AND NOT ix.indisprimary AND NOT EXISTS (SELECT 1 FROM pg_constraint con WHERE con.conindid = ix.indexrelid AND con.contype IN ('p', 'u', 'x'))",
+        "SELECT {tq} AS table_name, pg_get_indexdef(ix.indexrelid) AS definition FROM pg_index ix JOIN pg_class i ON i.oid = ix.indexrelid JOIN pg_class c ON c.oid = ix.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE {in_schema} AND NOT ix.indisprimary AND NOT EXISTS (SELECT 1 FROM pg_constraint con WHERE con.conindid = ix.indexrelid AND con.contype IN ('p', 'u', 'x'))",
     ))
     .load(conn)
     .map_err(&err)?;

@@ -23,6 +23,7 @@ pub(crate) const TABLE_KEYS: &[&str] = &[
     "check",
     "primary_key",
     "primary_key_name",
+    "schema",
 ];
 
 /// Attribute keys accepted in `#[column(…)]`.
@@ -97,6 +98,7 @@ pub(crate) struct TableAttrs {
     pub comment: Setting<LitStr>,
     pub primary_key: Setting<Vec<Ident>>,
     pub primary_key_name: Setting<LitStr>,
+    pub schema: Setting<LitStr>,
     pub indexes: Vec<IndexAttr>,
     pub uniques: Vec<IndexAttr>,
     pub checks: Vec<CheckAttr>,
@@ -189,6 +191,7 @@ pub(crate) fn table_attrs(cx: &Ctxt, attrs: &[Attribute]) -> TableAttrs {
         comment: Setting::new("comment"),
         primary_key: Setting::new("primary_key"),
         primary_key_name: Setting::new("primary_key_name"),
+        schema: Setting::new("schema"),
         indexes: Vec::new(),
         uniques: Vec::new(),
         checks: Vec::new(),
@@ -215,6 +218,11 @@ pub(crate) fn table_attrs(cx: &Ctxt, attrs: &[Attribute]) -> TableAttrs {
                 "comment" => {
                     if let Some(v) = string_value(cx, &meta, "comment", "What this table holds")? {
                         out.comment.set(cx, span, v);
+                    }
+                }
+                "schema" => {
+                    if let Some(v) = string_value(cx, &meta, "schema", "audit")? {
+                        out.schema.set(cx, span, v);
                     }
                 }
                 "primary_key_name" => {

@@ -157,6 +157,26 @@ fn build(cx: &Ctxt, input: &DeriveInput) -> Option<Model> {
         Some(lit) => checked_name(cx, lit, "table name"),
         None => naming::default_table_name(&input.ident.to_string()),
     };
+    // A table in another PostgreSQL schema is named `schema.table` everywhere.
+    let table_name = match table_attrs.schema.get() {
+        Some(lit) => {
+            let schema = checked_name(cx, lit, "schema name");
+            for (what, name, span) in [
+                ("schema", &schema, lit.span()),
+                (
+                    "table name",
+                    &table_name,
+                    table_attrs.name.span().unwrap_or(lit.span()),
+                ),
+            ] {
+                if name.contains('.') {
+                    cx.error_at(span, format!("{what} `{name}` holds a `.`; give the schema with `schema = \"…\"` and the table's own name with `name = \"…\"`"));
+                }
+            }
+            format!("{schema}.{table_name}")
+        }
+        None => table_name,
+    };
     if table_name == naming::VERSION_TABLE || table_name.starts_with("_retort_") {
         let span = table_attrs
             .name

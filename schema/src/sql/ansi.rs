@@ -19,6 +19,11 @@ pub(super) trait Hooks {
     /// The whole column definition (name, type, nullability, default, identity, and the
     /// comment where the dialect writes it inline).
     fn column_def(&self, table: &Table, column: &Column) -> String;
+    /// Statements before `CREATE TABLE` (PostgreSQL: its schema, when it is another one).
+    fn before_create(&self, table: &Table) -> Vec<String> {
+        let _ = table;
+        Vec::new()
+    }
     /// Statements after `CREATE TABLE` (comments, where they are separate statements).
     fn after_create(&self, table: &Table) -> Vec<String>;
     /// Text after the closing parenthesis of `CREATE TABLE` (table options).
@@ -249,6 +254,7 @@ pub(super) fn render_ops(
                     })
                     .map(|f| f.name.as_str())
                     .collect();
+                steps.extend(h.before_create(t).into_iter().map(Step::Sql));
                 steps.push(Step::Sql(create_table(h, t, &|f| {
                     !later.contains(f.name.as_str())
                 })));

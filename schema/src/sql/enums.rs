@@ -84,7 +84,7 @@ impl Change<'_> {
         let olds: Vec<String> = self.renamed.iter().map(|(o, _)| lit(o, dialect)).collect();
         Some(format!(
             "UPDATE {} SET {q} = CASE {q} {} END WHERE {q} IN ({})",
-            quote_ident(table, dialect),
+            super::quote_table(table, dialect),
             whens.join(" "),
             olds.join(", ")
         ))
@@ -112,7 +112,7 @@ impl Change<'_> {
         Some(Step::Verify {
             query: format!(
                 "SELECT {as_text} AS v FROM {} WHERE {as_text} NOT IN ({}) LIMIT 1",
-                quote_ident(table, dialect),
+                super::quote_table(table, dialect),
                 self.to
                     .iter()
                     .map(|v| lit(v, dialect))

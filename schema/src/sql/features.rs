@@ -26,6 +26,15 @@ use crate::model::{
 /// ```
 pub fn unsupported(dialect: Dialect, t: &Table) -> Vec<String> {
     let mut out = Vec::new();
+    if let (Some(schema), name) = super::split_schema(&t.name) {
+        if dialect != Dialect::Postgres {
+            out.push(format!(
+                "table `{}`: {} keeps no tables in another schema (`{schema}`); remove `schema = \"{schema}\"` (on MySQL a schema is a database: give this table a database of its own through another connection), or name it `{schema}_{name}`",
+                t.name,
+                backend(dialect)
+            ));
+        }
+    }
     out.extend(
         t.columns
             .iter()
@@ -215,7 +224,7 @@ pub fn create_index_sql(dialect: Dialect, table: &str, i: &Index) -> String {
         "CREATE {}INDEX {} ON {}",
         if i.unique { "UNIQUE " } else { "" },
         q(&i.name),
-        q(table)
+        super::quote_table(table, dialect)
     );
     if let Some(m) = &i.method {
         s.push_str(&format!(" USING {m}"));

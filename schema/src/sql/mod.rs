@@ -424,7 +424,7 @@ pub(crate) fn null_check(table: &str, column: &str, dialect: Dialect) -> Step {
     Step::Verify {
         query: format!(
             "SELECT 'NULL' AS v FROM {} WHERE {} IS NULL LIMIT 1",
-            quote_ident(table, dialect),
+            quote_table(table, dialect),
             quote_ident(column, dialect)
         ),
         problem: format!(
@@ -455,6 +455,34 @@ pub fn quote_ident(name: &str, dialect: Dialect) -> String {
     match dialect {
         Dialect::Mysql => format!("`{}`", name.replace('`', "``")),
         _ => format!("\"{}\"", name.replace('"', "\"\"")),
+    }
+}
+
+/// Quotes a table's name: on PostgreSQL a name `schema.table` (a table in another schema,
+/// `#[table(schema = "…")]`) is `"schema"."table"`; elsewhere the name as one identifier.
+///
+/// ```
+/// use retort_schema::sql::{quote_table, Dialect};
+/// assert_eq!(quote_table("audit.events", Dialect::Postgres), r#""audit"."events""#);
+/// assert_eq!(quote_table("events", Dialect::Postgres), r#""events""#);
+/// ```
+pub fn quote_table(name: &str, dialect: Dialect) -> String {
+    match (dialect, split_schema(name)) {
+        (Dialect::Postgres, (Some(schema), table)) => format!(
+            "{}.{}",
+            quote_ident(schema, dialect),
+            quote_ident(table, dialect)
+        ),
+        _ => quote_ident(name, dialect),
+    }
+}
+
+/// A table's schema (when it is in another one than the connection's) and its own name:
+/// `audit.events` → (`audit`, `events`).
+pub fn split_schema(name: &str) -> (Option<&str>, &str) {
+    match name.split_once('.') {
+        Some((schema, table)) if !schema.is_empty() && !table.is_empty() => (Some(schema), table),
+        _ => (None, name),
     }
 }
 

@@ -38,6 +38,11 @@ impl Postgres {
 }
 
 impl Hooks for Postgres {
+    /// Names are quoted as tables are: `audit.events` is a table in schema `audit`.
+    fn q(&self, name: &str) -> String {
+        super::quote_table(name, Dialect::Postgres)
+    }
+
     fn column_def(&self, _table: &Table, c: &Column) -> String {
         let mut s = format!("{} {}", self.q(&c.name), postgres_type(&c.ty));
         if c.autoincrement && c.identity_always {
@@ -53,6 +58,14 @@ impl Hooks for Postgres {
             s.push_str(&format!(" DEFAULT {}", postgres_default(&c.ty, d)));
         }
         s
+    }
+
+    fn before_create(&self, t: &Table) -> Vec<String> {
+        super::split_schema(&t.name)
+            .0
+            .map(create_schema)
+            .into_iter()
+            .collect()
     }
 
     fn after_create(&self, t: &Table) -> Vec<String> {
@@ -88,8 +101,12 @@ impl Hooks for Postgres {
         )
     }
 
-    fn rename_index(&self, _table: &str, from: &str, to: &str) -> String {
-        format!("ALTER INDEX {} RENAME TO {}", self.q(from), self.q(to))
+    fn rename_index(&self, table: &str, from: &str, to: &str) -> String {
+        format!(
+            "ALTER INDEX {} RENAME TO {}",
+            self.q(&in_schema_of(table, from)),
+            super::quote_ident(to, Dialect::Postgres)
+        )
     }
 
     fn dialect(&self) -> Dialect {
@@ -109,13 +126,30 @@ impl Hooks for Postgres {
     }
 
     fn render(&self, op: &Op, before: &Schema) -> Result<Vec<Step>, RenderError> {
+        // The last table of another schema takes the schema with it (when nothing else is
+        // left in it).
+        if let Op::DropTable { table } = op {
+            if let (Some(schema), _) = super::split_schema(table) {
+                let others = before
+                    .tables
+                    .keys()
+                    .any(|t| t != table && super::split_schema(t).0 == Some(schema));
+                if !others {
+                    return Ok(vec![
+                        Step::Sql(format!("DROP TABLE {}", self.q(table))),
+                        Step::Sql(drop_schema_if_empty(schema)),
+                    ]);
+                }
+            }
+        }
         if let Some(steps) = ansi::common(self, op) {
             return Ok(steps);
         }
         let sql = |s: String| Step::Sql(s);
         let steps = match op {
             Op::CreateTable { table } => {
-                let mut v = vec![sql(ansi::create_table(self, table, &|f| !f.not_valid))];
+                let mut v: Vec<Step> = self.before_create(table).into_iter().map(sql).collect();
+                v.push(sql(ansi::create_table(self, table, &|f| !f.not_valid)));
                 v.extend(self.after_create(table).into_iter().map(sql));
                 v.extend(
                     table
@@ -126,11 +160,48 @@ impl Hooks for Postgres {
                 );
                 v
             }
-            Op::RenameTable { from, to } => vec![sql(format!(
-                "ALTER TABLE {} RENAME TO {}",
-                self.q(from),
-                self.q(to)
-            ))],
+            Op::RenameTable { from, to } => {
+                // Another schema: moved there first (made if need be), then renamed.
+                let (from_schema, from_name) = super::split_schema(from);
+                let (to_schema, to_name) = super::split_schema(to);
+                let mut v = Vec::new();
+                let mut at = from.clone();
+                if from_schema != to_schema {
+                    let target = to_schema.map_or("current_schema()".to_string(), |s| {
+                        super::quote_ident(s, Dialect::Postgres)
+                    });
+                    if let Some(s) = to_schema {
+                        v.push(sql(create_schema(s)));
+                    }
+                    if to_schema.is_some() {
+                        v.push(sql(format!(
+                            "ALTER TABLE {} SET SCHEMA {target}",
+                            self.q(from)
+                        )));
+                    } else {
+                        // SET SCHEMA takes a name: the connection's current one, looked up.
+                        v.push(sql(format!(
+                            "DO $retort$ BEGIN EXECUTE format('ALTER TABLE %s SET SCHEMA %I', {}, current_schema()); END $retort$",
+                            quote_literal(&self.q(from))
+                        )));
+                    }
+                    at = match to_schema {
+                        Some(s) => format!("{s}.{from_name}"),
+                        None => from_name.to_string(),
+                    };
+                    if let Some(s) = from_schema {
+                        v.push(sql(drop_schema_if_empty(s)));
+                    }
+                }
+                if from_name != to_name {
+                    v.push(sql(format!(
+                        "ALTER TABLE {} RENAME TO {}",
+                        self.q(&at),
+                        super::quote_ident(to_name, Dialect::Postgres)
+                    )));
+                }
+                v
+            }
             Op::AddColumn { table, column } => {
                 let t = ansi::table(before, table)?;
                 let mut v = vec![sql(format!(
@@ -225,7 +296,10 @@ impl Hooks for Postgres {
                     plain
                 })]
             }
-            Op::DropIndex { name, .. } => vec![sql(format!("DROP INDEX {}", self.q(name)))],
+            Op::DropIndex { table, name } => vec![sql(format!(
+                "DROP INDEX {}",
+                self.q(&in_schema_of(table, name))
+            ))],
             Op::AddUnique { table, unique } => vec![sql(format!(
                 "ALTER TABLE {} ADD {}",
                 self.q(table),
@@ -362,4 +436,29 @@ pub(super) fn alter_enum(change: &super::enums::Change, before: &Schema, op: &Op
     }
     steps.push(Step::Sql(format!("DROP TYPE {}", q(&aside))));
     steps
+}
+
+/// An index's (or sequence's) name in the schema of `table`: indexes live beside their table.
+fn in_schema_of(table: &str, name: &str) -> String {
+    match super::split_schema(table).0 {
+        Some(schema) => format!("{schema}.{name}"),
+        None => name.to_string(),
+    }
+}
+
+/// Makes a table's schema if it is not there yet.
+fn create_schema(schema: &str) -> String {
+    format!(
+        "CREATE SCHEMA IF NOT EXISTS {}",
+        super::quote_ident(schema, Dialect::Postgres)
+    )
+}
+
+/// Drops a table's schema once its last table went, unless something else still lives in
+/// it (a view, a function, a table retort does not manage): then it stays.
+pub(super) fn drop_schema_if_empty(schema: &str) -> String {
+    format!(
+        "DO $retort$ BEGIN DROP SCHEMA {}; EXCEPTION WHEN dependent_objects_still_exist THEN NULL; END $retort$",
+        super::quote_ident(schema, Dialect::Postgres)
+    )
 }
