@@ -561,7 +561,15 @@ impl<'g> Runner<'g> {
     /// exists, and check its rows against the code. Returns the applied set.
     fn prepare(&mut self, adopt: bool) -> Result<BTreeSet<String>> {
         if !self.backend.version_table_exists()? {
-            let live = self.backend.introspect()?;
+            let mut live = self.backend.introspect()?;
+            // Tables of another PostgreSQL schema are the app's only where its migrations
+            // keep tables there (another app's schema does not make this database in use).
+            let schemas = app_schemas(self.graph);
+            live.tables.retain(|name, _| {
+                crate::schema::sql::split_schema(name)
+                    .0
+                    .is_none_or(|s| schemas.contains(s))
+            });
             if adopt && !live.tables.is_empty() {
                 self.adopt(&live)?;
             }
@@ -947,4 +955,19 @@ pub(crate) fn plan_downgrade(
         None => BTreeSet::new(),
     };
     Ok(ordered.into_iter().filter(|r| !keep.contains(r)).collect())
+}
+
+/// The PostgreSQL schemas other than the connection's that the migrations keep tables in.
+fn app_schemas(graph: &Graph) -> BTreeSet<String> {
+    graph
+        .all_ordered()
+        .into_iter()
+        .flat_map(|m| {
+            m.up()
+                .iter()
+                .filter_map(|op| op.table())
+                .filter_map(|t| crate::schema::sql::split_schema(t).0.map(str::to_string))
+                .collect::<Vec<_>>()
+        })
+        .collect()
 }
