@@ -52,12 +52,19 @@ pub fn diff(old: &Schema, new: &Schema) -> Result<Diff, ApplyError> {
     // Enum types are made or changed before the tables (whose columns then compare equal),
     // and dropped after them.
     let (enum_first, enum_last) = enum_ops(old, new)?;
-    let mut with_enums = old.clone();
-    for op in &enum_first {
-        op.apply(&mut with_enums)?;
-    }
     let old_tables = old;
-    let old = &with_enums;
+    // A copy only when an enum changes (a diff costs its changes, not the schema's size).
+    let with_enums;
+    let old = if enum_first.is_empty() {
+        old
+    } else {
+        let mut s = old.clone();
+        for op in &enum_first {
+            op.apply(&mut s)?;
+        }
+        with_enums = s;
+        &with_enums
+    };
     let renamed = Renamed::plan(old, new)?;
     let tables = Tables::pair(&renamed.schema, new);
     tables.refuse_key_changes()?;
