@@ -58,6 +58,7 @@ pub fn column_type() -> impl Strategy<Value = ColumnType> {
         Just(ColumnType::Uuid),
         Just(ColumnType::Json),
         text().prop_map(|sql| ColumnType::Custom { sql }),
+        (name(), names()).prop_map(|(name, values)| ColumnType::Enum { name, values }),
     ]
 }
 
@@ -330,6 +331,19 @@ pub fn op() -> impl Strategy<Value = Op> {
         } else {
             Op::DropObject { object }
         }),
+        (name(), names(), any::<bool>()).prop_map(|(name, values, create)| if create {
+            Op::CreateEnum { name, values }
+        } else {
+            Op::DropEnum { name, values }
+        }),
+        (name(), names(), names(), vec((name(), name()), 0..3)).prop_map(
+            |(name, from, to, renamed)| Op::AlterEnum {
+                name,
+                from,
+                to,
+                renamed
+            }
+        ),
     ]
 }
 
