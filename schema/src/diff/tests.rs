@@ -29,6 +29,12 @@ fn stripped(s: &Schema) -> Schema {
         t.columns.sort_by(|a, b| a.name.cmp(&b.name));
         t
     }));
+    out.objects = s.objects.clone();
+    out.enums = s
+        .enums
+        .iter()
+        .map(|(n, e)| (n.clone(), crate::model::EnumType::new(e.values.clone())))
+        .collect();
     out.normalize();
     out
 }
@@ -212,6 +218,11 @@ fn column_type() -> impl Strategy<Value = ColumnType> {
             precision: Some(10),
             scale: Some(2)
         }),
+        // Of the schema's enum `mood` when it has one (text otherwise): see `schema()`.
+        Just(ColumnType::Enum {
+            name: "mood".into(),
+            values: Vec::new()
+        }),
     ]
 }
 
@@ -242,64 +253,108 @@ fn schema() -> impl Strategy<Value = Schema> {
         prop::option::of(prop::sample::select(vec!["t1", "t2", "t3"])),
         prop::option::of(prop::sample::select(vec!["table comment", "other"])),
     );
-    prop::collection::btree_map(
-        prop::sample::select(vec!["t1", "t2", "t3", "t4"]),
-        one,
-        0..4,
+    // The enum `mood`: some of four values in some order, and a declared rename.
+    let mood = prop::option::of((
+        Just(vec!["a", "b", "c", "d"]).prop_shuffle(),
+        1..=4usize,
+        prop::option::of((
+            prop::sample::select(vec!["a", "b", "c", "d", "e"]),
+            prop::sample::select(vec!["a", "b", "c", "d", "e"]),
+        )),
+    ));
+    (
+        prop::collection::btree_map(
+            prop::sample::select(vec!["t1", "t2", "t3", "t4"]),
+            one,
+            0..4,
+        ),
+        mood,
     )
-    .prop_map(|tables| {
-        let names: Vec<&str> = tables.keys().copied().collect();
-        let mut out = Vec::new();
-        for (name, (cols, flags, fk_target, comment)) in &tables {
-            let mut seen = BTreeSet::new();
-            let cols: Vec<Column> = cols
-                .iter()
-                .filter(|c| seen.insert(c.name.clone()))
-                .cloned()
-                .collect();
-            let mut t = table(name, cols);
-            t.comment = comment.map(String::from);
-            if let Some(first) = t.columns.get(1).map(|c| c.name.clone()) {
-                if flags[0] {
-                    t.indexes.push(Index::on_columns(
-                        format!("ix_{name}_{first}"),
-                        [first.clone()],
-                        flags[1],
-                    ));
+        .prop_map(|(tables, mood)| {
+            let mood: Option<crate::model::EnumType> = mood.map(|(pool, n, hint)| {
+                let mut e = crate::model::EnumType::new(pool[..n].iter().copied());
+                e.renamed = hint
+                    .map(|(o, n)| (o.to_string(), n.to_string()))
+                    .into_iter()
+                    .collect();
+                e
+            });
+            let names: Vec<&str> = tables.keys().copied().collect();
+            let mut out = Vec::new();
+            for (name, (cols, flags, fk_target, comment)) in &tables {
+                let mut seen = BTreeSet::new();
+                let cols: Vec<Column> = cols
+                    .iter()
+                    .filter(|c| seen.insert(c.name.clone()))
+                    .cloned()
+                    .collect();
+                let mut t = table(name, cols);
+                for c in &mut t.columns {
+                    if let ColumnType::Enum { values, .. } = &mut c.ty {
+                        match &mood {
+                            Some(e) => values.clone_from(&e.values),
+                            None => c.ty = ColumnType::Text,
+                        }
+                        // A default must be a value: the enum's first.
+                        if c.server_default.is_some() {
+                            c.server_default = Some(format!("'{}'", values_of(&c.ty)));
+                        }
+                    }
                 }
-                if flags[2] {
-                    t.uniques.push(UniqueConstraint::new(
-                        format!("uq_{name}_{first}"),
-                        [first.clone()],
-                    ));
+                t.comment = comment.map(String::from);
+                if let Some(first) = t.columns.get(1).map(|c| c.name.clone()) {
+                    if flags[0] {
+                        t.indexes.push(Index::on_columns(
+                            format!("ix_{name}_{first}"),
+                            [first.clone()],
+                            flags[1],
+                        ));
+                    }
+                    if flags[2] {
+                        t.uniques.push(UniqueConstraint::new(
+                            format!("uq_{name}_{first}"),
+                            [first.clone()],
+                        ));
+                    }
                 }
+                if flags[3] {
+                    t.checks.push(CheckConstraint {
+                        name: format!("ck_{name}"),
+                        expression: "id > 0".into(),
+                        not_valid: false,
+                    });
+                }
+                if let Some(target) = fk_target.filter(|t| names.contains(t)) {
+                    let mut c = col("ref_id", ColumnType::Integer);
+                    c.nullable = true;
+                    t.columns.push(c);
+                    t.foreign_keys.push(ForeignKey {
+                        name: format!("fk_{name}_ref_id_{target}"),
+                        columns: vec!["ref_id".into()],
+                        referred_table: target.into(),
+                        referred_columns: vec!["id".into()],
+                        on_delete: ReferentialAction::SetNull,
+                        on_update: ReferentialAction::NoAction,
+                        not_valid: false,
+                        deferral: Default::default(),
+                    });
+                }
+                out.push(t);
             }
-            if flags[3] {
-                t.checks.push(CheckConstraint {
-                    name: format!("ck_{name}"),
-                    expression: "id > 0".into(),
-                    not_valid: false,
-                });
+            let mut s = Schema::from_tables(out);
+            if let Some(e) = mood {
+                s.enums.insert("mood".into(), e);
             }
-            if let Some(target) = fk_target.filter(|t| names.contains(t)) {
-                let mut c = col("ref_id", ColumnType::Integer);
-                c.nullable = true;
-                t.columns.push(c);
-                t.foreign_keys.push(ForeignKey {
-                    name: format!("fk_{name}_ref_id_{target}"),
-                    columns: vec!["ref_id".into()],
-                    referred_table: target.into(),
-                    referred_columns: vec!["id".into()],
-                    on_delete: ReferentialAction::SetNull,
-                    on_update: ReferentialAction::NoAction,
-                    not_valid: false,
-                    deferral: Default::default(),
-                });
-            }
-            out.push(t);
-        }
-        Schema::from_tables(out)
-    })
+            s
+        })
+}
+
+/// The first value of an enum type (text for the others).
+fn values_of(ty: &ColumnType) -> String {
+    match ty {
+        ColumnType::Enum { values, .. } => values[0].clone(),
+        _ => "x".into(),
+    }
 }
 
 proptest! {
@@ -316,9 +371,21 @@ proptest! {
                 })
             })
         });
-        if unconvertible {
+        // A declared rename into a value that is kept or not there is refused, naming it.
+        let bad_rename = match (old.enums.get("mood"), new.enums.get("mood")) {
+            (Some(o), Some(n)) => n.renamed.iter().any(|(from, to)| {
+                from != to && o.values.contains(from) && !n.values.contains(from)
+                    && (!n.values.contains(to) || o.values.contains(to))
+            }),
+            _ => false,
+        };
+        if unconvertible || bad_rename {
             let err = diff(&old, &new).unwrap_err();
-            prop_assert!(err.message.contains("changes from"), "{}", err.message);
+            prop_assert!(
+                err.message.contains("changes from") || err.message.contains("is renamed to"),
+                "{}",
+                err.message
+            );
         } else {
             assert_round_trip(&old, &new);
         }
