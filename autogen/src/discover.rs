@@ -173,18 +173,7 @@ fn scan_items(
                         file: path.to_path_buf(),
                         model,
                     }),
-                    Err(errors) => out.refused.push(RefusedModel {
-                        ident: e.ident.to_string(),
-                        file: path.to_path_buf(),
-                        message: errors
-                            .into_iter()
-                            .map(|e| {
-                                let at = e.span().start();
-                                format!("{}:{}:{}: {e}", path.display(), at.line, at.column + 1)
-                            })
-                            .collect::<Vec<_>>()
-                            .join("\n"),
-                    }),
+                    Err(errors) => out.refused.push(refused(&e.ident, path, errors)),
                 }
             }
             syn::Item::Struct(s) if derives(&s.attrs, "Table") => {
@@ -195,18 +184,7 @@ fn scan_items(
                         file: path.to_path_buf(),
                         model,
                     }),
-                    Err(errors) => out.refused.push(RefusedModel {
-                        ident: s.ident.to_string(),
-                        file: path.to_path_buf(),
-                        message: errors
-                            .into_iter()
-                            .map(|e| {
-                                let at = e.span().start();
-                                format!("{}:{}:{}: {e}", path.display(), at.line, at.column + 1)
-                            })
-                            .collect::<Vec<_>>()
-                            .join("\n"),
-                    }),
+                    Err(errors) => out.refused.push(refused(&s.ident, path, errors)),
                 }
             }
             syn::Item::Mod(m) => {
@@ -244,6 +222,22 @@ fn scan_items(
         }
     }
     Ok(())
+}
+
+/// An item the parser refused, with each error at its line and column.
+fn refused(ident: &syn::Ident, path: &Path, errors: syn::Error) -> RefusedModel {
+    RefusedModel {
+        ident: ident.to_string(),
+        file: path.to_path_buf(),
+        message: errors
+            .into_iter()
+            .map(|e| {
+                let at = e.span().start();
+                format!("{}:{}:{}: {e}", path.display(), at.line, at.column + 1)
+            })
+            .collect::<Vec<_>>()
+            .join("\n"),
+    }
 }
 
 /// Whether the attributes hold `#[derive(…<name>…)]` (`Table` or `retort::Table`).
