@@ -90,8 +90,8 @@ impl Change<'_> {
         ))
     }
 
-    /// The check, after the renames, that no row of `table.column` holds a value the enum
-    /// loses; `as_text` is the column read as text.
+    /// The check, before anything changes (MySQL cannot take DDL back), that no row of
+    /// `table.column` holds a value the enum loses; `as_text` is the column read as text.
     pub fn removal_check(
         &self,
         table: &str,
@@ -109,15 +109,22 @@ impl Change<'_> {
             return None;
         }
         let listed: Vec<String> = gone.iter().map(|v| format!("`{v}`")).collect();
+        // The old values that stay, as they are spelled before the renames (none: any value).
+        let staying: Vec<String> = self
+            .from
+            .iter()
+            .filter(|v| self.to.contains(self.new_name(v)))
+            .map(|v| lit(v, dialect))
+            .collect();
+        let outside = if staying.is_empty() {
+            String::new()
+        } else {
+            format!(" AND {as_text} NOT IN ({})", staying.join(", "))
+        };
         Some(Step::Verify {
             query: format!(
-                "SELECT {as_text} AS v FROM {} WHERE {as_text} NOT IN ({}) LIMIT 1",
+                "SELECT {as_text} AS v FROM {} WHERE {as_text} IS NOT NULL{outside} LIMIT 1",
                 super::quote_table(table, dialect),
-                self.to
-                    .iter()
-                    .map(|v| lit(v, dialect))
-                    .collect::<Vec<_>>()
-                    .join(", ")
             ),
             problem: format!(
                 "enum `{}` loses the value(s) {}, and column `{table}.{column}` still holds one. Change those rows first (an execute(\"UPDATE {table} SET {column} = … WHERE {column} = …\") before this operation), or keep the value",

@@ -448,8 +448,14 @@ pub(super) fn render_ops(ops: &[Op], schema: &mut Schema) -> Result<Vec<Vec<Step
 /// check that no row holds a value that goes) to the new values.
 pub(super) fn alter_enum(change: &super::enums::Change, before: &Schema) -> Vec<Step> {
     let d = Dialect::Mysql;
-    let mut steps = Vec::new();
-    for (t, c) in super::enums::columns_of(before, change.name) {
+    let users = super::enums::columns_of(before, change.name);
+    let mut steps: Vec<Step> = users
+        .iter()
+        .filter_map(|(t, c)| {
+            change.removal_check(&t.name, &c.name, &super::quote_ident(&c.name, d), d)
+        })
+        .collect();
+    for (t, c) in users {
         let modify = |values: &[String], default: Option<String>| {
             let mut column = c.clone();
             column.ty = ColumnType::Enum {
@@ -475,7 +481,6 @@ pub(super) fn alter_enum(change: &super::enums::Change, before: &Schema) -> Vec<
             steps.push(modify(&widened, c.server_default.clone()));
             steps.push(Step::Sql(update));
         }
-        steps.extend(change.removal_check(&t.name, &c.name, &super::quote_ident(&c.name, d), d));
         steps.push(modify(change.to, change.default_after(&c.server_default)));
     }
     steps

@@ -357,7 +357,18 @@ pub(super) fn alter_enum(change: &super::enums::Change, before: &Schema, op: &Op
     let d = Dialect::Postgres;
     let q = |n: &str| super::quote_ident(n, d);
     let ty = q(change.name);
-    let mut steps = Vec::new();
+    let users = super::enums::columns_of(before, change.name);
+    let mut steps: Vec<Step> = users
+        .iter()
+        .filter_map(|(t, c)| {
+            change.removal_check(
+                &t.name,
+                &c.name,
+                &format!("CAST({} AS TEXT)", q(&c.name)),
+                d,
+            )
+        })
+        .collect();
     let rename = |from: &str, to: &str| {
         Step::Sql(format!(
             "ALTER TYPE {ty} RENAME VALUE {} TO {}",
@@ -396,15 +407,6 @@ pub(super) fn alter_enum(change: &super::enums::Change, before: &Schema, op: &Op
             present.push(v);
         }
         return steps;
-    }
-    let users = super::enums::columns_of(before, change.name);
-    for (t, c) in &users {
-        steps.extend(change.removal_check(
-            &t.name,
-            &c.name,
-            &format!("CAST({} AS TEXT)", q(&c.name)),
-            d,
-        ));
     }
     let aside: String = format!("_retort_old_{}", change.name)
         .chars()

@@ -523,7 +523,10 @@ pub(super) fn alter_enum(
             .insert(n.to_string(), table(before, n)?.clone());
     }
     apply(op, &mut after)?;
-    let mut steps = Vec::new();
+    let mut steps: Vec<Step> = users
+        .iter()
+        .filter_map(|(t, c)| change.removal_check(&t.name, &c.name, &q(&c.name), Dialect::Sqlite))
+        .collect();
     for n in names {
         let updates: Vec<String> = users
             .iter()
@@ -534,9 +537,6 @@ pub(super) fn alter_enum(
             steps.push(sql("PRAGMA ignore_check_constraints = ON".into()));
             steps.extend(updates.into_iter().map(sql));
             steps.push(sql("PRAGMA ignore_check_constraints = OFF".into()));
-        }
-        for (_, c) in users.iter().filter(|(t, _)| t.name == n) {
-            steps.extend(change.removal_check(n, &c.name, &q(&c.name), Dialect::Sqlite));
         }
         steps.extend(rebuild_table(
             table(before, n)?,
