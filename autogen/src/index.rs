@@ -6,8 +6,15 @@ use std::fmt::Write as _;
 use crate::discover::FoundModel;
 use crate::history::History;
 
-/// The index source for these models and this history.
-pub fn render(models: &[FoundModel], history: &History, dir: &std::path::Path) -> String {
+/// The index source for these models and this history. `resolved` is the models' schema as
+/// the diff saw it (enum columns resolved, declared objects and enums added): what `check`
+/// compares a database with. Without it (models the derive refuses) the tables as parsed.
+pub fn render(
+    models: &[FoundModel],
+    resolved: Option<&retort_schema::Schema>,
+    history: &History,
+    dir: &std::path::Path,
+) -> String {
     let mut out =
         String::from("// Written by retort-build; included by retort::include_migrations!().\n\n");
     out.push_str(&crate::relations::render(models));
@@ -28,9 +35,18 @@ pub fn render(models: &[FoundModel], history: &History, dir: &std::path::Path) -
         .iter()
         .map(|e| format!("&{}::MIGRATION", module_name(&e.file.revision)))
         .collect();
-    let schema = retort_schema::Schema::from_tables(
-        models.iter().map(|m| m.model.table.without_rename_hints()),
-    );
+    let schema = match resolved {
+        Some(s) => retort_schema::Schema {
+            objects: s.objects.clone(),
+            enums: s.enums.clone(),
+            ..retort_schema::Schema::from_tables(
+                s.tables.values().map(|t| t.without_rename_hints()),
+            )
+        },
+        None => retort_schema::Schema::from_tables(
+            models.iter().map(|m| m.model.table.without_rename_hints()),
+        ),
+    };
     let dir = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
     // The head, as this build checked it: a start-up at head then needs no graph walk.
     let heads: Vec<String> = history

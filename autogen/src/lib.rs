@@ -226,6 +226,7 @@ pub fn generate_in(
     }
 
     let mut target = head_schema.clone();
+    let mut resolved: Option<Schema> = None;
     // Models with attribute errors: the derive reports them with spans; generate nothing meanwhile.
     if sources.refused.is_empty() {
         let mut models = models_schema(&sources, &settings.backends)?;
@@ -238,6 +239,7 @@ pub fn generate_in(
             &mut models,
         ));
         let d = diff::diff(&head_schema, &models)?;
+        resolved = Some(models.clone());
         if !d.is_empty() {
             if let Mode::Check(reason) = &settings.mode {
                 return Err(Error::Pending {
@@ -348,7 +350,7 @@ pub fn generate_in(
     }
     snapshot::write_if_changed(
         &out_dir.join("retort_migrations.rs"),
-        &index::render(&sources.models, &history, &dir),
+        &index::render(&sources.models, resolved.as_ref(), &history, &dir),
     )?;
     Ok(report)
 }

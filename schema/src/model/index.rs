@@ -80,6 +80,29 @@ impl Index {
             .collect()
     }
 
+    /// The columns of its leading column keys, in either direction, up to the first
+    /// expression key or operator class: what InnoDB can use to back a foreign key over
+    /// those columns (`(a, b DESC, lower(c))` backs one over `a` or `(a, b)`). Empty for an
+    /// index that is not a full B-tree (another method, or a predicate).
+    ///
+    /// ```
+    /// use retort_schema::{Index, IndexKey};
+    /// let mut ix = Index::on_columns("ix_posts_top", ["community_id", "score"], false);
+    /// ix.keys[1].descending = true;
+    /// ix.keys.push(IndexKey::parse("lower(title)").unwrap());
+    /// assert_eq!(ix.leading_columns(), ["community_id", "score"]);
+    /// ```
+    pub fn leading_columns(&self) -> Vec<String> {
+        if self.method.is_some() || self.predicate.is_some() {
+            return Vec::new();
+        }
+        self.keys
+            .iter()
+            .take_while(|k| !k.expression && k.opclass.is_none())
+            .map(|k| k.target.clone())
+            .collect()
+    }
+
     /// Whether it is a B-tree with no predicate, `INCLUDE`, storage or null options.
     pub fn is_plain_btree(&self) -> bool {
         self.method.is_none()

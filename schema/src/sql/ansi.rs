@@ -328,9 +328,7 @@ pub(super) fn render_ops(
                     let (new_name, columns) = match o {
                         Op::CreateIndex {
                             table: tt, index, ..
-                        } if tt == table => {
-                            (&index.name, index.plain_columns().unwrap_or_default())
-                        }
+                        } if tt == table => (&index.name, index.leading_columns()),
                         Op::AddUnique { table: tt, unique } if tt == table => {
                             (&unique.name, unique.columns.clone())
                         }
@@ -398,12 +396,12 @@ pub(super) fn render_ops(
 /// The foreign keys of `t` that the index or unique constraint `name` backs and nothing
 /// else of `t` does (its primary key, another index or unique constraint).
 fn foreign_keys_only_backed_by<'a>(t: &'a Table, name: &str) -> Vec<&'a ForeignKey> {
-    // Only a plain B-tree over leading columns backs a foreign key.
+    // A B-tree whose leading column keys (either direction) are the key's columns backs it.
     let dropped = t
         .indexes
         .iter()
         .find(|i| i.name == name)
-        .map(|i| i.plain_columns().unwrap_or_default())
+        .map(Index::leading_columns)
         .or_else(|| {
             t.uniques
                 .iter()
@@ -418,7 +416,7 @@ fn foreign_keys_only_backed_by<'a>(t: &'a Table, name: &str) -> Vec<&'a ForeignK
             t.indexes
                 .iter()
                 .filter(|i| i.name != name)
-                .filter_map(|i| i.plain_columns()),
+                .map(Index::leading_columns),
         )
         .chain(
             t.uniques
