@@ -146,6 +146,22 @@ impl<'g> Runner<'g> {
     /// of defaults; see [`Backend::normalize`]). Empty when they match.
     pub fn differences(&mut self, expected: &Schema) -> Result<Vec<String>> {
         let live = self.backend.introspect()?;
+        // Views the catalog keeps only as its own print: the declared ones printed by the
+        // database too, so that the definitions compare.
+        let prints = self.backend.view_prints(expected);
+        let printed;
+        let expected = if prints.is_empty() {
+            expected
+        } else {
+            let mut e = expected.clone();
+            for (key, print) in prints {
+                if let Some(o) = e.objects.get_mut(&key) {
+                    o.sql = crate::schema::ops::DialectSql::All(print);
+                }
+            }
+            printed = e;
+            &printed
+        };
         Ok(crate::schema::compare::differences(
             expected,
             &live,

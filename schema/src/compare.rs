@@ -97,8 +97,9 @@ fn enum_differences(expected: &Schema, live: &Schema, catalog: &Catalog) -> Vec<
 /// Whether the catalog's text of an object (read into `live`'s statement) is what was
 /// declared: SQLite keeps the whole statement as run; PostgreSQL a function's body, MySQL a
 /// function's or trigger's body, each verbatim, so the declared statement must hold it.
-/// Where the catalog keeps only a print of its own (views on the servers), nothing is
-/// compared.
+/// Where the catalog keeps only a print of its own (views on the servers), the declared
+/// object must carry the database's print of its statement (see `Backend::view_prints` in
+/// retort); while it carries the statement itself, nothing is compared.
 fn kept_as_declared(declared: &crate::DbObject, live: &crate::DbObject, catalog: &Catalog) -> bool {
     let (Some(d), Some(l)) = (
         declared.sql_for(catalog.dialect),
@@ -110,9 +111,19 @@ fn kept_as_declared(declared: &crate::DbObject, live: &crate::DbObject, catalog:
         return true;
     }
     let squash = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+    let view = matches!(
+        declared.kind,
+        crate::ObjectKind::View | crate::ObjectKind::MaterializedView
+    );
     match catalog.dialect {
         crate::sql::Dialect::Sqlite => {
             crate::model::normalize_definition(d) == crate::model::normalize_definition(l)
+        }
+        // A server's view is its print: compared with the database's print of the declared
+        // statement where the caller could get one (else `d` is the statement itself).
+        _ if view => {
+            crate::model::read_create(d).is_ok()
+                || squash(d).trim_end_matches(';') == squash(l).trim_end_matches(';')
         }
         _ => squash(d).contains(&squash(l.trim_end_matches(';'))),
     }

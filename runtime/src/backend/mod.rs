@@ -205,6 +205,15 @@ pub trait Backend {
     fn backup(&mut self) -> Result<Option<std::path::PathBuf>> {
         Ok(None)
     }
+
+    /// For each view and materialized view `expected` declares for this database, the
+    /// database's own print of the declared definition (keyed like the objects), where the
+    /// catalog keeps only such a print: a probe makes the view under another name in a
+    /// transaction that is rolled back. A view whose probe fails (a read-only server) is
+    /// left out, and compared by name only.
+    fn view_prints(&mut self, _expected: &Schema) -> std::collections::BTreeMap<String, String> {
+        std::collections::BTreeMap::new()
+    }
 }
 
 /// The first row's text column `v` of a query, if there is a row.

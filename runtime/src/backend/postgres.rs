@@ -16,11 +16,12 @@ use super::{db_err, objects_from, Backend, Capabilities};
 use crate::error::{Error, Result};
 use crate::migration::Connection;
 use crate::schema::expr::lex::Lexicon;
+use crate::schema::model::view_body;
 use crate::schema::naming::VERSION_TABLE;
 use crate::schema::sql::postgres::{catalog_type, check_body, read_default, read_type};
 use crate::schema::sql::{quote_ident, read_create_index, Dialect};
 use crate::schema::{
-    CheckConstraint, Column, Deferral, ForeignKey, ReferentialAction, Schema, Table,
+    CheckConstraint, Column, Deferral, ForeignKey, ObjectKind, ReferentialAction, Schema, Table,
     UniqueConstraint,
 };
 use crate::url::DatabaseUrl;
@@ -188,6 +189,54 @@ impl Backend for Postgres {
     fn introspect(&mut self) -> Result<Schema> {
         introspect(self.c())
     }
+
+    fn view_prints(&mut self, expected: &Schema) -> BTreeMap<String, String> {
+        let mut out = BTreeMap::new();
+        for o in expected.objects.values() {
+            if !matches!(o.kind, ObjectKind::View | ObjectKind::MaterializedView) {
+                continue;
+            }
+            let Some((columns, query)) = o.sql_for(Dialect::Postgres).and_then(view_body) else {
+                continue;
+            };
+            // A temporary view prints the query as the declared one does (same search path);
+            // a materialized view's query prints the same way in a plain view.
+            let probe = format!(
+                "CREATE TEMP VIEW retort_view_probe {} AS {query}",
+                columns.unwrap_or_default()
+            );
+            let printed = diesel::Connection::transaction::<(), Probe, _>(self.c(), |c| {
+                c.batch_execute(&probe)?;
+                let rows: Vec<Print> = diesel::sql_query(
+                    "SELECT pg_get_viewdef('pg_temp.retort_view_probe'::regclass) AS v",
+                )
+                .load(c)?;
+                Err(Probe::Printed(rows.into_iter().next().map(|r| r.v)))
+            });
+            if let Err(Probe::Printed(Some(print))) = printed {
+                out.insert(o.key(), print);
+            }
+        }
+        out
+    }
+}
+
+/// How a view probe ends: always rolled back, with the print or the database's refusal.
+enum Probe {
+    Printed(Option<String>),
+    Refused,
+}
+
+impl From<diesel::result::Error> for Probe {
+    fn from(_: diesel::result::Error) -> Self {
+        Probe::Refused
+    }
+}
+
+#[derive(QueryableByName)]
+struct Print {
+    #[diesel(sql_type = Text)]
+    v: String,
 }
 
 impl Drop for Postgres {
@@ -409,7 +458,7 @@ fn introspect(conn: &mut PgConnection) -> Result<Schema> {
 const OBJECTS: &str = "
     SELECT 'extension' AS kind, e.extname::text AS name, NULL::text AS tbl, NULL::text AS definition FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE n.nspname = current_schema() AND e.extname <> 'plpgsql'
     UNION ALL
-    SELECT CASE c.relkind WHEN 'S' THEN 'sequence' WHEN 'v' THEN 'view' ELSE 'materialized_view' END, c.relname::text, NULL, NULL FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = current_schema() AND c.relkind IN ('S', 'v', 'm') AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype IN ('a', 'i', 'e'))
+    SELECT CASE c.relkind WHEN 'S' THEN 'sequence' WHEN 'v' THEN 'view' ELSE 'materialized_view' END, c.relname::text, NULL, CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid) END FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = current_schema() AND c.relkind IN ('S', 'v', 'm') AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype IN ('a', 'i', 'e'))
     UNION ALL
     SELECT 'function', p.proname::text, NULL, p.prosrc FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = current_schema() AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')
     UNION ALL

@@ -207,6 +207,91 @@ pub fn read_create(sql: &str) -> Result<Declared, String> {
 }
 
 /// A possibly schema-qualified name at `i`: its last part, unquoted; `i` moves past it.
+/// A view's statement taken apart for a probe that makes the same view under another name:
+/// its column list as written (with the parentheses) and its query, without a materialized
+/// view's `WITH [NO] DATA` or a view's `WITH … CHECK OPTION`. `None` when the statement is
+/// not a `CREATE [MATERIALIZED] VIEW … AS …`.
+///
+/// ```
+/// use retort_schema::model::view_body;
+/// let (columns, query) = view_body(
+///     "CREATE MATERIALIZED VIEW IF NOT EXISTS stats (id, n) WITH (fillfactor = 70) AS SELECT 1, 2 WITH NO DATA;",
+/// )
+/// .unwrap();
+/// assert_eq!((columns.as_deref(), query.as_str()), (Some("(id, n)"), "SELECT 1, 2"));
+/// assert_eq!(view_body("CREATE VIEW v AS SELECT a FROM t").unwrap().1, "SELECT a FROM t");
+/// assert!(view_body("CREATE TRIGGER t BEFORE INSERT ON x").is_none());
+/// ```
+pub fn view_body(sql: &str) -> Option<(Option<String>, String)> {
+    let spans = lex::lex(sql, Lexicon::STANDARD);
+    let word = |i: usize| match spans.get(i).map(|s| &s.token) {
+        Some(Token::Word(w)) => w.to_ascii_uppercase(),
+        _ => String::new(),
+    };
+    let punct = |i: usize, p: &str| matches!(spans.get(i).map(|s| &s.token), Some(Token::Punct(q)) if q == p);
+    // Past the closing parenthesis of the group opening at `i`.
+    let group_end = |mut i: usize| {
+        let mut depth = 0;
+        while i < spans.len() {
+            if punct(i, "(") {
+                depth += 1;
+            } else if punct(i, ")") {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(i + 1);
+                }
+            }
+            i += 1;
+        }
+        None
+    };
+    let mut i = (0..spans.len().min(8)).find(|&j| word(j) == "VIEW")? + 1;
+    if word(i) == "IF" && word(i + 1) == "NOT" && word(i + 2) == "EXISTS" {
+        i += 3;
+    }
+    let tokens: Vec<Token> = spans.iter().map(|s| s.token.clone()).collect();
+    qualified_name(&tokens, &mut i)?;
+    let mut columns = None;
+    if punct(i, "(") {
+        let end = group_end(i)?;
+        columns = Some(sql[spans[i].start..spans[end - 1].end].to_string());
+        i = end;
+    }
+    loop {
+        match word(i).as_str() {
+            "WITH" if punct(i + 1, "(") => i = group_end(i + 1)?,
+            "USING" | "TABLESPACE" => i += 2,
+            _ => break,
+        }
+    }
+    if word(i) != "AS" {
+        return None;
+    }
+    let start = spans.get(i + 1)?.start;
+    let mut last = spans.len();
+    while last > i + 1 && punct(last - 1, ";") {
+        last -= 1;
+    }
+    let tail: Vec<String> = (last.saturating_sub(4)..last).map(word).collect();
+    let cut = match tail
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
+        [.., "WITH", "NO", "DATA"] => 3,
+        [.., "WITH", "DATA"] => 2,
+        [.., "WITH", "CASCADED" | "LOCAL", "CHECK", "OPTION"] => 4,
+        [.., "WITH", "CHECK", "OPTION"] => 3,
+        _ => 0,
+    };
+    last -= cut;
+    if last <= i + 1 {
+        return None;
+    }
+    Some((columns, sql[start..spans[last - 1].end].trim().to_string()))
+}
+
 fn qualified_name(tokens: &[Token], i: &mut usize) -> Option<String> {
     let mut last = None;
     loop {
