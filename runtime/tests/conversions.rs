@@ -10,7 +10,9 @@
 
 mod support;
 
-use retort::schema::convert::{conversion, matrix_markdown, portable_types, Conversion};
+use retort::schema::convert::{
+    conversion, extended_matrix_markdown, matrix_markdown, portable_types, Conversion,
+};
 use retort::schema::sql::{literal, render_ops, Dialect};
 use retort::schema::{Column, ColumnType, Schema, Table};
 use retort::{Graph, Options, Runner};
@@ -481,11 +483,12 @@ fn the_docs_show_the_matrix_the_code_decides() {
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/type-conversions.md"),
     )
     .unwrap();
-    let table = matrix_markdown();
-    assert!(
-        doc.contains(&table),
-        "docs/type-conversions.md does not show the matrix; put this table in it:\n{table}"
-    );
+    for table in [matrix_markdown(), extended_matrix_markdown()] {
+        assert!(
+            doc.contains(&table),
+            "docs/type-conversions.md does not show the matrix; put this table in it:\n{table}"
+        );
+    }
 }
 
 #[test]

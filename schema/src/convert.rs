@@ -149,6 +149,32 @@ fn text_width(from: &ColumnType) -> Option<u32> {
 
 const NO_BYTES: &str = "bytes have no meaning as another type that every database can check (as text they would have to be valid UTF-8, which SQLite cannot tell)";
 const NO_CLOCK: &str = "a time of day and a date or an instant do not convert into each other (which day? which time?)";
+const NO_LIST: &str =
+    "a list and a single value do not convert into each other (which element would the value be?)";
+const NO_ELEMENTS: &str = "the lists' elements do not convert into each other";
+
+/// The element type of an array type (`custom("bigint[]")`, a `Vec<i64>` field): a portable
+/// type, or the database's own.
+///
+/// ```
+/// use retort_schema::convert::array_element;
+/// use retort_schema::ColumnType;
+/// let list = ColumnType::Custom { sql: "bigint[]".into() };
+/// assert_eq!(array_element(&list), Some(ColumnType::BigInt));
+/// assert_eq!(array_element(&ColumnType::BigInt), None);
+/// ```
+pub fn array_element(ty: &ColumnType) -> Option<ColumnType> {
+    let ColumnType::Custom { sql } = ty else {
+        return None;
+    };
+    let element = sql.trim().strip_suffix("[]")?.trim();
+    Some(
+        ColumnType::parse_portable(element).unwrap_or_else(|| ColumnType::Custom {
+            sql: element.to_string(),
+        }),
+    )
+}
+
 const NO_MEANING: &str = "no value of one type means a value of the other";
 
 /// How values of `from` become values of `to`.
@@ -165,6 +191,17 @@ pub fn conversion(from: &ColumnType, to: &ColumnType) -> Conversion {
     use Family::*;
     if from == to {
         return Conversion::Same;
+    }
+    // A list converts element by element; a list and a single value do not convert.
+    match (array_element(from), array_element(to)) {
+        (Some(a), Some(b)) => {
+            return match conversion(&a, &b) {
+                Conversion::Refused(_) => Conversion::Refused(NO_ELEMENTS),
+                other => other,
+            }
+        }
+        (Some(_), None) | (None, Some(_)) => return Conversion::Refused(NO_LIST),
+        (None, None) => {}
     }
     let (f, t) = (family(from), family(to));
     match (f, t) {
@@ -254,19 +291,22 @@ pub fn portable_types() -> Vec<ColumnType> {
 /// The matrix as a Markdown table: a row per old type, a column per new type; `=` same,
 /// `W` widening, `C` checked, `—` refused.
 pub fn matrix_markdown() -> String {
-    let types = portable_types();
+    markdown(&portable_types())
+}
+
+fn markdown(types: &[ColumnType]) -> String {
     let mut out = String::from("| from \\ to |");
-    for t in &types {
+    for t in types {
         out.push_str(&format!(" {t} |"));
     }
     out.push_str("\n|---|");
-    for _ in &types {
+    for _ in types {
         out.push_str("---|");
     }
     out.push('\n');
-    for from in &types {
+    for from in types {
         out.push_str(&format!("| **{from}** |"));
-        for to in &types {
+        for to in types {
             let cell = match conversion(from, to) {
                 Conversion::Same => "=",
                 Conversion::Widening => "W",
@@ -280,13 +320,44 @@ pub fn matrix_markdown() -> String {
     out
 }
 
+/// Types beyond the portable ones, as the matrix of [`extended_matrix_markdown`] shows
+/// them: an enum, lists (PostgreSQL arrays) and a database's own type, beside the text and
+/// number types they meet most.
+pub fn extended_types() -> Vec<ColumnType> {
+    use ColumnType::*;
+    let custom = |sql: &str| Custom { sql: sql.into() };
+    vec![
+        Integer,
+        BigInt,
+        Text,
+        Varchar { length: 20 },
+        Enum {
+            name: "status".into(),
+            values: vec!["draft".into(), "published".into()],
+        },
+        custom("integer[]"),
+        custom("bigint[]"),
+        custom("text[]"),
+        custom("varchar(20)[]"),
+        custom("citext"),
+    ]
+}
+
+/// The matrix of [`extended_types`], in the form of [`matrix_markdown`].
+pub fn extended_matrix_markdown() -> String {
+    markdown(&extended_types())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn refusals_go_both_ways() {
-        let types = portable_types();
+        let types: Vec<ColumnType> = portable_types()
+            .into_iter()
+            .chain(extended_types())
+            .collect();
         for a in &types {
             for b in &types {
                 let refused = |x, y| matches!(conversion(x, y), Conversion::Refused(_));
