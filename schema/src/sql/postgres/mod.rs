@@ -412,6 +412,18 @@ pub(super) fn alter_enum(change: &super::enums::Change, before: &Schema, op: &Op
         .chars()
         .take(63)
         .collect();
+    // Views over the columns cannot stay through their type change: kept, dropped, and made
+    // again after it (their definitions read before the type is renamed aside, so they name
+    // the type as it will be again).
+    let table_q = |t: &str| super::quote_table(t, d);
+    for (t, c) in &users {
+        steps.push(Step::Sql(views::keep_and_drop(
+            &table_q(&t.name),
+            &c.name,
+            &t.name,
+        )));
+    }
+    steps.push(Step::Sql(views::keep_and_drop_type_users(&ty)));
     steps.push(Step::Sql(format!(
         "ALTER TYPE {ty} RENAME TO {}",
         q(&aside)
@@ -421,7 +433,11 @@ pub(super) fn alter_enum(change: &super::enums::Change, before: &Schema, op: &Op
         super::enums::literals(change.to)
     )));
     for (t, c) in &users {
-        let alter = format!("ALTER TABLE {} ALTER COLUMN {}", q(&t.name), q(&c.name));
+        let alter = format!(
+            "ALTER TABLE {} ALTER COLUMN {}",
+            table_q(&t.name),
+            q(&c.name)
+        );
         if c.server_default.is_some() {
             steps.push(Step::Sql(format!("{alter} DROP DEFAULT")));
         }
@@ -436,6 +452,8 @@ pub(super) fn alter_enum(change: &super::enums::Change, before: &Schema, op: &Op
             )));
         }
     }
+    steps.push(Step::Sql(views::make_type_users_again()));
+    steps.push(Step::Sql(views::make_again()));
     steps.push(Step::Sql(format!("DROP TYPE {}", q(&aside))));
     steps
 }

@@ -103,3 +103,61 @@ END
 $retort$"#
         .to_string()
 }
+
+/// Before an enum type is rebuilt: the indexes (not those of a constraint) and checks whose
+/// expressions hold a value of the type (`WHERE status <> 'draft'`, which PostgreSQL keeps
+/// as a constant of the old type and then cannot compare with the new one) are kept from the
+/// catalog (`pg_get_indexdef`, `pg_get_constraintdef`, read while the type still has its
+/// name and its renamed values) and dropped, to be made again by [`make_type_users_again`].
+pub(super) fn keep_and_drop_type_users(type_q: &str) -> String {
+    let ty = quote_literal(type_q);
+    format!(
+        r#"DO $retort$
+DECLARE
+    r record;
+BEGIN
+    FOR r IN
+        SELECT 1 AS k, pg_get_indexdef(i.indexrelid) AS ddl,
+               format('DROP INDEX %s', i.indexrelid::regclass) AS undo
+        FROM pg_index i
+        WHERE EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
+                      AND d.objid = i.indexrelid AND d.refclassid = 'pg_type'::regclass
+                      AND d.refobjid = {ty}::regtype)
+          AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)
+        UNION ALL
+        SELECT 2, format('ALTER TABLE %s ADD CONSTRAINT %I %s', c.conrelid::regclass, c.conname, pg_get_constraintdef(c.oid)),
+               format('ALTER TABLE %s DROP CONSTRAINT %I', c.conrelid::regclass, c.conname)
+        FROM pg_constraint c
+        WHERE c.contype = 'c'
+          AND EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_constraint'::regclass
+                      AND d.objid = c.oid AND d.refclassid = 'pg_type'::regclass
+                      AND d.refobjid = {ty}::regtype)
+        ORDER BY 1, 2
+    LOOP
+        CREATE TEMP TABLE IF NOT EXISTS retort_type_users (seq serial, ddl text NOT NULL);
+        INSERT INTO retort_type_users (ddl) VALUES (r.ddl);
+        EXECUTE r.undo;
+    END LOOP;
+END
+$retort$"#
+    )
+}
+
+/// After the rebuild: the indexes and checks [`keep_and_drop_type_users`] kept, made again
+/// (their constants now of the new type).
+pub(super) fn make_type_users_again() -> String {
+    r#"DO $retort$
+DECLARE
+    s record;
+BEGIN
+    IF to_regclass('pg_temp.retort_type_users') IS NULL THEN
+        RETURN;
+    END IF;
+    FOR s IN SELECT ddl FROM retort_type_users ORDER BY seq LOOP
+        EXECUTE s.ddl;
+    END LOOP;
+    DROP TABLE retort_type_users;
+END
+$retort$"#
+        .to_string()
+}
