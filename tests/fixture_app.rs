@@ -150,6 +150,13 @@ fn the_fixture_app_builds_upgrades_checks_clean_downgrades_to_base_and_upgrades_
             seeded.contains(r#"[(1, "Hello", Published), (2, "Spam", Removed)]"#),
             "{name}: {seeded}"
         );
+        if dialect == Dialect::Postgres {
+            // Lists with NULL elements (`Vec<Option<T>>`) through `Array<Nullable<T>>`.
+            assert!(
+                seeded.contains(r#"([Some("first post"), None], Some([None, Some(7)]))"#),
+                "{name}: {seeded}"
+            );
+        }
         // Down over the backend tables, objects, a dropped enum value, a narrowed column and
         // a renamed enum value (the user's `moderator` is `mod` there), and up again.
         ok(&bin, &db, &["downgrade", "20260117_000000_8972"]);

@@ -147,7 +147,11 @@ fn diesel_table(model: &Model) -> TokenStream {
                 // An array of a portable type (`Vec<String>`, `custom_type = "text[]"`).
                 let elem = ColumnType::parse_portable(sql.strip_suffix("[]")?)?;
                 let base = format_ident!("{}", dsl_type_name(&elem)?);
-                quote!(Array<#base>)
+                if field.nullable_elements {
+                    quote!(Array<Nullable<#base>>)
+                } else {
+                    quote!(Array<#base>)
+                }
             }
             (None, ty) => {
                 let base = format_ident!("{}", dsl_type_name(ty)?);

@@ -40,6 +40,8 @@ pub struct ModelField {
     /// column's type is [`ColumnType::Enum`] with the name and values still empty until the
     /// build script finds the enum (the derive asks the compiler).
     pub enum_type: Option<syn::Path>,
+    /// A list whose elements may be NULL (`Vec<Option<T>>`): diesel's `Array<Nullable<T>>`.
+    pub nullable_elements: bool,
 }
 
 // By hand: syn's own Debug impls need its `extra-traits` feature, which would make every
@@ -63,6 +65,7 @@ impl std::fmt::Debug for ModelField {
                     .as_ref()
                     .map(|p| quote::ToTokens::to_token_stream(p).to_string()),
             )
+            .field("nullable_elements", &self.nullable_elements)
             .finish()
     }
 }
@@ -305,6 +308,7 @@ fn build(cx: &Ctxt, input: &DeriveInput) -> Option<Model> {
             column: column_name,
             diesel_type,
             enum_type,
+            nullable_elements: types::has_nullable_elements(&field.ty),
         });
     }
 

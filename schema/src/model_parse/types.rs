@@ -101,6 +101,12 @@ pub(crate) fn is_option(ty: &Type) -> bool {
     generic_of(ty, "Option", &["std", "core", "option"]).is_some()
 }
 
+/// Whether the type is a list of optional values (`Vec<Option<T>>`, optional or not).
+pub(crate) fn has_nullable_elements(ty: &Type) -> bool {
+    let ty = generic_of(ty, "Option", &["std", "core", "option"]).unwrap_or(ty);
+    generic_of(ty, "Vec", &["std", "alloc", "vec"]).is_some_and(is_option)
+}
+
 fn map_plain(ty: &Type) -> Result<ColumnType, Unmapped> {
     let unsupported = || Unmapped::Unsupported(spell(ty));
     let Type::Path(tp) = ty else {
@@ -114,7 +120,11 @@ fn map_plain(ty: &Type) -> Result<ColumnType, Unmapped> {
             Type::Path(p) if p.path.is_ident("u8") => Ok(ColumnType::Binary),
             // A list of a portable type: a PostgreSQL array (the other backends refuse it,
             // with the alternative, where they are compiled in).
-            _ => match map_plain(inner) {
+            // Its elements may be optional (`Vec<Option<T>>`): an array's elements are
+            // always nullable in PostgreSQL, so the column type is the same.
+            _ => match map_plain(
+                generic_of(inner, "Option", &["std", "core", "option"]).unwrap_or(inner),
+            ) {
                 Ok(elem) if !matches!(elem, ColumnType::Custom { .. } | ColumnType::Binary) => {
                     Ok(ColumnType::Custom {
                         sql: format!("{}[]", crate::sql::postgres_type(&elem).to_lowercase()),
@@ -233,9 +243,18 @@ mod tests {
     }
 
     #[test]
-    fn refuses_unknown_and_wrong_crate_types() {
+    fn refuses_unknown_and_wrong_crate_types_and_maps_lists_of_optional_values() {
         assert_eq!(map("u64"), None);
-        assert_eq!(map("Vec<Option<String>>"), None);
+        assert_eq!(
+            map("Vec<Option<String>>"),
+            Some((
+                ColumnType::Custom {
+                    sql: "text[]".into()
+                },
+                false
+            ))
+        );
+        assert_eq!(map("Vec<Option<Option<String>>>"), None);
         assert_eq!(map("Vec<Vec<i32>>"), None);
         assert_eq!(map("other::Value"), None);
         assert_eq!(map("DateTime<Local>"), None);
