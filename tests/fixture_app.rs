@@ -3,7 +3,7 @@
 //! PostgreSQL schema, arrays, GIN/GiST/BRIN/hash, partial, expression and INCLUDE indexes,
 //! identity `ALWAYS`, deferred and `NOT VALID` constraints, named constraints under
 //! PostgreSQL's naming convention, views, a materialized view, functions, triggers,
-//! extensions, a sequence and a composite type; 28 or 29 migrations per backend) on each
+//! extensions, a sequence and a composite type; 29 or 30 migrations per backend) on each
 //! backend: its committed history builds with nothing to write (`RETORT_MODE=check`), upgrades
 //! a fresh database, checks clean, keeps rows written through the derive's diesel DSL across
 //! a downgrade over renamed enum values, dropped objects and backend tables and back,

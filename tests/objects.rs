@@ -116,6 +116,12 @@ fn objects(hot: u32, step: u32) -> Vec<DbObject> {
             None,
             only(Postgres, "CREATE MATERIALIZED VIEW post_stats AS SELECT count(*) AS n FROM post"),
         ),
+        object(
+            Index,
+            "post_stats_n",
+            Some("post_stats"),
+            only(Postgres, "CREATE UNIQUE INDEX post_stats_n ON post_stats (n)"),
+        ),
     ]
 }
 
@@ -243,7 +249,7 @@ fn hand_made_and_missing_objects_are_reported() {
     let v1 = schema_with(objects(10, 1));
     let graph = Graph::from_revisions([generated_revision("r1", None, &Schema::new(), &v1)]);
     const CHANGED: &str = "its definition in the database is not the declared one";
-    let cases: [(Dialect, &str, &str); 15] = [
+    let cases: [(Dialect, &str, &str); 17] = [
         (
             Dialect::Sqlite,
             "DROP TRIGGER post_touch; CREATE TRIGGER post_touch AFTER UPDATE OF title ON post BEGIN UPDATE post SET hits = hits + 5 WHERE id = NEW.id; END",
@@ -305,6 +311,16 @@ fn hand_made_and_missing_objects_are_reported() {
             Dialect::Postgres,
             "DROP MATERIALIZED VIEW post_stats; CREATE MATERIALIZED VIEW post_stats AS SELECT count(*) AS n FROM post WHERE hits > 0",
             CHANGED,
+        ),
+        (
+            Dialect::Postgres,
+            "DROP INDEX post_stats_n",
+            "index `post_stats_n` on `post_stats` is missing",
+        ),
+        (
+            Dialect::Postgres,
+            "CREATE INDEX post_stats_by_hand ON post_stats (n)",
+            "index `post_stats_by_hand` on `post_stats` is in the database but not in the models",
         ),
         (
             Dialect::Postgres,

@@ -255,6 +255,22 @@ fn check_backends(
 /// A declared trigger is on a table of the models.
 pub(crate) fn check_objects(schema: &Schema) -> Result<(), Error> {
     for o in schema.objects.values() {
+        if let (retort_schema::ObjectKind::Index, Some(t)) = (o.kind, &o.table) {
+            let on_a_view = schema
+                .objects
+                .values()
+                .any(|v| v.kind == retort_schema::ObjectKind::MaterializedView && v.name == *t);
+            if !on_a_view {
+                return Err(Error::Model {
+                    location: format!("sql/ (index `{}`)", o.name),
+                    message: format!(
+                        "index `{}` is on `{t}`, which is not a materialized view declared in sql/; a table's indexes are declared on its model: #[table(index(…, name = \"{}\"))]",
+                        o.name, o.name
+                    ),
+                });
+            }
+            continue;
+        }
         if let Some(t) = &o.table {
             if !schema.tables.contains_key(t) {
                 return Err(Error::Model {
@@ -269,4 +285,44 @@ pub(crate) fn check_objects(schema: &Schema) -> Result<(), Error> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use retort_schema::model::read_create;
+    use retort_schema::ops::DialectSql;
+    use retort_schema::{DbObject, Table};
+
+    fn declared(sql: &str) -> DbObject {
+        let d = read_create(sql).unwrap();
+        DbObject {
+            kind: d.kind,
+            name: d.name,
+            table: d.table,
+            sql: DialectSql::All(sql.into()),
+        }
+    }
+
+    #[test]
+    fn an_index_object_belongs_on_a_materialized_view() {
+        let mut schema = Schema::from_tables([Table::new("post")]);
+        for sql in [
+            "CREATE MATERIALIZED VIEW stats AS SELECT 1 AS n",
+            "CREATE UNIQUE INDEX stats_n ON stats (n)",
+        ] {
+            let o = declared(sql);
+            schema.objects.insert(o.key(), o);
+        }
+        assert!(check_objects(&schema).is_ok());
+        let o = declared("CREATE INDEX CONCURRENTLY post_title ON ONLY post (title)");
+        assert_eq!(o.table.as_deref(), Some("post"));
+        schema.objects.insert(o.key(), o);
+        let err = check_objects(&schema).unwrap_err().to_string();
+        assert!(
+            err.contains("index `post_title` is on `post`, which is not a materialized view")
+                && err.contains("#[table(index(…, name = \"post_title\"))]"),
+            "{err}"
+        );
+    }
 }

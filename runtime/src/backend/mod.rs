@@ -267,7 +267,9 @@ pub(crate) fn objects_from(
             let o = DbObject {
                 kind,
                 name: r.name,
-                table: r.tbl.filter(|_| kind == ObjectKind::Trigger),
+                table: r
+                    .tbl
+                    .filter(|_| matches!(kind, ObjectKind::Trigger | ObjectKind::Index)),
                 sql: DialectSql::All(r.definition.unwrap_or_default()),
             };
             Some((o.key(), o))

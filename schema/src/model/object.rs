@@ -25,6 +25,9 @@ pub enum ObjectKind {
     View,
     /// `CREATE MATERIALIZED VIEW` (PostgreSQL).
     MaterializedView,
+    /// `CREATE INDEX` on a materialized view (PostgreSQL); a table's indexes are its
+    /// model's (`#[table(index(…))]`).
+    Index,
     /// `CREATE TRIGGER`.
     Trigger,
 }
@@ -39,6 +42,7 @@ impl ObjectKind {
             ObjectKind::Function => "function",
             ObjectKind::View => "view",
             ObjectKind::MaterializedView => "materialized view",
+            ObjectKind::Index => "index",
             ObjectKind::Trigger => "trigger",
         }
     }
@@ -70,13 +74,14 @@ impl ObjectKind {
     }
 
     /// Every kind, in creation order.
-    pub const ALL: [ObjectKind; 7] = [
+    pub const ALL: [ObjectKind; 8] = [
         ObjectKind::Extension,
         ObjectKind::Type,
         ObjectKind::Sequence,
         ObjectKind::Function,
         ObjectKind::View,
         ObjectKind::MaterializedView,
+        ObjectKind::Index,
         ObjectKind::Trigger,
     ];
 }
@@ -89,7 +94,7 @@ pub struct DbObject {
     pub kind: ObjectKind,
     /// Its name (unquoted).
     pub name: String,
-    /// The table a trigger is on.
+    /// The table a trigger is on, or the materialized view an index is on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub table: Option<String>,
     /// Its `CREATE` statement: one for every dialect, or one per dialect (a dialect without
@@ -128,7 +133,7 @@ pub struct Declared {
     pub kind: ObjectKind,
     /// The name, unquoted, without a schema.
     pub name: String,
-    /// The table of a trigger.
+    /// The table of a trigger, or the materialized view of an index.
     pub table: Option<String>,
 }
 
@@ -154,7 +159,7 @@ pub fn read_create(sql: &str) -> Result<Declared, String> {
         _ => String::new(),
     };
     let bad = |what: &str| {
-        format!("{what}; a file in sql/ holds one CREATE statement: an EXTENSION, TYPE, SEQUENCE, FUNCTION, VIEW, MATERIALIZED VIEW or TRIGGER")
+        format!("{what}; a file in sql/ holds one CREATE statement: an EXTENSION, TYPE, SEQUENCE, FUNCTION, VIEW, MATERIALIZED VIEW, INDEX (on a materialized view) or TRIGGER")
     };
     if word(0) != "CREATE" {
         return Err(bad("it does not start with CREATE"));
@@ -165,7 +170,7 @@ pub fn read_create(sql: &str) -> Result<Declared, String> {
     }
     while matches!(
         word(i).as_str(),
-        "TEMP" | "TEMPORARY" | "RECURSIVE" | "CONSTRAINT"
+        "TEMP" | "TEMPORARY" | "RECURSIVE" | "CONSTRAINT" | "UNIQUE"
     ) {
         i += 1;
     }
@@ -187,19 +192,26 @@ pub fn read_create(sql: &str) -> Result<Declared, String> {
             ObjectKind::MaterializedView
         }
         "TRIGGER" => ObjectKind::Trigger,
+        "INDEX" => ObjectKind::Index,
         other => return Err(bad(&format!("it creates `{other}`"))),
     };
     i += 1;
+    if kind == ObjectKind::Index && word(i) == "CONCURRENTLY" {
+        i += 1;
+    }
     if word(i) == "IF" && word(i + 1) == "NOT" && word(i + 2) == "EXISTS" {
         i += 3;
     }
     let name = qualified_name(&tokens, &mut i).ok_or_else(|| bad("it names nothing"))?;
-    let table = if kind == ObjectKind::Trigger {
+    let table = if matches!(kind, ObjectKind::Trigger | ObjectKind::Index) {
         let on = (i..tokens.len())
             .find(|&j| word(j) == "ON")
-            .ok_or_else(|| bad("the trigger names no table (`ON <table>`)"))?;
+            .ok_or_else(|| bad("it names no table (`ON <table>`)"))?;
         let mut j = on + 1;
-        Some(qualified_name(&tokens, &mut j).ok_or_else(|| bad("the trigger names no table"))?)
+        if word(j) == "ONLY" {
+            j += 1;
+        }
+        Some(qualified_name(&tokens, &mut j).ok_or_else(|| bad("it names no table"))?)
     } else {
         None
     };
