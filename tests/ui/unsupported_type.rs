@@ -3,7 +3,7 @@ struct Task {
     #[column(primary_key)]
     id: i64,
     size: u64,
-    tags: Vec<Option<String>>,
+    tags: Vec<Vec<String>>,
 }
 
 fn main() {}
