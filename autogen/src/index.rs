@@ -36,13 +36,7 @@ pub fn render(
         .map(|e| format!("&{}::MIGRATION", module_name(&e.file.revision)))
         .collect();
     let schema = match resolved {
-        Some(s) => retort_schema::Schema {
-            objects: s.objects.clone(),
-            enums: s.enums.clone(),
-            ..retort_schema::Schema::from_tables(
-                s.tables.values().map(|t| t.without_rename_hints()),
-            )
-        },
+        Some(s) => s.without_rename_hints(),
         None => retort_schema::Schema::from_tables(
             models.iter().map(|m| m.model.table.without_rename_hints()),
         ),

@@ -300,12 +300,7 @@ pub fn generate_in(
     }
     check_backends(&pending, &head_schema, &settings.backends)?;
     // Write: migrations first (temporary names), then the snapshot, then rename all.
-    let snapshot_text = Schema {
-        objects: target.objects.clone(),
-        enums: target.enums.clone(),
-        ..Schema::from_tables(target.tables.values().map(|t| t.without_rename_hints()))
-    }
-    .to_json();
+    let snapshot_text = target.without_rename_hints().to_json();
     let mut writes: Vec<(PathBuf, String)> = pending
         .iter()
         .map(|p| (p.entry.path.clone(), p.text.clone()))

@@ -80,6 +80,16 @@ impl Schema {
         }
     }
 
+    /// This schema without rename hints on its tables and columns (see
+    /// [`Table::without_rename_hints`]): the form a snapshot stores; enums and objects kept.
+    pub fn without_rename_hints(&self) -> Schema {
+        Schema {
+            objects: self.objects.clone(),
+            enums: self.enums.clone(),
+            ..Schema::from_tables(self.tables.values().map(Table::without_rename_hints))
+        }
+    }
+
     /// The table of this name, if any.
     pub fn table(&self, name: &str) -> Option<&Table> {
         self.tables.get(name)
