@@ -87,21 +87,28 @@ $retort$"#,
 /// The statement after the type change: makes the kept views again, what a view reads
 /// first, and forgets them.
 pub(super) fn make_again() -> String {
-    r#"DO $retort$
+    // The last dropped (what the others read) first; each view's statements in order.
+    run_kept("retort_views", "grp DESC, seq")
+}
+
+/// Runs the statements a `keep_and_drop…` block kept in the temporary table `table`, in
+/// `order`, and drops the table; nothing when no block kept anything.
+fn run_kept(table: &str, order: &str) -> String {
+    format!(
+        r#"DO $retort$
 DECLARE
     s record;
 BEGIN
-    IF to_regclass('pg_temp.retort_views') IS NULL THEN
+    IF to_regclass('pg_temp.{table}') IS NULL THEN
         RETURN;
     END IF;
-    -- The last dropped (what the others read) first; each view's statements in order.
-    FOR s IN SELECT ddl FROM retort_views ORDER BY grp DESC, seq LOOP
+    FOR s IN SELECT ddl FROM {table} ORDER BY {order} LOOP
         EXECUTE s.ddl;
     END LOOP;
-    DROP TABLE retort_views;
+    DROP TABLE {table};
 END
 $retort$"#
-        .to_string()
+    )
 }
 
 /// Before an enum type is rebuilt: the indexes (not those of a constraint) and checks whose
@@ -146,18 +153,5 @@ $retort$"#
 /// After the rebuild: the indexes and checks [`keep_and_drop_type_users`] kept, made again
 /// (their constants now of the new type).
 pub(super) fn make_type_users_again() -> String {
-    r#"DO $retort$
-DECLARE
-    s record;
-BEGIN
-    IF to_regclass('pg_temp.retort_type_users') IS NULL THEN
-        RETURN;
-    END IF;
-    FOR s IN SELECT ddl FROM retort_type_users ORDER BY seq LOOP
-        EXECUTE s.ddl;
-    END LOOP;
-    DROP TABLE retort_type_users;
-END
-$retort$"#
-        .to_string()
+    run_kept("retort_type_users", "seq")
 }
