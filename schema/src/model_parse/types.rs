@@ -56,8 +56,8 @@ const KNOWN: &[(&str, &[&str], ColumnType)] = &[
 
 /// Maps `ty`, unwrapping one `Option`.
 pub(crate) fn map_type(ty: &Type) -> Result<Mapped, Unmapped> {
-    if let Some(inner) = generic_of(ty, "Option", &["std", "core", "option"]) {
-        if generic_of(inner, "Option", &["std", "core", "option"]).is_some() {
+    if let Some(inner) = option_inner(ty) {
+        if option_inner(inner).is_some() {
             return Err(Unmapped::NestedOption);
         }
         return map_plain(inner).map(|ty| Mapped { ty, nullable: true });
@@ -73,7 +73,7 @@ pub(crate) fn map_type(ty: &Type) -> Result<Mapped, Unmapped> {
 /// derive has the compiler check it implements `retort::DbEnum`; the build script finds
 /// it among the crate's enums.
 pub(crate) fn enum_candidate(ty: &Type) -> Option<&syn::Path> {
-    let ty = generic_of(ty, "Option", &["std", "core", "option"]).unwrap_or(ty);
+    let ty = option_inner(ty).unwrap_or(ty);
     let Type::Path(tp) = ty else { return None };
     if tp.qself.is_some()
         || tp
@@ -98,12 +98,17 @@ pub(crate) fn enum_candidate(ty: &Type) -> Option<&syn::Path> {
 
 /// Whether `ty` is `Option<…>`: the column is nullable whatever its explicit SQL type.
 pub(crate) fn is_option(ty: &Type) -> bool {
-    generic_of(ty, "Option", &["std", "core", "option"]).is_some()
+    option_inner(ty).is_some()
+}
+
+/// `T` of an `Option<T>`.
+fn option_inner(ty: &Type) -> Option<&Type> {
+    generic_of(ty, "Option", &["std", "core", "option"])
 }
 
 /// Whether the type is a list of optional values (`Vec<Option<T>>`, optional or not).
 pub(crate) fn has_nullable_elements(ty: &Type) -> bool {
-    let ty = generic_of(ty, "Option", &["std", "core", "option"]).unwrap_or(ty);
+    let ty = option_inner(ty).unwrap_or(ty);
     generic_of(ty, "Vec", &["std", "alloc", "vec"]).is_some_and(is_option)
 }
 
@@ -122,9 +127,7 @@ fn map_plain(ty: &Type) -> Result<ColumnType, Unmapped> {
             // with the alternative, where they are compiled in).
             // Its elements may be optional (`Vec<Option<T>>`): an array's elements are
             // always nullable in PostgreSQL, so the column type is the same.
-            _ => match map_plain(
-                generic_of(inner, "Option", &["std", "core", "option"]).unwrap_or(inner),
-            ) {
+            _ => match map_plain(option_inner(inner).unwrap_or(inner)) {
                 Ok(elem) if !matches!(elem, ColumnType::Custom { .. } | ColumnType::Binary) => {
                     Ok(ColumnType::Custom {
                         sql: format!("{}[]", crate::sql::postgres_type(&elem).to_lowercase()),
