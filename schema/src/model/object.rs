@@ -154,6 +154,11 @@ pub fn read_create(sql: &str) -> Result<Declared, String> {
         .into_iter()
         .map(|s| s.token)
         .collect();
+    read_header(&tokens).map(|(declared, _)| declared)
+}
+
+/// [`read_create`] on the statement's tokens, with the position just past the object's name.
+fn read_header(tokens: &[Token]) -> Result<(Declared, usize), String> {
     let word = |i: usize| match tokens.get(i) {
         Some(Token::Word(w)) => w.to_ascii_uppercase(),
         _ => String::new(),
@@ -202,7 +207,8 @@ pub fn read_create(sql: &str) -> Result<Declared, String> {
     if word(i) == "IF" && word(i + 1) == "NOT" && word(i + 2) == "EXISTS" {
         i += 3;
     }
-    let name = qualified_name(&tokens, &mut i).ok_or_else(|| bad("it names nothing"))?;
+    let name = qualified_name(tokens, &mut i).ok_or_else(|| bad("it names nothing"))?;
+    let after_name = i;
     let table = if matches!(kind, ObjectKind::Trigger | ObjectKind::Index) {
         let on = (i..tokens.len())
             .find(|&j| word(j) == "ON")
@@ -211,14 +217,13 @@ pub fn read_create(sql: &str) -> Result<Declared, String> {
         if word(j) == "ONLY" {
             j += 1;
         }
-        Some(qualified_name(&tokens, &mut j).ok_or_else(|| bad("it names no table"))?)
+        Some(qualified_name(tokens, &mut j).ok_or_else(|| bad("it names no table"))?)
     } else {
         None
     };
-    Ok(Declared { kind, name, table })
+    Ok((Declared { kind, name, table }, after_name))
 }
 
-/// A possibly schema-qualified name at `i`: its last part, unquoted; `i` moves past it.
 /// A view's statement taken apart for a probe that makes the same view under another name:
 /// its column list as written (with the parentheses) and its query, without a materialized
 /// view's `WITH [NO] DATA` or a view's `WITH … CHECK OPTION`. `None` when the statement is
@@ -257,12 +262,14 @@ pub fn view_body(sql: &str) -> Option<(Option<String>, String)> {
         }
         None
     };
-    let mut i = (0..spans.len().min(8)).find(|&j| word(j) == "VIEW")? + 1;
-    if word(i) == "IF" && word(i + 1) == "NOT" && word(i + 2) == "EXISTS" {
-        i += 3;
-    }
     let tokens: Vec<Token> = spans.iter().map(|s| s.token.clone()).collect();
-    qualified_name(&tokens, &mut i)?;
+    let (declared, mut i) = read_header(&tokens).ok()?;
+    if !matches!(
+        declared.kind,
+        ObjectKind::View | ObjectKind::MaterializedView
+    ) {
+        return None;
+    }
     let mut columns = None;
     if punct(i, "(") {
         let end = group_end(i)?;
@@ -304,6 +311,7 @@ pub fn view_body(sql: &str) -> Option<(Option<String>, String)> {
     Some((columns, sql[start..spans[last - 1].end].trim().to_string()))
 }
 
+/// A possibly schema-qualified name at `i`: its last part, unquoted; `i` moves past it.
 fn qualified_name(tokens: &[Token], i: &mut usize) -> Option<String> {
     let mut last = None;
     loop {
