@@ -249,7 +249,7 @@ fn hand_made_and_missing_objects_are_reported() {
     let v1 = schema_with(objects(10, 1));
     let graph = Graph::from_revisions([generated_revision("r1", None, &Schema::new(), &v1)]);
     const CHANGED: &str = "its definition in the database is not the declared one";
-    let cases: [(Dialect, &str, &str); 17] = [
+    let cases: [(Dialect, &str, &str); 21] = [
         (
             Dialect::Sqlite,
             "DROP TRIGGER post_touch; CREATE TRIGGER post_touch AFTER UPDATE OF title ON post BEGIN UPDATE post SET hits = hits + 5 WHERE id = NEW.id; END",
@@ -310,6 +310,26 @@ fn hand_made_and_missing_objects_are_reported() {
         (
             Dialect::Postgres,
             "DROP MATERIALIZED VIEW post_stats; CREATE MATERIALIZED VIEW post_stats AS SELECT count(*) AS n FROM post WHERE hits > 0",
+            CHANGED,
+        ),
+        (
+            Dialect::Mysql,
+            "CREATE OR REPLACE VIEW hot_posts AS SELECT id, title FROM post WHERE hits > 11",
+            CHANGED,
+        ),
+        (
+            Dialect::Mysql,
+            "CREATE OR REPLACE VIEW hot_titles AS SELECT title FROM hot_posts WHERE id > 1",
+            CHANGED,
+        ),
+        (
+            Dialect::Mysql,
+            "CREATE OR REPLACE VIEW hot_posts AS SELECT id, title FROM post WHERE hits > 10 WITH CHECK OPTION",
+            CHANGED,
+        ),
+        (
+            Dialect::Mysql,
+            "CREATE OR REPLACE SQL SECURITY INVOKER VIEW hot_posts AS SELECT id, title FROM post WHERE hits > 10",
             CHANGED,
         ),
         (

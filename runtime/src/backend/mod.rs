@@ -208,9 +208,10 @@ pub trait Backend {
 
     /// For each view and materialized view `expected` declares for this database, the
     /// database's own print of the declared definition (keyed like the objects), where the
-    /// catalog keeps only such a print: a probe makes the view under another name in a
-    /// transaction that is rolled back. A view whose probe fails (a read-only server) is
-    /// left out, and compared by name only.
+    /// catalog keeps only such a print: a probe makes the view under another name (in a
+    /// transaction that is rolled back on PostgreSQL; dropped again on MySQL, which commits
+    /// DDL). A view whose probe fails (a read-only server) is left out, and compared by
+    /// name only.
     fn view_prints(&mut self, _expected: &Schema) -> std::collections::BTreeMap<String, String> {
         std::collections::BTreeMap::new()
     }
@@ -249,8 +250,9 @@ pub(crate) struct ObjectRow {
     name: String,
     #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
     tbl: Option<String>,
-    /// What the catalog keeps of the definition as it was given (SQLite's statement, a
-    /// function's or trigger's body elsewhere); `None` where it keeps only its own print.
+    /// What the catalog keeps of the definition: as it was given (SQLite's statement, a
+    /// function's or trigger's body on the servers) or MySQL's print of a view; `None` where
+    /// it keeps nothing comparable.
     #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
     definition: Option<String>,
 }

@@ -16,12 +16,13 @@ use diesel::sql_types::{BigInt, Nullable, Text};
 use super::{db_err, objects_from, Backend, Capabilities, ObjectRow};
 use crate::error::{Error, Result};
 use crate::migration::Connection;
+use crate::schema::model::renamed_create;
 use crate::schema::naming::VERSION_TABLE;
 use crate::schema::sql::mysql::{catalog_type, json_column, read_default, read_type};
 use crate::schema::sql::Dialect;
 use crate::schema::{
-    CheckConstraint, Column, ColumnType, ForeignKey, Index, IndexKey, ReferentialAction, Schema,
-    Table, UniqueConstraint,
+    CheckConstraint, Column, ColumnType, ForeignKey, Index, IndexKey, ObjectKind,
+    ReferentialAction, Schema, Table, UniqueConstraint,
 };
 use crate::url::DatabaseUrl;
 
@@ -168,12 +169,61 @@ impl Backend for Mysql {
         introspect(self.c(), mariadb)
     }
 
+    /// MySQL has no temporary views and commits DDL: the probe is a real view under a name
+    /// of this connection's own, dropped before and after (a failed probe leaves the view
+    /// compared by name only).
+    fn view_prints(&mut self, expected: &Schema) -> BTreeMap<String, String> {
+        let mut out = BTreeMap::new();
+        let Ok(Some(id)) = self.number("SELECT CONNECTION_ID() AS n", "") else {
+            return out;
+        };
+        let probe = format!("retort_view_probe_{id}");
+        let drop = format!("DROP VIEW IF EXISTS `{probe}`");
+        let read = format!(
+            "SELECT {} AS v FROM information_schema.VIEWS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = '{probe}'",
+            view_print(self.mariadb)
+        );
+        for o in expected.objects.values() {
+            if o.kind != ObjectKind::View {
+                continue;
+            }
+            let Some(statement) = o
+                .sql_for(Dialect::Mysql)
+                .and_then(|sql| renamed_create(sql, &format!("`{probe}`")))
+            else {
+                continue;
+            };
+            let printed = self
+                .c()
+                .batch_execute(&drop)
+                .and_then(|()| self.c().batch_execute(&statement))
+                .and_then(|()| super::first_text(&mut self.conn, &read));
+            let _ = self.c().batch_execute(&drop);
+            if let Ok(Some(Some(print))) = printed {
+                out.insert(o.key(), print);
+            }
+        }
+        out
+    }
+
     fn catalog(&self) -> crate::schema::sql::Catalog {
         if self.mariadb {
             crate::schema::sql::Catalog::mariadb()
         } else {
             crate::schema::sql::Catalog::of(Dialect::Mysql)
         }
+    }
+}
+
+/// A view as `information_schema.VIEWS` prints it: the server's rewrite of the query (names
+/// qualified with the database, aliases spelled out), with the options that change what the
+/// view does (check option, security, and MariaDB's algorithm). The definer is left out: it
+/// names whoever ran the migration.
+fn view_print(mariadb: bool) -> &'static str {
+    if mariadb {
+        "CONCAT(VIEW_DEFINITION, ' /* check option ', CHECK_OPTION, ', security ', SECURITY_TYPE, ', algorithm ', ALGORITHM, ' */')"
+    } else {
+        "CONCAT(VIEW_DEFINITION, ' /* check option ', CHECK_OPTION, ', security ', SECURITY_TYPE, ' */')"
     }
 }
 
@@ -383,12 +433,13 @@ fn introspect(conn: &mut MysqlConnection, mariadb: bool) -> Result<Schema> {
             not_valid: false,
         });
     }
-    let rows: Vec<ObjectRow> = diesel::sql_query(
-        "SELECT 'view' AS kind, TABLE_NAME AS name, CAST(NULL AS CHAR) AS tbl, CAST(NULL AS CHAR) AS definition FROM information_schema.VIEWS WHERE TABLE_SCHEMA = DATABASE()
+    let rows: Vec<ObjectRow> = diesel::sql_query(format!(
+        "SELECT 'view' AS kind, TABLE_NAME AS name, CAST(NULL AS CHAR) AS tbl, {} AS definition FROM information_schema.VIEWS WHERE TABLE_SCHEMA = DATABASE()
          UNION ALL SELECT 'trigger', TRIGGER_NAME, EVENT_OBJECT_TABLE, ACTION_STATEMENT FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE()
          UNION ALL SELECT 'function', ROUTINE_NAME, NULL, ROUTINE_DEFINITION FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = DATABASE() AND ROUTINE_TYPE = 'FUNCTION'
          UNION ALL SELECT 'sequence', TABLE_NAME, NULL, NULL FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'SEQUENCE'",
-    )
+        view_print(mariadb)
+    ))
     .load(conn)
     .map_err(&err)?;
     let mut schema = Schema {

@@ -13,7 +13,9 @@ mod index;
 mod object;
 
 pub use index::{Index, IndexKey, NullsOrder};
-pub use object::{normalize_definition, read_create, view_body, DbObject, Declared, ObjectKind};
+pub use object::{
+    normalize_definition, read_create, renamed_create, view_body, DbObject, Declared, ObjectKind,
+};
 
 /// A whole database schema: tables keyed (and therefore sorted) by name.
 ///

@@ -157,8 +157,9 @@ pub fn read_create(sql: &str) -> Result<Declared, String> {
     read_header(&tokens).map(|(declared, _)| declared)
 }
 
-/// [`read_create`] on the statement's tokens, with the position just past the object's name.
-fn read_header(tokens: &[Token]) -> Result<(Declared, usize), String> {
+/// [`read_create`] on the statement's tokens, with the positions of the object's name: its
+/// first token and the one just past it.
+fn read_header(tokens: &[Token]) -> Result<(Declared, std::ops::Range<usize>), String> {
     let word = |i: usize| match tokens.get(i) {
         Some(Token::Word(w)) => w.to_ascii_uppercase(),
         _ => String::new(),
@@ -179,8 +180,9 @@ fn read_header(tokens: &[Token]) -> Result<(Declared, usize), String> {
     ) {
         i += 1;
     }
-    // MySQL's `DEFINER = user@host` before FUNCTION/TRIGGER/VIEW.
-    if word(i) == "DEFINER" {
+    // MySQL's `ALGORITHM = …`, `DEFINER = user@host` and `SQL SECURITY …` before
+    // FUNCTION/TRIGGER/VIEW.
+    if matches!(word(i).as_str(), "ALGORITHM" | "DEFINER" | "SQL") {
         i += 1;
         while i < tokens.len() && !matches!(word(i).as_str(), "FUNCTION" | "TRIGGER" | "VIEW") {
             i += 1;
@@ -207,6 +209,7 @@ fn read_header(tokens: &[Token]) -> Result<(Declared, usize), String> {
     if word(i) == "IF" && word(i + 1) == "NOT" && word(i + 2) == "EXISTS" {
         i += 3;
     }
+    let name_start = i;
     let name = qualified_name(tokens, &mut i).ok_or_else(|| bad("it names nothing"))?;
     let after_name = i;
     let table = if matches!(kind, ObjectKind::Trigger | ObjectKind::Index) {
@@ -221,7 +224,27 @@ fn read_header(tokens: &[Token]) -> Result<(Declared, usize), String> {
     } else {
         None
     };
-    Ok((Declared { kind, name, table }, after_name))
+    Ok((Declared { kind, name, table }, name_start..after_name))
+}
+
+/// The statement with the name of the object it makes replaced by `name`, the rest as
+/// written (options, column list, query, `WITH CHECK OPTION`): what a probe runs to have
+/// the database print a declared view without touching the view itself. `None` when the
+/// statement is not a `CREATE` that [`read_create`] reads.
+///
+/// ```
+/// use retort_schema::model::renamed_create;
+/// assert_eq!(
+///     renamed_create("CREATE ALGORITHM=MERGE VIEW `app`.`v` (a) AS SELECT 1 WITH CHECK OPTION", "probe").as_deref(),
+///     Some("CREATE ALGORITHM=MERGE VIEW probe (a) AS SELECT 1 WITH CHECK OPTION"),
+/// );
+/// ```
+pub fn renamed_create(sql: &str, name: &str) -> Option<String> {
+    let spans = lex::lex(sql, Lexicon::STANDARD);
+    let tokens: Vec<Token> = spans.iter().map(|s| s.token.clone()).collect();
+    let (_, at) = read_header(&tokens).ok()?;
+    let (first, last) = (spans.get(at.start)?, spans.get(at.end.checked_sub(1)?)?);
+    Some(format!("{}{name}{}", &sql[..first.start], &sql[last.end..]))
 }
 
 /// A view's statement taken apart for a probe that makes the same view under another name:
@@ -263,7 +286,8 @@ pub fn view_body(sql: &str) -> Option<(Option<String>, String)> {
         None
     };
     let tokens: Vec<Token> = spans.iter().map(|s| s.token.clone()).collect();
-    let (declared, mut i) = read_header(&tokens).ok()?;
+    let (declared, name) = read_header(&tokens).ok()?;
+    let mut i = name.end;
     if !matches!(
         declared.kind,
         ObjectKind::View | ObjectKind::MaterializedView
