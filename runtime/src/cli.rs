@@ -66,6 +66,15 @@ pub struct DbArgs {
     /// Seconds to wait for another process holding the migration lock.
     #[arg(long, global = true, default_value_t = 60)]
     lock_timeout: u64,
+    /// Seconds one statement of a migration may wait for a lock on what it changes before it
+    /// gives up and is tried again (`0` or `off`: as long as the database waits).
+    /// Default: $RETORT_DDL_LOCK_TIMEOUT, else 5.
+    #[arg(long, global = true, value_name = "SECONDS")]
+    ddl_lock_timeout: Option<String>,
+    /// How many times a migration whose statement gave up waiting for a lock is tried again.
+    /// Default: $RETORT_DDL_LOCK_RETRIES, else 3.
+    #[arg(long, global = true, value_name = "N")]
+    ddl_lock_retries: Option<u32>,
     #[command(subcommand)]
     command: Command,
 }
@@ -182,14 +191,23 @@ pub fn run_args(args: DbArgs, migrations: &Migrations) -> i32 {
 
 fn execute(cli: DbArgs, migrations: &Migrations) -> Result<i32> {
     let graph = Graph::from_migrations(migrations);
-    let options = Options {
+    let mut options = Options {
         transaction: match cli.transaction {
             Transaction::All => TransactionMode::All,
             Transaction::PerMigration => TransactionMode::PerMigration,
         },
         lock_timeout: Duration::from_secs(cli.lock_timeout),
         backup: false,
-    };
+        ..Options::default()
+    }
+    .with_env_lock_settings()?;
+    if let Some(v) = &cli.ddl_lock_timeout {
+        options.ddl_lock_timeout = crate::runner::parse_ddl_lock_timeout(v)
+            .map_err(|problem| Error::Usage(format!("--ddl-lock-timeout {v}: {problem}")))?;
+    }
+    if let Some(n) = cli.ddl_lock_retries {
+        options.ddl_lock_retries = n;
+    }
     let url = || DatabaseUrl::from_env(cli.database_url.as_deref());
     let log = |line: &str| println!("{line}");
     match cli.command {

@@ -97,6 +97,32 @@ pub enum Error {
         /// Who holds the lock, as the database reports it.
         holder: String,
     },
+    /// The database takes no writes: a command that would write is refused before it
+    /// takes the lock.
+    #[error("the database is {reason}; `{command}` writes, so it was refused and nothing was changed. Point the URL at the primary (e.g. a separate migration URL); on a replica, `db current`, `db history` and `db check` work")]
+    ReadOnly {
+        /// Why, as the database says it.
+        reason: String,
+        /// The command refused (`upgrade`, `downgrade`, `stamp`, `resolve`).
+        command: &'static str,
+    },
+    /// A migration's statement gave up waiting for a lock on what it changes (the DDL lock
+    /// timeout), every time it was tried.
+    #[error("migration {revision} could not get the lock its statement needs: each of {tries} tries waited {}, while other sessions held locks on what it changes, and gave up; {outcome}.\nstatement: {statement}\nin the way: {blockers}\nfix: end those sessions' transactions (or wait until they end) and run again; or allow a longer wait with --ddl-lock-timeout / --ddl-lock-retries (RETORT_DDL_LOCK_TIMEOUT / RETORT_DDL_LOCK_RETRIES, Options::ddl_lock_timeout)", seconds(waited))]
+    LockWait {
+        /// The revision.
+        revision: String,
+        /// The statement that waited.
+        statement: String,
+        /// How long each try waited.
+        waited: std::time::Duration,
+        /// How many times it was tried.
+        tries: u32,
+        /// The sessions holding locks in the way, as the database reports them.
+        blockers: String,
+        /// What became of the migration (`it was rolled back; the database stays at …`).
+        outcome: String,
+    },
     /// A migration stopped between two statements on a database whose DDL commits on its
     /// own (MySQL/MariaDB): part of it is applied.
     #[error("migration {revision} stopped part-way through its {direction}, which ran outside a transaction (the database cannot roll DDL back, or the migration says `atomic: false`): {done} of {total} statement(s) ran{cause}. Nothing more is run until it is resolved.\nran:\n{}\nnot run:\n{}\nfix: either run the statements that did not run by hand and then `db resolve {revision} --applied`, or undo those that ran and then `db resolve {revision} --reverted`", list(statements.get(..*done).unwrap_or(statements)), list(statements.get(*done..).unwrap_or_default()))]
@@ -140,3 +166,8 @@ fn list(statements: &[String]) -> String {
 
 /// A result with the runtime's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// A duration as the messages give it: `5 s`, `0.3 s`.
+fn seconds(d: &std::time::Duration) -> String {
+    format!("{} s", (d.as_secs_f64() * 1000.0).round() / 1000.0)
+}

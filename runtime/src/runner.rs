@@ -45,6 +45,17 @@ pub struct Options {
     pub lock_timeout: Duration,
     /// Copy an SQLite file aside before changing anything.
     pub backup: bool,
+    /// How long one statement of a migration may wait for a lock on what it changes
+    /// (PostgreSQL's `lock_timeout`; MySQL's `lock_wait_timeout` and
+    /// `innodb_lock_wait_timeout`, in whole seconds there) before it gives up, so that a
+    /// statement queued behind a long transaction does not hold up every other read and write
+    /// of the table while it waits. `None` waits as long as the database does. SQLite waits
+    /// for its write lock at the start instead (its busy timeout).
+    pub ddl_lock_timeout: Option<Duration>,
+    /// How many times a migration whose statement gave up waiting is tried again, pausing
+    /// in between (the timeout, doubled each time, at most 30 s), before the run stops with
+    /// an error that names the sessions in the way.
+    pub ddl_lock_retries: u32,
 }
 
 impl Default for Options {
@@ -53,7 +64,64 @@ impl Default for Options {
             transaction: TransactionMode::All,
             lock_timeout: Duration::from_secs(60),
             backup: false,
+            ddl_lock_timeout: Some(Duration::from_secs(5)),
+            ddl_lock_retries: 3,
         }
+    }
+}
+
+impl Options {
+    /// The DDL lock settings from the environment over these: `RETORT_DDL_LOCK_TIMEOUT`
+    /// (seconds, fractions allowed; `0` or `off` waits as long as the database does) and
+    /// `RETORT_DDL_LOCK_RETRIES`. An unreadable value is an error that names it.
+    ///
+    /// ```
+    /// let o = retort::Options::default().with_env_lock_settings().unwrap();
+    /// assert!(o.ddl_lock_retries <= 100);
+    /// ```
+    pub fn with_env_lock_settings(mut self) -> Result<Self> {
+        if let Ok(v) = std::env::var("RETORT_DDL_LOCK_TIMEOUT") {
+            self.ddl_lock_timeout = parse_ddl_lock_timeout(&v).map_err(|problem| {
+                Error::Usage(format!("RETORT_DDL_LOCK_TIMEOUT={v}: {problem}"))
+            })?;
+        }
+        if let Ok(v) = std::env::var("RETORT_DDL_LOCK_RETRIES") {
+            self.ddl_lock_retries = v.trim().parse().map_err(|_| {
+                Error::Usage(format!(
+                    "RETORT_DDL_LOCK_RETRIES={v}: not a number of retries (e.g. 3)"
+                ))
+            })?;
+        }
+        Ok(self)
+    }
+
+    /// The pause before try `n` (1 for the first retry) of a statement that gave up waiting.
+    fn lock_retry_pause(&self, n: u32) -> Duration {
+        let base = self.ddl_lock_timeout.unwrap_or_default();
+        base.saturating_mul(1 << n.saturating_sub(1).min(16))
+            .min(Duration::from_secs(30))
+    }
+}
+
+/// Reads a DDL lock timeout as the CLI and the environment give it: seconds (`5`, `0.5`),
+/// or `0` / `off` for none.
+///
+/// ```
+/// use std::time::Duration;
+/// use retort::runner::parse_ddl_lock_timeout;
+/// assert_eq!(parse_ddl_lock_timeout("2.5"), Ok(Some(Duration::from_millis(2500))));
+/// assert_eq!(parse_ddl_lock_timeout("off"), Ok(None));
+/// assert!(parse_ddl_lock_timeout("soon").is_err());
+/// ```
+pub fn parse_ddl_lock_timeout(v: &str) -> std::result::Result<Option<Duration>, String> {
+    let v = v.trim();
+    if v.eq_ignore_ascii_case("off") {
+        return Ok(None);
+    }
+    match v.parse::<f64>() {
+        Ok(0.0) => Ok(None),
+        Ok(s) if s.is_finite() && s > 0.0 && s <= 86_400.0 => Ok(Some(Duration::from_secs_f64(s))),
+        _ => Err("not a number of seconds (e.g. 5 or 0.5; 0 or off to wait as long as the database does)".into()),
     }
 }
 
@@ -65,6 +133,8 @@ pub struct Runner<'g> {
     log: Box<dyn FnMut(&str) + 'g>,
     /// The applied set the last upgrade or downgrade committed.
     last_applied: LastApplied,
+    /// Whether the session's statement lock timeout is set (once, before the first change).
+    ddl_lock_set: bool,
 }
 
 /// What the last run of a [`Runner`] left applied.
@@ -85,6 +155,7 @@ impl<'g> Runner<'g> {
             options,
             log: Box::new(|_| {}),
             last_applied: LastApplied::Set(BTreeSet::new()),
+            ddl_lock_set: false,
         })
     }
 
@@ -193,9 +264,17 @@ impl<'g> Runner<'g> {
     fn migrate(&mut self, direction: Direction, target: &str) -> Result<Vec<String>> {
         let graph = self.graph;
         let up = direction == Direction::Up;
+        self.refuse_read_only(if up { "upgrade" } else { "downgrade" })?;
         if up && self.at_head_without_lock(target)? {
             return Ok(Vec::new());
         }
+        if !self.ddl_lock_set {
+            self.backend
+                .set_statement_lock_timeout(self.options.ddl_lock_timeout)?;
+            self.ddl_lock_set = true;
+        }
+        // Tries of the current batch that gave up waiting for a lock (in a transaction).
+        let mut gave_up = 0;
         let mut done = Vec::new();
         let mut planned: Option<Vec<String>> = None;
         // What this run knows while it holds (or re-takes) the lock.
@@ -295,8 +374,44 @@ impl<'g> Runner<'g> {
             let scope = match self.apply_batch(direction, &batch, &mut schema, &k.applied, outside)
             {
                 Ok(scope) => scope,
+                // In a transaction, a statement that gave up waiting for a lock ended it: the
+                // batch is rolled back and tried again after a pause, with nothing held.
+                Err(Error::LockWait {
+                    revision,
+                    statement,
+                    waited,
+                    outcome,
+                    ..
+                }) if self.backend.capabilities().transactional_ddl && !outside => {
+                    self.backend.rollback();
+                    if gave_up < self.options.ddl_lock_retries {
+                        let _ = self.backend.unlock();
+                        gave_up += 1;
+                        let pause = self.options.lock_retry_pause(gave_up);
+                        (self.log)(&format!(
+                            "{revision}: `{statement}` waited {:.1} s for a lock other sessions hold, and gave up; nothing was kept. Trying again in {:.1} s (retry {gave_up} of {})",
+                            waited.as_secs_f64(),
+                            pause.as_secs_f64(),
+                            self.options.ddl_lock_retries
+                        ));
+                        std::thread::sleep(pause);
+                        known = None;
+                        continue;
+                    }
+                    let blockers = self.backend.lock_blockers();
+                    let _ = self.backend.unlock();
+                    return Err(Error::LockWait {
+                        revision,
+                        statement,
+                        waited,
+                        tries: gave_up + 1,
+                        blockers,
+                        outcome,
+                    });
+                }
                 Err(e) => return self.abort(e),
             };
+            gave_up = 0;
             let deferred = self.backend.capabilities().deferred_foreign_keys;
             if let Err(message) = match deferred {
                 true => self
@@ -445,6 +560,7 @@ impl<'g> Runner<'g> {
             .graph
             .resolve(target)?
             .ok_or_else(|| Error::Usage("`resolve` needs a revision, not base".into()))?;
+        self.refuse_read_only("resolve")?;
         self.enter()?;
         let result = (|| {
             let rows = self.backend.applied()?;
@@ -510,6 +626,15 @@ impl<'g> Runner<'g> {
         }
     }
 
+    /// Refuses a command that writes where the database takes no writes (a replica), before
+    /// the lock is taken or anything is read for the run.
+    fn refuse_read_only(&mut self, command: &'static str) -> Result<()> {
+        match self.backend.read_only()? {
+            Some(reason) => Err(Error::ReadOnly { reason, command }),
+            None => Ok(()),
+        }
+    }
+
     /// Takes the lock, then begins a transaction.
     fn enter(&mut self) -> Result<()> {
         self.backend.lock(self.options.lock_timeout)?;
@@ -549,6 +674,7 @@ impl<'g> Runner<'g> {
     pub fn stamp(&mut self, target: &str) -> Result<Vec<String>> {
         let graph = self.graph;
         let revision = graph.resolve(target)?;
+        self.refuse_read_only("stamp")?;
         self.enter()?;
         let result = (|| {
             self.backend.ensure_version_table()?;
@@ -733,9 +859,37 @@ impl<'g> Runner<'g> {
             for step in steps {
                 let effective = !matches!(step, Step::Verify { .. });
                 let outcome = match step {
-                    Step::Sql(statement) => match self.backend.execute(&statement) {
+                    Step::Sql(statement) => match execute_statement(
+                        &mut *self.backend,
+                        &self.options,
+                        &mut *self.log,
+                        &statement,
+                        progress.is_some(),
+                    ) {
                         Ok(()) => Ok(()),
-                        Err(e) => Err(failed(statement, e.to_string())),
+                        Err(Failure::Database(message)) => Err(failed(statement, message)),
+                        Err(Failure::GaveUp { tries }) => Err(Error::LockWait {
+                            revision: rev.id().into(),
+                            outcome: match (progress.is_some(), changed) {
+                                (false, _) => format!(
+                                    "it was rolled back; the database stays at {}",
+                                    describe_at(self.graph, at)
+                                ),
+                                (true, false) => format!(
+                                    "nothing of it ran; the database stays at {}",
+                                    describe_at(self.graph, at)
+                                ),
+                                (true, true) => "part of it ran".into(),
+                            },
+                            blockers: match progress {
+                                // Nothing to roll back first: ask now, while they hold on.
+                                Some(_) => self.backend.lock_blockers(),
+                                None => String::new(),
+                            },
+                            statement,
+                            waited: self.options.ddl_lock_timeout.unwrap_or_default(),
+                            tries,
+                        }),
                     },
                     Step::Verify { query, problem } => match self.backend.query_sample(&query) {
                         Ok(None) => Ok(()),
@@ -785,6 +939,22 @@ impl<'g> Runner<'g> {
                         );
                         return Err(self.interrupted(&row, state(done), cause));
                     }
+                    if let (
+                        Some(_),
+                        Error::LockWait {
+                            statement,
+                            tries,
+                            blockers,
+                            ..
+                        },
+                    ) = (progress, &e)
+                    {
+                        let row = AppliedRow::for_revision(rev, &state(done).state(), 0);
+                        let cause = format!(
+                            "; then `{statement}` gave up waiting for a lock {tries} time(s) (in the way: {blockers})"
+                        );
+                        return Err(self.interrupted(&row, state(done), cause));
+                    }
                     return Err(e);
                 }
                 done += 1;
@@ -801,6 +971,49 @@ impl<'g> Runner<'g> {
             None => {}
         }
         Ok(())
+    }
+}
+
+/// Why a statement did not run.
+enum Failure {
+    /// The database refused it.
+    Database(String),
+    /// It gave up waiting for a lock, this many times.
+    GaveUp { tries: u32 },
+}
+
+/// Runs one statement of a migration. Where it runs on its own (`alone`: no transaction
+/// around it, so a give-up leaves nothing to undo), a statement that gave up waiting for a
+/// lock is tried again after a pause, up to the retries; in a transaction the give-up has
+/// ended the transaction, and the runner tries the whole batch again instead.
+fn execute_statement(
+    backend: &mut dyn Backend,
+    options: &Options,
+    log: &mut dyn FnMut(&str),
+    statement: &str,
+    alone: bool,
+) -> std::result::Result<(), Failure> {
+    let mut tries = 0;
+    loop {
+        let message = match backend.execute(statement) {
+            Ok(()) => return Ok(()),
+            Err(e) => e.to_string(),
+        };
+        if !backend.gave_up_waiting(&message) {
+            return Err(Failure::Database(message));
+        }
+        tries += 1;
+        if !alone || tries > options.ddl_lock_retries {
+            return Err(Failure::GaveUp { tries });
+        }
+        let pause = options.lock_retry_pause(tries);
+        log(&format!(
+            "`{statement}` waited {:.1} s for a lock other sessions hold, and gave up; trying it again in {:.1} s (retry {tries} of {})",
+            options.ddl_lock_timeout.unwrap_or_default().as_secs_f64(),
+            pause.as_secs_f64(),
+            options.ddl_lock_retries
+        ));
+        std::thread::sleep(pause);
     }
 }
 

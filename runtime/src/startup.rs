@@ -28,13 +28,17 @@ pub struct Startup<'a> {
     migrations: &'a Migrations,
     url: Option<String>,
     options: Options,
+    /// An environment setting that could not be read (the run refuses with it).
+    unreadable: Option<String>,
     log: Box<dyn FnMut(&str) + 'a>,
 }
 
 impl<'a> Startup<'a> {
     /// Defaults: URL from the environment, one transaction, a lock timeout of
     /// `RETORT_LOCK_TIMEOUT` seconds (60 when unset or unreadable), backup when
-    /// `RETORT_BACKUP` is `1` or `true`.
+    /// `RETORT_BACKUP` is `1` or `true`, the DDL lock timeout and retries from
+    /// `RETORT_DDL_LOCK_TIMEOUT` and `RETORT_DDL_LOCK_RETRIES` (5 s and 3 when unset; an
+    /// unreadable one makes [`run`](Startup::run) refuse, naming it).
     pub fn new(migrations: &'a Migrations) -> Self {
         let backup = std::env::var("RETORT_BACKUP")
             .is_ok_and(|v| v == "1" || v.eq_ignore_ascii_case("true"));
@@ -43,14 +47,20 @@ impl<'a> Startup<'a> {
             .ok()
             .and_then(|v| v.trim().parse::<u64>().ok())
             .map_or(defaults.lock_timeout, std::time::Duration::from_secs);
+        let options = Options {
+            backup,
+            lock_timeout,
+            ..defaults
+        };
+        let (options, unreadable) = match options.clone().with_env_lock_settings() {
+            Ok(o) => (o, None),
+            Err(e) => (options, Some(e.to_string())),
+        };
         Startup {
             migrations,
             url: None,
-            options: Options {
-                backup,
-                lock_timeout,
-                ..defaults
-            },
+            options,
+            unreadable,
             log: Box::new(|line| eprintln!("retort: {line}")),
         }
     }
@@ -71,11 +81,15 @@ impl<'a> Startup<'a> {
     /// Replaces the options.
     pub fn options(mut self, options: Options) -> Self {
         self.options = options;
+        self.unreadable = None;
         self
     }
 
     /// Runs the upgrade; returns the revisions applied.
     pub fn run(mut self) -> Result<Vec<String>> {
+        if let Some(problem) = self.unreadable.take() {
+            return Err(crate::Error::Usage(problem));
+        }
         let url = DatabaseUrl::from_env(self.url.as_deref())?;
         let graph = Graph::from_migrations(self.migrations);
         let log = &mut self.log;

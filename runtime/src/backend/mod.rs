@@ -206,6 +206,32 @@ pub trait Backend {
         Ok(None)
     }
 
+    /// Why this database takes no writes (a hot standby, a replica with `read_only`, a
+    /// read-only default transaction), in a few words; `None` when it does.
+    fn read_only(&mut self) -> Result<Option<String>> {
+        Ok(None)
+    }
+
+    /// Makes each statement of this session wait at most `timeout` for a lock before it
+    /// gives up (`None`: as long as the database does). A no-op where waits are bounded
+    /// otherwise (SQLite's write lock, taken at the start).
+    fn set_statement_lock_timeout(&mut self, _timeout: Option<Duration>) -> Result<()> {
+        Ok(())
+    }
+
+    /// Whether a statement's error (the database's text) says it gave up waiting for a lock
+    /// under [`set_statement_lock_timeout`](Backend::set_statement_lock_timeout).
+    fn gave_up_waiting(&self, _message: &str) -> bool {
+        false
+    }
+
+    /// The other sessions holding locks that a migration's statement may wait for: each
+    /// with its id, user, how long its transaction has been open and its query, as far as
+    /// the database shows them to this user.
+    fn lock_blockers(&mut self) -> String {
+        "unknown (this database does not say)".into()
+    }
+
     /// For each view and materialized view `expected` declares for this database, the
     /// database's own print of the declared definition (keyed like the objects), where the
     /// catalog keeps only such a print: a probe makes the view under another name (in a

@@ -169,11 +169,56 @@ impl Backend for Mysql {
         introspect(self.c(), mariadb)
     }
 
+    fn read_only(&mut self) -> Result<Option<String>> {
+        // Refused whatever this user's privileges: a read-only server is a replica, and a
+        // migration belongs on its primary even where the user could write past the flag.
+        let sql = "SELECT CASE WHEN @@read_only = 1 THEN 'read-only (read_only = ON): a replica' WHEN @@tx_read_only = 1 THEN 'read-only (transactions are read-only by default)' END AS v";
+        super::first_text(&mut self.conn, sql)
+            .map(Option::flatten)
+            .map_err(db_err("cannot tell whether the server takes writes"))
+    }
+
+    fn set_statement_lock_timeout(&mut self, timeout: Option<Duration>) -> Result<()> {
+        let Some(t) = timeout else {
+            return Ok(());
+        };
+        // Whole seconds, at least one: metadata locks (DDL) and row locks (data steps).
+        let secs = t.as_secs() + u64::from(t.subsec_nanos() > 0);
+        self.c()
+            .batch_execute(&format!(
+                "SET SESSION lock_wait_timeout = {secs}, innodb_lock_wait_timeout = {secs}"
+            ))
+            .map_err(db_err("cannot set lock_wait_timeout"))
+    }
+
+    fn gave_up_waiting(&self, message: &str) -> bool {
+        message.contains("Lock wait timeout exceeded")
+    }
+
+    fn lock_blockers(&mut self) -> String {
+        // Open InnoDB transactions (PROCESS privilege); else the sessions on this database
+        // the user can see.
+        let with_transactions = "SELECT GROUP_CONCAT(CONCAT('session ', p.ID, ' (', p.USER, ', ', IF(p.COMMAND = 'Sleep', 'idle', p.COMMAND), ', transaction open ', TIMESTAMPDIFF(SECOND, t.trx_started, NOW()), ' s)', IFNULL(CONCAT(': ', LEFT(p.INFO, 200)), '')) ORDER BY t.trx_started SEPARATOR '; ') AS v FROM information_schema.INNODB_TRX t JOIN information_schema.PROCESSLIST p ON p.ID = t.trx_mysql_thread_id WHERE p.ID <> CONNECTION_ID()";
+        let sessions = "SELECT GROUP_CONCAT(CONCAT('session ', ID, ' (', USER, ', ', IF(COMMAND = 'Sleep', 'idle', COMMAND), ' for ', TIME, ' s)', IFNULL(CONCAT(': ', LEFT(INFO, 200)), '')) SEPARATOR '; ') AS v FROM information_schema.PROCESSLIST WHERE ID <> CONNECTION_ID() AND DB = DATABASE()";
+        match super::first_text(&mut self.conn, with_transactions) {
+            Ok(Some(Some(found))) => found,
+            _ => super::holder(
+                &mut self.conn,
+                sessions,
+                "none this user can see (seeing other users' transactions needs the PROCESS privilege)",
+            ),
+        }
+    }
+
     /// MySQL has no temporary views and commits DDL: the probe is a real view under a name
     /// of this connection's own, dropped before and after (a failed probe leaves the view
     /// compared by name only).
     fn view_prints(&mut self, expected: &Schema) -> BTreeMap<String, String> {
         let mut out = BTreeMap::new();
+        // A replica takes no probe (a user with SUPER could still write one there).
+        if !matches!(self.read_only(), Ok(None)) {
+            return out;
+        }
         let Ok(Some(id)) = self.number("SELECT CONNECTION_ID() AS n", "") else {
             return out;
         };

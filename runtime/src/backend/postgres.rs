@@ -190,6 +190,36 @@ impl Backend for Postgres {
         introspect(self.c())
     }
 
+    fn read_only(&mut self) -> Result<Option<String>> {
+        let sql = "SELECT CASE WHEN pg_is_in_recovery() THEN 'a hot standby (in recovery): a read-only replica' WHEN current_setting('transaction_read_only') = 'on' THEN 'read-only (default_transaction_read_only is on)' END AS v";
+        super::first_text(&mut self.conn, sql)
+            .map(Option::flatten)
+            .map_err(db_err("cannot tell whether the server takes writes"))
+    }
+
+    fn set_statement_lock_timeout(&mut self, timeout: Option<Duration>) -> Result<()> {
+        let Some(t) = timeout else {
+            return Ok(());
+        };
+        self.c()
+            .batch_execute(&format!("SET lock_timeout = '{}ms'", t.as_millis().max(1)))
+            .map_err(db_err("cannot set lock_timeout"))
+    }
+
+    fn gave_up_waiting(&self, message: &str) -> bool {
+        message.contains("due to lock timeout")
+    }
+
+    fn lock_blockers(&mut self) -> String {
+        // Sessions of this database with a transaction open that hold a lock on a table.
+        let sql = "SELECT string_agg(format('pid %s (%s, %s, transaction open %s s): %s', a.pid, a.usename, a.state, round(extract(epoch FROM now() - a.xact_start)), left(a.query, 200)), '; ' ORDER BY a.xact_start) AS v FROM pg_stat_activity a WHERE a.pid <> pg_backend_pid() AND a.datname = current_database() AND a.xact_start IS NOT NULL AND EXISTS (SELECT 1 FROM pg_locks l WHERE l.pid = a.pid AND l.granted AND l.locktype = 'relation')";
+        super::holder(
+            &mut self.conn,
+            sql,
+            "no session holds a table lock any more (it has ended)",
+        )
+    }
+
     fn view_prints(&mut self, expected: &Schema) -> BTreeMap<String, String> {
         let mut out = BTreeMap::new();
         for o in expected.objects.values() {
