@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Throwaway database servers for the test suite: PostgreSQL (15, as the `postgres` user) and
-# MariaDB (as root), on loopback, data under $RETORT_DB_ROOT (default /tmp/retort-test-dbs).
-# Installs them from Debian packages when missing.
+# MariaDB (as root), on loopback, data under $RETORT_DB_ROOT (default /tmp/retort-test-dbs),
+# and around them the deployments of scripts/topology.sh (PgBouncer, a hot standby, a
+# MariaDB primary with its replica). Installs them from Debian packages when missing.
 #
-#   scripts/test-dbs.sh run <command…>   start both, export RETORT_PG_URL and RETORT_MYSQL_URL,
-#                                        run the command, stop both; exits with its status
-#   scripts/test-dbs.sh start            start both and print the exports to eval
-#   scripts/test-dbs.sh stop             stop both
+#   scripts/test-dbs.sh run <command…>   start them, export RETORT_PG_URL, RETORT_MYSQL_URL and
+#                                        the topology's URLs, run the command, stop them all;
+#                                        exits with its status
+#   scripts/test-dbs.sh start            start them and print the exports to eval
+#   scripts/test-dbs.sh stop             stop them
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 ROOT="${RETORT_DB_ROOT:-/tmp/retort-test-dbs}"
@@ -54,9 +56,12 @@ start() {
         "CREATE DATABASE retort; CREATE USER 'retort'@'%' IDENTIFIED BY 'retort'; GRANT ALL ON *.* TO 'retort'@'%';"
     echo "export RETORT_PG_URL=postgres://retort:retort@127.0.0.1:$PG_PORT/retort"
     echo "export RETORT_MYSQL_URL=mysql://retort:retort@127.0.0.1:$MY_PORT/retort"
+    # The deployments around them (PgBouncer, a standby, a replica): their URLs too.
+    RETORT_DB_ROOT="$ROOT" RETORT_PG_PORT="$PG_PORT" bash "$(dirname "$0")/topology.sh" start
 }
 
 stop() {
+    RETORT_DB_ROOT="$ROOT" bash "$(dirname "$0")/topology.sh" stop >/dev/null 2>&1 || true
     if [ -d "$ROOT/pg/data" ]; then
         su postgres -c "$(pg_bin)/pg_ctl -D $ROOT/pg/data -m fast -w stop" >/dev/null 2>&1 || true
     fi

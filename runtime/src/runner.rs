@@ -358,8 +358,12 @@ impl<'g> Runner<'g> {
             let batch: Vec<String> = k.todo.drain(..take).collect();
             let outside = outside_possible && batch.iter().any(|id| !atomic(id));
             if outside {
-                // End the transaction the checks ran in; the session lock stays held.
-                if let Err(e) = self.backend.commit() {
+                // End the transaction the checks ran in, keeping the lock for the session.
+                if let Err(e) = self
+                    .backend
+                    .hold_lock_outside_transaction()
+                    .and_then(|()| self.backend.commit())
+                {
                     return self.abort(e);
                 }
             }

@@ -14,7 +14,7 @@ mod support;
 
 use std::collections::BTreeSet;
 use std::process::{Command, Stdio};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use retort::schema::sql::Dialect;
 use retort::{Graph, Options, Runner, TransactionMode};
@@ -179,18 +179,22 @@ fn kills(mode: &str) {
             .unwrap()
             .capabilities()
             .transactional_ddl;
-        // How long a whole upgrade takes here, to spread the kills over it.
-        let db = backend.another();
-        let started = Instant::now();
-        assert!(spawn(&db, mode).wait().unwrap().success(), "{name}");
-        let full = started.elapsed();
-        assert_eq!(
-            check_consistent(&db, &graph, mode, "uninterrupted").map(|a| a.len()),
-            Some(200),
-            "{name}"
-        );
+        // How long a whole upgrade takes here, to spread the kills over it: the shorter of
+        // two runs (one can be slowed by the other tests of this binary starting up).
+        let mut full = Duration::MAX;
+        for _ in 0..2 {
+            let db = backend.another();
+            let started = Instant::now();
+            assert!(spawn(&db, mode).wait().unwrap().success(), "{name}");
+            full = full.min(started.elapsed());
+            assert_eq!(
+                check_consistent(&db, &graph, mode, "uninterrupted").map(|a| a.len()),
+                Some(200),
+                "{name}"
+            );
+        }
         // Fewer rounds on a server: each makes and drops a database.
-        let rounds = if db.dialect == Dialect::Sqlite {
+        let rounds = if backend.dialect == Dialect::Sqlite {
             50
         } else {
             12
@@ -250,7 +254,7 @@ fn kills(mode: &str) {
             );
         }
         // The kills must land while the upgrade runs, or the test proves nothing.
-        if db.dialect == Dialect::Sqlite {
+        if backend.dialect == Dialect::Sqlite {
             // Per migration, most of the time goes to commits between the transactions.
             let wanted = if mode == "per" { 3 } else { 10 };
             assert!(

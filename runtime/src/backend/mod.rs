@@ -115,6 +115,13 @@ pub trait Backend {
     fn lock(&mut self, timeout: Duration) -> Result<()>;
     /// Releases the migration lock.
     fn unlock(&mut self) -> Result<()>;
+    /// Keeps the migration lock once the transaction it was taken in ends, for statements
+    /// that run outside a transaction (`atomic: false`), until [`unlock`](Backend::unlock).
+    /// A no-op where the lock is a session's already (MySQL) or the transaction itself
+    /// (SQLite, which runs nothing outside one).
+    fn hold_lock_outside_transaction(&mut self) -> Result<()> {
+        Ok(())
+    }
     /// Begins a transaction (a no-op where DDL is not transactional).
     fn begin(&mut self) -> Result<()>;
     /// Commits.

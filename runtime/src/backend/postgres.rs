@@ -1,8 +1,12 @@
-//! PostgreSQL: transactional DDL; the migration lock is a session advisory lock taken by
-//! polling `pg_try_advisory_lock` until the timeout (never an unbounded wait, and held
-//! across statements that cannot run in a transaction); introspection from `pg_catalog`
-//! in the connection's current schema (`?schema=…` in the URL, or libpq's
-//! `options=-csearch_path%3D…`).
+//! PostgreSQL: transactional DDL; the migration lock is a transaction-level advisory lock,
+//! taken by polling `pg_try_advisory_xact_lock` in a transaction of its own until the
+//! timeout (never an unbounded wait, and no server connection held while waiting): the
+//! transaction it is taken in is the one the migrations run in, and it ends with it. So it
+//! works the same through a transaction-pooling PgBouncer, where a session lock would stay
+//! behind on a pooled server connection. Only a migration that must run outside a
+//! transaction (`atomic: false`) holds a session lock as well, from the checks to its end,
+//! and needs a direct connection. Introspection from `pg_catalog` in the connection's
+//! current schema (`?schema=…` in the URL, or libpq's `options=-csearch_path%3D…`).
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -43,7 +47,12 @@ const LOCK_CLASS: i32 = 0x7274_7274;
 
 pub(crate) struct Postgres {
     conn: Connection,
-    locked: bool,
+    /// A transaction holding the transaction-level lock is open.
+    in_locked_transaction: bool,
+    /// The session lock (for statements outside a transaction) is held.
+    session_locked: bool,
+    /// What `lock_timeout` the migration's statements get (`SET LOCAL` with the lock).
+    statement_lock_timeout: Option<Duration>,
 }
 
 fn pg(conn: &mut Connection) -> &mut PgConnection {
@@ -88,7 +97,9 @@ impl Postgres {
             .map_err(db_err("cannot prepare the PostgreSQL session"))?;
         Ok(Postgres {
             conn: Connection::Postgres(conn),
-            locked: false,
+            in_locked_transaction: false,
+            session_locked: false,
+            statement_lock_timeout: None,
         })
     }
 
@@ -126,15 +137,36 @@ impl Backend for Postgres {
     }
 
     fn lock(&mut self, timeout: Duration) -> Result<()> {
-        let try_lock =
-            format!("SELECT pg_try_advisory_lock({LOCK_CLASS}, hashtext(current_schema())) AS v");
+        // Taken with the statement lock timeout for the transaction, in one round trip.
+        let local_timeout = match self.statement_lock_timeout {
+            Some(t) => format!(
+                ", set_config('lock_timeout', '{}ms', true) AS t",
+                t.as_millis().max(1)
+            ),
+            None => String::new(),
+        };
+        let try_lock = format!(
+            "SELECT pg_try_advisory_xact_lock({LOCK_CLASS}, hashtext(current_schema())) AS v{local_timeout}"
+        );
         let started = Instant::now();
         let mut pause = Duration::from_millis(20);
         loop {
-            if self.flag(&try_lock, "cannot take the migration lock")? {
-                self.locked = true;
-                return Ok(());
+            AnsiTransactionManager::begin_transaction(self.c())
+                .map_err(db_err("cannot begin a transaction"))?;
+            match self.flag(&try_lock, "cannot take the migration lock") {
+                Ok(true) => {
+                    self.in_locked_transaction = true;
+                    return Ok(());
+                }
+                Ok(false) => {}
+                Err(e) => {
+                    let _ = AnsiTransactionManager::rollback_transaction(self.c());
+                    return Err(e);
+                }
             }
+            // Not holding a server connection (through a pooler) while waiting.
+            AnsiTransactionManager::rollback_transaction(self.c())
+                .map_err(db_err("cannot end a transaction"))?;
             if started.elapsed() >= timeout {
                 return Err(Error::LockTimeout {
                     waited: timeout,
@@ -146,28 +178,64 @@ impl Backend for Postgres {
         }
     }
 
+    fn hold_lock_outside_transaction(&mut self) -> Result<()> {
+        // This session holds the transaction-level lock, so the session lock on the same key
+        // is granted at once; the statement lock timeout goes to the session too.
+        let timeout = match self.statement_lock_timeout {
+            Some(t) => format!(
+                ", set_config('lock_timeout', '{}ms', false) AS t",
+                t.as_millis().max(1)
+            ),
+            None => String::new(),
+        };
+        let taken = self.flag(
+            &format!(
+                "SELECT pg_try_advisory_lock({LOCK_CLASS}, hashtext(current_schema())) AS v{timeout}"
+            ),
+            "cannot take the migration lock for the session",
+        )?;
+        if !taken {
+            return Err(Error::LockTimeout {
+                waited: Duration::ZERO,
+                holder: self.lock_holder(),
+            });
+        }
+        self.session_locked = true;
+        Ok(())
+    }
+
     fn unlock(&mut self) -> Result<()> {
-        if !self.locked {
+        if self.in_locked_transaction {
+            // Taken but not committed: ending the transaction releases it, keeping nothing.
+            self.rollback();
+        }
+        if !self.session_locked {
             return Ok(());
         }
-        self.locked = false;
+        self.session_locked = false;
         self.flag(
-            &format!("SELECT pg_advisory_unlock({LOCK_CLASS}, hashtext(current_schema())) AS v"),
+            &format!("SELECT pg_advisory_unlock({LOCK_CLASS}, hashtext(current_schema())) AS v, set_config('lock_timeout', '0', false) AS t"),
             "cannot release the migration lock",
         )
         .map(drop)
     }
 
     fn begin(&mut self) -> Result<()> {
+        if self.in_locked_transaction {
+            // The lock's transaction is the migrations'.
+            return Ok(());
+        }
         AnsiTransactionManager::begin_transaction(self.c())
             .map_err(db_err("cannot begin a transaction"))
     }
 
     fn commit(&mut self) -> Result<()> {
+        self.in_locked_transaction = false;
         AnsiTransactionManager::commit_transaction(self.c()).map_err(db_err("commit failed"))
     }
 
     fn rollback(&mut self) {
+        self.in_locked_transaction = false;
         let _ = AnsiTransactionManager::rollback_transaction(self.c());
     }
 
@@ -198,12 +266,10 @@ impl Backend for Postgres {
     }
 
     fn set_statement_lock_timeout(&mut self, timeout: Option<Duration>) -> Result<()> {
-        let Some(t) = timeout else {
-            return Ok(());
-        };
-        self.c()
-            .batch_execute(&format!("SET lock_timeout = '{}ms'", t.as_millis().max(1)))
-            .map_err(db_err("cannot set lock_timeout"))
+        // Set with each lock, for its transaction only: a session setting would stay behind
+        // on a pooled server connection.
+        self.statement_lock_timeout = timeout;
+        Ok(())
     }
 
     fn gave_up_waiting(&self, message: &str) -> bool {

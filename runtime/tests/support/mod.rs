@@ -105,6 +105,23 @@ fn with_database(url: &str, name: &str) -> String {
 }
 
 impl TestDb {
+    /// This database's URL through another server address in `var` (a pooler in front of
+    /// the same server): the same database name there. `None` (or a failure with `CI=true`)
+    /// when the variable is not set.
+    pub fn through(&self, var: &str) -> Option<String> {
+        let ci = std::env::var("CI").is_ok_and(|v| v == "true");
+        let Some(url) = std::env::var(var).ok().filter(|v| !v.is_empty()) else {
+            assert!(
+                !ci,
+                "{var} is not set and CI=true: topology tests must run; {HOW}"
+            );
+            eprintln!("note: {var} is not set; skipping. To test it, {HOW}");
+            return None;
+        };
+        let (_, _, name) = self.server.as_ref()?;
+        Some(with_database(&url, name))
+    }
+
     /// One fresh database per backend this run can reach: SQLite, then the servers.
     pub fn all() -> Vec<TestDb> {
         let mut out = vec![TestDb::sqlite()];
