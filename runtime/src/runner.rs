@@ -927,36 +927,27 @@ impl<'g> Runner<'g> {
                         }
                         return Err(e);
                     }
-                    if let (
-                        Some(_),
+                    let cause = match &e {
                         Error::MigrationFailed {
                             operation,
                             statement,
                             message,
                             ..
-                        },
-                    ) = (progress, &e)
-                    {
-                        let row = AppliedRow::for_revision(rev, &state(done).state(), 0);
-                        let cause = format!(
+                        } => Some(format!(
                             "; then `{statement}` failed.\noperation: {operation}\ndatabase said: {message}"
-                        );
-                        return Err(self.interrupted(&row, state(done), cause));
-                    }
-                    if let (
-                        Some(_),
+                        )),
                         Error::LockWait {
                             statement,
                             tries,
                             blockers,
                             ..
-                        },
-                    ) = (progress, &e)
-                    {
-                        let row = AppliedRow::for_revision(rev, &state(done).state(), 0);
-                        let cause = format!(
+                        } => Some(format!(
                             "; then `{statement}` gave up waiting for a lock {tries} time(s) (in the way: {blockers})"
-                        );
+                        )),
+                        _ => None,
+                    };
+                    if let (Some(_), Some(cause)) = (progress, cause) {
+                        let row = AppliedRow::for_revision(rev, &state(done).state(), 0);
                         return Err(self.interrupted(&row, state(done), cause));
                     }
                     return Err(e);

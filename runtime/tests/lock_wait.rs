@@ -116,6 +116,15 @@ fn run_behind_a_long_transaction(
     })
 }
 
+/// The migration shapes each server has: in a transaction, and (PostgreSQL, where DDL is
+/// transactional) `atomic: false` too.
+fn shapes(dialect: Dialect) -> Vec<bool> {
+    match dialect {
+        Dialect::Postgres => vec![true, false],
+        _ => vec![true],
+    }
+}
+
 fn timeout(secs: f64, retries: u32) -> Options {
     Options {
         ddl_lock_timeout: Some(Duration::from_secs_f64(secs)),
@@ -129,11 +138,7 @@ fn a_statement_waiting_for_a_lock_gives_way_to_reads_and_completes_after() {
     let hold = Duration::from_secs(4);
     for template in TestDb::servers() {
         let name = template.dialect.name();
-        let mut shapes = vec![true];
-        if template.dialect == Dialect::Postgres {
-            shapes.push(false);
-        }
-        for atomic in shapes {
+        for atomic in shapes(template.dialect) {
             let graph = graph(atomic);
             let what = format!("{name}, atomic: {atomic}");
             // Without a timeout, the statement waits in the queue for the whole transaction,
@@ -181,11 +186,7 @@ fn a_statement_waiting_for_a_lock_gives_way_to_reads_and_completes_after() {
 fn a_statement_that_keeps_giving_up_names_the_session_in_the_way_and_changes_nothing() {
     for template in TestDb::servers() {
         let name = template.dialect.name();
-        let mut shapes = vec![true];
-        if template.dialect == Dialect::Postgres {
-            shapes.push(false);
-        }
-        for atomic in shapes {
+        for atomic in shapes(template.dialect) {
             let graph = graph(atomic);
             let what = format!("{name}, atomic: {atomic}");
             let db = template.another();
