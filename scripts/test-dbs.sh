@@ -2,7 +2,8 @@
 # Throwaway database servers for the test suite: PostgreSQL (15, as the `postgres` user) and
 # MariaDB (as root), on loopback, data under $RETORT_DB_ROOT (default /tmp/retort-test-dbs),
 # and around them the deployments of scripts/topology.sh (PgBouncer, a hot standby, a
-# MariaDB primary with its replica). Installs them from Debian packages when missing.
+# MariaDB primary with its replica, a 3-node Galera cluster). Installs them from Debian
+# packages when missing.
 #
 #   scripts/test-dbs.sh run <command…>   start them, export RETORT_PG_URL, RETORT_MYSQL_URL and
 #                                        the topology's URLs, run the command, stop them all;
@@ -56,7 +57,7 @@ start() {
         "CREATE DATABASE retort; CREATE USER 'retort'@'%' IDENTIFIED BY 'retort'; GRANT ALL ON *.* TO 'retort'@'%';"
     echo "export RETORT_PG_URL=postgres://retort:retort@127.0.0.1:$PG_PORT/retort"
     echo "export RETORT_MYSQL_URL=mysql://retort:retort@127.0.0.1:$MY_PORT/retort"
-    # The deployments around them (PgBouncer, a standby, a replica): their URLs too.
+    # The deployments around them (PgBouncer, a standby, a replica, Galera): their URLs too.
     RETORT_DB_ROOT="$ROOT" RETORT_PG_PORT="$PG_PORT" bash "$(dirname "$0")/topology.sh" start
 }
 

@@ -6,9 +6,16 @@
 #   PgBouncer, transaction pooling, in front of that PostgreSQL    127.0.0.1:6432
 #   a PostgreSQL hot standby of it (pg_basebackup, streaming)      127.0.0.1:5434
 #   a MariaDB primary (binary log) and its replica (read_only=ON)  127.0.0.1:3309, :3310
+#   a 3-node MariaDB Galera cluster (rsync state transfer)         127.0.0.1:3311, :3312, :3313
 #
 #   scripts/topology.sh start     start them and print the exports to eval
 #   scripts/topology.sh stop      stop them
+#   scripts/topology.sh galera    start the Galera cluster alone (no PostgreSQL needed)
+#
+# Galera's nodes run as the `mysql` user: the rsync state transfer writes the joiner's data
+# folder as that user. Each node's group port is 10 apart from the next (4567, 4577, 4587)
+# with its incremental-transfer port (+1) and state-transfer port (4444 + 10 i) in between,
+# so no node's port falls on another's.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 ROOT="${RETORT_DB_ROOT:-/tmp/retort-test-dbs}"
@@ -18,11 +25,15 @@ BOUNCER_PORT=6432
 STANDBY_PORT=5434
 MY_PRIMARY_PORT=3309
 MY_REPLICA_PORT=3310
+GALERA_PORTS=(3311 3312 3313)
 
 install_missing() {
     local want=()
     command -v pgbouncer >/dev/null 2>&1 || [ -x /usr/sbin/pgbouncer ] || want+=(pgbouncer)
     command -v mariadbd >/dev/null 2>&1 || want+=(mariadb-server)
+    [ -e /usr/lib/galera/libgalera_smm.so ] || want+=(galera-4)
+    command -v rsync >/dev/null 2>&1 || want+=(rsync)
+    command -v ss >/dev/null 2>&1 || want+=(iproute2)
     if [ "${#want[@]}" -gt 0 ]; then
         apt-get update -q >/dev/null
         apt-get install -y -q "${want[@]}" >/dev/null
@@ -34,7 +45,7 @@ pg_bin() { ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1; }
 wait_for() {
     local what="$1"
     shift
-    for _ in $(seq 1 300); do
+    for _ in $(seq 1 "${WAIT_TRIES:-300}"); do
         "$@" >/dev/null 2>&1 && return 0
         sleep 0.1
     done
@@ -109,6 +120,74 @@ start_replication() {
     [ "$(my_root my-replica -N --batch -e "SELECT COUNT(*) FROM mysql.user WHERE user = 'retort'")" = 1 ]
 }
 
+galera_node() {
+    local i="$1" bootstrap="$2"
+    local dir="$TOP/galera-$i" base=$((4557 + 10 * i)) peers=""
+    for j in 1 2 3; do
+        peers="$peers${peers:+,}127.0.0.1:$((4557 + 10 * j))"
+    done
+    mkdir -p "$dir/data"
+    chown -R mysql:mysql "$dir"
+    local extra=()
+    if [ "$bootstrap" = 1 ]; then
+        mariadb-install-db --no-defaults --user=mysql --datadir="$dir/data" \
+            --auth-root-authentication-method=socket --skip-test-db >"$dir/install.log"
+        extra+=(--wsrep-new-cluster)
+    fi
+    mariadbd --no-defaults --user=mysql --datadir="$dir/data" --socket="$dir/mysqld.sock" \
+        --port="${GALERA_PORTS[$((i - 1))]}" --bind-address=127.0.0.1 --skip-name-resolve \
+        --pid-file="$dir/mysqld.pid" --log-error="$dir/err.log" --innodb-buffer-pool-size=64M \
+        --binlog-format=ROW --default-storage-engine=InnoDB --innodb-autoinc-lock-mode=2 \
+        --wsrep-on=ON --wsrep-provider=/usr/lib/galera/libgalera_smm.so \
+        --wsrep-cluster-name=retort --wsrep-cluster-address="gcomm://$peers" \
+        --wsrep-node-name="node$i" --wsrep-node-address="127.0.0.1:$base" \
+        --wsrep-provider-options="base_port=$base;ist.recv_addr=127.0.0.1:$((base + 1));gcache.size=32M" \
+        --wsrep-sst-method=rsync --wsrep-sst-receive-address="127.0.0.1:$((4434 + 10 * i))" \
+        "${extra[@]}" </dev/null >/dev/null 2>&1 &
+    # A joiner's state transfer can take longer than a plain start.
+    WAIT_TRIES=1200 wait_for "Galera node $i" galera_synced "$i"
+}
+
+galera_root() {
+    local i="$1"
+    shift
+    mariadb --no-defaults --socket="$TOP/galera-$i/mysqld.sock" -uroot "$@"
+}
+
+galera_synced() {
+    [ "$(galera_root "$1" -N --batch -e "SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'WSREP_LOCAL_STATE_COMMENT'")" = Synced ]
+}
+
+start_galera() {
+    galera_node 1 1
+    galera_root 1 -e "CREATE DATABASE retort; CREATE USER 'retort'@'%' IDENTIFIED BY 'retort'; GRANT ALL ON *.* TO 'retort'@'%';"
+    galera_node 2 0
+    galera_node 3 0
+    [ "$(galera_root 3 -N --batch -e "SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'WSREP_CLUSTER_SIZE'")" = 3 ]
+}
+
+galera_urls() {
+    echo "export RETORT_GALERA_URL=mysql://retort:retort@127.0.0.1:${GALERA_PORTS[0]}/retort"
+    echo "export RETORT_GALERA_NODE2_URL=mysql://retort:retort@127.0.0.1:${GALERA_PORTS[1]}/retort"
+    echo "export RETORT_GALERA_NODE3_URL=mysql://retort:retort@127.0.0.1:${GALERA_PORTS[2]}/retort"
+}
+
+stop_galera() {
+    # The last node down is the one the cluster can start again from; it is started afresh anyway.
+    for i in 3 2 1; do
+        local dir="$TOP/galera-$i"
+        if [ -f "$dir/mysqld.pid" ]; then
+            local pid
+            pid="$(cat "$dir/mysqld.pid")"
+            galera_root "$i" -e "SHUTDOWN" >/dev/null 2>&1 || kill "$pid" 2>/dev/null || true
+            for _ in $(seq 1 300); do
+                kill -0 "$pid" 2>/dev/null || break
+                sleep 0.1
+            done
+        fi
+    done
+}
+
 start() {
     install_missing
     stop >/dev/null 2>&1 || true
@@ -117,10 +196,12 @@ start() {
     start_bouncer
     start_standby
     start_replication
+    start_galera
     echo "export RETORT_BOUNCER_URL=postgres://retort:retort@127.0.0.1:$BOUNCER_PORT/retort"
     echo "export RETORT_PG_STANDBY_URL=postgres://retort:retort@127.0.0.1:$STANDBY_PORT/retort"
     echo "export RETORT_MYSQL_PRIMARY_URL=mysql://retort:retort@127.0.0.1:$MY_PRIMARY_PORT/retort"
     echo "export RETORT_MYSQL_REPLICA_URL=mysql://retort:retort@127.0.0.1:$MY_REPLICA_PORT/retort"
+    galera_urls
 }
 
 stop() {
@@ -130,6 +211,7 @@ stop() {
     if [ -d "$TOP/standby/data" ]; then
         su postgres -c "$(pg_bin)/pg_ctl -D $TOP/standby/data -m fast -w stop" >/dev/null 2>&1 || true
     fi
+    stop_galera
     for name in my-replica my-primary; do
         if [ -S "$TOP/$name/mysqld.sock" ]; then
             mariadb-admin --no-defaults --socket="$TOP/$name/mysqld.sock" -uroot shutdown >/dev/null 2>&1 || true
@@ -140,6 +222,14 @@ stop() {
 case "${1:-}" in
     start) start ;;
     stop) stop ;;
+    galera)
+        install_missing
+        stop_galera >/dev/null 2>&1 || true
+        rm -rf "$TOP"/galera-*
+        mkdir -p "$TOP"
+        start_galera
+        galera_urls
+        ;;
     *)
         echo "usage: $0 start | stop" >&2
         exit 2

@@ -343,6 +343,9 @@ pub fn generate_in(
     if writes.iter().any(|(p, _)| *p == snapshot_path) {
         report.written.push(snapshot_path);
     }
+    report
+        .warnings
+        .extend(validate::keyless_tables(&target, &settings.backends));
     snapshot::write_if_changed(
         &out_dir.join("retort_migrations.rs"),
         &index::render(&sources.models, resolved.as_ref(), &history, &dir),

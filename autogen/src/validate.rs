@@ -287,6 +287,22 @@ pub(crate) fn check_objects(schema: &Schema) -> Result<(), Error> {
     Ok(())
 }
 
+/// With the MySQL backend compiled in, a warning per table the migrations leave without a
+/// primary key: a MariaDB Galera cluster does not replicate deletes from such a table. A
+/// model cannot lack one (the derive refuses it); such a table comes from a migration
+/// written by hand.
+pub(crate) fn keyless_tables(schema: &Schema, backends: &[Dialect]) -> Vec<String> {
+    if !backends.contains(&Dialect::Mysql) {
+        return Vec::new();
+    }
+    schema
+        .tables
+        .values()
+        .filter(|t| t.primary_key.is_empty())
+        .map(|t| format!("retort: table `{}` has no primary key: on a MariaDB Galera cluster its deletes do not replicate (Galera needs a primary key on every table). Add one in a migration (create the table again with a key, copying its rows)", t.name))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -302,6 +318,21 @@ mod tests {
             table: d.table,
             sql: DialectSql::All(sql.into()),
         }
+    }
+
+    #[test]
+    fn a_table_without_a_primary_key_is_warned_of_where_mysql_is_compiled_in() {
+        let mut keyed = Table::new("post");
+        keyed.primary_key = vec!["id".into()];
+        let schema = Schema::from_tables([keyed, Table::new("audit_log")]);
+        let warnings = keyless_tables(&schema, &[Dialect::Sqlite, Dialect::Mysql]);
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(
+            warnings[0].contains("table `audit_log` has no primary key")
+                && warnings[0].contains("Galera"),
+            "{warnings:?}"
+        );
+        assert!(keyless_tables(&schema, &[Dialect::Sqlite, Dialect::Postgres]).is_empty());
     }
 
     #[test]

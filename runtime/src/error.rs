@@ -97,6 +97,14 @@ pub enum Error {
         /// Who holds the lock, as the database reports it.
         holder: String,
     },
+    /// Another process took over the migration lock while this one held it: the lock's
+    /// heartbeat (a Galera cluster's lock row) did not move for the stale-lock time. The run
+    /// stops before its next statement.
+    #[error("another process took over the migration lock while this one held it (its heartbeat did not reach the cluster for {} s, RETORT_LOCK_STALE_AFTER), so this run stopped before its next statement. Check `db current` on the cluster before running again; if a single statement can hold the cluster's commits back for longer than that (a long ALTER on Galera), raise RETORT_LOCK_STALE_AFTER", stale_after.as_secs())]
+    LockLost {
+        /// The stale-lock time in force.
+        stale_after: std::time::Duration,
+    },
     /// The database takes no writes: a command that would write is refused before it
     /// takes the lock.
     #[error("the database is {reason}; `{command}` writes, so it was refused and nothing was changed. Point the URL at the primary (e.g. a separate migration URL); on a replica, `db current`, `db history` and `db check` work")]

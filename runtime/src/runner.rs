@@ -642,6 +642,9 @@ impl<'g> Runner<'g> {
     /// Takes the lock, then begins a transaction.
     fn enter(&mut self) -> Result<()> {
         self.backend.lock(self.options.lock_timeout)?;
+        if let Some(notice) = self.backend.lock_notice() {
+            (self.log)(&notice);
+        }
         if let Err(e) = self.backend.begin() {
             let _ = self.backend.unlock();
             return Err(e);
@@ -862,58 +865,64 @@ impl<'g> Runner<'g> {
             };
             for step in steps {
                 let effective = !matches!(step, Step::Verify { .. });
-                let outcome = match step {
-                    Step::Sql(statement) => match execute_statement(
-                        &mut *self.backend,
-                        &self.options,
-                        &mut *self.log,
-                        &statement,
-                        progress.is_some(),
-                    ) {
-                        Ok(()) => Ok(()),
-                        Err(Failure::Database(message)) => Err(failed(statement, message)),
-                        Err(Failure::GaveUp { tries }) => Err(Error::LockWait {
-                            revision: rev.id().into(),
-                            outcome: match (progress.is_some(), changed) {
-                                (false, _) => format!(
-                                    "it was rolled back; the database stays at {}",
-                                    describe_at(self.graph, at)
-                                ),
-                                (true, false) => format!(
-                                    "nothing of it ran; the database stays at {}",
-                                    describe_at(self.graph, at)
-                                ),
-                                (true, true) => "part of it ran".into(),
-                            },
-                            blockers: match progress {
-                                // Nothing to roll back first: ask now, while they hold on.
-                                Some(_) => self.backend.lock_blockers(),
-                                None => String::new(),
-                            },
-                            statement,
-                            waited: self.options.ddl_lock_timeout.unwrap_or_default(),
-                            tries,
-                        }),
-                    },
-                    Step::Verify { query, problem } => match self.backend.query_sample(&query) {
-                        Ok(None) => Ok(()),
-                        Ok(Some(sample)) => {
-                            Err(failed(query, format!("{problem} (for example {sample})")))
-                        }
-                        Err(e) => Err(failed(query, e.to_string())),
-                    },
-                    Step::Rust(name) => {
-                        let f = rev.function(&name).ok_or_else(|| Error::Render {
-                            revision: rev.id().into(),
-                            message: format!(
-                                "`run({name})` names a function this build does not have"
-                            ),
-                        })?;
-                        match f(self.backend.connection()) {
+                // A lock another process took over (a stalled heartbeat) stops the run here.
+                let outcome = match self.backend.still_locked() {
+                    Err(e) => Err(e),
+                    Ok(()) => match step {
+                        Step::Sql(statement) => match execute_statement(
+                            &mut *self.backend,
+                            &self.options,
+                            &mut *self.log,
+                            &statement,
+                            progress.is_some(),
+                        ) {
                             Ok(()) => Ok(()),
-                            Err(e) => Err(failed(format!("run({name})"), e.to_string())),
+                            Err(Failure::Database(message)) => Err(failed(statement, message)),
+                            Err(Failure::GaveUp { tries }) => Err(Error::LockWait {
+                                revision: rev.id().into(),
+                                outcome: match (progress.is_some(), changed) {
+                                    (false, _) => format!(
+                                        "it was rolled back; the database stays at {}",
+                                        describe_at(self.graph, at)
+                                    ),
+                                    (true, false) => format!(
+                                        "nothing of it ran; the database stays at {}",
+                                        describe_at(self.graph, at)
+                                    ),
+                                    (true, true) => "part of it ran".into(),
+                                },
+                                blockers: match progress {
+                                    // Nothing to roll back first: ask now, while they hold on.
+                                    Some(_) => self.backend.lock_blockers(),
+                                    None => String::new(),
+                                },
+                                statement,
+                                waited: self.options.ddl_lock_timeout.unwrap_or_default(),
+                                tries,
+                            }),
+                        },
+                        Step::Verify { query, problem } => {
+                            match self.backend.query_sample(&query) {
+                                Ok(None) => Ok(()),
+                                Ok(Some(sample)) => {
+                                    Err(failed(query, format!("{problem} (for example {sample})")))
+                                }
+                                Err(e) => Err(failed(query, e.to_string())),
+                            }
                         }
-                    }
+                        Step::Rust(name) => {
+                            let f = rev.function(&name).ok_or_else(|| Error::Render {
+                                revision: rev.id().into(),
+                                message: format!(
+                                    "`run({name})` names a function this build does not have"
+                                ),
+                            })?;
+                            match f(self.backend.connection()) {
+                                Ok(()) => Ok(()),
+                                Err(e) => Err(failed(format!("run({name})"), e.to_string())),
+                            }
+                        }
+                    },
                 };
                 if let Err(e) = outcome {
                     if !changed {
@@ -944,6 +953,7 @@ impl<'g> Runner<'g> {
                         } => Some(format!(
                             "; then `{statement}` gave up waiting for a lock {tries} time(s) (in the way: {blockers})"
                         )),
+                        Error::LockLost { .. } => Some(format!("; then {e}")),
                         _ => None,
                     };
                     if let (Some(_), Some(cause)) = (progress, cause) {

@@ -12,6 +12,10 @@ pub const MAX_IDENTIFIER_BYTES: usize = 63;
 /// The name of retort's version table; no model may use it.
 pub const VERSION_TABLE: &str = "retort_versions";
 
+/// The name of the table that holds the migration lock where the database's own lock does
+/// not reach the whole cluster (MariaDB Galera); no model may use it.
+pub const LOCK_TABLE: &str = "retort_lock";
+
 /// Why an identifier is not usable.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum IdentifierProblem {

@@ -9,11 +9,17 @@ use std::process::{Command, Output};
 /// `url`; each must succeed. Returns how many migrations they applied together (their
 /// "applied …" lines).
 pub fn records_at_once(n: usize, args: &[&str], url: &str) -> usize {
+    records_spread(n, args, &[url])
+}
+
+/// As [`records_at_once`], the processes spread round-robin over `urls` (the nodes of a
+/// cluster).
+pub fn records_spread(n: usize, args: &[&str], urls: &[&str]) -> usize {
     let children: Vec<_> = (0..n)
-        .map(|_| {
+        .map(|i| {
             Command::new(env!("CARGO_BIN_EXE_records"))
                 .args(args)
-                .env("DB_URL", url)
+                .env("DB_URL", urls[i % urls.len()])
                 .env_remove("DATABASE_URL")
                 .stdout(std::process::Stdio::piped())
                 .stderr(std::process::Stdio::piped())
@@ -29,7 +35,7 @@ pub fn records_at_once(n: usize, args: &[&str], url: &str) -> usize {
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
         );
-        assert!(out.status.success(), "{url} {args:?}: {text}");
+        assert!(out.status.success(), "{urls:?} {args:?}: {text}");
         applied_lines += text
             .lines()
             .filter(|l| l.trim_start_matches("retort: ").starts_with("applied "))

@@ -5,9 +5,12 @@
 //! | backend | lock | DDL in transactions | progress |
 //! |---|---|---|---|
 //! | SQLite (`sqlite`) | `BEGIN IMMEDIATE` with a busy timeout | yes | per transaction |
-//! | PostgreSQL (`postgres`) | `pg_try_advisory_lock`, polled until the timeout | yes | per transaction |
+//! | PostgreSQL (`postgres`) | `pg_try_advisory_xact_lock`, polled until the timeout | yes | per transaction |
 //! | MySQL / MariaDB (`mysql`) | `GET_LOCK` with the timeout | no (implicit commit) | per statement |
+//! | MariaDB Galera (`mysql`) | a row of `retort_lock` with a heartbeat | no (implicit commit) | per statement |
 
+#[cfg(feature = "mysql")]
+pub(crate) mod galera;
 #[cfg(feature = "mysql")]
 pub(crate) mod mysql;
 #[cfg(feature = "postgres")]
@@ -115,6 +118,15 @@ pub trait Backend {
     fn lock(&mut self, timeout: Duration) -> Result<()>;
     /// Releases the migration lock.
     fn unlock(&mut self) -> Result<()>;
+    /// What taking the lock has to tell the operator, once (a stale lock taken over).
+    fn lock_notice(&mut self) -> Option<String> {
+        None
+    }
+    /// Fails when the lock taken is no longer this process's (a lock with a heartbeat that
+    /// another process took over); the runner asks before each statement.
+    fn still_locked(&mut self) -> Result<()> {
+        Ok(())
+    }
     /// Keeps the migration lock once the transaction it was taken in ends, for statements
     /// that run outside a transaction (`atomic: false`), until [`unlock`](Backend::unlock).
     /// A no-op where the lock is a session's already (MySQL) or the transaction itself

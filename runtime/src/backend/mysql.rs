@@ -1,7 +1,8 @@
 //! MySQL / MariaDB: DDL commits implicitly, so there is no transaction around a migration;
 //! the runner records progress per statement instead (a migration that stops half-way
 //! leaves a `dirty K/N` row, and the next run refuses until it is resolved). The lock is
-//! `GET_LOCK` with the timeout; introspection reads `information_schema`, with MariaDB's
+//! `GET_LOCK` with the timeout, except on a Galera cluster, where `GET_LOCK` is one node's
+//! and the lock is a replicated row instead ([`super::galera`]); introspection reads `information_schema`, with MariaDB's
 //! spellings normalised (`int(11)`, quoted defaults, `current_timestamp()`, JSON as
 //! `longtext` with a `json_valid` check, `RESTRICT` for an unspecified action).
 
@@ -13,11 +14,12 @@ use diesel::mysql::MysqlConnection;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text};
 
+use super::galera::{self, ClusterLock};
 use super::{db_err, objects_from, Backend, Capabilities, ObjectRow};
 use crate::error::{Error, Result};
 use crate::migration::Connection;
 use crate::schema::model::renamed_create;
-use crate::schema::naming::VERSION_TABLE;
+use crate::schema::naming::{LOCK_TABLE, VERSION_TABLE};
 use crate::schema::sql::mysql::{catalog_type, json_column, read_default, read_type};
 use crate::schema::sql::Dialect;
 use crate::schema::{
@@ -37,6 +39,8 @@ pub(crate) struct Mysql {
     conn: Connection,
     mariadb: bool,
     locked: bool,
+    /// The replicated lock, on a Galera node.
+    cluster: Option<ClusterLock>,
 }
 
 fn my(conn: &mut Connection) -> &mut MysqlConnection {
@@ -66,6 +70,13 @@ impl Mysql {
         })?;
         conn.batch_execute(SESSION)
             .map_err(db_err("cannot prepare the MySQL session"))?;
+        let cluster = match galera::detect(&mut conn) {
+            true => {
+                ClusterLock::prepare_session(&mut conn)?;
+                Some(ClusterLock::new(target, galera::stale_after_from_env()?))
+            }
+            false => None,
+        };
         let mut conn = Connection::Mysql(conn);
         let version = super::first_text(&mut conn, "SELECT VERSION() AS v")
             .map_err(db_err("cannot read the server version"))?;
@@ -76,6 +87,7 @@ impl Mysql {
             conn,
             mariadb,
             locked: false,
+            cluster,
         })
     }
 
@@ -112,6 +124,9 @@ impl Backend for Mysql {
     }
 
     fn lock(&mut self, timeout: Duration) -> Result<()> {
+        if let Some(cluster) = self.cluster.as_mut() {
+            return cluster.lock(my(&mut self.conn), timeout);
+        }
         let got = self.number(
             &format!("SELECT GET_LOCK({LOCK}, {:.3}) AS n", timeout.as_secs_f64()),
             "cannot take the migration lock",
@@ -127,6 +142,9 @@ impl Backend for Mysql {
     }
 
     fn unlock(&mut self) -> Result<()> {
+        if let Some(cluster) = self.cluster.as_mut() {
+            return cluster.unlock(my(&mut self.conn));
+        }
         if !self.locked {
             return Ok(());
         }
@@ -136,6 +154,17 @@ impl Backend for Mysql {
             "cannot release the migration lock",
         )
         .map(drop)
+    }
+
+    fn lock_notice(&mut self) -> Option<String> {
+        self.cluster.as_mut().and_then(ClusterLock::take_notice)
+    }
+
+    fn still_locked(&mut self) -> Result<()> {
+        match &self.cluster {
+            Some(cluster) => cluster.still_held(),
+            None => Ok(()),
+        }
     }
 
     fn begin(&mut self) -> Result<()> {
@@ -353,7 +382,7 @@ struct CheckRow {
 fn introspect(conn: &mut MysqlConnection, mariadb: bool) -> Result<Schema> {
     let err = db_err("cannot read the schema from information_schema");
     let tables: Vec<TableRow> = diesel::sql_query(format!(
-        "SELECT TABLE_NAME AS name, TABLE_COMMENT AS comment FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE' AND TABLE_NAME <> '{VERSION_TABLE}'"
+        "SELECT TABLE_NAME AS name, TABLE_COMMENT AS comment FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE' AND TABLE_NAME NOT IN ('{VERSION_TABLE}', '{LOCK_TABLE}')"
     ))
     .load(conn)
     .map_err(&err)?;

@@ -180,12 +180,15 @@ fn build(cx: &Ctxt, input: &DeriveInput) -> Option<Model> {
         }
         None => table_name,
     };
-    if table_name == naming::VERSION_TABLE || table_name.starts_with("_retort_") {
+    if table_name == naming::VERSION_TABLE
+        || table_name == naming::LOCK_TABLE
+        || table_name.starts_with("_retort_")
+    {
         let span = table_attrs
             .name
             .span()
             .unwrap_or_else(|| input.ident.span());
-        cx.error_at(span, format!("table name `{table_name}` is retort's own (its version table, or the temporary names of table rebuilds); choose another with #[table(name = \"…\")]"));
+        cx.error_at(span, format!("table name `{table_name}` is retort's own (its version table, its cluster lock table, or the temporary names of table rebuilds); choose another with #[table(name = \"…\")]"));
     }
     let mut table = Table::new(table_name.clone());
     table.renamed_from = table_attrs
@@ -764,6 +767,12 @@ mod tests {
         })
         .unwrap_err();
         assert!(err.contains("is retort's own"), "{err}");
+        let err = parse(syn::parse_quote! {
+            #[table(name = "retort_lock")]
+            struct Lock { #[column(primary_key)] id: i64 }
+        })
+        .unwrap_err();
+        assert!(err.contains("`retort_lock` is retort's own"), "{err}");
         let err = parse(syn::parse_quote! {
             #[table(check(name = "ck_amount", expr = "amount > 0 AND length(note) < 5"))]
             struct Order { #[column(primary_key)] id: i64, total: i64, note: String }
