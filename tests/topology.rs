@@ -109,7 +109,7 @@ fn replayed(url: &str) {
             return;
         }
         assert!(
-            started.elapsed() < Duration::from_secs(60),
+            started.elapsed() < Duration::from_secs(120),
             "{url}: the replica did not replay the upgrade"
         );
         std::thread::sleep(Duration::from_millis(100));

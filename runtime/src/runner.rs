@@ -355,18 +355,25 @@ impl<'g> Runner<'g> {
                     None => {}
                 }
             }
-            let batch: Vec<String> = k.todo.drain(..take).collect();
-            let outside = outside_possible && batch.iter().any(|id| !atomic(id));
+            let outside = outside_possible && k.todo.iter().take(take).any(|id| !atomic(id));
             if outside {
-                // End the transaction the checks ran in, keeping the lock for the session.
-                if let Err(e) = self
-                    .backend
-                    .hold_lock_outside_transaction()
-                    .and_then(|()| self.backend.commit())
-                {
-                    return self.abort(e);
+                // End the transaction the checks ran in, keeping the lock for what runs
+                // outside one; where it passed hands, the database is read again.
+                match self.backend.hold_lock_outside_transaction() {
+                    Ok(false) => {}
+                    Ok(true) => match self.still_as_left(&k, direction) {
+                        Ok(true) => {}
+                        Ok(false) => {
+                            self.backend.unlock()?;
+                            known = None;
+                            continue;
+                        }
+                        Err(e) => return self.abort(e),
+                    },
+                    Err(e) => return self.abort(e),
                 }
             }
+            let batch: Vec<String> = k.todo.drain(..take).collect();
             // The schema at the applied set: replayed once per run, then carried along.
             let mut schema = match k.schema.take() {
                 Some(s) => s,

@@ -95,8 +95,10 @@ pub struct Capabilities {
 /// The runner calls, per batch of migrations:
 /// [`lock`](Backend::lock) → [`begin`](Backend::begin) → statements and version rows →
 /// [`commit`](Backend::commit) (or [`rollback`](Backend::rollback)) →
-/// [`unlock`](Backend::unlock). The lock is separate from the transaction: on PostgreSQL
-/// and MySQL it is a session lock that outlives statements that commit on their own.
+/// [`unlock`](Backend::unlock). On PostgreSQL the lock is taken in the transaction the
+/// migrations run in (and, for a migration outside a transaction, held by a second
+/// connection's); on MySQL it is a session lock (a replicated row on Galera) that outlives
+/// statements that commit on their own; on SQLite it is the write transaction.
 ///
 /// ```no_run
 /// use retort::backend::{connect, Backend};
@@ -127,12 +129,14 @@ pub trait Backend {
     fn still_locked(&mut self) -> Result<()> {
         Ok(())
     }
-    /// Keeps the migration lock once the transaction it was taken in ends, for statements
+    /// Ends the transaction the checks ran in and keeps the migration lock for statements
     /// that run outside a transaction (`atomic: false`), until [`unlock`](Backend::unlock).
-    /// A no-op where the lock is a session's already (MySQL) or the transaction itself
-    /// (SQLite, which runs nothing outside one).
-    fn hold_lock_outside_transaction(&mut self) -> Result<()> {
-        Ok(())
+    /// Returns whether another process could have taken the lock in between, so that the
+    /// runner reads the version rows again (PostgreSQL, whose lock passes to a second
+    /// connection's transaction). Only called where DDL is transactional and the lock is not
+    /// the transaction itself.
+    fn hold_lock_outside_transaction(&mut self) -> Result<bool> {
+        self.commit().map(|()| false)
     }
     /// Begins a transaction (a no-op where DDL is not transactional).
     fn begin(&mut self) -> Result<()>;

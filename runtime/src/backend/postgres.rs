@@ -3,9 +3,10 @@
 //! timeout (never an unbounded wait, and no server connection held while waiting): the
 //! transaction it is taken in is the one the migrations run in, and it ends with it. So it
 //! works the same through a transaction-pooling PgBouncer, where a session lock would stay
-//! behind on a pooled server connection. Only a migration that must run outside a
-//! transaction (`atomic: false`) holds a session lock as well, from the checks to its end,
-//! and needs a direct connection. Introspection from `pg_catalog` in the connection's
+//! behind on a pooled server connection. A migration that must run outside a transaction
+//! (`atomic: false`) has the lock held for it by a transaction of a second connection (the
+//! keeper), open until it ends: an open transaction keeps its server connection through a
+//! pooler too, and a crash ends it. Introspection from `pg_catalog` in the connection's
 //! current schema (`?schema=…` in the URL, or libpq's `options=-csearch_path%3D…`).
 
 use std::collections::BTreeMap;
@@ -41,18 +42,61 @@ struct EnumLabel {
     value: String,
 }
 
-/// The advisory lock's first key ("rtrt"); the second is the schema's hash, so two
-/// applications in two schemas of one database do not wait for each other.
+/// The advisory lock's first key ("rtrt"); the second is the
+/// schema's hash, so two applications in two schemas of one database do not wait for each
+/// other.
 const LOCK_CLASS: i32 = 0x7274_7274;
 
 pub(crate) struct Postgres {
     conn: Connection,
+    /// The server to connect the keeper to, and the session setup it needs (the schema,
+    /// whose hash keys the lock).
+    target: String,
+    setup: String,
     /// A transaction holding the transaction-level lock is open.
     in_locked_transaction: bool,
-    /// The session lock (for statements outside a transaction) is held.
-    session_locked: bool,
+    /// The connection whose open transaction holds the lock while statements run outside
+    /// a transaction (`atomic: false`).
+    keeper: Option<PgConnection>,
+    /// The session's `lock_timeout` is set (for statements outside a transaction).
+    session_timeout_set: bool,
+    /// How long the last [`Backend::lock`] would wait: the keeper waits as long.
+    lock_timeout: Duration,
     /// What `lock_timeout` the migration's statements get (`SET LOCAL` with the lock).
     statement_lock_timeout: Option<Duration>,
+}
+
+/// Polls `try_lock` (one boolean column `v`) in a transaction of its own on `conn` until it
+/// says yes, leaving that transaction open, or until `timeout`: false, nothing held. No
+/// server connection is kept (through a pooler) while it waits.
+fn poll_lock(conn: &mut PgConnection, try_lock: &str, timeout: Duration) -> Result<bool> {
+    let started = Instant::now();
+    let mut pause = Duration::from_millis(20);
+    loop {
+        AnsiTransactionManager::begin_transaction(conn)
+            .map_err(db_err("cannot begin a transaction"))?;
+        let rows: std::result::Result<Vec<Flag>, _> = diesel::sql_query(try_lock).load(conn);
+        match rows {
+            Ok(rows) if rows.first().is_some_and(|f| f.v) => return Ok(true),
+            Ok(_) => {}
+            Err(e) => {
+                let _ = AnsiTransactionManager::rollback_transaction(conn);
+                return Err(db_err("cannot take the migration lock")(e));
+            }
+        }
+        AnsiTransactionManager::rollback_transaction(conn)
+            .map_err(db_err("cannot end a transaction"))?;
+        if started.elapsed() >= timeout {
+            return Ok(false);
+        }
+        std::thread::sleep(pause.min(timeout.saturating_sub(started.elapsed())));
+        pause = (pause * 2).min(Duration::from_millis(250));
+    }
+}
+
+/// The lock query: the transaction-level advisory lock on this schema's key.
+fn try_lock() -> String {
+    format!("SELECT pg_try_advisory_xact_lock({LOCK_CLASS}, hashtext(current_schema())) AS v")
 }
 
 fn pg(conn: &mut Connection) -> &mut PgConnection {
@@ -97,8 +141,12 @@ impl Postgres {
             .map_err(db_err("cannot prepare the PostgreSQL session"))?;
         Ok(Postgres {
             conn: Connection::Postgres(conn),
+            target: target.clone(),
+            setup,
             in_locked_transaction: false,
-            session_locked: false,
+            keeper: None,
+            session_timeout_set: false,
+            lock_timeout: Duration::from_secs(60),
             statement_lock_timeout: None,
         })
     }
@@ -137,71 +185,64 @@ impl Backend for Postgres {
     }
 
     fn lock(&mut self, timeout: Duration) -> Result<()> {
+        self.lock_timeout = timeout;
         // Taken with the statement lock timeout for the transaction, in one round trip.
-        let local_timeout = match self.statement_lock_timeout {
+        let try_lock = match self.statement_lock_timeout {
             Some(t) => format!(
-                ", set_config('lock_timeout', '{}ms', true) AS t",
+                "{}, set_config('lock_timeout', '{}ms', true) AS t",
+                try_lock(),
                 t.as_millis().max(1)
             ),
-            None => String::new(),
+            None => try_lock(),
         };
-        let try_lock = format!(
-            "SELECT pg_try_advisory_xact_lock({LOCK_CLASS}, hashtext(current_schema())) AS v{local_timeout}"
-        );
-        let started = Instant::now();
-        let mut pause = Duration::from_millis(20);
-        loop {
-            AnsiTransactionManager::begin_transaction(self.c())
-                .map_err(db_err("cannot begin a transaction"))?;
-            match self.flag(&try_lock, "cannot take the migration lock") {
-                Ok(true) => {
-                    self.in_locked_transaction = true;
-                    return Ok(());
-                }
-                Ok(false) => {}
-                Err(e) => {
-                    let _ = AnsiTransactionManager::rollback_transaction(self.c());
-                    return Err(e);
-                }
-            }
-            // Not holding a server connection (through a pooler) while waiting.
-            AnsiTransactionManager::rollback_transaction(self.c())
-                .map_err(db_err("cannot end a transaction"))?;
-            if started.elapsed() >= timeout {
-                return Err(Error::LockTimeout {
-                    waited: timeout,
-                    holder: self.lock_holder(),
-                });
-            }
-            std::thread::sleep(pause.min(timeout.saturating_sub(started.elapsed())));
-            pause = (pause * 2).min(Duration::from_millis(250));
+        if poll_lock(pg(&mut self.conn), &try_lock, timeout)? {
+            self.in_locked_transaction = true;
+            return Ok(());
         }
+        Err(Error::LockTimeout {
+            waited: timeout,
+            holder: self.lock_holder(),
+        })
     }
 
-    fn hold_lock_outside_transaction(&mut self) -> Result<()> {
-        // This session holds the transaction-level lock, so the session lock on the same key
-        // is granted at once; the statement lock timeout goes to the session too.
-        let timeout = match self.statement_lock_timeout {
-            Some(t) => format!(
-                ", set_config('lock_timeout', '{}ms', false) AS t",
-                t.as_millis().max(1)
-            ),
-            None => String::new(),
-        };
-        let taken = self.flag(
-            &format!(
-                "SELECT pg_try_advisory_lock({LOCK_CLASS}, hashtext(current_schema())) AS v{timeout}"
-            ),
-            "cannot take the migration lock for the session",
-        )?;
-        if !taken {
+    fn hold_lock_outside_transaction(&mut self) -> Result<bool> {
+        // The checks' transaction ends (and the lock with it); the keeper takes the lock
+        // again and holds it in its open transaction. Another process may have taken it in
+        // between: `true` tells the runner to check the version rows again.
+        self.commit()?;
+        let mut keeper =
+            <PgConnection as diesel::Connection>::establish(&self.target).map_err(|e| {
+                Error::Database {
+                    context: "cannot open a second connection to hold the migration lock while a migration runs outside a transaction".into(),
+                    source: Box::new(e),
+                }
+            })?;
+        keeper
+            .batch_execute(&self.setup)
+            .map_err(db_err("cannot prepare the PostgreSQL session"))?;
+        if !poll_lock(&mut keeper, &try_lock(), self.lock_timeout)? {
             return Err(Error::LockTimeout {
-                waited: Duration::ZERO,
+                waited: self.lock_timeout,
                 holder: self.lock_holder(),
             });
         }
-        self.session_locked = true;
-        Ok(())
+        // The lock query's portal (extended protocol) would keep its snapshot while the
+        // transaction idles, and `CREATE INDEX CONCURRENTLY` waits for every older snapshot:
+        // a simple query drops the portal.
+        keeper
+            .batch_execute("SELECT 1")
+            .map_err(db_err("cannot hold the migration lock"))?;
+        self.keeper = Some(keeper);
+        // The statements run on their own: the statement lock timeout is the session's
+        // until unlock (through a transaction pooler, whichever server connection each
+        // statement gets keeps it; see docs/deployment.md).
+        if let Some(t) = self.statement_lock_timeout {
+            self.session_timeout_set = true;
+            self.c()
+                .batch_execute(&format!("SET lock_timeout = '{}ms'", t.as_millis().max(1)))
+                .map_err(db_err("cannot set lock_timeout"))?;
+        }
+        Ok(true)
     }
 
     fn unlock(&mut self) -> Result<()> {
@@ -209,15 +250,18 @@ impl Backend for Postgres {
             // Taken but not committed: ending the transaction releases it, keeping nothing.
             self.rollback();
         }
-        if !self.session_locked {
-            return Ok(());
+        let reset = match std::mem::take(&mut self.session_timeout_set) {
+            true => self
+                .c()
+                .batch_execute("RESET lock_timeout")
+                .map_err(db_err("cannot reset lock_timeout")),
+            false => Ok(()),
+        };
+        if let Some(mut keeper) = self.keeper.take() {
+            AnsiTransactionManager::rollback_transaction(&mut keeper)
+                .map_err(db_err("cannot release the migration lock"))?;
         }
-        self.session_locked = false;
-        self.flag(
-            &format!("SELECT pg_advisory_unlock({LOCK_CLASS}, hashtext(current_schema())) AS v, set_config('lock_timeout', '0', false) AS t"),
-            "cannot release the migration lock",
-        )
-        .map(drop)
+        reset
     }
 
     fn begin(&mut self) -> Result<()> {
