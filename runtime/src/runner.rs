@@ -214,7 +214,7 @@ impl<'g> Runner<'g> {
 
     /// Differences between `expected` and the database, as far as the database can tell:
     /// the expected schema is first put in the database's own form (its types, its spelling
-    /// of defaults; see [`Backend::normalize`]). Empty when they match.
+    /// of defaults; see [`Backend::catalog`]). Empty when they match.
     pub fn differences(&mut self, expected: &Schema) -> Result<Vec<String>> {
         let live = self.backend.introspect()?;
         // Views the catalog keeps only as its own print: the declared ones printed by the
