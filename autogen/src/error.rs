@@ -141,6 +141,14 @@ pub enum Error {
     /// The diff cannot express the change, or an operation does not fit the schema.
     #[error("retort: {0}")]
     Diff(#[from] retort_schema::ops::ApplyError),
+    /// `RETORT_STRICT_LOCKS` is set and lock warnings are not reviewed.
+    #[error("retort: RETORT_STRICT_LOCKS is set and {} lock warning{} {} not reviewed{}:\n{}\nFix: write the online form the warning names, or, where the lock is acceptable, list its key in the migration's `reviewed_locks: [\"…\"]`", warnings.len(), if warnings.len() == 1 { "" } else { "s" }, if warnings.len() == 1 { "is" } else { "are" }, if *writing { " (nothing was written: build once without RETORT_STRICT_LOCKS to write the new migration, then review it)" } else { "" }, warnings.iter().map(|w| format!("  - {w}")).collect::<Vec<_>>().join("\n"))]
+    UnreviewedLocks {
+        /// Whether this build had a migration to write.
+        writing: bool,
+        /// Each warning, with its migration's file.
+        warnings: Vec<String>,
+    },
     /// Check mode found model changes without a migration.
     #[error("retort: the models are ahead of the migrations ({reason}); {count} pending operation{s}:\n{list}\nFix: run `cargo build` locally (without CI=true or RETORT_MODE=check) to write the migration, review it, and commit it with migrations/schema.json", count = operations.len(), s = if operations.len() == 1 { "" } else { "s" }, list = operations.iter().map(|o| format!("  - {o}")).collect::<Vec<_>>().join("\n"))]
     Pending {

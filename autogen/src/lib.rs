@@ -34,6 +34,7 @@ mod merge;
 pub mod objects;
 pub mod relations;
 mod renames;
+mod review;
 mod settings;
 mod snapshot;
 mod validate;
@@ -109,8 +110,9 @@ pub fn generate() -> Result<(), Error> {
 }
 
 /// The environment variables the build step reads (and reruns on).
-pub const SETTINGS_ENV: [&str; 6] = [
+pub const SETTINGS_ENV: [&str; 7] = [
     "RETORT_MODE",
+    "RETORT_STRICT_LOCKS",
     "CI",
     "RETORT_MESSAGE",
     "RETORT_NOW",
@@ -271,6 +273,12 @@ pub fn generate_in(
                 }
                 let up = mark_destructive(&d.up, &from, false)?;
                 let down = mark_destructive(&d.down, &after, true)?;
+                let mut lints = d.lints.clone();
+                lints.extend(
+                    review::lock_warnings(&d.up, &from, &settings.backends)?
+                        .iter()
+                        .map(review::LockWarning::lint),
+                );
                 let message = match settings.message.as_deref().map(codegen::slugify) {
                     Some(m) if several && !atomic => format!("{m}_enum_values"),
                     Some(m) => m,
@@ -278,7 +286,7 @@ pub fn generate_in(
                     None => codegen::message_for(&d.up),
                 };
                 let next = new_entry(
-                    &dir, &history, parents, &message, up, down, &d.lints, settings,
+                    &dir, &history, parents, &message, up, down, &lints, settings,
                 );
                 debug_assert_eq!(next.entry.file.atomic, atomic);
                 parents = vec![next.entry.file.revision.clone()];
@@ -299,6 +307,15 @@ pub fn generate_in(
         }
     }
     check_backends(&pending, &head_schema, &settings.backends)?;
+    if settings.strict_locks {
+        let open = review::unreviewed(&history, manifest_dir, &settings.backends)?;
+        if !open.is_empty() {
+            return Err(Error::UnreviewedLocks {
+                writing: !pending.is_empty(),
+                warnings: open,
+            });
+        }
+    }
     // Write: migrations first (temporary names), then the snapshot, then rename all.
     let snapshot_text = target.without_rename_hints().to_json();
     let mut writes: Vec<(PathBuf, String)> = pending
@@ -438,6 +455,7 @@ fn new_entry(
         up: up.into_iter().map(|(o, _)| o).collect(),
         down: down.into_iter().map(|(o, _)| o).collect(),
         atomic: true,
+        reviewed_locks: Vec::new(),
     };
     let file = retort_schema::migration::MigrationFile {
         atomic: !retort_schema::migration::runs_outside_a_transaction(&file.up, &file.down),

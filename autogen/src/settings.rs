@@ -34,10 +34,14 @@ pub struct Settings {
     /// build script passes on): what one of them cannot run is refused before anything is
     /// written. Empty when unknown.
     pub backends: Vec<Dialect>,
+    /// Fail the build on a lock warning (of any migration) that its migration's
+    /// `reviewed_locks` does not list (`RETORT_STRICT_LOCKS=1`, for CI).
+    pub strict_locks: bool,
 }
 
 impl Settings {
-    /// Reads `RETORT_MODE`, `CI`, `RETORT_MESSAGE` and `SOURCE_DATE_EPOCH`.
+    /// Reads `RETORT_MODE`, `CI`, `RETORT_MESSAGE`, `SOURCE_DATE_EPOCH` and
+    /// `RETORT_STRICT_LOCKS`.
     pub fn from_env(manifest_dir: &Path) -> Result<Settings, Error> {
         let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
         let mode = match var("RETORT_MODE").as_deref() {
@@ -68,6 +72,8 @@ impl Settings {
             migrations_dir: PathBuf::from("migrations"),
             model_files: Vec::new(),
             backends: backends(var("DEP_RETORT_BACKENDS").as_deref()),
+            strict_locks: var("RETORT_STRICT_LOCKS")
+                .is_some_and(|v| v == "1" || v.eq_ignore_ascii_case("true")),
         })
     }
 }

@@ -95,6 +95,7 @@ fn models_and_migrations_can_live_elsewhere() {
         migrations_dir: "db/migrations".into(),
         model_files: vec!["src/db/models.rs".into()],
         backends: Vec::new(),
+        strict_locks: false,
     };
     let report = generate_in(c.dir.path(), c.out.path(), &settings).unwrap();
     let written: Vec<String> = report

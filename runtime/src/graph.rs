@@ -127,6 +127,7 @@ impl Migration {
             up: self.up().into_owned(),
             down: self.down().into_owned(),
             atomic: self.atomic(),
+            reviewed_locks: Vec::new(),
         }
     }
 

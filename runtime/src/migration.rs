@@ -119,6 +119,7 @@ impl CompiledMigration {
             up: self.up(),
             down: self.down(),
             atomic: self.atomic,
+            reviewed_locks: Vec::new(),
         }
     }
 

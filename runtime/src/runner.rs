@@ -1007,7 +1007,14 @@ fn execute_statement(
 ) -> std::result::Result<(), Failure> {
     let mut tries = 0;
     loop {
-        let message = match backend.execute(statement) {
+        // A retry first removes what the try that gave up left (an INVALID index).
+        let ran = match tries {
+            0 => backend.execute(statement),
+            _ => backend
+                .clear_given_up(statement)
+                .and_then(|()| backend.execute(statement)),
+        };
+        let message = match ran {
             Ok(()) => return Ok(()),
             Err(e) => e.to_string(),
         };

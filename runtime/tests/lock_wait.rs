@@ -245,6 +245,44 @@ fn a_statement_that_keeps_giving_up_names_the_session_in_the_way_and_changes_not
     }
 }
 
+/// `CREATE INDEX CONCURRENTLY` waits for every older snapshot; when it gives up it leaves
+/// its index `INVALID`, and the same statement tried again would fail with "already
+/// exists". The retry removes the invalid index first, and the index is built (valid) once
+/// the long transaction ends.
+#[test]
+fn a_concurrent_index_build_that_gave_up_is_built_again_not_refused() {
+    let Some(db) = TestDb::on_server("RETORT_PG_URL") else {
+        return;
+    };
+    let graph = Graph::from_revisions([
+        rev(
+            "r1",
+            None,
+            r#"create_table("tasks", column("id", integer, autoincrement), column("title", text), primary_key(["id"]))"#,
+            r#"drop_table("tasks")"#,
+        ),
+        rev_outside(
+            "r2",
+            Some("r1"),
+            r#"execute("CREATE INDEX CONCURRENTLY ix_tasks_title ON tasks (title)")"#,
+            r#"execute("DROP INDEX CONCURRENTLY ix_tasks_title")"#,
+        ),
+    ]);
+    let run = run_behind_a_long_transaction(&db, &graph, timeout(0.5, 20), Duration::from_secs(3));
+    assert_eq!(run.outcome.unwrap(), ["r2"]);
+    assert_eq!(
+        db.count("SELECT COUNT(*) AS n FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = 'ix_tasks_title' AND i.indisvalid"),
+        1,
+        "the index is there and valid"
+    );
+    let mut runner = Runner::connect(&graph, &db.url, Options::default()).unwrap();
+    assert_eq!(runner.current().unwrap(), ["r2"]);
+    let rows = runner.applied_rows().unwrap();
+    assert!(rows.iter().all(|r| r.state == "applied"), "{rows:?}");
+    // And down again: the concurrent drop.
+    assert_eq!(runner.downgrade("r1").unwrap(), ["r2"]);
+}
+
 #[test]
 fn the_lock_timeout_settings_are_read_from_the_environment_and_refused_when_unreadable() {
     assert_eq!(

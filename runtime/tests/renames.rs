@@ -63,6 +63,7 @@ fn migration(id: &str, parent: Option<&str>, a: &Schema, b: &Schema) -> Migratio
         up: d.up,
         down: d.down,
         atomic: true,
+        reviewed_locks: Vec::new(),
     };
     Migration::from_file(file)
 }

@@ -24,4 +24,7 @@ pub enum LintKind {
     Constraint,
     /// A drop plus an add look like an undeclared rename.
     PossibleRename,
+    /// A lock that keeps other sessions waiting while the table is scanned, rewritten or
+    /// indexed (the build's review, per server backend).
+    Lock,
 }

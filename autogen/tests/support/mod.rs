@@ -48,6 +48,16 @@ impl Crate {
         now: u64,
         backends: &[retort_schema::sql::Dialect],
     ) -> Result<retort_build::Report, Error> {
+        self.generate_with(now, backends, false)
+    }
+
+    /// The build step with `RETORT_STRICT_LOCKS` set or not.
+    pub fn generate_with(
+        &self,
+        now: u64,
+        backends: &[retort_schema::sql::Dialect],
+        strict_locks: bool,
+    ) -> Result<retort_build::Report, Error> {
         let settings = Settings {
             mode: Mode::Write,
             message: None,
@@ -55,6 +65,7 @@ impl Crate {
             migrations_dir: "migrations".into(),
             model_files: Vec::new(),
             backends: backends.to_vec(),
+            strict_locks,
         };
         generate_in(self.dir.path(), self.out.path(), &settings)
     }

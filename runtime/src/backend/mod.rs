@@ -248,6 +248,17 @@ pub trait Backend {
         false
     }
 
+    /// Removes what a statement run outside a transaction left behind when it gave up
+    /// waiting for a lock, before it is tried again: PostgreSQL's `CREATE INDEX
+    /// CONCURRENTLY` leaves its index `INVALID`, and the same statement would then fail
+    /// with "already exists". The error is the database's (a give-up counts as another try).
+    fn clear_given_up(
+        &mut self,
+        _statement: &str,
+    ) -> std::result::Result<(), diesel::result::Error> {
+        Ok(())
+    }
+
     /// The other sessions holding locks that a migration's statement may wait for: each
     /// with its id, user, how long its transaction has been open and its query, as far as
     /// the database shows them to this user.

@@ -320,6 +320,40 @@ impl Backend for Postgres {
         message.contains("due to lock timeout")
     }
 
+    fn clear_given_up(
+        &mut self,
+        statement: &str,
+    ) -> std::result::Result<(), diesel::result::Error> {
+        if !statement.to_ascii_uppercase().contains("CONCURRENTLY") {
+            return Ok(());
+        }
+        let Ok((_, index)) = read_create_index(statement, Lexicon::STANDARD) else {
+            return Ok(());
+        };
+        let (schema, name) = match index.name.split_once('.') {
+            Some((s, n)) => (format!("'{}'", s.replace('\'', "''")), n.to_string()),
+            None => ("current_schema()".to_string(), index.name.clone()),
+        };
+        let invalid = format!(
+            "SELECT EXISTS (SELECT 1 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = {schema} AND c.relname = '{}' AND NOT i.indisvalid) AS v",
+            name.replace('\'', "''")
+        );
+        let rows: Vec<Flag> = diesel::sql_query(invalid).load(self.c())?;
+        if rows.first().is_some_and(|f| f.v) {
+            let target = match index.name.split_once('.') {
+                Some((s, n)) => format!(
+                    "{}.{}",
+                    quote_ident(s, Dialect::Postgres),
+                    quote_ident(n, Dialect::Postgres)
+                ),
+                None => quote_ident(&name, Dialect::Postgres),
+            };
+            self.c()
+                .batch_execute(&format!("DROP INDEX CONCURRENTLY IF EXISTS {target}"))?;
+        }
+        Ok(())
+    }
+
     fn lock_blockers(&mut self) -> String {
         // Sessions of this database with a transaction open that hold a lock on a table.
         let sql = "SELECT string_agg(format('pid %s (%s, %s, transaction open %s s): %s', a.pid, a.usename, a.state, round(extract(epoch FROM now() - a.xact_start)), left(a.query, 200)), '; ' ORDER BY a.xact_start) AS v FROM pg_stat_activity a WHERE a.pid <> pg_backend_pid() AND a.datname = current_database() AND a.xact_start IS NOT NULL AND EXISTS (SELECT 1 FROM pg_locks l WHERE l.pid = a.pid AND l.granted AND l.locktype = 'relation')";

@@ -49,4 +49,8 @@ pub struct MigrationFile {
     /// inside a transaction (`create_index(…, concurrently = true)`); progress is recorded
     /// per statement, as on MySQL.
     pub atomic: bool,
+    /// The lock warnings the author has reviewed and accepts (`reviewed_locks: ["postgres:
+    /// create_index tasks.ix_tasks_title", …]`), as the build's review names them; not part
+    /// of the checksum, so a review added later changes nothing applied.
+    pub reviewed_locks: Vec<String>,
 }

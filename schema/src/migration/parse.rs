@@ -96,6 +96,7 @@ pub fn parse_body(tokens: TokenStream) -> Result<MigrationFile> {
     let mut up = None;
     let mut down = None;
     let mut atomic = None;
+    let mut reviewed_locks = None;
     let mut errors: Option<syn::Error> = None;
     let mut record = |e: syn::Error| match &mut errors {
         Some(all) => all.combine(e),
@@ -117,8 +118,9 @@ pub fn parse_body(tokens: TokenStream) -> Result<MigrationFile> {
             "up" => up.is_some(),
             "down" => down.is_some(),
             "atomic" => atomic.is_some(),
+            "reviewed_locks" => reviewed_locks.is_some(),
             _ => {
-                record(syn::Error::new_spanned(key, format!("unknown field `{key}`; a migration has revision, parents, message, up and down (and `atomic: false` to run outside a transaction)")));
+                record(syn::Error::new_spanned(key, format!("unknown field `{key}`; a migration has revision, parents, message, up and down (and `atomic: false` to run outside a transaction, `reviewed_locks: [\"…\"]` for lock warnings its author accepts)")));
                 continue;
             }
         };
@@ -134,6 +136,8 @@ pub fn parse_body(tokens: TokenStream) -> Result<MigrationFile> {
             "parents" => strings(&field.expr, "parent revision ids").map(|v| parents = Some(v)),
             "message" => string(&field.expr, "the message").map(|v| message = Some(v)),
             "up" => ops(&field.expr).map(|v| up = Some(v)),
+            "reviewed_locks" => strings(&field.expr, "lock warnings as the build names them")
+                .map(|v| reviewed_locks = Some(v)),
             "atomic" => match &field.expr {
                 Expr::Lit(syn::ExprLit {
                     lit: syn::Lit::Bool(b),
@@ -195,6 +199,7 @@ pub fn parse_body(tokens: TokenStream) -> Result<MigrationFile> {
         up,
         down,
         atomic,
+        reviewed_locks: reviewed_locks.unwrap_or_default(),
     })
 }
 

@@ -8,6 +8,7 @@ mod ansi;
 pub(crate) mod enums;
 mod features;
 mod index_def;
+pub mod locks;
 pub mod mysql;
 pub mod postgres;
 pub mod sqlite;

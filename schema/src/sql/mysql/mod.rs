@@ -7,11 +7,14 @@
 
 mod catalog;
 mod convert;
+mod locks;
 
 pub use catalog::{
     catalog_type, json_column, mysql_default, mysql_literal, mysql_type, read_default, read_type,
     stored_table, stored_type, RULES,
 };
+
+pub(crate) use locks::lock_costs;
 
 use super::ansi::{self, Hooks};
 use super::{Dialect, RenderError, Step};

@@ -4,12 +4,15 @@
 
 mod catalog;
 mod convert;
+mod locks;
 mod views;
 
 pub use catalog::{
     catalog_type, check_body, postgres_default, postgres_type, read_default, read_type,
     stored_table, stored_type, RULES,
 };
+
+pub(crate) use locks::lock_costs;
 
 use super::ansi::{self, Hooks};
 use super::{quote_literal, Dialect, RenderError, Step};

@@ -369,6 +369,25 @@ pub(super) fn rebuild_table(
 }
 
 /// Whether SQLite needs a rebuild of the operation's table for it.
+/// SQLite has one writer: every migration holds the database's write lock from its start
+/// to its commit (other connections keep reading in WAL mode), and a rebuild copies the
+/// table meanwhile.
+pub(crate) fn lock_costs(op: &Op, before: &Schema) -> Vec<crate::sql::locks::LockCost> {
+    use crate::sql::locks::{Blocks, LockCost, Work};
+    const WRITE_LOCK: &str = "database write lock";
+    let Some(table) = op.table().filter(|t| before.tables.contains_key(*t)) else {
+        return Vec::new();
+    };
+    let work = if needs_rebuild(op, before) {
+        Work::Rewrite
+    } else if matches!(op, Op::CreateIndex { .. }) {
+        Work::IndexBuild
+    } else {
+        Work::Catalog
+    };
+    vec![LockCost::new(table, WRITE_LOCK, Blocks::Writes, work)]
+}
+
 fn needs_rebuild(op: &Op, before: &Schema) -> bool {
     match op {
         Op::AddColumn { column, .. } => !can_add_natively(column),

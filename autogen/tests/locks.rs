@@ -1,0 +1,313 @@
+//! The build's lock review, one case per kind of warning: a model edit on an existing
+//! table, built for PostgreSQL and MySQL, prints what each server locks and the online form
+//! (and puts it in the new file's header); what a server does online is not warned of.
+//! Listing a warning's key in the migration's `reviewed_locks` accepts it; with
+//! `RETORT_STRICT_LOCKS` the build fails on one that is not, and writes nothing.
+
+mod support;
+
+use retort_build::Error;
+use retort_schema::sql::Dialect;
+use support::Crate;
+
+const SERVERS: [Dialect; 2] = [Dialect::Postgres, Dialect::Mysql];
+
+/// Users, and tasks with a few columns to change.
+fn models(task_extra: &str, amount: &str, note: &str, task_attrs: &str) -> String {
+    format!(
+        r#"
+#[derive(Table)]
+pub struct User {{
+    #[column(primary_key, autoincrement)]
+    pub id: i32,
+}}
+
+#[derive(Table)]
+{task_attrs}
+pub struct Task {{
+    #[column(primary_key, autoincrement)]
+    pub id: i32,
+    {amount}
+    {note}
+    pub user_id: Option<i32>,
+    {task_extra}
+}}
+"#
+    )
+}
+
+const AMOUNT: &str = "pub amount: i32,";
+const NOTE: &str = "pub note: Option<String>,";
+
+fn base() -> String {
+    models("", AMOUNT, NOTE, "")
+}
+
+/// A crate at the base models, then the edit built for both servers: the warnings.
+fn warnings_for(edited: &str) -> (Vec<String>, Crate) {
+    let c = Crate::new(&base());
+    c.generate_for(1_800_000_000, &SERVERS).unwrap();
+    c.models(edited);
+    let report = c.generate_for(1_800_000_060, &SERVERS).unwrap();
+    let lock_lines = report
+        .warnings
+        .iter()
+        .filter(|w| w.contains("reviewed_locks"))
+        .cloned()
+        .collect();
+    (lock_lines, c)
+}
+
+/// The newest migration file.
+fn newest(c: &Crate) -> std::path::PathBuf {
+    c.state()
+        .into_iter()
+        .map(|(p, _)| p)
+        .filter(|p| p.extension().is_some_and(|e| e == "rs"))
+        .max()
+        .unwrap()
+}
+
+/// A model edit: its name, the edited models, what PostgreSQL's warning says, and what
+/// MySQL's says (`None` where MySQL does it online).
+type Case = (
+    &'static str,
+    String,
+    &'static [&'static str],
+    Option<&'static [&'static str]>,
+);
+
+#[test]
+fn each_kind_of_lock_warning_names_the_lock_and_the_online_form() {
+    // (the edit, what PostgreSQL's warning says, what MySQL's says: None where it is online)
+    let cases: Vec<Case> = vec![
+        (
+            "index",
+            models("", "#[column(index)] pub amount: i32,", NOTE, ""),
+            &[
+                "create_index tasks.ix_tasks_amount",
+                "takes SHARE on `tasks`",
+                "builds an index from every row",
+                "writes wait",
+                "concurrently = true",
+            ],
+            None,
+        ),
+        (
+            "unique",
+            models("", "#[column(unique)] pub amount: i32,", NOTE, ""),
+            &[
+                "takes ACCESS EXCLUSIVE on `tasks`",
+                "reads and writes wait",
+                "USING INDEX",
+            ],
+            None,
+        ),
+        (
+            "foreign key",
+            models("", AMOUNT, NOTE, "").replace(
+                "pub user_id: Option<i32>,",
+                r#"#[column(references = "users(id)")] pub user_id: Option<i32>,"#,
+            ),
+            &[
+                "create_foreign_key tasks.fk_tasks_user_id_users",
+                "takes SHARE ROW EXCLUSIVE on `tasks`",
+                "reads every row to check it",
+                "NOT VALID",
+            ],
+            Some(&[
+                "ALGORITHM=COPY",
+                "rewrites the whole table",
+                "foreign_key_checks",
+            ]),
+        ),
+        (
+            "check",
+            models(
+                "",
+                AMOUNT,
+                NOTE,
+                r#"#[table(check(name = "ck_tasks_amount", expr = "amount > 0"))]"#,
+            ),
+            &[
+                "create_check_constraint tasks.ck_tasks_amount",
+                "takes ACCESS EXCLUSIVE on `tasks`",
+                "reads every row",
+                "NOT VALID",
+            ],
+            Some(&["ALGORITHM=COPY", "There is no online form"]),
+        ),
+        (
+            "not null",
+            models("", AMOUNT, "pub note: String,", ""),
+            &[
+                "alter_column tasks.note",
+                "ACCESS EXCLUSIVE",
+                "reads every row",
+                "IS NOT NULL) NOT VALID",
+            ],
+            None,
+        ),
+        (
+            "type change",
+            models("", "pub amount: i64,", NOTE, ""),
+            &[
+                "alter_column tasks.amount",
+                "rewrites the whole table",
+                "reads and writes wait",
+                "swap the names",
+            ],
+            Some(&["ALGORITHM=COPY", "writes wait"]),
+        ),
+        (
+            "volatile default",
+            models(
+                r#"#[column(server_default = "(random())")] pub score: f64,"#,
+                AMOUNT,
+                NOTE,
+                "",
+            ),
+            &[
+                "add_column tasks.score",
+                "rewrites the whole table",
+                "in batches",
+            ],
+            None,
+        ),
+    ];
+    for (what, edited, pg, my) in cases {
+        let (warnings, c) = warnings_for(&edited);
+        let on = |d: &str| -> Vec<&String> {
+            warnings
+                .iter()
+                .filter(|w| w.contains(&format!(": {d}: ")))
+                .collect()
+        };
+        let pg_lines = on("postgres");
+        assert_eq!(pg_lines.len(), 1, "{what}: {warnings:#?}");
+        for part in pg {
+            assert!(
+                pg_lines[0].contains(part),
+                "{what}: `{part}` in {}",
+                pg_lines[0]
+            );
+        }
+        match my {
+            None => assert!(
+                on("mysql").is_empty(),
+                "{what}: online on MySQL: {warnings:#?}"
+            ),
+            Some(parts) => {
+                let my_lines = on("mysql");
+                assert_eq!(my_lines.len(), 1, "{what}: {warnings:#?}");
+                for part in parts {
+                    assert!(
+                        my_lines[0].contains(part),
+                        "{what}: `{part}` in {}",
+                        my_lines[0]
+                    );
+                }
+            }
+        }
+        // The file's header shows them too.
+        let written = std::fs::read_to_string(newest(&c)).unwrap();
+        assert!(
+            written.contains("postgres: `"),
+            "{what}: header:\n{written}"
+        );
+    }
+}
+
+#[test]
+fn nothing_is_warned_of_for_sqlite_alone_or_for_a_new_table() {
+    let c = Crate::new(&base());
+    let first = c.generate_for(1_800_000_000, &SERVERS).unwrap();
+    assert!(
+        !first.warnings.iter().any(|w| w.contains("reviewed_locks")),
+        "a new table is empty: {:?}",
+        first.warnings
+    );
+    c.models(&models("", "#[column(index)] pub amount: i32,", NOTE, ""));
+    let report = c.generate_for(1_800_000_060, &[Dialect::Sqlite]).unwrap();
+    assert!(
+        !report.warnings.iter().any(|w| w.contains("reviewed_locks")),
+        "{:?}",
+        report.warnings
+    );
+}
+
+#[test]
+fn a_reviewed_warning_passes_strict_mode_and_an_unreviewed_one_fails_it() {
+    let c = Crate::new(&base());
+    c.generate_for(1_800_000_000, &SERVERS).unwrap();
+    c.models(&models(
+        "",
+        "#[column(index)] pub amount: i32,",
+        NOTE,
+        r#"#[table(check(name = "ck_tasks_amount", expr = "amount > 0"))]"#,
+    ));
+    // Strict, with a migration to write: refused, nothing written.
+    let before = c.state();
+    match c.generate_with(1_800_000_060, &SERVERS, true) {
+        Err(e @ Error::UnreviewedLocks { .. }) => {
+            let said = e.to_string();
+            assert!(said.contains("nothing was written"), "{said}");
+            assert!(
+                said.contains("create_index tasks.ix_tasks_amount"),
+                "{said}"
+            );
+        }
+        other => panic!("expected a strict refusal, got {other:?}"),
+    }
+    assert_eq!(c.state(), before, "nothing written");
+    // Written without strict; then strict fails on the three warnings (PostgreSQL's index
+    // and check, MySQL's check).
+    c.generate_for(1_800_000_060, &SERVERS).unwrap();
+    let file = newest(&c);
+    let open = |c: &Crate| match c.generate_with(1_800_000_120, &SERVERS, true) {
+        Ok(_) => Vec::new(),
+        Err(Error::UnreviewedLocks { warnings, writing }) => {
+            assert!(!writing);
+            warnings
+        }
+        Err(other) => panic!("{other}"),
+    };
+    assert_eq!(open(&c).len(), 3, "{:#?}", open(&c));
+    // Reviewing one leaves two; reviewing all passes.
+    let keys = [
+        "postgres: create_index tasks.ix_tasks_amount",
+        "postgres: create_check_constraint tasks.ck_tasks_amount",
+        "mysql: create_check_constraint tasks.ck_tasks_amount",
+    ];
+    let review = |list: &[&str]| {
+        let text = std::fs::read_to_string(&file).unwrap();
+        let quoted: Vec<String> = list.iter().map(|k| format!("{k:?}")).collect();
+        let reviewed = format!("    reviewed_locks: [{}],\n    up:", quoted.join(", "));
+        let text = match text.find("    reviewed_locks:") {
+            Some(at) => {
+                let end = text[at..].find("    up:").unwrap() + at;
+                format!(
+                    "{}{}{}",
+                    &text[..at],
+                    reviewed,
+                    &text[end + "    up:".len()..]
+                )
+            }
+            None => text.replacen("    up:", &reviewed, 1),
+        };
+        std::fs::write(&file, text).unwrap();
+    };
+    review(&keys[..1]);
+    let left = open(&c);
+    assert_eq!(left.len(), 2, "{left:#?}");
+    assert!(left.iter().all(|w| !w.contains(keys[0])), "{left:#?}");
+    review(&keys);
+    let left = open(&c);
+    assert!(
+        left.is_empty(),
+        "{left:#?}\n{}",
+        std::fs::read_to_string(&file).unwrap()
+    );
+    // Without strict, nothing changes either way.
+    c.generate_for(1_800_000_180, &SERVERS).unwrap();
+}

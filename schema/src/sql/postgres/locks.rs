@@ -1,0 +1,238 @@
+//! PostgreSQL's lock for each operation (the `ALTER TABLE` documentation's lock table, and
+//! which forms rewrite the table since which version).
+
+use crate::model::{ColumnType, Schema};
+use crate::ops::{ConstraintKind, Op};
+use crate::sql::locks::{default_per_row, Blocks, LockCost, Work};
+
+const ACCESS_EXCLUSIVE: &str = "ACCESS EXCLUSIVE";
+const SHARE: &str = "SHARE";
+const SHARE_ROW_EXCLUSIVE: &str = "SHARE ROW EXCLUSIVE";
+const SHARE_UPDATE_EXCLUSIVE: &str = "SHARE UPDATE EXCLUSIVE";
+
+const CONCURRENT_INDEX: &str = "create_index(…, concurrently = true) in a migration with `atomic: false` (CREATE INDEX CONCURRENTLY: SHARE UPDATE EXCLUSIVE, reads and writes go on while it builds)";
+const NOT_VALID: &str = "add it NOT VALID (a moment's lock, no scan), then VALIDATE CONSTRAINT in a later migration (SHARE UPDATE EXCLUSIVE: reads and writes go on while it scans)";
+
+/// A brief catalog change under `ACCESS EXCLUSIVE`: a moment once granted (the DDL lock
+/// timeout bounds the wait for it).
+fn brief(table: &str) -> LockCost {
+    LockCost::new(
+        table,
+        ACCESS_EXCLUSIVE,
+        Blocks::ReadsAndWrites,
+        Work::Catalog,
+    )
+}
+
+/// Whether PostgreSQL changes a column's type without touching the rows: the new type reads
+/// the old bytes as they are (a longer `varchar`, `varchar` to `text`, a wider `numeric` of
+/// the same scale).
+fn binary_coercible(from: &ColumnType, to: &ColumnType) -> bool {
+    use ColumnType::*;
+    match (from, to) {
+        (Varchar { length: a }, Varchar { length: b }) => b >= a,
+        (Varchar { .. }, Text) => true,
+        (
+            Numeric {
+                precision: Some(p1),
+                scale: s1,
+            },
+            Numeric {
+                precision: p2,
+                scale: s2,
+            },
+        ) => s1.unwrap_or(0) == s2.unwrap_or(0) && p2.is_none_or(|p2| p2 >= *p1),
+        _ => from == to,
+    }
+}
+
+/// The tables whose columns hold the enum type `name`.
+fn tables_using_enum(before: &Schema, name: &str) -> Vec<String> {
+    before
+        .tables
+        .values()
+        .filter(|t| {
+            t.columns
+                .iter()
+                .any(|c| matches!(&c.ty, ColumnType::Enum { name: n, .. } if n == name))
+        })
+        .map(|t| t.name.clone())
+        .collect()
+}
+
+pub(crate) fn lock_costs(op: &Op, before: &Schema) -> Vec<LockCost> {
+    match op {
+        Op::CreateTable { table } => {
+            // The new table is empty; each table it refers to is locked so that no row the
+            // new key would need goes away meanwhile: a moment.
+            let mut referred: Vec<&str> = table
+                .foreign_keys
+                .iter()
+                .map(|f| f.referred_table.as_str())
+                .filter(|r| *r != table.name)
+                .collect();
+            referred.dedup();
+            referred
+                .into_iter()
+                .map(|r| LockCost::new(r, SHARE_ROW_EXCLUSIVE, Blocks::Writes, Work::Catalog))
+                .collect()
+        }
+        Op::DropTable { table } => vec![brief(table)],
+        Op::RenameTable { from, .. } => vec![brief(from)],
+        Op::AddColumn { table, column } => {
+            let per_row = column.autoincrement
+                || column
+                    .server_default
+                    .as_deref()
+                    .is_some_and(default_per_row);
+            if per_row {
+                vec![LockCost::new(table, ACCESS_EXCLUSIVE, Blocks::ReadsAndWrites, Work::Rewrite)
+                    .online("add the column without a default (or with a constant one), fill it in batches from a Rust data step, then set the default")
+                    .note("an identity column or a volatile default (gen_random_uuid(), random()) is computed for every row")]
+            } else {
+                vec![brief(table).note(
+                    "PostgreSQL 11+: a constant default is kept in the catalog, no rewrite",
+                )]
+            }
+        }
+        Op::DropColumn { table, .. } | Op::RenameColumn { table, .. } => vec![brief(table)],
+        Op::AlterColumn {
+            table,
+            column,
+            changes,
+        } => {
+            let old = before
+                .tables
+                .get(table)
+                .and_then(|t| t.column(column))
+                .map(|c| &c.ty);
+            let mut cost = brief(table);
+            if changes.nullable == Some(false) {
+                cost = LockCost::new(table, ACCESS_EXCLUSIVE, Blocks::ReadsAndWrites, Work::Scan)
+                    .online("add CHECK (column IS NOT NULL) NOT VALID, VALIDATE it in a later migration, then SET NOT NULL (PostgreSQL 12+ takes the valid check as proof, no scan) and drop the check");
+            }
+            if let (Some(to), Some(from)) = (&changes.ty, old) {
+                if !binary_coercible(from, to) {
+                    cost = LockCost::new(table, ACCESS_EXCLUSIVE, Blocks::ReadsAndWrites, Work::Rewrite)
+                        .online("add a new column of the new type, fill it in batches and keep it in step (a trigger), then swap the names")
+                        .note("no rewrite for a longer varchar, varchar to text, or a wider numeric of the same scale");
+                }
+            }
+            if changes.ty.is_none()
+                && changes.nullable.is_none()
+                && changes.server_default.is_none()
+            {
+                // Only the comment.
+                cost = LockCost::new(table, SHARE_UPDATE_EXCLUSIVE, Blocks::Nothing, Work::Catalog);
+            }
+            vec![cost]
+        }
+        Op::CreateIndex {
+            table,
+            concurrently,
+            ..
+        } => vec![if *concurrently {
+            LockCost::new(table, SHARE_UPDATE_EXCLUSIVE, Blocks::Nothing, Work::IndexBuild)
+                .note("waits for transactions older than it before it ends; a failed build leaves an INVALID index that the next try drops")
+        } else {
+            LockCost::new(table, SHARE, Blocks::Writes, Work::IndexBuild).online(CONCURRENT_INDEX)
+        }],
+        Op::DropIndex { table, .. } => vec![brief(table).online(
+            "DROP INDEX CONCURRENTLY in a migration with `atomic: false` (waits for the queries using the index, blocks nothing)",
+        )],
+        Op::AddUnique { table, .. } => vec![LockCost::new(
+            table,
+            ACCESS_EXCLUSIVE,
+            Blocks::ReadsAndWrites,
+            Work::IndexBuild,
+        )
+        .online("build a unique index concurrently (atomic: false), then ADD CONSTRAINT … UNIQUE USING INDEX (a moment's lock)")],
+        Op::AddForeignKey { table, foreign_key } => {
+            let (blocks, work) = match foreign_key.not_valid {
+                true => (Blocks::Writes, Work::Catalog),
+                false => (Blocks::Writes, Work::Scan),
+            };
+            let mut out = vec![LockCost::new(table, SHARE_ROW_EXCLUSIVE, blocks, work).online(NOT_VALID)];
+            if foreign_key.referred_table != *table {
+                out.push(
+                    LockCost::new(&foreign_key.referred_table, SHARE_ROW_EXCLUSIVE, blocks, work)
+                        .online(NOT_VALID),
+                );
+            }
+            out
+        }
+        Op::AddCheck { table, check } => vec![match check.not_valid {
+            true => brief(table),
+            false => LockCost::new(table, ACCESS_EXCLUSIVE, Blocks::ReadsAndWrites, Work::Scan)
+                .online(NOT_VALID),
+        }],
+        Op::DropConstraint { table, kind, .. } => match kind {
+            ConstraintKind::ForeignKey => vec![LockCost::new(
+                table,
+                SHARE_ROW_EXCLUSIVE,
+                Blocks::Writes,
+                Work::Catalog,
+            )],
+            _ => vec![brief(table)],
+        },
+        Op::RenameIndex { table, .. } => vec![LockCost::new(
+            table,
+            SHARE_UPDATE_EXCLUSIVE,
+            Blocks::Nothing,
+            Work::Catalog,
+        )
+        .note("PostgreSQL 12+; ACCESS EXCLUSIVE before")],
+        Op::RenameConstraint { table, .. } => vec![brief(table)],
+        Op::SetTableComment { table, .. } => vec![LockCost::new(
+            table,
+            SHARE_UPDATE_EXCLUSIVE,
+            Blocks::Nothing,
+            Work::Catalog,
+        )],
+        Op::AlterEnum { name, .. } => match op.enum_change_in_place() {
+            Some((true, _)) => Vec::new(),
+            _ => tables_using_enum(before, name)
+                .into_iter()
+                .map(|t| {
+                    LockCost::new(&t, ACCESS_EXCLUSIVE, Blocks::ReadsAndWrites, Work::Rewrite)
+                        .online("only add values (ADD VALUE changes the type in place); a removed or reordered value rebuilds the type and rewrites every column that holds it")
+                })
+                .collect(),
+        },
+        Op::CreateObject { object } | Op::DropObject { object } => {
+            object_cost(object, matches!(op, Op::CreateObject { .. }))
+        }
+        Op::Execute { .. } | Op::RunRust { .. } | Op::CreateEnum { .. } | Op::DropEnum { .. } => {
+            Vec::new()
+        }
+    }
+}
+
+/// An object declared as code: an index built without `CONCURRENTLY` holds up writes like
+/// `create_index`; a trigger locks its table for a moment; views and functions lock no
+/// table's rows.
+fn object_cost(object: &crate::DbObject, create: bool) -> Vec<LockCost> {
+    use crate::model::ObjectKind;
+    let Some(table) = object.table.as_deref() else {
+        return Vec::new();
+    };
+    let sql = object
+        .sql_for(crate::sql::Dialect::Postgres)
+        .unwrap_or_default()
+        .to_ascii_uppercase();
+    match object.kind {
+        ObjectKind::Index if create && !sql.contains("CONCURRENTLY") => {
+            vec![LockCost::new(table, SHARE, Blocks::Writes, Work::IndexBuild).online(
+                "write CREATE INDEX CONCURRENTLY in the object's file (the migration then says `atomic: false`)",
+            )]
+        }
+        ObjectKind::Index => vec![brief(table)],
+        ObjectKind::Trigger => vec![LockCost::new(
+            table,
+            SHARE_ROW_EXCLUSIVE,
+            Blocks::Writes,
+            Work::Catalog,
+        )],
+        _ => Vec::new(),
+    }
+}
