@@ -138,6 +138,7 @@ fn bench_build_step() {
         model_files: Vec::new(),
         backends: Vec::new(),
         strict_locks: false,
+        online_ddl: true,
     };
     // First run writes the snapshot; the measured runs find nothing to do, as most builds do.
     let first = generate_in(dir.path(), out.path(), &settings).unwrap();

@@ -110,9 +110,10 @@ pub fn generate() -> Result<(), Error> {
 }
 
 /// The environment variables the build step reads (and reruns on).
-pub const SETTINGS_ENV: [&str; 7] = [
+pub const SETTINGS_ENV: [&str; 8] = [
     "RETORT_MODE",
     "RETORT_STRICT_LOCKS",
+    "RETORT_ONLINE_DDL",
     "CI",
     "RETORT_MESSAGE",
     "RETORT_NOW",
@@ -252,20 +253,41 @@ pub fn generate_in(
             // Values added to an enum in place (PostgreSQL's ADD VALUE) cannot be used in the
             // transaction that adds them: they go first, in a migration of their own that
             // runs outside one (`atomic: false`), so whatever comes after may use them.
-            let mut steps: Vec<(Schema, Schema, bool)> = Vec::new();
-            match enum_additions(&d.up, &head_schema)? {
+            let mut steps: Vec<(Schema, Schema, Part)> = Vec::new();
+            let changes_from = match enum_additions(&d.up, &head_schema)? {
                 Some(mid) => {
-                    steps.push((head_schema.clone(), mid.clone(), false));
-                    if !diff::diff(&mid, &models)?.is_empty() {
-                        steps.push((mid, models.clone(), true));
+                    steps.push((head_schema.clone(), mid.clone(), Part::EnumValues));
+                    mid
+                }
+                None => head_schema.clone(),
+            };
+            // Indexes on tables that already hold rows are built concurrently on PostgreSQL,
+            // which cannot happen in a transaction: last, in a migration of their own.
+            match online_indexes(&changes_from, &models, settings)? {
+                Some(mid) => {
+                    if !diff::diff(&changes_from, &mid)?.is_empty() {
+                        steps.push((changes_from, mid.clone(), Part::Changes));
+                    }
+                    steps.push((mid, models.clone(), Part::Indexes));
+                }
+                None => {
+                    if steps.is_empty() || !diff::diff(&changes_from, &models)?.is_empty() {
+                        steps.push((changes_from, models.clone(), Part::Changes));
                     }
                 }
-                None => steps.push((head_schema.clone(), models.clone(), true)),
             }
             let mut parents = heads.clone();
             let several = steps.len() > 1;
-            for (from, to, atomic) in steps {
-                let d = diff::diff(&from, &to)?;
+            for (from, to, part) in steps {
+                let mut d = diff::diff(&from, &to)?;
+                if part == Part::Indexes {
+                    for op in &mut d.up {
+                        if let Op::CreateIndex { concurrently, .. } = op {
+                            *concurrently = true;
+                        }
+                    }
+                }
+                let atomic = part == Part::Changes;
                 let mut after = from.clone();
                 for op in &d.up {
                     op.apply(&mut after)?;
@@ -280,7 +302,8 @@ pub fn generate_in(
                         .map(review::LockWarning::lint),
                 );
                 let message = match settings.message.as_deref().map(codegen::slugify) {
-                    Some(m) if several && !atomic => format!("{m}_enum_values"),
+                    Some(m) if several && part == Part::EnumValues => format!("{m}_enum_values"),
+                    Some(m) if several && part == Part::Indexes => format!("{m}_indexes"),
                     Some(m) => m,
                     None if history.entries.is_empty() => "initial".to_string(),
                     None => codegen::message_for(&d.up),
@@ -368,6 +391,41 @@ pub fn generate_in(
         &index::render(&sources.models, resolved.as_ref(), &history, &dir),
     )?;
     Ok(report)
+}
+
+/// Which part of a model change one migration holds, when it takes several.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Part {
+    /// Values added to enums in place (outside a transaction).
+    EnumValues,
+    /// Everything else (in a transaction).
+    Changes,
+    /// Indexes on existing tables, built concurrently (outside a transaction).
+    Indexes,
+}
+
+/// When the crate compiles retort for PostgreSQL and online DDL is on (the default), and
+/// the change creates indexes on tables that exist before it: the schema with everything
+/// but those indexes made, which the migration that builds them concurrently starts from.
+fn online_indexes(
+    from: &Schema,
+    to: &Schema,
+    settings: &Settings,
+) -> Result<Option<Schema>, Error> {
+    if !settings.online_ddl || !settings.backends.contains(&Dialect::Postgres) {
+        return Ok(None);
+    }
+    let d = diff::diff(from, to)?;
+    let concurrent =
+        |op: &Op| matches!(op, Op::CreateIndex { table, .. } if from.tables.contains_key(table));
+    if !d.up.iter().any(concurrent) {
+        return Ok(None);
+    }
+    let mut mid = from.clone();
+    for op in d.up.iter().filter(|op| !concurrent(op)) {
+        op.apply(&mut mid)?;
+    }
+    Ok(Some(mid))
 }
 
 /// When `up` adds values to an enum in place (PostgreSQL's `ADD VALUE`), the schema with

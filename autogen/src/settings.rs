@@ -37,11 +37,15 @@ pub struct Settings {
     /// Fail the build on a lock warning (of any migration) that its migration's
     /// `reviewed_locks` does not list (`RETORT_STRICT_LOCKS=1`, for CI).
     pub strict_locks: bool,
+    /// Write the online form where the generator has one (`RETORT_ONLINE_DDL`, on unless
+    /// `0`/`off`/`false`): on PostgreSQL, an index on an existing table is built
+    /// concurrently, in a migration of its own that runs outside a transaction.
+    pub online_ddl: bool,
 }
 
 impl Settings {
     /// Reads `RETORT_MODE`, `CI`, `RETORT_MESSAGE`, `SOURCE_DATE_EPOCH` and
-    /// `RETORT_STRICT_LOCKS`.
+    /// `RETORT_STRICT_LOCKS` and `RETORT_ONLINE_DDL`.
     pub fn from_env(manifest_dir: &Path) -> Result<Settings, Error> {
         let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
         let mode = match var("RETORT_MODE").as_deref() {
@@ -74,6 +78,9 @@ impl Settings {
             backends: backends(var("DEP_RETORT_BACKENDS").as_deref()),
             strict_locks: var("RETORT_STRICT_LOCKS")
                 .is_some_and(|v| v == "1" || v.eq_ignore_ascii_case("true")),
+            online_ddl: !var("RETORT_ONLINE_DDL").is_some_and(|v| {
+                v == "0" || v.eq_ignore_ascii_case("off") || v.eq_ignore_ascii_case("false")
+            }),
         })
     }
 }

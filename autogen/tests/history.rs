@@ -96,6 +96,7 @@ fn models_and_migrations_can_live_elsewhere() {
         model_files: vec!["src/db/models.rs".into()],
         backends: Vec::new(),
         strict_locks: false,
+        online_ddl: true,
     };
     let report = generate_in(c.dir.path(), c.out.path(), &settings).unwrap();
     let written: Vec<String> = report

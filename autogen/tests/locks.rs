@@ -43,12 +43,13 @@ fn base() -> String {
     models("", AMOUNT, NOTE, "")
 }
 
-/// A crate at the base models, then the edit built for both servers: the warnings.
+/// A crate at the base models, then the edit built for both servers with the plain forms
+/// (`RETORT_ONLINE_DDL=off`): the warnings.
 fn warnings_for(edited: &str) -> (Vec<String>, Crate) {
     let c = Crate::new(&base());
     c.generate_for(1_800_000_000, &SERVERS).unwrap();
     c.models(edited);
-    let report = c.generate_for(1_800_000_060, &SERVERS).unwrap();
+    let report = c.generate_plain(1_800_000_060, &SERVERS).unwrap();
     let lock_lines = report
         .warnings
         .iter()
@@ -253,17 +254,22 @@ fn a_reviewed_warning_passes_strict_mode_and_an_unreviewed_one_fails_it() {
             let said = e.to_string();
             assert!(said.contains("nothing was written"), "{said}");
             assert!(
-                said.contains("create_index tasks.ix_tasks_amount"),
+                said.contains("create_check_constraint tasks.ck_tasks_amount"),
                 "{said}"
             );
         }
         other => panic!("expected a strict refusal, got {other:?}"),
     }
     assert_eq!(c.state(), before, "nothing written");
-    // Written without strict; then strict fails on the three warnings (PostgreSQL's index
-    // and check, MySQL's check).
+    // Written without strict (the index concurrently, in a migration of its own: no
+    // warning); then strict fails on the check's two warnings.
     c.generate_for(1_800_000_060, &SERVERS).unwrap();
-    let file = newest(&c);
+    let file = c
+        .state()
+        .into_iter()
+        .map(|(p, _)| p)
+        .find(|p| p.to_string_lossy().contains("check"))
+        .unwrap();
     let open = |c: &Crate| match c.generate_with(1_800_000_120, &SERVERS, true) {
         Ok(_) => Vec::new(),
         Err(Error::UnreviewedLocks { warnings, writing }) => {
@@ -272,10 +278,9 @@ fn a_reviewed_warning_passes_strict_mode_and_an_unreviewed_one_fails_it() {
         }
         Err(other) => panic!("{other}"),
     };
-    assert_eq!(open(&c).len(), 3, "{:#?}", open(&c));
-    // Reviewing one leaves two; reviewing all passes.
+    assert_eq!(open(&c).len(), 2, "{:#?}", open(&c));
+    // Reviewing one leaves one; reviewing both passes.
     let keys = [
-        "postgres: create_index tasks.ix_tasks_amount",
         "postgres: create_check_constraint tasks.ck_tasks_amount",
         "mysql: create_check_constraint tasks.ck_tasks_amount",
     ];
@@ -299,7 +304,7 @@ fn a_reviewed_warning_passes_strict_mode_and_an_unreviewed_one_fails_it() {
     };
     review(&keys[..1]);
     let left = open(&c);
-    assert_eq!(left.len(), 2, "{left:#?}");
+    assert_eq!(left.len(), 1, "{left:#?}");
     assert!(left.iter().all(|w| !w.contains(keys[0])), "{left:#?}");
     review(&keys);
     let left = open(&c);
@@ -310,4 +315,82 @@ fn a_reviewed_warning_passes_strict_mode_and_an_unreviewed_one_fails_it() {
     );
     // Without strict, nothing changes either way.
     c.generate_for(1_800_000_180, &SERVERS).unwrap();
+}
+
+#[test]
+fn an_index_on_an_existing_table_is_built_concurrently_in_a_migration_of_its_own() {
+    let c = Crate::new(&base());
+    c.generate_for(1_800_000_000, &SERVERS).unwrap();
+    // A new column and an index over it: the column in a transaction, then the index.
+    c.models(&models(
+        "#[column(index)] pub score: Option<i32>,",
+        "#[column(index)] pub amount: i32,",
+        NOTE,
+        "",
+    ));
+    let report = c.generate_for(1_800_000_060, &SERVERS).unwrap();
+    assert!(
+        !report.warnings.iter().any(|w| w.contains("reviewed_locks")),
+        "built online: no lock warning: {:?}",
+        report.warnings
+    );
+    let files: Vec<String> = c
+        .state()
+        .into_iter()
+        .filter(|(p, _)| p.extension().is_some_and(|e| e == "rs"))
+        .map(|(_, b)| String::from_utf8(b).unwrap())
+        .collect();
+    assert_eq!(files.len(), 3, "initial, the column, the indexes");
+    let (column, indexes) = (&files[1], &files[2]);
+    assert!(
+        column.contains("add_column") && !column.contains("create_index"),
+        "{column}"
+    );
+    assert!(!column.contains("atomic: false"), "{column}");
+    assert!(indexes.contains("atomic: false"), "{indexes}");
+    assert_eq!(
+        indexes.matches("concurrently = true").count(),
+        2,
+        "{indexes}"
+    );
+    assert!(
+        indexes.contains(&format!(
+            "parents: [\"{}",
+            column
+                .split("revision: \"")
+                .nth(1)
+                .unwrap()
+                .split('"')
+                .next()
+                .unwrap()
+        )),
+        "the indexes come after the column:\n{indexes}"
+    );
+    // Plain forms when asked, or without PostgreSQL: one migration, in a transaction.
+    for (online_off, backends) in [
+        (true, &SERVERS[..]),
+        (false, &[Dialect::Mysql, Dialect::Sqlite][..]),
+    ] {
+        let c = Crate::new(&base());
+        c.generate_for(1_800_000_000, backends).unwrap();
+        c.models(&models("", "#[column(index)] pub amount: i32,", NOTE, ""));
+        match online_off {
+            true => c.generate_plain(1_800_000_060, backends).unwrap(),
+            false => c.generate_for(1_800_000_060, backends).unwrap(),
+        };
+        let text = String::from_utf8(
+            c.state()
+                .into_iter()
+                .rev()
+                .find(|(p, _)| p.extension().is_some_and(|e| e == "rs"))
+                .unwrap()
+                .1,
+        )
+        .unwrap();
+        let block = text.split("retort::migration!").nth(1).unwrap();
+        assert!(
+            !block.contains("concurrently") && !block.contains("atomic: false"),
+            "{text}"
+        );
+    }
 }

@@ -58,6 +58,25 @@ impl Crate {
         backends: &[retort_schema::sql::Dialect],
         strict_locks: bool,
     ) -> Result<retort_build::Report, Error> {
+        self.generate_settings(now, backends, strict_locks, true)
+    }
+
+    /// The build step with `RETORT_ONLINE_DDL=off`: the plain forms.
+    pub fn generate_plain(
+        &self,
+        now: u64,
+        backends: &[retort_schema::sql::Dialect],
+    ) -> Result<retort_build::Report, Error> {
+        self.generate_settings(now, backends, false, false)
+    }
+
+    fn generate_settings(
+        &self,
+        now: u64,
+        backends: &[retort_schema::sql::Dialect],
+        strict_locks: bool,
+        online_ddl: bool,
+    ) -> Result<retort_build::Report, Error> {
         let settings = Settings {
             mode: Mode::Write,
             message: None,
@@ -66,6 +85,7 @@ impl Crate {
             model_files: Vec::new(),
             backends: backends.to_vec(),
             strict_locks,
+            online_ddl,
         };
         generate_in(self.dir.path(), self.out.path(), &settings)
     }
