@@ -135,6 +135,10 @@ pub struct Runner<'g> {
     last_applied: LastApplied,
     /// Whether the session's statement lock timeout is set (once, before the first change).
     ddl_lock_set: bool,
+    /// Migrations that stopped part-way and are finished instead of refused (every statement
+    /// left to run can be run again: PostgreSQL's concurrent index builds), with how many
+    /// statements had run.
+    resuming: std::collections::BTreeMap<String, usize>,
 }
 
 /// What the last run of a [`Runner`] left applied.
@@ -156,6 +160,7 @@ impl<'g> Runner<'g> {
             log: Box::new(|_| {}),
             last_applied: LastApplied::Set(BTreeSet::new()),
             ddl_lock_set: false,
+            resuming: std::collections::BTreeMap::new(),
         })
     }
 
@@ -502,7 +507,18 @@ impl<'g> Runner<'g> {
             return Ok(false);
         };
         let up = direction == Direction::Up;
-        if self.backend.is_applied(next)? == up {
+        if self.resuming.contains_key(next) {
+            // Its row is the interrupted one: read it all again if it moved.
+            let rows = self.backend.applied()?;
+            let same = rows
+                .iter()
+                .find(|r| r.revision == *next)
+                .and_then(|r| versions::Interrupted::parse(&r.state).map(|s| s.done))
+                == self.resuming.get(next).copied();
+            if !same {
+                return Ok(false);
+            }
+        } else if self.backend.is_applied(next)? == up {
             return Ok(false);
         }
         let (neighbours, want): (Vec<&str>, bool) = if up {
@@ -604,25 +620,57 @@ impl<'g> Runner<'g> {
         }
     }
 
+    /// A migration's statements as they are rendered: from the schema before it.
+    fn steps_of(&self, rev: &Migration, upgrade: bool) -> Vec<Step> {
+        let mut before: BTreeSet<String> = self.graph.ancestors(rev.id());
+        let ops = if upgrade {
+            before.remove(rev.id());
+            rev.up()
+        } else {
+            rev.down()
+        };
+        self.graph
+            .schema_at(&before)
+            .and_then(|mut schema| rev.render_ops(&ops, &mut schema, self.backend.dialect()))
+            .map(|steps| steps.into_iter().flatten().collect())
+            .unwrap_or_default()
+    }
+
+    /// Whether an upgrade that stopped part-way can be finished: its checksum is the code's
+    /// and every statement from the one it stopped in can be run again (the database says).
+    fn can_resume(&self, row: &AppliedRow, state: &versions::Interrupted) -> bool {
+        let Some(rev) = self.graph.get(&row.revision) else {
+            return false;
+        };
+        if !state.upgrade || row.checksum != rev.checksum() {
+            return false;
+        }
+        let steps = self.steps_of(rev, true);
+        steps.len() == state.total
+            && steps[state.done.min(steps.len())..]
+                .iter()
+                .all(|s| match s {
+                    Step::Sql(sql) => self.backend.resumable(sql),
+                    _ => false,
+                })
+    }
+
+    /// For the statement an interrupted run stopped in: clears what it left (an `INVALID`
+    /// index) and says whether its work is there already (it ended before it was recorded).
+    fn finished_before(&mut self, statement: &str) -> bool {
+        self.backend.clear_given_up(statement).is_ok() && self.backend.already_done(statement)
+    }
+
     /// The refusal for a migration that stopped part-way: which statements ran, which not.
     fn interrupted(&self, row: &AppliedRow, state: versions::Interrupted, cause: String) -> Error {
-        let mut statements = Vec::new();
-        if let Some(rev) = self.graph.get(&row.revision) {
-            // The statements as they were rendered: from the schema before the migration.
-            let mut before: BTreeSet<String> = self.graph.ancestors(rev.id());
-            let ops = if state.upgrade {
-                before.remove(rev.id());
-                rev.up()
-            } else {
-                rev.down()
-            };
-            statements = self
-                .graph
-                .schema_at(&before)
-                .and_then(|mut schema| rev.render_ops(&ops, &mut schema, self.backend.dialect()))
-                .map(|steps| steps.into_iter().flatten().map(step_text).collect())
-                .unwrap_or_default();
-        }
+        let statements = self
+            .graph
+            .get(&row.revision)
+            .map(|rev| self.steps_of(rev, state.upgrade))
+            .unwrap_or_default()
+            .into_iter()
+            .map(step_text)
+            .collect();
         Error::Interrupted {
             revision: row.revision.clone(),
             direction: if state.upgrade {
@@ -731,7 +779,21 @@ impl<'g> Runner<'g> {
             }
             self.backend.ensure_version_table()?;
         }
-        let rows = self.backend.applied()?;
+        let mut rows = self.backend.applied()?;
+        self.resuming.clear();
+        if adopt {
+            // An upgrade finishes what one that stopped part-way left, where it can.
+            let mut resumable = Vec::new();
+            for row in &rows {
+                if let Some(state) = versions::Interrupted::parse(&row.state) {
+                    if self.can_resume(row, &state) {
+                        resumable.push((row.revision.clone(), state.done));
+                    }
+                }
+            }
+            rows.retain(|r| !resumable.iter().any(|(id, _)| *id == r.revision));
+            self.resuming.extend(resumable);
+        }
         self.check_rows(rows)
     }
 
@@ -848,7 +910,19 @@ impl<'g> Runner<'g> {
             done,
             total,
         };
+        // Finishing one that stopped part-way: its row is there, and what ran is done.
+        let resume_at = match progress {
+            Some(Direction::Up) => self.resuming.remove(rev.id()),
+            _ => None,
+        };
+        if let Some(at) = resume_at {
+            (self.log)(&format!(
+                "{}: finishing it: it stopped after {at} of {total} statement(s), and what is left can run again",
+                rev.id()
+            ));
+        }
         match progress {
+            Some(Direction::Up) if resume_at.is_some() => {}
             Some(Direction::Up) => {
                 self.backend
                     .record(&AppliedRow::for_revision(rev, &state(0).state(), 0))?
@@ -857,7 +931,7 @@ impl<'g> Runner<'g> {
             None => {}
         }
         let mut done = 0;
-        let mut changed = false;
+        let mut changed = resume_at.is_some_and(|at| at > 0);
         for (op, steps) in ops.iter().zip(steps) {
             let failed = |statement: String, message: String| Error::MigrationFailed {
                 revision: rev.id().into(),
@@ -871,11 +945,22 @@ impl<'g> Runner<'g> {
                 message,
             };
             for step in steps {
+                if resume_at.is_some_and(|at| done < at) {
+                    done += 1;
+                    continue;
+                }
+                let resuming_here = resume_at == Some(done);
                 let effective = !matches!(step, Step::Verify { .. });
                 // A lock another process took over (a stalled heartbeat) stops the run here.
                 let outcome = match self.backend.still_locked() {
                     Err(e) => Err(e),
                     Ok(()) => match step {
+                        // The statement it stopped in: clear what it left (or find it done).
+                        Step::Sql(statement)
+                            if resuming_here && self.finished_before(&statement) =>
+                        {
+                            Ok(())
+                        }
                         Step::Sql(statement) => match execute_statement(
                             &mut *self.backend,
                             &self.options,

@@ -259,6 +259,20 @@ pub trait Backend {
         Ok(())
     }
 
+    /// Whether a statement run outside a transaction can be run again after it was
+    /// interrupted, once [`clear_given_up`](Backend::clear_given_up) has removed what it
+    /// left: then an upgrade that stopped in it is finished by the next run instead of
+    /// refused (PostgreSQL's `CREATE INDEX CONCURRENTLY`).
+    fn resumable(&self, _statement: &str) -> bool {
+        false
+    }
+
+    /// Whether a resumable statement's work is already there (the index it builds exists
+    /// and is valid): an interrupted run may have stopped after it, before recording it.
+    fn already_done(&mut self, _statement: &str) -> bool {
+        false
+    }
+
     /// The other sessions holding locks that a migration's statement may wait for: each
     /// with its id, user, how long its transaction has been open and its query, as far as
     /// the database shows them to this user.

@@ -94,6 +94,69 @@ fn poll_lock(conn: &mut PgConnection, try_lock: &str, timeout: Duration) -> Resu
     }
 }
 
+/// An index a statement builds or drops concurrently: the statements that run outside a
+/// transaction and can be run again after an interruption.
+enum ConcurrentIndex {
+    Create(IndexName),
+    Drop(IndexName),
+}
+
+/// An index's name, and its schema where the statement gives one.
+struct IndexName {
+    schema: Option<String>,
+    name: String,
+}
+
+impl IndexName {
+    fn from(qualified: &str) -> IndexName {
+        match qualified.split_once('.') {
+            Some((s, n)) => IndexName {
+                schema: Some(s.to_string()),
+                name: n.to_string(),
+            },
+            None => IndexName {
+                schema: None,
+                name: qualified.to_string(),
+            },
+        }
+    }
+
+    fn quoted(&self) -> String {
+        let name = quote_ident(&self.name, Dialect::Postgres);
+        match &self.schema {
+            Some(s) => format!("{}.{name}", quote_ident(s, Dialect::Postgres)),
+            None => name,
+        }
+    }
+}
+
+fn concurrent_index(statement: &str) -> Option<ConcurrentIndex> {
+    let words: Vec<String> = statement
+        .split_whitespace()
+        .take(6)
+        .map(str::to_ascii_uppercase)
+        .collect();
+    let words: Vec<&str> = words.iter().map(String::as_str).collect();
+    match words.as_slice() {
+        ["CREATE", "INDEX", "CONCURRENTLY", ..]
+        | ["CREATE", "UNIQUE", "INDEX", "CONCURRENTLY", ..] => {
+            let (_, index) = read_create_index(statement, Lexicon::STANDARD).ok()?;
+            Some(ConcurrentIndex::Create(IndexName::from(&index.name)))
+        }
+        ["DROP", "INDEX", "CONCURRENTLY", rest @ ..] => {
+            // `DROP INDEX CONCURRENTLY [IF EXISTS] name`, one index.
+            let after = match rest {
+                ["IF", "EXISTS", ..] => 5,
+                _ => 3,
+            };
+            let name = statement.split_whitespace().nth(after)?;
+            let name = name.trim_end_matches(';').replace('"', "");
+            Some(ConcurrentIndex::Drop(IndexName::from(&name)))
+        }
+        _ => None,
+    }
+}
+
 /// The lock query: the transaction-level advisory lock on this schema's key.
 fn try_lock() -> String {
     format!("SELECT pg_try_advisory_xact_lock({LOCK_CLASS}, hashtext(current_schema())) AS v")
@@ -160,6 +223,23 @@ impl Postgres {
             .load(self.c())
             .map_err(db_err(context))?;
         Ok(rows.first().is_some_and(|f| f.v))
+    }
+
+    /// Whether an index exists and is valid: `None` when it does not exist.
+    fn index_state(
+        &mut self,
+        index: &IndexName,
+    ) -> std::result::Result<Option<bool>, diesel::result::Error> {
+        let schema = match &index.schema {
+            Some(s) => format!("'{}'", s.replace('\'', "''")),
+            None => "current_schema()".into(),
+        };
+        let sql = format!(
+            "SELECT i.indisvalid AS v FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = {schema} AND c.relname = '{}'",
+            index.name.replace('\'', "''")
+        );
+        let rows: Vec<Flag> = diesel::sql_query(sql).load(self.c())?;
+        Ok(rows.first().map(|f| f.v))
     }
 
     /// Who holds the migration lock, as PostgreSQL reports the session.
@@ -324,34 +404,28 @@ impl Backend for Postgres {
         &mut self,
         statement: &str,
     ) -> std::result::Result<(), diesel::result::Error> {
-        if !statement.to_ascii_uppercase().contains("CONCURRENTLY") {
-            return Ok(());
-        }
-        let Ok((_, index)) = read_create_index(statement, Lexicon::STANDARD) else {
+        let Some(ConcurrentIndex::Create(index)) = concurrent_index(statement) else {
             return Ok(());
         };
-        let (schema, name) = match index.name.split_once('.') {
-            Some((s, n)) => (format!("'{}'", s.replace('\'', "''")), n.to_string()),
-            None => ("current_schema()".to_string(), index.name.clone()),
-        };
-        let invalid = format!(
-            "SELECT EXISTS (SELECT 1 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = {schema} AND c.relname = '{}' AND NOT i.indisvalid) AS v",
-            name.replace('\'', "''")
-        );
-        let rows: Vec<Flag> = diesel::sql_query(invalid).load(self.c())?;
-        if rows.first().is_some_and(|f| f.v) {
-            let target = match index.name.split_once('.') {
-                Some((s, n)) => format!(
-                    "{}.{}",
-                    quote_ident(s, Dialect::Postgres),
-                    quote_ident(n, Dialect::Postgres)
-                ),
-                None => quote_ident(&name, Dialect::Postgres),
-            };
-            self.c()
-                .batch_execute(&format!("DROP INDEX CONCURRENTLY IF EXISTS {target}"))?;
+        if self.index_state(&index)? == Some(false) {
+            self.c().batch_execute(&format!(
+                "DROP INDEX CONCURRENTLY IF EXISTS {}",
+                index.quoted()
+            ))?;
         }
         Ok(())
+    }
+
+    fn resumable(&self, statement: &str) -> bool {
+        concurrent_index(statement).is_some()
+    }
+
+    fn already_done(&mut self, statement: &str) -> bool {
+        match concurrent_index(statement) {
+            Some(ConcurrentIndex::Create(i)) => self.index_state(&i).ok() == Some(Some(true)),
+            Some(ConcurrentIndex::Drop(i)) => self.index_state(&i).ok() == Some(None),
+            None => false,
+        }
     }
 
     fn lock_blockers(&mut self) -> String {
