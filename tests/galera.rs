@@ -12,7 +12,7 @@
 //!   replicate its deletes.
 
 use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use retort::DatabaseUrl;
@@ -21,6 +21,7 @@ use retort::DatabaseUrl;
 mod runtime_support;
 mod support;
 use runtime_support::TestDb;
+use support::{records_with as records, said as text};
 
 /// A fresh database on the cluster and its URL on each of the three nodes, once every node
 /// has it; `None` (a failure with `CI=true`) when the cluster is not running.
@@ -41,24 +42,6 @@ fn cluster() -> Option<(TestDb, Vec<String>)> {
         }
     }
     Some((db, urls))
-}
-
-fn records(url: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_records"))
-        .args(args)
-        .env("DB_URL", url)
-        .env_remove("DATABASE_URL")
-        .envs(env.iter().copied())
-        .output()
-        .unwrap()
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
 }
 
 /// The version rows and schema at `url`, and who holds the lock there.

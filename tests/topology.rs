@@ -8,29 +8,17 @@
 //!   that writes is refused before any change, naming the reason, with a non-zero exit; the
 //!   schema and version rows stay byte-identical; `current`, `history` and `check` work.
 
-use std::process::{Command, Output};
+use std::process::Output;
 use std::time::{Duration, Instant};
 
 #[path = "../runtime/tests/support/mod.rs"]
 mod runtime_support;
 mod support;
 use runtime_support::TestDb;
+use support::said as text;
 
 fn records(url: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_records"))
-        .args(args)
-        .env("DB_URL", url)
-        .env_remove("DATABASE_URL")
-        .output()
-        .unwrap()
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
+    support::records_with(url, args, &[])
 }
 
 /// Advisory locks held in the database, as the server (not the pooler) sees them.

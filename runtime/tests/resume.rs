@@ -55,9 +55,13 @@ fn graph() -> Graph {
 fn resume_child() {
     let url = std::env::var("RETORT_RESUME_URL").expect("RETORT_RESUME_URL");
     let graph = graph();
-    let _ = Runner::connect(&graph, &DatabaseUrl::parse(&url).unwrap(), Options::default())
-        .unwrap()
-        .upgrade("head");
+    let _ = Runner::connect(
+        &graph,
+        &DatabaseUrl::parse(&url).unwrap(),
+        Options::default(),
+    )
+    .unwrap()
+    .upgrade("head");
 }
 
 /// `(name, valid)` of the indexes on `t`, by name.
@@ -81,21 +85,34 @@ fn finishes_to_head(db: &TestDb, graph: &Graph, what: &str) {
     let applied = outcome.unwrap_or_else(|e| panic!("{what}: the next start: {e}"));
     assert_eq!(applied, ["r3", "r4"], "{what}");
     assert!(
-        lines.iter().any(|l| l.contains("r3: finishing it: it stopped after")),
+        lines
+            .iter()
+            .any(|l| l.contains("r3: finishing it: it stopped after")),
         "{what}: says so: {lines:?}"
     );
     let mut runner = Runner::connect(graph, &db.url, Options::default()).unwrap();
     assert_eq!(runner.current().unwrap(), ["r4"], "{what}");
     let rows = runner.applied_rows().unwrap();
-    assert!(rows.iter().all(|r| r.state == "applied"), "{what}: {rows:?}");
+    assert!(
+        rows.iter().all(|r| r.state == "applied"),
+        "{what}: {rows:?}"
+    );
     assert_eq!(
         indexes(db),
         [("ix_t_a".to_string(), true), ("ix_t_b".to_string(), true)],
         "{what}"
     );
     let head = graph.head_schema().unwrap();
-    assert_eq!(runner.differences(&head).unwrap(), Vec::<String>::new(), "{what}");
-    assert_eq!(db.count("SELECT COUNT(*) AS n FROM t"), ROWS, "{what}: no row lost");
+    assert_eq!(
+        runner.differences(&head).unwrap(),
+        Vec::<String>::new(),
+        "{what}"
+    );
+    assert_eq!(
+        db.count("SELECT COUNT(*) AS n FROM t"),
+        ROWS,
+        "{what}: no row lost"
+    );
 }
 
 #[test]
@@ -105,7 +122,13 @@ fn an_upgrade_killed_in_a_concurrent_index_build_is_finished_by_the_next_start()
     };
     let graph = graph();
     let mut child = Command::new(std::env::current_exe().unwrap())
-        .args(["resume_child", "--exact", "--ignored", "--test-threads=1", "--quiet"])
+        .args([
+            "resume_child",
+            "--exact",
+            "--ignored",
+            "--test-threads=1",
+            "--quiet",
+        ])
         .env("RETORT_RESUME_URL", &db.url_text)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -128,7 +151,10 @@ fn an_upgrade_killed_in_a_concurrent_index_build_is_finished_by_the_next_start()
     // As the crash left it: r3 dirty, an index invalid (the one being built).
     let mut runner = Runner::connect(&graph, &db.url, Options::default()).unwrap();
     let rows = runner.applied_rows().unwrap();
-    let r3 = rows.iter().find(|r| r.revision == "r3").expect("r3 was started");
+    let r3 = rows
+        .iter()
+        .find(|r| r.revision == "r3")
+        .expect("r3 was started");
     assert!(r3.state.starts_with("dirty "), "{rows:?}");
     assert!(
         indexes(&db).iter().any(|(_, valid)| !valid),

@@ -44,6 +44,26 @@ pub fn records_spread(n: usize, args: &[&str], urls: &[&str]) -> usize {
     applied_lines
 }
 
+/// The reference app (`records`) run with `args` against `url`, with `env` set.
+pub fn records_with(url: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_records"))
+        .args(args)
+        .env("DB_URL", url)
+        .env_remove("DATABASE_URL")
+        .envs(env.iter().copied())
+        .output()
+        .unwrap()
+}
+
+/// A process's standard output then its standard error, as text.
+pub fn said(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
 /// The workspace root.
 pub fn workspace() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

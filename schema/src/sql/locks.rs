@@ -132,6 +132,19 @@ pub fn lock_costs(op: &Op, dialect: Dialect, before: &Schema) -> Vec<LockCost> {
     }
 }
 
+/// The type of `table.column` before an operation, if the schema has it.
+pub(crate) fn column_type<'a>(
+    before: &'a Schema,
+    table: &str,
+    column: &str,
+) -> Option<&'a crate::model::ColumnType> {
+    before
+        .tables
+        .get(table)
+        .and_then(|t| t.column(column))
+        .map(|c| &c.ty)
+}
+
 /// Whether a default is computed per row when a column is added (a volatile function:
 /// `gen_random_uuid()`, `random()`, a sequence), rather than a constant or a stable value
 /// (`now()`, `CURRENT_TIMESTAMP`) that the database can store once in the catalog. Unknown

@@ -5,7 +5,7 @@
 
 use crate::model::{ColumnType, Schema};
 use crate::ops::{ConstraintKind, Op};
-use crate::sql::locks::{Blocks, LockCost, Work};
+use crate::sql::locks::{column_type, Blocks, LockCost, Work};
 
 const INSTANT: &str = "ALGORITHM=INSTANT";
 const INPLACE: &str = "ALGORITHM=INPLACE, LOCK=NONE";
@@ -67,11 +67,7 @@ pub(crate) fn lock_costs(op: &Op, before: &Schema) -> Vec<LockCost> {
             column,
             changes,
         } => {
-            let old = before
-                .tables
-                .get(table)
-                .and_then(|t| t.column(column))
-                .map(|c| &c.ty);
+            let old = column_type(before, table, column);
             let mut cost = instant(table);
             if changes.nullable.is_some() {
                 cost = LockCost::new(table, INPLACE, Blocks::Nothing, Work::Rewrite)

@@ -3,7 +3,7 @@
 
 use crate::model::{ColumnType, Schema};
 use crate::ops::{ConstraintKind, Op};
-use crate::sql::locks::{default_per_row, Blocks, LockCost, Work};
+use crate::sql::locks::{column_type, default_per_row, Blocks, LockCost, Work};
 
 const ACCESS_EXCLUSIVE: &str = "ACCESS EXCLUSIVE";
 const SHARE: &str = "SHARE";
@@ -101,11 +101,7 @@ pub(crate) fn lock_costs(op: &Op, before: &Schema) -> Vec<LockCost> {
             column,
             changes,
         } => {
-            let old = before
-                .tables
-                .get(table)
-                .and_then(|t| t.column(column))
-                .map(|c| &c.ty);
+            let old = column_type(before, table, column);
             let mut cost = brief(table);
             if changes.nullable == Some(false) {
                 cost = LockCost::new(table, ACCESS_EXCLUSIVE, Blocks::ReadsAndWrites, Work::Scan)
