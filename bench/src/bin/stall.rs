@@ -145,9 +145,11 @@ fn measure(url: &DatabaseUrl, rows: i64, migrate: impl FnOnce() -> Duration) -> 
                         (i * 7919) % rows + 1
                     ),
                 };
+                // A write that overlaps the migration counts: one it blocked ends after it.
+                let began_during = during.load(Ordering::Relaxed);
                 let started = Instant::now();
                 exec(&mut *b, &sql);
-                if during.load(Ordering::Relaxed) {
+                if began_during || during.load(Ordering::Relaxed) {
                     lat.push(started.elapsed());
                 }
             }
@@ -157,6 +159,8 @@ fn measure(url: &DatabaseUrl, rows: i64, migrate: impl FnOnce() -> Duration) -> 
         during.store(true, Ordering::Relaxed);
         let took = migrate();
         during.store(false, Ordering::Relaxed);
+        // Let the write the migration held up finish and be counted.
+        std::thread::sleep(Duration::from_millis(100));
         stop.store(true, Ordering::Relaxed);
         let mut lat = writer.join().unwrap();
         lat.sort();
