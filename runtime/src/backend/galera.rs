@@ -100,6 +100,21 @@ fn transient(e: &diesel::result::Error) -> bool {
     m.contains("Deadlock") || m.contains("deadlock") || m.contains("Lock wait timeout")
 }
 
+/// Runs `f` again while the cluster refuses it as transient (a commit that lost
+/// certification to another node's), up to 50 times a poll apart.
+fn retried<T>(mut f: impl FnMut() -> diesel::QueryResult<T>) -> diesel::QueryResult<T> {
+    let mut attempt = 0;
+    loop {
+        match f() {
+            Err(e) if transient(&e) && attempt < 50 => {
+                attempt += 1;
+                thread::sleep(POLL);
+            }
+            other => return other,
+        }
+    }
+}
+
 fn token() -> String {
     let nanos = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -133,13 +148,8 @@ impl ClusterLock {
         );
         let row = format!("INSERT IGNORE INTO {LOCK_TABLE} (id) VALUES (1)");
         for sql in [create, row] {
-            for attempt in 0.. {
-                match conn.batch_execute(&sql) {
-                    Ok(()) => break,
-                    Err(e) if transient(&e) && attempt < 50 => thread::sleep(POLL),
-                    Err(e) => return Err(db_err("cannot make the migration lock table")(e)),
-                }
-            }
+            retried(|| conn.batch_execute(&sql))
+                .map_err(db_err("cannot make the migration lock table"))?;
         }
         Ok(())
     }
@@ -291,19 +301,13 @@ impl ClusterLock {
             "UPDATE {LOCK_TABLE} SET token = NULL, holder = NULL, beat = beat + 1 WHERE id = 1 AND token = '{}'",
             held.token
         );
-        for attempt in 0.. {
-            match diesel::sql_query(&sql).execute(conn) {
-                Ok(1) => return Ok(()),
-                Ok(_) => {
-                    return Err(Error::LockLost {
-                        stale_after: self.stale_after,
-                    })
-                }
-                Err(e) if transient(&e) && attempt < 50 => thread::sleep(POLL),
-                Err(e) => return Err(db_err("cannot release the migration lock")(e)),
-            }
+        match retried(|| diesel::sql_query(&sql).execute(conn)) {
+            Ok(1) => Ok(()),
+            Ok(_) => Err(Error::LockLost {
+                stale_after: self.stale_after,
+            }),
+            Err(e) => Err(db_err("cannot release the migration lock")(e)),
         }
-        unreachable!("the loop returns")
     }
 }
 
