@@ -56,7 +56,7 @@ pub fn message_for(ops: &[Op]) -> String {
             Op::DropIndex { name, .. } => format!("drop_index_{name}"),
             Op::AddUnique { unique, .. } => format!("add_{}", unique.name),
             Op::AddForeignKey { foreign_key, .. } => format!("add_{}", foreign_key.name),
-            Op::AddCheck { table, check } => format!("add_{table}_check_{}", check.name),
+            Op::AddCheck { table, check, .. } => format!("add_{table}_check_{}", check.name),
             Op::DropConstraint { name, .. } => format!("drop_{name}"),
             Op::RenameIndex { from, to, .. } | Op::RenameConstraint { from, to, .. } => {
                 format!("rename_{from}_to_{to}")

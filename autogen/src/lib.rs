@@ -261,14 +261,15 @@ pub fn generate_in(
                 }
                 None => head_schema.clone(),
             };
-            // Indexes on tables that already hold rows are built concurrently on PostgreSQL,
-            // which cannot happen in a transaction: last, in a migration of their own.
-            match online_indexes(&changes_from, &models, settings)? {
+            // On PostgreSQL, indexes, constraints and NOT NULL on tables that already hold
+            // rows are made in their online form, which cannot run in a transaction: last,
+            // in a migration of their own.
+            match online_part(&changes_from, &models, settings)? {
                 Some(mid) => {
                     if !diff::diff(&changes_from, &mid)?.is_empty() {
                         steps.push((changes_from, mid.clone(), Part::Changes));
                     }
-                    steps.push((mid, models.clone(), Part::Indexes));
+                    steps.push((mid, models.clone(), Part::Online));
                 }
                 None => {
                     if steps.is_empty() || !diff::diff(&changes_from, &models)?.is_empty() {
@@ -280,11 +281,9 @@ pub fn generate_in(
             let several = steps.len() > 1;
             for (from, to, part) in steps {
                 let mut d = diff::diff(&from, &to)?;
-                if part == Part::Indexes {
+                if part == Part::Online {
                     for op in &mut d.up {
-                        if let Op::CreateIndex { concurrently, .. } = op {
-                            *concurrently = true;
-                        }
+                        make_online(op);
                     }
                 }
                 let atomic = part == Part::Changes;
@@ -303,7 +302,7 @@ pub fn generate_in(
                 );
                 let message = match settings.message.as_deref().map(codegen::slugify) {
                     Some(m) if several && part == Part::EnumValues => format!("{m}_enum_values"),
-                    Some(m) if several && part == Part::Indexes => format!("{m}_indexes"),
+                    Some(m) if several && part == Part::Online => format!("{m}_online"),
                     Some(m) => m,
                     None if history.entries.is_empty() => "initial".to_string(),
                     None => codegen::message_for(&d.up),
@@ -400,32 +399,104 @@ enum Part {
     EnumValues,
     /// Everything else (in a transaction).
     Changes,
-    /// Indexes on existing tables, built concurrently (outside a transaction).
-    Indexes,
+    /// Indexes, constraints and `NOT NULL` on existing tables, in their online form
+    /// (outside a transaction).
+    Online,
 }
 
 /// When the crate compiles retort for PostgreSQL and online DDL is on (the default), and
-/// the change creates indexes on tables that exist before it: the schema with everything
-/// but those indexes made, which the migration that builds them concurrently starts from.
-fn online_indexes(
-    from: &Schema,
-    to: &Schema,
-    settings: &Settings,
-) -> Result<Option<Schema>, Error> {
+/// the change makes indexes, unique constraints, foreign keys, checks or `NOT NULL` on
+/// tables that exist before it: the schema with everything else made, which the migration
+/// that makes those in their online form starts from.
+fn online_part(from: &Schema, to: &Schema, settings: &Settings) -> Result<Option<Schema>, Error> {
     if !settings.online_ddl || !settings.backends.contains(&Dialect::Postgres) {
         return Ok(None);
     }
     let d = diff::diff(from, to)?;
-    let concurrent =
-        |op: &Op| matches!(op, Op::CreateIndex { table, .. } if from.tables.contains_key(table));
-    if !d.up.iter().any(concurrent) {
+    let candidate =
+        |op: &Op| has_online_form(op) && op.table().is_some_and(|t| from.tables.contains_key(t));
+    // A foreign key that stays in the first migration (one of a new table, or one that
+    // closes a cycle) needs the unique key it points at to exist then: that key stays too.
+    let mut stay: Vec<&Op> = d.up.iter().filter(|op| !candidate(op)).collect();
+    let mut online: Vec<&Op> = d.up.iter().filter(|op| candidate(op)).collect();
+    loop {
+        let needed: Vec<usize> = online
+            .iter()
+            .enumerate()
+            .filter(|(_, op)| stay.iter().any(|s| relies_on(s, op)))
+            .map(|(i, _)| i)
+            .collect();
+        if needed.is_empty() {
+            break;
+        }
+        for i in needed.into_iter().rev() {
+            stay.push(online.remove(i));
+        }
+    }
+    if online.is_empty() {
         return Ok(None);
     }
     let mut mid = from.clone();
-    for op in d.up.iter().filter(|op| !concurrent(op)) {
+    for op in d.up.iter().filter(|op| !online.contains(op)) {
         op.apply(&mut mid)?;
     }
     Ok(Some(mid))
+}
+
+/// Whether the generator has an online form for the operation: an index, a unique
+/// constraint, a foreign key or a check (not declared `NOT VALID`), or a column made
+/// `NOT NULL` without a type change.
+fn has_online_form(op: &Op) -> bool {
+    match op {
+        Op::CreateIndex { .. } | Op::AddUnique { .. } => true,
+        Op::AddForeignKey { foreign_key, .. } => !foreign_key.not_valid,
+        Op::AddCheck { check, .. } => !check.not_valid,
+        Op::AlterColumn { changes, .. } => changes.nullable == Some(false) && changes.ty.is_none(),
+        _ => false,
+    }
+}
+
+/// Sets the operation's online form (see [`has_online_form`]).
+fn make_online(op: &mut Op) {
+    if !has_online_form(op) {
+        return;
+    }
+    match op {
+        Op::CreateIndex { concurrently, .. } => *concurrently = true,
+        Op::AddUnique { online, .. }
+        | Op::AddForeignKey { online, .. }
+        | Op::AddCheck { online, .. }
+        | Op::AlterColumn { online, .. } => *online = true,
+        _ => {}
+    }
+}
+
+/// Whether `op` (staying in a transaction) needs the unique key or index `key` makes: a
+/// foreign key pointing at exactly its columns.
+fn relies_on(op: &Op, key: &Op) -> bool {
+    let (table, columns): (&str, Vec<&str>) = match key {
+        Op::AddUnique { table, unique, .. } => {
+            (table, unique.columns.iter().map(String::as_str).collect())
+        }
+        Op::CreateIndex { table, index, .. } if index.unique => (
+            table,
+            index.keys.iter().map(|k| k.target.as_str()).collect(),
+        ),
+        _ => return false,
+    };
+    let points_at = |fk: &retort_schema::ForeignKey| {
+        fk.referred_table == table
+            && fk.referred_columns.len() == columns.len()
+            && fk
+                .referred_columns
+                .iter()
+                .all(|c| columns.contains(&c.as_str()))
+    };
+    match op {
+        Op::CreateTable { table } => table.foreign_keys.iter().any(points_at),
+        Op::AddForeignKey { foreign_key, .. } => points_at(foreign_key),
+        _ => false,
+    }
 }
 
 /// When `up` adds values to an enum in place (PostgreSQL's `ADD VALUE`), the schema with

@@ -94,9 +94,11 @@ fn objects_of(op: &Op) -> Vec<(String, Option<String>)> {
             v
         }
         Op::DropIndex { table, name } => member(table, name),
-        Op::AddUnique { table, unique } => member(table, &unique.name),
-        Op::AddForeignKey { table, foreign_key } => member(table, &foreign_key.name),
-        Op::AddCheck { table, check } => member(table, &check.name),
+        Op::AddUnique { table, unique, .. } => member(table, &unique.name),
+        Op::AddForeignKey {
+            table, foreign_key, ..
+        } => member(table, &foreign_key.name),
+        Op::AddCheck { table, check, .. } => member(table, &check.name),
         Op::DropConstraint { table, name, .. } => member(table, name),
         Op::RenameIndex { table, from, to }
         | Op::RenameConstraint {

@@ -41,9 +41,11 @@ fn subject(op: &Op) -> String {
     match op {
         Op::CreateIndex { table, index, .. } => format!("{table}.{}", index.name),
         Op::DropIndex { table, name } => format!("{table}.{name}"),
-        Op::AddUnique { table, unique } => format!("{table}.{}", unique.name),
-        Op::AddForeignKey { table, foreign_key } => format!("{table}.{}", foreign_key.name),
-        Op::AddCheck { table, check } => format!("{table}.{}", check.name),
+        Op::AddUnique { table, unique, .. } => format!("{table}.{}", unique.name),
+        Op::AddForeignKey {
+            table, foreign_key, ..
+        } => format!("{table}.{}", foreign_key.name),
+        Op::AddCheck { table, check, .. } => format!("{table}.{}", check.name),
         Op::AddColumn { table, column } => format!("{table}.{}", column.name),
         Op::DropColumn { table, column } | Op::AlterColumn { table, column, .. } => {
             format!("{table}.{column}")

@@ -66,6 +66,7 @@ fn a_newline_in_a_check_or_comment_stays_in_its_comment() {
             expression: "a > 0\nfn evil() {}".into(),
             not_valid: false,
         },
+        online: false,
     };
     let text = file_for("m", std::slice::from_ref(&op), &[], "two\nlines\u{202E}");
     assert!(text.contains("a > 0\\nfn evil() {}"), "{text}");

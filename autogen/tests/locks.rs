@@ -261,15 +261,11 @@ fn a_reviewed_warning_passes_strict_mode_and_an_unreviewed_one_fails_it() {
         other => panic!("expected a strict refusal, got {other:?}"),
     }
     assert_eq!(c.state(), before, "nothing written");
-    // Written without strict (the index concurrently, in a migration of its own: no
-    // warning); then strict fails on the check's two warnings.
-    c.generate_for(1_800_000_060, &SERVERS).unwrap();
-    let file = c
-        .state()
-        .into_iter()
-        .map(|(p, _)| p)
-        .find(|p| p.to_string_lossy().contains("check"))
-        .unwrap();
+    // Written without strict (the index and the check in their online forms, in a
+    // migration of their own: no PostgreSQL warning); then strict fails on MySQL's one
+    // (a check copies the table there) — and, with the plain forms, on PostgreSQL's too.
+    c.generate_plain(1_800_000_060, &SERVERS).unwrap();
+    let file = newest(&c);
     let open = |c: &Crate| match c.generate_with(1_800_000_120, &SERVERS, true) {
         Ok(_) => Vec::new(),
         Err(Error::UnreviewedLocks { warnings, writing }) => {
@@ -278,10 +274,11 @@ fn a_reviewed_warning_passes_strict_mode_and_an_unreviewed_one_fails_it() {
         }
         Err(other) => panic!("{other}"),
     };
-    assert_eq!(open(&c).len(), 2, "{:#?}", open(&c));
-    // Reviewing one leaves one; reviewing both passes.
+    assert_eq!(open(&c).len(), 3, "{:#?}", open(&c));
+    // Reviewing one leaves two; reviewing all passes.
     let keys = [
         "postgres: create_check_constraint tasks.ck_tasks_amount",
+        "postgres: create_index tasks.ix_tasks_amount",
         "mysql: create_check_constraint tasks.ck_tasks_amount",
     ];
     let review = |list: &[&str]| {
@@ -304,7 +301,7 @@ fn a_reviewed_warning_passes_strict_mode_and_an_unreviewed_one_fails_it() {
     };
     review(&keys[..1]);
     let left = open(&c);
-    assert_eq!(left.len(), 1, "{left:#?}");
+    assert_eq!(left.len(), 2, "{left:#?}");
     assert!(left.iter().all(|w| !w.contains(keys[0])), "{left:#?}");
     review(&keys);
     let left = open(&c);
@@ -393,4 +390,86 @@ fn an_index_on_an_existing_table_is_built_concurrently_in_a_migration_of_its_own
             "{text}"
         );
     }
+}
+
+#[test]
+fn constraints_and_not_null_on_an_existing_table_are_written_in_their_online_form() {
+    let c = Crate::new(&base());
+    c.generate_for(1_800_000_000, &SERVERS).unwrap();
+    // A unique key, a foreign key, a check and NOT NULL on the existing table, and a new
+    // table whose foreign key points at the new unique key: that key stays in the
+    // transaction (the new table needs it), the rest goes online.
+    let mut edited = models(
+        "#[column(unique)] pub code: Option<i32>,",
+        "#[column(unique)] pub amount: i32,",
+        "pub note: String,",
+        r#"#[table(check(name = "ck_tasks_amount", expr = "amount > 0"))]"#,
+    )
+    .replace(
+        "pub user_id: Option<i32>,",
+        r#"#[column(references = "users(id)")] pub user_id: Option<i32>,"#,
+    );
+    edited.push_str(
+        r#"
+#[derive(Table)]
+pub struct Label {
+    #[column(primary_key, autoincrement)]
+    pub id: i32,
+    #[column(references = "tasks(code)")]
+    pub task_code: Option<i32>,
+}
+"#,
+    );
+    c.models(&edited);
+    let report = c.generate_for(1_800_000_060, &SERVERS).unwrap();
+    let pg_warnings: Vec<&String> = report
+        .warnings
+        .iter()
+        .filter(|w| w.contains(": postgres: "))
+        .collect();
+    // Only the unique key the new table needs stays plain (and is warned of).
+    assert_eq!(pg_warnings.len(), 1, "{pg_warnings:#?}");
+    assert!(pg_warnings[0].contains("uq_tasks_code"), "{pg_warnings:#?}");
+    let files: Vec<String> = c
+        .state()
+        .into_iter()
+        .filter(|(p, _)| p.extension().is_some_and(|e| e == "rs"))
+        .map(|(_, b)| String::from_utf8(b).unwrap())
+        .collect();
+    assert_eq!(files.len(), 3, "initial, the changes, the online part");
+    let (changes, online) = (&files[1], &files[2]);
+    let body = |file: &str| file.split("retort::migration!").nth(1).unwrap().to_string();
+    let (changes, online) = (body(changes), body(online));
+    assert!(!changes.contains("atomic: false"), "{changes}");
+    assert!(
+        changes.contains("uq_tasks_code") && changes.contains("create_table"),
+        "{changes}"
+    );
+    assert!(!changes.contains("online = true"), "{changes}");
+    assert!(online.contains("atomic: false"), "{online}");
+    for key in [
+        "uq_tasks_amount",
+        "fk_tasks_user_id_users",
+        "ck_tasks_amount",
+        "nullable = false",
+    ] {
+        let line = online
+            .lines()
+            .skip_while(|l| !l.contains(key))
+            .take(8)
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert!(line.contains("online = true"), "{key}: {online}");
+    }
+    // The plain forms when asked: one migration, in a transaction.
+    let c = Crate::new(&base());
+    c.generate_for(1_800_000_000, &SERVERS).unwrap();
+    c.models(&edited);
+    c.generate_plain(1_800_000_060, &SERVERS).unwrap();
+    let text = std::fs::read_to_string(newest(&c)).unwrap();
+    let block = text.split("retort::migration!").nth(1).unwrap();
+    assert!(
+        !block.contains("online = true") && !block.contains("atomic: false"),
+        "{text}"
+    );
 }

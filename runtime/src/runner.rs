@@ -651,7 +651,9 @@ impl<'g> Runner<'g> {
                 .iter()
                 .all(|s| match s {
                     Step::Sql(sql) => self.backend.resumable(sql),
-                    _ => false,
+                    // A query that only reads (the check for NULLs before NOT NULL).
+                    Step::Verify { .. } => true,
+                    Step::Rust(_) => false,
                 })
     }
 

@@ -524,6 +524,7 @@ fn refused_changes_are_refused_at_build_time_naming_the_column() {
                     ty: Some(to.clone()),
                     ..Default::default()
                 },
+                online: false,
             };
             for d in [Dialect::Sqlite, Dialect::Postgres, Dialect::Mysql] {
                 let err = render_ops(std::slice::from_ref(&op), &mut table(from), d).unwrap_err();

@@ -551,6 +551,7 @@ impl<'a> Tables<'a> {
             deferred_fks.extend(later.into_iter().map(|fk| Op::AddForeignKey {
                 table: t.name.clone(),
                 foreign_key: fk,
+                online: false,
             }));
             available.insert(&t.name);
             up.push(Op::CreateTable { table: bare });
@@ -585,6 +586,7 @@ impl<'a> Tables<'a> {
                     table: n.name.clone(),
                     column: c.name.clone(),
                     changes,
+                    online: false,
                 });
             }
             let dropped_columns: Vec<&Column> = o
@@ -638,6 +640,7 @@ impl<'a> Tables<'a> {
                     .map(|u| Op::AddUnique {
                         table: table(),
                         unique: u.clone(),
+                        online: false,
                     }),
             );
             up.extend(
@@ -657,6 +660,7 @@ impl<'a> Tables<'a> {
                     .map(|c| Op::AddCheck {
                         table: table(),
                         check: c.clone(),
+                        online: false,
                     }),
             );
         }
@@ -668,6 +672,7 @@ impl<'a> Tables<'a> {
                     .map(|fk| Op::AddForeignKey {
                         table: n.name.clone(),
                         foreign_key: fk.clone(),
+                        online: false,
                     }),
             );
         }

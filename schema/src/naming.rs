@@ -318,6 +318,13 @@ pub fn foreign_key_name(table: &str, columns: &[String], referred_table: &str) -
     fit(format!("fk_{table}_{}_{referred_table}", columns.join("_")))
 }
 
+/// `retort_nn_<table>_<col>`: the check that stands in for `NOT NULL` while PostgreSQL
+/// validates it without blocking writes (dropped once the column is `NOT NULL`).
+pub fn not_null_check_name(table: &str, column: &str) -> String {
+    let table = own(table);
+    fit(format!("retort_nn_{table}_{column}"))
+}
+
 /// Keeps a conventional name within [`MAX_IDENTIFIER_BYTES`]: a too-long name is cut and given
 /// a short hash of the full name, so it stays unique and deterministic.
 fn fit(name: String) -> String {

@@ -84,6 +84,7 @@ fn dropping_a_default_or_comment_survives_every_path() {
             table: "tasks".into(),
             column: "retry_count".into(),
             changes,
+            online: false,
         };
         let ops = vec![op];
         assert_eq!(through_json(&ops), ops);

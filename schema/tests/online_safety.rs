@@ -52,7 +52,20 @@ fn alter(column: &str, f: impl Fn(&mut ColumnChanges)) -> Op {
         table: "tasks".into(),
         column: column.into(),
         changes,
+        online: false,
     }
+}
+
+/// The operation in its online form (`online = true`).
+fn online(mut op: Op) -> Op {
+    match &mut op {
+        Op::AlterColumn { online, .. }
+        | Op::AddUnique { online, .. }
+        | Op::AddForeignKey { online, .. }
+        | Op::AddCheck { online, .. } => *online = true,
+        _ => unreachable!("only these have an online form"),
+    }
+    op
 }
 
 fn foreign_key(not_valid: bool) -> Op {
@@ -68,6 +81,7 @@ fn foreign_key(not_valid: bool) -> Op {
             not_valid,
             deferral: Default::default(),
         },
+        online: false,
     }
 }
 
@@ -79,6 +93,7 @@ fn check(not_valid: bool) -> Op {
             expression: "n > 0".into(),
             not_valid,
         },
+        online: false,
     }
 }
 
@@ -157,6 +172,10 @@ fn examples() -> Vec<(&'static str, Op)> {
             alter("note", |c| c.nullable = Some(false)),
         ),
         (
+            "make a column NOT NULL online",
+            online(alter("note", |c| c.nullable = Some(false))),
+        ),
+        (
             "make a column nullable",
             alter("n", |c| c.nullable = Some(true)),
         ),
@@ -186,11 +205,22 @@ fn examples() -> Vec<(&'static str, Op)> {
             Op::AddUnique {
                 table: t(),
                 unique: UniqueConstraint::new("uq_tasks_title", ["title"]),
+                online: false,
             },
         ),
+        (
+            "add a unique constraint online",
+            online(Op::AddUnique {
+                table: t(),
+                unique: UniqueConstraint::new("uq_tasks_title", ["title"]),
+                online: false,
+            }),
+        ),
         ("add a foreign key", foreign_key(false)),
+        ("add a foreign key online", online(foreign_key(false))),
         ("add a foreign key NOT VALID", foreign_key(true)),
         ("add a check", check(false)),
+        ("add a check online", online(check(false))),
         ("add a check NOT VALID", check(true)),
         (
             "drop a check",

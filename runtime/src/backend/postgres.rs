@@ -24,7 +24,7 @@ use crate::schema::expr::lex::Lexicon;
 use crate::schema::model::view_body;
 use crate::schema::naming::VERSION_TABLE;
 use crate::schema::sql::postgres::{catalog_type, check_body, read_default, read_type};
-use crate::schema::sql::{quote_ident, read_create_index, Dialect};
+use crate::schema::sql::{quote_ident, quote_literal, read_create_index, Dialect};
 use crate::schema::{
     CheckConstraint, Column, Deferral, ForeignKey, ObjectKind, ReferentialAction, Schema, Table,
     UniqueConstraint,
@@ -94,11 +94,25 @@ fn poll_lock(conn: &mut PgConnection, try_lock: &str, timeout: Duration) -> Resu
     }
 }
 
-/// An index a statement builds or drops concurrently: the statements that run outside a
-/// transaction and can be run again after an interruption.
+/// The statements of the online forms, which run outside a transaction and can be run
+/// again after an interruption.
 enum ConcurrentIndex {
+    /// `CREATE [UNIQUE] INDEX CONCURRENTLY`: done when the index is there and valid; an
+    /// `INVALID` one left by an interrupted build is dropped first.
     Create(IndexName),
+    /// `DROP INDEX CONCURRENTLY`: done when the index is gone.
     Drop(IndexName),
+    /// `ALTER TABLE t ADD CONSTRAINT n … NOT VALID` or `… USING INDEX`: a moment's catalog
+    /// change, done when the constraint is there.
+    AddConstraint {
+        /// The table, quoted as written.
+        table: String,
+        /// The constraint's name.
+        name: String,
+    },
+    /// A statement whose second run does nothing more than its first: `VALIDATE
+    /// CONSTRAINT`, `SET NOT NULL`, `DROP CONSTRAINT IF EXISTS`.
+    Again,
 }
 
 /// An index's name, and its schema where the statement gives one.
@@ -131,6 +145,9 @@ impl IndexName {
 }
 
 fn concurrent_index(statement: &str) -> Option<ConcurrentIndex> {
+    if let Some(alter) = online_alter(statement) {
+        return Some(alter);
+    }
     let words: Vec<String> = statement
         .split_whitespace()
         .take(6)
@@ -155,6 +172,63 @@ fn concurrent_index(statement: &str) -> Option<ConcurrentIndex> {
         }
         _ => None,
     }
+}
+
+/// The `ALTER TABLE` statements of the online forms of constraints and `NOT NULL` (as
+/// `retort_schema::sql::postgres` writes them), read token by token.
+fn online_alter(statement: &str) -> Option<ConcurrentIndex> {
+    use crate::schema::expr::lex::{lex, Token};
+    let tokens: Vec<Token> = lex(statement, Lexicon::STANDARD)
+        .into_iter()
+        .map(|s| s.token)
+        .collect();
+    let word = |t: &Token, w: &str| matches!(t, Token::Word(x) if x.eq_ignore_ascii_case(w));
+    let ident = |t: &Token| match t {
+        Token::Word(x) => Some(x.to_ascii_lowercase()),
+        Token::QuotedIdent(x) => Some(x.clone()),
+        _ => None,
+    };
+    if tokens.len() < 4 || !word(&tokens[0], "ALTER") || !word(&tokens[1], "TABLE") {
+        return None;
+    }
+    // The table: `t` or `s.t`.
+    let (table, rest) = match tokens.get(3) {
+        Some(Token::Punct(p)) if p == "." => (
+            format!(
+                "{}.{}",
+                quote_ident(&ident(&tokens[2])?, Dialect::Postgres),
+                quote_ident(&ident(tokens.get(4)?)?, Dialect::Postgres)
+            ),
+            &tokens[5..],
+        ),
+        _ => (
+            quote_ident(&ident(&tokens[2])?, Dialect::Postgres),
+            &tokens[3..],
+        ),
+    };
+    let says = |words: &[&str]| {
+        rest.len() >= words.len() && words.iter().zip(rest).all(|(w, t)| word(t, w))
+    };
+    let ends_with = |words: &[&str]| {
+        rest.len() >= words.len()
+            && words
+                .iter()
+                .zip(&rest[rest.len() - words.len()..])
+                .all(|(w, t)| word(t, w))
+    };
+    let names_using_index = rest
+        .windows(2)
+        .any(|w| word(&w[0], "USING") && word(&w[1], "INDEX"));
+    if says(&["ADD", "CONSTRAINT"]) && (ends_with(&["NOT", "VALID"]) || names_using_index) {
+        return Some(ConcurrentIndex::AddConstraint {
+            table,
+            name: ident(rest.get(2)?)?,
+        });
+    }
+    let again = says(&["VALIDATE", "CONSTRAINT"])
+        || says(&["DROP", "CONSTRAINT", "IF", "EXISTS"])
+        || (says(&["ALTER", "COLUMN"]) && ends_with(&["SET", "NOT", "NULL"]));
+    again.then_some(ConcurrentIndex::Again)
 }
 
 /// The lock query: the transaction-level advisory lock on this schema's key.
@@ -231,15 +305,26 @@ impl Postgres {
         index: &IndexName,
     ) -> std::result::Result<Option<bool>, diesel::result::Error> {
         let schema = match &index.schema {
-            Some(s) => format!("'{}'", s.replace('\'', "''")),
+            Some(s) => quote_literal(s),
             None => "current_schema()".into(),
         };
         let sql = format!(
-            "SELECT i.indisvalid AS v FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = {schema} AND c.relname = '{}'",
-            index.name.replace('\'', "''")
+            "SELECT i.indisvalid AS v FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = {schema} AND c.relname = {}",
+            quote_literal(&index.name)
         );
         let rows: Vec<Flag> = diesel::sql_query(sql).load(self.c())?;
         Ok(rows.first().map(|f| f.v))
+    }
+
+    /// Whether table `table` (quoted as a statement names it) has a constraint `name`.
+    fn has_constraint(&mut self, table: &str, name: &str) -> bool {
+        let sql = format!(
+            "SELECT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = to_regclass({}) AND conname = {}) AS v",
+            quote_literal(table),
+            quote_literal(name)
+        );
+        self.flag(&sql, "cannot read the constraints")
+            .unwrap_or(false)
     }
 
     /// Who holds the migration lock, as PostgreSQL reports the session.
@@ -424,7 +509,10 @@ impl Backend for Postgres {
         match concurrent_index(statement) {
             Some(ConcurrentIndex::Create(i)) => self.index_state(&i).ok() == Some(Some(true)),
             Some(ConcurrentIndex::Drop(i)) => self.index_state(&i).ok() == Some(None),
-            None => false,
+            Some(ConcurrentIndex::AddConstraint { table, name }) => {
+                self.has_constraint(&table, &name)
+            }
+            Some(ConcurrentIndex::Again) | None => false,
         }
     }
 

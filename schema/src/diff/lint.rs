@@ -50,7 +50,7 @@ pub(super) fn lint_walk(
                 "adds NOT NULL column `{table}.{}` without a server default: this fails on a table that has rows. Give it a default (#[column(server_default = \"…\")]), or add it as Option<…>, backfill, then make it NOT NULL",
                 c.name
             )),
-            Op::AlterColumn { table, column, changes } => {
+            Op::AlterColumn { table, column, changes, .. } => {
                 if let (Some(to), Some(c)) = (&changes.ty, schema.table(table).and_then(|t| t.column(column))) {
                     if is_narrowing(&c.ty, to) {
                         lint(LintKind::Narrowing, format!(
@@ -65,7 +65,7 @@ pub(super) fn lint_walk(
                     ));
                 }
             }
-            Op::AddUnique { table, unique: u } => lint(LintKind::Unique, format!(
+            Op::AddUnique { table, unique: u, .. } => lint(LintKind::Unique, format!(
                 "adds unique constraint `{}` on `{table}` ({}): this fails if existing rows hold duplicates; look for them with SELECT {cols}, COUNT(*) FROM {table} GROUP BY {cols} HAVING COUNT(*) > 1",
                 u.name, u.columns.join(", "), cols = u.columns.join(", ")
             )),
@@ -73,11 +73,11 @@ pub(super) fn lint_walk(
                 "adds unique index `{}` on `{table}` ({}): this fails if existing rows hold duplicates",
                 i.name, i.key_texts().join(", ")
             )),
-            Op::AddCheck { table, check } => lint(LintKind::Constraint, format!(
+            Op::AddCheck { table, check, .. } => lint(LintKind::Constraint, format!(
                 "adds check constraint `{}` on `{table}`: this fails if existing rows violate it; look for them with SELECT * FROM {table} WHERE NOT ({})",
                 check.name, check.expression
             )),
-            Op::AddForeignKey { table, foreign_key: f } => lint(LintKind::Constraint, format!(
+            Op::AddForeignKey { table, foreign_key: f, .. } => lint(LintKind::Constraint, format!(
                 "adds foreign key `{}` on `{table}` ({}) -> {}: this fails if existing rows reference missing `{}` rows",
                 f.name, f.columns.join(", "), f.referred_table, f.referred_table
             )),

@@ -36,7 +36,8 @@
 //! `using <s>`, `where <s>`, `include <list>`, `with <s>`, `nulls_not_distinct` follow the
 //! unique flag; a unique constraint ends with `nulls_not_distinct` and, like a foreign key,
 //! with `deferrable <immediate|deferred>` when deferrable; a foreign key or check ends with
-//! `not_valid` when it is; `create_object` and `drop_object` are the kind's spelling, the
+//! `not_valid` when it is (and, in its online form, with `online`, as an `alter_column` and
+//! a unique constraint do); `create_object` and `drop_object` are the kind's spelling, the
 //! name, the trigger's table (optional) and the SQL as `execute`'s; an enum column's type
 //! is `enum(<s> <list>)` (name, values); `create_enum` and `drop_enum` are the name and the
 //! values, `alter_enum` the name, the old and new values and the renames (old and new, a
@@ -369,6 +370,7 @@ impl Canonical {
                 table,
                 column,
                 changes,
+                online,
             } => {
                 self.field(table);
                 self.field(column);
@@ -382,6 +384,7 @@ impl Canonical {
                 }
                 self.change(&changes.server_default);
                 self.change(&changes.comment);
+                self.tag(*online, "online");
             }
             Op::CreateIndex {
                 table,
@@ -399,19 +402,34 @@ impl Canonical {
                 self.field(table);
                 self.field(name);
             }
-            Op::AddUnique { table, unique } => {
+            Op::AddUnique {
+                table,
+                unique,
+                online,
+            } => {
                 self.field(table);
                 self.unique(unique);
+                self.tag(*online, "online");
             }
-            Op::AddForeignKey { table, foreign_key } => {
+            Op::AddForeignKey {
+                table,
+                foreign_key,
+                online,
+            } => {
                 self.field(table);
                 self.foreign_key(foreign_key);
+                self.tag(*online, "online");
             }
-            Op::AddCheck { table, check } => {
+            Op::AddCheck {
+                table,
+                check,
+                online,
+            } => {
                 self.field(table);
                 self.field(&check.name);
                 self.field(&check.expression);
                 self.tag(check.not_valid, "not_valid");
+                self.tag(*online, "online");
             }
             Op::DropConstraint { table, name, kind } => {
                 self.field(table);

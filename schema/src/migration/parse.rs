@@ -177,18 +177,16 @@ pub fn parse_body(tokens: TokenStream) -> Result<MigrationFile> {
     let up = up.unwrap_or_default();
     let down = down.unwrap_or_default();
     if atomic {
-        let concurrent = up.iter().chain(&down).find_map(|op| match op {
-            Op::CreateIndex {
-                index,
-                concurrently: true,
-                ..
-            } => Some(index.name.clone()),
-            _ => None,
-        });
-        if let Some(name) = concurrent {
+        if let Some(op) = up.iter().chain(&down).find(|op| op.outside_transaction()) {
+            let what = match op {
+                Op::CreateIndex { index, .. } => {
+                    format!("`create_index(\"{}\", …, concurrently = true)`", index.name)
+                }
+                _ => format!("`{}(…, online = true)` ({})", op.name(), op.describe()),
+            };
             return err(
                 &fields,
-                format!("`create_index(\"{name}\", …, concurrently = true)` cannot run inside a transaction; add `atomic: false,` to this migration (it then runs statement by statement, and a failure half-way is recorded for `db resolve`)"),
+                format!("{what} cannot run inside a transaction; add `atomic: false,` to this migration (it then runs statement by statement, and a failure half-way is recorded for `db resolve`)"),
             );
         }
     }
@@ -312,7 +310,7 @@ fn op(e: &Expr) -> Result<Op> {
         }
         "alter_column" => {
             c.arity(2, 2, "a table, a column and what changes: alter_column(\"tasks\", \"status\", nullable = false)")?;
-            c.allow_keywords(&["type_", "nullable", "server_default", "comment"])?;
+            c.allow_keywords(&["type_", "nullable", "server_default", "comment", "online"])?;
             let mut changes = ColumnChanges::default();
             if let Some(t) = c.keyword("type_") {
                 changes.ty = Some(column_type(t)?);
@@ -329,9 +327,13 @@ fn op(e: &Expr) -> Result<Op> {
             if changes.is_empty() {
                 return err(e, "`alter_column` changes nothing: give type_, nullable, server_default or comment");
             }
+            if online(&c)? && (changes.nullable != Some(false) || changes.ty.is_some()) {
+                return err(e, "`online = true` is the form of `alter_column(…, nullable = false)` that does not hold writes up while it scans; it does not apply to a type change (that rewrites the table) or to other changes: remove it, or give the type change its own `alter_column`");
+            }
             Op::AlterColumn {
                 table: c.str_at(0, "the table name")?,
                 column: c.str_at(1, "the column name")?,
+                online: online(&c)?,
                 changes,
             }
         }
@@ -391,7 +393,7 @@ fn op(e: &Expr) -> Result<Op> {
         }
         "create_unique_constraint" => {
             c.arity(3, 3, "a name, a table and columns: create_unique_constraint(\"uq_tasks_uuid\", \"tasks\", [\"uuid\"])")?;
-            c.allow_keywords(&["nulls_not_distinct", "deferrable"])?;
+            c.allow_keywords(&["nulls_not_distinct", "deferrable", "online"])?;
             let mut unique = UniqueConstraint::new(
                 c.str_at(0, "the constraint name")?,
                 c.strings_at(2, "column names")?,
@@ -400,11 +402,18 @@ fn op(e: &Expr) -> Result<Op> {
             Op::AddUnique {
                 table: c.str_at(1, "the table name")?,
                 unique,
+                online: online(&c)?,
             }
         }
         "create_foreign_key" => {
             c.arity(5, 5, "a name, the source and referred tables and their columns: create_foreign_key(\"fk\", \"orders\", \"customers\", [\"customer_id\"], [\"id\"])")?;
-            c.allow_keywords(&["on_delete", "on_update", "deferrable", "not_valid"])?;
+            c.allow_keywords(&[
+                "on_delete",
+                "on_update",
+                "deferrable",
+                "not_valid",
+                "online",
+            ])?;
             Op::AddForeignKey {
                 table: c.str_at(1, "the source table")?,
                 foreign_key: ForeignKey {
@@ -417,11 +426,12 @@ fn op(e: &Expr) -> Result<Op> {
                     not_valid: not_valid(&c)?,
                     deferral: deferral(c.keyword("deferrable"))?,
                 },
+                online: online(&c)?,
             }
         }
         "create_check_constraint" => {
             c.arity(3, 3, "a name, a table and an SQL condition: create_check_constraint(\"ck\", \"orders\", \"total >= 0\")")?;
-            c.allow_keywords(&["not_valid"])?;
+            c.allow_keywords(&["not_valid", "online"])?;
             Op::AddCheck {
                 table: c.str_at(1, "the table name")?,
                 check: CheckConstraint {
@@ -429,6 +439,7 @@ fn op(e: &Expr) -> Result<Op> {
                     expression: c.str_at(2, "the condition")?,
                     not_valid: not_valid(&c)?,
                 },
+                online: online(&c)?,
             }
         }
         "drop_constraint" => {
@@ -766,6 +777,12 @@ fn deferral(e: Option<&Expr>) -> Result<Deferral> {
 fn not_valid(c: &Call) -> Result<bool> {
     c.keyword("not_valid")
         .map_or(Ok(false), |v| boolean(v, "not_valid"))
+}
+
+/// `online = true`: the form that does not hold writes up (outside a transaction).
+fn online(c: &Call) -> Result<bool> {
+    c.keyword("online")
+        .map_or(Ok(false), |v| boolean(v, "online"))
 }
 
 /// `column("name", type, nullable, autoincrement, server_default = "…", comment = "…")`.

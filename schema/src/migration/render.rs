@@ -23,6 +23,7 @@ pub fn render_op(op: &Op) -> TokenStream {
             table,
             column,
             changes,
+            online,
         } => {
             let mut args = Vec::new();
             if let Some(t) = &changes.ty {
@@ -39,6 +40,9 @@ pub fn render_op(op: &Op) -> TokenStream {
             if let Some(c) = &changes.comment {
                 let c = optional(c);
                 args.push(quote!(comment = #c));
+            }
+            if *online {
+                args.push(quote!(online = true));
             }
             quote!(alter_column(#table, #column, #(#args),*))
         }
@@ -84,15 +88,21 @@ pub fn render_op(op: &Op) -> TokenStream {
             quote!(create_index(#name, #table, [#(#cols),*] #(, #args)*))
         }
         Op::DropIndex { table, name } => quote!(drop_index(#name, #table)),
-        Op::AddUnique { table, unique } => {
+        Op::AddUnique {
+            table,
+            unique,
+            online,
+        } => {
             let name = &unique.name;
             let cols = &unique.columns;
             let options = unique_options(unique);
-            quote!(create_unique_constraint(#name, #table, [#(#cols),*] #options))
+            let online = online.then(|| quote!(, online = true));
+            quote!(create_unique_constraint(#name, #table, [#(#cols),*] #options #online))
         }
         Op::AddForeignKey {
             table,
             foreign_key: fk,
+            online,
         } => {
             let name = &fk.name;
             let referred = &fk.referred_table;
@@ -103,13 +113,21 @@ pub fn render_op(op: &Op) -> TokenStream {
             if fk.not_valid {
                 actions.extend(quote!(, not_valid = true));
             }
+            if *online {
+                actions.extend(quote!(, online = true));
+            }
             quote!(create_foreign_key(#name, #table, #referred, [#(#cols),*], [#(#rcols),*] #actions))
         }
-        Op::AddCheck { table, check } => {
+        Op::AddCheck {
+            table,
+            check,
+            online,
+        } => {
             let name = &check.name;
             let expr = &check.expression;
             let not_valid = check.not_valid.then(|| quote!(, not_valid = true));
-            quote!(create_check_constraint(#name, #table, #expr #not_valid))
+            let online = online.then(|| quote!(, online = true));
+            quote!(create_check_constraint(#name, #table, #expr #not_valid #online))
         }
         Op::DropConstraint { table, name, kind } => {
             let kind = kind.word();

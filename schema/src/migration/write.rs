@@ -38,21 +38,15 @@ pub struct NewMigration<'a> {
     pub origin: Origin,
 }
 
-/// Whether a written migration says `atomic: false`: it builds an index `concurrently`, or
-/// adds values to an enum in place (PostgreSQL's `ADD VALUE`, whose values a transaction
-/// cannot use before it commits; the build writes such a change alone).
+/// Whether a written migration says `atomic: false`: it builds an index `concurrently` or
+/// a constraint in its online form, or adds values to an enum in place (PostgreSQL's `ADD
+/// VALUE`, whose values a transaction cannot use before it commits; the build writes such a
+/// change alone).
 pub fn runs_outside_a_transaction(up: &[Op], down: &[Op]) -> bool {
-    up.iter().chain(down).any(|op| {
-        matches!(
-            op,
-            Op::CreateIndex {
-                concurrently: true,
-                ..
-            }
-        )
-    }) || up
-        .iter()
-        .any(|op| op.enum_change_in_place() == Some((true, true)))
+    up.iter().chain(down).any(Op::outside_transaction)
+        || up
+            .iter()
+            .any(|op| op.enum_change_in_place() == Some((true, true)))
 }
 
 /// The whole file; `format_op` writes one operation as it appears in the block (the build

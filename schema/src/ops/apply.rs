@@ -123,6 +123,7 @@ impl Op {
                 table,
                 column,
                 changes,
+                ..
             } => {
                 let t = table_mut(schema, table, "alter_column")?;
                 let Some(c) = t.columns.iter_mut().find(|c| c.name == *column) else {
@@ -147,19 +148,21 @@ impl Op {
                     return fail(format!("drop_index: no index `{name}` on `{table}`"));
                 }
             }
-            Op::AddUnique { table, unique } => {
+            Op::AddUnique { table, unique, .. } => {
                 let t = table_mut(schema, table, "create_unique_constraint")?;
                 check_name_free(t, &unique.name, "create_unique_constraint")?;
                 check_columns(t, &unique.columns, "create_unique_constraint")?;
                 t.uniques.push(unique.clone());
             }
-            Op::AddForeignKey { table, foreign_key } => {
+            Op::AddForeignKey {
+                table, foreign_key, ..
+            } => {
                 let t = table_mut(schema, table, "create_foreign_key")?;
                 check_name_free(t, &foreign_key.name, "create_foreign_key")?;
                 check_columns(t, &foreign_key.columns, "create_foreign_key")?;
                 t.foreign_keys.push(foreign_key.clone());
             }
-            Op::AddCheck { table, check } => {
+            Op::AddCheck { table, check, .. } => {
                 let t = table_mut(schema, table, "create_check_constraint")?;
                 check_name_free(t, &check.name, "create_check_constraint")?;
                 t.checks.push(check.clone());
@@ -324,6 +327,7 @@ impl Op {
                 table,
                 column,
                 changes,
+                ..
             } => {
                 if let Some(ty) = &changes.ty {
                     let c = crate::Column::new(column.clone(), ty.clone());

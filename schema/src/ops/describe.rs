@@ -12,13 +12,13 @@ impl Op {
                 "`{table}` has rows and the new NOT NULL column `{}` has no default: give it a server_default, or add it as nullable, backfill with execute(\"UPDATE …\"), then make it NOT NULL",
                 column.name
             ),
-            Op::AlterColumn { table, column, changes } if changes.nullable == Some(false) => format!(
+            Op::AlterColumn { table, column, changes, .. } if changes.nullable == Some(false) => format!(
                 "rows of `{table}` hold NULL in `{column}`: backfill them with execute(\"UPDATE {table} SET {column} = … WHERE {column} IS NULL\") before this operation"
             ),
-            Op::AlterColumn { table, column, changes } if changes.ty.is_some() => format!(
+            Op::AlterColumn { table, column, changes, .. } if changes.ty.is_some() => format!(
                 "values of `{table}.{column}` do not fit the new type: convert or clean them with an execute(\"UPDATE …\") before this operation, or keep the type"
             ),
-            Op::AddUnique { table, unique } => format!(
+            Op::AddUnique { table, unique, .. } => format!(
                 "rows of `{table}` repeat ({cols}): find them with SELECT {cols}, COUNT(*) FROM {table} GROUP BY {cols} HAVING COUNT(*) > 1, and resolve them before this operation",
                 cols = unique.columns.join(", ")
             ),
@@ -26,11 +26,11 @@ impl Op {
                 "rows of `{table}` repeat ({cols}): find them with SELECT {cols}, COUNT(*) FROM {table} GROUP BY {cols} HAVING COUNT(*) > 1, and resolve them before this operation",
                 cols = index.key_texts().join(", ")
             ),
-            Op::AddCheck { table, check } => format!(
+            Op::AddCheck { table, check, .. } => format!(
                 "rows of `{table}` violate `{}`: find them with SELECT * FROM {table} WHERE NOT ({}), and correct them before this operation",
                 check.name, check.expression
             ),
-            Op::AddForeignKey { table, foreign_key } => format!(
+            Op::AddForeignKey { table, foreign_key, .. } => format!(
                 "rows of `{table}` reference `{}` rows that do not exist: delete or correct them before this operation",
                 foreign_key.referred_table
             ),
@@ -59,6 +59,7 @@ impl Op {
                 table,
                 column,
                 changes,
+                ..
             } => {
                 let mut what = Vec::new();
                 if let Some(t) = &changes.ty {
@@ -85,19 +86,21 @@ impl Op {
                 crate::compare::index_shape(index)
             ),
             Op::DropIndex { table, name } => format!("drop index {name} on {table}"),
-            Op::AddUnique { table, unique } => format!(
+            Op::AddUnique { table, unique, .. } => format!(
                 "add unique constraint {} on {table} ({})",
                 unique.name,
                 unique.columns.join(", ")
             ),
-            Op::AddForeignKey { table, foreign_key } => format!(
+            Op::AddForeignKey {
+                table, foreign_key, ..
+            } => format!(
                 "add foreign key {} on {table} ({}) -> {}({})",
                 foreign_key.name,
                 foreign_key.columns.join(", "),
                 foreign_key.referred_table,
                 foreign_key.referred_columns.join(", ")
             ),
-            Op::AddCheck { table, check } => {
+            Op::AddCheck { table, check, .. } => {
                 format!(
                     "add check constraint {} on {table} ({})",
                     check.name, check.expression

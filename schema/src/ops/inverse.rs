@@ -14,6 +14,7 @@ impl Op {
                 table,
                 column,
                 changes,
+                ..
             } => match (&changes.ty, find_column(before, table, column)) {
                 (Some(to), Ok(c)) => is_narrowing(&c.ty, to),
                 _ => false,
@@ -63,6 +64,7 @@ impl Op {
                     Op::AddUnique {
                         table: table.clone(),
                         unique: u.clone(),
+                        online: false,
                     }
                 }));
                 ops.extend(
@@ -72,6 +74,7 @@ impl Op {
                         .map(|f| Op::AddForeignKey {
                             table: table.clone(),
                             foreign_key: f.clone(),
+                            online: false,
                         }),
                 );
                 ops.extend(
@@ -95,6 +98,7 @@ impl Op {
                 table,
                 column,
                 changes,
+                ..
             } => {
                 let old = find_column(before, table, column)?;
                 let mut new = old.clone();
@@ -103,6 +107,7 @@ impl Op {
                     table: table.clone(),
                     column: column.clone(),
                     changes: ColumnChanges::between(&new, old),
+                    online: false,
                 }]
             }
             Op::CreateIndex { table, index, .. } => vec![Op::DropIndex {
@@ -120,17 +125,19 @@ impl Op {
                     concurrently: false,
                 }]
             }
-            Op::AddUnique { table, unique } => vec![Op::DropConstraint {
+            Op::AddUnique { table, unique, .. } => vec![Op::DropConstraint {
                 table: table.clone(),
                 name: unique.name.clone(),
                 kind: ConstraintKind::Unique,
             }],
-            Op::AddForeignKey { table, foreign_key } => vec![Op::DropConstraint {
+            Op::AddForeignKey {
+                table, foreign_key, ..
+            } => vec![Op::DropConstraint {
                 table: table.clone(),
                 name: foreign_key.name.clone(),
                 kind: ConstraintKind::ForeignKey,
             }],
-            Op::AddCheck { table, check } => vec![Op::DropConstraint {
+            Op::AddCheck { table, check, .. } => vec![Op::DropConstraint {
                 table: table.clone(),
                 name: check.name.clone(),
                 kind: ConstraintKind::Check,
@@ -145,6 +152,7 @@ impl Op {
                             .map(|u| Op::AddUnique {
                                 table: table.clone(),
                                 unique: u.clone(),
+                                online: false,
                             })
                     }
                     ConstraintKind::ForeignKey => t
@@ -154,6 +162,7 @@ impl Op {
                         .map(|f| Op::AddForeignKey {
                             table: table.clone(),
                             foreign_key: f.clone(),
+                            online: false,
                         }),
                     ConstraintKind::Check => {
                         t.checks
@@ -162,6 +171,7 @@ impl Op {
                             .map(|c| Op::AddCheck {
                                 table: table.clone(),
                                 check: c.clone(),
+                                online: false,
                             })
                     }
                     // Never made by a file (refused when read): nothing to make again.

@@ -73,6 +73,13 @@ pub enum Op {
         column: String,
         /// What changes.
         changes: ColumnChanges,
+        /// The form that does not hold writes up while it scans (PostgreSQL: a `CHECK (… IS NOT
+        /// NULL) NOT VALID`, validated, then `SET NOT NULL` without a scan, then the check
+        /// dropped), in statements of their own: the migration must say `atomic: false`.
+        /// Only for a change of nullability (with a default or a comment); elsewhere the plain
+        /// statement.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        online: bool,
     },
     /// `create_index`.
     CreateIndex {
@@ -99,6 +106,11 @@ pub enum Op {
         table: String,
         /// The constraint.
         unique: UniqueConstraint,
+        /// Built without blocking writes (PostgreSQL: the unique index built concurrently, then
+        /// `ADD CONSTRAINT … USING INDEX`), outside a transaction: the migration must say
+        /// `atomic: false`. Elsewhere the plain statement.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        online: bool,
     },
     /// `create_foreign_key`.
     AddForeignKey {
@@ -106,6 +118,11 @@ pub enum Op {
         table: String,
         /// The constraint.
         foreign_key: ForeignKey,
+        /// Checked without blocking writes (PostgreSQL: added `NOT VALID`, then `VALIDATE
+        /// CONSTRAINT` in a statement of its own), outside a transaction: the migration must
+        /// say `atomic: false`. Elsewhere the plain statement.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        online: bool,
     },
     /// `create_check_constraint`.
     AddCheck {
@@ -113,6 +130,11 @@ pub enum Op {
         table: String,
         /// The constraint.
         check: CheckConstraint,
+        /// Checked without blocking writes (PostgreSQL: added `NOT VALID`, then `VALIDATE
+        /// CONSTRAINT` in a statement of its own), outside a transaction: the migration must
+        /// say `atomic: false`. Elsewhere the plain statement.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        online: bool,
     },
     /// `drop_constraint`.
     DropConstraint {
@@ -395,6 +417,20 @@ impl Op {
             Op::CreateEnum { .. } => "create_enum",
             Op::DropEnum { .. } => "drop_enum",
             Op::AlterEnum { .. } => "alter_enum",
+        }
+    }
+
+    /// Whether the operation must run outside a transaction, statement by statement: an
+    /// index built `concurrently`, or a constraint or `NOT NULL` in its online form
+    /// (PostgreSQL commits between adding it `NOT VALID` and validating it).
+    pub fn outside_transaction(&self) -> bool {
+        match self {
+            Op::CreateIndex { concurrently, .. } => *concurrently,
+            Op::AlterColumn { online, .. }
+            | Op::AddUnique { online, .. }
+            | Op::AddForeignKey { online, .. }
+            | Op::AddCheck { online, .. } => *online,
+            _ => false,
         }
     }
 

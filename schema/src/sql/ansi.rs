@@ -107,8 +107,16 @@ pub(super) fn common(h: &dyn Hooks, op: &Op) -> Option<Vec<Step>> {
             h.q(from),
             h.q(to)
         )),
-        Op::AddForeignKey { table, foreign_key } => one(add_foreign_key(h, table, foreign_key)),
-        Op::AddCheck { table, check } => one(add_check(h, table, check)),
+        // PostgreSQL writes the online forms itself (NOT VALID, then VALIDATE).
+        Op::AddForeignKey { online: true, .. } | Op::AddCheck { online: true, .. }
+            if h.dialect() == super::Dialect::Postgres =>
+        {
+            None
+        }
+        Op::AddForeignKey {
+            table, foreign_key, ..
+        } => one(add_foreign_key(h, table, foreign_key)),
+        Op::AddCheck { table, check, .. } => one(add_check(h, table, check)),
         _ => None,
     }
 }
@@ -217,10 +225,31 @@ pub(super) fn table<'a>(schema: &'a Schema, name: &str) -> Result<&'a Table, Ren
     })
 }
 
+/// Whether `table` has, now, the columns `columns` under a primary key, a unique constraint
+/// or a plain unique index: what a foreign key to them needs.
+fn has_key(table: &Table, columns: &[String]) -> bool {
+    let same = |cols: Vec<&str>| {
+        cols.len() == columns.len() && columns.iter().all(|c| cols.contains(&c.as_str()))
+    };
+    columns.iter().all(|c| table.column(c).is_some())
+        && (same(table.primary_key.iter().map(String::as_str).collect())
+            || table
+                .uniques
+                .iter()
+                .any(|u| same(u.columns.iter().map(String::as_str).collect()))
+            || table.indexes.iter().any(|i| {
+                i.unique
+                    && i.predicate.is_none()
+                    && i.keys.iter().all(|k| k.is_plain())
+                    && same(i.keys.iter().map(|k| k.target.as_str()).collect())
+            }))
+}
+
 /// The steps of every operation of one migration (one list per operation), `schema`
 /// advanced past them. On top of rendering each operation:
 ///
-/// - a table's foreign key to a table the migration creates later is added at the end;
+/// - a table's foreign key to a table the migration creates later, or to a key it makes
+///   later (a new column's unique constraint), is added at the end;
 /// - a table dropped while a table the migration also drops still points at it first loses
 ///   that foreign key (servers refuse to drop a referenced table);
 /// - an index dropped and created again under another name with the same definition is
@@ -250,7 +279,10 @@ pub(super) fn render_ops(
                     .filter(|f| {
                         f.not_valid
                             || (f.referred_table != t.name
-                                && !schema.tables.contains_key(&f.referred_table))
+                                && !schema
+                                    .tables
+                                    .get(&f.referred_table)
+                                    .is_some_and(|r| has_key(r, &f.referred_columns)))
                     })
                     .map(|f| f.name.as_str())
                     .collect();
@@ -329,9 +361,9 @@ pub(super) fn render_ops(
                         Op::CreateIndex {
                             table: tt, index, ..
                         } if tt == table => (&index.name, index.leading_columns()),
-                        Op::AddUnique { table: tt, unique } if tt == table => {
-                            (&unique.name, unique.columns.clone())
-                        }
+                        Op::AddUnique {
+                            table: tt, unique, ..
+                        } if tt == table => (&unique.name, unique.columns.clone()),
                         _ => return false,
                     };
                     new_name != name && orphans.iter().all(|f| columns.starts_with(&f.columns))
@@ -353,6 +385,7 @@ pub(super) fn render_ops(
                 table,
                 column,
                 changes,
+                ..
             } if changes.ty.is_some() && h.foreign_keys_need_indexes() => {
                 for other in schema.tables.values() {
                     for f in &other.foreign_keys {
@@ -444,6 +477,7 @@ fn check_foreign_key_types(h: &dyn Hooks, ops: &[Op], after: &Schema) -> Result<
                 table,
                 column,
                 changes,
+                ..
             } if changes.ty.is_some() => Some((table.as_str(), column.as_str())),
             _ => None,
         })

@@ -282,11 +282,11 @@ fn refuse_unsupported_parts(op: &Op, dialect: Dialect) -> Result<(), RenderError
     let refusal = match op {
         Op::CreateTable { table } => unsupported(dialect, table).into_iter().next(),
         Op::CreateIndex { table, index, .. } => index_refusal(dialect, table, index),
-        Op::AddUnique { table, unique } => unique_refusal(dialect, table, unique),
-        Op::AddForeignKey { table, foreign_key } => {
-            foreign_key_refusal(dialect, table, foreign_key)
-        }
-        Op::AddCheck { table, check } => check_refusal(dialect, table, check),
+        Op::AddUnique { table, unique, .. } => unique_refusal(dialect, table, unique),
+        Op::AddForeignKey {
+            table, foreign_key, ..
+        } => foreign_key_refusal(dialect, table, foreign_key),
+        Op::AddCheck { table, check, .. } => check_refusal(dialect, table, check),
         Op::AddColumn { table, column } => {
             let mut t = Table::new(table.clone());
             t.columns.push(column.clone());
@@ -296,6 +296,7 @@ fn refuse_unsupported_parts(op: &Op, dialect: Dialect) -> Result<(), RenderError
             table,
             column,
             changes,
+            ..
         } => changes.ty.as_ref().and_then(|ty| {
             let mut t = Table::new(table.clone());
             t.columns

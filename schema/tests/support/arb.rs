@@ -272,10 +272,15 @@ pub fn op() -> impl Strategy<Value = Op> {
         (name(), column()).prop_map(|(table, column)| Op::AddColumn { table, column }),
         (name(), name()).prop_map(|(table, column)| Op::DropColumn { table, column }),
         (name(), name(), name()).prop_map(|(table, from, to)| Op::RenameColumn { table, from, to }),
-        (name(), name(), changes()).prop_map(|(table, column, changes)| Op::AlterColumn {
-            table,
-            column,
-            changes
+        (name(), name(), changes(), any::<bool>()).prop_map(|(table, column, changes, on)| {
+            // The online form is a nullability change to NOT NULL without a type change.
+            let online = on && changes.nullable == Some(false) && changes.ty.is_none();
+            Op::AlterColumn {
+                table,
+                column,
+                changes,
+                online,
+            }
         }),
         (name(), index(), any::<bool>()).prop_map(|(table, index, concurrently)| {
             Op::CreateIndex {
@@ -285,10 +290,23 @@ pub fn op() -> impl Strategy<Value = Op> {
             }
         }),
         (name(), name()).prop_map(|(table, name)| Op::DropIndex { table, name }),
-        (name(), unique()).prop_map(|(table, unique)| Op::AddUnique { table, unique }),
-        (name(), foreign_key())
-            .prop_map(|(table, foreign_key)| Op::AddForeignKey { table, foreign_key }),
-        (name(), check()).prop_map(|(table, check)| Op::AddCheck { table, check }),
+        (name(), unique(), any::<bool>()).prop_map(|(table, unique, online)| Op::AddUnique {
+            table,
+            unique,
+            online
+        }),
+        (name(), foreign_key(), any::<bool>()).prop_map(|(table, foreign_key, online)| {
+            Op::AddForeignKey {
+                table,
+                foreign_key,
+                online,
+            }
+        }),
+        (name(), check(), any::<bool>()).prop_map(|(table, check, online)| Op::AddCheck {
+            table,
+            check,
+            online
+        }),
         (name(), name(), constraint_kind()).prop_map(|(table, name, kind)| Op::DropConstraint {
             table,
             name,

@@ -65,7 +65,7 @@ pub(crate) fn lock_costs(op: &Op, before: &Schema) -> Vec<LockCost> {
         Op::AlterColumn {
             table,
             column,
-            changes,
+            changes, ..
         } => {
             let old = column_type(before, table, column);
             let mut cost = instant(table);

@@ -228,7 +228,7 @@ impl Hooks for Mysql {
             Op::AlterColumn {
                 table,
                 column,
-                changes,
+                changes, ..
             } => {
                 let t = ansi::table(before, table)?;
                 let old = t.column(column).ok_or_else(|| RenderError {
@@ -292,7 +292,7 @@ impl Hooks for Mysql {
                 self.q(name),
                 self.q(table)
             ))],
-            Op::AddUnique { table, unique } => {
+            Op::AddUnique { table, unique, .. } => {
                 check_indexable(
                     ansi::table(before, table)?,
                     &unique.columns,

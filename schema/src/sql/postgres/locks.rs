@@ -11,7 +11,8 @@ const SHARE_ROW_EXCLUSIVE: &str = "SHARE ROW EXCLUSIVE";
 const SHARE_UPDATE_EXCLUSIVE: &str = "SHARE UPDATE EXCLUSIVE";
 
 const CONCURRENT_INDEX: &str = "create_index(…, concurrently = true) in a migration with `atomic: false` (CREATE INDEX CONCURRENTLY: SHARE UPDATE EXCLUSIVE, reads and writes go on while it builds)";
-const NOT_VALID: &str = "add it NOT VALID (a moment's lock, no scan), then VALIDATE CONSTRAINT in a later migration (SHARE UPDATE EXCLUSIVE: reads and writes go on while it scans)";
+const NOT_VALID: &str = "`online = true` in a migration with `atomic: false`: added NOT VALID (a moment's lock, no scan), then VALIDATE CONSTRAINT in a statement of its own (SHARE UPDATE EXCLUSIVE: reads and writes go on while it scans)";
+const ROW_SHARE: &str = "ROW SHARE";
 
 /// A brief catalog change under `ACCESS EXCLUSIVE`: a moment once granted (the DDL lock
 /// timeout bounds the wait for it).
@@ -100,12 +101,16 @@ pub(crate) fn lock_costs(op: &Op, before: &Schema) -> Vec<LockCost> {
             table,
             column,
             changes,
+            online,
         } => {
             let old = column_type(before, table, column);
             let mut cost = brief(table);
-            if changes.nullable == Some(false) {
+            if changes.nullable == Some(false) && *online {
+                cost = LockCost::new(table, SHARE_UPDATE_EXCLUSIVE, Blocks::Nothing, Work::Scan)
+                    .note("the check is added NOT VALID, and SET NOT NULL and the check's drop are catalog changes: each a moment's ACCESS EXCLUSIVE; PostgreSQL 12+");
+            } else if changes.nullable == Some(false) {
                 cost = LockCost::new(table, ACCESS_EXCLUSIVE, Blocks::ReadsAndWrites, Work::Scan)
-                    .online("add CHECK (column IS NOT NULL) NOT VALID, VALIDATE it in a later migration, then SET NOT NULL (PostgreSQL 12+ takes the valid check as proof, no scan) and drop the check");
+                    .online("alter_column(…, nullable = false, online = true) in a migration with `atomic: false`: CHECK (column IS NOT NULL) NOT VALID, VALIDATE it (writes go on), then SET NOT NULL (PostgreSQL 12+ takes the valid check as proof, no scan) and drop the check");
             }
             if let (Some(to), Some(from)) = (&changes.ty, old) {
                 if !binary_coercible(from, to) {
@@ -136,14 +141,41 @@ pub(crate) fn lock_costs(op: &Op, before: &Schema) -> Vec<LockCost> {
         Op::DropIndex { table, .. } => vec![brief(table).online(
             "DROP INDEX CONCURRENTLY in a migration with `atomic: false` (waits for the queries using the index, blocks nothing)",
         )],
+        Op::AddUnique {
+            table,
+            online: true,
+            ..
+        } => vec![LockCost::new(table, SHARE_UPDATE_EXCLUSIVE, Blocks::Nothing, Work::IndexBuild)
+            .note("the unique index is built concurrently, then ADD CONSTRAINT … USING INDEX is a moment's ACCESS EXCLUSIVE")],
         Op::AddUnique { table, .. } => vec![LockCost::new(
             table,
             ACCESS_EXCLUSIVE,
             Blocks::ReadsAndWrites,
             Work::IndexBuild,
         )
-        .online("build a unique index concurrently (atomic: false), then ADD CONSTRAINT … UNIQUE USING INDEX (a moment's lock)")],
-        Op::AddForeignKey { table, foreign_key } => {
+        .online("create_unique_constraint(…, online = true) in a migration with `atomic: false`: the unique index built concurrently, then ADD CONSTRAINT … UNIQUE USING INDEX (a moment's lock)")],
+        Op::AddForeignKey {
+            table,
+            foreign_key,
+            online: true,
+        } if !foreign_key.not_valid => {
+            let added = "added NOT VALID first: a moment's SHARE ROW EXCLUSIVE on both tables";
+            let mut out = vec![LockCost::new(table, SHARE_UPDATE_EXCLUSIVE, Blocks::Nothing, Work::Scan).note(added)];
+            if foreign_key.referred_table != *table {
+                out.push(
+                    LockCost::new(&foreign_key.referred_table, ROW_SHARE, Blocks::Nothing, Work::Scan)
+                        .note(added),
+                );
+            }
+            out
+        }
+        Op::AddCheck {
+            table,
+            check,
+            online: true,
+        } if !check.not_valid => vec![LockCost::new(table, SHARE_UPDATE_EXCLUSIVE, Blocks::Nothing, Work::Scan)
+            .note("added NOT VALID first: a moment's ACCESS EXCLUSIVE")],
+        Op::AddForeignKey { table, foreign_key, .. } => {
             let (blocks, work) = match foreign_key.not_valid {
                 true => (Blocks::Writes, Work::Catalog),
                 false => (Blocks::Writes, Work::Scan),
@@ -157,7 +189,7 @@ pub(crate) fn lock_costs(op: &Op, before: &Schema) -> Vec<LockCost> {
             }
             out
         }
-        Op::AddCheck { table, check } => vec![match check.not_valid {
+        Op::AddCheck { table, check, .. } => vec![match check.not_valid {
             true => brief(table),
             false => LockCost::new(table, ACCESS_EXCLUSIVE, Blocks::ReadsAndWrites, Work::Scan)
                 .online(NOT_VALID),

@@ -15,8 +15,8 @@ pub use catalog::{
 pub(crate) use locks::lock_costs;
 
 use super::ansi::{self, Hooks};
-use super::{quote_literal, Dialect, RenderError, Step};
-use crate::model::{Column, ColumnType, Schema, Table};
+use super::{quote_ident, quote_literal, Dialect, RenderError, Step};
+use crate::model::{Column, ColumnType, Index, Schema, Table};
 use crate::ops::Op;
 
 pub(super) struct Postgres;
@@ -221,6 +221,7 @@ impl Hooks for Postgres {
                 table,
                 column,
                 changes,
+                online,
             } => {
                 let t = ansi::table(before, table)?;
                 let old = t.column(column).ok_or_else(|| RenderError {
@@ -269,6 +270,25 @@ impl Hooks for Postgres {
                     });
                 }
                 match changes.nullable {
+                    Some(false) if *online => {
+                        // A check proven without blocking writes lets SET NOT NULL skip its
+                        // scan (PostgreSQL 12+): each statement commits on its own.
+                        let check = crate::naming::not_null_check_name(table, column);
+                        v.push(super::null_check(table, column, Dialect::Postgres));
+                        v.push(sql(format!(
+                            "ALTER TABLE {} ADD CONSTRAINT {} CHECK ({} IS NOT NULL) NOT VALID",
+                            self.q(table),
+                            self.q(&check),
+                            self.q(column)
+                        )));
+                        v.push(sql(validate(self, table, &check)));
+                        v.push(alter("SET NOT NULL".into()));
+                        v.push(sql(format!(
+                            "ALTER TABLE {} DROP CONSTRAINT IF EXISTS {}",
+                            self.q(table),
+                            self.q(&check)
+                        )));
+                    }
                     Some(false) => {
                         v.push(super::null_check(table, column, Dialect::Postgres));
                         v.push(alter("SET NOT NULL".into()));
@@ -303,7 +323,55 @@ impl Hooks for Postgres {
                 "DROP INDEX {}",
                 self.q(&in_schema_of(table, name))
             ))],
-            Op::AddUnique { table, unique } => vec![sql(format!(
+            Op::AddUnique {
+                table,
+                unique,
+                online: true,
+            } => {
+                // The index built without blocking writes, then taken over by the
+                // constraint (a catalog change).
+                let mut index =
+                    Index::on_columns(unique.name.clone(), unique.columns.clone(), true);
+                index.nulls_not_distinct = unique.nulls_not_distinct;
+                let build = ansi::create_index(self, table, &index).replacen(
+                    " INDEX ",
+                    " INDEX CONCURRENTLY ",
+                    1,
+                );
+                let deferral = unique.deferral.sql();
+                vec![
+                    sql(build),
+                    sql(format!(
+                        "ALTER TABLE {} ADD CONSTRAINT {} UNIQUE USING INDEX {}{deferral}",
+                        self.q(table),
+                        self.q(&unique.name),
+                        quote_ident(&unique.name, Dialect::Postgres)
+                    )),
+                ]
+            }
+            // The online forms (ansi::common writes the plain ones): added NOT VALID, then
+            // validated in a statement of its own, unless declared NOT VALID.
+            Op::AddForeignKey {
+                table, foreign_key, ..
+            } => {
+                let mut fk = foreign_key.clone();
+                fk.not_valid = true;
+                let mut v = vec![sql(ansi::add_foreign_key(self, table, &fk))];
+                if !foreign_key.not_valid {
+                    v.push(sql(validate(self, table, &fk.name)));
+                }
+                v
+            }
+            Op::AddCheck { table, check, .. } => {
+                let mut c = check.clone();
+                c.not_valid = true;
+                let mut v = vec![sql(ansi::add_check(self, table, &c))];
+                if !check.not_valid {
+                    v.push(sql(validate(self, table, &c.name)));
+                }
+                v
+            }
+            Op::AddUnique { table, unique, .. } => vec![sql(format!(
                 "ALTER TABLE {} ADD {}",
                 self.q(table),
                 ansi::unique(self, unique)
@@ -332,14 +400,22 @@ impl Hooks for Postgres {
             | Op::CreateEnum { .. }
             | Op::DropEnum { .. }
             | Op::AlterEnum { .. } => unreachable!("handled by sql::render"),
-            Op::DropTable { .. }
-            | Op::DropColumn { .. }
-            | Op::RenameColumn { .. }
-            | Op::AddForeignKey { .. }
-            | Op::AddCheck { .. } => unreachable!("rendered by ansi::common"),
+            Op::DropTable { .. } | Op::DropColumn { .. } | Op::RenameColumn { .. } => {
+                unreachable!("rendered by ansi::common")
+            }
         };
         Ok(steps)
     }
+}
+
+/// `ALTER TABLE … VALIDATE CONSTRAINT …`: checks the rows a `NOT VALID` constraint skipped,
+/// holding a lock that lets writes go on.
+fn validate(h: &Postgres, table: &str, name: &str) -> String {
+    format!(
+        "ALTER TABLE {} VALIDATE CONSTRAINT {}",
+        h.q(table),
+        quote_ident(name, Dialect::Postgres)
+    )
 }
 
 pub(super) fn render(op: &Op, before: &Schema) -> Result<Vec<Step>, RenderError> {
