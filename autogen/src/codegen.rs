@@ -63,6 +63,7 @@ pub fn message_for(ops: &[Op]) -> String {
             }
             Op::SetTableComment { table, .. } => format!("comment_{table}"),
             Op::Execute { .. } => "execute_sql".into(),
+            Op::Backfill { table, column, .. } => format!("backfill_{table}_{column}"),
             Op::RunRust { function } => format!("run_{function}"),
             Op::CreateObject { object } => format!("create_{}", object.name),
             Op::DropObject { object } => format!("drop_{}", object.name),

@@ -44,6 +44,7 @@ use std::path::{Path, PathBuf};
 use retort_schema::clock;
 use retort_schema::diff::{self, Lint};
 use retort_schema::ops::Op;
+use retort_schema::sql::locks::default_per_row;
 use retort_schema::sql::Dialect;
 use retort_schema::Schema;
 
@@ -264,12 +265,14 @@ pub fn generate_in(
             // On PostgreSQL, indexes, constraints and NOT NULL on tables that already hold
             // rows are made in their online form, which cannot run in a transaction: last,
             // in a migration of their own.
+            let mut filled = Vec::new();
             match online_part(&changes_from, &models, settings)? {
-                Some(mid) => {
+                Some(Online { mid, filled: f }) => {
                     if !diff::diff(&changes_from, &mid)?.is_empty() {
                         steps.push((changes_from, mid.clone(), Part::Changes));
                     }
                     steps.push((mid, models.clone(), Part::Online));
+                    filled = f;
                 }
                 None => {
                     if steps.is_empty() || !diff::diff(&changes_from, &models)?.is_empty() {
@@ -283,8 +286,9 @@ pub fn generate_in(
                 let mut d = diff::diff(&from, &to)?;
                 if part == Part::Online {
                     for op in &mut d.up {
-                        make_online(op);
+                        make_online(op, &settings.backends);
                     }
+                    d.up = with_backfills(std::mem::take(&mut d.up), &filled);
                 }
                 let atomic = part == Part::Changes;
                 let mut after = from.clone();
@@ -294,7 +298,21 @@ pub fn generate_in(
                 }
                 let up = mark_destructive(&d.up, &from, false)?;
                 let down = mark_destructive(&d.down, &after, true)?;
-                let mut lints = d.lints.clone();
+                let mut lints = match part {
+                    // What the online form changed (a backfill before NOT NULL) is reviewed
+                    // as written; the downgrade's warnings are the diff's.
+                    Part::Online => {
+                        let mut l = diff::lint_ops(&d.up, &from, "")?;
+                        l.extend(
+                            d.lints
+                                .iter()
+                                .filter(|l| l.message.starts_with("downgrade: "))
+                                .cloned(),
+                        );
+                        l
+                    }
+                    _ => d.lints.clone(),
+                };
                 lints.extend(
                     review::lock_warnings(&d.up, &from, &settings.backends)?
                         .iter()
@@ -404,17 +422,71 @@ enum Part {
     Online,
 }
 
-/// When the crate compiles retort for PostgreSQL and online DDL is on (the default), and
-/// the change makes indexes, unique constraints, foreign keys, checks or `NOT NULL` on
-/// tables that exist before it: the schema with everything else made, which the migration
-/// that makes those in their online form starts from.
-fn online_part(from: &Schema, to: &Schema, settings: &Settings) -> Result<Option<Schema>, Error> {
-    if !settings.online_ddl || !settings.backends.contains(&Dialect::Postgres) {
+/// When the crate compiles retort for PostgreSQL or MySQL and online DDL is on (the
+/// default), and the change makes indexes, unique constraints, foreign keys, checks or
+/// `NOT NULL` on tables that exist before it (those with an online form on a compiled
+/// server): the schema with everything else made, which the migration that makes those in
+/// their online form starts from.
+fn online_part(from: &Schema, to: &Schema, settings: &Settings) -> Result<Option<Online>, Error> {
+    let backends = &settings.backends;
+    if !settings.online_ddl
+        || !(backends.contains(&Dialect::Postgres) || backends.contains(&Dialect::Mysql))
+    {
         return Ok(None);
     }
     let d = diff::diff(from, to)?;
-    let candidate =
-        |op: &Op| has_online_form(op) && op.table().is_some_and(|t| from.tables.contains_key(t));
+    // A key or constraint made again under the name the change drops (a new definition, a
+    // change of validity) stays in the transaction that drops the old one: in the online
+    // migration, rows written in between would go unchecked. A plain index may go.
+    let dropped: Vec<(&str, &str)> =
+        d.up.iter()
+            .filter_map(|op| match op {
+                Op::DropConstraint { table, name, .. } | Op::DropIndex { table, name } => {
+                    Some((table.as_str(), name.as_str()))
+                }
+                _ => None,
+            })
+            .collect();
+    let replaces = |op: &Op| {
+        let name = match op {
+            Op::AddUnique { unique, .. } => &unique.name,
+            Op::AddForeignKey { foreign_key, .. } => &foreign_key.name,
+            Op::AddCheck { check, .. } => &check.name,
+            Op::CreateIndex { index, .. } if index.unique => &index.name,
+            _ => return false,
+        };
+        op.table()
+            .is_some_and(|t| dropped.contains(&(t, name.as_str())))
+    };
+    let candidate = |op: &Op| {
+        has_online_form(op, backends)
+            && !replaces(op)
+            && op.table().is_some_and(|t| from.tables.contains_key(t))
+    };
+    // A NOT NULL column whose default is computed per row (PostgreSQL rewrites the table
+    // to add it): added nullable without the default in the transaction, then, online,
+    // given its default, filled in batches, and made NOT NULL.
+    let filled: Vec<(String, String)> = match backends.contains(&Dialect::Postgres) {
+        false => Vec::new(),
+        true => {
+            d.up.iter()
+                .filter_map(|op| match op {
+                    Op::AddColumn { table, column }
+                        if from.tables.contains_key(table)
+                            && !column.nullable
+                            && !column.autoincrement
+                            && column
+                                .server_default
+                                .as_deref()
+                                .is_some_and(default_per_row) =>
+                    {
+                        Some((table.clone(), column.name.clone()))
+                    }
+                    _ => None,
+                })
+                .collect()
+        }
+    };
     // A foreign key that stays in the first migration (one of a new table, or one that
     // closes a cycle) needs the unique key it points at to exist then: that key stays too.
     let mut stay: Vec<&Op> = d.up.iter().filter(|op| !candidate(op)).collect();
@@ -433,32 +505,105 @@ fn online_part(from: &Schema, to: &Schema, settings: &Settings) -> Result<Option
             stay.push(online.remove(i));
         }
     }
-    if online.is_empty() {
+    if online.is_empty() && filled.is_empty() {
         return Ok(None);
     }
     let mut mid = from.clone();
     for op in d.up.iter().filter(|op| !online.contains(op)) {
         op.apply(&mut mid)?;
     }
-    Ok(Some(mid))
+    for (table, column) in &filled {
+        let c = mid
+            .tables
+            .get_mut(table)
+            .and_then(|t| t.columns.iter_mut().find(|c| &c.name == column))
+            .expect("the column was just added");
+        c.nullable = true;
+        c.server_default = None;
+    }
+    Ok(Some(Online { mid, filled }))
 }
 
-/// Whether the generator has an online form for the operation: an index, a unique
-/// constraint, a foreign key or a check (not declared `NOT VALID`), or a column made
-/// `NOT NULL` without a type change.
-fn has_online_form(op: &Op) -> bool {
+/// Where the online migration starts, and the columns it fills.
+struct Online {
+    /// The schema the migration in a transaction reaches.
+    mid: Schema,
+    /// `(table, column)`: NOT NULL columns with a per-row default, added nullable without
+    /// it in the transaction; the online migration gives them the default, fills them in
+    /// batches and makes them NOT NULL.
+    filled: Vec<(String, String)>,
+}
+
+/// The online migration's operations for the columns it fills: the change that gives one
+/// its default and makes it NOT NULL becomes the default alone (a catalog change: new rows
+/// get it), a `backfill` of the rows already there, then `NOT NULL` in its online form.
+fn with_backfills(up: Vec<Op>, filled: &[(String, String)]) -> Vec<Op> {
+    let mut out = Vec::with_capacity(up.len());
+    for op in up {
+        match op {
+            Op::AlterColumn {
+                table,
+                column,
+                changes,
+                ..
+            } if filled.contains(&(table.clone(), column.clone()))
+                && changes.nullable == Some(false)
+                && changes.ty.is_none() =>
+            {
+                let Some(Some(value)) = changes.server_default.clone() else {
+                    unreachable!("a filled column gets its default here")
+                };
+                let default = retort_schema::ops::ColumnChanges {
+                    server_default: Some(Some(value.clone())),
+                    comment: changes.comment.clone(),
+                    ..Default::default()
+                };
+                out.push(Op::AlterColumn {
+                    table: table.clone(),
+                    column: column.clone(),
+                    changes: default,
+                    online: false,
+                });
+                out.push(Op::Backfill {
+                    table: table.clone(),
+                    column: column.clone(),
+                    value,
+                    batch: retort_schema::migration::DEFAULT_BATCH,
+                });
+                out.push(Op::AlterColumn {
+                    table,
+                    column,
+                    changes: retort_schema::ops::ColumnChanges {
+                        nullable: Some(false),
+                        ..Default::default()
+                    },
+                    online: true,
+                });
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// Whether the generator has an online form for the operation on one of `backends`: an
+/// index, a unique constraint, or a column made `NOT NULL` without a type change
+/// (PostgreSQL, and MySQL's in-place change); a foreign key or check not declared `NOT
+/// VALID` (PostgreSQL only: MySQL copies the table for them whatever the clause).
+fn has_online_form(op: &Op, backends: &[Dialect]) -> bool {
+    let postgres = backends.contains(&Dialect::Postgres);
     match op {
         Op::CreateIndex { .. } | Op::AddUnique { .. } => true,
-        Op::AddForeignKey { foreign_key, .. } => !foreign_key.not_valid,
-        Op::AddCheck { check, .. } => !check.not_valid,
+        Op::AddForeignKey { foreign_key, .. } => postgres && !foreign_key.not_valid,
+        Op::AddCheck { check, .. } => postgres && !check.not_valid,
         Op::AlterColumn { changes, .. } => changes.nullable == Some(false) && changes.ty.is_none(),
         _ => false,
     }
 }
 
 /// Sets the operation's online form (see [`has_online_form`]).
-fn make_online(op: &mut Op) {
-    if !has_online_form(op) {
+fn make_online(op: &mut Op, backends: &[Dialect]) {
+    if !has_online_form(op, backends) {
         return;
     }
     match op {

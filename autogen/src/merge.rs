@@ -108,6 +108,7 @@ fn objects_of(op: &Op) -> Vec<(String, Option<String>)> {
             (table.clone(), Some(to.clone())),
         ],
         Op::SetTableComment { table, .. } => member(table, "(comment)"),
+        Op::Backfill { table, column, .. } => member(table, column),
         Op::Execute { .. } | Op::RunRust { .. } => Vec::new(),
         // Objects have names of their own, apart from tables: two branches that both
         // touch one conflict.

@@ -363,11 +363,8 @@ fn an_index_on_an_existing_table_is_built_concurrently_in_a_migration_of_its_own
         )),
         "the indexes come after the column:\n{indexes}"
     );
-    // Plain forms when asked, or without PostgreSQL: one migration, in a transaction.
-    for (online_off, backends) in [
-        (true, &SERVERS[..]),
-        (false, &[Dialect::Mysql, Dialect::Sqlite][..]),
-    ] {
+    // Plain forms when asked, or for SQLite alone: one migration, in a transaction.
+    for (online_off, backends) in [(true, &SERVERS[..]), (false, &[Dialect::Sqlite][..])] {
         let c = Crate::new(&base());
         c.generate_for(1_800_000_000, backends).unwrap();
         c.models(&models("", "#[column(index)] pub amount: i32,", NOTE, ""));
@@ -470,6 +467,165 @@ pub struct Label {
     let block = text.split("retort::migration!").nth(1).unwrap();
     assert!(
         !block.contains("online = true") && !block.contains("atomic: false"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_constraint_made_again_under_its_name_stays_in_the_transaction_that_drops_it() {
+    let check = |expr: &str| {
+        models(
+            "",
+            AMOUNT,
+            NOTE,
+            &format!(r#"#[table(check(name = "ck_tasks_amount", expr = "{expr}"))]"#),
+        )
+    };
+    let c = Crate::new(&check("amount > 0"));
+    c.generate_for(1_800_000_000, &SERVERS).unwrap();
+    c.models(&check("amount >= 0"));
+    c.generate_for(1_800_000_060, &SERVERS).unwrap();
+    let files: Vec<String> = c
+        .state()
+        .into_iter()
+        .filter(|(p, _)| p.extension().is_some_and(|e| e == "rs"))
+        .map(|(_, b)| String::from_utf8(b).unwrap())
+        .collect();
+    // One migration: no moment between the drop and the new check without either.
+    assert_eq!(files.len(), 2, "{files:#?}");
+    let block = files[1].split("retort::migration!").nth(1).unwrap();
+    assert!(
+        block.contains("drop_constraint") && block.contains("create_check_constraint"),
+        "{block}"
+    );
+    assert!(
+        !block.contains("online = true") && !block.contains("atomic: false"),
+        "{block}"
+    );
+}
+
+#[test]
+fn for_mysql_alone_the_online_forms_are_those_innodb_has() {
+    let c = Crate::new(&base());
+    let mysql = [Dialect::Mysql, Dialect::Sqlite];
+    c.generate_for(1_800_000_000, &mysql).unwrap();
+    c.models(
+        &models(
+            "",
+            "#[column(unique)] pub amount: i32,",
+            "pub note: String,",
+            r#"#[table(check(name = "ck_tasks_amount", expr = "amount > 0"))]"#,
+        )
+        .replace(
+            "pub user_id: Option<i32>,",
+            r#"#[column(references = "users(id)", index)] pub user_id: Option<i32>,"#,
+        ),
+    );
+    c.generate_for(1_800_000_060, &mysql).unwrap();
+    let files: Vec<String> = c
+        .state()
+        .into_iter()
+        .filter(|(p, _)| p.extension().is_some_and(|e| e == "rs"))
+        .map(|(_, b)| String::from_utf8(b).unwrap())
+        .collect();
+    assert_eq!(files.len(), 3, "{files:#?}");
+    let body = |file: &str| file.split("retort::migration!").nth(1).unwrap().to_string();
+    // Files sort by name, and the names carry the messages: tell the two apart by content.
+    let (online, changes): (Vec<String>, Vec<String>) = files[1..]
+        .iter()
+        .map(|f| body(f))
+        .partition(|b| b.contains("atomic: false"));
+    assert_eq!((online.len(), changes.len()), (1, 1), "{files:#?}");
+    let (changes, online) = (&changes[0], &online[0]);
+    // The foreign key and the check have no online form on MySQL: in the transaction,
+    // plain; the index, the unique key and NOT NULL in place.
+    assert!(
+        changes.contains("create_foreign_key") && changes.contains("create_check_constraint"),
+        "{changes}"
+    );
+    assert!(!changes.contains("online = true"), "{changes}");
+    assert!(online.contains("atomic: false"), "{online}");
+    assert!(online.contains("concurrently = true"), "{online}");
+    assert_eq!(online.matches("online = true").count(), 2, "{online}");
+}
+
+#[test]
+fn a_not_null_column_with_a_per_row_default_is_added_then_filled_in_batches() {
+    let c = Crate::new(&base());
+    c.generate_for(1_800_000_000, &SERVERS).unwrap();
+    let edited = models(
+        r#"#[column(server_default = "gen_random_uuid()")] pub token: String,"#,
+        AMOUNT,
+        NOTE,
+        "",
+    );
+    c.models(&edited);
+    let report = c.generate_for(1_800_000_060, &SERVERS).unwrap();
+    // Nothing is left that holds the table up, and NOT NULL follows a backfill.
+    assert!(
+        !report
+            .warnings
+            .iter()
+            .any(|w| w.contains("reviewed_locks") || w.contains("NOT NULL")),
+        "{:#?}",
+        report.warnings
+    );
+    let files: Vec<String> = c
+        .state()
+        .into_iter()
+        .filter(|(p, _)| p.extension().is_some_and(|e| e == "rs"))
+        .map(|(_, b)| String::from_utf8(b).unwrap())
+        .collect();
+    assert_eq!(files.len(), 3, "{files:#?}");
+    let body = |file: &str| file.split("retort::migration!").nth(1).unwrap().to_string();
+    let (online, changes): (Vec<String>, Vec<String>) = files[1..]
+        .iter()
+        .map(|f| body(f))
+        .partition(|b| b.contains("atomic: false"));
+    let (changes, online) = (&changes[0], &online[0]);
+    // In the transaction: the column, nullable, without its default (a catalog change).
+    let add = changes
+        .lines()
+        .skip_while(|l| !l.contains("add_column"))
+        .take(6)
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        add.contains("\"token\"") && add.contains("nullable"),
+        "{changes}"
+    );
+    assert!(!changes.contains("gen_random_uuid"), "{changes}");
+    // Online: the default, the backfill in batches, then NOT NULL in its online form.
+    let at = |what: &str| {
+        online
+            .find(what)
+            .unwrap_or_else(|| panic!("`{what}` in {online}"))
+    };
+    assert!(
+        at("server_default = \"gen_random_uuid()\"") < at("backfill(")
+            && at("backfill(") < at("nullable = false"),
+        "{online}"
+    );
+    assert!(
+        online.contains(r#"backfill("tasks", "token", "gen_random_uuid()", batch = 10000)"#),
+        "{online}"
+    );
+    // The plain form when asked: one add_column, warned of.
+    let c = Crate::new(&base());
+    c.generate_for(1_800_000_000, &SERVERS).unwrap();
+    c.models(&edited);
+    let report = c.generate_plain(1_800_000_060, &SERVERS).unwrap();
+    assert!(
+        report
+            .warnings
+            .iter()
+            .any(|w| w.contains("add_column tasks.token") && w.contains("backfill")),
+        "{:#?}",
+        report.warnings
+    );
+    let text = body(&std::fs::read_to_string(newest(&c)).unwrap());
+    assert!(
+        !text.contains("backfill(") && !text.contains("atomic: false"),
         "{text}"
     );
 }

@@ -374,6 +374,10 @@ fn show(graph: &Graph, revision: &str, url: Option<DatabaseUrl>) -> Result<()> {
         match step {
             Step::Sql(s) => println!("{};", s.trim_end_matches(';')),
             Step::Rust(name) => println!("-- run({name}): Rust data migration"),
+            Step::Batches { batch, .. } => println!(
+                "-- run again until it changes no row, each batch committed on its own:\n{};",
+                batch.trim_end_matches(';')
+            ),
             Step::Verify { query, problem } => {
                 println!("-- check (must return no row: {problem})\n-- {query};")
             }

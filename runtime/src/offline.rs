@@ -61,6 +61,11 @@ pub fn upgrade_sql(graph: &Graph, from: &str, to: &str, dialect: Dialect) -> Res
                     out.push_str(s.trim_end().trim_end_matches(';'));
                     out.push_str(";\n");
                 }
+                Step::Batches { whole, .. } => {
+                    out.push_str("-- backfill: retort fills the rows in batches, each committed on its own; a script cannot loop, so here as one statement\n");
+                    out.push_str(&whole);
+                    out.push_str(";\n");
+                }
                 Step::Rust(name) => {
                     eprintln!("warning: {} runs the Rust function {name}(), which has no SQL form; the script skips it", rev.id());
                     out.push_str(&format!("-- run({name}): a Rust data migration; it cannot be expressed as SQL and is skipped here\n"));

@@ -651,6 +651,8 @@ impl<'g> Runner<'g> {
                 .iter()
                 .all(|s| match s {
                     Step::Sql(sql) => self.backend.resumable(sql),
+                    // Each batch takes rows still NULL: a second run goes on from there.
+                    Step::Batches { .. } => true,
                     // A query that only reads (the check for NULLs before NOT NULL).
                     Step::Verify { .. } => true,
                     Step::Rust(_) => false,
@@ -938,7 +940,7 @@ impl<'g> Runner<'g> {
             let failed = |statement: String, message: String| Error::MigrationFailed {
                 revision: rev.id().into(),
                 at: describe_at(self.graph, at),
-                operation: match op.failure_hint() {
+                operation: match op.failure_hint_for(&message) {
                     Some(fix) => format!("{}\nfix: {fix}", op.describe()),
                     None => op.describe(),
                 }
@@ -953,6 +955,7 @@ impl<'g> Runner<'g> {
                 }
                 let resuming_here = resume_at == Some(done);
                 let effective = !matches!(step, Step::Verify { .. });
+                let repeat = matches!(step, Step::Batches { .. });
                 // A lock another process took over (a stalled heartbeat) stops the run here.
                 let outcome = match self.backend.still_locked() {
                     Err(e) => Err(e),
@@ -963,12 +966,18 @@ impl<'g> Runner<'g> {
                         {
                             Ok(())
                         }
-                        Step::Sql(statement) => match execute_statement(
+                        Step::Sql(statement)
+                        | Step::Batches {
+                            batch: statement, ..
+                        } => match execute_statement(
                             &mut *self.backend,
                             &self.options,
                             &mut *self.log,
                             &statement,
-                            progress.is_some(),
+                            Run {
+                                alone: progress.is_some(),
+                                repeat,
+                            },
                         ) {
                             Ok(()) => Ok(()),
                             Err(Failure::Database(message)) => Err(failed(statement, message)),
@@ -1090,19 +1099,64 @@ fn execute_statement(
     options: &Options,
     log: &mut dyn FnMut(&str),
     statement: &str,
-    alone: bool,
+    run: Run,
 ) -> std::result::Result<(), Failure> {
+    if !run.repeat {
+        return execute_once(backend, options, log, statement, run).map(drop);
+    }
+    // A backfill: batch after batch, each committed on its own, until one changes nothing.
+    let (mut rows, mut batches) = (0, 0);
+    let (started, mut shown) = (Instant::now(), Instant::now());
+    loop {
+        let changed = execute_once(backend, options, log, statement, run)?;
+        if changed == 0 {
+            log(&format!(
+                "filled {rows} row(s) in {batches} batch(es), {:.1} s",
+                started.elapsed().as_secs_f64()
+            ));
+            return Ok(());
+        }
+        rows += changed;
+        batches += 1;
+        if shown.elapsed() >= Duration::from_secs(1) {
+            log(&format!("filling in batches: {rows} row(s) so far"));
+            shown = Instant::now();
+        }
+    }
+}
+
+/// How a statement runs: `alone` outside a transaction (a lock give-up may be retried),
+/// `repeat` again until it changes no row (a backfill's batch).
+#[derive(Clone, Copy)]
+struct Run {
+    alone: bool,
+    repeat: bool,
+}
+
+/// Runs a statement once, retrying it after a lock give-up where it runs alone; the rows
+/// a batch changed (0 for any other statement, which may be several).
+fn execute_once(
+    backend: &mut dyn Backend,
+    options: &Options,
+    log: &mut dyn FnMut(&str),
+    statement: &str,
+    Run { alone, repeat }: Run,
+) -> std::result::Result<usize, Failure> {
     let mut tries = 0;
+    let run = |backend: &mut dyn Backend| match repeat {
+        true => backend.execute_counted(statement),
+        false => backend.execute(statement).map(|()| 0),
+    };
     loop {
         // A retry first removes what the try that gave up left (an INVALID index).
         let ran = match tries {
-            0 => backend.execute(statement),
+            0 => run(backend),
             _ => backend
                 .clear_given_up(statement)
-                .and_then(|()| backend.execute(statement)),
+                .and_then(|()| run(backend)),
         };
         let message = match ran {
-            Ok(()) => return Ok(()),
+            Ok(changed) => return Ok(changed),
             Err(e) => e.to_string(),
         };
         if !backend.gave_up_waiting(&message) {
@@ -1129,6 +1183,7 @@ fn step_text(step: Step) -> String {
         Step::Sql(s) => s,
         Step::Verify { query, .. } => format!("-- check (must return no row): {query}"),
         Step::Rust(name) => format!("-- run({name}) (a Rust data migration)"),
+        Step::Batches { batch, .. } => format!("{batch} -- until it changes no row"),
     }
 }
 

@@ -830,9 +830,15 @@ pub fn inverse_of(up: &[Op], before: &Schema) -> Result<Vec<Op>, ApplyError> {
 
 /// Whether `list` holds a check of this name whose expression means the same: a
 /// whitespace-only edit is no change.
+/// Whether `list` has check `c`: same name, same condition (spelling aside), and checked the
+/// same way (a check declared `not_valid` that becomes validated is made again, as a
+/// foreign key is).
 fn has_check(list: &[crate::CheckConstraint], c: &crate::CheckConstraint) -> bool {
-    list.iter()
-        .any(|x| x.name == c.name && crate::expr::same(&x.expression, &c.expression))
+    list.iter().any(|x| {
+        x.name == c.name
+            && x.not_valid == c.not_valid
+            && crate::expr::same(&x.expression, &c.expression)
+    })
 }
 
 /// Whether a drop of `a` plus an add of `b` could be a rename (same kind of values).

@@ -176,6 +176,15 @@ fn examples() -> Vec<(&'static str, Op)> {
             online(alter("note", |c| c.nullable = Some(false))),
         ),
         (
+            "fill a column in batches (backfill)",
+            Op::Backfill {
+                table: t(),
+                column: "note".into(),
+                value: "'none'".into(),
+                batch: 10_000,
+            },
+        ),
+        (
             "make a column nullable",
             alter("n", |c| c.nullable = Some(true)),
         ),

@@ -149,6 +149,10 @@ pub trait Backend {
     fn execute(&mut self, sql: &str) -> std::result::Result<(), diesel::result::Error> {
         diesel::connection::SimpleConnection::batch_execute(self.connection(), sql)
     }
+    /// Runs one statement that changes rows (a backfill's batch); the rows it changed.
+    fn execute_counted(&mut self, sql: &str) -> std::result::Result<usize, diesel::result::Error> {
+        diesel::RunQueryDsl::execute(diesel::sql_query(sql), self.connection())
+    }
     /// Runs a query returning one column `v`; the first row's value as text (`NULL` for
     /// NULL), if there is a row.
     fn query_sample(

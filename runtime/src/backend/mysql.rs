@@ -21,7 +21,7 @@ use crate::migration::Connection;
 use crate::schema::model::renamed_create;
 use crate::schema::naming::{LOCK_TABLE, VERSION_TABLE};
 use crate::schema::sql::mysql::{catalog_type, json_column, read_default, read_type};
-use crate::schema::sql::Dialect;
+use crate::schema::sql::{literal, Dialect};
 use crate::schema::{
     CheckConstraint, Column, ColumnType, ForeignKey, Index, IndexKey, ObjectKind,
     ReferentialAction, Schema, Table, UniqueConstraint,
@@ -34,6 +34,110 @@ const SESSION: &str = "SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBST
 
 /// The lock's name: one per database.
 const LOCK: &str = "CONCAT('retort:', DATABASE())";
+
+/// The statements of the online forms on MySQL/MariaDB (`ALGORITHM=INPLACE, LOCK=NONE`, as
+/// `retort_schema::sql::mysql` writes them), which an interrupted run finishes: each is one
+/// `ALTER` that InnoDB makes whole or not at all, so after a kill it either is there or can
+/// run again.
+#[derive(Debug, PartialEq)]
+enum InPlace {
+    /// `CREATE [UNIQUE] INDEX n ON t … ALGORITHM=INPLACE LOCK=NONE`, or `ALTER TABLE t ADD
+    /// CONSTRAINT n UNIQUE (…), ALGORITHM=INPLACE, LOCK=NONE`: done when the index `n` is on `t`.
+    AddIndex {
+        /// The table.
+        table: String,
+        /// The index's (or unique key's) name.
+        name: String,
+    },
+    /// `ALTER TABLE t MODIFY COLUMN …` (the column's whole definition) or `ALTER TABLE t
+    /// ALTER COLUMN c SET DEFAULT …`: a second run changes nothing more than the first.
+    Again,
+}
+
+/// Reads a statement an interrupted run can finish, token by token; `None` for any other.
+fn in_place(statement: &str) -> Option<InPlace> {
+    use crate::schema::expr::lex::{lex, Lexicon, Token};
+    let tokens: Vec<Token> = lex(statement, Lexicon::MYSQL)
+        .into_iter()
+        .map(|s| s.token)
+        .filter(|t| !matches!(t, Token::Punct(p) if p == ";"))
+        .collect();
+    let is =
+        |t: Option<&Token>, w: &str| matches!(t, Some(Token::Word(x)) if x.eq_ignore_ascii_case(w));
+    let name = |t: Option<&Token>| match t {
+        Some(Token::Word(x) | Token::QuotedIdent(x)) => Some(x.clone()),
+        _ => None,
+    };
+    // The clauses of the statement, split at the commas outside parentheses.
+    let mut clauses: Vec<&[Token]> = Vec::new();
+    let (mut depth, mut start) = (0i32, 0);
+    for (i, t) in tokens.iter().enumerate() {
+        match t {
+            Token::Punct(p) if p == "(" => depth += 1,
+            Token::Punct(p) if p == ")" => depth -= 1,
+            Token::Punct(p) if p == "," && depth == 0 => {
+                clauses.push(&tokens[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    clauses.push(&tokens[start..]);
+    // `ALGORITHM=INPLACE` and `LOCK=NONE` (written together, or as their own clauses).
+    let online = {
+        let words: Vec<String> = tokens
+            .iter()
+            .filter_map(|t| match t {
+                Token::Word(w) => Some(w.to_ascii_uppercase()),
+                _ => None,
+            })
+            .collect();
+        words.ends_with(&["ALGORITHM", "INPLACE", "LOCK", "NONE"].map(String::from))
+    };
+    let head = clauses[0];
+    if is(head.first(), "CREATE") {
+        // `CREATE [UNIQUE] INDEX n ON t (…) ALGORITHM=INPLACE LOCK=NONE`.
+        let at = if is(head.get(1), "UNIQUE") { 2 } else { 1 };
+        if !(online && is(head.get(at), "INDEX") && is(head.get(at + 2), "ON")) {
+            return None;
+        }
+        return Some(InPlace::AddIndex {
+            name: name(head.get(at + 1))?,
+            table: name(head.get(at + 3))?,
+        });
+    }
+    if !(is(head.first(), "ALTER") && is(head.get(1), "TABLE")) {
+        return None;
+    }
+    let table = name(head.get(2))?;
+    let options = |c: &[Token]| is(c.first(), "ALGORITHM") || is(c.first(), "LOCK");
+    let mut changes = std::iter::once(&head[3..]).chain(clauses[1..].iter().copied());
+    let change = changes.next()?;
+    if !changes.all(options) {
+        return None;
+    }
+    // `MODIFY COLUMN …` states the column's whole definition, and `ALTER COLUMN c SET
+    // DEFAULT …` its default (before a backfill): a second run changes nothing more.
+    if (is(change.first(), "MODIFY") && is(change.get(1), "COLUMN"))
+        || (is(change.first(), "ALTER")
+            && is(change.get(1), "COLUMN")
+            && (is(change.get(3), "SET") || is(change.get(3), "DROP"))
+            && is(change.get(4), "DEFAULT"))
+    {
+        return Some(InPlace::Again);
+    }
+    if online
+        && is(change.first(), "ADD")
+        && is(change.get(1), "CONSTRAINT")
+        && is(change.get(3), "UNIQUE")
+    {
+        return Some(InPlace::AddIndex {
+            table,
+            name: name(change.get(2))?,
+        });
+    }
+    None
+}
 
 pub(crate) struct Mysql {
     conn: Connection,
@@ -222,6 +326,22 @@ impl Backend for Mysql {
 
     fn gave_up_waiting(&self, message: &str) -> bool {
         message.contains("Lock wait timeout exceeded")
+    }
+
+    fn resumable(&self, statement: &str) -> bool {
+        in_place(statement).is_some()
+    }
+
+    fn already_done(&mut self, statement: &str) -> bool {
+        let Some(InPlace::AddIndex { table, name }) = in_place(statement) else {
+            return false;
+        };
+        let sql = format!(
+            "SELECT COUNT(*) AS n FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = {} AND INDEX_NAME = {}",
+            literal(&table, Dialect::Mysql),
+            literal(&name, Dialect::Mysql)
+        );
+        self.number(&sql, "cannot read the indexes").ok().flatten() > Some(0)
     }
 
     fn lock_blockers(&mut self) -> String {
@@ -532,5 +652,56 @@ fn action(rule: &str) -> ReferentialAction {
         "SET NULL" => ReferentialAction::SetNull,
         "SET DEFAULT" => ReferentialAction::SetDefault,
         _ => ReferentialAction::NoAction,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{in_place, InPlace};
+
+    #[test]
+    fn the_online_statements_are_read_and_others_are_not() {
+        let index = |t: &str, n: &str| {
+            Some(InPlace::AddIndex {
+                table: t.into(),
+                name: n.into(),
+            })
+        };
+        assert_eq!(
+            in_place("CREATE INDEX `ix_t_a` ON `t` (`a`) ALGORITHM=INPLACE LOCK=NONE"),
+            index("t", "ix_t_a")
+        );
+        assert_eq!(
+            in_place("CREATE UNIQUE INDEX ix ON t (a, b) ALGORITHM=INPLACE LOCK=NONE;"),
+            index("t", "ix")
+        );
+        assert_eq!(
+            in_place("ALTER TABLE `t` ADD CONSTRAINT `uq_t_a` UNIQUE (`a`), ALGORITHM=INPLACE, LOCK=NONE"),
+            index("t", "uq_t_a")
+        );
+        assert_eq!(
+            in_place(
+                "ALTER TABLE `t` MODIFY COLUMN `note` text NOT NULL, ALGORITHM=INPLACE, LOCK=NONE"
+            ),
+            Some(InPlace::Again)
+        );
+        for again in [
+            "ALTER TABLE `t` MODIFY COLUMN `note` text NOT NULL",
+            "ALTER TABLE `t` MODIFY COLUMN `n` decimal(10, 2) NOT NULL DEFAULT (uuid())",
+            "ALTER TABLE `t` ALTER COLUMN `token` SET DEFAULT (uuid())",
+            "ALTER TABLE `t` ALTER COLUMN `token` DROP DEFAULT",
+        ] {
+            assert_eq!(in_place(again), Some(InPlace::Again), "{again}");
+        }
+        for other in [
+            "CREATE INDEX ix ON t (a)",
+            "ALTER TABLE `t` ADD CONSTRAINT `uq_t_a` UNIQUE (`a`)",
+            "ALTER TABLE `t` DROP COLUMN `x`, ALGORITHM=INPLACE, LOCK=NONE",
+            "ALTER TABLE t ADD COLUMN c int, ALGORITHM=INPLACE, LOCK=SHARED",
+            "ALTER TABLE `t` MODIFY COLUMN `a` int, ADD COLUMN `b` int",
+            "ALTER TABLE `t` MODIFY COLUMN `a` int, DROP COLUMN `b`",
+        ] {
+            assert_eq!(in_place(other), None, "{other}");
+        }
     }
 }

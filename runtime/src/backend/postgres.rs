@@ -111,7 +111,7 @@ enum ConcurrentIndex {
         name: String,
     },
     /// A statement whose second run does nothing more than its first: `VALIDATE
-    /// CONSTRAINT`, `SET NOT NULL`, `DROP CONSTRAINT IF EXISTS`.
+    /// CONSTRAINT`, `SET NOT NULL`, `DROP CONSTRAINT IF EXISTS`, `SET DEFAULT`.
     Again,
 }
 
@@ -225,9 +225,16 @@ fn online_alter(statement: &str) -> Option<ConcurrentIndex> {
             name: ident(rest.get(2)?)?,
         });
     }
+    // `ALTER COLUMN c SET DEFAULT …` / `DROP DEFAULT`: the default of a column a backfill
+    // fills, set before it.
+    let sets_default = says(&["ALTER", "COLUMN"])
+        && rest.len() > 4
+        && (word(&rest[3], "SET") || word(&rest[3], "DROP"))
+        && word(&rest[4], "DEFAULT");
     let again = says(&["VALIDATE", "CONSTRAINT"])
         || says(&["DROP", "CONSTRAINT", "IF", "EXISTS"])
-        || (says(&["ALTER", "COLUMN"]) && ends_with(&["SET", "NOT", "NULL"]));
+        || (says(&["ALTER", "COLUMN"]) && ends_with(&["SET", "NOT", "NULL"]))
+        || sets_default;
     again.then_some(ConcurrentIndex::Again)
 }
 

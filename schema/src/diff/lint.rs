@@ -35,7 +35,12 @@ pub(super) fn lint_walk(
     };
     // Tables created by these operations have no rows yet: nothing to warn about there.
     let mut created: BTreeSet<String> = BTreeSet::new();
+    // Columns a backfill has filled: NOT NULL after it finds no NULL it left.
+    let mut filled: BTreeSet<(&str, &str)> = BTreeSet::new();
     for op in ops {
+        if let Op::Backfill { table, column, .. } = op {
+            filled.insert((table, column));
+        }
         if let Op::CreateTable { table } = op {
             created.insert(table.name.clone());
         }
@@ -59,7 +64,7 @@ pub(super) fn lint_walk(
                         ));
                     }
                 }
-                if changes.nullable == Some(false) {
+                if changes.nullable == Some(false) && !filled.contains(&(table.as_str(), column.as_str())) {
                     lint(LintKind::NotNull, format!(
                         "makes `{table}.{column}` NOT NULL: this fails if any row holds NULL; backfill first (an `execute(\"UPDATE …\")` before the alter_column in this migration)"
                     ));

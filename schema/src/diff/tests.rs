@@ -667,3 +667,47 @@ fn derived_names_follow_renames_without_drops() {
         d.up
     );
 }
+
+/// A constraint declared `not_valid` that becomes validated (or the reverse) is made again,
+/// checks as foreign keys: without an operation, `check` would report the database's
+/// constraint as checked another way than the models say, on a database retort made.
+#[test]
+fn a_change_of_validity_makes_the_constraint_again() {
+    let parent = table("p", vec![]);
+    let mut old = table("t", vec![col("p_id", ColumnType::Integer)]);
+    old.checks.push(CheckConstraint {
+        name: "ck_t".into(),
+        expression: "p_id > 0".into(),
+        not_valid: true,
+    });
+    old.foreign_keys.push(ForeignKey {
+        name: "fk_t_p".into(),
+        columns: vec!["p_id".into()],
+        referred_table: "p".into(),
+        referred_columns: vec!["id".into()],
+        on_delete: ReferentialAction::NoAction,
+        on_update: ReferentialAction::NoAction,
+        not_valid: true,
+        deferral: Default::default(),
+    });
+    for (check, key) in [(true, false), (false, true), (false, false)] {
+        let mut new = old.clone();
+        new.checks[0].not_valid = check;
+        new.foreign_keys[0].not_valid = key;
+        for (from, to) in [(&old, &new), (&new, &old)] {
+            let d = diff(
+                &Schema::from_tables([parent.clone(), from.clone()]),
+                &Schema::from_tables([parent.clone(), to.clone()]),
+            )
+            .unwrap();
+            let changed = usize::from(from.checks[0].not_valid != to.checks[0].not_valid)
+                + usize::from(from.foreign_keys[0].not_valid != to.foreign_keys[0].not_valid);
+            assert_eq!(d.up.len(), 2 * changed, "{:?}", d.up);
+            let mut after = Schema::from_tables([parent.clone(), from.clone()]);
+            for op in &d.up {
+                op.apply(&mut after).unwrap();
+            }
+            assert_eq!(after.tables["t"], *to, "{:?}", d.up);
+        }
+    }
+}

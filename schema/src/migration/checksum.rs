@@ -457,6 +457,17 @@ impl Canonical {
                 self.opt(comment.as_deref());
             }
             Op::Execute { sql } => self.dialect_sql(sql),
+            Op::Backfill {
+                table,
+                column,
+                value,
+                batch,
+            } => {
+                self.field(table);
+                self.field(column);
+                self.field(value);
+                self.field(&batch.to_string());
+            }
             Op::RunRust { function } => self.field(function),
             Op::CreateObject { object } | Op::DropObject { object } => {
                 self.word(object.kind.ident());

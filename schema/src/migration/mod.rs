@@ -26,7 +26,9 @@ use crate::ops::Op;
 
 pub use checksum::ChecksumCheck;
 #[cfg(feature = "parse")]
-pub use parse::{conflict_marker_line, parse_body, parse_file, FileError, OPERATIONS};
+pub use parse::{
+    conflict_marker_line, parse_body, parse_file, FileError, DEFAULT_BATCH, OPERATIONS,
+};
 #[cfg(feature = "parse")]
 pub use render::render_op;
 pub use write::{render_file, revision_id, runs_outside_a_transaction, NewMigration, Origin};

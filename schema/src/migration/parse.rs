@@ -182,6 +182,9 @@ pub fn parse_body(tokens: TokenStream) -> Result<MigrationFile> {
                 Op::CreateIndex { index, .. } => {
                     format!("`create_index(\"{}\", …, concurrently = true)`", index.name)
                 }
+                Op::Backfill { table, column, .. } => format!(
+                    "`backfill(\"{table}\", \"{column}\", …)`, which commits batch by batch,"
+                ),
                 _ => format!("`{}(…, online = true)` ({})", op.name(), op.describe()),
             };
             return err(
@@ -244,6 +247,7 @@ pub const OPERATIONS: &[&str] = &[
     "create_table_comment",
     "drop_table_comment",
     "execute",
+    "backfill",
     "run",
 ];
 
@@ -526,6 +530,26 @@ fn op(e: &Expr) -> Result<Op> {
                 }
             }
         }
+        "backfill" => {
+            c.arity(3, 3, "a table, a column and the value: backfill(\"tasks\", \"token\", \"gen_random_uuid()\", batch = 10000)")?;
+            c.allow_keywords(&["batch"])?;
+            let value = c.str_at(2, "the value, an SQL expression")?;
+            if value.trim().is_empty() {
+                return err(
+                    c.positional[2],
+                    "the value is empty: give the SQL expression that fills the column",
+                );
+            }
+            Op::Backfill {
+                table: c.str_at(0, "the table name")?,
+                column: c.str_at(1, "the column name")?,
+                value,
+                batch: match c.keyword("batch") {
+                    None => DEFAULT_BATCH,
+                    Some(b) => batch(b)?,
+                },
+            }
+        }
         "create_object" | "drop_object" => {
             let object = db_object(&c)?;
             if name == "create_object" {
@@ -777,6 +801,27 @@ fn deferral(e: Option<&Expr>) -> Result<Deferral> {
 fn not_valid(c: &Call) -> Result<bool> {
     c.keyword("not_valid")
         .map_or(Ok(false), |v| boolean(v, "not_valid"))
+}
+
+/// Rows per statement of a `backfill` that does not say `batch = …`.
+pub const DEFAULT_BATCH: u32 = 10_000;
+
+/// `batch = 5000`: a whole number of rows, at least 1.
+fn batch(e: &Expr) -> Result<u32> {
+    let Expr::Lit(syn::ExprLit {
+        lit: syn::Lit::Int(i),
+        ..
+    }) = e
+    else {
+        return err(e, "`batch` is a number of rows: batch = 10000");
+    };
+    match i.base10_parse::<u32>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => err(
+            e,
+            "`batch` is a number of rows from 1 to 4294967295: batch = 10000",
+        ),
+    }
 }
 
 /// `online = true`: the form that does not hold writes up (outside a transaction).

@@ -154,6 +154,15 @@ pub fn render_op(op: &Op) -> TokenStream {
         Op::Execute {
             sql: DialectSql::All(sql),
         } => quote!(execute(#sql)),
+        Op::Backfill {
+            table,
+            column,
+            value,
+            batch,
+        } => {
+            let batch = proc_macro2::Literal::u32_unsuffixed(*batch);
+            quote!(backfill(#table, #column, #value, batch = #batch))
+        }
         Op::Execute {
             sql:
                 DialectSql::PerDialect {

@@ -243,6 +243,12 @@ impl Op {
                 table_mut(schema, table, "table comment")?.comment = comment.clone();
             }
             Op::Execute { .. } | Op::RunRust { .. } => {}
+            Op::Backfill { table, column, .. } => {
+                let t = table_mut(schema, table, "backfill")?;
+                if t.column(column).is_none() {
+                    return fail(format!("backfill: no column `{column}` in `{table}`"));
+                }
+            }
             Op::CreateObject { object } => {
                 if schema.objects.contains_key(&object.key()) {
                     return fail(format!(

@@ -5,6 +5,40 @@ use super::{ConstraintKind, Op};
 use crate::model::Column;
 
 impl Op {
+    /// What to do when the operation failed with the database's `message`: for an online
+    /// form that the server refused to run in place (MySQL/MariaDB say so rather than copy
+    /// the table under its `ALGORITHM=INPLACE, LOCK=NONE`), the plain form it needs;
+    /// otherwise [`failure_hint`](Op::failure_hint).
+    ///
+    /// ```
+    /// # use retort_schema::ops::Op;
+    /// # use retort_schema::ops::ColumnChanges;
+    /// let op = Op::AlterColumn {
+    ///     table: "tasks".into(),
+    ///     column: "note".into(),
+    ///     changes: ColumnChanges { nullable: Some(false), ..Default::default() },
+    ///     online: true,
+    /// };
+    /// let hint = op.failure_hint_for("LOCK=NONE is not supported. Reason: …").unwrap();
+    /// assert!(hint.contains("online = true"));
+    /// ```
+    pub fn failure_hint_for(&self, message: &str) -> Option<String> {
+        let refused_in_place = message.contains("is not supported. Reason")
+            || message.contains("ALGORITHM=INPLACE is not supported")
+            || message.contains("LOCK=NONE is not supported");
+        if !(self.outside_transaction() && refused_in_place) {
+            return self.failure_hint();
+        }
+        let (table, marker) = match self {
+            Op::CreateIndex { table, .. } => (table, "concurrently = true"),
+            Op::AlterColumn { table, .. } | Op::AddUnique { table, .. } => (table, "online = true"),
+            _ => return self.failure_hint(),
+        };
+        Some(format!(
+            "the server cannot make this change to `{table}` in place while writes go on (the reason above), and refused rather than copy the table under a lock; nothing was changed. Either remove what stops it (the reason), or take `{marker}` off the operation to run the plain form, which may copy `{table}` and hold writes for the copy: run it at a quiet time"
+        ))
+    }
+
     /// What to do when the operation fails on existing rows, if it can fail because of them.
     pub fn failure_hint(&self) -> Option<String> {
         Some(match self {
@@ -13,7 +47,7 @@ impl Op {
                 column.name
             ),
             Op::AlterColumn { table, column, changes, .. } if changes.nullable == Some(false) => format!(
-                "rows of `{table}` hold NULL in `{column}`: backfill them with execute(\"UPDATE {table} SET {column} = … WHERE {column} IS NULL\") before this operation"
+                "rows of `{table}` hold NULL in `{column}`: fill them before this operation, with backfill(\"{table}\", \"{column}\", \"…\") in a migration with `atomic: false` (in batches, resumable) or execute(\"UPDATE {table} SET {column} = … WHERE {column} IS NULL\")"
             ),
             Op::AlterColumn { table, column, changes, .. } if changes.ty.is_some() => format!(
                 "values of `{table}.{column}` do not fit the new type: convert or clean them with an execute(\"UPDATE …\") before this operation, or keep the type"
@@ -123,6 +157,12 @@ impl Op {
                 None => format!("drop comment of table {table}"),
             },
             Op::Execute { .. } => "execute SQL".into(),
+            Op::Backfill {
+                table,
+                column,
+                value,
+                batch,
+            } => format!("backfill {table}.{column} = {value} where NULL, {batch} rows a batch"),
             Op::CreateObject { object } => format!("create {}", object_words(object)),
             Op::DropObject { object } => format!("drop {}", object_words(object)),
             Op::RunRust { function } => format!("run {function}()"),

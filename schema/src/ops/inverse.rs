@@ -207,6 +207,9 @@ impl Op {
                 comment: find_table(before, table)?.comment.clone(),
             }],
             Op::Execute { .. } | Op::RunRust { .. } => return Ok(None),
+            // The values it wrote were NULL before: nothing to restore that a downgrade of
+            // the column itself does not.
+            Op::Backfill { .. } => Vec::new(),
             Op::CreateObject { object } => vec![Op::DropObject {
                 object: object.clone(),
             }],

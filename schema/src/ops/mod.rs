@@ -179,6 +179,22 @@ pub enum Op {
         /// The statements.
         sql: DialectSql,
     },
+    /// `backfill`: sets `column` to `value` (an SQL expression, evaluated per row) in the
+    /// rows where it is `NULL`, `batch` rows at a time, each batch committed on its own, until
+    /// none is left: the online way to fill a column over a large table without holding its
+    /// rows locked for the whole update. Runs only outside a transaction (`atomic: false`);
+    /// an interrupted run goes on with the rows still `NULL`. Rows where `value` is itself
+    /// `NULL` are left as they are. Does not change the replayed schema.
+    Backfill {
+        /// Table name.
+        table: String,
+        /// The column to fill.
+        column: String,
+        /// The value, as an SQL expression (it may name the row's columns).
+        value: String,
+        /// Rows per batch.
+        batch: u32,
+    },
     /// `run`: a named Rust function (a data migration). Does not change the replayed schema.
     RunRust {
         /// The function's name, as written in the migration file.
@@ -411,6 +427,7 @@ impl Op {
             } => "create_table_comment",
             Op::SetTableComment { comment: None, .. } => "drop_table_comment",
             Op::Execute { .. } => "execute",
+            Op::Backfill { .. } => "backfill",
             Op::RunRust { .. } => "run",
             Op::CreateObject { .. } => "create_object",
             Op::DropObject { .. } => "drop_object",
@@ -430,6 +447,7 @@ impl Op {
             | Op::AddUnique { online, .. }
             | Op::AddForeignKey { online, .. }
             | Op::AddCheck { online, .. } => *online,
+            Op::Backfill { .. } => true,
             _ => false,
         }
     }
@@ -452,7 +470,8 @@ impl Op {
             | Op::DropConstraint { table, .. }
             | Op::RenameIndex { table, .. }
             | Op::RenameConstraint { table, .. }
-            | Op::SetTableComment { table, .. } => Some(table),
+            | Op::SetTableComment { table, .. }
+            | Op::Backfill { table, .. } => Some(table),
             Op::Execute { .. }
             | Op::RunRust { .. }
             | Op::CreateObject { .. }

@@ -329,6 +329,7 @@ pub(super) fn render_ops(
                     .iter()
                     .any(|o| matches!(o, Op::DropTable { table: t } if t == table)) => {}
             Op::Execute { .. }
+            | Op::Backfill { .. }
             | Op::RunRust { .. }
             | Op::CreateObject { .. }
             | Op::DropObject { .. }

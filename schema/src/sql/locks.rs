@@ -59,6 +59,9 @@ pub enum Work {
     Rewrite,
     /// An index is built from every row.
     IndexBuild,
+    /// Rows are written a batch at a time, each batch committed on its own: a row is
+    /// locked only while its batch runs.
+    Batches,
 }
 
 impl Work {
@@ -69,6 +72,7 @@ impl Work {
             Work::Scan => "reads every row to check it",
             Work::Rewrite => "rewrites the whole table",
             Work::IndexBuild => "builds an index from every row",
+            Work::Batches => "writes the rows a batch at a time, each committed on its own",
         }
     }
 }
@@ -149,7 +153,14 @@ pub(crate) fn column_type<'a>(
 /// `gen_random_uuid()`, `random()`, a sequence), rather than a constant or a stable value
 /// (`now()`, `CURRENT_TIMESTAMP`) that the database can store once in the catalog. Unknown
 /// calls count as volatile: the warning is then one too many, never one too few.
-pub(crate) fn default_per_row(default: &str) -> bool {
+///
+/// ```
+/// use retort_schema::sql::locks::default_per_row;
+/// assert!(default_per_row("gen_random_uuid()"));
+/// assert!(!default_per_row("now()"));
+/// assert!(!default_per_row("'draft'"));
+/// ```
+pub fn default_per_row(default: &str) -> bool {
     let mut d = default.trim();
     while let Some(inner) = d.strip_prefix('(').and_then(|x| x.strip_suffix(')')) {
         d = inner.trim();

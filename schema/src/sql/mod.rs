@@ -5,6 +5,7 @@
 //! a dialect can do what it must — SQLite rebuilds a table for most changes.
 
 mod ansi;
+mod backfill;
 pub(crate) mod enums;
 mod features;
 mod index_def;
@@ -175,6 +176,14 @@ pub enum Step {
     Sql(String),
     /// The Rust function a `run(…)` names.
     Rust(String),
+    /// An `UPDATE` that changes at most a batch of rows, run (each time committed on its
+    /// own) until it changes none: a `backfill`.
+    Batches {
+        /// One batch.
+        batch: String,
+        /// The same change as one statement, for a script that cannot loop (`db sql`).
+        whole: String,
+    },
     /// A query that must return no row: a row's `v` is a sample of what is wrong, and the
     /// step fails with `problem` and that sample (checks the database cannot do itself).
     Verify {
@@ -235,6 +244,12 @@ pub fn render(op: &Op, before: &Schema, dialect: Dialect) -> Result<Vec<Step>, R
             }
         }
         Op::RunRust { function } => Ok(vec![Step::Rust(function.clone())]),
+        Op::Backfill {
+            table,
+            column,
+            value,
+            batch,
+        } => backfill::render(table, column, value, *batch, before, dialect),
         // An object a dialect has no statement for does not exist there.
         Op::CreateObject { object } => Ok(object
             .sql_for(dialect)

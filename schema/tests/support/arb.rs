@@ -344,6 +344,18 @@ pub fn op() -> impl Strategy<Value = Op> {
                 }
             }),
         function_name().prop_map(|function| Op::RunRust { function }),
+        (
+            name(),
+            name(),
+            text().prop_filter("a value", |v| !v.trim().is_empty()),
+            1..=u32::MAX
+        )
+            .prop_map(|(table, column, value, batch)| Op::Backfill {
+                table,
+                column,
+                value,
+                batch
+            }),
         (db_object(), any::<bool>()).prop_map(|(object, create)| if create {
             Op::CreateObject { object }
         } else {

@@ -35,6 +35,12 @@ fn in_place(from: &ColumnType, to: &ColumnType) -> bool {
 pub(crate) fn lock_costs(op: &Op, before: &Schema) -> Vec<LockCost> {
     match op {
         Op::CreateTable { .. } | Op::Execute { .. } | Op::RunRust { .. } => Vec::new(),
+        Op::Backfill { table, .. } => vec![LockCost::new(
+            table,
+            "row locks per batch",
+            Blocks::Nothing,
+            Work::Batches,
+        )],
         Op::CreateEnum { .. } | Op::DropEnum { .. } => Vec::new(),
         Op::DropTable { table } => vec![LockCost::new(
             table,

@@ -88,7 +88,7 @@ pub(crate) fn lock_costs(op: &Op, before: &Schema) -> Vec<LockCost> {
                     .is_some_and(default_per_row);
             if per_row {
                 vec![LockCost::new(table, ACCESS_EXCLUSIVE, Blocks::ReadsAndWrites, Work::Rewrite)
-                    .online("add the column without a default (or with a constant one), fill it in batches from a Rust data step, then set the default")
+                    .online("the build's online form for a NOT NULL column: added nullable without the default, then, in a migration with `atomic: false`, the default set (a catalog change), backfill(…) of the rows there in batches, and NOT NULL through a validated check")
                     .note("an identity column or a volatile default (gen_random_uuid(), random()) is computed for every row")]
             } else {
                 vec![brief(table).note(
@@ -230,6 +230,12 @@ pub(crate) fn lock_costs(op: &Op, before: &Schema) -> Vec<LockCost> {
         Op::CreateObject { object } | Op::DropObject { object } => {
             object_cost(object, matches!(op, Op::CreateObject { .. }))
         }
+        Op::Backfill { table, .. } => vec![LockCost::new(
+            table,
+            "ROW EXCLUSIVE, row locks per batch",
+            Blocks::Nothing,
+            Work::Batches,
+        )],
         Op::Execute { .. } | Op::RunRust { .. } | Op::CreateEnum { .. } | Op::DropEnum { .. } => {
             Vec::new()
         }

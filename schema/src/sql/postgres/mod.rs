@@ -394,6 +394,7 @@ impl Hooks for Postgres {
                 vec![sql(self.comment_on_table(table, comment.as_deref()))]
             }
             Op::Execute { .. }
+            | Op::Backfill { .. }
             | Op::RunRust { .. }
             | Op::CreateObject { .. }
             | Op::DropObject { .. }

@@ -174,6 +174,7 @@ pub(super) fn render(op: &Op, before: &Schema) -> Result<Vec<Step>, RenderError>
         | Op::AddCheck { .. }
         | Op::DropConstraint { .. } => Vec::new(),
         Op::Execute { .. }
+        | Op::Backfill { .. }
         | Op::RunRust { .. }
         | Op::CreateObject { .. }
         | Op::DropObject { .. }
@@ -378,6 +379,15 @@ pub(crate) fn lock_costs(op: &Op, before: &Schema) -> Vec<crate::sql::locks::Loc
     let Some(table) = op.table().filter(|t| before.tables.contains_key(*t)) else {
         return Vec::new();
     };
+    if matches!(op, Op::Backfill { .. }) {
+        // Writers wait for a batch, not for the whole fill.
+        return vec![LockCost::new(
+            table,
+            "database write lock, per batch",
+            Blocks::Nothing,
+            Work::Batches,
+        )];
+    }
     let work = if needs_rebuild(op, before) {
         Work::Rewrite
     } else if matches!(op, Op::CreateIndex { .. }) {
@@ -500,6 +510,7 @@ fn folds(ops: &[Op], rebuilds: &[bool]) -> Vec<Option<(usize, usize)>> {
         for (i, op) in ops.iter().enumerate() {
             let barrier = match op {
                 Op::Execute { .. }
+                | Op::Backfill { .. }
                 | Op::RunRust { .. }
                 | Op::CreateObject { .. }
                 | Op::DropObject { .. }
