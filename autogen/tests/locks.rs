@@ -211,12 +211,71 @@ fn each_kind_of_lock_warning_names_the_lock_and_the_online_form() {
             }
         }
         // The file's header shows them too.
-        let written = std::fs::read_to_string(newest(&c)).unwrap();
+        let file = newest(&c);
+        let written = std::fs::read_to_string(&file).unwrap();
         assert!(
             written.contains("postgres: `"),
             "{what}: header:\n{written}"
         );
+        // Strict mode fails the build with each of them; acknowledged, they are gone.
+        let open = unreviewed(&c);
+        assert_eq!(
+            open.len(),
+            pg_lines.len() + on("mysql").len(),
+            "{what}: {open:#?}"
+        );
+        let keys: Vec<String> = warnings.iter().filter_map(|w| review_key(w)).collect();
+        assert_eq!(keys.len(), open.len(), "{what}: {warnings:#?}");
+        for key in &keys {
+            assert!(
+                open.iter().any(|w| w.contains(key.as_str())),
+                "{what}: {key}: {open:#?}"
+            );
+        }
+        let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+        review(&file, &keys);
+        assert_eq!(unreviewed(&c), Vec::<String>::new(), "{what}: acknowledged");
     }
+}
+
+/// The key a lock warning asks to add to `reviewed_locks` (`postgres: create_index
+/// tasks.ix_…`).
+fn review_key(warning: &str) -> Option<String> {
+    let at = warning.find("add \"")? + "add \"".len();
+    let len = warning[at..].find('"')?;
+    Some(warning[at..at + len].to_string())
+}
+
+/// The warnings strict mode fails the build with, at the crate's state.
+fn unreviewed(c: &Crate) -> Vec<String> {
+    match c.generate_with(1_800_000_120, &SERVERS, true) {
+        Ok(_) => Vec::new(),
+        Err(Error::UnreviewedLocks { warnings, writing }) => {
+            assert!(!writing);
+            warnings
+        }
+        Err(other) => panic!("{other}"),
+    }
+}
+
+/// Writes `keys` as the migration file's `reviewed_locks`.
+fn review(file: &std::path::Path, keys: &[&str]) {
+    let text = std::fs::read_to_string(file).unwrap();
+    let quoted: Vec<String> = keys.iter().map(|k| format!("{k:?}")).collect();
+    let reviewed = format!("    reviewed_locks: [{}],\n    up:", quoted.join(", "));
+    let text = match text.find("    reviewed_locks:") {
+        Some(at) => {
+            let end = text[at..].find("    up:").unwrap() + at;
+            format!(
+                "{}{}{}",
+                &text[..at],
+                reviewed,
+                &text[end + "    up:".len()..]
+            )
+        }
+        None => text.replacen("    up:", &reviewed, 1),
+    };
+    std::fs::write(file, text).unwrap();
 }
 
 #[test]
@@ -266,14 +325,7 @@ fn a_reviewed_warning_passes_strict_mode_and_an_unreviewed_one_fails_it() {
     // (a check copies the table there) — and, with the plain forms, on PostgreSQL's too.
     c.generate_plain(1_800_000_060, &SERVERS).unwrap();
     let file = newest(&c);
-    let open = |c: &Crate| match c.generate_with(1_800_000_120, &SERVERS, true) {
-        Ok(_) => Vec::new(),
-        Err(Error::UnreviewedLocks { warnings, writing }) => {
-            assert!(!writing);
-            warnings
-        }
-        Err(other) => panic!("{other}"),
-    };
+    let open = unreviewed;
     assert_eq!(open(&c).len(), 3, "{:#?}", open(&c));
     // Reviewing one leaves two; reviewing all passes.
     let keys = [
@@ -281,24 +333,7 @@ fn a_reviewed_warning_passes_strict_mode_and_an_unreviewed_one_fails_it() {
         "postgres: create_index tasks.ix_tasks_amount",
         "mysql: create_check_constraint tasks.ck_tasks_amount",
     ];
-    let review = |list: &[&str]| {
-        let text = std::fs::read_to_string(&file).unwrap();
-        let quoted: Vec<String> = list.iter().map(|k| format!("{k:?}")).collect();
-        let reviewed = format!("    reviewed_locks: [{}],\n    up:", quoted.join(", "));
-        let text = match text.find("    reviewed_locks:") {
-            Some(at) => {
-                let end = text[at..].find("    up:").unwrap() + at;
-                format!(
-                    "{}{}{}",
-                    &text[..at],
-                    reviewed,
-                    &text[end + "    up:".len()..]
-                )
-            }
-            None => text.replacen("    up:", &reviewed, 1),
-        };
-        std::fs::write(&file, text).unwrap();
-    };
+    let review = |keys: &[&str]| review(&file, keys);
     review(&keys[..1]);
     let left = open(&c);
     assert_eq!(left.len(), 2, "{left:#?}");

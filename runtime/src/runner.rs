@@ -956,6 +956,10 @@ impl<'g> Runner<'g> {
                 let resuming_here = resume_at == Some(done);
                 let effective = !matches!(step, Step::Verify { .. });
                 let repeat = matches!(step, Step::Batches { .. });
+                let walk = match &step {
+                    Step::Batches { walk, .. } => walk.clone(),
+                    _ => None,
+                };
                 // A lock another process took over (a stalled heartbeat) stops the run here.
                 let outcome = match self.backend.still_locked() {
                     Err(e) => Err(e),
@@ -977,6 +981,7 @@ impl<'g> Runner<'g> {
                             Run {
                                 alone: progress.is_some(),
                                 repeat,
+                                walk: walk.as_ref(),
                             },
                         ) {
                             Ok(()) => Ok(()),
@@ -1104,18 +1109,30 @@ fn execute_statement(
     if !run.repeat {
         return execute_once(backend, options, log, statement, run).map(drop);
     }
-    // A backfill: batch after batch, each committed on its own, until one changes nothing.
+    // A backfill: batch after batch, each committed on its own, until the key's end (a
+    // walk) or until one changes nothing.
     let (mut rows, mut batches) = (0, 0);
     let (started, mut shown) = (Instant::now(), Instant::now());
+    let mut after = None;
     loop {
-        let changed = execute_once(backend, options, log, statement, run)?;
-        if changed == 0 {
-            log(&format!(
-                "filled {rows} row(s) in {batches} batch(es), {:.1} s",
-                started.elapsed().as_secs_f64()
-            ));
-            return Ok(());
-        }
+        let changed = match run.walk {
+            Some(walk) => {
+                let query = walk.next_bound(after);
+                let upto = match backend.query_sample(&query) {
+                    Err(e) => return Err(Failure::Database(e.to_string())),
+                    Ok(None) => None,
+                    Ok(Some(v)) => v.trim().parse::<i64>().ok(),
+                };
+                let Some(upto) = upto else { break };
+                let n = execute_once(backend, options, log, &walk.update(after, upto), run)?;
+                after = Some(upto);
+                n
+            }
+            None => match execute_once(backend, options, log, statement, run)? {
+                0 => break,
+                n => n,
+            },
+        };
         rows += changed;
         batches += 1;
         if shown.elapsed() >= Duration::from_secs(1) {
@@ -1123,14 +1140,21 @@ fn execute_statement(
             shown = Instant::now();
         }
     }
+    log(&format!(
+        "filled {rows} row(s) in {batches} batch(es), {:.1} s",
+        started.elapsed().as_secs_f64()
+    ));
+    Ok(())
 }
 
 /// How a statement runs: `alone` outside a transaction (a lock give-up may be retried),
 /// `repeat` again until it changes no row (a backfill's batch).
 #[derive(Clone, Copy)]
-struct Run {
+struct Run<'w> {
     alone: bool,
     repeat: bool,
+    /// A backfill's walk along its table's key.
+    walk: Option<&'w retort_schema::sql::KeyWalk>,
 }
 
 /// Runs a statement once, retrying it after a lock give-up where it runs alone; the rows
@@ -1140,7 +1164,7 @@ fn execute_once(
     options: &Options,
     log: &mut dyn FnMut(&str),
     statement: &str,
-    Run { alone, repeat }: Run,
+    Run { alone, repeat, .. }: Run,
 ) -> std::result::Result<usize, Failure> {
     let mut tries = 0;
     let run = |backend: &mut dyn Backend| match repeat {

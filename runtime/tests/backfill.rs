@@ -192,7 +192,7 @@ fn statements(graph: &Graph, revision: &str, dialect: Dialect) -> Vec<Option<(St
         .flatten()
         .map(|s| match s {
             Step::Sql(sql) => Some((sql.clone(), sql)),
-            Step::Batches { batch, whole } => Some((whole, batch)),
+            Step::Batches { batch, whole, .. } => Some((whole, batch)),
             _ => None,
         })
         .collect()
@@ -361,4 +361,54 @@ fn an_upgrade_killed_in_the_middle_of_a_backfill_is_finished_by_the_next_start()
         assert!(now.contains(row), "{row:?} kept its value");
     }
     at_head(&db, &graph, &before, "after SIGKILL");
+}
+
+#[test]
+fn without_an_integer_key_the_batches_repeat_until_none_is_left() {
+    // A text key: no range to walk, so each batch picks rows still NULL.
+    let graph = Graph::from_revisions([
+        rev(
+            "u1",
+            None,
+            r#"create_table("u", column("code", varchar(20)), column("a", integer, nullable), column("b", integer, nullable), primary_key(["code"]))"#,
+            r#"drop_table("u")"#,
+        ),
+        rev(
+            "u2",
+            Some("u1"),
+            r#"execute("INSERT INTO u (code, a) WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < 26) SELECT CONCAT('c', n), CASE WHEN n = 26 THEN NULL ELSE n END FROM g")"#,
+            r#"execute("DELETE FROM u")"#,
+        ),
+        rev_outside(
+            "u3",
+            Some("u2"),
+            r#"backfill("u", "b", "a + 1", batch = 10)"#,
+            "",
+        ),
+    ]);
+    for db in TestDb::all() {
+        let name = db.dialect.name();
+        let mut lines = Vec::new();
+        Runner::connect(&graph, &db.url, Options::default())
+            .unwrap()
+            .with_log(|l| lines.push(l.to_string()))
+            .upgrade("head")
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.contains("filled 25 row(s) in 3 batch(es)")),
+            "{name}: {lines:?}"
+        );
+        assert_eq!(
+            db.count("SELECT COUNT(*) AS n FROM u WHERE b IS NULL"),
+            1,
+            "{name}: the row whose value is NULL stays NULL"
+        );
+        assert_eq!(
+            db.count("SELECT COUNT(*) AS n FROM u WHERE b = a + 1"),
+            25,
+            "{name}"
+        );
+    }
 }

@@ -32,6 +32,9 @@ struct Cli {
     /// longest of all, the p99 over every write of every run.
     #[arg(long, default_value_t = 3)]
     rounds: usize,
+    /// Only the migrations whose name contains this.
+    #[arg(long)]
+    only: Option<String>,
 }
 
 fn migration(id: &str, parent: Option<&str>, atomic: bool, up: &str, down: &str) -> Migration {
@@ -41,16 +44,24 @@ fn migration(id: &str, parent: Option<&str>, atomic: bool, up: &str, down: &str)
     Migration::from_file(retort_schema::migration::parse_file(&text).expect(id))
 }
 
-const TABLE: &str = r#"create_table("stall_t", column("id", bigint, autoincrement), column("a", integer), column("b", integer), column("note", text, nullable), column("owner_id", integer), primary_key(["id"])), create_table("stall_owner", column("id", integer), primary_key(["id"]))"#;
+const TABLE: &str = r#"create_table("stall_t", column("id", bigint, autoincrement), column("a", integer), column("b", integer), column("c", integer, nullable), column("note", text, nullable), column("owner_id", integer), primary_key(["id"])), create_table("stall_owner", column("id", integer), primary_key(["id"]))"#;
 const TABLE_DOWN: &str = r#"drop_table("stall_t"), drop_table("stall_owner")"#;
 
-/// The online form of a constraint or NOT NULL (`online = true`): PostgreSQL's; elsewhere
-/// the same statements as the plain form, so measured on PostgreSQL only.
+/// The online form of a constraint or NOT NULL (`online = true`). MySQL/MariaDB have none
+/// for a foreign key or check (the same statements as the plain form): those are measured
+/// on PostgreSQL only.
 const ONLINE: &str = "online (`online = true`)";
 
-/// The migrations measured: (name, form, atomic, up, down).
-fn cases() -> Vec<(&'static str, &'static str, bool, &'static str, &'static str)> {
-    vec![
+/// A migration measured: (name, form, atomic, up, down).
+type Case = (&'static str, &'static str, bool, String, String);
+
+/// The migrations measured on `dialect`.
+fn cases(dialect: Dialect) -> Vec<Case> {
+    let per_row = match dialect {
+        Dialect::Postgres => "(gen_random_uuid())::text",
+        _ => "uuid()",
+    };
+    let mut all: Vec<(&'static str, &'static str, bool, &str, &str)> = vec![
         (
             "add an index",
             "plain",
@@ -97,15 +108,15 @@ fn cases() -> Vec<(&'static str, &'static str, bool, &'static str, &'static str)
             "make a column NOT NULL",
             "plain",
             true,
-            r#"alter_column("stall_t", "b", nullable = false)"#,
-            r#"alter_column("stall_t", "b", nullable = true)"#,
+            r#"alter_column("stall_t", "c", nullable = false)"#,
+            r#"alter_column("stall_t", "c", nullable = true)"#,
         ),
         (
             "make a column NOT NULL",
             ONLINE,
             false,
-            r#"alter_column("stall_t", "b", nullable = false, online = true)"#,
-            r#"alter_column("stall_t", "b", nullable = true)"#,
+            r#"alter_column("stall_t", "c", nullable = false, online = true)"#,
+            r#"alter_column("stall_t", "c", nullable = true)"#,
         ),
         (
             "add a unique constraint",
@@ -128,7 +139,35 @@ fn cases() -> Vec<(&'static str, &'static str, bool, &'static str, &'static str)
             r#"add_column("stall_t", column("flag", integer, server_default = "0"))"#,
             r#"drop_column("stall_t", "flag")"#,
         ),
-    ]
+    ];
+    if dialect != Dialect::Postgres {
+        all.retain(|(_, form, _, up, _)| {
+            *form != ONLINE || !(up.contains("foreign_key") || up.contains("check_constraint"))
+        });
+    }
+    let mut out: Vec<Case> = all
+        .into_iter()
+        .map(|(what, form, atomic, up, down)| (what, form, atomic, up.into(), down.into()))
+        .collect();
+    // A NOT NULL column whose default is computed per row: in one statement, or as the build
+    // writes it online (added nullable, the default set, filled in batches, NOT NULL online).
+    out.push((
+        "add a NOT NULL column with a per-row default",
+        "plain",
+        true,
+        format!(r#"add_column("stall_t", column("token", text, server_default = "{per_row}"))"#),
+        r#"drop_column("stall_t", "token")"#.into(),
+    ));
+    out.push((
+        "add a NOT NULL column with a per-row default",
+        "online (backfill)",
+        false,
+        format!(
+            r#"add_column("stall_t", column("token", text, nullable)), alter_column("stall_t", "token", server_default = "{per_row}"), backfill("stall_t", "token", "{per_row}", batch = 10000), alter_column("stall_t", "token", nullable = false, online = true)"#
+        ),
+        r#"drop_column("stall_t", "token")"#.into(),
+    ));
+    out
 }
 
 fn exec(b: &mut dyn Backend, sql: &str) {
@@ -140,13 +179,13 @@ fn fill(url: &DatabaseUrl, rows: i64) {
     let mut b = retort::backend::connect(url).unwrap();
     exec(&mut *b, "INSERT INTO stall_owner (id) VALUES (1)");
     match b.dialect() {
-        Dialect::Postgres => exec(&mut *b, &format!("INSERT INTO stall_t (a, b, owner_id) SELECT g, g, 1 FROM generate_series(1, {rows}) g")),
+        Dialect::Postgres => exec(&mut *b, &format!("INSERT INTO stall_t (a, b, c, owner_id) SELECT g, g, g, 1 FROM generate_series(1, {rows}) g")),
         _ => {
-            exec(&mut *b, "INSERT INTO stall_t (a, b, owner_id) VALUES (1, 1, 1)");
+            exec(&mut *b, "INSERT INTO stall_t (a, b, c, owner_id) VALUES (1, 1, 1, 1)");
             let mut n = 1;
             while n < rows {
                 let take = n.min(rows - n);
-                exec(&mut *b, &format!("INSERT INTO stall_t (a, b, owner_id) SELECT a + {n}, b + {n}, 1 FROM stall_t ORDER BY id LIMIT {take}"));
+                exec(&mut *b, &format!("INSERT INTO stall_t (a, b, c, owner_id) SELECT a + {n}, b + {n}, c + {n}, 1 FROM stall_t ORDER BY id LIMIT {take}"));
                 n += take;
             }
         }
@@ -173,7 +212,9 @@ fn measure(url: &DatabaseUrl, rows: i64, migrate: impl FnOnce() -> Duration) -> 
             while !stop.load(Ordering::Relaxed) {
                 i += 1;
                 let sql = match i % 2 {
-                    0 => format!("INSERT INTO stall_t (a, b, owner_id) VALUES ({i}, {i}, 1)"),
+                    0 => {
+                        format!("INSERT INTO stall_t (a, b, c, owner_id) VALUES ({i}, {i}, {i}, 1)")
+                    }
                     _ => format!(
                         "UPDATE stall_t SET note = 'w{i}' WHERE id = {}",
                         (i * 7919) % rows + 1
@@ -212,13 +253,13 @@ fn main() {
     let url = DatabaseUrl::parse(&cli.url).expect("a server URL");
     println!("| migration | form | writer's longest stall | p99 write | writes during (all runs) | migration took (median) |");
     println!("|---|---|---|---|---|---|");
-    for (what, form, atomic, up, down) in cases() {
-        if form == ONLINE && url.dialect() != Dialect::Postgres {
+    for (what, form, atomic, up, down) in cases(url.dialect()) {
+        if cli.only.as_deref().is_some_and(|o| !what.contains(o)) {
             continue;
         }
         let graph = Graph::from_revisions([
             migration("s1", None, true, TABLE, TABLE_DOWN),
-            migration("s2", Some("s1"), atomic, up, down),
+            migration("s2", Some("s1"), atomic, &up, &down),
         ]);
         let options = Options {
             ddl_lock_timeout: None,

@@ -6,6 +6,7 @@
 
 mod ansi;
 mod backfill;
+pub use backfill::KeyWalk;
 pub(crate) mod enums;
 mod features;
 mod index_def;
@@ -179,10 +180,12 @@ pub enum Step {
     /// An `UPDATE` that changes at most a batch of rows, run (each time committed on its
     /// own) until it changes none: a `backfill`.
     Batches {
-        /// One batch.
+        /// One batch, run again until it changes no row (without a `walk`).
         batch: String,
         /// The same change as one statement, for a script that cannot loop (`db sql`).
         whole: String,
+        /// Where the table has a single integer primary key: the batches as ranges of it.
+        walk: Option<backfill::KeyWalk>,
     },
     /// A query that must return no row: a row's `v` is a sample of what is wrong, and the
     /// step fails with `problem` and that sample (checks the database cannot do itself).
