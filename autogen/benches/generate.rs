@@ -97,6 +97,7 @@ fn write_crate(dir: &Path) {
                 Op::DropIndex {
                     table: t.name.clone(),
                     name: format!("ix_thing{i}s_name"),
+                    concurrently: false,
                 },
                 false,
             ),

@@ -285,7 +285,9 @@ pub fn generate_in(
             for (from, to, part) in steps {
                 let mut d = diff::diff(&from, &to)?;
                 if part == Part::Online {
-                    for op in &mut d.up {
+                    // The downgrade runs outside a transaction too: its indexes and keys in
+                    // their online forms as well.
+                    for op in d.up.iter_mut().chain(d.down.iter_mut()) {
                         make_online(op, &settings.backends);
                     }
                     d.up = with_backfills(std::mem::take(&mut d.up), &filled);
@@ -441,7 +443,7 @@ fn online_part(from: &Schema, to: &Schema, settings: &Settings) -> Result<Option
     let dropped: Vec<(&str, &str)> =
         d.up.iter()
             .filter_map(|op| match op {
-                Op::DropConstraint { table, name, .. } | Op::DropIndex { table, name } => {
+                Op::DropConstraint { table, name, .. } | Op::DropIndex { table, name, .. } => {
                     Some((table.as_str(), name.as_str()))
                 }
                 _ => None,
@@ -458,9 +460,30 @@ fn online_part(from: &Schema, to: &Schema, settings: &Settings) -> Result<Option
         op.table()
             .is_some_and(|t| dropped.contains(&(t, name.as_str())))
     };
+    // An index dropped while something of its name is made in the same change goes with
+    // it, in the transaction: the new one needs the name free.
+    let made: Vec<(&str, &str)> =
+        d.up.iter()
+            .filter_map(|op| {
+                let name = match op {
+                    Op::CreateIndex { index, .. } => &index.name,
+                    Op::AddUnique { unique, .. } => &unique.name,
+                    Op::AddForeignKey { foreign_key, .. } => &foreign_key.name,
+                    Op::AddCheck { check, .. } => &check.name,
+                    Op::RenameIndex { to, .. } | Op::RenameConstraint { to, .. } => to,
+                    _ => return None,
+                };
+                Some((op.table()?, name.as_str()))
+            })
+            .collect();
+    let name_reused = |op: &Op| match op {
+        Op::DropIndex { table, name, .. } => made.contains(&(table.as_str(), name.as_str())),
+        _ => false,
+    };
     let candidate = |op: &Op| {
         has_online_form(op, backends)
             && !replaces(op)
+            && !name_reused(op)
             && op.table().is_some_and(|t| from.tables.contains_key(t))
     };
     // A NOT NULL column whose default is computed per row (PostgreSQL rewrites the table
@@ -597,6 +620,8 @@ fn has_online_form(op: &Op, backends: &[Dialect]) -> bool {
         Op::AddForeignKey { foreign_key, .. } => postgres && !foreign_key.not_valid,
         Op::AddCheck { check, .. } => postgres && !check.not_valid,
         Op::AlterColumn { changes, .. } => changes.nullable == Some(false) && changes.ty.is_none(),
+        // MySQL drops an index in place without holding writers: PostgreSQL's only.
+        Op::DropIndex { .. } => postgres,
         _ => false,
     }
 }
@@ -607,7 +632,9 @@ fn make_online(op: &mut Op, backends: &[Dialect]) {
         return;
     }
     match op {
-        Op::CreateIndex { concurrently, .. } => *concurrently = true,
+        Op::CreateIndex { concurrently, .. } | Op::DropIndex { concurrently, .. } => {
+            *concurrently = true
+        }
         Op::AddUnique { online, .. }
         | Op::AddForeignKey { online, .. }
         | Op::AddCheck { online, .. }

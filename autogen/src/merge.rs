@@ -93,7 +93,7 @@ fn objects_of(op: &Op) -> Vec<(String, Option<String>)> {
             );
             v
         }
-        Op::DropIndex { table, name } => member(table, name),
+        Op::DropIndex { table, name, .. } => member(table, name),
         Op::AddUnique { table, unique, .. } => member(table, &unique.name),
         Op::AddForeignKey {
             table, foreign_key, ..

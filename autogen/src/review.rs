@@ -40,7 +40,7 @@ impl LockWarning {
 fn subject(op: &Op) -> String {
     match op {
         Op::CreateIndex { table, index, .. } => format!("{table}.{}", index.name),
-        Op::DropIndex { table, name } => format!("{table}.{name}"),
+        Op::DropIndex { table, name, .. } => format!("{table}.{name}"),
         Op::AddUnique { table, unique, .. } => format!("{table}.{}", unique.name),
         Op::AddForeignKey {
             table, foreign_key, ..

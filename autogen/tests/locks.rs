@@ -380,11 +380,10 @@ fn an_index_on_an_existing_table_is_built_concurrently_in_a_migration_of_its_own
     );
     assert!(!column.contains("atomic: false"), "{column}");
     assert!(indexes.contains("atomic: false"), "{indexes}");
-    assert_eq!(
-        indexes.matches("concurrently = true").count(),
-        2,
-        "{indexes}"
-    );
+    // Both built concurrently, and dropped so by the downgrade.
+    let (up, down) = indexes.split_once("down:").unwrap();
+    assert_eq!(up.matches("concurrently = true").count(), 2, "{indexes}");
+    assert_eq!(down.matches("concurrently = true").count(), 2, "{indexes}");
     assert!(
         indexes.contains(&format!(
             "parents: [\"{}",
@@ -663,4 +662,55 @@ fn a_not_null_column_with_a_per_row_default_is_added_then_filled_in_batches() {
         !text.contains("backfill(") && !text.contains("atomic: false"),
         "{text}"
     );
+}
+
+#[test]
+fn an_index_dropped_from_an_existing_table_is_dropped_concurrently_unless_its_name_is_reused() {
+    let indexed = models("", "#[column(index)] pub amount: i32,", NOTE, "");
+    let c = Crate::new(&indexed);
+    c.generate_for(1_800_000_000, &SERVERS).unwrap();
+    c.models(&base());
+    let report = c.generate_for(1_800_000_060, &SERVERS).unwrap();
+    assert!(
+        !report.warnings.iter().any(|w| w.contains("reviewed_locks")),
+        "{:#?}",
+        report.warnings
+    );
+    let text = std::fs::read_to_string(newest(&c)).unwrap();
+    let block = text.split("retort::migration!").nth(1).unwrap();
+    assert!(block.contains("atomic: false"), "{block}");
+    assert!(
+        block.contains(r#"drop_index("ix_tasks_amount", "tasks", concurrently = true)"#),
+        "{block}"
+    );
+    // Its downgrade, outside a transaction too, builds it again concurrently.
+    let down = block.split("down:").nth(1).unwrap();
+    assert!(
+        down.contains(
+            r#"create_index("ix_tasks_amount", "tasks", ["amount"], concurrently = true)"#
+        ),
+        "{block}"
+    );
+    // The same name made again (an index turned unique): the drop stays with it, plain.
+    let c = Crate::new(&indexed);
+    c.generate_for(1_800_000_000, &SERVERS).unwrap();
+    c.models(&models(
+        "",
+        "#[column(index, unique)] pub amount: i32,",
+        NOTE,
+        "",
+    ));
+    c.generate_for(1_800_000_060, &SERVERS).unwrap();
+    let files: Vec<String> = c
+        .state()
+        .into_iter()
+        .filter(|(p, _)| p.extension().is_some_and(|e| e == "rs"))
+        .map(|(_, b)| String::from_utf8(b).unwrap())
+        .collect();
+    for f in &files {
+        assert!(
+            !f.contains("drop_index(\"ix_tasks_amount\", \"tasks\", concurrently"),
+            "{f}"
+        );
+    }
 }

@@ -517,6 +517,7 @@ impl<'a> Tables<'a> {
                     .map(|i| Op::DropIndex {
                         table: renamed.before(&n.name),
                         name: i.name.clone(),
+                        concurrently: false,
                     }),
             );
             up.extend(

@@ -398,9 +398,17 @@ impl Canonical {
                     self.field("concurrently");
                 }
             }
-            Op::DropIndex { table, name } => {
+            Op::DropIndex {
+                table,
+                name,
+                concurrently,
+            } => {
                 self.field(table);
                 self.field(name);
+                // Only when set, as for create_index.
+                if *concurrently {
+                    self.field("concurrently");
+                }
             }
             Op::AddUnique {
                 table,

@@ -182,6 +182,9 @@ pub fn parse_body(tokens: TokenStream) -> Result<MigrationFile> {
                 Op::CreateIndex { index, .. } => {
                     format!("`create_index(\"{}\", …, concurrently = true)`", index.name)
                 }
+                Op::DropIndex { name, .. } => {
+                    format!("`drop_index(\"{name}\", …, concurrently = true)`")
+                }
                 Op::Backfill { table, column, .. } => format!(
                     "`backfill(\"{table}\", \"{column}\", …)`, which commits batch by batch,"
                 ),
@@ -389,10 +392,13 @@ fn op(e: &Expr) -> Result<Op> {
                 2,
                 "a name and a table: drop_index(\"ix_tasks_status\", \"tasks\")",
             )?;
-            c.allow_keywords(&[])?;
+            c.allow_keywords(&["concurrently"])?;
             Op::DropIndex {
                 name: c.str_at(0, "the index name")?,
                 table: c.str_at(1, "the table name")?,
+                concurrently: c
+                    .keyword("concurrently")
+                    .map_or(Ok(false), |v| boolean(v, "concurrently"))?,
             }
         }
         "create_unique_constraint" => {

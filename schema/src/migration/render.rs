@@ -87,7 +87,16 @@ pub fn render_op(op: &Op) -> TokenStream {
             }
             quote!(create_index(#name, #table, [#(#cols),*] #(, #args)*))
         }
-        Op::DropIndex { table, name } => quote!(drop_index(#name, #table)),
+        Op::DropIndex {
+            table,
+            name,
+            concurrently: false,
+        } => quote!(drop_index(#name, #table)),
+        Op::DropIndex {
+            table,
+            name,
+            concurrently: true,
+        } => quote!(drop_index(#name, #table, concurrently = true)),
         Op::AddUnique {
             table,
             unique,

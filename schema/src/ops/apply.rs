@@ -140,7 +140,7 @@ impl Op {
                 check_columns(t, &read, "create_index")?;
                 t.indexes.push(index.clone());
             }
-            Op::DropIndex { table, name } => {
+            Op::DropIndex { table, name, .. } => {
                 let t = table_mut(schema, table, "drop_index")?;
                 let before = t.indexes.len();
                 t.indexes.retain(|i| i.name != *name);

@@ -119,7 +119,7 @@ impl Op {
                 index.name,
                 crate::compare::index_shape(index)
             ),
-            Op::DropIndex { table, name } => format!("drop index {name} on {table}"),
+            Op::DropIndex { table, name, .. } => format!("drop index {name} on {table}"),
             Op::AddUnique { table, unique, .. } => format!(
                 "add unique constraint {} on {table} ({})",
                 unique.name,

@@ -110,11 +110,20 @@ impl Op {
                     online: false,
                 }]
             }
-            Op::CreateIndex { table, index, .. } => vec![Op::DropIndex {
+            Op::CreateIndex {
+                table,
+                index,
+                concurrently,
+            } => vec![Op::DropIndex {
                 table: table.clone(),
                 name: index.name.clone(),
+                concurrently: *concurrently,
             }],
-            Op::DropIndex { table, name } => {
+            Op::DropIndex {
+                table,
+                name,
+                concurrently,
+            } => {
                 let t = find_table(before, table)?;
                 let Some(index) = t.indexes.iter().find(|i| i.name == *name) else {
                     return fail(format!("drop_index: no index `{name}` on `{table}`"));
@@ -122,7 +131,7 @@ impl Op {
                 vec![Op::CreateIndex {
                     table: table.clone(),
                     index: index.clone(),
-                    concurrently: false,
+                    concurrently: *concurrently,
                 }]
             }
             Op::AddUnique { table, unique, .. } => vec![Op::DropConstraint {

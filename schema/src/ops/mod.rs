@@ -99,6 +99,11 @@ pub enum Op {
         table: String,
         /// Index name.
         name: String,
+        /// PostgreSQL's `DROP INDEX CONCURRENTLY IF EXISTS` (outside a transaction, in a
+        /// migration with `atomic: false`): waits for the queries using the index instead of
+        /// queueing every query of the table behind its lock. Elsewhere the plain drop.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        concurrently: bool,
     },
     /// `create_unique_constraint`.
     AddUnique {
@@ -442,7 +447,9 @@ impl Op {
     /// (PostgreSQL commits between adding it `NOT VALID` and validating it).
     pub fn outside_transaction(&self) -> bool {
         match self {
-            Op::CreateIndex { concurrently, .. } => *concurrently,
+            Op::CreateIndex { concurrently, .. } | Op::DropIndex { concurrently, .. } => {
+                *concurrently
+            }
             Op::AlterColumn { online, .. }
             | Op::AddUnique { online, .. }
             | Op::AddForeignKey { online, .. }

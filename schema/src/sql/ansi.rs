@@ -345,7 +345,7 @@ pub(super) fn render_ops(
                     steps.push(Step::Sql(h.rename_index(table, &from, &index.name)));
                 }
             }
-            Op::DropIndex { table, name }
+            Op::DropIndex { table, name, .. }
             | Op::DropConstraint {
                 table,
                 name,
@@ -523,7 +523,7 @@ fn index_renames(ops: &[Op], schema: &Schema) -> Vec<IndexRename> {
     let mut out = Vec::new();
     let mut used = BTreeSet::new();
     for (i, op) in ops.iter().enumerate() {
-        let Op::DropIndex { table, name } = op else {
+        let Op::DropIndex { table, name, .. } = op else {
             continue;
         };
         let Some(old) = schema

@@ -289,7 +289,11 @@ pub fn op() -> impl Strategy<Value = Op> {
                 concurrently,
             }
         }),
-        (name(), name()).prop_map(|(table, name)| Op::DropIndex { table, name }),
+        (name(), name(), any::<bool>()).prop_map(|(table, name, concurrently)| Op::DropIndex {
+            table,
+            name,
+            concurrently
+        }),
         (name(), unique(), any::<bool>()).prop_map(|(table, unique, online)| Op::AddUnique {
             table,
             unique,

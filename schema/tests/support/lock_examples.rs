@@ -199,6 +199,15 @@ pub fn examples() -> Vec<(&'static str, Op)> {
             Op::DropIndex {
                 table: t(),
                 name: "ix_tasks_n".into(),
+                concurrently: false,
+            },
+        ),
+        (
+            "drop an index concurrently",
+            Op::DropIndex {
+                table: t(),
+                name: "ix_tasks_n".into(),
+                concurrently: true,
             },
         ),
         (

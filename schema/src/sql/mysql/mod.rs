@@ -304,7 +304,7 @@ impl Hooks for Mysql {
                 }
                 vec![sql(create)]
             }
-            Op::DropIndex { table, name } => vec![sql(format!(
+            Op::DropIndex { table, name, .. } => vec![sql(format!(
                 "DROP INDEX {} ON {}",
                 self.q(name),
                 self.q(table)

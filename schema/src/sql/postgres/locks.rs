@@ -138,8 +138,14 @@ pub(crate) fn lock_costs(op: &Op, before: &Schema) -> Vec<LockCost> {
         } else {
             LockCost::new(table, SHARE, Blocks::Writes, Work::IndexBuild).online(CONCURRENT_INDEX)
         }],
+        Op::DropIndex {
+            table,
+            concurrently: true,
+            ..
+        } => vec![LockCost::new(table, SHARE_UPDATE_EXCLUSIVE, Blocks::Nothing, Work::Catalog)
+            .note("waits for the transactions using the index to end; nothing waits for it")],
         Op::DropIndex { table, .. } => vec![brief(table).online(
-            "DROP INDEX CONCURRENTLY in a migration with `atomic: false` (waits for the queries using the index, blocks nothing)",
+            "drop_index(…, concurrently = true) in a migration with `atomic: false` (DROP INDEX CONCURRENTLY: waits for the queries using the index, blocks nothing)",
         )],
         Op::AddUnique {
             table,

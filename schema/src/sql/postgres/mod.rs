@@ -319,8 +319,18 @@ impl Hooks for Postgres {
                     plain
                 })]
             }
-            Op::DropIndex { table, name } => vec![sql(format!(
-                "DROP INDEX {}",
+            Op::DropIndex {
+                table,
+                name,
+                concurrently,
+            } => vec![sql(format!(
+                // Concurrently, `IF EXISTS`: a column dropped before it may have taken it.
+                "DROP INDEX {}{}",
+                if *concurrently {
+                    "CONCURRENTLY IF EXISTS "
+                } else {
+                    ""
+                },
                 self.q(&in_schema_of(table, name))
             ))],
             Op::AddUnique {
