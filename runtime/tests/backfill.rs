@@ -8,7 +8,6 @@
 
 mod support;
 
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use retort::{DatabaseUrl, Graph, Options, Runner};
@@ -225,39 +224,26 @@ fn an_online_form_stopped_at_any_statement_is_finished_by_the_next_start() {
         let default = per_row_default(server.dialect);
         let graph = online(default, default, "");
         let steps = statements(&graph, "r35", server.dialect);
-        let checksum = graph.get("r35").unwrap().checksum().to_string();
-        for stopped_in in 0..steps.len() {
-            for ran in [false, true] {
-                let what = format!(
-                    "{}: stopped in statement {stopped_in} (ran: {ran})",
-                    server.dialect.name()
-                );
-                let db = server.another();
-                Runner::connect(&graph, &db.url, Options::default())
-                    .unwrap()
-                    .upgrade("r3")
-                    .unwrap();
-                let before = rows(&db);
-                // The statements before it ran in full; the one it stopped in, if it ran,
-                // as far as an interruption leaves it (one batch of a backfill).
+        support::each_interruption(
+            &server,
+            &graph,
+            ("r3", "r35", steps.len()),
+            rows,
+            // The statements before it ran in full; the one it stopped in, if it ran, as far
+            // as an interruption leaves it (one batch of a backfill).
+            |db, stopped_in, ran| {
                 for (full, _) in steps[..stopped_in].iter().flatten() {
                     db.exec(full);
                 }
                 if let (true, Some((_, partial))) = (ran, &steps[stopped_in]) {
                     db.exec(partial);
                 }
-                db.exec(&format!(
-                    "INSERT INTO retort_versions (revision, parents, message, checksum, applied_at, execution_ms, state) VALUES ('r35', 'r3', 'r35', '{checksum}', '', 0, 'dirty {stopped_in}/{}')",
-                    steps.len()
-                ));
-                let applied = Runner::connect(&graph, &db.url, Options::default())
-                    .unwrap()
-                    .upgrade("head")
-                    .unwrap_or_else(|e| panic!("{what}: {e}"));
+            },
+            |db, before, applied, what| {
                 assert_eq!(applied, ["r35", "r4"], "{what}");
-                at_head(&db, &graph, &before, &what);
-            }
-        }
+                at_head(db, &graph, before, what);
+            },
+        );
     }
 }
 
@@ -289,32 +275,9 @@ fn an_upgrade_killed_in_the_middle_of_a_backfill_is_finished_by_the_next_start()
     // The batches past a = 1500 wait for the gate this connection holds.
     let mut gate = db.backend();
     gate.execute("SELECT pg_advisory_lock(7)").unwrap();
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "backfill_child",
-            "--exact",
-            "--ignored",
-            "--test-threads=1",
-            "--quiet",
-        ])
-        .env("RETORT_BACKFILL_URL", &db.url_text)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = support::spawn_child("backfill_child", "RETORT_BACKFILL_URL", &db);
     let waiting = "SELECT COUNT(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'UPDATE%' AND wait_event_type = 'Lock'";
-    let started = Instant::now();
-    while db.count(waiting) == 0 {
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "the backfill never reached the gate"
-        );
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "the upgrade ended first"
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    support::wait_until(&db, &mut child, waiting, "the backfill reaching the gate");
     child.kill().unwrap();
     child.wait().unwrap();
     db.exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'UPDATE%' AND pid <> pg_backend_pid()");

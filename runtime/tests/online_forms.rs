@@ -9,7 +9,6 @@
 
 mod support;
 
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use retort::{DatabaseUrl, Graph, Options, Runner};
@@ -189,40 +188,22 @@ fn an_online_form_interrupted_at_any_statement_is_finished_by_the_next_start() {
     for (form, (name, ..)) in FORMS.iter().enumerate() {
         let graph = graph(form, true, 2_000);
         let steps = statements(&graph, "r3");
-        let checksum = graph.get("r3").unwrap().checksum().to_string();
-        for stopped_in in 0..steps.len() {
-            // Stopped before statement `stopped_in`, or after it ran but before it was
-            // recorded (the process died in between).
-            for ran in [false, true] {
-                let what = format!("{name}: stopped in statement {stopped_in} (ran: {ran})");
-                let db = server.another();
-                Runner::connect(&graph, &db.url, Options::default())
-                    .unwrap()
-                    .upgrade("r2")
-                    .unwrap();
-                let before = rows(&db);
-                let upto = stopped_in + usize::from(ran);
-                for sql in steps[..upto].iter().flatten() {
+        support::each_interruption(
+            &server,
+            &graph,
+            ("r2", "r3", steps.len()),
+            rows,
+            |db, stopped_in, ran| {
+                for sql in steps[..stopped_in + usize::from(ran)].iter().flatten() {
                     db.exec(sql);
                 }
-                db.exec(&format!(
-                    "INSERT INTO retort_versions (revision, parents, message, checksum, applied_at, execution_ms, state) VALUES ('r3', 'r2', 'r3', '{checksum}', '', 0, 'dirty {stopped_in}/{}')",
-                    steps.len()
-                ));
-                let mut lines = Vec::new();
-                let applied = Runner::connect(&graph, &db.url, Options::default())
-                    .unwrap()
-                    .with_log(|l| lines.push(l.to_string()))
-                    .upgrade("head")
-                    .unwrap_or_else(|e| panic!("{what}: {e}"));
+            },
+            |db, before, applied, what| {
+                let what = format!("{name}: {what}");
                 assert_eq!(applied, ["r3", "r4"], "{what}");
-                assert!(
-                    lines.iter().any(|l| l.contains("r3: finishing it")),
-                    "{what}: says so: {lines:?}"
-                );
-                at_head(&db, &graph, &before, &what);
-            }
-        }
+                at_head(db, &graph, before, &what);
+            },
+        );
     }
 }
 
@@ -254,28 +235,8 @@ fn an_upgrade_killed_while_it_validates_is_finished_by_the_next_start() {
     // The validation waits at its first row for the gate this connection holds.
     let mut gate = db.backend();
     gate.execute("SELECT pg_advisory_lock(7)").unwrap();
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "online_child",
-            "--exact",
-            "--ignored",
-            "--test-threads=1",
-            "--quiet",
-        ])
-        .env("RETORT_ONLINE_URL", &db.url_text)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let started = Instant::now();
-    while db.count("SELECT COUNT(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND query LIKE '%VALIDATE CONSTRAINT%' AND wait_event_type = 'Lock'") == 0 {
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "the validation never started"
-        );
-        assert!(child.try_wait().unwrap().is_none(), "the upgrade ended first");
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    let mut child = support::spawn_child("online_child", "RETORT_ONLINE_URL", &db);
+    support::wait_until(&db, &mut child, "SELECT COUNT(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND query LIKE '%VALIDATE CONSTRAINT%' AND wait_event_type = 'Lock'", "the validation starting");
     child.kill().unwrap();
     child.wait().unwrap();
     // Its server session is ended before the gate opens (a killed client's statement runs

@@ -11,9 +11,6 @@
 
 mod support;
 
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
-
 use retort::{DatabaseUrl, Graph, Options, Runner};
 use support::{rev, rev_outside, TestDb};
 
@@ -121,29 +118,9 @@ fn an_upgrade_killed_in_a_concurrent_index_build_is_finished_by_the_next_start()
         return;
     };
     let graph = graph();
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "resume_child",
-            "--exact",
-            "--ignored",
-            "--test-threads=1",
-            "--quiet",
-        ])
-        .env("RETORT_RESUME_URL", &db.url_text)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = support::spawn_child("resume_child", "RETORT_RESUME_URL", &db);
     // Killed once a concurrent build is under way (not the key's, made with the table).
-    let started = Instant::now();
-    while db.count("SELECT COUNT(*) AS n FROM pg_stat_progress_create_index p JOIN pg_database d ON d.oid = p.datid WHERE d.datname = current_database() AND p.command = 'CREATE INDEX CONCURRENTLY'") == 0 {
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "no index build started"
-        );
-        assert!(child.try_wait().unwrap().is_none(), "the upgrade ended before a build was seen");
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    support::wait_until(&db, &mut child, "SELECT COUNT(*) AS n FROM pg_stat_progress_create_index p JOIN pg_database d ON d.oid = p.datid WHERE d.datname = current_database() AND p.command = 'CREATE INDEX CONCURRENTLY'", "a concurrent index build");
     child.kill().unwrap();
     child.wait().unwrap();
     db.exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()");

@@ -356,3 +356,80 @@ pub fn refused_before_anything_runs(graph: &retort::Graph, db: &TestDb, said: &[
     }
     assert!(runner.current().unwrap().is_empty(), "{name}: nothing ran");
 }
+
+/// Runs this test binary's ignored test `name` as a child process, with `var` set to `db`'s
+/// URL: the upgrade a crash test kills.
+pub fn spawn_child(name: &str, var: &str, db: &TestDb) -> std::process::Child {
+    std::process::Command::new(std::env::current_exe().unwrap())
+        .args([name, "--exact", "--ignored", "--test-threads=1", "--quiet"])
+        .env(var, &db.url_text)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+/// Waits (up to a minute) until the count `query` returns on `db` is above zero while `child`
+/// runs: the moment a kill test waits for (`what`, for the failure).
+pub fn wait_until(db: &TestDb, child: &mut std::process::Child, query: &str, what: &str) {
+    let started = std::time::Instant::now();
+    while db.count(query) == 0 {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(60),
+            "{what} never happened"
+        );
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the upgrade ended before {what}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}
+
+/// Every state an interrupted run of `revision` (which runs outside a transaction, `total`
+/// statements) can leave, each on a fresh database of `server` upgraded to `parent`: stopped
+/// before statement k, or after it ran but before it was recorded. `replay(db, k, ran)` does
+/// what had run; the version row then says `dirty k/total`; the next start must finish it,
+/// saying so, and `finished(db, &snapshot, &applied, &what)` checks the result against
+/// `snapshot(db)` taken at `parent`.
+pub fn each_interruption<S>(
+    server: &TestDb,
+    graph: &retort::Graph,
+    (parent, revision, total): (&str, &str, usize),
+    snapshot: impl Fn(&TestDb) -> S,
+    replay: impl Fn(&TestDb, usize, bool),
+    finished: impl Fn(&TestDb, &S, &[String], &str),
+) {
+    let checksum = graph.get(revision).unwrap().checksum().to_string();
+    for stopped_in in 0..total {
+        for ran in [false, true] {
+            let what = format!(
+                "{}: stopped in statement {stopped_in} of {revision} (ran: {ran})",
+                server.dialect.name()
+            );
+            let db = server.another();
+            retort::Runner::connect(graph, &db.url, retort::Options::default())
+                .unwrap()
+                .upgrade(parent)
+                .unwrap();
+            let before = snapshot(&db);
+            replay(&db, stopped_in, ran);
+            db.exec(&format!(
+                "INSERT INTO retort_versions (revision, parents, message, checksum, applied_at, execution_ms, state) VALUES ('{revision}', '{parent}', '{revision}', '{checksum}', '', 0, 'dirty {stopped_in}/{total}')"
+            ));
+            let mut lines = Vec::new();
+            let applied = retort::Runner::connect(graph, &db.url, retort::Options::default())
+                .unwrap()
+                .with_log(|l| lines.push(l.to_string()))
+                .upgrade("head")
+                .unwrap_or_else(|e| panic!("{what}: {e}"));
+            assert!(
+                lines
+                    .iter()
+                    .any(|l| l.contains(&format!("{revision}: finishing it"))),
+                "{what}: says so: {lines:?}"
+            );
+            finished(&db, &before, &applied, &what);
+        }
+    }
+}
