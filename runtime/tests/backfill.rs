@@ -181,14 +181,8 @@ const GATE: &str = r#"create_object(function, "gate", "CREATE FUNCTION gate(x in
 /// The statements of `revision`'s upgrade, read-only checks as `None`: each as run in
 /// full, and as far as an interruption in it leaves it (a backfill's first batch).
 fn statements(graph: &Graph, revision: &str, dialect: Dialect) -> Vec<Option<(String, String)>> {
-    let rev = graph.get(revision).unwrap();
-    let mut before: std::collections::BTreeSet<String> = graph.ancestors(revision);
-    before.remove(revision);
-    let mut schema = graph.schema_at(&before).unwrap();
-    rev.render_ops(&rev.up(), &mut schema, dialect)
-        .unwrap()
+    support::upgrade_steps(graph, revision, dialect)
         .into_iter()
-        .flatten()
         .map(|s| match s {
             Step::Sql(sql) => Some((sql.clone(), sql)),
             Step::Batches { batch, whole, .. } => Some((whole, batch)),

@@ -165,14 +165,8 @@ fn each_online_form_builds_what_the_plain_form_builds_and_goes_down_again() {
 
 /// The statements of `revision`'s upgrade on PostgreSQL, read-only checks as `None`.
 fn statements(graph: &Graph, revision: &str) -> Vec<Option<String>> {
-    let rev = graph.get(revision).unwrap();
-    let mut before: std::collections::BTreeSet<String> = graph.ancestors(revision);
-    before.remove(revision);
-    let mut schema = graph.schema_at(&before).unwrap();
-    rev.render_ops(&rev.up(), &mut schema, Dialect::Postgres)
-        .unwrap()
+    support::upgrade_steps(graph, revision, Dialect::Postgres)
         .into_iter()
-        .flatten()
         .map(|s| match s {
             Step::Sql(sql) => Some(sql),
             _ => None,

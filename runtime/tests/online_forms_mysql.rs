@@ -87,14 +87,8 @@ fn at_head(db: &TestDb, graph: &Graph, before: &[Vec<Option<String>>], what: &st
 
 /// The statements of `revision`'s upgrade on MySQL, read-only checks as `None`.
 fn statements(graph: &Graph, revision: &str) -> Vec<Option<String>> {
-    let rev = graph.get(revision).unwrap();
-    let mut before: std::collections::BTreeSet<String> = graph.ancestors(revision);
-    before.remove(revision);
-    let mut schema = graph.schema_at(&before).unwrap();
-    rev.render_ops(&rev.up(), &mut schema, Dialect::Mysql)
-        .unwrap()
+    support::upgrade_steps(graph, revision, Dialect::Mysql)
         .into_iter()
-        .flatten()
         .map(|s| match s {
             Step::Sql(sql) => Some(sql),
             _ => None,

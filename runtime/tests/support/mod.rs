@@ -433,3 +433,20 @@ pub fn each_interruption<S>(
         }
     }
 }
+
+/// The steps of `revision`'s upgrade on `dialect`, rendered on the schema before it.
+pub fn upgrade_steps(
+    graph: &retort::Graph,
+    revision: &str,
+    dialect: retort_schema::sql::Dialect,
+) -> Vec<retort_schema::sql::Step> {
+    let rev = graph.get(revision).unwrap();
+    let mut before = graph.ancestors(revision);
+    before.remove(revision);
+    let mut schema = graph.schema_at(&before).unwrap();
+    rev.render_ops(&rev.up(), &mut schema, dialect)
+        .unwrap()
+        .into_iter()
+        .flatten()
+        .collect()
+}
