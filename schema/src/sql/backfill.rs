@@ -107,37 +107,22 @@ pub(super) fn render(
         _ => None,
     };
     let (t, c) = (quote_table(table, dialect), quote_ident(column, dialect));
-    let (batch, whole) = match dialect {
-        // A TID scan for the rows the subquery picks: each batch reads only its rows.
-        Dialect::Postgres => {
-            let v = format!("({})", postgres_default(ty, value));
-            (
-                format!("UPDATE {t} SET {c} = {v} WHERE ctid = ANY (ARRAY(SELECT ctid FROM {t} WHERE {c} IS NULL AND {v} IS NOT NULL LIMIT {n}))"),
-                format!("UPDATE {t} SET {c} = {v} WHERE {c} IS NULL"),
-            )
-        }
-        Dialect::Mysql => {
-            let v = mysql_default(ty, value);
-            (
-                format!("UPDATE {t} SET {c} = {v} WHERE {c} IS NULL AND {v} IS NOT NULL LIMIT {n}"),
-                format!("UPDATE {t} SET {c} = {v} WHERE {c} IS NULL"),
-            )
-        }
-        Dialect::Sqlite => {
-            let v = format!("({})", value.trim());
-            (
-                format!("UPDATE {t} SET {c} = {v} WHERE rowid IN (SELECT rowid FROM {t} WHERE {c} IS NULL AND {v} IS NOT NULL LIMIT {n})"),
-                format!("UPDATE {t} SET {c} = {v} WHERE {c} IS NULL"),
-            )
-        }
-    };
     let v = match dialect {
         Dialect::Postgres => format!("({})", postgres_default(ty, value)),
         Dialect::Mysql => mysql_default(ty, value),
         Dialect::Sqlite => format!("({})", value.trim()),
     };
+    // The rows still to fill, and one batch of them.
+    let fill = format!("UPDATE {t} SET {c} = {v} WHERE {c} IS NULL AND {v} IS NOT NULL");
+    let batch = match dialect {
+        // A TID scan for the rows the subquery picks: each batch reads only its rows.
+        Dialect::Postgres => format!("UPDATE {t} SET {c} = {v} WHERE ctid = ANY (ARRAY(SELECT ctid FROM {t} WHERE {c} IS NULL AND {v} IS NOT NULL LIMIT {n}))"),
+        Dialect::Mysql => format!("{fill} LIMIT {n}"),
+        Dialect::Sqlite => format!("UPDATE {t} SET {c} = {v} WHERE rowid IN (SELECT rowid FROM {t} WHERE {c} IS NULL AND {v} IS NOT NULL LIMIT {n})"),
+    };
+    let whole = format!("UPDATE {t} SET {c} = {v} WHERE {c} IS NULL");
     let walk = key.map(|key| KeyWalk {
-        update: format!("UPDATE {t} SET {c} = {v} WHERE {c} IS NULL AND {v} IS NOT NULL"),
+        update: fill,
         table: t,
         key,
         batch: n,
