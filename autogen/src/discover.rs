@@ -57,7 +57,7 @@ pub struct Sources {
 }
 
 /// The naming convention the crate in `manifest_dir` chose in its Cargo.toml.
-fn naming_of(manifest_dir: &Path) -> Result<Convention, Error> {
+pub(crate) fn naming_of(manifest_dir: &Path) -> Result<Convention, Error> {
     Convention::of_crate(manifest_dir).map_err(|message| Error::Model {
         location: manifest_dir.join("Cargo.toml").display().to_string(),
         message,
@@ -124,6 +124,22 @@ fn module_of(src: &Path, path: &Path) -> (Vec<String>, bool) {
             (parts, false)
         }
     }
+}
+
+/// Reads models from source text (`label` names it in messages), under `naming`: for
+/// checking a models file before it is written.
+pub fn scan_text(text: &str, label: &Path, naming: Convention) -> Result<Sources, Error> {
+    let mut sources = Sources {
+        naming,
+        ..Sources::default()
+    };
+    let file = syn::parse_file(text).map_err(|e| Error::RustSyntax {
+        path: label.to_path_buf(),
+        line: e.span().start().line,
+        message: e.to_string(),
+    })?;
+    scan_items(&file.items, label, Path::new(""), &[], &mut sources)?;
+    Ok(sources)
 }
 
 /// Reads the crate rooted at `root` (a `lib.rs` or `main.rs`) and every module file it declares.

@@ -173,4 +173,10 @@ pub enum Error {
         /// The objects both branches touch.
         objects: Vec<String>,
     },
+    /// A schema read from a database holds what a model cannot declare.
+    #[error("retort: the models cannot say everything this database holds; nothing was written:\n{}", problems.iter().map(|p| format!("  - {p}")).collect::<Vec<_>>().join("\n"))]
+    Unexpressible {
+        /// Each object, what is wrong, and what to do.
+        problems: Vec<String>,
+    },
 }

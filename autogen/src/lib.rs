@@ -31,6 +31,7 @@ mod error;
 pub mod history;
 mod index;
 mod merge;
+pub mod models;
 pub mod objects;
 pub mod relations;
 mod renames;

@@ -123,6 +123,17 @@ enum Command {
     Show { revision: String },
     /// Record a revision as applied without running it (`head`, `base`, a revision).
     Stamp { revision: String },
+    /// Take over a database another migration tool kept: read its version table (refusing
+    /// a failed or dirty migration, or, with --old-migrations, one never applied), check the
+    /// schema equals the head exactly, record the history as applied. Its table stays.
+    Adopt {
+        /// The tool: diesel, sqlx, refinery, sea-orm, golang-migrate or alembic.
+        #[arg(long, value_name = "TOOL")]
+        from: String,
+        /// The tool's migrations folder, to refuse when some were never applied.
+        #[arg(long, value_name = "DIR")]
+        old_migrations: Option<PathBuf>,
+    },
     /// Settle a migration that stopped part-way on MySQL/MariaDB (DDL cannot roll back):
     /// `--applied` once the statements that had not run were run by hand, `--reverted` once
     /// those that ran were undone by hand.
@@ -257,6 +268,20 @@ fn execute(cli: DbArgs, migrations: &Migrations) -> Result<i32> {
         Command::Stamp { revision } => {
             let mut runner = Runner::connect(&graph, &url()?, options)?.with_log(log);
             runner.stamp(&revision)?;
+        }
+        Command::Adopt {
+            from,
+            old_migrations,
+        } => {
+            let tool = crate::tools::Tool::parse(&from).ok_or_else(|| {
+                let names: Vec<&str> = crate::tools::Tool::ALL.iter().map(|t| t.name()).collect();
+                Error::Usage(format!(
+                    "--from {from}: retort cannot adopt from that tool; it reads {}",
+                    names.join(", ")
+                ))
+            })?;
+            let mut runner = Runner::connect(&graph, &url()?, options)?.with_log(log);
+            runner.adopt_from(tool, old_migrations.as_deref())?;
         }
         Command::Resolve {
             revision, applied, ..

@@ -89,6 +89,23 @@ pub enum Error {
         /// Differences against the head schema.
         differences: Vec<String>,
     },
+    /// `db adopt --from <tool>` found the other tool's state unfit to take over.
+    #[error("cannot adopt the database from {tool}: {reason}. Nothing was changed")]
+    AdoptFromRefused {
+        /// The other tool.
+        tool: String,
+        /// What is wrong, and what to do.
+        reason: String,
+    },
+    /// A database without retort's version table holds another tool's, and adoption from it
+    /// was not asked for.
+    #[error("the database has no retort version table but has `{table}`, so {tool} keeps it; nothing was changed. Take it over with `db adopt --from {tool}` (or RETORT_ADOPT_FROM={tool} at start-up), which checks {tool}'s state and the schema first")]
+    ManagedByOtherTool {
+        /// The other tool.
+        tool: String,
+        /// Its version table.
+        table: String,
+    },
     /// Another process held the migration lock for longer than the timeout.
     #[error("another process has held the migration lock for more than {}s ({holder}); nothing was changed. Wait for it to finish, or raise the lock timeout (--lock-timeout / Options::lock_timeout)", waited.as_secs())]
     LockTimeout {

@@ -105,6 +105,7 @@ mod offline;
 mod revision;
 pub mod runner;
 mod startup;
+pub mod tools;
 #[cfg(all(feature = "testing", feature = "sqlite"))]
 pub mod testing;
 mod url;

@@ -38,7 +38,8 @@ impl<'a> Startup<'a> {
     /// `RETORT_LOCK_TIMEOUT` seconds (60 when unset or unreadable), backup when
     /// `RETORT_BACKUP` is `1` or `true`, the DDL lock timeout and retries from
     /// `RETORT_DDL_LOCK_TIMEOUT` and `RETORT_DDL_LOCK_RETRIES` (5 s and 3 when unset; an
-    /// unreadable one makes [`run`](Startup::run) refuse, naming it).
+    /// unreadable one makes [`run`](Startup::run) refuse, naming it), and adoption from
+    /// another tool when `RETORT_ADOPT_FROM` names one (see [`Options::adopt_from`]).
     pub fn new(migrations: &'a Migrations) -> Self {
         let backup = std::env::var("RETORT_BACKUP")
             .is_ok_and(|v| v == "1" || v.eq_ignore_ascii_case("true"));
@@ -52,10 +53,22 @@ impl<'a> Startup<'a> {
             lock_timeout,
             ..defaults
         };
-        let (options, unreadable) = match options.clone().with_env_lock_settings() {
+        let (mut options, mut unreadable) = match options.clone().with_env_lock_settings() {
             Ok(o) => (o, None),
             Err(e) => (options, Some(e.to_string())),
         };
+        if let Some(v) = std::env::var("RETORT_ADOPT_FROM").ok().filter(|v| !v.is_empty()) {
+            match crate::tools::Tool::parse(&v) {
+                Some(tool) => options.adopt_from = Some(tool),
+                None => {
+                    let names: Vec<&str> = crate::tools::Tool::ALL.iter().map(|t| t.name()).collect();
+                    unreadable = Some(format!(
+                        "RETORT_ADOPT_FROM={v:?} names no tool retort can adopt from; use one of {}",
+                        names.join(", ")
+                    ));
+                }
+            }
+        }
         Startup {
             migrations,
             url: None,

@@ -309,6 +309,22 @@ pub(crate) fn first_text(
     Ok(rows.into_iter().next().map(|r| r.v))
 }
 
+/// The rows of a query returning two text columns `v` and `w`.
+pub(crate) fn text_pairs(
+    conn: &mut Connection,
+    sql: &str,
+) -> std::result::Result<Vec<(Option<String>, Option<String>)>, diesel::result::Error> {
+    #[derive(diesel::QueryableByName)]
+    struct Pair {
+        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+        v: Option<String>,
+        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+        w: Option<String>,
+    }
+    let rows: Vec<Pair> = diesel::RunQueryDsl::load(diesel::sql_query(sql), conn)?;
+    Ok(rows.into_iter().map(|r| (r.v, r.w)).collect())
+}
+
 /// What a database says of who holds the lock, from a query returning it as `v`.
 #[cfg(any(feature = "postgres", feature = "mysql"))]
 pub(crate) fn holder(conn: &mut Connection, sql: &str, gone: &str) -> String {

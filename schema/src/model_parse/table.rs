@@ -596,10 +596,35 @@ fn foreign_key(cx: &Ctxt, table: &str, column: &str, attrs: &ColumnAttrs) -> Opt
 /// `"table(column)"` → (table, column).
 fn parse_reference(text: &str) -> Option<(String, String)> {
     let (table, rest) = text.trim().split_once('(')?;
-    let column = rest.strip_suffix(')')?;
-    let valid = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_alphanumeric() || c == '_');
-    let (table, column) = (table.trim(), column.trim());
-    (valid(table) && valid(column)).then(|| (table.to_string(), column.to_string()))
+    let column = rest.trim().strip_suffix(')')?;
+    // A name of letters, digits and `_`, or any name in double quotes (`"user data"`).
+    let part = |s: &str| -> Option<String> {
+        let s = s.trim();
+        match s.strip_prefix('"').and_then(|r| r.strip_suffix('"')) {
+            Some(quoted) if !quoted.is_empty() && !quoted.contains('"') => Some(quoted.to_string()),
+            Some(_) => None,
+            None => (!s.is_empty() && s.chars().all(|c| c.is_alphanumeric() || c == '_'))
+                .then(|| s.to_string()),
+        }
+    };
+    let table = match split_unquoted_dot(table.trim()) {
+        Some((schema, name)) => format!("{}.{}", part(schema)?, part(name)?),
+        None => part(table)?,
+    };
+    Some((table, part(column)?))
+}
+
+/// `schema.table` split at a dot outside double quotes.
+fn split_unquoted_dot(text: &str) -> Option<(&str, &str)> {
+    let mut quoted = false;
+    for (i, c) in text.char_indices() {
+        match c {
+            '"' => quoted = !quoted,
+            '.' if !quoted => return Some((&text[..i], &text[i + 1..])),
+            _ => {}
+        }
+    }
+    None
 }
 
 /// A name from a string literal, checked for length and characters.

@@ -80,6 +80,45 @@ pub struct Catalog {
 }
 
 impl Catalog {
+    /// The type a value is cast to for reading it as text (`CAST(x AS …)`).
+    pub fn text_cast(&self) -> &'static str {
+        match self.dialect {
+            Dialect::Mysql => "CHAR",
+            Dialect::Postgres | Dialect::Sqlite => "TEXT",
+        }
+    }
+
+    /// An expression as this catalog prints it (a check, an index predicate or key), spelled
+    /// so that a model reads it in the standard lexicon and the database reads it the same:
+    /// MySQL's `'it\'s'` becomes `'it''s'` (a backslash stays escaped, since MySQL reads
+    /// one); other dialects print the standard spelling already.
+    ///
+    /// ```
+    /// use retort_schema::sql::{Catalog, Dialect};
+    /// let mysql = Catalog::of(Dialect::Mysql);
+    /// assert_eq!(mysql.model_spelling(r"`a` in (_utf8mb4'it\'s',_utf8mb4'x')"), "`a` in (_utf8mb4'it''s',_utf8mb4'x')");
+    /// assert_eq!(Catalog::of(Dialect::Postgres).model_spelling("a <> 'it''s'"), "a <> 'it''s'");
+    /// ```
+    pub fn model_spelling(&self, expr: &str) -> String {
+        use crate::expr::lex::{lex, Lexicon, Token};
+        if self.dialect != Dialect::Mysql {
+            return expr.to_string();
+        }
+        let mut out = String::with_capacity(expr.len());
+        let mut at = 0;
+        for span in lex(expr, Lexicon::MYSQL) {
+            if let Token::Str(value) = &span.token {
+                out.push_str(&expr[at..span.start]);
+                out.push('\'');
+                out.push_str(&value.replace('\\', "\\\\").replace('\'', "''"));
+                out.push('\'');
+                at = span.end;
+            }
+        }
+        out.push_str(&expr[at..]);
+        out
+    }
+
     /// The catalog of a dialect (MySQL proper for [`Dialect::Mysql`]).
     pub fn of(dialect: Dialect) -> Catalog {
         Catalog {

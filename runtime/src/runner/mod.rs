@@ -5,14 +5,16 @@ use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use crate::backend::{self, versions, AppliedRow, Backend};
-use crate::compare;
 use crate::error::{Error, Result};
 use crate::graph::{revisions_or_base, Graph, Migration};
 use crate::schema::migration::ChecksumCheck;
 use crate::schema::ops::Op;
 use crate::schema::sql::{Dialect, Step};
 use crate::schema::Schema;
+use crate::tools::Tool;
 use crate::url::DatabaseUrl;
+
+mod adopt;
 
 /// How migrations are grouped into transactions.
 ///
@@ -56,6 +58,11 @@ pub struct Options {
     /// in between (the timeout, doubled each time, at most 30 s), before the run stops with
     /// an error that names the sessions in the way.
     pub ddl_lock_retries: u32,
+    /// Take over a database that another migration tool keeps, at start-up, when it has no
+    /// retort version table yet (opt-in; `RETORT_ADOPT_FROM` for [`Startup`](crate::Startup)):
+    /// as [`Runner::adopt_from`] does, without the tool's migrations folder. Without it
+    /// such a database is refused, naming the tool.
+    pub adopt_from: Option<Tool>,
 }
 
 impl Default for Options {
@@ -66,6 +73,7 @@ impl Default for Options {
             backup: false,
             ddl_lock_timeout: Some(Duration::from_secs(5)),
             ddl_lock_retries: 3,
+            adopt_from: None,
         }
     }
 }
@@ -221,7 +229,16 @@ impl<'g> Runner<'g> {
     /// the expected schema is first put in the database's own form (its types, its spelling
     /// of defaults; see [`Backend::catalog`]). Empty when they match.
     pub fn differences(&mut self, expected: &Schema) -> Result<Vec<String>> {
-        let live = self.backend.introspect()?;
+        let mut live = self.backend.introspect()?;
+        // Another tool's version table, left in place when the database was adopted from
+        // it, is not the app's (unless the models declare a table of that name).
+        live.tables
+            .retain(|name, _| expected.tables.contains_key(name) || Tool::of_table(name).is_none());
+        self.differences_from(expected, live)
+    }
+
+    /// [`Runner::differences`] against a live schema already read.
+    fn differences_from(&mut self, expected: &Schema, live: Schema) -> Result<Vec<String>> {
         // Views the catalog keeps only as its own print: the declared ones printed by the
         // database too, so that the definitions compare.
         let prints = self.backend.view_prints(expected);
@@ -769,17 +786,27 @@ impl<'g> Runner<'g> {
     /// exists, and check its rows against the code. Returns the applied set.
     fn prepare(&mut self, adopt: bool) -> Result<BTreeSet<String>> {
         if !self.backend.version_table_exists()? {
-            let mut live = self.backend.introspect()?;
             // Tables of another PostgreSQL schema are the app's only where its migrations
             // keep tables there (another app's schema does not make this database in use).
-            let schemas = app_schemas(self.graph);
-            live.tables.retain(|name, _| {
-                crate::schema::sql::split_schema(name)
-                    .0
-                    .is_none_or(|s| schemas.contains(s))
-            });
-            if adopt && !live.tables.is_empty() {
-                self.adopt(&live)?;
+            let live = self.live_app_schema()?;
+            let declared = self.graph.head_schema()?;
+            let other = live
+                .tables
+                .keys()
+                .filter(|t| !declared.tables.contains_key(*t))
+                .find_map(|t| Tool::of_table(t));
+            match (adopt, other, self.options.adopt_from) {
+                (true, Some(_), Some(tool)) => {
+                    self.take_over(tool, None, live)?;
+                }
+                (true, Some(tool), None) => {
+                    return Err(Error::ManagedByOtherTool {
+                        tool: tool.name().into(),
+                        table: tool.table().into(),
+                    })
+                }
+                (true, None, _) if !live.tables.is_empty() => self.adopt(&live)?,
+                _ => {}
             }
             self.backend.ensure_version_table()?;
         }
@@ -844,53 +871,6 @@ impl<'g> Runner<'g> {
                 });
             }
         }
-        Ok(())
-    }
-
-    /// A database made before migrations: stamp it at the latest point of the history whose
-    /// schema it equals, or refuse with the differences against the head.
-    ///
-    /// One replay in graph order, compared as it goes: each step looks again only at the
-    /// tables its operations changed.
-    fn adopt(&mut self, live: &Schema) -> Result<()> {
-        let graph = self.graph;
-        let catalog = self.backend.catalog();
-        let order = graph.all_ordered();
-        let mut schema = Schema::new();
-        let mut convergence = compare::Convergence::new(&schema, live, catalog);
-        let mut matching = None;
-        for (n, rev) in order.iter().enumerate() {
-            let ops = rev.up();
-            rev.replay_onto(&ops, &mut schema)?;
-            // A rename also rewrites foreign keys elsewhere: look at everything then.
-            if ops
-                .iter()
-                .any(|op| matches!(op, Op::RenameTable { .. } | Op::RenameColumn { .. }))
-            {
-                convergence.recheck_all(&schema);
-            } else {
-                convergence.recheck(&schema, ops.iter().filter_map(Op::table));
-            }
-            if convergence.converged() {
-                matching = Some(n + 1);
-            }
-        }
-        drop(convergence);
-        let Some(count) = matching else {
-            return Err(Error::AdoptionRefused {
-                differences: crate::schema::compare::differences(&schema, live, &catalog),
-            });
-        };
-        self.backend.ensure_version_table()?;
-        for rev in &order[..count] {
-            self.backend
-                .record(&AppliedRow::for_revision(rev, "adopted", 0))?;
-        }
-        let set: BTreeSet<String> = order[..count].iter().map(|r| r.id().to_string()).collect();
-        (self.log)(&format!(
-            "adopted the existing database at {}",
-            graph.current(&set).join(", ")
-        ));
         Ok(())
     }
 

@@ -1,0 +1,204 @@
+//! Taking over a database the runner did not make: one made before migrations (adopted at
+//! the latest revision whose schema it equals), and one another migration tool kept
+//! (`db adopt --from <tool>`: its table read, its state checked, the schema compared with the
+//! head exactly, a baseline recorded, its table left in place).
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use super::{app_schemas, Runner};
+use crate::backend::AppliedRow;
+use crate::compare;
+use crate::error::{Error, Result};
+use crate::graph::Migration;
+use crate::schema::ops::Op;
+use crate::schema::Schema;
+use crate::tools::{Tool, ToolState};
+
+impl Runner<'_> {
+    /// Takes over a database kept by another migration tool: reads `tool`'s version table
+    /// (refusing when it records a failed or dirty migration, or, given the tool's
+    /// migrations folder `old_dir`, when some of them were never applied), checks that the
+    /// schema without that table equals this build's head exactly, and records every
+    /// revision up to the head as adopted. The other table stays where it is; `check`
+    /// leaves it alone. Refuses, changing nothing, with the exact differences otherwise.
+    /// Returns the head it recorded.
+    pub fn adopt_from(&mut self, tool: Tool, old_dir: Option<&Path>) -> Result<Vec<String>> {
+        self.refuse_read_only("adopt")?;
+        // Read the other tool's files before taking the lock.
+        let files = match old_dir {
+            Some(dir) => Some(tool.versions_in(dir)?),
+            None => None,
+        };
+        self.enter()?;
+        let result = (|| {
+            if self.backend.version_table_exists()? && !self.backend.applied()?.is_empty() {
+                return Err(Error::AdoptFromRefused {
+                    tool: tool.name().into(),
+                    reason: "the database already has retort version rows; it needs no adopting (`db current` shows where it stands)".into(),
+                });
+            }
+            let live = self.live_app_schema()?;
+            self.take_over(tool, files.as_ref(), live)
+        })();
+        match result {
+            Ok(current) => {
+                self.leave()?;
+                Ok(current)
+            }
+            Err(e) => self.abort(e),
+        }
+    }
+
+    /// The live schema, without tables of another PostgreSQL schema the migrations do not
+    /// use (another app's).
+    pub(super) fn live_app_schema(&mut self) -> Result<Schema> {
+        let mut live = self.backend.introspect()?;
+        let schemas = app_schemas(self.graph);
+        live.tables.retain(|name, _| {
+            crate::schema::sql::split_schema(name)
+                .0
+                .is_none_or(|s| schemas.contains(s))
+        });
+        Ok(live)
+    }
+
+    /// Inside the lock, without retort rows: the checks and the baseline of
+    /// [`Runner::adopt_from`].
+    pub(super) fn take_over(
+        &mut self,
+        tool: Tool,
+        files: Option<&BTreeSet<String>>,
+        mut live: Schema,
+    ) -> Result<Vec<String>> {
+        let refused = |reason: String| Error::AdoptFromRefused {
+            tool: tool.name().into(),
+            reason,
+        };
+        let table = tool.table();
+        let Some(found) = live.tables.remove(table) else {
+            return Err(refused(format!(
+                "the database has no `{table}` table, so {tool} did not keep it (or keeps its table elsewhere); pick the tool that made it, or `db stamp` it by hand if you know where it stands"
+            )));
+        };
+        if tool == Tool::GolangMigrate && found.column("dirty").is_none() {
+            return Err(refused(format!(
+                "`{table}` has no `dirty` column, so it is not golang-migrate's (Rails and others use the same name)"
+            )));
+        }
+        let sql = tool.rows_query(self.backend.catalog().text_cast());
+        let rows = crate::backend::text_pairs(self.backend.connection(), &sql)
+            .map_err(crate::backend::db_err("cannot read the other tool's version table"))?;
+        let state = ToolState::from_rows(tool, rows);
+        if !state.failed.is_empty() {
+            return Err(refused(format!(
+                "{tool} records migration {} as failed or dirty in `{table}`: the schema is half-changed. Repair it with {tool} first (finish or revert that migration and clear the mark), then adopt",
+                state.failed.join(", ")
+            )));
+        }
+        if state.applied.is_empty() {
+            return Err(refused(format!(
+                "`{table}` records no applied migration; there is nothing {tool} applied to take over"
+            )));
+        }
+        if let Some(files) = files {
+            let pending = pending(tool, &state, files);
+            if !pending.is_empty() {
+                return Err(refused(format!(
+                    "{tool} has migrations that were never applied here: {}. Apply them with {tool} (or remove them if they are abandoned), then adopt",
+                    pending.join(", ")
+                )));
+            }
+        }
+        let head = self.graph.head_schema()?;
+        let differences = self.differences_from(&head, live)?;
+        if !differences.is_empty() {
+            return Err(Error::AdoptionRefused { differences });
+        }
+        self.backend.ensure_version_table()?;
+        let order = self.graph.all_ordered();
+        for rev in &order {
+            self.backend
+                .record(&AppliedRow::for_revision(rev, "adopted", 0))?;
+        }
+        let set: BTreeSet<String> = order.iter().map(|r| r.id().to_string()).collect();
+        let current = self.graph.current(&set);
+        (self.log)(&format!(
+            "adopted the database from {tool} (latest version {}, {} applied) at {}; `{table}` was left as it is and `check` leaves it out",
+            state.latest().unwrap_or("?"),
+            state.applied.len(),
+            current.join(", ")
+        ));
+        Ok(current)
+    }
+
+    /// A database made before migrations: stamp it at the latest point of the history whose
+    /// schema it equals, or refuse with the differences against the head.
+    ///
+    /// One replay in graph order, compared as it goes: each step looks again only at the
+    /// tables its operations changed.
+    pub(super) fn adopt(&mut self, live: &Schema) -> Result<()> {
+        let graph = self.graph;
+        let catalog = self.backend.catalog();
+        let order = graph.all_ordered();
+        let mut schema = Schema::new();
+        let mut convergence = compare::Convergence::new(&schema, live, catalog);
+        let mut matching = None;
+        for (n, rev) in order.iter().enumerate() {
+            let ops = rev.up();
+            rev.replay_onto(&ops, &mut schema)?;
+            // A rename also rewrites foreign keys elsewhere: look at everything then.
+            if ops
+                .iter()
+                .any(|op| matches!(op, Op::RenameTable { .. } | Op::RenameColumn { .. }))
+            {
+                convergence.recheck_all(&schema);
+            } else {
+                convergence.recheck(&schema, ops.iter().filter_map(Op::table));
+            }
+            if convergence.converged() {
+                matching = Some(n + 1);
+            }
+        }
+        drop(convergence);
+        let Some(count) = matching else {
+            return Err(Error::AdoptionRefused {
+                differences: crate::schema::compare::differences(&schema, live, &catalog),
+            });
+        };
+        self.backend.ensure_version_table()?;
+        for rev in &order[..count] {
+            self.backend
+                .record(&AppliedRow::for_revision(rev, "adopted", 0))?;
+        }
+        let set: BTreeSet<String> = order[..count]
+            .iter()
+            .map(|r: &&Migration| r.id().to_string())
+            .collect();
+        (self.log)(&format!(
+            "adopted the existing database at {}",
+            graph.current(&set).join(", ")
+        ));
+        Ok(())
+    }
+}
+
+/// The tool's migrations in its folder that its table does not record. golang-migrate
+/// keeps only the version it stands at, and Alembic only its heads: for them, what lies
+/// beyond.
+fn pending(tool: Tool, state: &ToolState, files: &BTreeSet<String>) -> Vec<String> {
+    match tool {
+        Tool::GolangMigrate => {
+            let at = state
+                .latest()
+                .and_then(|v| v.parse::<u128>().ok())
+                .unwrap_or(0);
+            files
+                .iter()
+                .filter(|v| v.parse::<u128>().is_ok_and(|n| n > at))
+                .cloned()
+                .collect()
+        }
+        _ => files.difference(&state.applied).cloned().collect(),
+    }
+}
