@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
-use retort_schema::model::{Index, IndexKey, NullsOrder};
+use retort_schema::model::{Index, IndexKey};
 use retort_schema::naming::Convention;
 use retort_schema::sql::{Catalog, Dialect};
 use retort_schema::{Column, ColumnType, ForeignKey, ReferentialAction, Schema, Table};
@@ -204,24 +204,37 @@ pub fn source(schema: &Schema, naming: Convention, catalog: Option<&Catalog>) ->
     if !problems.is_empty() {
         return Err(Error::Unexpressible { problems });
     }
-    let file: syn::File = syn::parse2(quote!(#(#items)*)).map_err(|e| Error::Unexpressible {
-        problems: vec![format!("the models did not form valid Rust ({e}); please report it")],
-    })?;
     let mut out = String::from(HEADER);
-    out.push_str(&prettyplease::unparse(&file));
+    for (n, item) in items.into_iter().enumerate() {
+        let file: syn::File = syn::parse2(item).map_err(|e| Error::Unexpressible {
+            problems: vec![format!("the models did not form valid Rust ({e}); please report it")],
+        })?;
+        if n > 0 {
+            out.push('\n');
+        }
+        out.push_str(&prettyplease::unparse(&file));
+    }
     Ok(out)
 }
 
 /// `schema` with every expression in the spelling a model reads (see
 /// [`Catalog::model_spelling`]).
 fn model_spelled(schema: &Schema, catalog: &Catalog) -> Schema {
+    // Catalogs wrap a whole condition in parentheses (PostgreSQL twice): not needed in a model.
+    let bare = |text: &str| {
+        let mut t = text.trim();
+        while let Some(inner) = retort_schema::expr::unwrap_parens(t) {
+            t = inner;
+        }
+        catalog.model_spelling(t)
+    };
     let mut s = schema.clone();
     for t in s.tables.values_mut() {
         for c in &mut t.checks {
-            c.expression = catalog.model_spelling(&c.expression);
+            c.expression = bare(&c.expression);
         }
         for i in &mut t.indexes {
-            i.predicate = i.predicate.as_deref().map(|p| catalog.model_spelling(p));
+            i.predicate = i.predicate.as_deref().map(bare);
             for k in i.keys.iter_mut().filter(|k| k.expression) {
                 k.target = catalog.model_spelling(&k.target);
             }
@@ -412,7 +425,10 @@ fn rust_type(ty: &ColumnType, enum_name: Option<&str>) -> (TokenStream, Option<T
         Double => (quote!(f64), None),
         Boolean => (quote!(bool), None),
         Text => (quote!(String), None),
-        Varchar { length } => (quote!(String), Some(quote!(max_length = #length))),
+        Varchar { length } => {
+            let length = proc_macro2::Literal::u32_unsuffixed(*length);
+            (quote!(String), Some(quote!(max_length = #length)))
+        }
         Char { .. } => (quote!(String), sql(ty.to_string())),
         Binary => (quote!(Vec<u8>), None),
         Date => (quote!(chrono::NaiveDate), None),
@@ -593,8 +609,19 @@ fn struct_item(
     let mut field_items = Vec::new();
     for c in &table.columns {
         let (ident, renamed) = &fields[c.name.as_str()];
-        let enum_ident = enums.of(&table.name, c).and_then(|n| enums.idents.get(&n).cloned());
-        let (ty, type_attr) = rust_type(&c.ty, enum_ident.as_deref());
+        // PostgreSQL reads an enum column as its type's name: the enum the models declare.
+        let column_type = match &c.ty {
+            ColumnType::Custom { sql } if schema.enums.contains_key(sql) => ColumnType::Enum {
+                name: sql.clone(),
+                values: schema.enums[sql].values.clone(),
+            },
+            other => other.clone(),
+        };
+        let enum_ident = match &column_type {
+            ColumnType::Enum { name, .. } if !name.is_empty() => enums.idents.get(name).cloned(),
+            _ => enums.of(&table.name, c).and_then(|n| enums.idents.get(&n).cloned()),
+        };
+        let (ty, type_attr) = rust_type(&column_type, enum_ident.as_deref());
         let mut attrs: Vec<TokenStream> = Vec::new();
         if *renamed {
             let n = &c.name;
@@ -655,7 +682,6 @@ fn struct_item(
     if !problems.is_empty() {
         return Err(problems);
     }
-    let _ = schema;
     Ok(quote! {
         #doc
         #[derive(Debug, Clone, retort::Table)]
@@ -709,15 +735,11 @@ fn index_attr(
 
 /// A key as a column identifier (with its order) where it is one, else its SQL text.
 fn key_tokens(key: &IndexKey, field: &dyn Fn(&str) -> Option<syn::Ident>) -> TokenStream {
-    if !key.expression && key.opclass.is_none() {
+    // A key with an order reads better as its SQL (`"created_at DESC"`) than as words a
+    // formatter may break across lines.
+    if key.is_plain() {
         if let Some(ident) = field(&key.target) {
-            let order = key.descending.then(|| quote!(desc));
-            let nulls = match key.nulls {
-                Some(NullsOrder::First) => Some(quote!(nulls first)),
-                Some(NullsOrder::Last) => Some(quote!(nulls last)),
-                None => None,
-            };
-            return quote!(#ident #order #nulls);
+            return quote!(#ident);
         }
     }
     let text = key.to_string();
