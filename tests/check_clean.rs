@@ -412,20 +412,29 @@ fn models_round_trip(db: &TestDb, s: &Shape) -> Result<(), TestCaseError> {
         generated_revision("r1", Some("r0"), &Schema::new(), &target),
     ]);
     let mut runner = Runner::connect(&graph, &db.url, Options::default()).unwrap();
-    runner.upgrade("head").map_err(|e| TestCaseError::fail(format!("upgrade failed: {e}")))?;
+    runner
+        .upgrade("head")
+        .map_err(|e| TestCaseError::fail(format!("upgrade failed: {e}")))?;
     let live = runner.introspect().unwrap();
     let mut tables = live.clone();
     tables.objects.clear();
-    let source = retort_build::models::source(&tables, Convention::Retort, Some(&db.backend().catalog()))
-        .map_err(|e| TestCaseError::fail(format!("{}: {e}", d.name())))?;
+    let source =
+        retort_build::models::source(&tables, Convention::Retort, Some(&db.backend().catalog()))
+            .map_err(|e| TestCaseError::fail(format!("{}: {e}", d.name())))?;
     let models = retort_build::models::schema_of_source(&source, Convention::Retort, &[d])
         .map_err(|e| TestCaseError::fail(format!("{}: {e}\n{source}", d.name())))?;
     // What the models say is what the database holds, as `check` reads it.
     let mut expected = models.clone();
-    let before_tables = Graph::from_revisions([first.clone()]).schema_at(&["r0".to_string()].into()).unwrap();
+    let before_tables = Graph::from_revisions([first.clone()])
+        .schema_at(&["r0".to_string()].into())
+        .unwrap();
     expected.objects = before_tables.objects.clone();
     let differences = runner.differences(&expected).unwrap();
-    prop_assert!(differences.is_empty(), "{}: models differ from the database: {differences:#?}\n{source}", d.name());
+    prop_assert!(
+        differences.is_empty(),
+        "{}: models differ from the database: {differences:#?}\n{source}",
+        d.name()
+    );
     // Their first migration makes the same database again, after the prelude's extensions
     // (an enum type is the models' now: they declare it).
     let fresh = db.another();
@@ -434,7 +443,9 @@ fn models_round_trip(db: &TestDb, s: &Shape) -> Result<(), TestCaseError> {
     } else {
         first
     };
-    let before_again = Graph::from_revisions([prelude_again.clone()]).schema_at(&["r0".to_string()].into()).unwrap();
+    let before_again = Graph::from_revisions([prelude_again.clone()])
+        .schema_at(&["r0".to_string()].into())
+        .unwrap();
     let mut expected_again = models.clone();
     expected_again.objects = before_again.objects.clone();
     let again = Graph::from_revisions([
@@ -442,11 +453,20 @@ fn models_round_trip(db: &TestDb, s: &Shape) -> Result<(), TestCaseError> {
         generated_revision("m1", Some("r0"), &before_again, &expected_again),
     ]);
     let mut second = Runner::connect(&again, &fresh.url, Options::default()).unwrap();
-    second.upgrade("head").map_err(|e| TestCaseError::fail(format!("{}: the models' migration failed: {e}\n{source}", d.name())))?;
+    second.upgrade("head").map_err(|e| {
+        TestCaseError::fail(format!(
+            "{}: the models' migration failed: {e}\n{source}",
+            d.name()
+        ))
+    })?;
     // Equal as the catalog tells (PostgreSQL's print of a check is not a fixed point: it
     // may nest the same ANDs differently when it reads its own print back).
     let rebuilt = second.differences(&live).unwrap();
-    prop_assert!(rebuilt.is_empty(), "{}: the catalog reads differently: {rebuilt:#?}\n{source}", d.name());
+    prop_assert!(
+        rebuilt.is_empty(),
+        "{}: the catalog reads differently: {rebuilt:#?}\n{source}",
+        d.name()
+    );
     Ok(())
 }
 

@@ -103,7 +103,11 @@ pub fn init(
         return Err(Error::Unexpressible {
             problems: differences
                 .into_iter()
-                .map(|d| format!("the models would not say what the database holds: {d}; please report it"))
+                .map(|d| {
+                    format!(
+                        "the models would not say what the database holds: {d}; please report it"
+                    )
+                })
                 .collect(),
         });
     }
@@ -154,8 +158,15 @@ pub fn schema_of(manifest_dir: &Path, file: &Path, backends: &[Dialect]) -> Resu
 }
 
 /// [`schema_of`] for the models `source` holds, under `naming`.
-pub fn schema_of_source(source: &str, naming: Convention, backends: &[Dialect]) -> Result<Schema, Error> {
-    checked(&discover::scan_text(source, Path::new("models.rs"), naming)?, backends)
+pub fn schema_of_source(
+    source: &str,
+    naming: Convention,
+    backends: &[Dialect],
+) -> Result<Schema, Error> {
+    checked(
+        &discover::scan_text(source, Path::new("models.rs"), naming)?,
+        backends,
+    )
 }
 
 fn checked(sources: &discover::Sources, backends: &[Dialect]) -> Result<Schema, Error> {
@@ -172,7 +183,11 @@ fn checked(sources: &discover::Sources, backends: &[Dialect]) -> Result<Schema, 
 /// table in name order. `catalog` is the database's the schema was read from, if any (its
 /// expressions are respelled as a model writes them). Refuses (naming the object and what
 /// to do) what a model cannot say.
-pub fn source(schema: &Schema, naming: Convention, catalog: Option<&Catalog>) -> Result<String, Error> {
+pub fn source(
+    schema: &Schema,
+    naming: Convention,
+    catalog: Option<&Catalog>,
+) -> Result<String, Error> {
     let respelled;
     let schema = match catalog {
         Some(c) => {
@@ -207,7 +222,9 @@ pub fn source(schema: &Schema, naming: Convention, catalog: Option<&Catalog>) ->
     let mut out = String::from(HEADER);
     for (n, item) in items.into_iter().enumerate() {
         let file: syn::File = syn::parse2(item).map_err(|e| Error::Unexpressible {
-            problems: vec![format!("the models did not form valid Rust ({e}); please report it")],
+            problems: vec![format!(
+                "the models did not form valid Rust ({e}); please report it"
+            )],
         })?;
         if n > 0 {
             out.push('\n');
@@ -292,7 +309,9 @@ impl EnumNames {
                         declared.insert(sql.clone(), values.clone());
                         inline.insert((t.name.clone(), c.name.clone()), sql);
                     } else {
-                        declared.entry(name.clone()).or_insert_with(|| values.clone());
+                        declared
+                            .entry(name.clone())
+                            .or_insert_with(|| values.clone());
                     }
                 }
             }
@@ -619,7 +638,9 @@ fn struct_item(
         };
         let enum_ident = match &column_type {
             ColumnType::Enum { name, .. } if !name.is_empty() => enums.idents.get(name).cloned(),
-            _ => enums.of(&table.name, c).and_then(|n| enums.idents.get(&n).cloned()),
+            _ => enums
+                .of(&table.name, c)
+                .and_then(|n| enums.idents.get(&n).cloned()),
         };
         let (ty, type_attr) = rust_type(&column_type, enum_ident.as_deref());
         let mut attrs: Vec<TokenStream> = Vec::new();
@@ -696,11 +717,7 @@ fn index_attr(
     naming: Convention,
     field: &dyn Fn(&str) -> Option<syn::Ident>,
 ) -> TokenStream {
-    let mut parts: Vec<TokenStream> = index
-        .keys
-        .iter()
-        .map(|k| key_tokens(k, field))
-        .collect();
+    let mut parts: Vec<TokenStream> = index.keys.iter().map(|k| key_tokens(k, field)).collect();
     let derived = index
         .plain_columns()
         .map(|cols| naming.index(&table.name_for_naming(), &cols));
@@ -719,7 +736,9 @@ fn index_attr(
     }
     if !index.include.is_empty() {
         let cols = index.include.iter().map(|c| {
-            field(c).unwrap_or_else(|| format_ident!("{}", c.replace(|x: char| !x.is_ascii_alphanumeric(), "_")))
+            field(c).unwrap_or_else(|| {
+                format_ident!("{}", c.replace(|x: char| !x.is_ascii_alphanumeric(), "_"))
+            })
         });
         parts.push(quote!(include(#(#cols),*)));
     }

@@ -60,14 +60,29 @@ fn column_type(enum_names: Vec<String>) -> impl Strategy<Value = ColumnType> {
         Just(ColumnType::TimestampTz),
         Just(ColumnType::Uuid),
         Just(ColumnType::Json),
-        prop::sample::select(vec!["citext", "inet", "text[]", "integer[]", "INT UNSIGNED", "timestamp(3)", "ENUM('a','b')", "double precision[]"])
-            .prop_map(|s| ColumnType::Custom { sql: s.into() }),
-        prop::sample::select(enum_names).prop_map(|name| ColumnType::Enum { name, values: Vec::new() }),
+        prop::sample::select(vec![
+            "citext",
+            "inet",
+            "text[]",
+            "integer[]",
+            "INT UNSIGNED",
+            "timestamp(3)",
+            "ENUM('a','b')",
+            "double precision[]"
+        ])
+        .prop_map(|s| ColumnType::Custom { sql: s.into() }),
+        prop::sample::select(enum_names).prop_map(|name| ColumnType::Enum {
+            name,
+            values: Vec::new()
+        }),
         // An enum that lives in its column (MySQL keeps no name).
         vec("[a-z][a-z_ ]{0,6}", 1..4).prop_map(|mut values: Vec<String>| {
             let mut seen = std::collections::BTreeSet::new();
             values.retain(|v| seen.insert(v.clone()));
-            ColumnType::Enum { name: String::new(), values }
+            ColumnType::Enum {
+                name: String::new(),
+                values,
+            }
         }),
     ]
 }
@@ -106,7 +121,15 @@ struct Extras {
     autoincrement: Option<bool>,
     pk_name: Option<String>,
     comment: Option<String>,
-    indexes: Vec<(Vec<(usize, bool, Option<bool>)>, Option<String>, bool, Option<String>, Option<usize>, bool, bool)>,
+    indexes: Vec<(
+        Vec<(usize, bool, Option<bool>)>,
+        Option<String>,
+        bool,
+        Option<String>,
+        Option<usize>,
+        bool,
+        bool,
+    )>,
     uniques: Vec<(Vec<usize>, Option<String>, bool, u8)>,
     checks: Vec<(String, usize, usize, bool)>,
     fks: Vec<(usize, usize, Option<String>, u8, u8, bool, u8)>,
@@ -114,38 +137,68 @@ struct Extras {
 
 fn extras() -> impl Strategy<Value = Extras> {
     (
-        (1usize..3, option::of(any::<bool>()), option::of(ident()), option::of(text().prop_filter("blank", |t| !t.trim().is_empty()))),
+        (
+            1usize..3,
+            option::of(any::<bool>()),
+            option::of(ident()),
+            option::of(text().prop_filter("blank", |t| !t.trim().is_empty())),
+        ),
         vec(
             (
                 vec((0usize..8, any::<bool>(), option::of(any::<bool>())), 1..3),
                 option::of(ident()),
                 any::<bool>(),
-                option::of(prop::sample::select(vec!["gin", "brin", "hash"]).prop_map(String::from)),
+                option::of(
+                    prop::sample::select(vec!["gin", "brin", "hash"]).prop_map(String::from),
+                ),
                 option::of(0usize..32),
                 any::<bool>(),
                 any::<bool>(),
             ),
             0..3,
         ),
-        vec((vec(0usize..8, 1..3), option::of(ident()), any::<bool>(), 0u8..3), 0..2),
+        vec(
+            (
+                vec(0usize..8, 1..3),
+                option::of(ident()),
+                any::<bool>(),
+                0u8..3,
+            ),
+            0..2,
+        ),
         vec((ident(), 0usize..8, 0usize..4, any::<bool>()), 0..2),
-        vec((0usize..8, 0usize..4, option::of(ident()), 0u8..5, 0u8..5, any::<bool>(), 0u8..3), 0..3),
+        vec(
+            (
+                0usize..8,
+                0usize..4,
+                option::of(ident()),
+                0u8..5,
+                0u8..5,
+                any::<bool>(),
+                0u8..3,
+            ),
+            0..3,
+        ),
     )
-        .prop_map(|((pk_len, autoincrement, pk_name, comment), indexes, uniques, checks, fks)| Extras {
-            pk_len,
-            autoincrement,
-            pk_name,
-            comment,
-            indexes,
-            uniques,
-            checks,
-            fks,
-        })
+        .prop_map(
+            |((pk_len, autoincrement, pk_name, comment), indexes, uniques, checks, fks)| Extras {
+                pk_len,
+                autoincrement,
+                pk_name,
+                comment,
+                indexes,
+                uniques,
+                checks,
+                fks,
+            },
+        )
 }
 
 /// A condition over a column, as a database would print one (quoted where it must be).
 fn condition(column: &str, which: usize) -> String {
-    let c = if column.chars().all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '_')
+    let c = if column
+        .chars()
+        .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '_')
         && !column.starts_with(|ch: char| ch.is_ascii_digit())
     {
         column.to_string()
@@ -161,7 +214,11 @@ fn condition(column: &str, which: usize) -> String {
 }
 
 fn deferral(n: u8) -> Deferral {
-    [Deferral::Immediate, Deferral::DeferrableImmediate, Deferral::Deferred][n as usize % 3]
+    [
+        Deferral::Immediate,
+        Deferral::DeferrableImmediate,
+        Deferral::Deferred,
+    ][n as usize % 3]
 }
 
 fn action(n: u8) -> ReferentialAction {
@@ -183,7 +240,11 @@ fn schema() -> impl Strategy<Value = (Schema, Convention)> {
         (
             vec(table, 1..4),
             Just(enum_types),
-            Just(if pg { Convention::Postgres } else { Convention::Retort }),
+            Just(if pg {
+                Convention::Postgres
+            } else {
+                Convention::Retort
+            }),
         )
             .prop_map(|(tables, enum_types, naming)| (build(tables, enum_types, naming), naming))
     })
@@ -200,11 +261,19 @@ fn build(
     // Index and constraint names are the schema's, not the table's.
     let mut used: Vec<String> = Vec::new();
     for (ti, (name, cols, x)) in shapes.into_iter().enumerate() {
-        let name = if schema.tables.contains_key(&name) { format!("{name}_{ti}") } else { name };
+        let name = if schema.tables.contains_key(&name) {
+            format!("{name}_{ti}")
+        } else {
+            name
+        };
         let mut t = Table::new(name.clone());
         t.comment = x.comment.clone();
         for (ci, c) in cols.into_iter().enumerate() {
-            let cname = if t.column(&c.name).is_some() { format!("{}_{ci}", c.name) } else { c.name };
+            let cname = if t.column(&c.name).is_some() {
+                format!("{}_{ci}", c.name)
+            } else {
+                c.name
+            };
             let ty = match c.ty {
                 ColumnType::Enum { name, .. } if !name.is_empty() => {
                     let values = schema.enums[&name].values.clone();
@@ -231,7 +300,10 @@ fn build(
                 t.columns[0].identity_always = always;
             }
         }
-        let pk = x.pk_name.clone().unwrap_or_else(|| naming.primary_key(&name));
+        let pk = x
+            .pk_name
+            .clone()
+            .unwrap_or_else(|| naming.primary_key(&name));
         let mut pk_name = pk.clone();
         while used.contains(&pk_name) {
             pk_name.push('2');
@@ -253,24 +325,39 @@ fn build(
                 .map(|(k, desc, nulls)| {
                     let target = cols[k % n].clone();
                     if k >= 6 {
-                        IndexKey { target: format!("lower({})", target.replace(' ', "_")), expression: true, descending: desc, nulls: None, opclass: None }
+                        IndexKey {
+                            target: format!("lower({})", target.replace(' ', "_")),
+                            expression: true,
+                            descending: desc,
+                            nulls: None,
+                            opclass: None,
+                        }
                     } else {
                         let nulls = match (desc, nulls) {
                             (false, Some(true)) => Some(NullsOrder::First),
                             (true, Some(false)) => Some(NullsOrder::Last),
                             _ => None,
                         };
-                        IndexKey { target, expression: false, descending: desc, nulls, opclass: None }
+                        IndexKey {
+                            target,
+                            expression: false,
+                            descending: desc,
+                            nulls,
+                            opclass: None,
+                        }
                     }
                 })
                 .collect();
             let mut i = Index::on_columns("", Vec::<String>::new(), unique);
             i.keys = keys;
             let derived = i.plain_columns().map(|c| naming.index(&name, &c));
-            i.name = fresh(match (iname, derived) {
-                (Some(n), _) | (None, Some(n)) => n,
-                (None, None) => format!("ix_expr_{ti}"),
-            }, &mut used);
+            i.name = fresh(
+                match (iname, derived) {
+                    (Some(n), _) | (None, Some(n)) => n,
+                    (None, None) => format!("ix_expr_{ti}"),
+                },
+                &mut used,
+            );
             i.method = method;
             i.predicate = predicate.map(|p| condition(&cols[p % n], p / 8));
             if include {
@@ -293,7 +380,11 @@ fn build(
         }
         for (cname, col, which, not_valid) in x.checks {
             let expression = condition(&cols[col % n], which);
-            t.checks.push(CheckConstraint { name: fresh(cname, &mut used), expression, not_valid });
+            t.checks.push(CheckConstraint {
+                name: fresh(cname, &mut used),
+                expression,
+                not_valid,
+            });
         }
         let mut with_fk: Vec<usize> = Vec::new();
         for (col, target, fk_name, del, upd, not_valid, d) in x.fks {
@@ -324,7 +415,11 @@ fn build(
             });
         }
         if pk_len == 1 {
-            keyed.push((name.clone(), t.primary_key[0].clone(), t.columns[0].ty.clone()));
+            keyed.push((
+                name.clone(),
+                t.primary_key[0].clone(),
+                t.columns[0].ty.clone(),
+            ));
         }
         t.normalize();
         schema.tables.insert(name, t);
@@ -379,10 +474,13 @@ proptest! {
 fn the_fixture_apps_schemas_read_back_unchanged() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/agora");
     for backend in ["sqlite", "postgres", "mysql"] {
-        let text = std::fs::read_to_string(root.join("migrations").join(backend).join("schema.json")).unwrap();
+        let text =
+            std::fs::read_to_string(root.join("migrations").join(backend).join("schema.json"))
+                .unwrap();
         let mut schema = Schema::from_json(&text).unwrap();
         schema.objects.clear();
-        let back = round_trip(&schema, Convention::Postgres).unwrap_or_else(|e| panic!("{backend}: {e}"));
+        let back =
+            round_trip(&schema, Convention::Postgres).unwrap_or_else(|e| panic!("{backend}: {e}"));
         assert_eq!(comparable(back), comparable(schema), "{backend}");
     }
 }
@@ -408,8 +506,13 @@ fn what_a_model_cannot_say_is_refused_naming_it() {
         not_valid: false,
         deferral: Deferral::Immediate,
     });
-    let err = source(&Schema::from_tables([a, b]), Convention::Retort, None).unwrap_err().to_string();
+    let err = source(&Schema::from_tables([a, b]), Convention::Retort, None)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("table `b` has no primary key"), "{err}");
-    assert!(err.contains("foreign key `fk_b_a` on `b` (x, y) spans several columns"), "{err}");
+    assert!(
+        err.contains("foreign key `fk_b_a` on `b` (x, y) spans several columns"),
+        "{err}"
+    );
     assert!(err.contains("column `b.y` has a blank comment"), "{err}");
 }

@@ -34,7 +34,8 @@ pub fn run(args: Args) -> Result<(), String> {
     }
     let naming = retort_schema::naming::Convention::of_crate(&args.crate_dir)?;
     if args.print {
-        let source = retort_build::models::source(&live, naming, Some(&catalog)).map_err(|e| e.to_string())?;
+        let source = retort_build::models::source(&live, naming, Some(&catalog))
+            .map_err(|e| e.to_string())?;
         print!("{source}");
         return Ok(());
     }

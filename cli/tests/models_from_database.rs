@@ -50,7 +50,11 @@ fn crate_dir(naming: &str) -> tempfile::TempDir {
         format!("[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[package.metadata.retort]\nnaming = \"{naming}\"\n"),
     )
     .unwrap();
-    std::fs::write(dir.path().join("src/main.rs"), "mod models;\n\nfn main() {}\n").unwrap();
+    std::fs::write(
+        dir.path().join("src/main.rs"),
+        "mod models;\n\nfn main() {}\n",
+    )
+    .unwrap();
     dir
 }
 
@@ -110,15 +114,28 @@ fn models_from_a_hand_made_database_on_every_backend() {
         for sql in hand_made(d) {
             db.exec(sql);
         }
-        let naming = if d == Dialect::Postgres { "postgres" } else { "retort" };
+        let naming = if d == Dialect::Postgres {
+            "postgres"
+        } else {
+            "retort"
+        };
         let dir = crate_dir(naming);
         let root = dir.path().to_str().unwrap();
-        let out = retort(&["models", "--database-url", &db.url_text, "--crate-dir", root]);
+        let out = retort(&[
+            "models",
+            "--database-url",
+            &db.url_text,
+            "--crate-dir",
+            root,
+        ]);
         assert!(out.status.success(), "{}: {}", d.name(), said(&out));
         let text = said(&out);
         assert!(text.contains("wrote 2 models"), "{}: {text}", d.name());
         let models = std::fs::read_to_string(dir.path().join("src/models.rs")).unwrap();
-        assert!(models.contains("pub struct Author {") && models.contains("pub struct Post {"), "{models}");
+        assert!(
+            models.contains("pub struct Author {") && models.contains("pub struct Post {"),
+            "{models}"
+        );
         assert!(dir.path().join("migrations/schema.json").exists());
 
         // The build has nothing to write: check mode passes on the written crate.
@@ -143,9 +160,14 @@ fn models_from_a_hand_made_database_on_every_backend() {
         let live = original.introspect().unwrap();
         let fresh = db.another();
         let mut made = Runner::connect(&graph, &fresh.url, Options::default()).unwrap();
-        made.upgrade("head").unwrap_or_else(|e| panic!("{}: {e}\n{models}", d.name()));
+        made.upgrade("head")
+            .unwrap_or_else(|e| panic!("{}: {e}\n{models}", d.name()));
         let differences = made.differences(&live).unwrap();
-        assert!(differences.is_empty(), "{}: {differences:#?}\n{models}", d.name());
+        assert!(
+            differences.is_empty(),
+            "{}: {differences:#?}\n{models}",
+            d.name()
+        );
         assert!(made.check().unwrap().is_empty(), "{}", d.name());
 
         // The original is adopted at that revision and is clean.
@@ -156,7 +178,13 @@ fn models_from_a_hand_made_database_on_every_backend() {
 
         // A second run refuses, naming the file, and changes nothing.
         let before = files(dir.path());
-        let again = retort(&["models", "--database-url", &db.url_text, "--crate-dir", root]);
+        let again = retort(&[
+            "models",
+            "--database-url",
+            &db.url_text,
+            "--crate-dir",
+            root,
+        ]);
         assert!(!again.status.success());
         assert!(said(&again).contains("already exists"), "{}", said(&again));
         assert_eq!(files(dir.path()), before, "{}", d.name());

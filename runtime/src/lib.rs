@@ -105,9 +105,9 @@ mod offline;
 mod revision;
 pub mod runner;
 mod startup;
-pub mod tools;
 #[cfg(all(feature = "testing", feature = "sqlite"))]
 pub mod testing;
+pub mod tools;
 mod url;
 
 pub use backend::AppliedRow;

@@ -57,11 +57,15 @@ impl<'a> Startup<'a> {
             Ok(o) => (o, None),
             Err(e) => (options, Some(e.to_string())),
         };
-        if let Some(v) = std::env::var("RETORT_ADOPT_FROM").ok().filter(|v| !v.is_empty()) {
+        if let Some(v) = std::env::var("RETORT_ADOPT_FROM")
+            .ok()
+            .filter(|v| !v.is_empty())
+        {
             match crate::tools::Tool::parse(&v) {
                 Some(tool) => options.adopt_from = Some(tool),
                 None => {
-                    let names: Vec<&str> = crate::tools::Tool::ALL.iter().map(|t| t.name()).collect();
+                    let names: Vec<&str> =
+                        crate::tools::Tool::ALL.iter().map(|t| t.name()).collect();
                     unreadable = Some(format!(
                         "RETORT_ADOPT_FROM={v:?} names no tool retort can adopt from; use one of {}",
                         names.join(", ")

@@ -168,7 +168,9 @@ impl Tool {
             Tool::SeaOrm => {
                 for (name, _) in &names {
                     if let Some(stem) = name.strip_suffix(".rs") {
-                        if stem.starts_with('m') && stem[1..].starts_with(|c: char| c.is_ascii_digit()) {
+                        if stem.starts_with('m')
+                            && stem[1..].starts_with(|c: char| c.is_ascii_digit())
+                        {
                             out.insert(stem.to_string());
                         }
                     }
@@ -209,7 +211,11 @@ fn leading_number(name: &str) -> Option<String> {
         return None;
     }
     let trimmed = digits.trim_start_matches('0');
-    Some(if trimmed.is_empty() { "0".into() } else { trimmed.into() })
+    Some(if trimmed.is_empty() {
+        "0".into()
+    } else {
+        trimmed.into()
+    })
 }
 
 /// The string (or tuple of strings) assigned to `name` at the start of a line of an Alembic
@@ -295,11 +301,7 @@ mod tests {
         std::fs::write(d.join("V3__more.sql"), "").unwrap();
         std::fs::write(d.join("m20240102_000001_create_table.rs"), "").unwrap();
         std::fs::write(d.join("mod.rs"), "").unwrap();
-        std::fs::write(
-            d.join("a1.py"),
-            "revision = 'a1'\ndown_revision = None\n",
-        )
-        .unwrap();
+        std::fs::write(d.join("a1.py"), "revision = 'a1'\ndown_revision = None\n").unwrap();
         std::fs::write(
             d.join("b2.py"),
             "revision: str = \"b2\"\ndown_revision: Union[str, None] = 'a1'\n",

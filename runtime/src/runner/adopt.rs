@@ -19,8 +19,9 @@ impl Runner<'_> {
     /// Takes over a database kept by another migration tool: reads `tool`'s version table
     /// (refusing when it records a failed or dirty migration, or, given the tool's
     /// migrations folder `old_dir`, when some of them were never applied), checks that the
-    /// schema without that table equals this build's head exactly, and records every
-    /// revision up to the head as adopted. The other table stays where it is; `check`
+    /// schema without that table equals a revision of this build exactly — the head, or the
+    /// latest earlier one it equals, where an app ported at the other tool's last migration
+    /// has gone on since — and records the history up to it as adopted. The other table stays where it is; `check`
     /// leaves it alone. Refuses, changing nothing, with the exact differences otherwise.
     /// Returns the head it recorded.
     pub fn adopt_from(&mut self, tool: Tool, old_dir: Option<&Path>) -> Result<Vec<String>> {
@@ -87,8 +88,9 @@ impl Runner<'_> {
             )));
         }
         let sql = tool.rows_query(self.backend.catalog().text_cast());
-        let rows = crate::backend::text_pairs(self.backend.connection(), &sql)
-            .map_err(crate::backend::db_err("cannot read the other tool's version table"))?;
+        let rows = crate::backend::text_pairs(self.backend.connection(), &sql).map_err(
+            crate::backend::db_err("cannot read the other tool's version table"),
+        )?;
         let state = ToolState::from_rows(tool, rows);
         if !state.failed.is_empty() {
             return Err(refused(format!(
@@ -110,37 +112,49 @@ impl Runner<'_> {
                 )));
             }
         }
-        let head = self.graph.head_schema()?;
-        let differences = self.differences_from(&head, live)?;
-        if !differences.is_empty() {
-            return Err(Error::AdoptionRefused { differences });
-        }
-        self.backend.ensure_version_table()?;
+        let Some(count) = self.matching_prefix(&live)? else {
+            let head = self.graph.head_schema()?;
+            return Err(Error::AdoptionRefused {
+                differences: self.differences_from(&head, live)?,
+            });
+        };
+        let current = self.record_adopted(count)?;
         let order = self.graph.all_ordered();
-        for rev in &order {
-            self.backend
-                .record(&AppliedRow::for_revision(rev, "adopted", 0))?;
-        }
-        let set: BTreeSet<String> = order.iter().map(|r| r.id().to_string()).collect();
-        let current = self.graph.current(&set);
+        let at_head = count == order.len();
         (self.log)(&format!(
-            "adopted the database from {tool} (latest version {}, {} applied) at {}; `{table}` was left as it is and `check` leaves it out",
+            "adopted the database from {tool} (latest version {}, {} applied) at {}{}; `{table}` was left as it is and `check` leaves it out",
             state.latest().unwrap_or("?"),
             state.applied.len(),
-            current.join(", ")
+            current.join(", "),
+            if at_head { " (head)" } else { "; the later migrations are applied by `db upgrade`" }
         ));
         Ok(current)
     }
 
-    /// A database made before migrations: stamp it at the latest point of the history whose
-    /// schema it equals, or refuse with the differences against the head.
+    /// Records the first `count` revisions in graph order as adopted; returns where that
+    /// leaves the database.
+    fn record_adopted(&mut self, count: usize) -> Result<Vec<String>> {
+        self.backend.ensure_version_table()?;
+        let order = self.graph.all_ordered();
+        for rev in &order[..count] {
+            self.backend
+                .record(&AppliedRow::for_revision(rev, "adopted", 0))?;
+        }
+        let set: BTreeSet<String> = order[..count]
+            .iter()
+            .map(|r: &&Migration| r.id().to_string())
+            .collect();
+        Ok(self.graph.current(&set))
+    }
+
+    /// How many revisions, in graph order, lead to the latest point whose schema the live
+    /// one equals exactly (as the catalog tells), if any.
     ///
     /// One replay in graph order, compared as it goes: each step looks again only at the
     /// tables its operations changed.
-    pub(super) fn adopt(&mut self, live: &Schema) -> Result<()> {
-        let graph = self.graph;
+    fn matching_prefix(&mut self, live: &Schema) -> Result<Option<usize>> {
         let catalog = self.backend.catalog();
-        let order = graph.all_ordered();
+        let order = self.graph.all_ordered();
         let mut schema = Schema::new();
         let mut convergence = compare::Convergence::new(&schema, live, catalog);
         let mut matching = None;
@@ -160,24 +174,26 @@ impl Runner<'_> {
                 matching = Some(n + 1);
             }
         }
-        drop(convergence);
-        let Some(count) = matching else {
+        Ok(matching)
+    }
+
+    /// A database made before migrations: stamp it at the latest point of the history whose
+    /// schema it equals, or refuse with the differences against the head.
+    pub(super) fn adopt(&mut self, live: &Schema) -> Result<()> {
+        let Some(count) = self.matching_prefix(live)? else {
+            let head = self.graph.head_schema()?;
             return Err(Error::AdoptionRefused {
-                differences: crate::schema::compare::differences(&schema, live, &catalog),
+                differences: crate::schema::compare::differences(
+                    &head,
+                    live,
+                    &self.backend.catalog(),
+                ),
             });
         };
-        self.backend.ensure_version_table()?;
-        for rev in &order[..count] {
-            self.backend
-                .record(&AppliedRow::for_revision(rev, "adopted", 0))?;
-        }
-        let set: BTreeSet<String> = order[..count]
-            .iter()
-            .map(|r: &&Migration| r.id().to_string())
-            .collect();
+        let current = self.record_adopted(count)?;
         (self.log)(&format!(
             "adopted the existing database at {}",
-            graph.current(&set).join(", ")
+            current.join(", ")
         ));
         Ok(())
     }
