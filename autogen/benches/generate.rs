@@ -117,6 +117,7 @@ fn write_crate(dir: &Path) {
             down: &down,
             lints: &[],
             origin: retort_build::codegen::Origin::Models,
+            replaces: &[],
         });
         std::fs::write(
             dir.join(format!("migrations/{revision}_create_thing{i}s.rs")),

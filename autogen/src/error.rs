@@ -179,4 +179,30 @@ pub enum Error {
         /// Each object, what is wrong, and what to do.
         problems: Vec<String>,
     },
+    /// A checkpoint with some of the files it replaces deleted and some not.
+    #[error("retort: checkpoint {checkpoint} ({path}) replaces revisions some of whose files were deleted while these remain: {}. Delete all of them (once every database is past the last) or restore the deleted ones", remaining.join(", "))]
+    CheckpointPartial {
+        /// The checkpoint.
+        checkpoint: String,
+        /// Its file.
+        path: PathBuf,
+        /// The replaced files that remain.
+        remaining: Vec<String>,
+    },
+    /// A checkpoint does not build what the revisions it replaces build.
+    #[error("retort: checkpoint {checkpoint} ({path}) cannot stand for the history it replaces: {message}. Write it again with `retort squash` (delete this file first), or undo the edit that changed it")]
+    CheckpointMismatch {
+        /// The checkpoint.
+        checkpoint: String,
+        /// Its file.
+        path: PathBuf,
+        /// What differs.
+        message: String,
+    },
+    /// `retort squash` cannot write a checkpoint here.
+    #[error("retort: cannot squash: {reason}. Nothing was written")]
+    SquashRefused {
+        /// Why, and what to do.
+        reason: String,
+    },
 }

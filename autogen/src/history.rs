@@ -6,6 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+use retort_schema::checkpoint::Checkpoints;
 use retort_schema::graph::RevisionGraph;
 use retort_schema::migration::{self, MigrationFile};
 use retort_schema::ops::Op;
@@ -25,8 +26,13 @@ pub struct MigrationOnDisk {
 /// Every migration of a crate, by revision.
 #[derive(Debug, Clone, Default)]
 pub struct History {
-    /// Migrations keyed by revision id.
+    /// Migrations keyed by revision id. A checkpoint whose replaced files are gone is here
+    /// in their place (the parents that named them name it); one whose files remain is in
+    /// `set_aside`.
     pub entries: BTreeMap<String, MigrationOnDisk>,
+    /// Checkpoints in their transition: every revision they replace is still here. Proven
+    /// equal to those revisions at load, compiled into the app, and not in the graph.
+    pub set_aside: BTreeMap<String, MigrationOnDisk>,
 }
 
 impl History {
@@ -62,8 +68,102 @@ impl History {
                 .entries
                 .insert(file.revision.clone(), MigrationOnDisk { path, file });
         }
+        history.resolve_checkpoints()?;
         history.check_graph()?;
+        history.prove_checkpoints()?;
         Ok(history)
+    }
+
+    /// Sets aside the checkpoints whose files all remain, and puts the others in the place
+    /// of the revisions they replace (see [`retort_schema::checkpoint`]).
+    fn resolve_checkpoints(&mut self) -> Result<(), Error> {
+        if self.entries.values().all(|e| e.file.replaces.is_empty()) {
+            return Ok(());
+        }
+        let checkpoints = Checkpoints::of(
+            self.entries
+                .values()
+                .map(|e| (e.file.revision.as_str(), e.file.replaces.as_slice())),
+        );
+        if let Some((checkpoint, remaining)) = checkpoints.partial.first() {
+            return Err(Error::CheckpointPartial {
+                checkpoint: checkpoint.clone(),
+                path: self.entries[checkpoint].path.clone(),
+                remaining: remaining
+                    .iter()
+                    .map(|r| {
+                        self.entries
+                            .get(r)
+                            .map_or_else(|| r.clone(), |e| e.path.display().to_string())
+                    })
+                    .collect(),
+            });
+        }
+        for id in &checkpoints.set_aside {
+            if let Some(e) = self.entries.remove(id) {
+                self.set_aside.insert(id.clone(), e);
+            }
+        }
+        for e in self.entries.values_mut() {
+            let mut parents: Vec<String> = Vec::with_capacity(e.file.parents.len());
+            for p in &e.file.parents {
+                let p = checkpoints.resolve(p).to_string();
+                if !parents.contains(&p) {
+                    parents.push(p);
+                }
+            }
+            e.file.parents = parents;
+        }
+        Ok(())
+    }
+
+    /// Each checkpoint in its transition builds exactly what the revisions it replaces
+    /// build, and lists all of them.
+    fn prove_checkpoints(&self) -> Result<(), Error> {
+        for c in self.set_aside.values() {
+            let stands_for = c
+                .file
+                .replaces
+                .last()
+                .map(String::as_str)
+                .unwrap_or_default();
+            let listed: BTreeSet<&str> = c.file.replaces.iter().map(String::as_str).collect();
+            let missing: Vec<String> = self
+                .ancestors(stands_for)
+                .into_iter()
+                .filter(|a| !listed.contains(a.as_str()))
+                .collect();
+            if !missing.is_empty() {
+                return Err(Error::CheckpointMismatch {
+                    checkpoint: c.file.revision.clone(),
+                    path: c.path.clone(),
+                    message: format!(
+                        "it does not list {} among the revisions it replaces, though {stands_for} descends from {}",
+                        missing.join(", "),
+                        if missing.len() == 1 { "it" } else { "them" }
+                    ),
+                });
+            }
+            let replayed = self.replay(&[stands_for])?;
+            let mut built = Schema::new();
+            apply_all(&c.file.up, &mut built).map_err(|(op, message)| Error::Replay {
+                revision: c.file.revision.clone(),
+                path: c.path.clone(),
+                operation: op,
+                message,
+            })?;
+            if built != replayed {
+                return Err(Error::CheckpointMismatch {
+                    checkpoint: c.file.revision.clone(),
+                    path: c.path.clone(),
+                    message: format!(
+                        "it does not build what {stands_for} and its ancestors build ({})",
+                        crate::snapshot::first_difference(&built, &replayed)
+                    ),
+                });
+            }
+        }
+        Ok(())
     }
 
     /// The graph's shape, built in O(revisions + links) (the history can change between

@@ -18,7 +18,10 @@ pub fn render(
     let mut out =
         String::from("// Written by retort-build; included by retort::include_migrations!().\n\n");
     out.push_str(&crate::relations::render(models));
-    let ordered = history.ordered();
+    // Checkpoints in their transition are compiled too (the runtime sets them aside while
+    // the files they replace are listed).
+    let mut ordered = history.ordered();
+    ordered.extend(history.set_aside.values());
     for entry in &ordered {
         let path = entry
             .path

@@ -38,6 +38,7 @@ mod renames;
 mod review;
 mod settings;
 mod snapshot;
+pub mod squash;
 mod validate;
 
 use std::path::{Path, PathBuf};
@@ -749,6 +750,7 @@ fn new_entry(
         down: &down,
         lints,
         origin: codegen::Origin::Models,
+        replaces: &[],
     });
     let file = retort_schema::migration::MigrationFile {
         revision: revision.clone(),
@@ -758,6 +760,8 @@ fn new_entry(
         down: down.into_iter().map(|(o, _)| o).collect(),
         atomic: true,
         reviewed_locks: Vec::new(),
+        replaces: Vec::new(),
+        elidable: false,
     };
     let file = retort_schema::migration::MigrationFile {
         atomic: !retort_schema::migration::runs_outside_a_transaction(&file.up, &file.down),

@@ -26,6 +26,7 @@ fn file_for(message: &str, up: &[Op], down: &[Op], lint: &str) -> String {
             message: lint.to_string(),
         }],
         origin: retort_build::codegen::Origin::Models,
+        replaces: &[],
     })
 }
 

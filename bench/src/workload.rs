@@ -192,6 +192,7 @@ pub fn compiled(items: &[Item]) -> Migrations {
                 down_json,
                 functions: &[],
                 atomic: true,
+                replaces: &[],
             },
         )
         .collect();

@@ -12,6 +12,7 @@ pub(crate) fn expand(file: &MigrationFile, input: &TokenStream) -> TokenStream {
     let message = &file.message;
     let checksum = file.checksum();
     let atomic = file.atomic;
+    let replaces = &file.replaces;
     let up = serde_json::to_string(&file.up).unwrap_or_else(|e| unreachable!("ops serialize: {e}"));
     let down =
         serde_json::to_string(&file.down).unwrap_or_else(|e| unreachable!("ops serialize: {e}"));
@@ -42,6 +43,7 @@ pub(crate) fn expand(file: &MigrationFile, input: &TokenStream) -> TokenStream {
             down_json: #down,
             functions: &[#(#functions),*],
             atomic: #atomic,
+            replaces: &[#(#replaces),*],
         };
     }
 }

@@ -106,6 +106,19 @@ pub enum Error {
         /// Its version table.
         table: String,
     },
+    /// The database stopped part-way through the revisions a checkpoint replaced, and this
+    /// build no longer has their files.
+    #[error("the database went through {done} of the {total} revisions that checkpoint {checkpoint} replaces (up to {last}), and this build no longer has their files, so it cannot finish them; nothing was changed. Upgrade this database with a build that still has them (a release from before they were deleted), then run this one")]
+    PartWayThroughCheckpoint {
+        /// The checkpoint.
+        checkpoint: String,
+        /// How many of its revisions the database has.
+        done: usize,
+        /// How many it replaces.
+        total: usize,
+        /// The last of them the database has.
+        last: String,
+    },
     /// Another process held the migration lock for longer than the timeout.
     #[error("another process has held the migration lock for more than {}s ({holder}); nothing was changed. Wait for it to finish, or raise the lock timeout (--lock-timeout / Options::lock_timeout)", waited.as_secs())]
     LockTimeout {

@@ -20,6 +20,9 @@ use crate::schema::Schema;
 #[derive(Debug, Clone)]
 pub struct Migration {
     source: Source,
+    /// Parents as the graph sees them, where a checkpoint took the place of one the file
+    /// names (see [`retort_schema::checkpoint`]).
+    parents_resolved: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone)]
@@ -47,6 +50,7 @@ impl Migration {
                 file,
                 functions: Vec::new(),
             },
+            parents_resolved: None,
         }
     }
 
@@ -63,6 +67,7 @@ impl Migration {
     pub fn from_migration(migration: &'static CompiledMigration) -> Migration {
         Migration {
             source: Source::Compiled { migration },
+            parents_resolved: None,
         }
     }
 
@@ -76,14 +81,27 @@ impl Migration {
 
     /// The parents' ids.
     pub fn parents(&self) -> impl Iterator<Item = &str> + '_ {
-        let (compiled, parsed) = match &self.source {
-            Source::Compiled { migration } => (Some(migration.parents.iter().copied()), None),
-            Source::Parsed { file, .. } => (None, Some(file.parents.iter().map(String::as_str))),
+        let (compiled, parsed) = match (&self.parents_resolved, &self.source) {
+            (Some(resolved), _) => (None, Some(resolved.iter().map(String::as_str))),
+            (None, Source::Compiled { migration }) => {
+                (Some(migration.parents.iter().copied()), None)
+            }
+            (None, Source::Parsed { file, .. }) => {
+                (None, Some(file.parents.iter().map(String::as_str)))
+            }
         };
         compiled
             .into_iter()
             .flatten()
             .chain(parsed.into_iter().flatten())
+    }
+
+    /// The revisions this checkpoint replaces (empty for any other migration).
+    pub fn replaces(&self) -> Vec<&str> {
+        match &self.source {
+            Source::Compiled { migration } => migration.replaces.to_vec(),
+            Source::Parsed { file, .. } => file.replaces.iter().map(String::as_str).collect(),
+        }
     }
 
     /// The message.
@@ -128,6 +146,8 @@ impl Migration {
             down: self.down().into_owned(),
             atomic: self.atomic(),
             reviewed_locks: Vec::new(),
+            replaces: self.replaces().into_iter().map(str::to_string).collect(),
+            elidable: false,
         }
     }
 
@@ -189,6 +209,8 @@ pub struct Graph {
     heads: OnceLock<Vec<String>>,
     models_json: Option<&'static str>,
     models: OnceLock<Option<Schema>>,
+    /// Revisions replaced by a checkpoint whose files are gone → that checkpoint.
+    replaced: std::collections::BTreeMap<String, String>,
 }
 
 impl Graph {
@@ -214,12 +236,46 @@ impl Graph {
         let mut revisions: Vec<Migration> = list.into_iter().collect();
         revisions.sort_by(|a, b| a.id().cmp(b.id()));
         revisions.dedup_by(|later, first| later.id() == first.id());
+        let mut replaced = std::collections::BTreeMap::new();
+        if revisions.iter().any(|r| !r.replaces().is_empty()) {
+            let lists: Vec<(String, Vec<String>)> = revisions
+                .iter()
+                .map(|r| {
+                    (
+                        r.id().to_string(),
+                        r.replaces().into_iter().map(str::to_string).collect(),
+                    )
+                })
+                .collect();
+            let checkpoints = retort_schema::checkpoint::Checkpoints::of(
+                lists.iter().map(|(id, r)| (id.as_str(), r.as_slice())),
+            );
+            // In their transition, checkpoints stay out: databases go through the files
+            // they replace (which the build proved equal to them).
+            revisions.retain(|r| !checkpoints.set_aside.contains(r.id()));
+            if !checkpoints.aliases.is_empty() {
+                for r in &mut revisions {
+                    if r.parents().any(|p| checkpoints.alias(p).is_some()) {
+                        let mut parents: Vec<String> = Vec::new();
+                        for p in r.parents() {
+                            let p = checkpoints.resolve(p).to_string();
+                            if !parents.contains(&p) {
+                                parents.push(p);
+                            }
+                        }
+                        r.parents_resolved = Some(parents);
+                    }
+                }
+            }
+            replaced = checkpoints.aliases;
+        }
         Graph {
             revisions,
             shape: OnceLock::new(),
             heads: OnceLock::new(),
             models_json: None,
             models: OnceLock::new(),
+            replaced,
         }
     }
 
@@ -228,6 +284,17 @@ impl Graph {
         self.shape.get_or_init(|| {
             RevisionGraph::new(self.revisions.iter().map(|r| (r.id(), r.parents())))
         })
+    }
+
+    /// The checkpoint that took this revision's place, if a checkpoint replaces it and its
+    /// file is gone.
+    pub fn replaced_by(&self, id: &str) -> Option<&str> {
+        self.replaced.get(id).map(String::as_str)
+    }
+
+    /// Whether some revision was replaced by a checkpoint.
+    pub(crate) fn has_replaced(&self) -> bool {
+        !self.replaced.is_empty()
     }
 
     /// How many revisions.

@@ -97,6 +97,9 @@ pub struct CompiledMigration {
     /// Whether it runs in one transaction where the database allows (`atomic: false` in the
     /// file: statement by statement, with progress recorded).
     pub atomic: bool,
+    /// The revisions this checkpoint replaces (`replaces: […]`, written by `retort squash`);
+    /// empty for any other migration.
+    pub replaces: &'static [&'static str],
 }
 
 impl CompiledMigration {
@@ -120,6 +123,8 @@ impl CompiledMigration {
             down: self.down(),
             atomic: self.atomic,
             reviewed_locks: Vec::new(),
+            replaces: self.replaces.iter().map(|r| r.to_string()).collect(),
+            elidable: false,
         }
     }
 

@@ -33,6 +33,7 @@ pub(crate) fn write_empty(dir: &Path, parents: &[String], message: &str) -> Resu
             down: &[],
             lints: &[],
             origin: Origin::Revision,
+            replaces: &[],
         },
         &|op| op.describe(),
     );

@@ -24,6 +24,7 @@ fn migration(id: &str, parents: &[&str], up: &str) -> &'static CompiledMigration
         down_json: leak(serde_json::to_string(&file.down).unwrap()),
         functions: &[],
         atomic: true,
+        replaces: &[],
     }))
 }
 

@@ -64,6 +64,8 @@ fn migration(id: &str, parent: Option<&str>, a: &Schema, b: &Schema) -> Migratio
         down: d.down,
         atomic: true,
         reviewed_locks: Vec::new(),
+        replaces: Vec::new(),
+        elidable: false,
     };
     Migration::from_file(file)
 }

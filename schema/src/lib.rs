@@ -18,6 +18,7 @@
 //! - [`migration`]: the `migration!` grammar, parsed and rendered;
 //! - [`sql`]: operations rendered to SQL per dialect (SQLite table rebuilds included).
 
+pub mod checkpoint;
 pub mod clock;
 pub mod compare;
 pub mod convert;

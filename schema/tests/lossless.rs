@@ -58,6 +58,8 @@ proptest! {
             down: vec![],
             atomic: true,
             reviewed_locks: vec![],
+            replaces: Vec::new(),
+            elidable: false,
         };
         if a != b {
             prop_assert_ne!(file(&a).checksum(), file(&b).checksum());
@@ -103,6 +105,8 @@ fn checksum_ignores_the_message_only() {
         down: vec![],
         atomic: true,
         reviewed_locks: vec![],
+        replaces: Vec::new(),
+        elidable: false,
     };
     let mut b = a.clone();
     b.message = "two".into();

@@ -242,6 +242,7 @@ pub fn generated_revision(
         down: &unmarked(&d.down),
         lints: &d.lints,
         origin: retort_build::codegen::Origin::Models,
+        replaces: &[],
     });
     let parsed =
         retort::schema::migration::parse_file(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use super::{app_schemas, Runner};
-use crate::backend::AppliedRow;
+use crate::backend::{versions, AppliedRow};
 use crate::compare;
 use crate::error::{Error, Result};
 use crate::graph::Migration;
@@ -196,6 +196,74 @@ impl Runner<'_> {
             current.join(", ")
         ));
         Ok(())
+    }
+}
+
+impl Runner<'_> {
+    /// Under the lock: the rows of revisions a checkpoint replaced, whose files this build
+    /// no longer has. A database that went through all of them gets the checkpoint's row in
+    /// their place; one that went through some (part-way) is refused, since only the old
+    /// files can finish it. Returns the rows as they now are.
+    pub(super) fn settle_replaced(&mut self, rows: Vec<AppliedRow>) -> Result<Vec<AppliedRow>> {
+        let graph = self.graph;
+        let mut by_checkpoint: std::collections::BTreeMap<&str, Vec<&AppliedRow>> =
+            Default::default();
+        for row in &rows {
+            if let Some(c) = graph.replaced_by(&row.revision) {
+                by_checkpoint.entry(c).or_default().push(row);
+            }
+        }
+        if by_checkpoint.is_empty() {
+            return Ok(rows);
+        }
+        let mut gone: BTreeSet<String> = BTreeSet::new();
+        let mut added = Vec::new();
+        for (checkpoint, replaced) in by_checkpoint {
+            let Some(rev) = graph.get(checkpoint) else {
+                continue;
+            };
+            let has_row = rows.iter().any(|r| r.revision == checkpoint);
+            let present: BTreeSet<&str> = replaced.iter().map(|r| r.revision.as_str()).collect();
+            let all = rev.replaces();
+            let complete = all.iter().all(|r| present.contains(r))
+                && replaced
+                    .iter()
+                    .all(|r| versions::Interrupted::parse(&r.state).is_none());
+            if !has_row && !complete {
+                let last = rev
+                    .replaces()
+                    .into_iter()
+                    .rev()
+                    .find(|r| present.contains(r))
+                    .unwrap_or_default()
+                    .to_string();
+                return Err(Error::PartWayThroughCheckpoint {
+                    checkpoint: checkpoint.to_string(),
+                    done: present.len(),
+                    total: all.len(),
+                    last,
+                });
+            }
+            if !has_row {
+                let row = AppliedRow::for_revision(rev, "checkpoint", 0);
+                self.backend.record(&row)?;
+                added.push(row);
+            }
+            for r in &replaced {
+                self.backend.forget(&r.revision)?;
+                gone.insert(r.revision.clone());
+            }
+            (self.log)(&format!(
+                "recorded checkpoint {checkpoint} in place of the {} revisions it replaces",
+                replaced.len()
+            ));
+        }
+        let mut rows: Vec<AppliedRow> = rows
+            .into_iter()
+            .filter(|r| !gone.contains(&r.revision))
+            .collect();
+        rows.extend(added);
+        Ok(rows)
     }
 }
 

@@ -192,11 +192,16 @@ impl<'g> Runner<'g> {
 
     /// The current revision(s): applied revisions no applied revision descends from.
     pub fn current(&mut self) -> Result<Vec<String>> {
+        let graph = self.graph;
+        // Rows of revisions a checkpoint replaced count as the checkpoint's.
         let applied: BTreeSet<String> = self
             .backend
             .applied()?
             .into_iter()
-            .map(|r| r.revision)
+            .map(|r| match graph.replaced_by(&r.revision) {
+                Some(c) => c.to_string(),
+                None => r.revision,
+            })
             .collect();
         Ok(self.graph.current(&applied))
     }
@@ -495,7 +500,11 @@ impl<'g> Runner<'g> {
             return Ok(false);
         }
         let rows = self.backend.applied()?;
-        if rows.len() != graph.len() {
+        if rows.len() != graph.len()
+            || rows
+                .iter()
+                .any(|r| graph.replaced_by(&r.revision).is_some())
+        {
             return Ok(false);
         }
         // A migration in progress (a `dirty` row, visible without a transaction on MySQL) may
@@ -811,6 +820,9 @@ impl<'g> Runner<'g> {
             self.backend.ensure_version_table()?;
         }
         let mut rows = self.backend.applied()?;
+        if self.graph.has_replaced() {
+            rows = self.settle_replaced(rows)?;
+        }
         self.resuming.clear();
         if adopt {
             // An upgrade finishes what one that stopped part-way left, where it can.

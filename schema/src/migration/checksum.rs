@@ -15,6 +15,7 @@
 //! revision <s>
 //! parent <s>                 (one line per parent, in file order)
 //! atomic 0                   (only for `atomic: false`)
+//! replaces <s>               (one line per replaced revision, only on a checkpoint)
 //! up <count>
 //! <operation>                (one line each, in order)
 //! down <count>
@@ -97,6 +98,11 @@ impl MigrationFile {
         if !self.atomic {
             // Only when set: checksums of migrations written before it stay as they were.
             w.0.push_str("atomic 0\n");
+        }
+        for r in &self.replaces {
+            w.0.push_str("replaces ");
+            w.s(r);
+            w.0.push('\n');
         }
         for (key, ops) in [("up", &self.up), ("down", &self.down)] {
             let _ = writeln!(w.0, "{key} {}", ops.len());

@@ -55,4 +55,13 @@ pub struct MigrationFile {
     /// create_index tasks.ix_tasks_title", …]`), as the build's review names them; not part
     /// of the checksum, so a review added later changes nothing applied.
     pub reviewed_locks: Vec<String>,
+    /// The revisions this checkpoint replaces (`replaces: ["…", …]`), written by `retort
+    /// squash`: its operations build what they built, from nothing. Empty for any other
+    /// migration. While their files remain, the build proves the checkpoint equal to them
+    /// and databases go through them; once they are deleted, the checkpoint takes their place.
+    pub replaces: Vec<String>,
+    /// Whether a squash may drop this migration's data steps (`run(…)`, `execute(…)`):
+    /// `elidable: true` in the file says they matter only to databases that existed when it
+    /// ran (Django's `elidable`). Not part of the checksum.
+    pub elidable: bool,
 }

@@ -97,6 +97,8 @@ pub fn parse_body(tokens: TokenStream) -> Result<MigrationFile> {
     let mut down = None;
     let mut atomic = None;
     let mut reviewed_locks = None;
+    let mut replaces = None;
+    let mut elidable = None;
     let mut errors: Option<syn::Error> = None;
     let mut record = |e: syn::Error| match &mut errors {
         Some(all) => all.combine(e),
@@ -119,8 +121,10 @@ pub fn parse_body(tokens: TokenStream) -> Result<MigrationFile> {
             "down" => down.is_some(),
             "atomic" => atomic.is_some(),
             "reviewed_locks" => reviewed_locks.is_some(),
+            "replaces" => replaces.is_some(),
+            "elidable" => elidable.is_some(),
             _ => {
-                record(syn::Error::new_spanned(key, format!("unknown field `{key}`; a migration has revision, parents, message, up and down (and `atomic: false` to run outside a transaction, `reviewed_locks: [\"…\"]` for lock warnings its author accepts)")));
+                record(syn::Error::new_spanned(key, format!("unknown field `{key}`; a migration has revision, parents, message, up and down (and `atomic: false` to run outside a transaction, `reviewed_locks: [\"…\"]` for lock warnings its author accepts, `elidable: true` for data steps a squash may drop, `replaces: [\"…\"]` on a checkpoint)")));
                 continue;
             }
         };
@@ -138,19 +142,12 @@ pub fn parse_body(tokens: TokenStream) -> Result<MigrationFile> {
             "up" => ops(&field.expr).map(|v| up = Some(v)),
             "reviewed_locks" => strings(&field.expr, "lock warnings as the build names them")
                 .map(|v| reviewed_locks = Some(v)),
-            "atomic" => match &field.expr {
-                Expr::Lit(syn::ExprLit {
-                    lit: syn::Lit::Bool(b),
-                    ..
-                }) => {
-                    atomic = Some(b.value);
-                    Ok(())
-                }
-                other => Err(syn::Error::new_spanned(
-                    other,
-                    "`atomic` is `true` (the default) or `false`",
-                )),
-            },
+            "replaces" => strings(&field.expr, "the revision ids this checkpoint replaces")
+                .map(|v| replaces = Some(v)),
+            "atomic" => flag(&field.expr, "`atomic` is `true` (the default) or `false`")
+                .map(|v| atomic = Some(v)),
+            "elidable" => flag(&field.expr, "`elidable` is `true` or `false` (the default)")
+                .map(|v| elidable = Some(v)),
             _ => ops(&field.expr).map(|v| down = Some(v)),
         };
         if let Err(e) = result {
@@ -204,7 +201,19 @@ pub fn parse_body(tokens: TokenStream) -> Result<MigrationFile> {
         down,
         atomic,
         reviewed_locks: reviewed_locks.unwrap_or_default(),
+        replaces: replaces.unwrap_or_default(),
+        elidable: elidable.unwrap_or(false),
     })
+}
+
+fn flag(e: &Expr, what: &str) -> Result<bool> {
+    match e {
+        Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Bool(b),
+            ..
+        }) => Ok(b.value),
+        other => Err(syn::Error::new_spanned(other, what)),
+    }
 }
 
 fn ops(e: &Expr) -> Result<Vec<Op>> {

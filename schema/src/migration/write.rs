@@ -16,6 +16,8 @@ pub enum Origin {
     Models,
     /// `db revision -m …`: an empty migration for operations, raw SQL or a data migration.
     Revision,
+    /// `retort squash`: a checkpoint that replaces the history up to a revision.
+    Squash,
 }
 
 /// Everything a new migration file shows.
@@ -36,6 +38,8 @@ pub struct NewMigration<'a> {
     pub lints: &'a [Lint],
     /// Who writes it.
     pub origin: Origin,
+    /// The revisions a checkpoint replaces (empty otherwise).
+    pub replaces: &'a [String],
 }
 
 /// Whether a written migration says `atomic: false`: it builds an index `concurrently` or
@@ -90,6 +94,11 @@ pub fn render_file(m: &NewMigration, format_op: &dyn Fn(&Op) -> String) -> Strin
             );
             out.push_str("// steps for data); keep up and down in step, and keep migrations/schema.json in sync.\n\n");
         }
+        Origin::Squash => {
+            out.push_str("//\n// Written by `retort squash`: builds from nothing what the revisions it replaces built,\n");
+            out.push_str("// keeping their data steps in place. The build proves it equal to them while their\n");
+            out.push_str("// files remain; delete those once every database is past the last one it replaces.\n\n");
+        }
         Origin::Revision => {
             out.push_str("//\n// Written by `revision -m`: add operations, `execute(\"…\")` or `run(function)` steps.\n");
             out.push_str("// A data-migration function takes the connection inside the migration's transaction:\n//\n");
@@ -101,6 +110,13 @@ pub fn render_file(m: &NewMigration, format_op: &dyn Fn(&Op) -> String) -> Strin
     let parents: Vec<String> = m.parents.iter().map(|p| quoted(p)).collect();
     let _ = writeln!(out, "    parents: [{}],", parents.join(", "));
     let _ = writeln!(out, "    message: {},", quoted(m.message));
+    if !m.replaces.is_empty() {
+        out.push_str("    replaces: [\n");
+        for r in m.replaces {
+            let _ = writeln!(out, "        {},", quoted(r));
+        }
+        out.push_str("    ],\n");
+    }
     // What cannot run in a transaction makes the migration non-atomic (the grammar refuses
     // it otherwise).
     let up: Vec<Op> = m.up.iter().map(|(o, _)| o.clone()).collect();

@@ -1,0 +1,157 @@
+//! Checkpoints (`retort squash`): a migration that replaces the history up to a revision
+//! with operations that build its schema from nothing. Shared by the build script and the
+//! runtime, so both see the same graph:
+//!
+//! - while every replaced revision's file remains (the transition), the checkpoint is set
+//!   aside: databases go through the old files, and the build proves the two equal;
+//! - once those files are deleted, the checkpoint takes their place: a parent that names one
+//!   of them names the checkpoint, and the version rows of a database that went through them
+//!   count as the checkpoint's;
+//! - a checkpoint with some of its files deleted and some not is an error.
+//!
+//! A checkpoint lists the revisions it replaces parents first; the last one is the revision
+//! it stands for (the later migrations name it as their parent).
+//!
+//! ```
+//! use retort_schema::checkpoint::Checkpoints;
+//! let replaces = vec!["a".to_string(), "b".to_string()];
+//! // The transition: "a" and "b" are still there, so "c" is set aside.
+//! let both = Checkpoints::of([("a", &[][..]), ("b", &[][..]), ("c", &replaces[..]), ("d", &[][..])]);
+//! assert!(both.set_aside.contains("c") && both.aliases.is_empty());
+//! // Their files deleted: "c" stands for them.
+//! let after = Checkpoints::of([("c", &replaces[..]), ("d", &[][..])]);
+//! assert_eq!(after.alias("b"), Some("c"));
+//! assert!(after.set_aside.is_empty());
+//! ```
+
+use std::collections::{BTreeMap, BTreeSet};
+
+/// How the checkpoints of a set of revisions stand.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Checkpoints {
+    /// Checkpoints whose revisions are all still present: left out of the graph.
+    pub set_aside: BTreeSet<String>,
+    /// A replaced revision whose file is gone → the checkpoint that takes its place.
+    pub aliases: BTreeMap<String, String>,
+    /// Checkpoints with some of their files deleted and some not, with those that remain.
+    pub partial: Vec<(String, Vec<String>)>,
+}
+
+impl Checkpoints {
+    /// Works out the checkpoints of `revisions` (each an id with what it replaces).
+    pub fn of<'a>(revisions: impl IntoIterator<Item = (&'a str, &'a [String])>) -> Checkpoints {
+        let list: Vec<(&str, &[String])> = revisions.into_iter().collect();
+        let present: BTreeSet<&str> = list.iter().map(|(id, _)| *id).collect();
+        let mut out = Checkpoints::default();
+        // Newest checkpoints last (ids sort by time): a later one's aliases win.
+        let mut checkpoints: Vec<&(&str, &[String])> =
+            list.iter().filter(|(_, r)| !r.is_empty()).collect();
+        checkpoints.sort_by_key(|(id, _)| *id);
+        for (id, replaces) in &checkpoints {
+            let stands_for = replaces.last().map(String::as_str).unwrap_or_default();
+            if present.contains(stands_for) {
+                out.set_aside.insert(id.to_string());
+            }
+        }
+        for (id, replaces) in &checkpoints {
+            if out.set_aside.contains(*id) {
+                // What is gone must have been replaced by an earlier checkpoint it also
+                // replaces (a squash of a history that starts with one).
+                let gone: Vec<&String> = replaces
+                    .iter()
+                    .filter(|r| !present.contains(r.as_str()))
+                    .collect();
+                let covered = |r: &String| {
+                    checkpoints.iter().any(|(c, cr)| {
+                        present.contains(c) && replaces.iter().any(|x| x == c) && cr.contains(r)
+                    })
+                };
+                if gone.iter().any(|r| !covered(r)) {
+                    let remaining = replaces
+                        .iter()
+                        .filter(|r| present.contains(r.as_str()))
+                        .cloned()
+                        .collect();
+                    out.partial.push((id.to_string(), remaining));
+                }
+            } else {
+                let remaining: Vec<String> = replaces
+                    .iter()
+                    .filter(|r| present.contains(r.as_str()))
+                    .cloned()
+                    .collect();
+                if !remaining.is_empty() {
+                    out.partial.push((id.to_string(), remaining));
+                }
+                for r in replaces.iter() {
+                    out.aliases.insert(r.clone(), id.to_string());
+                }
+            }
+        }
+        out
+    }
+
+    /// The checkpoint that took `id`'s place, if its file is gone.
+    pub fn alias(&self, id: &str) -> Option<&str> {
+        self.aliases.get(id).map(String::as_str)
+    }
+
+    /// `id`, or the checkpoint that took its place.
+    pub fn resolve<'a>(&'a self, id: &'a str) -> &'a str {
+        self.alias(id).unwrap_or(id)
+    }
+
+    /// Whether nothing needs handling: no checkpoints, or none in effect.
+    pub fn is_empty(&self) -> bool {
+        self.set_aside.is_empty() && self.aliases.is_empty() && self.partial.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ids(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn a_checkpoint_of_a_history_that_starts_with_one() {
+        let first = ids(&["a", "b"]);
+        let second = ids(&["a", "b", "c", "d"]);
+        // c1 in effect (a, b gone), c2's transition: d remains.
+        let mid = Checkpoints::of([
+            ("c1", &first[..]),
+            ("d", &[][..]),
+            ("e", &second[..]),
+            ("f", &[][..]),
+        ]);
+        // `c` (the first checkpoint, renamed here "c1") is in `second` as "c": not present,
+        // but `a`, `b` are covered by c1 only if second lists c1. It does not: partial.
+        assert_eq!(mid.partial.len(), 1);
+        let second = ids(&["a", "b", "c1", "d"]);
+        let mid = Checkpoints::of([
+            ("c1", &first[..]),
+            ("d", &[][..]),
+            ("e", &second[..]),
+            ("f", &[][..]),
+        ]);
+        assert!(mid.partial.is_empty(), "{mid:?}");
+        assert!(mid.set_aside.contains("e"));
+        assert_eq!(mid.alias("a"), Some("c1"));
+        // Everything before e deleted: e stands for all of it.
+        let after = Checkpoints::of([("e", &second[..]), ("f", &[][..])]);
+        assert_eq!(after.alias("a"), Some("e"));
+        assert_eq!(after.alias("c1"), Some("e"));
+        assert!(after.partial.is_empty());
+    }
+
+    #[test]
+    fn some_files_deleted_and_some_not_is_partial() {
+        let r = ids(&["a", "b", "c"]);
+        let p = Checkpoints::of([("b", &[][..]), ("x", &r[..])]);
+        assert_eq!(p.partial, [("x".to_string(), ids(&["b"]))]);
+        let p = Checkpoints::of([("a", &[][..]), ("c", &[][..]), ("x", &r[..])]);
+        assert_eq!(p.partial, [("x".to_string(), ids(&["a", "c"]))]);
+    }
+}
