@@ -254,3 +254,25 @@ fn operations(
     }
     Ok((up, kept, dropped))
 }
+
+/// The files the checkpoints in their transition replace (the time to delete them is when
+/// every database is at or past the last one): each checkpoint with them.
+pub fn replaced_files(
+    manifest_dir: &Path,
+    migrations_dir: &Path,
+) -> Result<Vec<(String, Vec<String>, Vec<PathBuf>)>, Error> {
+    let history = History::load(&manifest_dir.join(migrations_dir))?;
+    Ok(history
+        .set_aside
+        .values()
+        .map(|c| {
+            let files = c
+                .file
+                .replaces
+                .iter()
+                .filter_map(|r| history.entries.get(r).map(|e| e.path.clone()))
+                .collect();
+            (c.file.revision.clone(), c.file.replaces.clone(), files)
+        })
+        .collect())
+}

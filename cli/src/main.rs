@@ -4,6 +4,7 @@
 //! ```text
 //! retort models --database-url postgres://…/app    # models, first migration and snapshot from a live database
 //! retort squash --to 20261201_120000_add_tags         # one checkpoint migration for the history up to a revision
+//! retort prune --database-url postgres://…/app     # then delete the files it replaces
 //! ```
 
 use std::path::PathBuf;
@@ -60,6 +61,19 @@ enum Command {
         #[arg(short, long, default_value = "squashed")]
         message: String,
     },
+    /// Delete the files a checkpoint replaces, once every database is past them; with
+    /// --database-url, only after checking that database has them all applied.
+    Prune {
+        /// A database to check first (default: none; $DB_URL / $DATABASE_URL are not read).
+        #[arg(long)]
+        database_url: Option<String>,
+        /// The crate folder.
+        #[arg(long, default_value = ".")]
+        crate_dir: PathBuf,
+        /// The migrations folder, relative to the crate.
+        #[arg(long, default_value = "migrations")]
+        migrations: PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
@@ -84,6 +98,11 @@ fn main() -> ExitCode {
             migrations,
             message,
         } => squash::run(&crate_dir, &migrations, &to, &message),
+        Command::Prune {
+            database_url,
+            crate_dir,
+            migrations,
+        } => squash::prune(&crate_dir, &migrations, database_url.as_deref()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -60,7 +60,7 @@ pub fn run(args: Args) -> Result<(), String> {
     for file in &init.written {
         println!("  {}", file.display());
     }
-    for table in others {
+    for table in &others {
         println!("left out `{table}`: another migration tool's version table (take the database over with `db adopt --from …`)");
     }
     if !init.objects_left.is_empty() {
@@ -79,6 +79,12 @@ pub fn run(args: Args) -> Result<(), String> {
             "add `mod {module};` to src/main.rs or src/lib.rs: the build reads the models from the crate root"
         );
     }
-    println!("the database is at the first migration already: mark it with `db stamp head` (or `db upgrade`, which adopts it)");
+    match others.first() {
+        Some(table) => {
+            let tool = Tool::of_table(table).map_or("…", |t| t.name());
+            println!("the database is at the first migration already: take it over with `db adopt --from {tool}`, which checks that tool's state first");
+        }
+        None => println!("the database is at the first migration already: `db upgrade` adopts it there (or mark it with `db stamp head`)"),
+    }
     Ok(())
 }
