@@ -8,6 +8,7 @@
 //! cargo run --release -p retort-bench -- startup      # start-up at head
 //! cargo run --release -p retort-bench -- adopt        # adopting a database made without migrations
 //! cargo run --release -p retort-bench -- replay       # the build script's history replay
+//! cargo run --release -p retort-bench -- squash       # the same replay before and after `retort squash`
 //! cargo run --release -p retort-bench -- rebuild      # SQLite rebuild of a 1 000 000-row table
 //! cargo run --release -p retort-bench -- memory       # peak memory of a 1 000-migration upgrade
 //! cargo run --release -p retort-bench -- scaling      # per-migration cost at N = 200, 1 000, 5 000
@@ -64,6 +65,12 @@ enum Row {
     /// The build script's history replay (parse every file, order, replay).
     Replay {
         #[arg(long, value_delimiter = ',', default_values_t = [200, 1000])]
+        n: Vec<usize>,
+    },
+    /// The build script's replay of a history before and after `retort squash` (during the
+    /// transition, and once the replaced files are deleted).
+    Squash {
+        #[arg(long, value_delimiter = ',', default_values_t = [1000])]
         n: Vec<usize>,
     },
     /// A SQLite table rebuild against the hand-written rebuild.
@@ -416,6 +423,62 @@ fn replay_of(files: &Files, rounds: usize, items: &[Item]) -> measure::Row {
     )
 }
 
+/// The build's load and replay of N migrations: as written, squashed with the old files
+/// still there (the build proves the checkpoint), and squashed with them deleted.
+fn squashed(files: &Files, rounds: usize, n: usize) -> measure::Row {
+    let items = workload::history(n);
+    let write = |name: &str| {
+        let dir = files.kept(&format!("squash-{n}/{name}/migrations"));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("a migrations folder");
+        for i in &items {
+            std::fs::write(dir.join(format!("{}.rs", i.file.revision)), &i.text).expect("writes");
+        }
+        dir
+    };
+    let before = write("before");
+    let transition = write("transition");
+    let after = write("after");
+    let squash = |dir: &std::path::Path| {
+        retort_build::squash::squash(
+            dir.parent().expect("a crate folder"),
+            std::path::Path::new("migrations"),
+            "head",
+            "squashed",
+            1_800_000_000,
+        )
+        .expect("squashes")
+    };
+    squash(&transition);
+    let done = squash(&after);
+    for f in &done.replaced {
+        std::fs::remove_file(f).expect("deletes a replaced file");
+    }
+    let load = |dir: std::path::PathBuf| {
+        move || {
+            timed(|| {
+                let history = retort_build::history::History::load(&dir).expect("loads");
+                let schema = history.head_schema().expect("replays");
+                assert!(!schema.tables.is_empty());
+            })
+        }
+    };
+    paired(
+        rounds,
+        vec![
+            (
+                "floor: load + replay as written",
+                Box::new(load(before)) as Run,
+            ),
+            (
+                "squashed, old files kept (proof)",
+                Box::new(load(transition)),
+            ),
+            ("squashed, old files deleted", Box::new(load(after))),
+        ],
+    )
+}
+
 fn rebuild(files: &Files, rounds: usize, rows: u64) -> measure::Row {
     use retort_schema::migration::parse_file;
     let r1 = parse_file(r#"retort::migration! { revision: "r1", parents: [], message: "big", up: [create_table("big", column("id", integer, autoincrement), column("name", text), column("score", integer), primary_key(["id"]))], down: [drop_table("big")] }"#).expect("parses");
@@ -638,6 +701,13 @@ fn main() {
         Row::Startup { n } => startup_rows(&n),
         Row::Adopt { n } => adopt_rows(&n),
         Row::Replay { n } => replay_rows(&n),
+        Row::Squash { n } => {
+            for n in n {
+                squashed(&files, rounds, n).print(&format!(
+                    "build script history replay, N = {n}, before and after squashing"
+                ));
+            }
+        }
         Row::Rebuild { rows } => {
             rebuild(&files, rounds, rows).print(&format!("SQLite rebuild of a {rows}-row table"))
         }
