@@ -91,7 +91,7 @@ pub fn squash(
         }
     }
     let ordered = history.order(&range);
-    let (up, kept, dropped) = operations(&history, &ordered)?;
+    let Plan { up, kept, dropped } = operations(&history, &ordered)?;
 
     let target = history.replay(&[stands_for.as_str()])?;
     let down: Vec<(Op, bool)> = diff::diff(&target, &Schema::new())?
@@ -184,11 +184,13 @@ fn is_data(op: &Op) -> bool {
 }
 
 /// The checkpoint's upgrade, and which migrations' data steps it keeps and drops.
-#[allow(clippy::type_complexity)]
-fn operations(
-    history: &History,
-    ordered: &[&MigrationOnDisk],
-) -> Result<(Vec<(Op, bool)>, Vec<String>, Vec<String>), Error> {
+struct Plan {
+    up: Vec<(Op, bool)>,
+    kept: Vec<String>,
+    dropped: Vec<String>,
+}
+
+fn operations(history: &History, ordered: &[&MigrationOnDisk]) -> Result<Plan, Error> {
     let mut kept = Vec::new();
     let mut dropped = Vec::new();
     let first_kept = ordered
@@ -204,7 +206,11 @@ fn operations(
     let Some(first) = first_kept else {
         let target = history.replay(&[ordered[ordered.len() - 1].file.revision.as_str()])?;
         let up = diff::diff(&Schema::new(), &target)?.up;
-        return Ok((up.into_iter().map(|o| (o, false)).collect(), kept, dropped));
+        return Ok(Plan {
+            up: up.into_iter().map(|o| (o, false)).collect(),
+            kept,
+            dropped,
+        });
     };
     // Up to the first kept data step, the schema as one diff; from there, as written.
     let before: BTreeSet<String> = ordered[..first]
@@ -252,27 +258,36 @@ fn operations(
             ),
         });
     }
-    Ok((up, kept, dropped))
+    Ok(Plan { up, kept, dropped })
 }
 
-/// The files the checkpoints in their transition replace (the time to delete them is when
-/// every database is at or past the last one): each checkpoint with them.
-pub fn replaced_files(
-    manifest_dir: &Path,
-    migrations_dir: &Path,
-) -> Result<Vec<(String, Vec<String>, Vec<PathBuf>)>, Error> {
+/// A checkpoint in its transition: what it replaces, and those revisions' files.
+#[derive(Debug)]
+pub struct Transition {
+    /// The checkpoint's revision.
+    pub checkpoint: String,
+    /// The revisions it replaces.
+    pub replaces: Vec<String>,
+    /// Their files, still in the folder.
+    pub files: Vec<PathBuf>,
+}
+
+/// The checkpoints in their transition (the time to delete their files is when every
+/// database is at or past the last revision each replaces).
+pub fn transitions(manifest_dir: &Path, migrations_dir: &Path) -> Result<Vec<Transition>, Error> {
     let history = History::load(&manifest_dir.join(migrations_dir))?;
     Ok(history
         .set_aside
         .values()
-        .map(|c| {
-            let files = c
+        .map(|c| Transition {
+            checkpoint: c.file.revision.clone(),
+            replaces: c.file.replaces.clone(),
+            files: c
                 .file
                 .replaces
                 .iter()
                 .filter_map(|r| history.entries.get(r).map(|e| e.path.clone()))
-                .collect();
-            (c.file.revision.clone(), c.file.replaces.clone(), files)
+                .collect(),
         })
         .collect())
 }

@@ -114,6 +114,22 @@ fn column(enum_names: Vec<String>) -> impl Strategy<Value = ColumnShape> {
         })
 }
 
+/// An index: keys (column pick, descending, nulls first), name, unique, method, predicate
+/// pick, include, with.
+type IndexShape = (
+    Vec<(usize, bool, Option<bool>)>,
+    Option<String>,
+    bool,
+    Option<String>,
+    Option<usize>,
+    bool,
+    bool,
+);
+
+/// A foreign key: column pick, referred table pick, name, on delete, on update, not valid,
+/// deferral.
+type ForeignKeyShape = (usize, usize, Option<String>, u8, u8, bool, u8);
+
 /// How the table uses its columns: picks are indexes into the column list.
 #[derive(Debug, Clone)]
 struct Extras {
@@ -121,18 +137,10 @@ struct Extras {
     autoincrement: Option<bool>,
     pk_name: Option<String>,
     comment: Option<String>,
-    indexes: Vec<(
-        Vec<(usize, bool, Option<bool>)>,
-        Option<String>,
-        bool,
-        Option<String>,
-        Option<usize>,
-        bool,
-        bool,
-    )>,
+    indexes: Vec<IndexShape>,
     uniques: Vec<(Vec<usize>, Option<String>, bool, u8)>,
     checks: Vec<(String, usize, usize, bool)>,
-    fks: Vec<(usize, usize, Option<String>, u8, u8, bool, u8)>,
+    fks: Vec<ForeignKeyShape>,
 }
 
 fn extras() -> impl Strategy<Value = Extras> {

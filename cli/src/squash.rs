@@ -37,7 +37,7 @@ pub fn prune(
     database_url: Option<&str>,
 ) -> Result<(), String> {
     let list =
-        retort_build::squash::replaced_files(crate_dir, migrations).map_err(|e| e.to_string())?;
+        retort_build::squash::transitions(crate_dir, migrations).map_err(|e| e.to_string())?;
     if list.is_empty() {
         println!("no checkpoint has files to delete");
         return Ok(());
@@ -51,8 +51,13 @@ pub fn prune(
             .into_iter()
             .map(|r| r.revision)
             .collect();
-        for (checkpoint, replaces, _) in &list {
-            let missing: Vec<&String> = replaces.iter().filter(|r| !applied.contains(*r)).collect();
+        for t in &list {
+            let checkpoint = &t.checkpoint;
+            let missing: Vec<&String> = t
+                .replaces
+                .iter()
+                .filter(|r| !applied.contains(*r))
+                .collect();
             if !missing.is_empty() && !applied.contains(checkpoint) {
                 return Err(format!(
                     "the database at {url} has not applied {} of the revisions checkpoint {checkpoint} replaces (first: {}); upgrade it before deleting their files. Nothing was deleted",
@@ -63,14 +68,15 @@ pub fn prune(
         }
     }
     let mut count = 0;
-    for (checkpoint, _, files) in &list {
-        for f in files {
+    for t in &list {
+        for f in &t.files {
             std::fs::remove_file(f).map_err(|e| format!("{}: {e}", f.display()))?;
             count += 1;
         }
         println!(
-            "deleted the {} files checkpoint {checkpoint} replaces",
-            files.len()
+            "deleted the {} files checkpoint {} replaces",
+            t.files.len(),
+            t.checkpoint
         );
     }
     println!("{count} files deleted; the next build puts the checkpoint in their place");

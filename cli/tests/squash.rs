@@ -275,7 +275,7 @@ fn squash_a_200_migration_history_on_every_backend() {
     assert_eq!(history.entries.len(), N - X + 1);
     assert_eq!(
         history.entries[&id(X + 1)].file.parents,
-        [file.revision.clone()]
+        std::slice::from_ref(&file.revision)
     );
     let graph = graph_of(&dir);
     for (backend, name, db) in &after {

@@ -34,7 +34,7 @@ enum Source {
     },
     /// Parsed at run time (tests, tools), with the functions given to it.
     Parsed {
-        file: MigrationFile,
+        file: Box<MigrationFile>,
         checksum: String,
         functions: Vec<(String, DataMigrationFn)>,
     },
@@ -47,7 +47,7 @@ impl Migration {
         Migration {
             source: Source::Parsed {
                 checksum: file.checksum(),
-                file,
+                file: Box::new(file),
                 functions: Vec::new(),
             },
             parents_resolved: None,

@@ -255,7 +255,7 @@ pub struct ToolState {
 
 impl ToolState {
     /// The rows read by [`Tool::rows_query`].
-    pub(crate) fn from_rows(tool: Tool, rows: Vec<(Option<String>, Option<String>)>) -> Self {
+    pub(crate) fn from_rows(tool: Tool, rows: Vec<crate::backend::TextPair>) -> Self {
         let mut applied = BTreeSet::new();
         let mut failed = Vec::new();
         for (version, bad) in rows {

@@ -5,6 +5,7 @@
 use std::process::{Command, Output};
 
 mod fixture;
+#[allow(unused_imports)]
 pub use fixture::*;
 
 /// `n` processes of the reference app started at once with `args` against the database at

@@ -309,11 +309,14 @@ pub(crate) fn first_text(
     Ok(rows.into_iter().next().map(|r| r.v))
 }
 
+/// One row of two nullable text columns.
+pub(crate) type TextPair = (Option<String>, Option<String>);
+
 /// The rows of a query returning two text columns `v` and `w`.
 pub(crate) fn text_pairs(
     conn: &mut Connection,
     sql: &str,
-) -> std::result::Result<Vec<(Option<String>, Option<String>)>, diesel::result::Error> {
+) -> std::result::Result<Vec<TextPair>, diesel::result::Error> {
     #[derive(diesel::QueryableByName)]
     struct Pair {
         #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
