@@ -495,52 +495,43 @@ proptest! {
     }
 }
 
-fn models_on_server(var: &'static str) {
-    let Some(first) = TestDb::on_server(var) else {
-        return;
-    };
-    let config = ProptestConfig {
-        cases: cases("RETORT_SERVER_PROPTEST_CASES") / 4 + 1,
-        max_shrink_iters: 50,
-        ..ProptestConfig::default()
-    };
-    let mut runner = proptest::test_runner::TestRunner::new(config);
-    if let Err(e) = runner.run(&shape(), |s| models_round_trip(&first.another(), &s)) {
-        panic!("{}: {e}", first.dialect.name());
-    }
-}
-
 #[test]
 fn models_from_the_database_make_it_again_on_postgres() {
-    models_on_server("RETORT_PG_URL");
+    on_server("RETORT_PG_URL", 4, models_round_trip);
 }
 
 #[test]
 fn models_from_the_database_make_it_again_on_mariadb() {
-    models_on_server("RETORT_MYSQL_URL");
+    on_server("RETORT_MYSQL_URL", 4, models_round_trip);
 }
 
-fn on_server(var: &'static str) {
+/// Runs `property` on fresh databases of the server in `var`, for the server case count
+/// divided by `share`.
+fn on_server(
+    var: &'static str,
+    share: u32,
+    property: fn(&TestDb, &Shape) -> Result<(), TestCaseError>,
+) {
     let Some(first) = TestDb::on_server(var) else {
         return;
     };
     let config = ProptestConfig {
-        cases: cases("RETORT_SERVER_PROPTEST_CASES"),
-        max_shrink_iters: 100,
+        cases: cases("RETORT_SERVER_PROPTEST_CASES") / share + u32::from(share > 1),
+        max_shrink_iters: 100 / share,
         ..ProptestConfig::default()
     };
     let mut runner = proptest::test_runner::TestRunner::new(config);
-    if let Err(e) = runner.run(&shape(), |s| clean_after_apply(&first.another(), &s)) {
+    if let Err(e) = runner.run(&shape(), |s| property(&first.another(), &s)) {
         panic!("{}: {e}", first.dialect.name());
     }
 }
 
 #[test]
 fn check_is_clean_after_apply_on_postgres() {
-    on_server("RETORT_PG_URL");
+    on_server("RETORT_PG_URL", 1, clean_after_apply);
 }
 
 #[test]
 fn check_is_clean_after_apply_on_mariadb() {
-    on_server("RETORT_MYSQL_URL");
+    on_server("RETORT_MYSQL_URL", 1, clean_after_apply);
 }

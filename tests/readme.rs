@@ -7,22 +7,8 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
-/// The shell commands of the README, in order.
-fn commands(readme: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut in_sh = false;
-    for line in readme.lines() {
-        let t = line.trim();
-        if t.starts_with("```") {
-            in_sh = !in_sh && t == "```sh";
-            continue;
-        }
-        if in_sh && !t.is_empty() && !t.starts_with('#') {
-            out.push(t.to_string());
-        }
-    }
-    out
-}
+#[path = "support/fixture.rs"]
+mod fixture;
 
 struct Server(Child);
 
@@ -52,7 +38,7 @@ fn shell(dir: &Path, target: &Path, line: &str) -> Command {
 fn the_readme_commands_succeed_in_a_clean_clone() {
     let workspace = Path::new(env!("CARGO_MANIFEST_DIR"));
     let readme = std::fs::read_to_string(workspace.join("README.md")).unwrap();
-    let list = commands(&readme);
+    let list = fixture::sh_commands(&readme);
     assert!(
         list.len() >= 15,
         "the README's guide has its commands: {list:?}"

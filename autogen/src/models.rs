@@ -15,7 +15,8 @@
 //! let mut t = Table::new("tasks");
 //! t.columns.push(Column::new("id", ColumnType::BigInt));
 //! t.primary_key = vec!["id".into()];
-//! let source = retort_build::models::source(&Schema::from_tables([t]), Convention::Retort).unwrap();
+//! let source =
+//!     retort_build::models::source(&Schema::from_tables([t]), Convention::Retort, None).unwrap();
 //! assert!(source.contains("pub struct Task {"));
 //! assert!(source.contains("pub id: i64,"));
 //! ```

@@ -320,6 +320,26 @@ fn adopts_from_each_tool_on_every_backend() {
     }
 }
 
+/// Adoption from `tool` with the tool's folder `dir` is refused saying `text`, and leaves the
+/// schema, the tool's rows and retort's (none) as they were.
+fn refused_unchanged(
+    graph: &Graph,
+    db: &TestDb,
+    tool: Tool,
+    dir: &Path,
+    text: &str,
+    what: &str,
+) -> Error {
+    let before = state(db, tool);
+    let mut runner = Runner::connect(graph, &db.url, Options::default()).unwrap();
+    let err = runner.adopt_from(tool, Some(dir)).unwrap_err();
+    assert!(err.to_string().contains(text), "{what}: {err}");
+    drop(runner);
+    assert_eq!(state(db, tool), before, "{what}");
+    assert!(no_retort_rows(db), "{what}");
+    err
+}
+
 #[test]
 fn refuses_with_nothing_changed_when_the_schema_differs_or_the_tool_is_not_done() {
     let graph = graph();
@@ -332,33 +352,21 @@ fn refuses_with_nothing_changed_when_the_schema_differs_or_the_tool_is_not_done(
             let db = template.another();
             let dir = apply_tool(tool, &db);
             db.exec("ALTER TABLE posts ADD COLUMN extra INTEGER");
-            let before = state(&db, tool);
-            let mut runner = Runner::connect(&graph, &db.url, Options::default()).unwrap();
-            let err = runner.adopt_from(tool, Some(dir.path())).unwrap_err();
+            let err = refused_unchanged(&graph, &db, tool, dir.path(), "extra", &what);
             assert!(
                 matches!(err, Error::AdoptionRefused { .. }),
                 "{what}: {err}"
             );
-            assert!(err.to_string().contains("extra"), "{what}: {err}");
-            drop(runner);
-            assert_eq!(state(&db, tool), before, "{what}");
-            assert!(no_retort_rows(&db), "{what}");
 
             // The tool has a migration it never applied here.
             let db = template.another();
             apply_tool(tool, &db);
             let three = folder(tool, d, 3);
-            let before = state(&db, tool);
-            let mut runner = Runner::connect(&graph, &db.url, Options::default()).unwrap();
-            let err = runner.adopt_from(tool, Some(three.path())).unwrap_err();
+            let err = refused_unchanged(&graph, &db, tool, three.path(), "never applied", &what);
             assert!(
                 matches!(err, Error::AdoptFromRefused { .. }),
                 "{what}: {err}"
             );
-            assert!(err.to_string().contains("never applied"), "{what}: {err}");
-            drop(runner);
-            assert_eq!(state(&db, tool), before, "{what}");
-            assert!(no_retort_rows(&db), "{what}");
 
             // The tool records a failed or dirty migration.
             let mark = match (tool, d) {
@@ -379,13 +387,7 @@ fn refuses_with_nothing_changed_when_the_schema_differs_or_the_tool_is_not_done(
                 let dir = apply_tool(tool, &db);
                 db.exec(sql);
                 let before = state(&db, tool);
-                let mut runner = Runner::connect(&graph, &db.url, Options::default()).unwrap();
-                let err = runner.adopt_from(tool, Some(dir.path())).unwrap_err();
-                assert!(
-                    err.to_string().contains("failed or dirty") && err.to_string().contains('2'),
-                    "{what}: {err}"
-                );
-                drop(runner);
+                refused_unchanged(&graph, &db, tool, dir.path(), "failed or dirty", &what);
                 // At start-up with adoption asked for, the same refusal.
                 let options = Options {
                     adopt_from: Some(tool),

@@ -19,20 +19,18 @@ fn section_commands(doc: &str, heading: &str) -> Vec<String> {
         .unwrap_or_else(|| panic!("docs/lifecycle.md has no section `{heading}`"));
     let rest = &doc[start + 4..];
     let end = rest.find("\n## ").unwrap_or(rest.len());
-    let mut out = Vec::new();
-    let mut in_sh = false;
-    for line in rest[..end].lines() {
-        let t = line.trim();
-        if t.starts_with("```") {
-            in_sh = !in_sh && t == "```sh";
-            continue;
-        }
-        if in_sh && !t.is_empty() && !t.starts_with('#') {
-            out.push(t.to_string());
-        }
-    }
+    let out = fixture::sh_commands(&rest[..end]);
     assert!(!out.is_empty(), "section `{heading}` has commands");
     out
+}
+
+/// Asserts that the output of command `i` says `text`.
+fn says(said: &[String], i: usize, text: &str) {
+    assert!(
+        said[i].contains(text),
+        "command {i} did not say {text:?}:\n{}",
+        said[i]
+    );
 }
 
 /// The app of the document: the fixture crate with the command line at `myapp db …`.
@@ -110,22 +108,14 @@ fn starting_from_a_database_that_has_no_models() {
     exec(&mut conn, SCHEMA);
     exec(&mut conn, "INSERT INTO authors (name) VALUES ('Ann'); INSERT INTO posts (author_id, title) VALUES (1, 'Hello');");
     let said = run_all(&f, &commands, &url);
-    assert!(said[0].contains("wrote 2 models"), "{}", said[0]);
+    says(&said, 0, "wrote 2 models");
     assert!(
         !said[1].contains("wrote migrations"),
         "the build wrote: {}",
         said[1]
     );
-    assert!(
-        said[2].contains("adopted the existing database"),
-        "{}",
-        said[2]
-    );
-    assert!(
-        said[3].contains("the database matches the models"),
-        "{}",
-        said[3]
-    );
+    says(&said, 2, "adopted the existing database");
+    says(&said, 3, "the database matches the models");
     assert_eq!(f.migration_files().len(), 1);
 }
 
@@ -162,22 +152,10 @@ fn switching_from_another_migration_tool() {
         pool.close().await;
     });
     let said = run_all(&f, &commands, &url);
-    assert!(
-        said[0].contains("left out `_sqlx_migrations`"),
-        "{}",
-        said[0]
-    );
-    assert!(said[0].contains("db adopt --from sqlx"), "{}", said[0]);
-    assert!(
-        said[2].contains("adopted the database from sqlx"),
-        "{}",
-        said[2]
-    );
-    assert!(
-        said[3].contains("the database matches the models"),
-        "{}",
-        said[3]
-    );
+    says(&said, 0, "left out `_sqlx_migrations`");
+    says(&said, 0, "db adopt --from sqlx");
+    says(&said, 2, "adopted the database from sqlx");
+    says(&said, 3, "the database matches the models");
 }
 
 #[test]
@@ -208,13 +186,9 @@ fn squashing_a_long_history() {
     assert_eq!(f.migration_files().len(), 4);
     run_all(&f, &["cargo run -q -- db upgrade".to_string()], &url);
     let said = run_all(&f, &commands, &url);
-    assert!(said[0].contains("replaces 4 migrations"), "{}", said[0]);
-    assert!(said[3].contains("deleted the 4 files"), "{}", said[3]);
-    assert!(said[5].contains("recorded checkpoint"), "{}", said[5]);
-    assert!(
-        said[6].contains("the database matches the models"),
-        "{}",
-        said[6]
-    );
+    says(&said, 0, "replaces 4 migrations");
+    says(&said, 3, "deleted the 4 files");
+    says(&said, 5, "recorded checkpoint");
+    says(&said, 6, "the database matches the models");
     assert_eq!(f.migration_files().len(), 1);
 }

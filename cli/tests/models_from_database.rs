@@ -11,7 +11,7 @@ use std::path::Path;
 use std::process::Command;
 
 use retort::schema::sql::Dialect;
-use retort::{Graph, Migration, Options, Runner};
+use retort::{Options, Runner};
 use retort_build::{Mode, Settings};
 use support::TestDb;
 
@@ -73,21 +73,6 @@ fn said(out: &std::process::Output) -> String {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     )
-}
-
-/// The migrations folder's files as a graph, as the app would compile them.
-fn graph_of(dir: &Path) -> Graph {
-    let mut revisions = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.extension().is_some_and(|e| e == "rs") {
-            let text = std::fs::read_to_string(&path).unwrap();
-            let file = retort::schema::migration::parse_file(&text)
-                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-            revisions.push(Migration::from_file(file));
-        }
-    }
-    Graph::from_revisions(revisions)
 }
 
 fn files(dir: &Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
@@ -155,7 +140,7 @@ fn models_from_a_hand_made_database_on_every_backend() {
         assert!(report.written.is_empty(), "{}", d.name());
 
         // The first migration makes the database again, as its catalog reads.
-        let graph = graph_of(&dir.path().join("migrations"));
+        let graph = support::graph_of_folder(&dir.path().join("migrations"));
         let mut original = Runner::connect(&graph, &db.url, Options::default()).unwrap();
         let live = original.introspect().unwrap();
         let fresh = db.another();

@@ -13,7 +13,7 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use retort::{Error, Graph, Migration, Options, Runner};
+use retort::{Error, Graph, Options, Runner};
 use retort_build::history::History;
 use support::TestDb;
 
@@ -95,21 +95,6 @@ fn write_history(dir: &Path, n: usize) {
     }
 }
 
-/// The folder's files as a graph, as the app would compile them.
-fn graph_of(dir: &Path) -> Graph {
-    let mut revisions = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.extension().is_some_and(|e| e == "rs") {
-            let text = std::fs::read_to_string(&path).unwrap();
-            let file = retort::schema::migration::parse_file(&text)
-                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-            revisions.push(Migration::from_file(file));
-        }
-    }
-    Graph::from_revisions(revisions)
-}
-
 fn squash(crate_dir: &Path, to: &str) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_retort"))
         .args([
@@ -162,6 +147,17 @@ fn stopped(template: &TestDb, before: &Graph) -> Vec<(&'static str, TestDb)> {
     out
 }
 
+/// Upgrades `db` to head with `graph`; then it is at the last revision, `check` is clean,
+/// and the kept data step's rows are there.
+fn reaches_head<'g>(graph: &'g Graph, db: &TestDb, what: &str) -> Runner<'g> {
+    let mut r = Runner::connect(graph, &db.url, Options::default()).unwrap();
+    r.upgrade("head").unwrap_or_else(|e| panic!("{what}: {e}"));
+    assert_eq!(r.current().unwrap(), [id(N)], "{what}");
+    assert!(r.check().unwrap().is_empty(), "{what}: {:?}", r.check());
+    assert_eq!(seeded(db), 2, "{what}: the kept data step ran");
+    r
+}
+
 fn seeded(db: &TestDb) -> i64 {
     db.count("SELECT COUNT(*) AS n FROM t0 WHERE title IN ('seed-a', 'seed-b')")
 }
@@ -171,7 +167,7 @@ fn squash_a_200_migration_history_on_every_backend() {
     let krate = tempfile::tempdir().unwrap();
     let dir = krate.path().join("migrations");
     write_history(&dir, N);
-    let before = graph_of(&dir);
+    let before = support::graph_of_folder(&dir);
     let templates = TestDb::all();
     let mut transition: Vec<(String, &'static str, TestDb)> = Vec::new();
     let mut after: Vec<(String, &'static str, TestDb)> = Vec::new();
@@ -224,18 +220,9 @@ fn squash_a_200_migration_history_on_every_backend() {
     assert_eq!(files(&dir), listing);
 
     // The transition: every database reaches head through the old files, check clean.
-    let graph = graph_of(&dir);
+    let graph = support::graph_of_folder(&dir);
     for (backend, name, db) in &transition {
-        let mut r = Runner::connect(&graph, &db.url, Options::default()).unwrap();
-        r.upgrade("head")
-            .unwrap_or_else(|e| panic!("{backend} {name}: {e}"));
-        assert_eq!(r.current().unwrap(), [id(N)], "{backend} {name}");
-        assert!(
-            r.check().unwrap().is_empty(),
-            "{backend} {name}: {:?}",
-            r.check()
-        );
-        assert_eq!(seeded(db), 2, "{backend} {name}");
+        reaches_head(&graph, db, &format!("{backend} {name}"));
     }
 
     // An edited checkpoint is refused by the build.
@@ -277,7 +264,7 @@ fn squash_a_200_migration_history_on_every_backend() {
         history.entries[&id(X + 1)].file.parents,
         std::slice::from_ref(&file.revision)
     );
-    let graph = graph_of(&dir);
+    let graph = support::graph_of_folder(&dir);
     for (backend, name, db) in &after {
         let mut r = Runner::connect(&graph, &db.url, Options::default()).unwrap();
         if *name == "mid-range" {
@@ -298,15 +285,8 @@ fn squash_a_200_migration_history_on_every_backend() {
             );
             continue;
         }
-        r.upgrade("head")
-            .unwrap_or_else(|e| panic!("{backend} {name}: {e}"));
-        assert_eq!(r.current().unwrap(), [id(N)], "{backend} {name}");
-        assert!(
-            r.check().unwrap().is_empty(),
-            "{backend} {name}: {:?}",
-            r.check()
-        );
-        assert_eq!(seeded(db), 2, "{backend} {name}: the kept data step ran");
+        drop(r);
+        let mut r = reaches_head(&graph, db, &format!("{backend} {name}"));
         // The replaced rows gave way to the checkpoint's.
         let rows = db.count("SELECT COUNT(*) AS n FROM retort_versions");
         assert_eq!(rows as usize, N - X + 1, "{backend} {name}");

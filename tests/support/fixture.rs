@@ -6,6 +6,24 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+/// The shell commands of a Markdown text's ```sh blocks, in order (comments and blank lines
+/// left out).
+pub fn sh_commands(markdown: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut in_sh = false;
+    for line in markdown.lines() {
+        let t = line.trim();
+        if t.starts_with("```") {
+            in_sh = !in_sh && t == "```sh";
+            continue;
+        }
+        if in_sh && !t.is_empty() && !t.starts_with('#') {
+            out.push(t.to_string());
+        }
+    }
+    out
+}
+
 /// The workspace root.
 pub fn workspace() -> PathBuf {
     // The root package's tests run here; another member's (`cli/`) one level down.

@@ -13,6 +13,20 @@ pub fn rev(id: &str, parent: Option<&str>, up: &str, down: &str) -> Migration {
     Migration::from_file(parse_file(&text).unwrap_or_else(|e| panic!("{id}: {e}")))
 }
 
+/// The `*.rs` migration files of a folder as a graph, as an app would compile them.
+pub fn graph_of_folder(dir: &std::path::Path) -> retort::Graph {
+    let mut revisions = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "rs") {
+            let text = std::fs::read_to_string(&path).unwrap();
+            let file = parse_file(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            revisions.push(Migration::from_file(file));
+        }
+    }
+    retort::Graph::from_revisions(revisions)
+}
+
 /// A revision that runs outside a transaction (`atomic: false`).
 pub fn rev_outside(id: &str, parent: Option<&str>, up: &str, down: &str) -> Migration {
     let parents = parent.map(|p| format!("\"{p}\"")).unwrap_or_default();
