@@ -798,12 +798,14 @@ impl<'g> Runner<'g> {
             // Tables of another PostgreSQL schema are the app's only where its migrations
             // keep tables there (another app's schema does not make this database in use).
             let live = self.live_app_schema()?;
-            let declared = self.graph.head_schema()?;
-            let other = live
-                .tables
-                .keys()
-                .filter(|t| !declared.tables.contains_key(*t))
-                .find_map(|t| Tool::of_table(t));
+            // Another tool's version table, unless the app's own migrations make a table of
+            // that name (replayed only then: a fresh database's first start pays nothing).
+            let mut other = live.tables.keys().find_map(|t| Tool::of_table(t));
+            if let Some(tool) = other {
+                if self.graph.head_schema()?.tables.contains_key(tool.table()) {
+                    other = None;
+                }
+            }
             match (adopt, other, self.options.adopt_from) {
                 (true, Some(_), Some(tool)) => {
                     self.take_over(tool, None, live)?;
