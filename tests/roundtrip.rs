@@ -961,6 +961,100 @@ fn round_trip(
     Ok(())
 }
 
+/// Models from a database, on these schemas too (keys of one or two columns, foreign keys
+/// with actions, index forms, checks, comments, renamed and widened columns): the database
+/// schema A — and its evolution B — made is read, its models written and read back as the
+/// build reads them, and their first migration makes a fresh database the catalog reads
+/// the same. A two-column foreign key is refused by the writer, naming it.
+fn models_round_trip(db: &TestDb, s: &Shape, e: &Evolution) -> Result<(), TestCaseError> {
+    use retort_schema::naming::Convention;
+    let d = db.dialect;
+    let a = schema_a(s, d);
+    // B as a database holds it: its rename hints are the diff's, not the schema's.
+    let b = schema_b(&a, s, e, d).0.without_rename_hints();
+    for (which, target) in [("A", a), ("B", b)] {
+        let what = format!("{} {which}", d.name());
+        let first = db.another();
+        let graph =
+            Graph::from_revisions([generated_revision("r1", None, &Schema::new(), &target)]);
+        let mut runner = Runner::connect(&graph, &first.url, Options::default()).unwrap();
+        runner
+            .upgrade("head")
+            .map_err(|e| TestCaseError::fail(format!("{what}: upgrade failed: {e}")))?;
+        let live = runner.introspect().unwrap();
+        let catalog = first.backend().catalog();
+        let source = match retort_build::models::source(&live, Convention::Retort, Some(&catalog)) {
+            // What a model cannot say is refused, naming the key: one over two columns, or a
+            // key the evolution widened past the column it references.
+            Err(err)
+                if err.to_string().contains("spans several columns")
+                    || err
+                        .to_string()
+                        .contains("a key and its reference in one type") =>
+            {
+                let err = err.to_string();
+                prop_assert!(err.contains("foreign key `fk_"), "{what}: {err}");
+                prop_assert!(s.composite || which == "B", "{what}: {err}");
+                continue;
+            }
+            Err(err) => return Err(TestCaseError::fail(format!("{what}: {err}"))),
+            Ok(source) => source,
+        };
+        let models = retort_build::models::schema_of_source(&source, Convention::Retort, &[d])
+            .map_err(|err| TestCaseError::fail(format!("{what}: {err}\n{source}")))?;
+        let differences = runner.differences(&models).unwrap();
+        prop_assert!(
+            differences.is_empty(),
+            "{what}: models differ: {differences:#?}\n{source}"
+        );
+        let fresh = db.another();
+        let again =
+            Graph::from_revisions([generated_revision("m1", None, &Schema::new(), &models)]);
+        let mut second = Runner::connect(&again, &fresh.url, Options::default()).unwrap();
+        second.upgrade("head").map_err(|err| {
+            TestCaseError::fail(format!(
+                "{what}: the models' migration failed: {err}\n{source}"
+            ))
+        })?;
+        let rebuilt = second.differences(&live).unwrap();
+        prop_assert!(
+            rebuilt.is_empty(),
+            "{what}: the catalog reads differently: {rebuilt:#?}\n{source}"
+        );
+    }
+    Ok(())
+}
+
+fn models_case() -> impl Strategy<Value = (Shape, Evolution)> {
+    shape().prop_flat_map(|s| {
+        let n = s.cols.len();
+        (Just(s), evolution(n))
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases("RETORT_PROPTEST_CASES") / 4 + 1, max_shrink_iters: 100, ..ProptestConfig::default() })]
+
+    #[test]
+    fn models_from_the_database_make_it_again_on_sqlite((s, e) in models_case()) {
+        models_round_trip(&TestDb::sqlite(), &s, &e)?;
+    }
+}
+
+#[test]
+fn models_from_the_database_make_it_again_on_postgres() {
+    on_server("RETORT_PG_URL", 4, models_case(), |db, (s, e)| {
+        models_round_trip(db, &s, &e)
+    });
+}
+
+#[test]
+fn models_from_the_database_make_it_again_on_mariadb() {
+    on_server("RETORT_MYSQL_URL", 4, models_case(), |db, (s, e)| {
+        models_round_trip(db, &s, &e)
+    });
+}
+
 fn case() -> impl Strategy<Value = (Shape, Evolution, u32, u32, u32)> {
     (
         shape().prop_flat_map(|s| {
@@ -984,30 +1078,47 @@ proptest! {
 }
 
 /// The server suites, a fresh database per case: skipped (with a note) when the server is
-/// not there, failing under `CI=true`.
-fn on_server(var: &'static str) {
+/// not there, failing under `CI=true`. `share` divides the server case count.
+fn on_server<S: Strategy>(
+    var: &'static str,
+    share: u32,
+    strategy: S,
+    property: impl Fn(&TestDb, S::Value) -> Result<(), TestCaseError>,
+) {
     let Some(first) = TestDb::on_server(var) else {
         return;
     };
     let config = ProptestConfig {
-        cases: cases("RETORT_SERVER_PROPTEST_CASES"),
+        cases: cases("RETORT_SERVER_PROPTEST_CASES") / share + u32::from(share > 1),
         max_shrink_iters: 50,
         ..ProptestConfig::default()
     };
     let mut runner = proptest::test_runner::TestRunner::new(config);
-    if let Err(e) = runner.run(&case(), |(s, e, count, offset, deleted)| {
-        round_trip(&first.another(), &s, &e, count, offset, deleted)
-    }) {
+    if let Err(e) = runner.run(&strategy, |v| property(&first, v)) {
         panic!("{}: {e}", first.dialect.name());
     }
 }
 
 #[test]
 fn random_evolutions_round_trip_on_postgres() {
-    on_server("RETORT_PG_URL");
+    on_server(
+        "RETORT_PG_URL",
+        1,
+        case(),
+        |db, (s, e, count, offset, deleted)| {
+            round_trip(&db.another(), &s, &e, count, offset, deleted)
+        },
+    );
 }
 
 #[test]
 fn random_evolutions_round_trip_on_mariadb() {
-    on_server("RETORT_MYSQL_URL");
+    on_server(
+        "RETORT_MYSQL_URL",
+        1,
+        case(),
+        |db, (s, e, count, offset, deleted)| {
+            round_trip(&db.another(), &s, &e, count, offset, deleted)
+        },
+    );
 }

@@ -523,4 +523,31 @@ fn what_a_model_cannot_say_is_refused_naming_it() {
         "{err}"
     );
     assert!(err.contains("column `b.y` has a blank comment"), "{err}");
+    // A key widened past the column it references (a database allows it; a model does not).
+    let mut p = Table::new("p");
+    p.columns.push(Column::new("id", ColumnType::Integer));
+    p.primary_key = vec!["id".into()];
+    let mut c = Table::new("c");
+    c.columns.push(Column::new("id", ColumnType::Integer));
+    c.columns.push(Column::new("p_id", ColumnType::BigInt));
+    c.primary_key = vec!["id".into()];
+    c.foreign_keys.push(ForeignKey {
+        name: "fk_c_p".into(),
+        columns: vec!["p_id".into()],
+        referred_table: "p".into(),
+        referred_columns: vec!["id".into()],
+        on_delete: ReferentialAction::NoAction,
+        on_update: ReferentialAction::NoAction,
+        not_valid: false,
+        deferral: Deferral::Immediate,
+    });
+    let err = source(&Schema::from_tables([p, c]), Convention::Retort, None)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains(
+            "foreign key `fk_c_p`: `c.p_id` is bigint but `p.id`, which it references, is integer"
+        ),
+        "{err}"
+    );
 }

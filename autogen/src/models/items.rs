@@ -179,6 +179,8 @@ pub(super) fn struct_item(
                 "column `{}.{}` has two foreign keys, and a model declares one per column; drop one of them",
                 table.name, fk.columns[0]
             ));
+        } else if let Some(problem) = key_type_mismatch(table, fk, schema) {
+            problems.push(problem);
         }
     }
     // A single-column unique constraint with the derived name goes on its field.
@@ -383,4 +385,26 @@ fn key_tokens(key: &IndexKey, field: &dyn Fn(&str) -> Option<syn::Ident>) -> Tok
     }
     let text = key.to_string();
     quote!(#text)
+}
+
+/// A foreign key whose column and referenced column differ in type (the database allowed
+/// it; a model refuses it, since such a key does not match on every database).
+fn key_type_mismatch(table: &Table, fk: &ForeignKey, schema: &Schema) -> Option<String> {
+    let column = table.column(&fk.columns[0])?;
+    let referred = schema
+        .tables
+        .get(&fk.referred_table)?
+        .column(&fk.referred_columns[0])?;
+    (column.ty != referred.ty).then(|| {
+        format!(
+            "foreign key `{}`: `{}.{}` is {} but `{}.{}`, which it references, is {}; a model keeps a key and its reference in one type. Change one of the columns to the other's type (ALTER TABLE … ALTER COLUMN / MODIFY), then run this again",
+            fk.name,
+            table.name,
+            column.name,
+            column.ty,
+            fk.referred_table,
+            referred.name,
+            referred.ty
+        )
+    })
 }
