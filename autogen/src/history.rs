@@ -80,11 +80,12 @@ impl History {
         if self.entries.values().all(|e| e.file.replaces.is_empty()) {
             return Ok(());
         }
-        let checkpoints = Checkpoints::of(
-            self.entries
-                .values()
-                .map(|e| (e.file.revision.as_str(), e.file.replaces.as_slice())),
-        );
+        let checkpoints = Checkpoints::of(self.entries.values().map(|e| {
+            (
+                e.file.revision.as_str(),
+                e.file.replaces.iter().map(String::as_str).collect(),
+            )
+        }));
         if let Some((checkpoint, remaining)) = checkpoints.partial.first() {
             return Err(Error::CheckpointPartial {
                 checkpoint: checkpoint.clone(),
@@ -105,14 +106,11 @@ impl History {
             }
         }
         for e in self.entries.values_mut() {
-            let mut parents: Vec<String> = Vec::with_capacity(e.file.parents.len());
-            for p in &e.file.parents {
-                let p = checkpoints.resolve(p).to_string();
-                if !parents.contains(&p) {
-                    parents.push(p);
-                }
+            if let Some(parents) =
+                checkpoints.resolve_parents(e.file.parents.iter().map(String::as_str))
+            {
+                e.file.parents = parents;
             }
-            e.file.parents = parents;
         }
         Ok(())
     }

@@ -91,9 +91,9 @@ pub fn squash(
         }
     }
     let ordered = history.order(&range);
-    let Plan { up, kept, dropped } = operations(&history, &ordered)?;
-
     let target = history.replay(&[stands_for.as_str()])?;
+    let Plan { up, kept, dropped } = operations(&history, &ordered, &target)?;
+
     let down: Vec<(Op, bool)> = diff::diff(&target, &Schema::new())?
         .up
         .into_iter()
@@ -190,7 +190,12 @@ struct Plan {
     dropped: Vec<String>,
 }
 
-fn operations(history: &History, ordered: &[&MigrationOnDisk]) -> Result<Plan, Error> {
+/// `target` is the schema at the last of `ordered` (replayed once, by the caller).
+fn operations(
+    history: &History,
+    ordered: &[&MigrationOnDisk],
+    target: &Schema,
+) -> Result<Plan, Error> {
     let mut kept = Vec::new();
     let mut dropped = Vec::new();
     let first_kept = ordered
@@ -204,8 +209,7 @@ fn operations(history: &History, ordered: &[&MigrationOnDisk]) -> Result<Plan, E
         }
     }
     let Some(first) = first_kept else {
-        let target = history.replay(&[ordered[ordered.len() - 1].file.revision.as_str()])?;
-        let up = diff::diff(&Schema::new(), &target)?.up;
+        let up = diff::diff(&Schema::new(), target)?.up;
         return Ok(Plan {
             up: up.into_iter().map(|o| (o, false)).collect(),
             kept,

@@ -273,13 +273,8 @@ fn execute(cli: DbArgs, migrations: &Migrations) -> Result<i32> {
             from,
             old_migrations,
         } => {
-            let tool = crate::tools::Tool::parse(&from).ok_or_else(|| {
-                let names: Vec<&str> = crate::tools::Tool::ALL.iter().map(|t| t.name()).collect();
-                Error::Usage(format!(
-                    "--from {from}: retort cannot adopt from that tool; it reads {}",
-                    names.join(", ")
-                ))
-            })?;
+            let tool = crate::tools::Tool::named(&from)
+                .map_err(|problem| Error::Usage(format!("--from {from} {problem}")))?;
             let mut runner = Runner::connect(&graph, &url()?, options)?.with_log(log);
             runner.adopt_from(tool, old_migrations.as_deref())?;
         }

@@ -238,34 +238,14 @@ impl Graph {
         revisions.dedup_by(|later, first| later.id() == first.id());
         let mut replaced = std::collections::BTreeMap::new();
         if revisions.iter().any(|r| !r.replaces().is_empty()) {
-            let lists: Vec<(String, Vec<String>)> = revisions
-                .iter()
-                .map(|r| {
-                    (
-                        r.id().to_string(),
-                        r.replaces().into_iter().map(str::to_string).collect(),
-                    )
-                })
-                .collect();
             let checkpoints = retort_schema::checkpoint::Checkpoints::of(
-                lists.iter().map(|(id, r)| (id.as_str(), r.as_slice())),
+                revisions.iter().map(|r| (r.id(), r.replaces())),
             );
             // In their transition, checkpoints stay out: databases go through the files
             // they replace (which the build proved equal to them).
             revisions.retain(|r| !checkpoints.set_aside.contains(r.id()));
-            if !checkpoints.aliases.is_empty() {
-                for r in &mut revisions {
-                    if r.parents().any(|p| checkpoints.alias(p).is_some()) {
-                        let mut parents: Vec<String> = Vec::new();
-                        for p in r.parents() {
-                            let p = checkpoints.resolve(p).to_string();
-                            if !parents.contains(&p) {
-                                parents.push(p);
-                            }
-                        }
-                        r.parents_resolved = Some(parents);
-                    }
-                }
+            for r in &mut revisions {
+                r.parents_resolved = checkpoints.resolve_parents(r.parents());
             }
             replaced = checkpoints.aliases;
         }

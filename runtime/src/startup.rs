@@ -61,16 +61,9 @@ impl<'a> Startup<'a> {
             .ok()
             .filter(|v| !v.is_empty())
         {
-            match crate::tools::Tool::parse(&v) {
-                Some(tool) => options.adopt_from = Some(tool),
-                None => {
-                    let names: Vec<&str> =
-                        crate::tools::Tool::ALL.iter().map(|t| t.name()).collect();
-                    unreadable = Some(format!(
-                        "RETORT_ADOPT_FROM={v:?} names no tool retort can adopt from; use one of {}",
-                        names.join(", ")
-                    ));
-                }
+            match crate::tools::Tool::named(&v) {
+                Ok(tool) => options.adopt_from = Some(tool),
+                Err(problem) => unreadable = Some(format!("RETORT_ADOPT_FROM={v:?} {problem}")),
             }
         }
         Startup {

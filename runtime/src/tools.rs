@@ -70,6 +70,24 @@ impl Tool {
         })
     }
 
+    /// [`Tool::parse`], or what to say of a name it does not read (to follow the name, as
+    /// in `--from flyway names no tool …`).
+    ///
+    /// ```
+    /// use retort::tools::Tool;
+    /// assert_eq!(Tool::named("sqlx"), Ok(Tool::Sqlx));
+    /// assert!(Tool::named("flyway").unwrap_err().contains("use one of diesel, sqlx"));
+    /// ```
+    pub fn named(text: &str) -> Result<Tool, String> {
+        Tool::parse(text).ok_or_else(|| {
+            let names: Vec<&str> = Tool::ALL.iter().map(|t| t.name()).collect();
+            format!(
+                "names no tool retort can adopt from; use one of {}",
+                names.join(", ")
+            )
+        })
+    }
+
     /// The table the tool records its migrations in.
     pub fn table(self) -> &'static str {
         match self {

@@ -112,15 +112,7 @@ impl Runner<'_> {
                 )));
             }
         }
-        let Some(count) = self.matching_prefix(&live)? else {
-            let head = self.graph.head_schema()?;
-            return Err(Error::AdoptionRefused {
-                differences: self.differences_from(&head, live)?,
-            });
-        };
-        let current = self.record_adopted(count)?;
-        let order = self.graph.all_ordered();
-        let at_head = count == order.len();
+        let (current, at_head) = self.adopt_at_latest_match(&live)?;
         (self.log)(&format!(
             "adopted the database from {tool} (latest version {}, {} applied) at {}{}; `{table}` was left as it is and `check` leaves it out",
             state.latest().unwrap_or("?"),
@@ -129,6 +121,24 @@ impl Runner<'_> {
             if at_head { " (head)" } else { "; the later migrations are applied by `db upgrade`" }
         ));
         Ok(current)
+    }
+
+    /// Records the history up to the latest revision whose schema `live` equals exactly as
+    /// adopted, or refuses with the differences against the head (compared as the match
+    /// was sought). Returns where that leaves the database, and whether it is the head.
+    fn adopt_at_latest_match(&mut self, live: &Schema) -> Result<(Vec<String>, bool)> {
+        let Some(count) = self.matching_prefix(live)? else {
+            let head = self.graph.head_schema()?;
+            return Err(Error::AdoptionRefused {
+                differences: crate::schema::compare::differences(
+                    &head,
+                    live,
+                    &self.backend.catalog(),
+                ),
+            });
+        };
+        let current = self.record_adopted(count)?;
+        Ok((current, count == self.graph.len()))
     }
 
     /// Records the first `count` revisions in graph order as adopted; returns where that
@@ -180,17 +190,7 @@ impl Runner<'_> {
     /// A database made before migrations: stamp it at the latest point of the history whose
     /// schema it equals, or refuse with the differences against the head.
     pub(super) fn adopt(&mut self, live: &Schema) -> Result<()> {
-        let Some(count) = self.matching_prefix(live)? else {
-            let head = self.graph.head_schema()?;
-            return Err(Error::AdoptionRefused {
-                differences: crate::schema::compare::differences(
-                    &head,
-                    live,
-                    &self.backend.catalog(),
-                ),
-            });
-        };
-        let current = self.record_adopted(count)?;
+        let (current, _) = self.adopt_at_latest_match(live)?;
         (self.log)(&format!(
             "adopted the existing database at {}",
             current.join(", ")
@@ -230,11 +230,11 @@ impl Runner<'_> {
                     .iter()
                     .all(|r| versions::Interrupted::parse(&r.state).is_none());
             if !has_row && !complete {
-                let last = rev
-                    .replaces()
-                    .into_iter()
+                let last = all
+                    .iter()
                     .rev()
-                    .find(|r| present.contains(r))
+                    .find(|r| present.contains(*r))
+                    .copied()
                     .unwrap_or_default()
                     .to_string();
                 return Err(Error::PartWayThroughCheckpoint {

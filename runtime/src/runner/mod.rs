@@ -239,11 +239,6 @@ impl<'g> Runner<'g> {
         // it, is not the app's (unless the models declare a table of that name).
         live.tables
             .retain(|name, _| expected.tables.contains_key(name) || Tool::of_table(name).is_none());
-        self.differences_from(expected, live)
-    }
-
-    /// [`Runner::differences`] against a live schema already read.
-    fn differences_from(&mut self, expected: &Schema, live: Schema) -> Result<Vec<String>> {
         // Views the catalog keeps only as its own print: the declared ones printed by the
         // database too, so that the definitions compare.
         let prints = self.backend.view_prints(expected);
