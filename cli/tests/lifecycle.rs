@@ -71,11 +71,7 @@ fn run_all(f: &Fixture, commands: &[String], url: &str) -> Vec<String> {
         }
         cmd.env("RETORT_MODE", "write");
         let out = cmd.output().unwrap();
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let text = fixture::said(&out);
         assert!(out.status.success(), "`{line}` failed:\n{text}");
         said.push(text);
     }

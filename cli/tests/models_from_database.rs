@@ -4,6 +4,8 @@
 //! the catalog reads as the original; the original is adopted at the first revision and
 //! `check` is clean; a second run refuses and writes nothing.
 
+#[path = "../../tests/support/fixture.rs"]
+mod fixture;
 #[path = "../../runtime/tests/support/mod.rs"]
 mod support;
 
@@ -67,14 +69,6 @@ fn retort(args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
-fn said(out: &std::process::Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
 fn files(dir: &Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
@@ -113,8 +107,13 @@ fn models_from_a_hand_made_database_on_every_backend() {
             "--crate-dir",
             root,
         ]);
-        assert!(out.status.success(), "{}: {}", d.name(), said(&out));
-        let text = said(&out);
+        assert!(
+            out.status.success(),
+            "{}: {}",
+            d.name(),
+            fixture::said(&out)
+        );
+        let text = fixture::said(&out);
         assert!(text.contains("wrote 2 models"), "{}: {text}", d.name());
         let models = std::fs::read_to_string(dir.path().join("src/models.rs")).unwrap();
         assert!(
@@ -171,7 +170,11 @@ fn models_from_a_hand_made_database_on_every_backend() {
             root,
         ]);
         assert!(!again.status.success());
-        assert!(said(&again).contains("already exists"), "{}", said(&again));
+        assert!(
+            fixture::said(&again).contains("already exists"),
+            "{}",
+            fixture::said(&again)
+        );
         assert_eq!(files(dir.path()), before, "{}", d.name());
     }
 }

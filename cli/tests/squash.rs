@@ -7,6 +7,8 @@
 //! edited one; a second squash during the transition, a partial deletion and data steps
 //! that cannot be kept are refused.
 
+#[path = "../../tests/support/fixture.rs"]
+mod fixture;
 #[path = "../../runtime/tests/support/mod.rs"]
 mod support;
 
@@ -109,14 +111,6 @@ fn squash(crate_dir: &Path, to: &str) -> std::process::Output {
         .unwrap()
 }
 
-fn said(out: &std::process::Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
 fn files(dir: &Path) -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
         .unwrap()
@@ -181,8 +175,8 @@ fn squash_a_200_migration_history_on_every_backend() {
     }
 
     let out = squash(krate.path(), &id(X)[..15]);
-    assert!(out.status.success(), "{}", said(&out));
-    let text = said(&out);
+    assert!(out.status.success(), "{}", fixture::said(&out));
+    let text = fixture::said(&out);
     assert!(
         text.contains(&format!("replaces {X} migrations, up to {}", id(X))),
         "{text}"
@@ -213,9 +207,9 @@ fn squash_a_200_migration_history_on_every_backend() {
     let again = squash(krate.path(), "head");
     assert!(!again.status.success());
     assert!(
-        said(&again).contains("still has the files it replaces"),
+        fixture::said(&again).contains("still has the files it replaces"),
         "{}",
-        said(&again)
+        fixture::said(&again)
     );
     assert_eq!(files(&dir), listing);
 
@@ -299,7 +293,7 @@ fn squash_a_200_migration_history_on_every_backend() {
 
     // Squashing again is possible now, and covers the first checkpoint's revisions too.
     let out = squash(krate.path(), &id(PAST));
-    assert!(out.status.success(), "{}", said(&out));
+    assert!(out.status.success(), "{}", fixture::said(&out));
     let second = files(&dir)
         .into_iter()
         .find(|p| p.to_string_lossy().contains("squashed") && *p != checkpoint)
@@ -333,7 +327,7 @@ fn data_steps_that_cannot_be_kept_are_refused_with_the_list() {
     let listing = files(&dir);
     let out = squash(krate.path(), "head");
     assert!(!out.status.success());
-    let text = said(&out);
+    let text = fixture::said(&out);
     assert!(
         text.contains(&format!("{} (", id(31)))
             && text.contains("runs outside a transaction")
@@ -346,6 +340,6 @@ fn data_steps_that_cannot_be_kept_are_refused_with_the_list() {
         .replace("    up:", "    elidable: true,\n    up:");
     std::fs::write(&seed, marked).unwrap();
     let out = squash(krate.path(), "head");
-    assert!(out.status.success(), "{}", said(&out));
+    assert!(out.status.success(), "{}", fixture::said(&out));
     History::load(&dir).unwrap();
 }

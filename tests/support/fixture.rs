@@ -24,6 +24,15 @@ pub fn sh_commands(markdown: &str) -> Vec<String> {
     out
 }
 
+/// A process's standard output then its standard error, as text.
+pub fn said(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
 /// The workspace root.
 pub fn workspace() -> PathBuf {
     // The root package's tests run here; another member's (`cli/`) one level down.

@@ -58,15 +58,6 @@ pub fn records_with(url: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
         .unwrap()
 }
 
-/// A process's standard output then its standard error, as text.
-pub fn said(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
 /// The revision the build would write for `from` → `to`: the diff rendered as the migration
 /// file text, read back through the grammar the macro and the build share (which must give
 /// the same operations).
