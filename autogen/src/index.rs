@@ -51,12 +51,17 @@ pub fn render(
         .iter()
         .map(|e| format!("{:?}", e.file.revision))
         .collect();
+    // The models' schema as the code that builds it, called only by `check`.
     let _ = writeln!(
         out,
-        "\n/// Every migration of this crate, parents before children.\n#[allow(dead_code)]\npub static MIGRATIONS: ::retort::Migrations = ::retort::Migrations::new(&[{}])\n    .with_heads(&[{}])\n    .with_models({:?})\n    .with_dir({:?});",
+        "\n/// The models' schema as this build saw it.\n#[allow(dead_code)]\nfn __retort_models() -> ::retort::schema::Schema {{ {} }}",
+        retort_schema::construct::Construct::construct(&schema)
+    );
+    let _ = writeln!(
+        out,
+        "\n/// Every migration of this crate, parents before children.\n#[allow(dead_code)]\npub static MIGRATIONS: ::retort::Migrations = ::retort::Migrations::new(&[{}])\n    .with_heads(&[{}])\n    .with_models(__retort_models)\n    .with_dir({:?});",
         list.join(", "),
         heads.join(", "),
-        serde_json::to_string(&schema).unwrap_or_default(),
         dir.display().to_string()
     );
     out

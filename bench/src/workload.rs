@@ -118,17 +118,18 @@ fn sql(file: &MigrationFile, ops: &[retort::schema::ops::Op], schema: &mut Schem
 }
 
 /// The history as the `migration!` macro would have compiled it: static migrations with
-/// their checksums and JSON-embedded operations. Laid out as a binary holds them: the
-/// strings side by side in one block (the binary's read-only data), the migrations in one
-/// array; leaked, as statics live as long as the process.
+/// their checksums, and operations built by code when a migration runs (here a clone of the
+/// parsed operations, which allocates what the compiled constructors allocate). Laid out as
+/// a binary holds them: the strings side by side in one block (the binary's read-only data),
+/// the migrations in one array; leaked, as statics live as long as the process.
 pub fn compiled(items: &[Item]) -> Migrations {
     struct Texts {
         revision: String,
         parents: Vec<String>,
         message: String,
         checksum: String,
-        up: String,
-        down: String,
+        up: Vec<retort::schema::ops::Op>,
+        down: Vec<retort::schema::ops::Op>,
     }
     let texts: Vec<Texts> = items
         .iter()
@@ -139,8 +140,8 @@ pub fn compiled(items: &[Item]) -> Migrations {
                 parents: f.parents.clone(),
                 message: f.message.clone(),
                 checksum: f.checksum(),
-                up: serde_json::to_string(&f.up).expect("ops serialize"),
-                down: serde_json::to_string(&f.down).expect("ops serialize"),
+                up: f.up.clone(),
+                down: f.down.clone(),
             }
         })
         .collect();
@@ -150,8 +151,6 @@ pub fn compiled(items: &[Item]) -> Migrations {
         t.parents.iter().for_each(|p| block.push_str(p));
         block.push_str(&t.message);
         block.push_str(&t.checksum);
-        block.push_str(&t.up);
-        block.push_str(&t.down);
     }
     let block: &'static str = Box::leak(block.into_boxed_str());
     let mut at = 0;
@@ -163,7 +162,7 @@ pub fn compiled(items: &[Item]) -> Migrations {
     let mut parent_lists: Vec<&'static str> = Vec::new();
     let mut spans = Vec::with_capacity(texts.len());
     let mut fields = Vec::with_capacity(texts.len());
-    for t in &texts {
+    for t in texts {
         let revision = take(&t.revision);
         let start = parent_lists.len();
         for p in &t.parents {
@@ -174,8 +173,8 @@ pub fn compiled(items: &[Item]) -> Migrations {
             revision,
             take(&t.message),
             take(&t.checksum),
-            take(&t.up),
-            take(&t.down),
+            ops(t.up),
+            ops(t.down),
         ));
     }
     let parent_lists: &'static [&'static str] = Box::leak(parent_lists.into_boxed_slice());
@@ -183,13 +182,14 @@ pub fn compiled(items: &[Item]) -> Migrations {
         .into_iter()
         .zip(spans)
         .map(
-            |((revision, message, checksum, up_json, down_json), (a, b))| CompiledMigration {
+            |((revision, message, checksum, upgrade, downgrade), (a, b))| CompiledMigration {
                 revision,
                 parents: &parent_lists[a..b],
                 message,
                 checksum,
-                up_json,
-                down_json,
+                earlier_checksums: &[],
+                upgrade,
+                downgrade,
                 functions: &[],
                 atomic: true,
                 replaces: &[],
@@ -204,6 +204,11 @@ pub fn compiled(items: &[Item]) -> Migrations {
         None => &[],
     };
     Migrations::new(Box::leak(list.into_boxed_slice())).with_heads(head)
+}
+
+/// Operations made at run time, as a compiled migration's builder.
+fn ops(list: Vec<retort::schema::ops::Op>) -> retort::OpsFn {
+    Box::leak(Box::new(move || list.clone()))
 }
 
 /// The same history as diesel_migrations embeds it (`embed_migrations!` builds exactly

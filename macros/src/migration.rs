@@ -2,6 +2,7 @@
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
+use retort_schema::construct::Construct;
 use retort_schema::migration::MigrationFile;
 use retort_schema::ops::Op;
 
@@ -13,9 +14,9 @@ pub(crate) fn expand(file: &MigrationFile, input: &TokenStream) -> TokenStream {
     let checksum = file.checksum();
     let atomic = file.atomic;
     let replaces = &file.replaces;
-    let up = serde_json::to_string(&file.up).unwrap_or_else(|e| unreachable!("ops serialize: {e}"));
-    let down =
-        serde_json::to_string(&file.down).unwrap_or_else(|e| unreachable!("ops serialize: {e}"));
+    let checksum_v0 = file.checksum_v0();
+    let up = file.up.construct();
+    let down = file.down.construct();
     let mut names: Vec<&String> = file
         .up
         .iter()
@@ -39,8 +40,9 @@ pub(crate) fn expand(file: &MigrationFile, input: &TokenStream) -> TokenStream {
             parents: &[#(#parents),*],
             message: #message,
             checksum: #checksum,
-            up_json: #up,
-            down_json: #down,
+            earlier_checksums: &[#checksum_v0],
+            upgrade: &|| #up,
+            downgrade: &|| #down,
             functions: &[#(#functions),*],
             atomic: #atomic,
             replaces: &[#(#replaces),*],

@@ -10,8 +10,7 @@ pub(crate) fn expand(model: &Model, table_attr: Span) -> TokenStream {
     let ident = &model.ident;
     let table = &model.table;
     let name = &table.name;
-    let json = serde_json::to_string(table)
-        .unwrap_or_else(|e| unreachable!("a table always serializes: {e}"));
+    let built = retort_schema::construct::Construct::construct(table);
     let dsl = diesel_table(model);
     // A field of a `#[derive(DbEnum)]` type: the compiler checks it is one (at the type),
     // and the schema takes its name and values from it.
@@ -83,7 +82,7 @@ pub(crate) fn expand(model: &Model, table_attr: Span) -> TokenStream {
                 static SCHEMA: ::std::sync::OnceLock<::retort::schema::Table> = ::std::sync::OnceLock::new();
                 SCHEMA.get_or_init(|| {
                     #[allow(unused_mut)]
-                    let mut table = ::retort::__private::table_from_json(#json);
+                    let mut table: ::retort::schema::model::Table = #built;
                     #(#enum_fill)*
                     table
                 })

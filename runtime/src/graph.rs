@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 use crate::error::{Error, Result};
 use crate::migration::{CompiledMigration, DataMigrationFn, Migrations};
 use crate::schema::graph::RevisionGraph;
-use crate::schema::migration::MigrationFile;
+use crate::schema::migration::{ChecksumCheck, MigrationFile};
 use crate::schema::ops::Op;
 use crate::schema::sql::{self, Dialect, Step};
 use crate::schema::Schema;
@@ -27,8 +27,8 @@ pub struct Migration {
 
 #[derive(Debug, Clone)]
 enum Source {
-    /// Compiled by `migration!`: borrowed from the binary; operations decoded when used and
-    /// dropped after (an upgrade of N migrations never holds all N decoded).
+    /// Compiled by `migration!`: borrowed from the binary; operations built when used and
+    /// dropped after (an upgrade of N migrations never holds all N at once).
     Compiled {
         migration: &'static CompiledMigration,
     },
@@ -120,6 +120,22 @@ impl Migration {
         }
     }
 
+    /// How a version row's checksum compares with this revision's: the current algorithm's,
+    /// or one an earlier retort version recorded for the same file.
+    pub(crate) fn check_recorded(&self, recorded: &str) -> ChecksumCheck {
+        let earlier: &[&str] = match &self.source {
+            Source::Compiled { migration } => migration.earlier_checksums,
+            Source::Parsed { .. } => &[],
+        };
+        if recorded == self.checksum() {
+            ChecksumCheck::Matches
+        } else if earlier.contains(&recorded) {
+            ChecksumCheck::MatchesOlderVersion
+        } else {
+            ChecksumCheck::Differs
+        }
+    }
+
     /// The upgrade operations.
     pub fn up(&self) -> Cow<'_, [Op]> {
         match &self.source {
@@ -207,7 +223,7 @@ pub struct Graph {
     revisions: Vec<Migration>,
     shape: OnceLock<RevisionGraph>,
     heads: OnceLock<Vec<String>>,
-    models_json: Option<&'static str>,
+    models_of: Option<Migrations>,
     models: OnceLock<Option<Schema>>,
     /// Revisions replaced by a checkpoint whose files are gone → that checkpoint.
     replaced: std::collections::BTreeMap<String, String>,
@@ -222,7 +238,7 @@ impl Graph {
                 .iter()
                 .map(|m| Migration::from_migration(m)),
         );
-        graph.models_json = migrations.models_json();
+        graph.models_of = Some(*migrations);
         if let Some(heads) = migrations.heads() {
             let mut heads: Vec<String> = heads.iter().map(|h| h.to_string()).collect();
             heads.sort();
@@ -253,7 +269,7 @@ impl Graph {
             revisions,
             shape: OnceLock::new(),
             heads: OnceLock::new(),
-            models_json: None,
+            models_of: None,
             models: OnceLock::new(),
             replaced,
         }
@@ -290,7 +306,7 @@ impl Graph {
     /// The models' schema the build saw, if it recorded it (decoded on first use).
     pub fn models(&self) -> Option<&Schema> {
         self.models
-            .get_or_init(|| self.models_json.and_then(|j| Schema::from_json(j).ok()))
+            .get_or_init(|| self.models_of.and_then(|m| m.models()))
             .as_ref()
     }
 

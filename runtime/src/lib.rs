@@ -114,7 +114,7 @@ pub use backend::AppliedRow;
 pub use error::{Error, Result};
 pub use graph::{Graph, Migration};
 pub use migration::Connection;
-pub use migration::{CompiledMigration, DataError, DataMigrationFn, Migrations};
+pub use migration::{CompiledMigration, DataError, DataMigrationFn, Migrations, OpsFn};
 pub use offline::upgrade_sql;
 pub use runner::{Options, Runner, TransactionMode};
 pub use startup::{upgrade_on_startup, Startup};
@@ -214,12 +214,5 @@ pub mod __private {
                 values: values.iter().map(|v| v.to_string()).collect(),
             };
         }
-    }
-
-    /// Reads the table metadata the derive embedded; it was written by the same crate
-    /// version, so a failure is a bug in retort, not in user input.
-    pub fn table_from_json(json: &str) -> crate::schema::Table {
-        serde_json::from_str(json)
-            .unwrap_or_else(|e| panic!("retort: metadata embedded by #[derive(Table)] is unreadable ({e}); rebuild with matching retort versions"))
     }
 }

@@ -3,6 +3,7 @@
 
 use crate::schema::migration::MigrationFile;
 use crate::schema::ops::Op;
+use crate::schema::Schema;
 
 pub use any::AnyConnection as Connection;
 
@@ -77,8 +78,12 @@ pub type DataMigrationFn = fn(&mut Connection) -> Result<(), DataError>;
 /// The error a data-migration function returns; any error converts into it with `?`.
 pub type DataError = Box<dyn std::error::Error + Send + Sync>;
 
-/// One migration, as compiled from its file.
-#[derive(Debug, Clone, Copy)]
+/// The operations of one direction of a compiled migration: code that builds them
+/// (written by `migration!`; nothing is decoded at run time).
+pub type OpsFn = &'static (dyn Fn() -> Vec<Op> + Sync);
+
+/// One migration, as compiled from its file by `retort::migration!`.
+#[derive(Clone, Copy)]
 pub struct CompiledMigration {
     /// Revision id.
     pub revision: &'static str,
@@ -88,10 +93,13 @@ pub struct CompiledMigration {
     pub message: &'static str,
     /// SHA-256 of the canonical operations (see `MigrationFile::checksum`).
     pub checksum: &'static str,
-    /// Upgrade operations, as JSON.
-    pub up_json: &'static str,
-    /// Downgrade operations, as JSON.
-    pub down_json: &'static str,
+    /// The checksums earlier versions of retort recorded for this file (version 0), accepted
+    /// in version rows they wrote.
+    pub earlier_checksums: &'static [&'static str],
+    /// Builds the upgrade operations.
+    pub upgrade: OpsFn,
+    /// Builds the downgrade operations.
+    pub downgrade: OpsFn,
     /// The functions `run(…)` names, by name.
     pub functions: &'static [(&'static str, DataMigrationFn)],
     /// Whether it runs in one transaction where the database allows (`atomic: false` in the
@@ -102,15 +110,28 @@ pub struct CompiledMigration {
     pub replaces: &'static [&'static str],
 }
 
+impl std::fmt::Debug for CompiledMigration {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CompiledMigration")
+            .field("revision", &self.revision)
+            .field("parents", &self.parents)
+            .field("message", &self.message)
+            .field("checksum", &self.checksum)
+            .field("atomic", &self.atomic)
+            .field("replaces", &self.replaces)
+            .finish_non_exhaustive()
+    }
+}
+
 impl CompiledMigration {
     /// The upgrade operations.
     pub fn up(&self) -> Vec<Op> {
-        decode(self.up_json, self.revision)
+        (self.upgrade)()
     }
 
     /// The downgrade operations.
     pub fn down(&self) -> Vec<Op> {
-        decode(self.down_json, self.revision)
+        (self.downgrade)()
     }
 
     /// The migration as the schema crate models it.
@@ -137,20 +158,23 @@ impl CompiledMigration {
     }
 }
 
-fn decode(json: &str, revision: &str) -> Vec<Op> {
-    // Written by the `migration!` macro of the same retort version; unreadable means a bug.
-    serde_json::from_str(json).unwrap_or_else(|e| {
-        panic!("retort: operations of {revision} embedded by migration! are unreadable ({e})")
-    })
-}
-
 /// Every migration of an application, parents before children.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub struct Migrations {
     list: &'static [&'static CompiledMigration],
     heads: Option<&'static [&'static str]>,
-    models: Option<&'static str>,
+    models: Option<fn() -> Schema>,
     dir: Option<&'static str>,
+}
+
+impl std::fmt::Debug for Migrations {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Migrations")
+            .field("list", &self.list)
+            .field("heads", &self.heads)
+            .field("dir", &self.dir)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Migrations {
@@ -178,10 +202,10 @@ impl Migrations {
         self.heads
     }
 
-    /// Adds the models' schema (JSON) the build script read, for `check`.
-    pub const fn with_models(self, json: &'static str) -> Self {
+    /// Adds the models' schema the build script read (as code that builds it), for `check`.
+    pub const fn with_models(self, schema: fn() -> Schema) -> Self {
         Migrations {
-            models: Some(json),
+            models: Some(schema),
             ..self
         }
     }
@@ -194,9 +218,9 @@ impl Migrations {
         }
     }
 
-    /// The models' schema as the build recorded it (JSON), undecoded.
-    pub fn models_json(&self) -> Option<&'static str> {
-        self.models
+    /// The models' schema as the build recorded it.
+    pub fn models(&self) -> Option<Schema> {
+        self.models.map(|schema| schema())
     }
 
     /// The migrations folder the build read.

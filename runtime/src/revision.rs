@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::error::{Error, Result};
-use crate::schema::migration::{render_file, revision_id, NewMigration, Origin};
+use crate::schema::migration::{empty_revision_id, render_file, NewMigration, Origin};
 
 /// Writes `<dir>/<revision>_<slug>.rs` and returns its path.
 pub(crate) fn write_empty(dir: &Path, parents: &[String], message: &str) -> Result<PathBuf> {
@@ -22,7 +22,7 @@ pub(crate) fn write_empty(dir: &Path, parents: &[String], message: &str) -> Resu
                 .any(|e| e.file_name().to_string_lossy().starts_with(id))
         })
     };
-    let revision = revision_id(now, parents, &[], &|id| taken(id));
+    let revision = empty_revision_id(now, parents, &|id| taken(id));
     let text = render_file(
         &NewMigration {
             revision: &revision,

@@ -10,6 +10,11 @@ fn leak(s: String) -> &'static str {
     Box::leak(s.into_boxed_str())
 }
 
+/// What `migration!` compiles a direction's operations into, for operations made at run time.
+fn ops(list: Vec<retort::schema::ops::Op>) -> retort::OpsFn {
+    Box::leak(Box::new(move || list.clone()))
+}
+
 fn migration(id: &str, parents: &[&str], up: &str) -> &'static CompiledMigration {
     let ps: Vec<String> = parents.iter().map(|p| format!("\"{p}\"")).collect();
     let text = format!("retort::migration! {{ revision: \"{id}\", parents: [{}], message: \"{id}\", up: [{up}], down: [] }}", ps.join(", "));
@@ -20,8 +25,9 @@ fn migration(id: &str, parents: &[&str], up: &str) -> &'static CompiledMigration
         parents: Box::leak(parents.into_boxed_slice()),
         message: leak(id.to_string()),
         checksum: leak(file.checksum()),
-        up_json: leak(serde_json::to_string(&file.up).unwrap()),
-        down_json: leak(serde_json::to_string(&file.down).unwrap()),
+        earlier_checksums: &[],
+        upgrade: ops(file.up),
+        downgrade: ops(file.down),
         functions: &[],
         atomic: true,
         replaces: &[],

@@ -7,6 +7,8 @@
 //! - [`clock`]: UTC time for revision ids, headers and version rows;
 //! - [`expr`]: SQL expressions parsed, put in canonical form per dialect, searched for
 //!   column names;
+//! - [`construct`] (feature `parse`): schema values as the Rust code that builds them (what
+//!   the macros compile operations and table metadata into);
 //! - [`compare`]: what the models say against what a database holds, exactly, through the
 //!   dialect's [`sql::Catalog`];
 //! - [`convert`]: what values become when a column's type changes (the conversion matrix);
@@ -21,6 +23,8 @@
 pub mod checkpoint;
 pub mod clock;
 pub mod compare;
+#[cfg(feature = "parse")]
+pub mod construct;
 pub mod convert;
 #[cfg(feature = "diff")]
 pub mod diff;

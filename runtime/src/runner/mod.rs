@@ -872,7 +872,7 @@ impl<'g> Runner<'g> {
             }
             // Rows of an older checksum algorithm are accepted while their value still
             // matches; only those need the operations.
-            if rev.file().check_recorded(&row.checksum, rev.checksum()) == ChecksumCheck::Differs {
+            if rev.check_recorded(&row.checksum) == ChecksumCheck::Differs {
                 return Err(Error::ChecksumMismatch {
                     revision: row.revision.clone(),
                     recorded: row.checksum.clone(),

@@ -115,6 +115,8 @@ impl MigrationFile {
     }
 
     /// The checksum of retort 0.1 (version 0: SHA-256 over serde JSON), for old rows.
+    /// (Feature `serde`: the `migration!` macro computes it at compile time.)
+    #[cfg(feature = "serde")]
     pub fn checksum_v0(&self) -> String {
         #[derive(serde::Serialize)]
         struct V0<'a> {
@@ -137,6 +139,7 @@ impl MigrationFile {
     ///
     /// `current` is this migration's [`MigrationFile::checksum`], passed in because callers
     /// keep it precomputed.
+    #[cfg(feature = "serde")]
     pub fn check_recorded(&self, recorded: &str, current: &str) -> ChecksumCheck {
         if recorded == current {
             ChecksumCheck::Matches

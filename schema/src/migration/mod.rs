@@ -31,7 +31,9 @@ pub use parse::{
 };
 #[cfg(feature = "parse")]
 pub use render::render_op;
-pub use write::{render_file, revision_id, runs_outside_a_transaction, NewMigration, Origin};
+#[cfg(feature = "serde")]
+pub use write::revision_id;
+pub use write::{empty_revision_id, render_file, runs_outside_a_transaction, NewMigration, Origin};
 
 /// One migration as written in its file.
 #[derive(Debug, Clone, PartialEq, Eq)]

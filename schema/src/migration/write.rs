@@ -207,19 +207,32 @@ fn capitalize(s: &str) -> String {
 
 /// `20261126_054012_3f9a`: the sortable time `now` (seconds since the epoch, UTC) plus four
 /// hex digits of a hash of the parents and operations, so two branches writing in the same
-/// second still get different ids; `taken` says which ids already exist.
+/// second still get different ids; `taken` says which ids already exist. (Feature `serde`:
+/// the operations are hashed as their JSON.)
+#[cfg(feature = "serde")]
 pub fn revision_id(
     now: u64,
     parents: &[String],
     up: &[Op],
     taken: &dyn Fn(&str) -> bool,
 ) -> String {
+    let ops = serde_json::to_vec(up).unwrap_or_default();
+    id_of(now, parents, &ops, taken)
+}
+
+/// [`revision_id`] of a migration without operations (`db revision`, a merge): the same id
+/// `revision_id` gives for an empty list.
+pub fn empty_revision_id(now: u64, parents: &[String], taken: &dyn Fn(&str) -> bool) -> String {
+    id_of(now, parents, b"[]", taken)
+}
+
+fn id_of(now: u64, parents: &[String], ops: &[u8], taken: &dyn Fn(&str) -> bool) -> String {
     let stamp = crate::clock::stamp(now);
     let mut counter = 0u32;
     loop {
         let mut h = Sha256::new();
         h.update(parents.join(",").as_bytes());
-        h.update(serde_json::to_vec(up).unwrap_or_default());
+        h.update(ops);
         h.update(counter.to_le_bytes());
         let digest = h.finalize();
         let id = format!("{stamp}_{:02x}{:02x}", digest[0], digest[1]);

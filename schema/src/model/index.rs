@@ -9,37 +9,37 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use serde::{Deserialize, Serialize};
 
 use crate::expr::lex::{self, Lexicon, Token};
 
 /// An index over one or more keys.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct Index {
     /// Index name (`ix_<table>_<columns>` unless given).
     pub name: String,
     /// Keys, in order (serialized as `columns`: a plain ascending column is its name).
-    #[serde(rename = "columns")]
+    #[cfg_attr(feature = "serde", serde(rename = "columns"))]
     pub keys: Vec<IndexKey>,
     /// Whether the index enforces uniqueness.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "std::ops::Not::not"))]
     pub unique: bool,
     /// Access method (`gin`, `gist`, `brin`, `hash`), lower case; `None` is the database's
     /// default (B-tree).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
     pub method: Option<String>,
     /// The partial index's predicate (`WHERE …`), as written.
-    #[serde(default, rename = "where", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(default, rename = "where", skip_serializing_if = "Option::is_none"))]
     pub predicate: Option<String>,
     /// Columns carried in the index but not part of its key (`INCLUDE (…)`).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Vec::is_empty"))]
     pub include: Vec<String>,
     /// Storage parameters (`WITH (fillfactor = 70)`), names lower case.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "BTreeMap::is_empty"))]
     pub with: BTreeMap<String, String>,
     /// A unique index where NULLs equal each other (`NULLS NOT DISTINCT`).
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "std::ops::Not::not"))]
     pub nulls_not_distinct: bool,
 }
 
@@ -224,8 +224,9 @@ impl Index {
 
 /// Where NULLs sort in an index key, when it is not the direction's default (PostgreSQL:
 /// last ascending, first descending).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 pub enum NullsOrder {
     /// `NULLS FIRST`.
     First,
@@ -234,8 +235,9 @@ pub enum NullsOrder {
 }
 
 /// One key of an index.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(from = "KeyForm", into = "KeyForm")]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(from = "KeyForm", into = "KeyForm"))]
 pub struct IndexKey {
     /// The column's name, or the expression's SQL for an expression key.
     pub target: String,
@@ -413,15 +415,17 @@ impl fmt::Display for IndexKey {
     }
 }
 
+#[cfg(feature = "serde")]
 /// How a key is stored: a plain ascending column as its name (so snapshots written before
 /// keys had options read unchanged), anything else as its text form in an object.
-#[derive(Serialize, Deserialize)]
-#[serde(untagged)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(untagged))]
 enum KeyForm {
     Plain(String),
     Full { key: String },
 }
 
+#[cfg(feature = "serde")]
 impl From<IndexKey> for KeyForm {
     fn from(k: IndexKey) -> Self {
         if k.is_plain() {
@@ -432,6 +436,7 @@ impl From<IndexKey> for KeyForm {
     }
 }
 
+#[cfg(feature = "serde")]
 impl From<KeyForm> for IndexKey {
     fn from(f: KeyForm) -> Self {
         match f {

@@ -7,7 +7,6 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use serde::{Deserialize, Serialize};
 
 mod index;
 mod object;
@@ -29,31 +28,33 @@ pub use object::{
 /// let json = schema.to_json();
 /// assert_eq!(Schema::from_json(&json).unwrap(), schema);
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct Schema {
     /// The tables, by name.
-    #[serde(default)]
+    #[cfg_attr(feature = "serde", serde(default))]
     pub tables: BTreeMap<String, Table>,
     /// Views, functions, triggers, extensions and sequences declared as code, by
     /// [`DbObject::key`].
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "BTreeMap::is_empty"))]
     pub objects: BTreeMap<String, DbObject>,
     /// Enum types (`#[derive(DbEnum)]`), by SQL name: a PostgreSQL `CREATE TYPE … AS
     /// ENUM`; on MySQL and SQLite they live in the columns that use them.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "BTreeMap::is_empty"))]
     pub enums: BTreeMap<String, EnumType>,
 }
 
 /// An enum type's values, in order (the order PostgreSQL and MySQL sort them by).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct EnumType {
     /// The values, as stored.
     pub values: Vec<String>,
     /// Declared renames of values (`(old, new)`, from `renamed_from` on a variant): hints
     /// for the diff, never stored in a snapshot.
-    #[serde(skip)]
+    #[cfg_attr(feature = "serde", serde(skip))]
     pub renamed: Vec<(String, String)>,
 }
 
@@ -100,7 +101,8 @@ impl Schema {
     /// Pretty, sorted JSON ending in a newline: the snapshot format.
     ///
     /// Equal schemas give identical bytes; [`Schema::from_json`] reads it back
-    /// without loss.
+    /// without loss. (Feature `serde`, which the build script and the macros enable.)
+    #[cfg(feature = "serde")]
     pub fn to_json(&self) -> String {
         let mut schema = self.clone();
         schema.normalize();
@@ -111,6 +113,7 @@ impl Schema {
     }
 
     /// Reads a schema written by [`Schema::to_json`].
+    #[cfg(feature = "serde")]
     pub fn from_json(json: &str) -> Result<Self, serde_json::Error> {
         let mut schema: Schema = serde_json::from_str(json)?;
         schema.normalize();
@@ -126,37 +129,38 @@ impl Schema {
 }
 
 /// One table.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct Table {
     /// SQL name of the table.
     pub name: String,
     /// Declared previous name: a rename hint for the diff, never stored in a snapshot.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
     pub renamed_from: Option<String>,
     /// Table comment (from `comment = "…"` or the struct's doc comment).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
     pub comment: Option<String>,
     /// Columns in declaration order (the order of `CREATE TABLE`).
     pub columns: Vec<Column>,
     /// Primary key columns, in key order; empty only for tables read from a database that has none.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Vec::is_empty"))]
     pub primary_key: Vec<String>,
     /// The primary key constraint's name when it is not `pk_<table>` (see
     /// [`Table::primary_key_constraint`]). MySQL names every primary key `PRIMARY`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
     pub primary_key_name: Option<String>,
     /// Unique constraints, sorted by name.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Vec::is_empty"))]
     pub uniques: Vec<UniqueConstraint>,
     /// Indexes, sorted by name.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Vec::is_empty"))]
     pub indexes: Vec<Index>,
     /// Foreign keys, sorted by name.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Vec::is_empty"))]
     pub foreign_keys: Vec<ForeignKey>,
     /// Named check constraints, sorted by name.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Vec::is_empty"))]
     pub checks: Vec<CheckConstraint>,
 }
 
@@ -237,33 +241,34 @@ impl Table {
 }
 
 /// One column.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct Column {
     /// SQL name of the column.
     pub name: String,
     /// Portable type.
-    #[serde(rename = "type")]
+    #[cfg_attr(feature = "serde", serde(rename = "type"))]
     pub ty: ColumnType,
     /// Whether NULL is allowed.
-    #[serde(default)]
+    #[cfg_attr(feature = "serde", serde(default))]
     pub nullable: bool,
     /// Server default: an SQL expression, stored as written (`"0"`, `"'new'"`, `"CURRENT_TIMESTAMP"`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
     pub server_default: Option<String>,
     /// Whether the database generates values (only on a single-column integer primary key).
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "std::ops::Not::not"))]
     pub autoincrement: bool,
     /// With `autoincrement`: the database always generates the value and refuses one given
     /// (PostgreSQL's `GENERATED ALWAYS AS IDENTITY`); without it, an explicit value goes in
     /// (`BY DEFAULT`, as SQLite's and MySQL's keys do).
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "std::ops::Not::not"))]
     pub identity_always: bool,
     /// Column comment (from `comment = "…"` or the field's doc comment).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
     pub comment: Option<String>,
     /// Declared previous name: a rename hint for the diff, never stored in a snapshot.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
     pub renamed_from: Option<String>,
 }
 
@@ -284,16 +289,17 @@ impl Column {
 }
 
 /// A portable column type; each SQL renderer maps it to its dialect.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 pub enum ColumnType {
     /// 16-bit integer (`i16`).
-    #[serde(rename = "smallint")]
+    #[cfg_attr(feature = "serde", serde(rename = "smallint"))]
     SmallInt,
     /// 32-bit integer (`i32`).
     Integer,
     /// 64-bit integer (`i64`).
-    #[serde(rename = "bigint")]
+    #[cfg_attr(feature = "serde", serde(rename = "bigint"))]
     BigInt,
     /// Single precision float (`f32`).
     Real,
@@ -302,10 +308,10 @@ pub enum ColumnType {
     /// Exact decimal with optional precision and scale.
     Numeric {
         /// Total digits.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
         precision: Option<u32>,
         /// Digits after the point.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
         scale: Option<u32>,
     },
     /// Boolean.
@@ -331,7 +337,7 @@ pub enum ColumnType {
     /// Date and time without time zone.
     Timestamp,
     /// Date and time with time zone (an instant).
-    #[serde(rename = "timestamptz")]
+    #[cfg_attr(feature = "serde", serde(rename = "timestamptz"))]
     TimestampTz,
     /// UUID.
     Uuid,
@@ -469,18 +475,19 @@ impl fmt::Display for ColumnType {
 }
 
 /// A unique constraint over one or more columns.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct UniqueConstraint {
     /// Constraint name (`uq_<table>_<columns>` unless given).
     pub name: String,
     /// Columns, in order.
     pub columns: Vec<String>,
     /// NULLs equal each other, so at most one row may hold them (`NULLS NOT DISTINCT`).
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "std::ops::Not::not"))]
     pub nulls_not_distinct: bool,
     /// When the constraint is checked.
-    #[serde(default, skip_serializing_if = "Deferral::is_immediate")]
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Deferral::is_immediate"))]
     pub deferral: Deferral,
 }
 
@@ -500,8 +507,9 @@ impl UniqueConstraint {
 }
 
 /// When a unique constraint or foreign key is checked.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 pub enum Deferral {
     /// At the end of each statement, and it cannot be deferred (`NOT DEFERRABLE`, the default).
     #[default]
@@ -555,8 +563,9 @@ impl Deferral {
 }
 
 /// What a foreign key does when the referenced row is deleted or updated.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 pub enum ReferentialAction {
     /// Refuse, checked at the end of the statement (the SQL default).
     #[default]
@@ -601,14 +610,16 @@ impl ReferentialAction {
         }
     }
 
+    #[cfg(feature = "serde")]
     fn is_default(&self) -> bool {
         *self == ReferentialAction::NoAction
     }
 }
 
 /// A foreign key from columns of this table to columns of another.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct ForeignKey {
     /// Constraint name (`fk_<table>_<column>_<referred table>`).
     pub name: String,
@@ -619,23 +630,24 @@ pub struct ForeignKey {
     /// Referenced columns, matching `columns` one to one.
     pub referred_columns: Vec<String>,
     /// Action on delete of the referenced row.
-    #[serde(default, skip_serializing_if = "ReferentialAction::is_default")]
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "ReferentialAction::is_default"))]
     pub on_delete: ReferentialAction,
     /// Action on update of the referenced key.
-    #[serde(default, skip_serializing_if = "ReferentialAction::is_default")]
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "ReferentialAction::is_default"))]
     pub on_update: ReferentialAction,
     /// Marked `NOT VALID` in the database: rows written before it was added are not checked
     /// (read from PostgreSQL; models always ask for a validated key).
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "std::ops::Not::not"))]
     pub not_valid: bool,
     /// When the key is checked.
-    #[serde(default, skip_serializing_if = "Deferral::is_immediate")]
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Deferral::is_immediate"))]
     pub deferral: Deferral,
 }
 
 /// A named check constraint.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct CheckConstraint {
     /// Constraint name.
     pub name: String,
@@ -643,7 +655,7 @@ pub struct CheckConstraint {
     pub expression: String,
     /// Marked `NOT VALID` in the database: rows written before it was added are not checked
     /// (read from PostgreSQL; models always ask for a validated check).
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "std::ops::Not::not"))]
     pub not_valid: bool,
 }
 

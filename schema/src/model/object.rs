@@ -3,15 +3,15 @@
 //! for all), read from the project's `sql/` folder; the build diffs them by definition and
 //! writes their creation, replacement and removal.
 
-use serde::{Deserialize, Serialize};
 
 use crate::expr::lex::{self, Lexicon, Token};
 use crate::ops::DialectSql;
 
 /// What kind of object; the order is the order of creation (an extension before the
 /// functions that use it, functions before the triggers that call them).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 pub enum ObjectKind {
     /// `CREATE EXTENSION` (PostgreSQL).
     Extension,
@@ -87,15 +87,16 @@ impl ObjectKind {
 }
 
 /// One declared object.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct DbObject {
     /// What it is.
     pub kind: ObjectKind,
     /// Its name (unquoted).
     pub name: String,
     /// The table a trigger is on, or the materialized view an index is on.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
     pub table: Option<String>,
     /// Its `CREATE` statement: one for every dialect, or one per dialect (a dialect without
     /// one does not have the object).

@@ -11,7 +11,6 @@ mod apply;
 mod describe;
 mod inverse;
 
-use serde::{Deserialize, Serialize};
 
 use crate::model::{
     CheckConstraint, Column, ColumnType, DbObject, ForeignKey, Index, Table, UniqueConstraint,
@@ -20,10 +19,11 @@ use crate::model::{
 pub use inverse::is_narrowing;
 
 /// One schema change (or an escape hatch: raw SQL, a Rust function).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 // The layout stays internally tagged: version-0 checksums (rows written by retort 0.1) are a
 // hash of exactly this JSON. (Externally tagged would decode ~40 % faster.)
-#[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
+#[cfg_attr(feature = "serde", serde(tag = "op", rename_all = "snake_case", deny_unknown_fields))]
 pub enum Op {
     /// `create_table`: a table with its columns and constraints (indexes are separate ops).
     CreateTable {
@@ -78,7 +78,7 @@ pub enum Op {
         /// dropped), in statements of their own: the migration must say `atomic: false`.
         /// Only for a change of nullability (with a default or a comment); elsewhere the plain
         /// statement.
-        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "std::ops::Not::not"))]
         online: bool,
     },
     /// `create_index`.
@@ -90,7 +90,7 @@ pub enum Op {
         /// Build it without blocking writes (PostgreSQL's `CREATE INDEX CONCURRENTLY`), which
         /// cannot run in a transaction: the migration must say `atomic: false`. Elsewhere a
         /// plain `CREATE INDEX`.
-        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "std::ops::Not::not"))]
         concurrently: bool,
     },
     /// `drop_index`.
@@ -102,7 +102,7 @@ pub enum Op {
         /// PostgreSQL's `DROP INDEX CONCURRENTLY IF EXISTS` (outside a transaction, in a
         /// migration with `atomic: false`): waits for the queries using the index instead of
         /// queueing every query of the table behind its lock. Elsewhere the plain drop.
-        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "std::ops::Not::not"))]
         concurrently: bool,
     },
     /// `create_unique_constraint`.
@@ -114,7 +114,7 @@ pub enum Op {
         /// Built without blocking writes (PostgreSQL: the unique index built concurrently, then
         /// `ADD CONSTRAINT … USING INDEX`), outside a transaction: the migration must say
         /// `atomic: false`. Elsewhere the plain statement.
-        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "std::ops::Not::not"))]
         online: bool,
     },
     /// `create_foreign_key`.
@@ -126,7 +126,7 @@ pub enum Op {
         /// Checked without blocking writes (PostgreSQL: added `NOT VALID`, then `VALIDATE
         /// CONSTRAINT` in a statement of its own), outside a transaction: the migration must
         /// say `atomic: false`. Elsewhere the plain statement.
-        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "std::ops::Not::not"))]
         online: bool,
     },
     /// `create_check_constraint`.
@@ -138,7 +138,7 @@ pub enum Op {
         /// Checked without blocking writes (PostgreSQL: added `NOT VALID`, then `VALIDATE
         /// CONSTRAINT` in a statement of its own), outside a transaction: the migration must
         /// say `atomic: false`. Elsewhere the plain statement.
-        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "std::ops::Not::not"))]
         online: bool,
     },
     /// `drop_constraint`.
@@ -242,7 +242,7 @@ pub enum Op {
         /// The values after.
         to: Vec<String>,
         /// Values renamed, `(old, new)`.
-        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Vec::is_empty"))]
         renamed: Vec<(String, String)>,
     },
 }
@@ -278,40 +278,42 @@ impl Op {
 }
 
 /// The attributes an `alter_column` changes; `None` leaves one as it is.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct ColumnChanges {
     /// New type.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
     pub ty: Option<ColumnType>,
     /// New nullability.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
     pub nullable: Option<bool>,
     /// New server default (`Some(None)` drops it).
-    #[serde(
+    #[cfg_attr(feature = "serde", serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "present"
-    )]
+    ))]
     pub server_default: Option<Option<String>>,
     /// New comment (`Some(None)` drops it).
-    #[serde(
+    #[cfg_attr(feature = "serde", serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "present"
-    )]
+    ))]
     pub comment: Option<Option<String>>,
 }
 
 /// Reads a field that is present: `null` is `Some(None)` ("drop it"), a value `Some(Some(v))`;
 /// an absent field stays `None` ("no change") through `#[serde(default)]`. Without this,
 /// serde reads `null` back as `None` and a dropped default silently becomes "no change".
+#[cfg(feature = "serde")]
 fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
 where
     D: serde::Deserializer<'de>,
-    T: Deserialize<'de>,
+    T: serde::Deserialize<'de>,
 {
-    Option::<T>::deserialize(deserializer).map(Some)
+    <Option<T> as serde::Deserialize>::deserialize(deserializer).map(Some)
 }
 
 impl ColumnChanges {
@@ -350,8 +352,9 @@ impl ColumnChanges {
 }
 
 /// Which kind of constraint `drop_constraint` drops.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 pub enum ConstraintKind {
     /// A unique constraint.
     Unique,
@@ -377,21 +380,22 @@ impl ConstraintKind {
 }
 
 /// Raw SQL: one text for every dialect, or one per dialect.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 pub enum DialectSql {
     /// The same SQL everywhere.
     All(String),
     /// SQL per dialect; a dialect without an entry cannot run the migration.
     PerDialect {
         /// For SQLite.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
         sqlite: Option<String>,
         /// For PostgreSQL.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
         postgres: Option<String>,
         /// For MySQL / MariaDB.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
         mysql: Option<String>,
     },
 }
