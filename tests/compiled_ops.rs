@@ -54,7 +54,11 @@ fn line(revision: &str, checksum: &str, earlier: &[String], up: &str, down: &str
 
 #[test]
 fn compiled_operations_equal_the_parsed_file() {
-    let count = if std::env::var_os("CI").is_some() { 150 } else { 300 };
+    let count = if std::env::var_os("CI").is_some() {
+        150
+    } else {
+        300
+    };
     let files = random_files(count);
     let fixture = Fixture::new("compiled-ops");
     // No models and no history: the files are compiled directly, as modules.

@@ -34,8 +34,13 @@ pub enum Kind {
     Create,
 }
 
-/// A history of `n` migrations of a kind.
+/// A history of `n` migrations of a kind, its SQL in SQLite's dialect.
 pub fn history_of(n: usize, kind: Kind) -> Vec<Item> {
+    history_in(n, kind, Dialect::Sqlite)
+}
+
+/// A history of `n` migrations of a kind, its SQL in `dialect`.
+pub fn history_in(n: usize, kind: Kind, dialect: Dialect) -> Vec<Item> {
     let mut schema = Schema::new();
     let mut items = Vec::with_capacity(n);
     for i in 0..n {
@@ -85,8 +90,8 @@ pub fn history_of(n: usize, kind: Kind) -> Vec<Item> {
         );
         let file = parse_file(&text).unwrap_or_else(|e| panic!("workload {i}: {e}"));
         // Up from the schema before, down from the schema after, then forward again.
-        let up_sql = sql(&file, &file.up, &mut schema);
-        let down_sql = sql(&file, &file.down, &mut schema);
+        let up_sql = sql(&file, &file.up, &mut schema, dialect);
+        let down_sql = sql(&file, &file.down, &mut schema, dialect);
         for op in &file.up {
             op.apply(&mut schema).expect("replays");
         }
@@ -105,8 +110,13 @@ pub fn id(i: usize) -> String {
     format!("{:014}_m", i + 1)
 }
 
-fn sql(file: &MigrationFile, ops: &[retort::schema::ops::Op], schema: &mut Schema) -> String {
-    render_ops(ops, schema, Dialect::Sqlite)
+fn sql(
+    file: &MigrationFile,
+    ops: &[retort::schema::ops::Op],
+    schema: &mut Schema,
+    dialect: Dialect,
+) -> String {
+    render_ops(ops, schema, dialect)
         .unwrap_or_else(|e| panic!("{}: {}", file.revision, e.message))
         .into_iter()
         .flatten()

@@ -23,8 +23,8 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use crate::model::{
-    CheckConstraint, Column, ColumnType, DbObject, Deferral, EnumType, ForeignKey, Index,
-    IndexKey, NullsOrder, ObjectKind, ReferentialAction, Schema, Table, UniqueConstraint,
+    CheckConstraint, Column, ColumnType, DbObject, Deferral, EnumType, ForeignKey, Index, IndexKey,
+    NullsOrder, ObjectKind, ReferentialAction, Schema, Table, UniqueConstraint,
 };
 use crate::ops::{ColumnChanges, ConstraintKind, DialectSql, Op};
 

@@ -138,6 +138,35 @@ pub trait Backend {
     fn hold_lock_outside_transaction(&mut self) -> Result<bool> {
         self.commit().map(|()| false)
     }
+    /// Takes the lock and begins a transaction, then checks `expect` (a condition on the
+    /// version table, from `versions::rows_are`): what a run that let the lock go between two
+    /// migrations asks when it takes it again. `Ok(false)` when the rows moved, with nothing
+    /// held.
+    fn enter_expecting(&mut self, timeout: Duration, expect: &str) -> Result<bool> {
+        self.lock(timeout)?;
+        if let Err(e) = self.begin() {
+            let _ = self.unlock();
+            return Err(e);
+        }
+        let sql = format!("SELECT CASE WHEN {expect} THEN 1 ELSE 0 END AS v");
+        let holds = self
+            .query_sample(&sql)
+            .map_err(db_err("cannot read the version table"));
+        match holds {
+            Ok(v) if v.as_deref() == Some("1") => Ok(true),
+            other => {
+                self.rollback();
+                let _ = self.unlock();
+                other.map(|_| false)
+            }
+        }
+    }
+    /// Runs `sql` (the version-row writes of what the transaction did), then commits.
+    fn commit_after(&mut self, sql: &str) -> Result<()> {
+        self.execute(sql)
+            .map_err(db_err("cannot write the version table"))?;
+        self.commit()
+    }
     /// Begins a transaction (a no-op where DDL is not transactional).
     fn begin(&mut self) -> Result<()>;
     /// Commits.

@@ -12,7 +12,10 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::connection::{
+    AnsiTransactionManager, SimpleConnection, TransactionDepthChange, TransactionManager,
+    TransactionManagerStatus,
+};
 use diesel::pg::PgConnection;
 use diesel::prelude::*;
 use diesel::sql_types::{Bool, Nullable, Text};
@@ -46,6 +49,11 @@ struct EnumLabel {
 /// schema's hash, so two applications in two schemas of one database do not wait for each
 /// other.
 const LOCK_CLASS: i32 = 0x7274_7274;
+
+/// The error text that says the lock is another session's (see `enter_expecting`).
+const BUSY: &str = "retort: the migration lock is held";
+/// The error text that says the version rows moved while the lock was let go.
+const MOVED: &str = "retort: the version rows moved";
 
 pub(crate) struct Postgres {
     conn: Connection,
@@ -375,6 +383,81 @@ impl Backend for Postgres {
             waited: timeout,
             holder: self.lock_holder(),
         })
+    }
+
+    fn enter_expecting(&mut self, timeout: Duration, expect: &str) -> Result<bool> {
+        self.lock_timeout = timeout;
+        let set = match self.statement_lock_timeout {
+            Some(t) => format!(
+                "set_config('lock_timeout', '{}ms', true)",
+                t.as_millis().max(1)
+            ),
+            None => "''".into(),
+        };
+        // One round trip: the transaction begins, takes the lock (an error marked BUSY when
+        // another session holds it) and checks the rows (an error marked MOVED when they are
+        // not as this run left them). Each statement of a simple query takes its own
+        // snapshot, so the check sees everything committed before the lock was granted.
+        // `current_schema()` keeps the casts from being folded while the query is planned.
+        let batch = format!(
+            "BEGIN; SELECT CASE WHEN pg_try_advisory_xact_lock({LOCK_CLASS}, hashtext(current_schema())) THEN {set} ELSE CAST('{BUSY} ' || current_schema() AS integer)::text END; SELECT CASE WHEN {expect} THEN 1 ELSE CAST('{MOVED} ' || current_schema() AS integer) END"
+        );
+        let started = Instant::now();
+        let mut pause = Duration::from_millis(20);
+        loop {
+            let conn = pg(&mut self.conn);
+            match AnsiTransactionManager::begin_transaction_sql(conn, &batch) {
+                Ok(()) => {
+                    self.in_locked_transaction = true;
+                    return Ok(true);
+                }
+                Err(e) => {
+                    // The transaction is open and failed; diesel did not count it.
+                    let _ = conn.batch_execute("ROLLBACK");
+                    let text = e.to_string();
+                    if text.contains(MOVED) {
+                        return Ok(false);
+                    }
+                    if !text.contains(BUSY) {
+                        return Err(db_err("cannot take the migration lock")(e));
+                    }
+                }
+            }
+            if started.elapsed() >= timeout {
+                return Err(Error::LockTimeout {
+                    waited: timeout,
+                    holder: self.lock_holder(),
+                });
+            }
+            std::thread::sleep(pause.min(timeout.saturating_sub(started.elapsed())));
+            pause = (pause * 2).min(Duration::from_millis(250));
+        }
+    }
+
+    fn commit_after(&mut self, sql: &str) -> Result<()> {
+        self.in_locked_transaction = false;
+        let conn = pg(&mut self.conn);
+        // The version rows and the commit in one round trip; diesel is told the transaction
+        // ended.
+        match conn.batch_execute(&format!("{sql}; COMMIT")) {
+            Ok(()) => {
+                // (diesel may have seen the server leave the transaction already.)
+                if let TransactionManagerStatus::Valid(status) =
+                    <AnsiTransactionManager as TransactionManager<PgConnection>>::transaction_manager_status_mut(conn)
+                {
+                    if status.transaction_depth().is_some() {
+                        status
+                            .change_transaction_depth(TransactionDepthChange::DecreaseDepth)
+                            .map_err(db_err("commit failed"))?;
+                    }
+                }
+                Ok(())
+            }
+            Err(e) => {
+                let _ = AnsiTransactionManager::rollback_transaction(conn);
+                Err(db_err("cannot write the version table, or commit")(e))
+            }
+        }
     }
 
     fn hold_lock_outside_transaction(&mut self) -> Result<bool> {

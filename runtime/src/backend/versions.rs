@@ -50,6 +50,53 @@ pub(crate) fn select_one(revision: &str, dialect: Dialect) -> String {
 
 /// Adds a row; an empty `applied_at` means now.
 pub(crate) fn insert(row: &AppliedRow, dialect: Dialect) -> String {
+    insert_many(std::slice::from_ref(row), dialect)
+}
+
+/// Adds rows, in one statement.
+pub(crate) fn insert_many(rows: &[AppliedRow], dialect: Dialect) -> String {
+    let values: Vec<String> = rows.iter().map(|row| values(row, dialect)).collect();
+    format!(
+        "INSERT INTO {VERSION_TABLE} ({COLUMNS}) VALUES {}",
+        values.join(", ")
+    )
+}
+
+/// Removes rows, in one statement.
+pub(crate) fn delete_many(revisions: &[&str], dialect: Dialect) -> String {
+    let list: Vec<String> = revisions.iter().map(|r| literal(r, dialect)).collect();
+    format!(
+        "DELETE FROM {VERSION_TABLE} WHERE revision IN ({})",
+        list.join(", ")
+    )
+}
+
+/// A condition on the version table: `present` are there and `absent` are not. What a run
+/// that let the lock go checks when it takes it again.
+pub(crate) fn rows_are(present: &[&str], absent: &[&str], dialect: Dialect) -> String {
+    let count = |ids: &[&str]| {
+        let list: Vec<String> = ids.iter().map(|r| literal(r, dialect)).collect();
+        format!(
+            "(SELECT COUNT(*) FROM {VERSION_TABLE} WHERE revision IN ({}))",
+            list.join(", ")
+        )
+    };
+    let mut parts = Vec::new();
+    if !present.is_empty() {
+        parts.push(format!("{} = {}", count(present), present.len()));
+    }
+    if !absent.is_empty() {
+        parts.push(format!("{} = 0", count(absent)));
+    }
+    if parts.is_empty() {
+        "1 = 1".into()
+    } else {
+        parts.join(" AND ")
+    }
+}
+
+/// One row's `(…)` of values.
+fn values(row: &AppliedRow, dialect: Dialect) -> String {
     let applied_at = if row.applied_at.is_empty() {
         crate::schema::clock::iso_millis(std::time::SystemTime::now())
     } else {
@@ -57,7 +104,7 @@ pub(crate) fn insert(row: &AppliedRow, dialect: Dialect) -> String {
     };
     let l = |s: &str| literal(s, dialect);
     format!(
-        "INSERT INTO {VERSION_TABLE} ({COLUMNS}) VALUES ({}, {}, {}, {}, {}, {}, {})",
+        "({}, {}, {}, {}, {}, {}, {})",
         l(&row.revision),
         l(&row.parents),
         l(&row.message),

@@ -147,6 +147,8 @@ pub struct Runner<'g> {
     /// left to run can be run again: PostgreSQL's concurrent index builds), with how many
     /// statements had run.
     resuming: std::collections::BTreeMap<String, usize>,
+    /// The version-row writes of the open transaction's batch, sent with its commit.
+    pending_rows: Option<String>,
 }
 
 /// What the last run of a [`Runner`] left applied.
@@ -169,6 +171,7 @@ impl<'g> Runner<'g> {
             last_applied: LastApplied::Set(BTreeSet::new()),
             ddl_lock_set: false,
             resuming: std::collections::BTreeMap::new(),
+            pending_rows: None,
         })
     }
 
@@ -302,12 +305,29 @@ impl<'g> Runner<'g> {
         // What this run knows while it holds (or re-takes) the lock.
         let mut known: Option<Known> = None;
         loop {
-            self.enter()?;
-            if let Some(k) = &known {
-                match self.still_as_left(k, direction) {
-                    Ok(true) => {}
-                    Ok(false) => known = None,
-                    Err(e) => return self.abort(e),
+            // Taking the lock again with what the run knows: the rows the next migration
+            // depends on are checked as the lock is taken (one round trip on PostgreSQL).
+            match known.as_ref().and_then(|k| self.as_left(k, direction)) {
+                Some(expect) => {
+                    let timeout = self.options.lock_timeout;
+                    if self.backend.enter_expecting(timeout, &expect)? {
+                        if let Some(notice) = self.backend.lock_notice() {
+                            (self.log)(&notice);
+                        }
+                    } else {
+                        known = None;
+                        self.enter()?;
+                    }
+                }
+                None => {
+                    self.enter()?;
+                    if let Some(k) = &known {
+                        match self.still_as_left(k, direction) {
+                            Ok(true) => {}
+                            Ok(false) => known = None,
+                            Err(e) => return self.abort(e),
+                        }
+                    }
                 }
             }
             let k = match known.take() {
@@ -371,7 +391,8 @@ impl<'g> Runner<'g> {
             let outside_possible = self.runs_outside_possible();
             let atomic = |id: &String| graph.get(id).is_none_or(|m| m.atomic());
             if outside_possible {
-                match k.todo.iter().position(|id| !atomic(id)) {
+                // Only the batch's own revisions are looked at: a plan of N is not walked N times.
+                match k.todo.iter().take(take).position(|id| !atomic(id)) {
                     Some(0) => take = 1,
                     Some(n) => take = take.min(n),
                     None => {}
@@ -476,7 +497,8 @@ impl<'g> Runner<'g> {
                 }
             }
             done.extend(batch);
-            if self.options.transaction == TransactionMode::All && k.todo.is_empty() {
+            // Nothing left: the lock need not be taken again to find that out.
+            if k.todo.is_empty() {
                 self.last_applied = LastApplied::Set(k.applied);
                 return Ok(done);
             }
@@ -515,6 +537,25 @@ impl<'g> Runner<'g> {
         self.verify_rows(&rows)?;
         self.last_applied = LastApplied::Everything;
         Ok(true)
+    }
+
+    /// The condition on the version table that says the rows the next migration depends on
+    /// are as this run left them (see [`Runner::still_as_left`]); `None` where that takes
+    /// more than keyed lookups (an interrupted migration's row) or the revision is unknown.
+    fn as_left(&self, known: &Known, direction: Direction) -> Option<String> {
+        let next = known.todo.front()?;
+        if self.resuming.contains_key(next) {
+            return None;
+        }
+        let rev = self.graph.get(next)?;
+        let dialect = self.backend.dialect();
+        Some(match direction {
+            Direction::Up => {
+                let parents: Vec<&str> = rev.parents().collect();
+                versions::rows_are(&parents, &[next], dialect)
+            }
+            Direction::Down => versions::rows_are(&[next], &self.graph.children(next), dialect),
+        })
     }
 
     /// Under the lock: whether the rows the next migration depends on are as this run left
@@ -587,16 +628,22 @@ impl<'g> Runner<'g> {
             // Each migration's row was written as it went.
             return Ok(scope);
         }
-        // The version rows go in after the batch's DDL, in the same transaction: written
-        // between schema changes, each insert would be prepared again.
-        for (rev, ms) in rows {
-            match direction {
-                Direction::Up => self
-                    .backend
-                    .record(&AppliedRow::for_revision(rev, "applied", ms))?,
-                Direction::Down => self.backend.forget(rev.id())?,
+        // The version rows go in after the batch's DDL, in the same transaction, in one
+        // statement sent with the commit.
+        let dialect = self.backend.dialect();
+        self.pending_rows = Some(match direction {
+            Direction::Up => {
+                let rows: Vec<AppliedRow> = rows
+                    .into_iter()
+                    .map(|(rev, ms)| AppliedRow::for_revision(rev, "applied", ms))
+                    .collect();
+                versions::insert_many(&rows, dialect)
             }
-        }
+            Direction::Down => {
+                let ids: Vec<&str> = rows.iter().map(|(rev, _)| rev.id()).collect();
+                versions::delete_many(&ids, dialect)
+            }
+        });
         Ok(scope)
     }
 
@@ -734,7 +781,10 @@ impl<'g> Runner<'g> {
 
     /// Commits, then releases the lock.
     fn leave(&mut self) -> Result<()> {
-        let committed = self.backend.commit();
+        let committed = match self.pending_rows.take() {
+            Some(rows) => self.backend.commit_after(&rows),
+            None => self.backend.commit(),
+        };
         if committed.is_err() {
             self.backend.rollback();
         }
@@ -751,6 +801,7 @@ impl<'g> Runner<'g> {
     }
 
     fn abort<T>(&mut self, error: Error) -> Result<T> {
+        self.pending_rows = None;
         self.backend.rollback();
         let _ = self.backend.unlock();
         Err(error)

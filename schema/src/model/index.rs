@@ -9,7 +9,6 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-
 use crate::expr::lex::{self, Lexicon, Token};
 
 /// An index over one or more keys.
@@ -23,23 +22,41 @@ pub struct Index {
     #[cfg_attr(feature = "serde", serde(rename = "columns"))]
     pub keys: Vec<IndexKey>,
     /// Whether the index enforces uniqueness.
-    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "std::ops::Not::not"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "std::ops::Not::not")
+    )]
     pub unique: bool,
     /// Access method (`gin`, `gist`, `brin`, `hash`), lower case; `None` is the database's
     /// default (B-tree).
-    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
     pub method: Option<String>,
     /// The partial index's predicate (`WHERE …`), as written.
-    #[cfg_attr(feature = "serde", serde(default, rename = "where", skip_serializing_if = "Option::is_none"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, rename = "where", skip_serializing_if = "Option::is_none")
+    )]
     pub predicate: Option<String>,
     /// Columns carried in the index but not part of its key (`INCLUDE (…)`).
-    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Vec::is_empty"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Vec::is_empty")
+    )]
     pub include: Vec<String>,
     /// Storage parameters (`WITH (fillfactor = 70)`), names lower case.
-    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "BTreeMap::is_empty"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "BTreeMap::is_empty")
+    )]
     pub with: BTreeMap<String, String>,
     /// A unique index where NULLs equal each other (`NULLS NOT DISTINCT`).
-    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "std::ops::Not::not"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "std::ops::Not::not")
+    )]
     pub nulls_not_distinct: bool,
 }
 

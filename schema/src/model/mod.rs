@@ -7,7 +7,6 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-
 mod index;
 mod object;
 
@@ -37,11 +36,17 @@ pub struct Schema {
     pub tables: BTreeMap<String, Table>,
     /// Views, functions, triggers, extensions and sequences declared as code, by
     /// [`DbObject::key`].
-    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "BTreeMap::is_empty"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "BTreeMap::is_empty")
+    )]
     pub objects: BTreeMap<String, DbObject>,
     /// Enum types (`#[derive(DbEnum)]`), by SQL name: a PostgreSQL `CREATE TYPE … AS
     /// ENUM`; on MySQL and SQLite they live in the columns that use them.
-    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "BTreeMap::is_empty"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "BTreeMap::is_empty")
+    )]
     pub enums: BTreeMap<String, EnumType>,
 }
 
@@ -136,31 +141,55 @@ pub struct Table {
     /// SQL name of the table.
     pub name: String,
     /// Declared previous name: a rename hint for the diff, never stored in a snapshot.
-    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
     pub renamed_from: Option<String>,
     /// Table comment (from `comment = "…"` or the struct's doc comment).
-    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
     pub comment: Option<String>,
     /// Columns in declaration order (the order of `CREATE TABLE`).
     pub columns: Vec<Column>,
     /// Primary key columns, in key order; empty only for tables read from a database that has none.
-    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Vec::is_empty"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Vec::is_empty")
+    )]
     pub primary_key: Vec<String>,
     /// The primary key constraint's name when it is not `pk_<table>` (see
     /// [`Table::primary_key_constraint`]). MySQL names every primary key `PRIMARY`.
-    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
     pub primary_key_name: Option<String>,
     /// Unique constraints, sorted by name.
-    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Vec::is_empty"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Vec::is_empty")
+    )]
     pub uniques: Vec<UniqueConstraint>,
     /// Indexes, sorted by name.
-    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Vec::is_empty"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Vec::is_empty")
+    )]
     pub indexes: Vec<Index>,
     /// Foreign keys, sorted by name.
-    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Vec::is_empty"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Vec::is_empty")
+    )]
     pub foreign_keys: Vec<ForeignKey>,
     /// Named check constraints, sorted by name.
-    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Vec::is_empty"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Vec::is_empty")
+    )]
     pub checks: Vec<CheckConstraint>,
 }
 
@@ -254,21 +283,36 @@ pub struct Column {
     #[cfg_attr(feature = "serde", serde(default))]
     pub nullable: bool,
     /// Server default: an SQL expression, stored as written (`"0"`, `"'new'"`, `"CURRENT_TIMESTAMP"`).
-    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
     pub server_default: Option<String>,
     /// Whether the database generates values (only on a single-column integer primary key).
-    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "std::ops::Not::not"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "std::ops::Not::not")
+    )]
     pub autoincrement: bool,
     /// With `autoincrement`: the database always generates the value and refuses one given
     /// (PostgreSQL's `GENERATED ALWAYS AS IDENTITY`); without it, an explicit value goes in
     /// (`BY DEFAULT`, as SQLite's and MySQL's keys do).
-    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "std::ops::Not::not"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "std::ops::Not::not")
+    )]
     pub identity_always: bool,
     /// Column comment (from `comment = "…"` or the field's doc comment).
-    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
     pub comment: Option<String>,
     /// Declared previous name: a rename hint for the diff, never stored in a snapshot.
-    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
     pub renamed_from: Option<String>,
 }
 
@@ -308,10 +352,16 @@ pub enum ColumnType {
     /// Exact decimal with optional precision and scale.
     Numeric {
         /// Total digits.
-        #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+        #[cfg_attr(
+            feature = "serde",
+            serde(default, skip_serializing_if = "Option::is_none")
+        )]
         precision: Option<u32>,
         /// Digits after the point.
-        #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+        #[cfg_attr(
+            feature = "serde",
+            serde(default, skip_serializing_if = "Option::is_none")
+        )]
         scale: Option<u32>,
     },
     /// Boolean.
@@ -484,10 +534,16 @@ pub struct UniqueConstraint {
     /// Columns, in order.
     pub columns: Vec<String>,
     /// NULLs equal each other, so at most one row may hold them (`NULLS NOT DISTINCT`).
-    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "std::ops::Not::not"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "std::ops::Not::not")
+    )]
     pub nulls_not_distinct: bool,
     /// When the constraint is checked.
-    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Deferral::is_immediate"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Deferral::is_immediate")
+    )]
     pub deferral: Deferral,
 }
 
@@ -630,17 +686,29 @@ pub struct ForeignKey {
     /// Referenced columns, matching `columns` one to one.
     pub referred_columns: Vec<String>,
     /// Action on delete of the referenced row.
-    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "ReferentialAction::is_default"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "ReferentialAction::is_default")
+    )]
     pub on_delete: ReferentialAction,
     /// Action on update of the referenced key.
-    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "ReferentialAction::is_default"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "ReferentialAction::is_default")
+    )]
     pub on_update: ReferentialAction,
     /// Marked `NOT VALID` in the database: rows written before it was added are not checked
     /// (read from PostgreSQL; models always ask for a validated key).
-    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "std::ops::Not::not"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "std::ops::Not::not")
+    )]
     pub not_valid: bool,
     /// When the key is checked.
-    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Deferral::is_immediate"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Deferral::is_immediate")
+    )]
     pub deferral: Deferral,
 }
 
@@ -655,7 +723,10 @@ pub struct CheckConstraint {
     pub expression: String,
     /// Marked `NOT VALID` in the database: rows written before it was added are not checked
     /// (read from PostgreSQL; models always ask for a validated check).
-    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "std::ops::Not::not"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "std::ops::Not::not")
+    )]
     pub not_valid: bool,
 }
 

@@ -3,7 +3,6 @@
 //! for all), read from the project's `sql/` folder; the build diffs them by definition and
 //! writes their creation, replacement and removal.
 
-
 use crate::expr::lex::{self, Lexicon, Token};
 use crate::ops::DialectSql;
 
@@ -96,7 +95,10 @@ pub struct DbObject {
     /// Its name (unquoted).
     pub name: String,
     /// The table a trigger is on, or the materialized view an index is on.
-    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
     pub table: Option<String>,
     /// Its `CREATE` statement: one for every dialect, or one per dialect (a dialect without
     /// one does not have the object).

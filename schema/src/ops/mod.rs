@@ -11,7 +11,6 @@ mod apply;
 mod describe;
 mod inverse;
 
-
 use crate::model::{
     CheckConstraint, Column, ColumnType, DbObject, ForeignKey, Index, Table, UniqueConstraint,
 };
@@ -23,7 +22,10 @@ pub use inverse::is_narrowing;
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 // The layout stays internally tagged: version-0 checksums (rows written by retort 0.1) are a
 // hash of exactly this JSON. (Externally tagged would decode ~40 % faster.)
-#[cfg_attr(feature = "serde", serde(tag = "op", rename_all = "snake_case", deny_unknown_fields))]
+#[cfg_attr(
+    feature = "serde",
+    serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)
+)]
 pub enum Op {
     /// `create_table`: a table with its columns and constraints (indexes are separate ops).
     CreateTable {
@@ -78,7 +80,10 @@ pub enum Op {
         /// dropped), in statements of their own: the migration must say `atomic: false`.
         /// Only for a change of nullability (with a default or a comment); elsewhere the plain
         /// statement.
-        #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "std::ops::Not::not"))]
+        #[cfg_attr(
+            feature = "serde",
+            serde(default, skip_serializing_if = "std::ops::Not::not")
+        )]
         online: bool,
     },
     /// `create_index`.
@@ -90,7 +95,10 @@ pub enum Op {
         /// Build it without blocking writes (PostgreSQL's `CREATE INDEX CONCURRENTLY`), which
         /// cannot run in a transaction: the migration must say `atomic: false`. Elsewhere a
         /// plain `CREATE INDEX`.
-        #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "std::ops::Not::not"))]
+        #[cfg_attr(
+            feature = "serde",
+            serde(default, skip_serializing_if = "std::ops::Not::not")
+        )]
         concurrently: bool,
     },
     /// `drop_index`.
@@ -102,7 +110,10 @@ pub enum Op {
         /// PostgreSQL's `DROP INDEX CONCURRENTLY IF EXISTS` (outside a transaction, in a
         /// migration with `atomic: false`): waits for the queries using the index instead of
         /// queueing every query of the table behind its lock. Elsewhere the plain drop.
-        #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "std::ops::Not::not"))]
+        #[cfg_attr(
+            feature = "serde",
+            serde(default, skip_serializing_if = "std::ops::Not::not")
+        )]
         concurrently: bool,
     },
     /// `create_unique_constraint`.
@@ -114,7 +125,10 @@ pub enum Op {
         /// Built without blocking writes (PostgreSQL: the unique index built concurrently, then
         /// `ADD CONSTRAINT … USING INDEX`), outside a transaction: the migration must say
         /// `atomic: false`. Elsewhere the plain statement.
-        #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "std::ops::Not::not"))]
+        #[cfg_attr(
+            feature = "serde",
+            serde(default, skip_serializing_if = "std::ops::Not::not")
+        )]
         online: bool,
     },
     /// `create_foreign_key`.
@@ -126,7 +140,10 @@ pub enum Op {
         /// Checked without blocking writes (PostgreSQL: added `NOT VALID`, then `VALIDATE
         /// CONSTRAINT` in a statement of its own), outside a transaction: the migration must
         /// say `atomic: false`. Elsewhere the plain statement.
-        #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "std::ops::Not::not"))]
+        #[cfg_attr(
+            feature = "serde",
+            serde(default, skip_serializing_if = "std::ops::Not::not")
+        )]
         online: bool,
     },
     /// `create_check_constraint`.
@@ -138,7 +155,10 @@ pub enum Op {
         /// Checked without blocking writes (PostgreSQL: added `NOT VALID`, then `VALIDATE
         /// CONSTRAINT` in a statement of its own), outside a transaction: the migration must
         /// say `atomic: false`. Elsewhere the plain statement.
-        #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "std::ops::Not::not"))]
+        #[cfg_attr(
+            feature = "serde",
+            serde(default, skip_serializing_if = "std::ops::Not::not")
+        )]
         online: bool,
     },
     /// `drop_constraint`.
@@ -242,7 +262,10 @@ pub enum Op {
         /// The values after.
         to: Vec<String>,
         /// Values renamed, `(old, new)`.
-        #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Vec::is_empty"))]
+        #[cfg_attr(
+            feature = "serde",
+            serde(default, skip_serializing_if = "Vec::is_empty")
+        )]
         renamed: Vec<(String, String)>,
     },
 }
@@ -283,24 +306,36 @@ impl Op {
 #[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct ColumnChanges {
     /// New type.
-    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
     pub ty: Option<ColumnType>,
     /// New nullability.
-    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
     pub nullable: Option<bool>,
     /// New server default (`Some(None)` drops it).
-    #[cfg_attr(feature = "serde", serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "present"
-    ))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "present"
+        )
+    )]
     pub server_default: Option<Option<String>>,
     /// New comment (`Some(None)` drops it).
-    #[cfg_attr(feature = "serde", serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "present"
-    ))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "present"
+        )
+    )]
     pub comment: Option<Option<String>>,
 }
 
@@ -389,13 +424,22 @@ pub enum DialectSql {
     /// SQL per dialect; a dialect without an entry cannot run the migration.
     PerDialect {
         /// For SQLite.
-        #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+        #[cfg_attr(
+            feature = "serde",
+            serde(default, skip_serializing_if = "Option::is_none")
+        )]
         sqlite: Option<String>,
         /// For PostgreSQL.
-        #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+        #[cfg_attr(
+            feature = "serde",
+            serde(default, skip_serializing_if = "Option::is_none")
+        )]
         postgres: Option<String>,
         /// For MySQL / MariaDB.
-        #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+        #[cfg_attr(
+            feature = "serde",
+            serde(default, skip_serializing_if = "Option::is_none")
+        )]
         mysql: Option<String>,
     },
 }
