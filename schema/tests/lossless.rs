@@ -1,6 +1,7 @@
 //! Every path an operation takes is lossless: the `migration!` grammar (file → macro and
-//! build script), the JSON the macro embeds and the runtime reads, and the checksum's
-//! canonical form. Over every operation and every field, with hostile strings.
+//! build script), the JSON of the snapshot, and the checksum's canonical form. Over every
+//! operation and every field, with hostile strings. (What `migration!` compiles operations
+//! into is checked by rustc itself, in `tests/compiled_ops.rs`.)
 
 #[path = "support/arb.rs"]
 mod arb;
