@@ -4,6 +4,7 @@
 
 use std::collections::BTreeSet;
 
+use crate::backend::RowState;
 use crate::backend::{self, AppliedRow};
 use crate::error::{Error, Result};
 use crate::graph::{revisions_or_base, Graph};
@@ -81,7 +82,7 @@ pub fn upgrade_sql(graph: &Graph, from: &str, to: &str, dialect: Dialect) -> Res
                 }
             }
         }
-        let row = AppliedRow::for_revision(rev, "applied", 0);
+        let row = AppliedRow::for_revision(rev, RowState::Applied, 0);
         if first {
             out.push_str(&backend::versions::create_table(dialect));
             out.push_str(";\n");

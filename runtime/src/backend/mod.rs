@@ -19,6 +19,8 @@ pub(crate) mod postgres;
 pub(crate) mod sqlite;
 pub(crate) mod versions;
 
+pub use versions::RowState;
+
 use std::time::Duration;
 
 use crate::error::{Error, Result};
@@ -49,16 +51,22 @@ pub struct AppliedRow {
     /// How long it took.
     #[diesel(sql_type = diesel::sql_types::BigInt)]
     pub execution_ms: i64,
-    /// `applied`, `stamped` or `adopted`.
+    /// What the row records, as written (see [`AppliedRow::row_state`]).
     #[diesel(sql_type = diesel::sql_types::Text)]
     pub state: String,
 }
 
 impl AppliedRow {
+    /// The state, read: applied, stamped, adopted, or how far a migration that stopped
+    /// part-way got.
+    pub fn row_state(&self) -> RowState {
+        RowState::parse(&self.state)
+    }
+
     /// The row recording `rev`; `applied_at` is left for the database to fill in.
     pub(crate) fn for_revision(
         rev: &crate::graph::Migration,
-        state: &str,
+        state: RowState,
         execution_ms: i64,
     ) -> AppliedRow {
         AppliedRow {
@@ -68,7 +76,7 @@ impl AppliedRow {
             checksum: rev.checksum().to_string(),
             applied_at: String::new(),
             execution_ms,
-            state: state.into(),
+            state: state.to_string(),
         }
     }
 }
@@ -225,8 +233,9 @@ pub trait Backend {
     }
     /// Changes the state of a row (progress of a migration on a database without
     /// transactional DDL).
-    fn set_state(&mut self, revision: &str, state: &str, execution_ms: i64) -> Result<()> {
-        let sql = versions::update_state(revision, state, execution_ms, self.dialect());
+    fn set_state(&mut self, revision: &str, state: &RowState, execution_ms: i64) -> Result<()> {
+        let sql =
+            versions::update_state(revision, &state.to_string(), execution_ms, self.dialect());
         self.execute(&sql)
             .map_err(db_err("cannot write the version table"))
     }
@@ -415,8 +424,12 @@ pub(crate) fn db_err(context: &str) -> impl Fn(diesel::result::Error) -> Error +
 
 /// Opens the backend for a URL.
 pub fn connect(url: &DatabaseUrl) -> Result<Box<dyn Backend>> {
-    open(url, crate::runner::Options::default().lock_timeout)
+    open(url, DEFAULT_LOCK_TIMEOUT)
 }
+
+/// How long a run waits by default for another process that holds the migration lock
+/// ([`Options::lock_timeout`](crate::Options::lock_timeout)).
+pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Opens the backend for a URL; `wait` bounds how long SQLite waits for another writer
 /// outside [`Backend::lock`] (the other databases wait only in `lock`).

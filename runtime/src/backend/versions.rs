@@ -144,6 +144,108 @@ pub(crate) fn load(conn: &mut Connection, sql: &str) -> Result<Vec<AppliedRow>> 
         .map_err(db_err("cannot read the version table"))
 }
 
+/// What a version row records about its migration (the `state` column).
+///
+/// ```
+/// use retort::backend::RowState;
+/// assert_eq!(RowState::parse("applied"), RowState::Applied);
+/// assert_eq!(RowState::parse("dirty 2/5"), RowState::Dirty { done: 2, total: 5 });
+/// assert_eq!(RowState::Reverting { done: 1, total: 3 }.to_string(), "reverting 1/3");
+/// assert!(RowState::parse("dirty 2/5").is_interrupted());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RowState {
+    /// Its migration ran.
+    Applied,
+    /// Recorded by `stamp`: nothing ran.
+    Stamped,
+    /// Recorded by adoption: the database already had what it makes.
+    Adopted,
+    /// Recorded for a checkpoint in place of the revisions it replaced, which had run.
+    Checkpoint,
+    /// An upgrade stopped after `done` of its `total` statements (a database without
+    /// transactional DDL).
+    Dirty {
+        /// Statements that completed.
+        done: usize,
+        /// Statements in all.
+        total: usize,
+    },
+    /// A downgrade stopped after `done` of its `total` statements.
+    Reverting {
+        /// Statements that completed.
+        done: usize,
+        /// Statements in all.
+        total: usize,
+    },
+    /// A state this version of retort does not write, as it was read.
+    Other(String),
+}
+
+impl RowState {
+    /// Reads a `state` column.
+    pub fn parse(text: &str) -> RowState {
+        match text {
+            "applied" => return RowState::Applied,
+            "stamped" => return RowState::Stamped,
+            "adopted" => return RowState::Adopted,
+            "checkpoint" => return RowState::Checkpoint,
+            _ => {}
+        }
+        match Interrupted::parse(text) {
+            Some(i) => i.into(),
+            None => RowState::Other(text.to_string()),
+        }
+    }
+
+    /// Whether its migration stopped part-way.
+    pub fn is_interrupted(&self) -> bool {
+        self.interrupted().is_some()
+    }
+
+    /// How far a migration that stopped part-way got.
+    pub(crate) fn interrupted(&self) -> Option<Interrupted> {
+        match *self {
+            RowState::Dirty { done, total } => Some(Interrupted {
+                upgrade: true,
+                done,
+                total,
+            }),
+            RowState::Reverting { done, total } => Some(Interrupted {
+                upgrade: false,
+                done,
+                total,
+            }),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for RowState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RowState::Applied => f.write_str("applied"),
+            RowState::Stamped => f.write_str("stamped"),
+            RowState::Adopted => f.write_str("adopted"),
+            RowState::Checkpoint => f.write_str("checkpoint"),
+            RowState::Dirty { done, total } => write!(f, "dirty {done}/{total}"),
+            RowState::Reverting { done, total } => write!(f, "reverting {done}/{total}"),
+            RowState::Other(text) => f.write_str(text),
+        }
+    }
+}
+
+impl From<Interrupted> for RowState {
+    fn from(i: Interrupted) -> RowState {
+        let (done, total) = (i.done, i.total);
+        match i.upgrade {
+            true => RowState::Dirty { done, total },
+            false => RowState::Reverting { done, total },
+        }
+    }
+}
+
 /// A migration stopped between statements on a database without transactional DDL.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Interrupted {
@@ -156,14 +258,8 @@ pub(crate) struct Interrupted {
 }
 
 impl Interrupted {
-    /// The state text recorded for this progress.
-    pub(crate) fn state(&self) -> String {
-        let word = if self.upgrade { "dirty" } else { "reverting" };
-        format!("{word} {}/{}", self.done, self.total)
-    }
-
-    /// Reads a state written by [`Interrupted::state`]; `None` for a finished row.
-    pub(crate) fn parse(state: &str) -> Option<Interrupted> {
+    /// Reads a state written for this progress; `None` for a finished row.
+    fn parse(state: &str) -> Option<Interrupted> {
         let (word, rest) = state.split_once(' ')?;
         let upgrade = match word {
             "dirty" => true,
@@ -191,10 +287,22 @@ mod tests {
                 done,
                 total,
             };
-            assert_eq!(Interrupted::parse(&i.state()), Some(i));
+            assert_eq!(
+                RowState::parse(&RowState::from(i).to_string()).interrupted(),
+                Some(i)
+            );
         }
-        for finished in ["applied", "stamped", "adopted", "dirty", "dirty x/2"] {
-            assert_eq!(Interrupted::parse(finished), None, "{finished}");
+        for finished in [
+            "applied",
+            "stamped",
+            "adopted",
+            "checkpoint",
+            "dirty",
+            "dirty x/2",
+        ] {
+            let state = RowState::parse(finished);
+            assert_eq!(state.interrupted(), None, "{finished}");
+            assert_eq!(state.to_string(), finished);
         }
     }
 

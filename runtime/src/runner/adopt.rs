@@ -6,10 +6,11 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use super::{app_schemas, Runner};
-use crate::backend::{versions, AppliedRow};
+use super::Runner;
+use crate::backend::{AppliedRow, RowState};
 use crate::compare;
 use crate::error::{Error, Result};
+use crate::graph::plan::app_schemas;
 use crate::graph::Migration;
 use crate::schema::ops::Op;
 use crate::schema::Schema;
@@ -148,7 +149,7 @@ impl Runner<'_> {
         let order = self.graph.all_ordered();
         for rev in &order[..count] {
             self.backend
-                .record(&AppliedRow::for_revision(rev, "adopted", 0))?;
+                .record(&AppliedRow::for_revision(rev, RowState::Adopted, 0))?;
         }
         let set: BTreeSet<String> = order[..count]
             .iter()
@@ -226,9 +227,7 @@ impl Runner<'_> {
             let present: BTreeSet<&str> = replaced.iter().map(|r| r.revision.as_str()).collect();
             let all = rev.replaces();
             let complete = all.iter().all(|r| present.contains(r))
-                && replaced
-                    .iter()
-                    .all(|r| versions::Interrupted::parse(&r.state).is_none());
+                && replaced.iter().all(|r| !r.row_state().is_interrupted());
             if !has_row && !complete {
                 let last = all
                     .iter()
@@ -245,7 +244,7 @@ impl Runner<'_> {
                 });
             }
             if !has_row {
-                let row = AppliedRow::for_revision(rev, "checkpoint", 0);
+                let row = AppliedRow::for_revision(rev, RowState::Checkpoint, 0);
                 self.backend.record(&row)?;
                 added.push(row);
             }

@@ -8,6 +8,8 @@ use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::sync::OnceLock;
 
+pub(crate) mod plan;
+
 use crate::error::{Error, Result};
 use crate::migration::{CompiledMigration, DataMigrationFn, Migrations};
 use crate::schema::graph::RevisionGraph;
