@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use retort_schema::Model;
 
-use crate::Error;
+use crate::error::Error;
 use retort_schema::naming::Convention;
 
 /// A model found in the sources, with where it lives.

@@ -12,7 +12,7 @@ use retort_schema::migration::{self, MigrationFile};
 use retort_schema::ops::Op;
 use retort_schema::Schema;
 
-use crate::Error;
+use crate::error::Error;
 
 /// A migration file on disk: where it is and what it says.
 #[derive(Debug, Clone)]

@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use retort_schema::ops::Op;
 
+use crate::error::Error;
 use crate::history::History;
-use crate::Error;
 
 /// Fails with [`Error::BranchConflict`] when branches below `heads` change the same objects,
 /// or when their operations do not replay together.

@@ -12,7 +12,7 @@ use retort_schema::ops::DialectSql;
 use retort_schema::sql::Dialect;
 use retort_schema::DbObject;
 
-use crate::Error;
+use crate::error::Error;
 
 /// The folder objects are declared in, relative to the crate.
 pub const OBJECTS_DIR: &str = "sql";

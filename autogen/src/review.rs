@@ -17,8 +17,8 @@ use retort_schema::sql::locks::{lock_costs, LockCost};
 use retort_schema::sql::Dialect;
 use retort_schema::Schema;
 
+use crate::error::Error;
 use crate::history::History;
-use crate::Error;
 
 /// One lock warning: the key an author lists in `reviewed_locks`, and what to tell them.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::Error;
+use crate::error::Error;
 use retort_schema::clock;
 use retort_schema::sql::Dialect;
 

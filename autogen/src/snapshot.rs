@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use retort_schema::Schema;
 
-use crate::Error;
+use crate::error::Error;
 
 pub(crate) fn read_snapshot(path: &Path) -> Result<Option<Schema>, Error> {
     let text = match std::fs::read_to_string(path) {

@@ -22,8 +22,8 @@ use retort_schema::ops::Op;
 use retort_schema::Schema;
 
 use crate::codegen::{self, NewMigration, Origin};
+use crate::error::Error;
 use crate::history::{History, MigrationOnDisk};
-use crate::Error;
 
 /// What [`squash`] wrote.
 #[derive(Debug)]

@@ -5,7 +5,8 @@
 use retort_schema::sql::Dialect;
 use retort_schema::Schema;
 
-use crate::{discover, Error};
+use crate::discover;
+use crate::error::Error;
 
 /// The models as one schema, checked for duplicates and dangling references, and against
 /// what each compiled backend refuses (as the derive does at compile time).

@@ -18,8 +18,8 @@ use crate::error::{Error, Result};
 use crate::graph::{revisions_or_base, Graph};
 use crate::migration::Migrations;
 use crate::runner::{Options, Runner, TransactionMode};
-use crate::schema::sql::{Dialect, Step};
 use crate::url::DatabaseUrl;
+use retort_schema::sql::{Dialect, Step};
 
 /// Database migrations.
 #[derive(Debug, Parser)]

@@ -3,9 +3,9 @@
 
 use std::collections::BTreeSet;
 
-use crate::schema::compare::table_differences;
-use crate::schema::sql::Catalog;
-use crate::schema::{Schema, Table};
+use retort_schema::compare::table_differences;
+use retort_schema::sql::Catalog;
+use retort_schema::{Schema, Table};
 
 /// Whether one table is the same on both sides (absent on both counts as the same).
 fn same_table(expected: Option<&Table>, live: Option<&Table>, catalog: &Catalog) -> bool {

@@ -1,9 +1,9 @@
 //! Compiled migrations: what `migration! { … }` expands to, and the list the build
 //! script collects into `MIGRATIONS`.
 
-use crate::schema::migration::MigrationFile;
-use crate::schema::ops::Op;
-use crate::schema::Schema;
+use retort_schema::migration::MigrationFile;
+use retort_schema::ops::Op;
+use retort_schema::Schema;
 
 pub use any::AnyConnection as Connection;
 

@@ -8,7 +8,7 @@ use crate::backend::RowState;
 use crate::backend::{self, AppliedRow};
 use crate::error::{Error, Result};
 use crate::graph::{revisions_or_base, Graph};
-use crate::schema::sql::{Dialect, Step};
+use retort_schema::sql::{Dialect, Step};
 
 /// The script that upgrades a database from `from` (a revision or `base`) to `to`.
 pub fn upgrade_sql(graph: &Graph, from: &str, to: &str, dialect: Dialect) -> Result<String> {

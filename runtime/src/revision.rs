@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::error::{Error, Result};
-use crate::schema::migration::{empty_revision_id, render_file, NewMigration, Origin};
+use retort_schema::migration::{empty_revision_id, render_file, NewMigration, Origin};
 
 /// Writes `<dir>/<revision>_<slug>.rs` and returns its path.
 pub(crate) fn write_empty(dir: &Path, parents: &[String], message: &str) -> Result<PathBuf> {
@@ -13,7 +13,7 @@ pub(crate) fn write_empty(dir: &Path, parents: &[String], message: &str) -> Resu
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0);
-    let slug = crate::schema::naming::slug(message);
+    let slug = retort_schema::naming::slug(message);
     // Ids of files already in the folder are taken (another revision written this second).
     let taken = |id: &str| {
         std::fs::read_dir(dir).is_ok_and(|entries| {
@@ -28,7 +28,7 @@ pub(crate) fn write_empty(dir: &Path, parents: &[String], message: &str) -> Resu
             revision: &revision,
             parents,
             message: &slug,
-            created: &crate::schema::clock::human(now),
+            created: &retort_schema::clock::human(now),
             up: &[],
             down: &[],
             lints: &[],

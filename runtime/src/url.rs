@@ -24,8 +24,8 @@ pub enum DatabaseUrl {
 
 impl DatabaseUrl {
     /// The SQL dialect of the database.
-    pub fn dialect(&self) -> crate::schema::sql::Dialect {
-        use crate::schema::sql::Dialect;
+    pub fn dialect(&self) -> retort_schema::sql::Dialect {
+        use retort_schema::sql::Dialect;
         match self {
             DatabaseUrl::SqliteFile(_) | DatabaseUrl::SqliteMemory => Dialect::Sqlite,
             DatabaseUrl::Postgres { .. } => Dialect::Postgres,

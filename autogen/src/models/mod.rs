@@ -32,8 +32,9 @@ use retort_schema::naming::Convention;
 use retort_schema::sql::{Catalog, Dialect};
 use retort_schema::Schema;
 
+use crate::error::Error;
 use crate::settings::{Mode, Settings};
-use crate::{discover, snapshot, validate, Error};
+use crate::{discover, snapshot, validate};
 use items::{enum_item, struct_item};
 use names::{camel, unique_ident, EnumNames};
 
@@ -127,7 +128,7 @@ pub fn init(
         strict_locks: false,
         online_ddl: true,
     };
-    let report = match crate::generate_in(manifest_dir, out_dir, &settings) {
+    let report = match crate::generate::generate_in(manifest_dir, out_dir, &settings) {
         Ok(r) => r,
         Err(e) => {
             let _ = std::fs::remove_file(&target);

@@ -22,7 +22,7 @@ use diesel::sql_types::{BigInt, Nullable, Text};
 
 use super::db_err;
 use crate::error::{Error, Result};
-use crate::schema::naming::LOCK_TABLE;
+use retort_schema::naming::LOCK_TABLE;
 
 /// How often the holder's heartbeat moves.
 const HEARTBEAT: Duration = Duration::from_secs(1);

@@ -25,9 +25,9 @@ use std::time::Duration;
 
 use crate::error::{Error, Result};
 use crate::migration::Connection;
-use crate::schema::sql::Dialect;
-use crate::schema::Schema;
 use crate::url::DatabaseUrl;
+use retort_schema::sql::Dialect;
+use retort_schema::Schema;
 
 /// One row of the version table (loadable with `diesel::sql_query` from
 /// `SELECT revision, parents, message, checksum, applied_at, execution_ms, state`).
@@ -263,8 +263,8 @@ pub trait Backend {
     fn introspect(&mut self) -> Result<Schema>;
     /// How this database keeps a schema and which spellings mean the same here: what
     /// `check` and adoption compare through.
-    fn catalog(&self) -> crate::schema::sql::Catalog {
-        crate::schema::sql::Catalog::of(self.dialect())
+    fn catalog(&self) -> retort_schema::sql::Catalog {
+        retort_schema::sql::Catalog::of(self.dialect())
     }
     /// Copies the database aside before a change, returning where; `None` when not applicable.
     fn backup(&mut self) -> Result<Option<std::path::PathBuf>> {
@@ -376,7 +376,7 @@ pub(crate) fn holder(conn: &mut Connection, sql: &str, gone: &str) -> String {
 }
 
 /// One declared-object kind of object found in a catalog: its kind (as
-/// [`ObjectKind::ident`](crate::schema::ObjectKind::ident) spells it), name and table.
+/// [`ObjectKind::ident`](retort_schema::ObjectKind::ident) spells it), name and table.
 #[derive(diesel::QueryableByName)]
 pub(crate) struct ObjectRow {
     #[diesel(sql_type = diesel::sql_types::Text)]
@@ -396,8 +396,8 @@ pub(crate) struct ObjectRow {
 /// definition as given (empty where it keeps only a print of its own).
 pub(crate) fn objects_from(
     rows: Vec<ObjectRow>,
-) -> std::collections::BTreeMap<String, crate::schema::DbObject> {
-    use crate::schema::{ops::DialectSql, DbObject, ObjectKind};
+) -> std::collections::BTreeMap<String, retort_schema::DbObject> {
+    use retort_schema::{ops::DialectSql, DbObject, ObjectKind};
     rows.into_iter()
         .filter_map(|r| {
             let kind = ObjectKind::ALL.into_iter().find(|k| k.ident() == r.kind)?;

@@ -18,15 +18,15 @@ use super::galera::{self, ClusterLock};
 use super::{db_err, objects_from, Backend, Capabilities, ObjectRow};
 use crate::error::{Error, Result};
 use crate::migration::Connection;
-use crate::schema::model::renamed_create;
-use crate::schema::naming::{LOCK_TABLE, VERSION_TABLE};
-use crate::schema::sql::mysql::{catalog_type, json_column, read_default, read_type};
-use crate::schema::sql::{literal, Dialect};
-use crate::schema::{
+use crate::url::DatabaseUrl;
+use retort_schema::model::renamed_create;
+use retort_schema::naming::{LOCK_TABLE, VERSION_TABLE};
+use retort_schema::sql::mysql::{catalog_type, json_column, read_default, read_type};
+use retort_schema::sql::{literal, Dialect};
+use retort_schema::{
     CheckConstraint, Column, ColumnType, ForeignKey, Index, IndexKey, ObjectKind,
     ReferentialAction, Schema, Table, UniqueConstraint,
 };
-use crate::url::DatabaseUrl;
 
 /// The session every migration runs in: a value that does not fit is an error, not a
 /// silent truncation; times are UTC.
@@ -56,7 +56,7 @@ enum InPlace {
 
 /// Reads a statement an interrupted run can finish, token by token; `None` for any other.
 fn in_place(statement: &str) -> Option<InPlace> {
-    use crate::schema::expr::lex::{lex, Lexicon, Token};
+    use retort_schema::expr::lex::{lex, Lexicon, Token};
     let tokens: Vec<Token> = lex(statement, Lexicon::MYSQL)
         .into_iter()
         .map(|s| s.token)
@@ -400,11 +400,11 @@ impl Backend for Mysql {
         out
     }
 
-    fn catalog(&self) -> crate::schema::sql::Catalog {
+    fn catalog(&self) -> retort_schema::sql::Catalog {
         if self.mariadb {
-            crate::schema::sql::Catalog::mariadb()
+            retort_schema::sql::Catalog::mariadb()
         } else {
-            crate::schema::sql::Catalog::of(Dialect::Mysql)
+            retort_schema::sql::Catalog::of(Dialect::Mysql)
         }
     }
 }

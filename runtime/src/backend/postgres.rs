@@ -23,16 +23,16 @@ use diesel::sql_types::{Bool, Nullable, Text};
 use super::{db_err, objects_from, Backend, Capabilities};
 use crate::error::{Error, Result};
 use crate::migration::Connection;
-use crate::schema::expr::lex::Lexicon;
-use crate::schema::model::view_body;
-use crate::schema::naming::VERSION_TABLE;
-use crate::schema::sql::postgres::{catalog_type, check_body, read_default, read_type};
-use crate::schema::sql::{quote_ident, quote_literal, read_create_index, Dialect};
-use crate::schema::{
+use crate::url::DatabaseUrl;
+use retort_schema::expr::lex::Lexicon;
+use retort_schema::model::view_body;
+use retort_schema::naming::VERSION_TABLE;
+use retort_schema::sql::postgres::{catalog_type, check_body, read_default, read_type};
+use retort_schema::sql::{quote_ident, quote_literal, read_create_index, Dialect};
+use retort_schema::{
     CheckConstraint, Column, Deferral, ForeignKey, ObjectKind, ReferentialAction, Schema, Table,
     UniqueConstraint,
 };
-use crate::url::DatabaseUrl;
 
 /// The enum types of the current schema (not an extension's), each value in its order.
 const ENUMS: &str = "SELECT t.typname::text AS name, e.enumlabel::text AS value FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace JOIN pg_enum e ON e.enumtypid = t.oid WHERE n.nspname = current_schema() AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_type'::regclass AND d.objid = t.oid AND d.deptype = 'e') ORDER BY t.typname, e.enumsortorder";
@@ -185,7 +185,7 @@ fn concurrent_index(statement: &str) -> Option<ConcurrentIndex> {
 /// The `ALTER TABLE` statements of the online forms of constraints and `NOT NULL` (as
 /// `retort_schema::sql::postgres` writes them), read token by token.
 fn online_alter(statement: &str) -> Option<ConcurrentIndex> {
-    use crate::schema::expr::lex::{lex, Token};
+    use retort_schema::expr::lex::{lex, Token};
     let tokens: Vec<Token> = lex(statement, Lexicon::STANDARD)
         .into_iter()
         .map(|s| s.token)
@@ -866,7 +866,7 @@ fn introspect(conn: &mut PgConnection) -> Result<Schema> {
     }
     let rows = diesel::sql_query(OBJECTS).load(conn).map_err(&err)?;
     let labels: Vec<EnumLabel> = diesel::sql_query(ENUMS).load(conn).map_err(&err)?;
-    let mut enums: std::collections::BTreeMap<String, crate::schema::EnumType> = Default::default();
+    let mut enums: std::collections::BTreeMap<String, retort_schema::EnumType> = Default::default();
     for l in labels {
         enums.entry(l.name).or_default().values.push(l.value);
     }

@@ -15,8 +15,8 @@ use diesel::RunQueryDsl;
 use super::{db_err, AppliedRow};
 use crate::error::Result;
 use crate::migration::Connection;
-use crate::schema::naming::VERSION_TABLE;
-use crate::schema::sql::{literal, Dialect};
+use retort_schema::naming::VERSION_TABLE;
+use retort_schema::sql::{literal, Dialect};
 
 /// `CREATE TABLE IF NOT EXISTS` for the version table. The key is a bounded string where
 /// the database cannot index unbounded text (MySQL).
@@ -98,7 +98,7 @@ pub(crate) fn rows_are(present: &[&str], absent: &[&str], dialect: Dialect) -> S
 /// One row's `(…)` of values.
 fn values(row: &AppliedRow, dialect: Dialect) -> String {
     let applied_at = if row.applied_at.is_empty() {
-        crate::schema::clock::iso_millis(std::time::SystemTime::now())
+        retort_schema::clock::iso_millis(std::time::SystemTime::now())
     } else {
         row.applied_at.clone()
     };

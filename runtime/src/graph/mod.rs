@@ -12,11 +12,11 @@ pub(crate) mod plan;
 
 use crate::error::{Error, Result};
 use crate::migration::{CompiledMigration, DataMigrationFn, Migrations};
-use crate::schema::graph::RevisionGraph;
-use crate::schema::migration::{ChecksumCheck, MigrationFile};
-use crate::schema::ops::Op;
-use crate::schema::sql::{self, Dialect, Step};
-use crate::schema::Schema;
+use retort_schema::graph::RevisionGraph;
+use retort_schema::migration::{ChecksumCheck, MigrationFile};
+use retort_schema::ops::Op;
+use retort_schema::sql::{self, Dialect, Step};
+use retort_schema::Schema;
 
 /// One revision the runner can apply.
 #[derive(Debug, Clone)]

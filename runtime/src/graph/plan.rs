@@ -105,7 +105,7 @@ pub(crate) fn app_schemas(graph: &Graph) -> BTreeSet<String> {
             m.up()
                 .iter()
                 .filter_map(|op| op.table())
-                .filter_map(|t| crate::schema::sql::split_schema(t).0.map(str::to_string))
+                .filter_map(|t| retort_schema::sql::split_schema(t).0.map(str::to_string))
                 .collect::<Vec<_>>()
         })
         .collect()

@@ -12,9 +12,9 @@ use crate::compare;
 use crate::error::{Error, Result};
 use crate::graph::plan::app_schemas;
 use crate::graph::Migration;
-use crate::schema::ops::Op;
-use crate::schema::Schema;
 use crate::tools::{Tool, ToolState};
+use retort_schema::ops::Op;
+use retort_schema::Schema;
 
 impl Runner<'_> {
     /// Takes over a database kept by another migration tool: reads `tool`'s version table
@@ -58,7 +58,7 @@ impl Runner<'_> {
         let mut live = self.backend.introspect()?;
         let schemas = app_schemas(self.graph);
         live.tables.retain(|name, _| {
-            crate::schema::sql::split_schema(name)
+            retort_schema::sql::split_schema(name)
                 .0
                 .is_none_or(|s| schemas.contains(s))
         });
@@ -131,7 +131,7 @@ impl Runner<'_> {
         let Some(count) = self.matching_prefix(live)? else {
             let head = self.graph.head_schema()?;
             return Err(Error::AdoptionRefused {
-                differences: crate::schema::compare::differences(
+                differences: retort_schema::compare::differences(
                     &head,
                     live,
                     &self.backend.catalog(),

@@ -9,9 +9,9 @@ use crate::backend::{versions, AppliedRow, Backend, RowState};
 use crate::error::{Error, Result};
 use crate::graph::plan::describe_at;
 use crate::graph::Migration;
-use crate::schema::ops::Op;
-use crate::schema::sql::Step;
-use crate::schema::Schema;
+use retort_schema::ops::Op;
+use retort_schema::sql::Step;
+use retort_schema::Schema;
 
 impl Runner<'_> {
     /// Runs one migration's operations. With `progress` (a database without transactional

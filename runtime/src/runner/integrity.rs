@@ -2,8 +2,8 @@
 
 use std::collections::BTreeSet;
 
-use crate::schema::ops::Op;
-use crate::schema::Schema;
+use retort_schema::ops::Op;
+use retort_schema::Schema;
 
 /// The tables whose rows a batch's operations can leave pointing at missing parents.
 ///

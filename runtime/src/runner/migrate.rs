@@ -9,7 +9,7 @@ use super::{Direction, LastApplied, Runner, TransactionMode};
 use crate::backend::{versions, AppliedRow, RowState};
 use crate::error::{Error, Result};
 use crate::graph::plan::{describe_at, names_the_head, plan_downgrade, plan_upgrade};
-use crate::schema::Schema;
+use retort_schema::Schema;
 
 impl Runner<'_> {
     /// The loop both directions share. Inside the lock: read and check the version table,

@@ -16,10 +16,10 @@ use std::collections::BTreeSet;
 use crate::backend::{self, AppliedRow, Backend, RowState};
 use crate::error::{Error, Result};
 use crate::graph::{revisions_or_base, Graph};
-use crate::schema::sql::Dialect;
-use crate::schema::Schema;
 use crate::tools::Tool;
 use crate::url::DatabaseUrl;
+use retort_schema::sql::Dialect;
+use retort_schema::Schema;
 
 mod adopt;
 mod apply;
@@ -156,13 +156,13 @@ impl<'g> Runner<'g> {
             let mut e = expected.clone();
             for (key, print) in prints {
                 if let Some(o) = e.objects.get_mut(&key) {
-                    o.sql = crate::schema::ops::DialectSql::All(print);
+                    o.sql = retort_schema::ops::DialectSql::All(print);
                 }
             }
             printed = e;
             &printed
         };
-        Ok(crate::schema::compare::differences(
+        Ok(retort_schema::compare::differences(
             expected,
             &live,
             &self.backend.catalog(),

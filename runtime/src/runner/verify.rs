@@ -7,9 +7,9 @@ use super::apply::step_text;
 use super::Runner;
 use crate::backend::{versions, AppliedRow};
 use crate::error::{Error, Result};
-use crate::schema::migration::ChecksumCheck;
-use crate::schema::sql::Step;
 use crate::tools::Tool;
+use retort_schema::migration::ChecksumCheck;
+use retort_schema::sql::Step;
 
 impl Runner<'_> {
     /// Inside the lock: adopt a pre-migrations database if asked, make sure the version table

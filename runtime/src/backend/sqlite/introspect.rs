@@ -10,11 +10,11 @@ use diesel::sqlite::SqliteConnection;
 
 use super::VERSION_TABLE;
 use crate::error::{Error, Result};
-use crate::schema::expr::lex::{lex, Lexicon, Token};
-use crate::schema::expr::parenthesized;
-use crate::schema::sql::sqlite::{read_default, read_type};
-use crate::schema::sql::{quote_literal, read_create_index};
-use crate::schema::{
+use retort_schema::expr::lex::{lex, Lexicon, Token};
+use retort_schema::expr::parenthesized;
+use retort_schema::sql::sqlite::{read_default, read_type};
+use retort_schema::sql::{quote_literal, read_create_index};
+use retort_schema::{
     CheckConstraint, Column, Deferral, ForeignKey, Index, ReferentialAction, Schema, Table,
     UniqueConstraint,
 };
@@ -92,7 +92,7 @@ fn err(context: &str) -> impl Fn(diesel::result::Error) -> Error + '_ {
 }
 
 fn lit(s: &str) -> String {
-    crate::schema::sql::quote_literal(s)
+    retort_schema::sql::quote_literal(s)
 }
 
 /// Every user table (not SQLite's own, not the version table).

@@ -15,11 +15,11 @@ use diesel::sqlite::SqliteConnection;
 use super::{db_err, AppliedRow, Backend, Capabilities};
 use crate::error::{Error, Result};
 use crate::migration::Connection;
-use crate::schema::sql::Dialect;
-use crate::schema::Schema;
 use crate::url::DatabaseUrl;
+use retort_schema::sql::Dialect;
+use retort_schema::Schema;
 
-pub(crate) const VERSION_TABLE: &str = crate::schema::naming::VERSION_TABLE;
+pub(crate) const VERSION_TABLE: &str = retort_schema::naming::VERSION_TABLE;
 
 pub(crate) struct Sqlite {
     conn: Connection,
@@ -61,7 +61,7 @@ mod tests {
             &mut conn,
         )
         .expect("queries");
-        let ours = crate::schema::clock::iso_millis(std::time::SystemTime::now());
+        let ours = retort_schema::clock::iso_millis(std::time::SystemTime::now());
         assert_eq!(ours.len(), sqlite[0].v.len(), "{ours} vs {}", sqlite[0].v);
         // Same up to the minute (the two clocks are read a moment apart).
         assert_eq!(ours[..16], sqlite[0].v[..16], "{ours} vs {}", sqlite[0].v);
@@ -197,7 +197,7 @@ impl Backend for Sqlite {
         // Through diesel's query builder: the statement is prepared once per connection and
         // reused for every row (an upgrade of N migrations writes N rows).
         let applied_at = if row.applied_at.is_empty() {
-            crate::schema::clock::iso_millis(std::time::SystemTime::now())
+            retort_schema::clock::iso_millis(std::time::SystemTime::now())
         } else {
             row.applied_at.clone()
         };
@@ -243,7 +243,7 @@ impl Drop for Sqlite {
 }
 
 mod versions {
-    // The version table (`crate::schema::naming::VERSION_TABLE`), for statements diesel
+    // The version table (`retort_schema::naming::VERSION_TABLE`), for statements diesel
     // prepares once per connection.
     diesel::table! {
         retort_versions (revision) {

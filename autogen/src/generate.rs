@@ -1,0 +1,494 @@
+//! The build step: read the models and the history, write what changed, write the index.
+
+use std::path::{Path, PathBuf};
+
+use retort_schema::clock;
+use retort_schema::diff::{self, Lint};
+use retort_schema::ops::Op;
+use retort_schema::sql::Dialect;
+use retort_schema::Schema;
+
+use crate::error::Error;
+use crate::history::{History, MigrationOnDisk};
+use crate::online::{make_online, with_backfills, Online};
+use crate::online::{online_part, Part};
+use crate::settings::{env_path, Mode, Settings};
+use crate::snapshot::{first_difference, read_snapshot, write_all};
+use crate::validate::models_schema;
+use crate::{codegen, discover, index, merge, objects, renames, review, snapshot, validate};
+
+/// The build step with settings, for a `build.rs` that needs them:
+///
+/// ```text
+/// fn main() {
+///     retort_build::Generator::new()
+///         .models("src/db/models.rs")
+///         .migrations_dir("db/migrations")
+///         .run()
+///         .unwrap_or_else(|e| panic!("{e}"));
+/// }
+/// ```
+#[derive(Debug, Default)]
+pub struct Generator {
+    model_files: Vec<PathBuf>,
+    migrations_dir: Option<PathBuf>,
+}
+
+impl Generator {
+    /// The defaults of [`generate`].
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Reads models only from this file (and the modules it declares); call again for more.
+    pub fn models(mut self, file: impl Into<PathBuf>) -> Self {
+        self.model_files.push(file.into());
+        self
+    }
+
+    /// Keeps migrations in this folder (relative to the crate) instead of `migrations`.
+    pub fn migrations_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.migrations_dir = Some(dir.into());
+        self
+    }
+
+    /// Runs the build step and prints cargo's instructions.
+    pub fn run(self) -> Result<(), Error> {
+        let manifest_dir = env_path("CARGO_MANIFEST_DIR")?;
+        let out_dir = env_path("OUT_DIR")?;
+        let mut settings = Settings::from_env(&manifest_dir)?;
+        settings.model_files = self.model_files;
+        if let Some(dir) = self.migrations_dir {
+            settings.migrations_dir = dir;
+        }
+        run(&manifest_dir, &out_dir, &settings)
+    }
+}
+
+/// Runs the build step for the crate being built and prints cargo's instructions.
+///
+/// Errors are printed by the caller; a failing step has written nothing.
+pub fn generate() -> Result<(), Error> {
+    Generator::new().run()
+}
+
+/// The environment variables the build step reads (and reruns on).
+pub const SETTINGS_ENV: [&str; 8] = [
+    "RETORT_MODE",
+    "RETORT_STRICT_LOCKS",
+    "RETORT_ONLINE_DDL",
+    "CI",
+    "RETORT_MESSAGE",
+    "RETORT_NOW",
+    "SOURCE_DATE_EPOCH",
+    "DEP_RETORT_BACKENDS",
+];
+
+fn run(manifest_dir: &Path, out_dir: &Path, settings: &Settings) -> Result<(), Error> {
+    for key in SETTINGS_ENV {
+        println!("cargo:rerun-if-env-changed={key}");
+    }
+    // Watch the migrations folder even when the step fails, so fixing it reruns the step.
+    println!(
+        "cargo:rerun-if-changed={}",
+        manifest_dir.join(&settings.migrations_dir).display()
+    );
+    let report = generate_in(manifest_dir, out_dir, settings)?;
+    for file in &report.watched {
+        println!("cargo:rerun-if-changed={}", file.display());
+    }
+    for warning in &report.warnings {
+        for line in warning.lines() {
+            println!("cargo:warning={line}");
+        }
+    }
+    Ok(())
+}
+
+/// What one build step did.
+#[derive(Debug, Default)]
+pub struct Report {
+    /// Files the step read; a change to any of them must rerun it.
+    pub watched: Vec<PathBuf>,
+    /// Files written into the migrations folder.
+    pub written: Vec<PathBuf>,
+    /// Messages for `cargo:warning`.
+    pub warnings: Vec<String>,
+}
+
+/// The build step for the crate in `manifest_dir`, writing into `out_dir`.
+pub fn generate_in(
+    manifest_dir: &Path,
+    out_dir: &Path,
+    settings: &Settings,
+) -> Result<Report, Error> {
+    let sources = if settings.model_files.is_empty() {
+        discover::scan_crate(manifest_dir)?
+    } else {
+        discover::scan_files(manifest_dir, &settings.model_files)?
+    };
+    let dir = manifest_dir.join(&settings.migrations_dir);
+    let snapshot_path = dir.join("schema.json");
+    let mut history = History::load(&dir)?;
+    let snapshot = read_snapshot(&snapshot_path)?;
+    let mut report = Report {
+        watched: sources.files.clone(),
+        ..Report::default()
+    };
+    report.watched.push(dir.clone());
+    let (objects, _) = objects::scan(manifest_dir)?;
+    // Only a folder that exists: cargo reruns a build script on every build while a
+    // watched path is missing.
+    let objects_dir = manifest_dir.join(objects::OBJECTS_DIR);
+    if objects_dir.is_dir() {
+        report.watched.push(objects_dir);
+    }
+    let mut pending: Vec<Pending> = Vec::new();
+
+    let mut heads: Vec<String> = history
+        .heads()
+        .iter()
+        .map(|e| e.file.revision.clone())
+        .collect();
+    if heads.len() > 1 {
+        if let Mode::Check(reason) = &settings.mode {
+            return Err(Error::MultipleHeads {
+                heads,
+                reason: reason.clone(),
+            });
+        }
+        merge::check_branches(&history, &heads)?;
+        let message = format!("merge_{}", heads.join("_and_"));
+        let merge = new_entry(
+            &dir,
+            &history,
+            heads.clone(),
+            &message,
+            Vec::new(),
+            Vec::new(),
+            &[],
+            settings,
+        );
+        history
+            .entries
+            .insert(merge.entry.file.revision.clone(), merge.entry.clone());
+        heads = vec![merge.entry.file.revision.clone()];
+        pending.push(merge);
+    }
+    let head_refs: Vec<&str> = heads.iter().map(String::as_str).collect();
+    let head_schema = history.replay(&head_refs)?;
+    if pending.is_empty() {
+        if let Some(snap) = &snapshot {
+            if *snap != head_schema {
+                return Err(Error::Snapshot {
+                    path: snapshot_path,
+                    message: format!(
+                        "does not match what the migrations build ({}). If you edited a migration or resolved a merge in this file, delete it and build again to rewrite it from the migrations",
+                        first_difference(snap, &head_schema)
+                    ),
+                });
+            }
+        }
+    }
+
+    let mut target = head_schema.clone();
+    let mut resolved: Option<Schema> = None;
+    // Models with attribute errors: the derive reports them with spans; generate nothing meanwhile.
+    if sources.refused.is_empty() {
+        let mut models = models_schema(&sources, &settings.backends)?;
+        models.objects = objects.clone();
+        validate::check_objects(&models)?;
+        report.warnings.extend(renames::drop_applied_cycles(
+            &history,
+            &head_refs,
+            &head_schema,
+            &mut models,
+        ));
+        let d = diff::diff(&head_schema, &models)?;
+        resolved = Some(models.clone());
+        if !d.is_empty() {
+            if let Mode::Check(reason) = &settings.mode {
+                return Err(Error::Pending {
+                    reason: reason.clone(),
+                    operations: d.up.iter().map(Op::describe).collect(),
+                });
+            }
+            // Values added to an enum in place (PostgreSQL's ADD VALUE) cannot be used in the
+            // transaction that adds them: they go first, in a migration of their own that
+            // runs outside one (`atomic: false`), so whatever comes after may use them.
+            let mut steps: Vec<(Schema, Schema, Part)> = Vec::new();
+            let changes_from = match enum_additions(&d.up, &head_schema)? {
+                Some(mid) => {
+                    steps.push((head_schema.clone(), mid.clone(), Part::EnumValues));
+                    mid
+                }
+                None => head_schema.clone(),
+            };
+            // On PostgreSQL, indexes, constraints and NOT NULL on tables that already hold
+            // rows are made in their online form, which cannot run in a transaction: last,
+            // in a migration of their own.
+            let mut filled = Vec::new();
+            match online_part(&changes_from, &models, settings)? {
+                Some(Online { mid, filled: f }) => {
+                    if !diff::diff(&changes_from, &mid)?.is_empty() {
+                        steps.push((changes_from, mid.clone(), Part::Changes));
+                    }
+                    steps.push((mid, models.clone(), Part::Online));
+                    filled = f;
+                }
+                None => {
+                    if steps.is_empty() || !diff::diff(&changes_from, &models)?.is_empty() {
+                        steps.push((changes_from, models.clone(), Part::Changes));
+                    }
+                }
+            }
+            let mut parents = heads.clone();
+            let several = steps.len() > 1;
+            for (from, to, part) in steps {
+                let mut d = diff::diff(&from, &to)?;
+                if part == Part::Online {
+                    // The downgrade runs outside a transaction too: its indexes and keys in
+                    // their online forms as well.
+                    for op in d.up.iter_mut().chain(d.down.iter_mut()) {
+                        make_online(op, &settings.backends);
+                    }
+                    d.up = with_backfills(std::mem::take(&mut d.up), &filled);
+                }
+                let atomic = part == Part::Changes;
+                let mut after = from.clone();
+                for op in &d.up {
+                    op.apply(&mut after)?;
+                    op.apply(&mut target)?;
+                }
+                let up = mark_destructive(&d.up, &from, false)?;
+                let down = mark_destructive(&d.down, &after, true)?;
+                let mut lints = match part {
+                    // What the online form changed (a backfill before NOT NULL) is reviewed
+                    // as written; the downgrade's warnings are the diff's.
+                    Part::Online => {
+                        let mut l = diff::lint_ops(&d.up, &from, "")?;
+                        l.extend(
+                            d.lints
+                                .iter()
+                                .filter(|l| l.message.starts_with("downgrade: "))
+                                .cloned(),
+                        );
+                        l
+                    }
+                    _ => d.lints.clone(),
+                };
+                lints.extend(
+                    review::lock_warnings(&d.up, &from, &settings.backends)?
+                        .iter()
+                        .map(review::LockWarning::lint),
+                );
+                let message = match settings.message.as_deref().map(codegen::slugify) {
+                    Some(m) if several && part == Part::EnumValues => format!("{m}_enum_values"),
+                    Some(m) if several && part == Part::Online => format!("{m}_online"),
+                    Some(m) => m,
+                    None if history.entries.is_empty() => "initial".to_string(),
+                    None => codegen::message_for(&d.up),
+                };
+                let next = new_entry(
+                    &dir, &history, parents, &message, up, down, &lints, settings,
+                );
+                debug_assert_eq!(next.entry.file.atomic, atomic);
+                parents = vec![next.entry.file.revision.clone()];
+                history
+                    .entries
+                    .insert(next.entry.file.revision.clone(), next.entry.clone());
+                pending.push(next);
+            }
+        }
+    }
+
+    if pending.is_empty() && snapshot.is_none() && !history.entries.is_empty() {
+        if let Mode::Check(reason) = &settings.mode {
+            return Err(Error::Snapshot {
+                path: snapshot_path,
+                message: format!("is missing and this build writes nothing ({reason}); run `cargo build` locally and commit it"),
+            });
+        }
+    }
+    check_backends(&pending, &head_schema, &settings.backends)?;
+    if settings.strict_locks {
+        let open = review::unreviewed(&history, manifest_dir, &settings.backends)?;
+        if !open.is_empty() {
+            return Err(Error::UnreviewedLocks {
+                writing: !pending.is_empty(),
+                warnings: open,
+            });
+        }
+    }
+    // Write: migrations first (temporary names), then the snapshot, then rename all.
+    let snapshot_text = target.without_rename_hints().to_json();
+    let mut writes: Vec<(PathBuf, String)> = pending
+        .iter()
+        .map(|p| (p.entry.path.clone(), p.text.clone()))
+        .collect();
+    if snapshot.as_ref().map(Schema::to_json) != Some(snapshot_text.clone())
+        && !(history.entries.is_empty() && pending.is_empty())
+    {
+        writes.push((snapshot_path.clone(), snapshot_text));
+    }
+    if !writes.is_empty() {
+        std::fs::create_dir_all(&dir).map_err(|source| Error::Io {
+            path: dir.clone(),
+            source,
+        })?;
+        write_all(&writes)?;
+    }
+    for p in pending {
+        let rel = p
+            .entry
+            .path
+            .strip_prefix(manifest_dir)
+            .unwrap_or(&p.entry.path)
+            .display()
+            .to_string();
+        let n = p.entry.file.up.len();
+        report.warnings.push(format!(
+            "retort: wrote {rel} ({n} operation{})",
+            if n == 1 { "" } else { "s" }
+        ));
+        for lint in &p.lints {
+            report
+                .warnings
+                .push(format!("retort: {rel}: {}", lint.message));
+        }
+        report.written.push(p.entry.path.clone());
+        history
+            .entries
+            .insert(p.entry.file.revision.clone(), p.entry);
+    }
+    if writes.iter().any(|(p, _)| *p == snapshot_path) {
+        report.written.push(snapshot_path);
+    }
+    report
+        .warnings
+        .extend(validate::keyless_tables(&target, &settings.backends));
+    snapshot::write_if_changed(
+        &out_dir.join("retort_migrations.rs"),
+        &index::render(&sources.models, resolved.as_ref(), &history, &dir),
+    )?;
+    Ok(report)
+}
+
+/// When `up` adds values to an enum in place (PostgreSQL's `ADD VALUE`), the schema with
+/// only those changes made: what the first of two migrations reaches.
+fn enum_additions(up: &[Op], head: &Schema) -> Result<Option<Schema>, Error> {
+    let mut mid = head.clone();
+    let mut any = false;
+    for op in up {
+        if op.enum_change_in_place() == Some((true, true)) {
+            op.apply(&mut mid)?;
+            if let Op::AlterEnum { name, renamed, .. } = op {
+                if let Some(e) = mid.enums.get_mut(name) {
+                    e.renamed = renamed.clone();
+                }
+            }
+            any = true;
+        }
+    }
+    Ok(any.then_some(mid))
+}
+
+/// Every compiled backend renders the migrations about to be written, both ways: what one of
+/// them refuses (a type change MySQL cannot join, a key over text it cannot index) stops the
+/// build before anything is written.
+fn check_backends(pending: &[Pending], head: &Schema, backends: &[Dialect]) -> Result<(), Error> {
+    // Each migration starts where the one before it (in this build) ends.
+    let mut start = head.clone();
+    for p in pending.iter().filter(|p| !p.entry.file.up.is_empty()) {
+        let head = &start;
+        let mut after = head.clone();
+        for op in &p.entry.file.up {
+            op.apply(&mut after)?;
+        }
+        for &dialect in backends {
+            let refused = |e: retort_schema::sql::RenderError| Error::Backend {
+                backend: dialect.name(),
+                message: e.message,
+            };
+            retort_schema::sql::render_ops(&p.entry.file.up, &mut head.clone(), dialect)
+                .map_err(refused)?;
+            retort_schema::sql::render_ops(&p.entry.file.down, &mut after.clone(), dialect)
+                .map_err(refused)?;
+        }
+        start = after;
+    }
+    Ok(())
+}
+
+/// A migration about to be written.
+struct Pending {
+    entry: MigrationOnDisk,
+    text: String,
+    lints: Vec<Lint>,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn new_entry(
+    dir: &Path,
+    history: &History,
+    parents: Vec<String>,
+    message: &str,
+    up: Vec<(Op, bool)>,
+    down: Vec<(Op, bool)>,
+    lints: &[Lint],
+    settings: &Settings,
+) -> Pending {
+    let up_ops: Vec<Op> = up.iter().map(|(o, _)| o.clone()).collect();
+    let revision = retort_schema::migration::revision_id(settings.now, &parents, &up_ops, &|id| {
+        history.entries.contains_key(id)
+    });
+    let text = codegen::render(&codegen::NewMigration {
+        revision: &revision,
+        parents: &parents,
+        message,
+        created: &clock::human(settings.now),
+        up: &up,
+        down: &down,
+        lints,
+        origin: codegen::Origin::Models,
+        replaces: &[],
+    });
+    let file = retort_schema::migration::MigrationFile {
+        revision: revision.clone(),
+        parents,
+        message: message.to_string(),
+        up: up.into_iter().map(|(o, _)| o).collect(),
+        down: down.into_iter().map(|(o, _)| o).collect(),
+        atomic: true,
+        reviewed_locks: Vec::new(),
+        replaces: Vec::new(),
+        elidable: false,
+    };
+    let file = retort_schema::migration::MigrationFile {
+        atomic: !retort_schema::migration::runs_outside_a_transaction(&file.up, &file.down),
+        ..file
+    };
+    Pending {
+        entry: MigrationOnDisk {
+            path: dir.join(format!("{revision}_{message}.rs")),
+            file,
+        },
+        text,
+        lints: lints.to_vec(),
+    }
+}
+
+/// Each operation with whether the reviewer must see a mark: it loses data (a drop, a
+/// narrowing), or — in a downgrade — it recreates something the upgrade dropped, whose
+/// data does not come back. One rule for both directions.
+fn mark_destructive(ops: &[Op], before: &Schema, down: bool) -> Result<Vec<(Op, bool)>, Error> {
+    let mut schema = before.clone();
+    let mut out = Vec::with_capacity(ops.len());
+    for op in ops {
+        let recreated = down && matches!(op, Op::CreateTable { .. } | Op::AddColumn { .. });
+        let marked = op.is_destructive(&schema) || recreated;
+        op.apply(&mut schema)?;
+        out.push((op.clone(), marked));
+    }
+    Ok(out)
+}
