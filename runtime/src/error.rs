@@ -72,16 +72,21 @@ pub enum Error {
         operation: Box<str>,
         /// The statement that failed.
         statement: String,
-        /// The database's message.
+        /// The database's message (or the check's, or the data-migration function's).
         message: String,
+        /// The error itself, where there is one: the database driver's, or the one the
+        /// data-migration function returned.
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
     },
     /// The operations cannot be rendered for this database.
-    #[error("migration {revision}: {message}")]
+    #[error("migration {revision}: {source}")]
     Render {
         /// The revision.
         revision: String,
-        /// Why.
-        message: String,
+        /// Why: the renderer's error (`retort_schema::sql::RenderError`), the operation's
+        /// (`retort_schema::ops::ApplyError`), or what the build lacks.
+        source: Box<dyn std::error::Error + Send + Sync>,
     },
     /// A database made before migrations matches no revision.
     #[error("the database has tables but no version table, and matches no revision of this build, so it was not adopted (nothing was changed). Differences from the head:\n{}\nBring the schema in line, or stamp it by hand with `db stamp <rev>` if you know where it stands", differences.iter().map(|d| format!("  - {d}")).collect::<Vec<_>>().join("\n"))]

@@ -198,7 +198,7 @@ impl Migration {
     ) -> Result<Vec<Vec<Step>>> {
         sql::render_ops(ops, schema, dialect).map_err(|e| Error::Render {
             revision: self.id().into(),
-            message: e.message,
+            source: Box::new(e),
         })
     }
 
@@ -207,7 +207,7 @@ impl Migration {
         for op in ops {
             op.apply(schema).map_err(|e| Error::Render {
                 revision: self.id().into(),
-                message: e.message,
+                source: Box::new(e),
             })?;
         }
         Ok(())

@@ -111,11 +111,12 @@ impl Runner<'_> {
             Step::Rust(name) => {
                 let f = here.rev.function(&name).ok_or_else(|| Error::Render {
                     revision: here.rev.id().into(),
-                    message: format!("`run({name})` names a function this build does not have"),
+                    source: format!("`run({name})` names a function this build does not have")
+                        .into(),
                 })?;
                 match f(self.backend.connection()) {
                     Ok(()) => Ok(()),
-                    Err(e) => Err(failed(format!("run({name})"), e.to_string())),
+                    Err(e) => Err(here.failed_with(self.graph, format!("run({name})"), e)),
                 }
             }
         }
@@ -142,7 +143,7 @@ impl Runner<'_> {
             run,
         ) {
             Ok(()) => Ok(()),
-            Err(Failure::Database(message)) => Err(here.failed(self.graph, statement, message)),
+            Err(Failure::Database(e)) => Err(here.failed_with(self.graph, statement, e)),
             Err(Failure::GaveUp { tries }) => Err(Error::LockWait {
                 revision: here.rev.id().into(),
                 outcome: match (here.progress.is_some(), here.changed) {
@@ -239,7 +240,7 @@ impl Runner<'_> {
 /// Why a statement did not run.
 enum Failure {
     /// The database refused it.
-    Database(String),
+    Database(Box<dyn std::error::Error + Send + Sync>),
     /// It gave up waiting for a lock, this many times.
     GaveUp { tries: u32 },
 }
@@ -268,7 +269,7 @@ fn execute_statement(
             Some(walk) => {
                 let query = walk.next_bound(after);
                 let upto = match backend.query_sample(&query) {
-                    Err(e) => return Err(Failure::Database(e.to_string())),
+                    Err(e) => return Err(Failure::Database(Box::new(e))),
                     Ok(None) => None,
                     Ok(Some(v)) => v.trim().parse::<i64>().ok(),
                 };
@@ -328,12 +329,12 @@ fn execute_once(
                 .clear_given_up(statement)
                 .and_then(|()| run(backend)),
         };
-        let message = match ran {
+        let error = match ran {
             Ok(changed) => return Ok(changed),
-            Err(e) => e.to_string(),
+            Err(e) => e,
         };
-        if !backend.gave_up_waiting(&message) {
-            return Err(Failure::Database(message));
+        if !backend.gave_up_waiting(&error.to_string()) {
+            return Err(Failure::Database(Box::new(error)));
         }
         tries += 1;
         if !alone || tries > options.ddl_lock_retries {
@@ -378,6 +379,26 @@ impl StepAt<'_> {
     /// A statement's failure, with the operation it belongs to and the fix where one is
     /// known.
     fn failed(&self, graph: &crate::graph::Graph, statement: String, message: String) -> Error {
+        self.failed_as(graph, statement, message, None)
+    }
+
+    /// A statement's failure with the error that says why (the driver's, a function's).
+    fn failed_with(
+        &self,
+        graph: &crate::graph::Graph,
+        statement: String,
+        error: Box<dyn std::error::Error + Send + Sync>,
+    ) -> Error {
+        self.failed_as(graph, statement, error.to_string(), Some(error))
+    }
+
+    fn failed_as(
+        &self,
+        graph: &crate::graph::Graph,
+        statement: String,
+        message: String,
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Error {
         Error::MigrationFailed {
             revision: self.rev.id().into(),
             at: describe_at(graph, self.at),
@@ -388,6 +409,7 @@ impl StepAt<'_> {
             .into(),
             statement,
             message,
+            source,
         }
     }
 }

@@ -270,6 +270,7 @@ impl Runner<'_> {
                 operation: "foreign keys checked before commit\nfix: rows reference parent rows that do not exist (a new foreign key over old rows, or a rebuilt parent); delete or correct them in an execute(…) before the operation that adds the key".into(),
                 statement: "(the foreign-key check before commit)".into(),
                 message,
+                source: None,
             })
     }
 

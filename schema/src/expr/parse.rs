@@ -71,6 +71,7 @@ pub struct Grammar {
 
 /// Why an expression could not be read.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ParseError(pub String);
 
 /// Reads an expression.

@@ -15,6 +15,7 @@ use crate::ops::{ColumnChanges, ConstraintKind, DialectSql, Op};
 
 /// Why a migration file could not be read.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum FileError {
     /// The file is not valid Rust, or the `migration!` block breaks the grammar.
     #[error("line {line}, column {column}: {message}")]

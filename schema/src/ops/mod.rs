@@ -447,6 +447,7 @@ pub enum DialectSql {
 /// Why an operation cannot be applied to a schema.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
+#[non_exhaustive]
 pub struct ApplyError {
     /// What is wrong, naming the objects.
     pub message: String,

@@ -239,6 +239,7 @@ pub enum Step {
 /// Why an operation cannot be rendered.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
+#[non_exhaustive]
 pub struct RenderError {
     /// What is wrong and what to do.
     pub message: String,
