@@ -66,14 +66,14 @@ pub enum Error {
         /// The revision.
         revision: String,
         /// Where the database stays.
-        at: String,
+        at: Box<str>,
         /// The operation that failed, described (`alter column tasks.note (NOT NULL)`),
         /// then, when retort knows what to do, a line `fix: …`.
         operation: Box<str>,
         /// The statement that failed.
         statement: String,
         /// The database's message (or the check's, or the data-migration function's).
-        message: String,
+        message: Box<str>,
         /// The error itself, where there is one: the database driver's, or the one the
         /// data-migration function returned.
         #[source]

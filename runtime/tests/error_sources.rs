@@ -31,7 +31,7 @@ fn a_failed_statement_carries_the_drivers_error() {
     let driver = source
         .downcast_ref::<diesel::result::Error>()
         .unwrap_or_else(|| panic!("not diesel's error: {source:?}"));
-    assert_eq!(driver.to_string(), *message);
+    assert_eq!(driver.to_string(), **message);
     assert!(err.to_string().contains("database said: "), "{err}");
     assert!(message.contains("already exists"), "{message}");
 }

@@ -401,14 +401,14 @@ impl StepAt<'_> {
     ) -> Error {
         Error::MigrationFailed {
             revision: self.rev.id().into(),
-            at: describe_at(graph, self.at),
+            at: describe_at(graph, self.at).into(),
             operation: match self.op.failure_hint_for(&message) {
                 Some(fix) => format!("{}\nfix: {fix}", self.op.describe()),
                 None => self.op.describe(),
             }
             .into(),
             statement,
-            message,
+            message: message.into(),
             source,
         }
     }

@@ -266,10 +266,10 @@ impl Runner<'_> {
             .check_integrity(scope.tables(schema).as_deref())
             .map_err(|message| Error::MigrationFailed {
                 revision: batch.join(", "),
-                at: describe_at(self.graph, applied),
+                at: describe_at(self.graph, applied).into(),
                 operation: "foreign keys checked before commit\nfix: rows reference parent rows that do not exist (a new foreign key over old rows, or a rebuilt parent); delete or correct them in an execute(…) before the operation that adds the key".into(),
                 statement: "(the foreign-key check before commit)".into(),
-                message,
+                message: message.into(),
                 source: None,
             })
     }
