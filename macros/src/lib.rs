@@ -27,8 +27,8 @@ pub fn derive_table(input: TokenStream) -> TokenStream {
             return out.into();
         }
     };
-    match retort_schema::parse_model_with(&input, naming) {
-        Ok(model) => {
+    match retort_schema::parse_model_partial(&input, naming) {
+        (Some(model), Ok(())) => {
             // What a backend lacks is mostly declared in `#[table(…)]`: errors point there.
             let at = input
                 .attrs
@@ -38,11 +38,18 @@ pub fn derive_table(input: TokenStream) -> TokenStream {
                 .map_or(model.ident.span(), |i| i.span());
             table::expand(&model, at).into()
         }
-        // The errors, and an impl that satisfies the rest of the crate, so the user sees
-        // only the attribute errors, not "Table is not implemented" wherever it is used.
-        Err(errors) => {
+        // The errors, an impl that satisfies the rest of the crate, and diesel's module as
+        // far as the model could be read, so the user sees only the attribute errors, not
+        // "Table is not implemented" or "cannot find `tasks`" wherever the model is used.
+        (model, errors) => {
+            let errors = errors.err().unwrap_or_else(|| {
+                syn::Error::new(input.ident.span(), "the model could not be read")
+            });
             let mut out = errors.to_compile_error();
             out.extend(table::fallback(&input));
+            if let Some(model) = model {
+                out.extend(table::diesel_fallback(&model));
+            }
             out.into()
         }
     }

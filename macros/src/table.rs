@@ -109,6 +109,31 @@ pub(crate) fn fallback(input: &syn::DeriveInput) -> TokenStream {
     }
 }
 
+/// diesel's `table!` for a model the derive refused, as far as it could be read: only when
+/// it has a primary key whose columns it read (diesel's `table!` needs one), else nothing.
+pub(crate) fn diesel_fallback(model: &Model) -> TokenStream {
+    let table = &model.table;
+    let keyed = !table.primary_key.is_empty()
+        && table
+            .primary_key
+            .iter()
+            .all(|pk| table.column(pk).is_some() && model.fields.iter().any(|f| &f.column == pk));
+    // Names the derive refused (an empty table name) make no module.
+    let (schema, name) = retort_schema::sql::split_schema(&table.name);
+    let nameable = |n: &str| {
+        let m = retort_schema::naming::dsl_module_name(n);
+        m.chars()
+            .next()
+            .is_some_and(|c| c == '_' || c.is_alphabetic())
+            && !matches!(m.as_str(), "_" | "self" | "super" | "crate" | "Self")
+    };
+    if keyed && nameable(name) && schema.is_none_or(nameable) {
+        diesel_table(model)
+    } else {
+        TokenStream::new()
+    }
+}
+
 /// diesel's `table!` for the model: the module is named after the table, columns after the fields.
 fn diesel_table(model: &Model) -> TokenStream {
     let table = &model.table;

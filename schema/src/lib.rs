@@ -44,4 +44,6 @@ pub use model::{
     NullsOrder, ObjectKind, ReferentialAction, Schema, Table, UniqueConstraint,
 };
 #[cfg(feature = "parse")]
-pub use model_parse::{parse_enum, parse_model, parse_model_with, EnumModel, Model, ModelField};
+pub use model_parse::{
+    parse_enum, parse_model, parse_model_partial, parse_model_with, EnumModel, Model, ModelField,
+};

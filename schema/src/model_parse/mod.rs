@@ -14,4 +14,4 @@ mod table;
 mod types;
 
 pub use db_enum::{parse_enum, EnumModel};
-pub use table::{parse_model, parse_model_with, Model, ModelField};
+pub use table::{parse_model, parse_model_partial, parse_model_with, Model, ModelField};

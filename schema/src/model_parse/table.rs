@@ -116,6 +116,19 @@ pub fn parse_model_with(
     input: &DeriveInput,
     convention: naming::Convention,
 ) -> Result<Model, syn::Error> {
+    let (model, errors) = parse_model_partial(input, convention);
+    errors?;
+    model.ok_or_else(|| syn::Error::new(input.ident.span(), "model could not be read"))
+}
+
+/// [`parse_model_with`] that also gives what it could read when an attribute is wrong:
+/// the model as far as the mistakes allow (a wrong attribute is left out), beside the
+/// errors. The derive uses it to emit diesel's `table!` module next to its errors, so code
+/// that uses the table gets no follow-on errors.
+pub fn parse_model_partial(
+    input: &DeriveInput,
+    convention: naming::Convention,
+) -> (Option<Model>, Result<(), syn::Error>) {
     let cx = Ctxt::new(convention);
     *cx.generics.borrow_mut() = input
         .generics
@@ -123,8 +136,7 @@ pub fn parse_model_with(
         .map(|p| p.ident.to_string())
         .collect();
     let model = build(&cx, input);
-    cx.check()?;
-    model.ok_or_else(|| syn::Error::new(input.ident.span(), "model could not be read"))
+    (model, cx.check())
 }
 
 fn build(cx: &Ctxt, input: &DeriveInput) -> Option<Model> {
