@@ -6,6 +6,7 @@
 //! together.
 
 mod attr;
+mod check;
 mod ctxt;
 mod db_enum;
 mod index_attr;

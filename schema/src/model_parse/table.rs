@@ -7,6 +7,7 @@ use syn::ext::IdentExt;
 use syn::{Data, DeriveInput, Fields, Ident, LitStr};
 
 use super::attr::{self, ColumnAttrs};
+use super::check;
 use super::ctxt::Ctxt;
 use super::indexes::{build_index, deferral};
 use super::types::{self, Unmapped};
@@ -140,6 +141,23 @@ pub fn parse_model_partial(
 }
 
 fn build(cx: &Ctxt, input: &DeriveInput) -> Option<Model> {
+    let named = named_fields(cx, input);
+    let table_attrs = attr::table_attrs(cx, &input.attrs);
+    let mut table = table_head(cx, input, &table_attrs);
+    let named = named?;
+    let read = read_fields(cx, named, &mut table);
+    table_level(cx, input, &table_attrs, &read, &mut table);
+    check::model(cx, input, &table_attrs, &table, &read.fields);
+    table.normalize();
+    Some(Model {
+        ident: input.ident.clone(),
+        table,
+        fields: read.fields,
+    })
+}
+
+/// The struct's named fields; anything else is refused.
+fn named_fields<'a>(cx: &Ctxt, input: &'a DeriveInput) -> Option<&'a syn::FieldsNamed> {
     let named = match &input.data {
         Data::Struct(s) => match &s.fields {
             Fields::Named(named) => Some(named),
@@ -167,7 +185,11 @@ fn build(cx: &Ctxt, input: &DeriveInput) -> Option<Model> {
     if !input.generics.params.is_empty() {
         cx.error_spanned_by(&input.generics, "a table model cannot be generic: its columns must have concrete types; remove the type parameters");
     }
-    let table_attrs = attr::table_attrs(cx, &input.attrs);
+    named
+}
+
+/// The table as `#[table(…)]` names and describes it, before its columns.
+fn table_head(cx: &Ctxt, input: &DeriveInput, table_attrs: &attr::TableAttrs) -> Table {
     let table_name = match table_attrs.name.get() {
         Some(lit) => checked_name(cx, lit, "table name"),
         None => naming::default_table_name(&input.ident.to_string()),
@@ -219,8 +241,21 @@ fn build(cx: &Ctxt, input: &DeriveInput) -> Option<Model> {
         Some(lit) => Some(lit.value()).filter(|c| !c.trim().is_empty()),
         None => attr::doc_comment(&input.attrs),
     };
-    let named = named?;
+    table
+}
 
+/// The fields read into columns, with what the table-level lists need to resolve names.
+struct ReadFields {
+    fields: Vec<ModelField>,
+    /// Rust field name and SQL name → SQL name.
+    lookup: HashMap<String, String>,
+    /// Columns marked `primary_key`, with where.
+    pk_columns: Vec<(String, Span)>,
+}
+
+/// Every field read into a column (with its single-column index, unique and foreign key).
+fn read_fields(cx: &Ctxt, named: &syn::FieldsNamed, table: &mut Table) -> ReadFields {
+    let table_name = table.name.clone();
     let mut fields = Vec::new();
     // Rust field name and SQL name → SQL name, to resolve table-level column lists.
     let mut lookup: HashMap<String, String> = HashMap::new();
@@ -327,7 +362,26 @@ fn build(cx: &Ctxt, input: &DeriveInput) -> Option<Model> {
         });
     }
 
-    // Table-level lists name columns by field or SQL name.
+    ReadFields {
+        fields,
+        lookup,
+        pk_columns,
+    }
+}
+
+/// Table-level lists (indexes, unique constraints, checks, the primary key), whose
+/// columns are named by field or SQL name.
+fn table_level(
+    cx: &Ctxt,
+    input: &DeriveInput,
+    table_attrs: &attr::TableAttrs,
+    read: &ReadFields,
+    table: &mut Table,
+) {
+    let table_name = table.name.clone();
+    let lookup = &read.lookup;
+    let pk_columns = &read.pk_columns;
+    let known_columns: Vec<String> = table.columns.iter().map(|c| c.name.clone()).collect();
     let resolve = |cols: &[Ident], what: &str| -> Option<Vec<String>> {
         let mut out = Vec::new();
         for c in cols {
@@ -335,7 +389,7 @@ fn build(cx: &Ctxt, input: &DeriveInput) -> Option<Model> {
             match lookup.get(&key) {
                 Some(sql) => out.push(sql.clone()),
                 None => {
-                    let mut known: Vec<&String> = table.columns.iter().map(|c| &c.name).collect();
+                    let mut known: Vec<&String> = known_columns.iter().collect();
                     known.sort();
                     let known: Vec<String> = known.into_iter().map(|k| format!("`{k}`")).collect();
                     cx.error_at(c.span(), format!("{what} names `{key}`, which is not a column of `{table_name}`; its columns are {}", known.join(", ")));
@@ -377,18 +431,6 @@ fn build(cx: &Ctxt, input: &DeriveInput) -> Option<Model> {
             not_valid: check.not_valid,
         });
     }
-    // A check over a column that does not exist (a removed or renamed field) would fail at
-    // upgrade; the expression's column names are checked against the columns now.
-    for (check, parsed) in table_attrs.checks.iter().zip(&table.checks) {
-        for name in crate::expr::column_names(&parsed.expression) {
-            if table.column(&name).is_none() {
-                let mut known: Vec<&str> = table.columns.iter().map(|c| c.name.as_str()).collect();
-                known.sort();
-                cx.error_spanned_by(&check.expr, format!("check `{}` mentions `{name}`, which is not a column of `{table_name}` (its columns: {}); write the expression over the columns as they are named now", parsed.name, known.join(", ")));
-            }
-        }
-    }
-
     match (table_attrs.primary_key.get(), pk_columns.is_empty()) {
         (Some(_), false) => {
             cx.error_at(
@@ -423,25 +465,6 @@ fn build(cx: &Ctxt, input: &DeriveInput) -> Option<Model> {
         None => cx.naming.primary_key(&table_name),
     };
     table.set_primary_key_name(&pk_name);
-    let autoincrement: Vec<&Column> = table.columns.iter().filter(|c| c.autoincrement).collect();
-    for column in autoincrement {
-        if table.primary_key != [column.name.clone()] {
-            let span = fields
-                .iter()
-                .find(|f| f.column == column.name)
-                .map(|f| f.ident.span())
-                .unwrap_or(input.ident.span());
-            cx.error_at(span, format!("`autoincrement` on `{}` needs it to be the table's only primary key column; add `primary_key` or remove `autoincrement`", column.name));
-        }
-    }
-    check_rename_hints(cx, &table, &fields);
-    check_unique_names(cx, &table, input.ident.span());
-    table.normalize();
-    Some(Model {
-        ident: input.ident.clone(),
-        table,
-        fields,
-    })
 }
 
 /// Builds one column from its field.
@@ -652,60 +675,6 @@ pub(super) fn checked_name(cx: &Ctxt, lit: &LitStr, what: &str) -> String {
         );
     }
     value
-}
-
-/// `renamed_from` must name a column that goes away: not the field's own name, not a column
-/// that stays (unless that one is renamed too: a swap or a chain), not the same old column
-/// twice.
-fn check_rename_hints(cx: &Ctxt, table: &Table, fields: &[ModelField]) {
-    let field_of = |column: &str| fields.iter().find(|f| f.column == column);
-    let mut claimed: BTreeMap<&str, &str> = BTreeMap::new();
-    for c in &table.columns {
-        let Some(from) = c.renamed_from.as_deref() else {
-            continue;
-        };
-        let Some(field) = field_of(&c.name) else {
-            continue;
-        };
-        let span = field.ident.span();
-        if from == c.name {
-            cx.error_at(
-                span,
-                format!(
-                    "`renamed_from = \"{from}\"` on `{}` names the column itself; remove it",
-                    field.ident
-                ),
-            );
-            continue;
-        }
-        if let Some(other) = table.columns.iter().find(|o| o.name == from) {
-            if other.renamed_from.is_none() {
-                let other_field = field_of(&other.name)
-                    .map(|f| f.ident.to_string())
-                    .unwrap_or_else(|| from.to_string());
-                cx.error_at(span, format!(
-                    "`renamed_from = \"{from}\"` on `{}`: column `{from}` is still a field (`{other_field}`) of `{}`, so nothing is renamed. Remove the hint, or rename `{other_field}` too (give it its own `renamed_from` to swap the names)",
-                    field.ident, table.name
-                ));
-            }
-        }
-        if let Some(first) = claimed.insert(from, &c.name) {
-            cx.error_at(span, format!(
-                "`{first}` and `{}` are both `renamed_from = \"{from}\"`; one column can become only one column. Keep the hint on one of them",
-                c.name
-            ));
-        }
-    }
-}
-
-/// Index and constraint names share one namespace per table.
-fn check_unique_names(cx: &Ctxt, table: &Table, span: Span) {
-    let mut seen = BTreeMap::new();
-    for name in table.constraint_names() {
-        if seen.insert(name, ()).is_some() {
-            cx.error_at(span, format!("two indexes or constraints of `{}` are named `{name}`; give one of them another `name = \"…\"`", table.name));
-        }
-    }
 }
 
 #[cfg(test)]
