@@ -12,51 +12,16 @@ use syn::{Attribute, Ident, Lit, LitStr, Token};
 use super::ctxt::Ctxt;
 use super::index_attr::{self, Kind};
 pub(crate) use super::index_attr::{IndexAttr, KeyAttr};
-
-/// Attribute keys accepted in `#[table(…)]`.
-pub(crate) const TABLE_KEYS: &[&str] = &[
-    "name",
-    "renamed_from",
-    "comment",
-    "index",
-    "unique",
-    "check",
-    "primary_key",
-    "primary_key_name",
-    "schema",
-];
-
-/// Attribute keys accepted in `#[column(…)]`.
-pub(crate) const COLUMN_KEYS: &[&str] = &[
-    "name",
-    "primary_key",
-    "autoincrement",
-    "unique",
-    "index",
-    "server_default",
-    "max_length",
-    "sql_type",
-    "custom_type",
-    "diesel_type",
-    "references",
-    "on_delete",
-    "on_update",
-    "fk_name",
-    "deferrable",
-    "not_valid",
-    "comment",
-    "renamed_from",
-    "skip",
-];
+use super::symbol::{self as key, Symbol, COLUMN_KEYS, TABLE_KEYS};
 
 /// A value that may be given at most once; remembers where it was given.
 pub(crate) struct Setting<T> {
-    key: &'static str,
+    key: Symbol,
     value: Option<(Span, T)>,
 }
 
 impl<T> Setting<T> {
-    fn new(key: &'static str) -> Self {
+    fn new(key: Symbol) -> Self {
         Setting { key, value: None }
     }
 
@@ -82,6 +47,11 @@ impl<T> Setting<T> {
     pub(crate) fn is_set(&self) -> bool {
         self.value.is_some()
     }
+
+    /// The key and where it was given, if it was.
+    fn given(&self) -> Option<(Symbol, Span)> {
+        self.span().map(|span| (self.key, span))
+    }
 }
 
 /// `check(name = "…", expr = "…")` on a table.
@@ -99,8 +69,8 @@ pub(crate) struct TableAttrs {
     pub primary_key: Setting<Vec<Ident>>,
     pub primary_key_name: Setting<LitStr>,
     pub schema: Setting<LitStr>,
+    /// `index(…)` and `unique(…)`, in the order written (each knows its kind).
     pub indexes: Vec<IndexAttr>,
-    pub uniques: Vec<IndexAttr>,
     pub checks: Vec<CheckAttr>,
 }
 
@@ -130,30 +100,28 @@ pub(crate) struct ColumnAttrs {
 
 impl ColumnAttrs {
     /// The keys given besides `skip` (which ignores the field, so any other key is a mistake).
-    pub(crate) fn given_besides_skip(&self) -> Vec<(&'static str, Span)> {
-        let all: [(&'static str, Option<Span>); 18] = [
-            ("name", self.name.span()),
-            ("primary_key", self.primary_key.span()),
-            ("autoincrement", self.autoincrement.span()),
-            ("unique", self.unique.span()),
-            ("index", self.index.span()),
-            ("server_default", self.server_default.span()),
-            ("max_length", self.max_length.span()),
-            ("sql_type", self.sql_type.span()),
-            ("custom_type", self.custom_type.span()),
-            ("diesel_type", self.diesel_type.span()),
-            ("references", self.references.span()),
-            ("on_delete", self.on_delete.span()),
-            ("on_update", self.on_update.span()),
-            ("fk_name", self.fk_name.span()),
-            ("deferrable", self.deferrable.span()),
-            ("not_valid", self.not_valid.span()),
-            ("comment", self.comment.span()),
-            ("renamed_from", self.renamed_from.span()),
+    pub(crate) fn given_besides_skip(&self) -> Vec<(Symbol, Span)> {
+        let all = [
+            self.name.given(),
+            self.primary_key.given(),
+            self.autoincrement.given(),
+            self.unique.given(),
+            self.index.given(),
+            self.server_default.given(),
+            self.max_length.given(),
+            self.sql_type.given(),
+            self.custom_type.given(),
+            self.diesel_type.given(),
+            self.references.given(),
+            self.on_delete.given(),
+            self.on_update.given(),
+            self.fk_name.given(),
+            self.deferrable.given(),
+            self.not_valid.given(),
+            self.comment.given(),
+            self.renamed_from.given(),
         ];
-        all.into_iter()
-            .filter_map(|(k, s)| s.map(|s| (k, s)))
-            .collect()
+        all.into_iter().flatten().collect()
     }
 }
 
@@ -186,63 +154,49 @@ pub(crate) fn doc_comment(attrs: &[Attribute]) -> Option<String> {
 /// Reads every `#[table(…)]` attribute of a struct.
 pub(crate) fn table_attrs(cx: &Ctxt, attrs: &[Attribute]) -> TableAttrs {
     let mut out = TableAttrs {
-        name: Setting::new("name"),
-        renamed_from: Setting::new("renamed_from"),
-        comment: Setting::new("comment"),
-        primary_key: Setting::new("primary_key"),
-        primary_key_name: Setting::new("primary_key_name"),
-        schema: Setting::new("schema"),
+        name: Setting::new(key::NAME),
+        renamed_from: Setting::new(key::RENAMED_FROM),
+        comment: Setting::new(key::COMMENT),
+        primary_key: Setting::new(key::PRIMARY_KEY),
+        primary_key_name: Setting::new(key::PRIMARY_KEY_NAME),
+        schema: Setting::new(key::SCHEMA),
         indexes: Vec::new(),
-        uniques: Vec::new(),
         checks: Vec::new(),
     };
     for attr in attrs.iter().filter(|a| a.path().is_ident("table")) {
         let result = attr.parse_nested_meta(|meta| {
-            let key = meta
-                .path
-                .get_ident()
-                .map(|i| i.to_string())
-                .unwrap_or_default();
             let span = meta.path.span();
-            match key.as_str() {
-                "name" => {
-                    if let Some(v) = string_value(cx, &meta, "name", "tasks")? {
-                        out.name.set(cx, span, v);
-                    }
+            let p = &meta.path;
+            let o = &mut out;
+            if *p == key::INDEX {
+                o.indexes.push(index_attr::read(cx, &meta, Kind::Index)?);
+            } else if *p == key::UNIQUE {
+                o.indexes.push(index_attr::read(cx, &meta, Kind::Unique)?);
+            } else if *p == key::CHECK {
+                if let Some(c) = check_attr(cx, &meta)? {
+                    o.checks.push(c);
                 }
-                "renamed_from" => {
-                    if let Some(v) = string_value(cx, &meta, "renamed_from", "old_tasks")? {
-                        out.renamed_from.set(cx, span, v);
-                    }
+            } else if *p == key::PRIMARY_KEY {
+                if let Some(list) = column_list(cx, &meta, key::PRIMARY_KEY)? {
+                    o.primary_key.set(cx, span, list);
                 }
-                "comment" => {
-                    if let Some(v) = string_value(cx, &meta, "comment", "What this table holds")? {
-                        out.comment.set(cx, span, v);
-                    }
+            } else {
+                let (setting, example) = if *p == key::NAME {
+                    (&mut o.name, "tasks")
+                } else if *p == key::RENAMED_FROM {
+                    (&mut o.renamed_from, "old_tasks")
+                } else if *p == key::COMMENT {
+                    (&mut o.comment, "What this table holds")
+                } else if *p == key::SCHEMA {
+                    (&mut o.schema, "audit")
+                } else if *p == key::PRIMARY_KEY_NAME {
+                    (&mut o.primary_key_name, "tasks_pkey")
+                } else {
+                    return unknown_key(cx, &meta, "table", TABLE_KEYS);
+                };
+                if let Some(v) = string_value(cx, &meta, setting.key, example)? {
+                    setting.set(cx, span, v);
                 }
-                "schema" => {
-                    if let Some(v) = string_value(cx, &meta, "schema", "audit")? {
-                        out.schema.set(cx, span, v);
-                    }
-                }
-                "primary_key_name" => {
-                    if let Some(v) = string_value(cx, &meta, "primary_key_name", "tasks_pkey")? {
-                        out.primary_key_name.set(cx, span, v);
-                    }
-                }
-                "primary_key" => {
-                    if let Some(list) = column_list(cx, &meta, "primary_key")? {
-                        out.primary_key.set(cx, span, list);
-                    }
-                }
-                "index" => out.indexes.push(index_attr::read(cx, &meta, Kind::Index)?),
-                "unique" => out.uniques.push(index_attr::read(cx, &meta, Kind::Unique)?),
-                "check" => {
-                    if let Some(c) = check_attr(cx, &meta)? {
-                        out.checks.push(c);
-                    }
-                }
-                _ => unknown_key(cx, &meta, "table", TABLE_KEYS)?,
             }
             Ok(())
         });
@@ -256,95 +210,74 @@ pub(crate) fn table_attrs(cx: &Ctxt, attrs: &[Attribute]) -> TableAttrs {
 /// Reads every `#[column(…)]` attribute of a field.
 pub(crate) fn column_attrs(cx: &Ctxt, attrs: &[Attribute]) -> ColumnAttrs {
     let mut out = ColumnAttrs {
-        name: Setting::new("name"),
-        primary_key: Setting::new("primary_key"),
-        autoincrement: Setting::new("autoincrement"),
-        unique: Setting::new("unique"),
-        index: Setting::new("index"),
-        server_default: Setting::new("server_default"),
-        max_length: Setting::new("max_length"),
-        sql_type: Setting::new("sql_type"),
-        custom_type: Setting::new("custom_type"),
-        diesel_type: Setting::new("diesel_type"),
-        references: Setting::new("references"),
-        on_delete: Setting::new("on_delete"),
-        on_update: Setting::new("on_update"),
-        fk_name: Setting::new("fk_name"),
-        deferrable: Setting::new("deferrable"),
-        not_valid: Setting::new("not_valid"),
-        comment: Setting::new("comment"),
-        renamed_from: Setting::new("renamed_from"),
-        skip: Setting::new("skip"),
+        name: Setting::new(key::NAME),
+        primary_key: Setting::new(key::PRIMARY_KEY),
+        autoincrement: Setting::new(key::AUTOINCREMENT),
+        unique: Setting::new(key::UNIQUE),
+        index: Setting::new(key::INDEX),
+        server_default: Setting::new(key::SERVER_DEFAULT),
+        max_length: Setting::new(key::MAX_LENGTH),
+        sql_type: Setting::new(key::SQL_TYPE),
+        custom_type: Setting::new(key::CUSTOM_TYPE),
+        diesel_type: Setting::new(key::DIESEL_TYPE),
+        references: Setting::new(key::REFERENCES),
+        on_delete: Setting::new(key::ON_DELETE),
+        on_update: Setting::new(key::ON_UPDATE),
+        fk_name: Setting::new(key::FK_NAME),
+        deferrable: Setting::new(key::DEFERRABLE),
+        not_valid: Setting::new(key::NOT_VALID),
+        comment: Setting::new(key::COMMENT),
+        renamed_from: Setting::new(key::RENAMED_FROM),
+        skip: Setting::new(key::SKIP),
     };
     for attr in attrs.iter().filter(|a| a.path().is_ident("column")) {
         let result = attr.parse_nested_meta(|meta| {
-            let key = meta.path.get_ident().map(|i| i.to_string()).unwrap_or_default();
             let span = meta.path.span();
+            let p = &meta.path;
             let o = &mut out;
-            match key.as_str() {
-                "primary_key" => flag(cx, &meta, "primary_key", &mut o.primary_key)?,
-                // One name for the database's default everywhere (attribute, migration files,
-                // snapshot): the old spelling is refused with the fix, never read silently.
-                "default" => {
-                    cx.error_at(span, "`default` is spelled `server_default`: the value is an SQL expression the database fills in; write server_default = \"0\"");
-                    skip_value(&meta)?;
+            if *p == key::PRIMARY_KEY {
+                flag(cx, &meta, &mut o.primary_key)?;
+            } else if *p == key::UNIQUE {
+                flag(cx, &meta, &mut o.unique)?;
+            } else if *p == key::SKIP {
+                flag(cx, &meta, &mut o.skip)?;
+            } else if *p == key::NOT_VALID {
+                flag(cx, &meta, &mut o.not_valid)?;
+            } else if *p == key::DEFAULT {
+                // One name for the database's default everywhere (attribute, migration
+                // files, snapshot): the old spelling is refused with the fix, never read
+                // silently.
+                cx.error_at(span, format!("`{}` is spelled `{}`: the value is an SQL expression the database fills in; write {} = \"0\"", key::DEFAULT, key::SERVER_DEFAULT, key::SERVER_DEFAULT));
+                skip_value(&meta)?;
+            } else if *p == key::AUTOINCREMENT {
+                autoincrement(cx, &meta, &mut o.autoincrement)?;
+            } else if *p == key::INDEX {
+                index_flag(cx, &meta, &mut o.index)?;
+            } else if *p == key::MAX_LENGTH {
+                if let Some(n) = integer_value(cx, &meta, key::MAX_LENGTH, "36")? {
+                    o.max_length.set(cx, span, n);
                 }
-                "autoincrement" => {
-                    if meta.input.peek(Token![=]) {
-                        if let Some(v) = string_value(cx, &meta, "autoincrement", "always")? {
-                            match v.value().as_str() {
-                                "always" => o.autoincrement.set(cx, span, true),
-                                "by_default" => o.autoincrement.set(cx, span, false),
-                                other => cx.error_spanned_by(&v, format!("`autoincrement = \"{other}\"` is not a kind: write `autoincrement` (an explicit value still goes in), or `autoincrement = \"always\"` (PostgreSQL's GENERATED ALWAYS: a given value is refused)")),
-                            }
-                        }
-                    } else if meta.input.is_empty() || meta.input.peek(Token![,]) {
-                        o.autoincrement.set(cx, span, false);
-                    } else {
-                        cx.error_at(span, "`autoincrement` is a flag or takes a kind: write `autoincrement` or `autoincrement = \"always\"`");
-                        skip_value(&meta)?;
-                    }
-                }
-                "unique" => flag(cx, &meta, "unique", &mut o.unique)?,
-                "skip" => flag(cx, &meta, "skip", &mut o.skip)?,
-                "not_valid" => flag(cx, &meta, "not_valid", &mut o.not_valid)?,
-                "index" => {
-                    if meta.input.peek(Token![=]) {
-                        if let Some(v) = string_value(cx, &meta, "index", "ix_tasks_status")? {
-                            o.index.set(cx, span, Some(v));
-                        }
-                    } else if meta.input.is_empty() || meta.input.peek(Token![,]) {
-                        o.index.set(cx, span, None);
-                    } else {
-                        cx.error_at(span, "`index` is a flag or takes a name: write `index` or `index = \"ix_name\"`");
-                        skip_value(&meta)?;
-                    }
-                }
-                "max_length" => {
-                    if let Some(n) = integer_value(cx, &meta, "max_length", "36")? {
-                        o.max_length.set(cx, span, n);
-                    }
-                }
-                other => {
-                    let (setting, example) = match other {
-                        "name" => (&mut o.name, "task_id"),
-                        "server_default" => (&mut o.server_default, "0"),
-                        "sql_type" => (&mut o.sql_type, "numeric(10,2)"),
-                        "custom_type" => (&mut o.custom_type, "tsvector"),
-                        "diesel_type" => (&mut o.diesel_type, "diesel::sql_types::Text"),
-                        "references" => (&mut o.references, "tasks(id)"),
-                        "on_delete" => (&mut o.on_delete, "cascade"),
-                        "on_update" => (&mut o.on_update, "cascade"),
-                        "deferrable" => (&mut o.deferrable, "deferred"),
-                        "fk_name" => (&mut o.fk_name, "comment_post_id_fkey"),
-                        "comment" => (&mut o.comment, "What this column holds"),
-                        "renamed_from" => (&mut o.renamed_from, "old_name"),
-                        _ => return unknown_key(cx, &meta, "column", COLUMN_KEYS),
-                    };
-                    let key = setting.key;
-                    if let Some(v) = string_value(cx, &meta, key, example)? {
-                        setting.set(cx, span, v);
-                    }
+            } else {
+                let strings: [(&mut Setting<LitStr>, &str); 12] = [
+                    (&mut o.name, "task_id"),
+                    (&mut o.server_default, "0"),
+                    (&mut o.sql_type, "numeric(10,2)"),
+                    (&mut o.custom_type, "tsvector"),
+                    (&mut o.diesel_type, "diesel::sql_types::Text"),
+                    (&mut o.references, "tasks(id)"),
+                    (&mut o.on_delete, "cascade"),
+                    (&mut o.on_update, "cascade"),
+                    (&mut o.deferrable, "deferred"),
+                    (&mut o.fk_name, "comment_post_id_fkey"),
+                    (&mut o.comment, "What this column holds"),
+                    (&mut o.renamed_from, "old_name"),
+                ];
+                let Some((setting, example)) = strings.into_iter().find(|(s, _)| *p == s.key)
+                else {
+                    return unknown_key(cx, &meta, "column", COLUMN_KEYS);
+                };
+                if let Some(v) = string_value(cx, &meta, setting.key, example)? {
+                    setting.set(cx, span, v);
                 }
             }
             Ok(())
@@ -356,13 +289,56 @@ pub(crate) fn column_attrs(cx: &Ctxt, attrs: &[Attribute]) -> ColumnAttrs {
     out
 }
 
-/// A flag such as `primary_key`: no value allowed.
-fn flag(
+/// `autoincrement`, or `autoincrement = "always"` / `"by_default"`.
+fn autoincrement(
     cx: &Ctxt,
     meta: &ParseNestedMeta,
-    key: &'static str,
-    setting: &mut Setting<()>,
+    setting: &mut Setting<bool>,
 ) -> syn::Result<()> {
+    let span = meta.path.span();
+    if meta.input.peek(Token![=]) {
+        if let Some(v) = string_value(cx, meta, setting.key, "always")? {
+            match v.value().as_str() {
+                "always" => setting.set(cx, span, true),
+                "by_default" => setting.set(cx, span, false),
+                other => cx.error_spanned_by(&v, format!("`autoincrement = \"{other}\"` is not a kind: write `autoincrement` (an explicit value still goes in), or `autoincrement = \"always\"` (PostgreSQL's GENERATED ALWAYS: a given value is refused)")),
+            }
+        }
+    } else if meta.input.is_empty() || meta.input.peek(Token![,]) {
+        setting.set(cx, span, false);
+    } else {
+        cx.error_at(span, "`autoincrement` is a flag or takes a kind: write `autoincrement` or `autoincrement = \"always\"`");
+        skip_value(meta)?;
+    }
+    Ok(())
+}
+
+/// `index`, or `index = "ix_name"`.
+fn index_flag(
+    cx: &Ctxt,
+    meta: &ParseNestedMeta,
+    setting: &mut Setting<Option<LitStr>>,
+) -> syn::Result<()> {
+    let span = meta.path.span();
+    if meta.input.peek(Token![=]) {
+        if let Some(v) = string_value(cx, meta, setting.key, "ix_tasks_status")? {
+            setting.set(cx, span, Some(v));
+        }
+    } else if meta.input.is_empty() || meta.input.peek(Token![,]) {
+        setting.set(cx, span, None);
+    } else {
+        cx.error_at(
+            span,
+            "`index` is a flag or takes a name: write `index` or `index = \"ix_name\"`",
+        );
+        skip_value(meta)?;
+    }
+    Ok(())
+}
+
+/// A flag such as `primary_key`: no value allowed.
+fn flag(cx: &Ctxt, meta: &ParseNestedMeta, setting: &mut Setting<()>) -> syn::Result<()> {
+    let key = setting.key;
     let span = meta.path.span();
     if meta.input.is_empty() || meta.input.peek(Token![,]) {
         setting.set(cx, span, ());
@@ -380,7 +356,7 @@ fn flag(
 fn string_value(
     cx: &Ctxt,
     meta: &ParseNestedMeta,
-    key: &str,
+    key: Symbol,
     example: &str,
 ) -> syn::Result<Option<LitStr>> {
     if !meta.input.peek(Token![=]) {
@@ -410,7 +386,7 @@ fn string_value(
 fn integer_value(
     cx: &Ctxt,
     meta: &ParseNestedMeta,
-    key: &str,
+    key: Symbol,
     example: &str,
 ) -> syn::Result<Option<u32>> {
     if !meta.input.peek(Token![=]) {
@@ -445,7 +421,7 @@ fn integer_value(
 }
 
 /// `key(a, b)`: a parenthesized list of column identifiers.
-fn column_list(cx: &Ctxt, meta: &ParseNestedMeta, key: &str) -> syn::Result<Option<Vec<Ident>>> {
+fn column_list(cx: &Ctxt, meta: &ParseNestedMeta, key: Symbol) -> syn::Result<Option<Vec<Ident>>> {
     if !meta.input.peek(syn::token::Paren) {
         cx.error_at(
             meta.path.span(),
@@ -489,17 +465,12 @@ fn check_attr(cx: &Ctxt, meta: &ParseNestedMeta) -> syn::Result<Option<CheckAttr
     let mut expr = None;
     let mut not_valid = false;
     meta.parse_nested_meta(|inner| {
-        let key = inner
-            .path
-            .get_ident()
-            .map(|i| i.to_string())
-            .unwrap_or_default();
-        match key.as_str() {
-            "name" => name = string_value(cx, &inner, "name", "positive_amount")?,
-            "expr" => expr = string_value(cx, &inner, "expr", "amount > 0")?,
-            "not_valid" if inner.input.is_empty() || inner.input.peek(Token![,]) => {
-                not_valid = true
-            }
+        let p = &inner.path;
+        let flag = inner.input.is_empty() || inner.input.peek(Token![,]);
+        match () {
+            _ if *p == key::NAME => name = string_value(cx, &inner, key::NAME, "positive_amount")?,
+            _ if *p == key::EXPR => expr = string_value(cx, &inner, key::EXPR, "amount > 0")?,
+            _ if *p == key::NOT_VALID && flag => not_valid = true,
             _ => {
                 cx.error_at(
                     inner.path.span(),
@@ -532,7 +503,7 @@ fn unknown_key(
     cx: &Ctxt,
     meta: &ParseNestedMeta,
     attribute: &str,
-    known: &[&str],
+    known: &[Symbol],
 ) -> syn::Result<()> {
     let key = meta
         .path
@@ -545,14 +516,18 @@ fn unknown_key(
         });
     let closest = known
         .iter()
-        .map(|k| (strsim::damerau_levenshtein(k, &key), *k))
+        .map(|k| (strsim::damerau_levenshtein(k.as_str(), &key), k.as_str()))
         .min()
         .filter(|(d, k)| *d <= 2.max(k.len() / 3));
     let message = match closest {
         Some((_, k)) => format!("unknown {attribute} attribute `{key}`; did you mean `{k}`?"),
         None => format!(
             "unknown {attribute} attribute `{key}`; expected one of: {}",
-            known.join(", ")
+            known
+                .iter()
+                .map(|k| k.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
     };
     cx.error_at(meta.path.span(), message);

@@ -7,10 +7,12 @@
 
 mod attr;
 mod check;
+mod column;
 mod ctxt;
 mod db_enum;
 mod index_attr;
 mod indexes;
+mod symbol;
 mod table;
 mod types;
 
