@@ -11,7 +11,7 @@ mod support;
 use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use quote::quote;
-use retort_schema::migration::{parse_file, render_op, MigrationFile};
+use retort_schema::migration::{op_tokens, parse_file, MigrationFile};
 use retort_schema::ops::Op;
 use support::{said, Fixture};
 
@@ -27,7 +27,7 @@ fn random_files(count: usize) -> Vec<(String, MigrationFile)> {
         .map(|i| {
             let up = ops.new_tree(&mut runner).unwrap().current();
             let down = ops.new_tree(&mut runner).unwrap().current();
-            let (up, down) = (up.iter().map(render_op), down.iter().map(render_op));
+            let (up, down) = (up.iter().map(op_tokens), down.iter().map(op_tokens));
             let revision = format!("r{i:04}");
             // Outside a transaction, so every operation's online form is accepted.
             let text = quote! {

@@ -15,7 +15,7 @@ mod support;
 use build_support::{edit, two_migrations, Crate};
 use diesel::prelude::*;
 use retort::schema::migration::parse_file;
-use retort::{DatabaseUrl, Graph, Migration, Options, Runner};
+use retort::{DatabaseUrl, Graph, Options, Revision, Runner};
 use runtime_support::rev;
 
 /// What a row did: the error, what it must say, and whether everything stayed as it was.
@@ -62,7 +62,7 @@ fn model(source: &str) -> Outcome {
     }
 }
 
-fn revisions() -> Vec<Migration> {
+fn revisions() -> Vec<Revision> {
     vec![
         rev(
             "r1",
@@ -81,7 +81,7 @@ fn revisions() -> Vec<Migration> {
 
 /// A row on the runtime: a database at the head of `revisions()` (with a row), then
 /// `tamper` changes the code or the database, then an upgrade with the code it returns.
-fn database(tamper: impl Fn(&std::path::Path) -> (Vec<Migration>, Vec<String>)) -> Outcome {
+fn database(tamper: impl Fn(&std::path::Path) -> (Vec<Revision>, Vec<String>)) -> Outcome {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("hostile.db");
     let url = DatabaseUrl::SqliteFile(path.clone());

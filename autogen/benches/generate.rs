@@ -8,7 +8,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use retort_build::codegen::{render, NewMigration};
+use retort_build::codegen::{file_text, NewMigrationFile};
 use retort_build::{generate_in, Mode, Settings};
 use retort_schema::diff::diff;
 use retort_schema::ops::Op;
@@ -108,7 +108,7 @@ fn write_crate(dir: &Path) {
                 false,
             ),
         ];
-        let text = render(&NewMigration {
+        let text = file_text(&NewMigrationFile {
             revision: &revision,
             parents: &parent,
             message: &format!("create_thing{i}s"),

@@ -2,14 +2,26 @@
 //! a header for the reviewer, then the `migration!` block, each operation
 //! formatted by prettyplease, destructive ones marked.
 
-use retort_schema::migration::render_op;
+use retort_schema::migration::op_tokens;
 use retort_schema::ops::Op;
 
-pub use retort_schema::migration::{NewMigration, Origin};
+/// The old name of [`NewMigrationFile`] here.
+#[allow(deprecated)]
+pub use retort_schema::migration::NewMigration;
+pub use retort_schema::migration::{NewMigrationFile, Origin};
+
+/// The old name of [`file_text`].
+#[deprecated(
+    since = "0.1.0",
+    note = "renamed to `file_text`: `render` means SQL (see docs/naming.md)"
+)]
+pub fn render(m: &NewMigrationFile) -> String {
+    file_text(m)
+}
 
 /// The whole file, each operation formatted by prettyplease.
-pub fn render(m: &NewMigration) -> String {
-    retort_schema::migration::render_file(m, &|op| format_expr(&render_op(op)))
+pub fn file_text(m: &NewMigrationFile) -> String {
+    retort_schema::migration::write_file(m, &|op| format_expr(&op_tokens(op)))
 }
 
 /// Formats an expression with prettyplease (through a throwaway `const` item).

@@ -9,7 +9,7 @@ use retort_schema::sql::Dialect;
 use retort_schema::Schema;
 
 use crate::error::Error;
-use crate::history::{History, MigrationOnDisk};
+use crate::history::{Entry, History};
 use crate::online::{make_online, with_backfills, Online};
 use crate::online::{online_part, Part};
 use crate::settings::{env_path, Mode, Settings};
@@ -369,7 +369,7 @@ pub fn generate_in(
         .extend(validate::keyless_tables(&target, &settings.backends));
     snapshot::write_if_changed(
         &out_dir.join("retort_migrations.rs"),
-        &index::render(&sources.models, resolved.as_ref(), &history, &dir),
+        &index::source(&sources.models, resolved.as_ref(), &history, &dir),
     )?;
     Ok(report)
 }
@@ -422,7 +422,7 @@ fn check_backends(pending: &[Pending], head: &Schema, backends: &[Dialect]) -> R
 
 /// A migration about to be written.
 struct Pending {
-    entry: MigrationOnDisk,
+    entry: Entry,
     text: String,
     lints: Vec<Lint>,
 }
@@ -442,7 +442,7 @@ fn new_entry(
     let revision = retort_schema::migration::revision_id(settings.now, &parents, &up_ops, &|id| {
         history.entries.contains_key(id)
     });
-    let text = codegen::render(&codegen::NewMigration {
+    let text = codegen::file_text(&codegen::NewMigrationFile {
         revision: &revision,
         parents: &parents,
         message,
@@ -469,7 +469,7 @@ fn new_entry(
         ..file
     };
     Pending {
-        entry: MigrationOnDisk {
+        entry: Entry {
             path: dir.join(format!("{revision}_{message}.rs")),
             file,
         },

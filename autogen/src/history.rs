@@ -7,16 +7,23 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use retort_schema::checkpoint::Checkpoints;
-use retort_schema::graph::RevisionGraph;
+use retort_schema::graph::Shape;
 use retort_schema::migration::{self, MigrationFile};
 use retort_schema::ops::Op;
 use retort_schema::Schema;
 
 use crate::error::Error;
 
+/// The old name of [`Entry`].
+#[deprecated(
+    since = "0.1.0",
+    note = "renamed to `history::Entry` (see docs/naming.md)"
+)]
+pub type MigrationOnDisk = Entry;
+
 /// A migration file on disk: where it is and what it says.
 #[derive(Debug, Clone)]
-pub struct MigrationOnDisk {
+pub struct Entry {
     /// Where it is.
     pub path: PathBuf,
     /// What it says.
@@ -29,10 +36,10 @@ pub struct History {
     /// Migrations keyed by revision id. A checkpoint whose replaced files are gone is here
     /// in their place (the parents that named them name it); one whose files remain is in
     /// `set_aside`.
-    pub entries: BTreeMap<String, MigrationOnDisk>,
+    pub entries: BTreeMap<String, Entry>,
     /// Checkpoints in their transition: every revision they replace is still here. Proven
     /// equal to those revisions at load, compiled into the app, and not in the graph.
-    pub set_aside: BTreeMap<String, MigrationOnDisk>,
+    pub set_aside: BTreeMap<String, Entry>,
 }
 
 impl History {
@@ -66,7 +73,7 @@ impl History {
             }
             history
                 .entries
-                .insert(file.revision.clone(), MigrationOnDisk { path, file });
+                .insert(file.revision.clone(), Entry { path, file });
         }
         history.resolve_checkpoints()?;
         history.check_graph()?;
@@ -166,8 +173,8 @@ impl History {
 
     /// The graph's shape, built in O(revisions + links) (the history can change between
     /// calls: a merge or a new migration is added to it).
-    fn shape(&self) -> RevisionGraph {
-        RevisionGraph::new(self.entries.values().map(|e| {
+    fn shape(&self) -> Shape {
+        Shape::new(self.entries.values().map(|e| {
             (
                 e.file.revision.as_str(),
                 e.file.parents.iter().map(String::as_str),
@@ -175,7 +182,7 @@ impl History {
         }))
     }
 
-    fn entry(&self, shape: &RevisionGraph, i: usize) -> &MigrationOnDisk {
+    fn entry(&self, shape: &Shape, i: usize) -> &Entry {
         &self.entries[shape.id(i)]
     }
 
@@ -202,7 +209,7 @@ impl History {
     }
 
     /// Revisions no other revision names as a parent.
-    pub fn heads(&self) -> Vec<&MigrationOnDisk> {
+    pub fn heads(&self) -> Vec<&Entry> {
         let shape = self.shape();
         shape
             .heads()
@@ -222,7 +229,7 @@ impl History {
     }
 
     /// Every migration, parents before children.
-    pub fn ordered(&self) -> Vec<&MigrationOnDisk> {
+    pub fn ordered(&self) -> Vec<&Entry> {
         let shape = self.shape();
         shape
             .order()
@@ -232,7 +239,7 @@ impl History {
     }
 
     /// The given revisions, parents before children, ties broken by revision id.
-    pub fn order(&self, revisions: &BTreeSet<String>) -> Vec<&MigrationOnDisk> {
+    pub fn order(&self, revisions: &BTreeSet<String>) -> Vec<&Entry> {
         let shape = self.shape();
         let mask = shape.mask_of(revisions.iter().map(String::as_str));
         shape

@@ -9,7 +9,7 @@ use crate::history::History;
 /// The index source for these models and this history. `resolved` is the models' schema as
 /// the diff saw it (enum columns resolved, declared objects and enums added): what `check`
 /// compares a database with. Without it (models the derive refuses) the tables as parsed.
-pub fn render(
+pub fn source(
     models: &[FoundModel],
     resolved: Option<&retort_schema::Schema>,
     history: &History,
@@ -17,7 +17,7 @@ pub fn render(
 ) -> String {
     let mut out =
         String::from("// Written by retort-build; included by retort::include_migrations!().\n\n");
-    out.push_str(&crate::relations::render(models));
+    out.push_str(&crate::relations::source(models));
     // Checkpoints in their transition are compiled too (the runtime sets them aside while
     // the files they replace are listed).
     let mut ordered = history.ordered();

@@ -8,8 +8,17 @@ use retort_schema::naming::dsl_module_name;
 
 use crate::discover::FoundModel;
 
-/// Rust source declaring the relations between `models`.
+/// The old name of [`source`].
+#[deprecated(
+    since = "0.1.0",
+    note = "renamed to `source`: `render` means SQL (see docs/naming.md)"
+)]
 pub fn render(models: &[FoundModel]) -> String {
+    source(models)
+}
+
+/// Rust source declaring the relations between `models`.
+pub fn source(models: &[FoundModel]) -> String {
     let mut out = String::new();
     if models.is_empty() {
         return out;

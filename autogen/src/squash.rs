@@ -21,9 +21,9 @@ use retort_schema::diff;
 use retort_schema::ops::Op;
 use retort_schema::Schema;
 
-use crate::codegen::{self, NewMigration, Origin};
+use crate::codegen::{self, NewMigrationFile, Origin};
 use crate::error::Error;
-use crate::history::{History, MigrationOnDisk};
+use crate::history::{Entry, History};
 
 /// What [`squash`] wrote.
 #[derive(Debug)]
@@ -114,7 +114,7 @@ pub fn squash(
     let taken = |id: &str| history.entries.contains_key(id);
     let revision = retort_schema::migration::revision_id(now, &[], &up_ops, &taken);
     let slug = codegen::slugify(message);
-    let text = codegen::render(&NewMigration {
+    let text = codegen::file_text(&NewMigrationFile {
         revision: &revision,
         parents: &[],
         message: &slug,
@@ -191,11 +191,7 @@ struct Plan {
 }
 
 /// `target` is the schema at the last of `ordered` (replayed once, by the caller).
-fn operations(
-    history: &History,
-    ordered: &[&MigrationOnDisk],
-    target: &Schema,
-) -> Result<Plan, Error> {
+fn operations(history: &History, ordered: &[&Entry], target: &Schema) -> Result<Plan, Error> {
     let mut kept = Vec::new();
     let mut dropped = Vec::new();
     let first_kept = ordered

@@ -6,7 +6,7 @@
 mod arb;
 
 use proptest::prelude::*;
-use retort_build::codegen::{render, NewMigration};
+use retort_build::codegen::{file_text, NewMigrationFile};
 use retort_schema::diff::{Lint, LintKind};
 use retort_schema::migration::parse_file;
 use retort_schema::ops::Op;
@@ -14,7 +14,7 @@ use retort_schema::ops::Op;
 fn file_for(message: &str, up: &[Op], down: &[Op], lint: &str) -> String {
     let up: Vec<(Op, bool)> = up.iter().map(|o| (o.clone(), true)).collect();
     let down: Vec<(Op, bool)> = down.iter().map(|o| (o.clone(), true)).collect();
-    render(&NewMigration {
+    file_text(&NewMigrationFile {
         revision: "20261201_000000_abcd",
         parents: &["20261130_000000_0123".to_string()],
         message,

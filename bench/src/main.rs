@@ -484,8 +484,8 @@ fn rebuild(files: &Files, rounds: usize, rows: u64) -> measure::Row {
     let r1 = parse_file(r#"retort::migration! { revision: "r1", parents: [], message: "big", up: [create_table("big", column("id", integer, autoincrement), column("name", text), column("score", integer), primary_key(["id"]))], down: [drop_table("big")] }"#).expect("parses");
     let r2 = parse_file(r#"retort::migration! { revision: "r2", parents: ["r1"], message: "score nullable", up: [alter_column("big", "score", nullable = true)], down: [alter_column("big", "score", nullable = false)] }"#).expect("parses");
     let graph = Graph::from_revisions([
-        retort::Migration::from_file(r1),
-        retort::Migration::from_file(r2),
+        retort::Revision::from_file(r1),
+        retort::Revision::from_file(r2),
     ]);
     let template = files.kept("big.db");
     {

@@ -83,7 +83,10 @@ pub mod schema {
 
 pub use backend::{AppliedRow, RowState};
 pub use error::{Error, Result};
-pub use graph::{Graph, Migration};
+pub use graph::{Graph, Revision};
+/// The old name of [`Revision`].
+#[deprecated(since = "0.1.0", note = "renamed to `Revision` (see docs/naming.md)")]
+pub type Migration = Revision;
 pub use migration::{CompiledMigration, Connection, DataError, DataMigrationFn, Migrations, OpsFn};
 pub use models::{DbEnum, Table};
 pub use offline::upgrade_sql;

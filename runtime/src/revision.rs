@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::error::{Error, Result};
-use retort_schema::migration::{empty_revision_id, render_file, NewMigration, Origin};
+use retort_schema::migration::{empty_revision_id, write_file, NewMigrationFile, Origin};
 
 /// Writes `<dir>/<revision>_<slug>.rs` and returns its path.
 pub(crate) fn write_empty(dir: &Path, parents: &[String], message: &str) -> Result<PathBuf> {
@@ -23,8 +23,8 @@ pub(crate) fn write_empty(dir: &Path, parents: &[String], message: &str) -> Resu
         })
     };
     let revision = empty_revision_id(now, parents, &|id| taken(id));
-    let text = render_file(
-        &NewMigration {
+    let text = write_file(
+        &NewMigrationFile {
             revision: &revision,
             parents,
             message: &slug,

@@ -342,8 +342,8 @@ fn mysql_refuses_to_index_unbounded_text_naming_the_fix_and_changes_nothing() {
 }
 
 /// A migration from its full text (for header fields `rev` does not write).
-fn migration(text: &str) -> retort::Migration {
-    retort::Migration::from_file(
+fn migration(text: &str) -> retort::Revision {
+    retort::Revision::from_file(
         retort_schema::migration::parse_file(text).unwrap_or_else(|e| panic!("{e}")),
     )
 }
@@ -611,7 +611,7 @@ fn hostile_but_valid_names_and_defaults_work_on_every_backend() {
         let d = retort_schema::diff::diff(&Schema::new(), &models).unwrap();
         let render = |ops: &[retort::schema::ops::Op]| {
             ops.iter()
-                .map(|o| retort_schema::migration::render_op(o).to_string())
+                .map(|o| retort_schema::migration::op_tokens(o).to_string())
                 .collect::<Vec<_>>()
                 .join(", ")
         };

@@ -15,7 +15,7 @@ use retort_schema::sql::{Dialect, Step};
 use support::{rev, rev_outside, TestDb};
 
 /// r1 the table, r2 2 500 rows (`a` NULL in every 500th), then `r3`, then `rest`.
-fn revisions(r3: retort::Migration, gate: &str) -> Vec<retort::Migration> {
+fn revisions(r3: retort::Revision, gate: &str) -> Vec<retort::Revision> {
     vec![
         rev(
             "r1",
@@ -36,7 +36,7 @@ fn revisions(r3: retort::Migration, gate: &str) -> Vec<retort::Migration> {
 }
 
 /// A column added after `parent`, the head.
-fn r4(parent: &str) -> retort::Migration {
+fn r4(parent: &str) -> retort::Revision {
     rev(
         "r4",
         Some(parent),
@@ -46,7 +46,7 @@ fn r4(parent: &str) -> retort::Migration {
 }
 
 /// [`revisions`] then [`r4`].
-fn graph(r3: retort::Migration, gate: &str) -> Graph {
+fn graph(r3: retort::Revision, gate: &str) -> Graph {
     let mut all = revisions(r3, gate);
     all.push(r4("r3"));
     Graph::from_revisions(all)

@@ -429,11 +429,11 @@ fn mood_schema(values: &[String], renamed: Option<(String, String)>) -> retort::
 }
 
 /// The migration the build would write for a diff, through the file grammar.
-fn written(id: &str, parent: Option<&str>, d: &retort::schema::diff::Diff) -> retort::Migration {
-    use retort::schema::migration::{render_op, runs_outside_a_transaction};
+fn written(id: &str, parent: Option<&str>, d: &retort::schema::diff::Diff) -> retort::Revision {
+    use retort::schema::migration::{op_tokens, runs_outside_a_transaction};
     let list = |ops: &[retort::schema::ops::Op]| {
         ops.iter()
-            .map(|o| render_op(o).to_string())
+            .map(|o| op_tokens(o).to_string())
             .collect::<Vec<_>>()
             .join(", ")
     };

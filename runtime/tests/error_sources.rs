@@ -9,7 +9,7 @@ use std::error::Error as _;
 use retort::{Error, Graph, Options, Runner};
 use support::{rev, Db};
 
-fn upgrade(revisions: Vec<retort::Migration>) -> Error {
+fn upgrade(revisions: Vec<retort::Revision>) -> Error {
     let db = Db::new();
     let graph = Graph::from_revisions(revisions);
     let mut runner = Runner::connect(&graph, &db.url(), Options::default()).unwrap();

@@ -12,7 +12,7 @@ use retort::schema::{
     CheckConstraint, Column, ColumnType, ForeignKey, Index, ReferentialAction, Schema, Table,
     UniqueConstraint,
 };
-use retort::{Graph, Migration, Options, Runner};
+use retort::{Graph, Options, Revision, Runner};
 use support::TestDb;
 
 fn models(parent: &str, code: &str) -> Schema {
@@ -54,7 +54,7 @@ fn models(parent: &str, code: &str) -> Schema {
 }
 
 /// The migration the build writes from A to B (through the file grammar).
-fn migration(id: &str, parent: Option<&str>, a: &Schema, b: &Schema) -> Migration {
+fn migration(id: &str, parent: Option<&str>, a: &Schema, b: &Schema) -> Revision {
     let d = diff(a, b).unwrap();
     let file = retort::schema::migration::MigrationFile {
         revision: id.into(),
@@ -67,7 +67,7 @@ fn migration(id: &str, parent: Option<&str>, a: &Schema, b: &Schema) -> Migratio
         replaces: Vec::new(),
         elidable: false,
     };
-    Migration::from_file(file)
+    Revision::from_file(file)
 }
 
 fn renamed() -> Schema {

@@ -328,7 +328,7 @@ fn swaps_and_checks_over_renamed_columns_run_both_ways() {
     renamed.checks[0].expression = "c > 0".into();
     let render = |ops: &[retort::schema::ops::Op]| {
         ops.iter()
-            .map(|o| retort_schema::migration::render_op(o).to_string())
+            .map(|o| retort_schema::migration::op_tokens(o).to_string())
             .collect::<Vec<_>>()
             .join(", ")
     };

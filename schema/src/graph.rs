@@ -7,8 +7,8 @@
 //! 625 times.
 //!
 //! ```
-//! use retort_schema::graph::RevisionGraph;
-//! let g = RevisionGraph::new([("b", vec!["a"]), ("a", vec![]), ("c", vec!["a"])]);
+//! use retort_schema::graph::Shape;
+//! let g = Shape::new([("b", vec!["a"]), ("a", vec![]), ("c", vec!["a"])]);
 //! let ids: Vec<&str> = g.order().iter().map(|&i| g.id(i)).collect();
 //! assert_eq!(ids, ["a", "b", "c"]);
 //! assert_eq!(g.heads().iter().map(|&i| g.id(i)).collect::<Vec<_>>(), ["b", "c"]);
@@ -17,13 +17,17 @@
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 
+/// The old name of [`Shape`].
+#[deprecated(since = "0.1.0", note = "renamed to `Shape` (see docs/naming.md)")]
+pub type RevisionGraph = Shape;
+
 /// Revisions by index, with their parent and child links.
 ///
 /// Indexes follow the ids' sort order. Parents that are not in the graph are kept aside
-/// ([`RevisionGraph::missing_parents`]) and otherwise ignored; revisions on a cycle are
-/// left out of [`RevisionGraph::order`] ([`RevisionGraph::on_cycle`] lists them).
+/// ([`Shape::missing_parents`]) and otherwise ignored; revisions on a cycle are
+/// left out of [`Shape::order`] ([`Shape::on_cycle`] lists them).
 #[derive(Debug, Clone, Default)]
-pub struct RevisionGraph {
+pub struct Shape {
     ids: Vec<String>,
     index: HashMap<String, usize>,
     parents: Vec<Vec<usize>>,
@@ -32,10 +36,10 @@ pub struct RevisionGraph {
     order: Vec<usize>,
 }
 
-impl RevisionGraph {
+impl Shape {
     /// The graph of `revisions`, each an id with its parents' ids. A repeated id keeps its
     /// first parents (callers refuse duplicates before building a graph).
-    pub fn new<I, S, P, Q>(revisions: I) -> RevisionGraph
+    pub fn new<I, S, P, Q>(revisions: I) -> Shape
     where
         I: IntoIterator<Item = (S, P)>,
         S: Into<String>,
@@ -68,7 +72,7 @@ impl RevisionGraph {
                 }
             }
         }
-        let mut graph = RevisionGraph {
+        let mut graph = Shape {
             ids: listed.into_iter().map(|(id, _)| id).collect(),
             index,
             parents,
@@ -204,7 +208,7 @@ mod tests {
 
     #[test]
     fn orders_parents_first_and_breaks_ties_by_id() {
-        let g = RevisionGraph::new([
+        let g = Shape::new([
             ("m", vec!["b", "c"]),
             ("c", vec!["a"]),
             ("b", vec!["a"]),
@@ -224,7 +228,7 @@ mod tests {
 
     #[test]
     fn revisions_on_a_cycle_are_left_out_of_the_order() {
-        let g = RevisionGraph::new([("a", vec!["b"]), ("b", vec!["a"]), ("c", vec![])]);
+        let g = Shape::new([("a", vec!["b"]), ("b", vec!["a"]), ("c", vec![])]);
         assert_eq!(g.order().len(), 1);
         assert_eq!(g.on_cycle(), ["a", "b"]);
     }
@@ -235,7 +239,7 @@ mod tests {
         // minutes; this takes milliseconds.
         let n = 200_000;
         let id = |i: usize| format!("r{i:07}");
-        let g = RevisionGraph::new((0..n).rev().map(|i| {
+        let g = Shape::new((0..n).rev().map(|i| {
             let parents = if i == 0 { vec![] } else { vec![id(i - 1)] };
             (id(i), parents)
         }));

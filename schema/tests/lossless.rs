@@ -8,11 +8,11 @@ mod arb;
 
 use proptest::prelude::*;
 use quote::quote;
-use retort_schema::migration::{parse_body, render_op, MigrationFile};
+use retort_schema::migration::{op_tokens, parse_body, MigrationFile};
 use retort_schema::ops::{ColumnChanges, Op};
 
 fn through_grammar(ops: &[Op]) -> Result<Vec<Op>, String> {
-    let rendered = ops.iter().map(render_op);
+    let rendered = ops.iter().map(op_tokens);
     // Outside a transaction, so `create_index(…, concurrently = true)` is accepted.
     let body = quote! {
         revision: "r1",

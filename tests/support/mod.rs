@@ -66,13 +66,13 @@ pub fn generated_revision(
     parent: Option<&str>,
     from: &retort::schema::Schema,
     to: &retort::schema::Schema,
-) -> retort::Migration {
+) -> retort::Revision {
     use retort::schema::ops::Op;
     let d = retort::schema::diff::diff(from, to).unwrap();
     let unmarked =
         |ops: &[Op]| -> Vec<(Op, bool)> { ops.iter().map(|o| (o.clone(), false)).collect() };
     let parents: Vec<String> = parent.map(|p| vec![p.to_string()]).unwrap_or_default();
-    let text = retort_build::codegen::render(&retort_build::codegen::NewMigration {
+    let text = retort_build::codegen::file_text(&retort_build::codegen::NewMigrationFile {
         revision: id,
         parents: &parents,
         message: id,
@@ -87,5 +87,5 @@ pub fn generated_revision(
         retort::schema::migration::parse_file(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
     assert_eq!(parsed.up, d.up);
     assert_eq!(parsed.down, d.down);
-    retort::Migration::from_file(parsed)
+    retort::Revision::from_file(parsed)
 }

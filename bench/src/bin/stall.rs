@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use clap::Parser;
 use retort::backend::Backend;
 use retort::schema::sql::Dialect;
-use retort::{DatabaseUrl, Graph, Migration, Options, Runner};
+use retort::{DatabaseUrl, Graph, Options, Revision, Runner};
 
 #[derive(Parser)]
 #[command(about = "a writer's longest stall during each migration, plain and online forms")]
@@ -37,11 +37,11 @@ struct Cli {
     only: Option<String>,
 }
 
-fn migration(id: &str, parent: Option<&str>, atomic: bool, up: &str, down: &str) -> Migration {
+fn migration(id: &str, parent: Option<&str>, atomic: bool, up: &str, down: &str) -> Revision {
     let parents = parent.map(|p| format!("\"{p}\"")).unwrap_or_default();
     let atomic = if atomic { "" } else { "atomic: false," };
     let text = format!("retort::migration! {{ revision: \"{id}\", parents: [{parents}], message: \"{id}\", {atomic} up: [{up}], down: [{down}] }}");
-    Migration::from_file(retort_schema::migration::parse_file(&text).expect(id))
+    Revision::from_file(retort_schema::migration::parse_file(&text).expect(id))
 }
 
 const TABLE: &str = r#"create_table("stall_t", column("id", bigint, autoincrement), column("a", integer), column("b", integer), column("c", integer, nullable), column("note", text, nullable), column("owner_id", integer), primary_key(["id"])), create_table("stall_owner", column("id", integer), primary_key(["id"]))"#;

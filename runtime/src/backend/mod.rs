@@ -65,7 +65,7 @@ impl AppliedRow {
 
     /// The row recording `rev`; `applied_at` is left for the database to fill in.
     pub(crate) fn for_revision(
-        rev: &crate::graph::Migration,
+        rev: &crate::graph::Revision,
         state: RowState,
         execution_ms: i64,
     ) -> AppliedRow {
@@ -438,12 +438,12 @@ pub(crate) fn open(url: &DatabaseUrl, wait: Duration) -> Result<Box<dyn Backend>
     match url {
         #[cfg(feature = "sqlite")]
         DatabaseUrl::SqliteFile(_) | DatabaseUrl::SqliteMemory => {
-            Ok(Box::new(sqlite::Sqlite::connect(url, wait)?))
+            Ok(Box::new(sqlite::SqliteBackend::connect(url, wait)?))
         }
         #[cfg(feature = "postgres")]
-        DatabaseUrl::Postgres { .. } => Ok(Box::new(postgres::Postgres::connect(url)?)),
+        DatabaseUrl::Postgres { .. } => Ok(Box::new(postgres::PostgresBackend::connect(url)?)),
         #[cfg(feature = "mysql")]
-        DatabaseUrl::Mysql(_) => Ok(Box::new(mysql::Mysql::connect(url)?)),
+        DatabaseUrl::Mysql(_) => Ok(Box::new(mysql::MysqlBackend::connect(url)?)),
         #[allow(unreachable_patterns)]
         other => Err(Error::BadUrl {
             url: other.to_string(),

@@ -139,7 +139,7 @@ fn in_place(statement: &str) -> Option<InPlace> {
     None
 }
 
-pub(crate) struct Mysql {
+pub(crate) struct MysqlBackend {
     conn: Connection,
     mariadb: bool,
     locked: bool,
@@ -161,8 +161,8 @@ struct Number {
     n: Option<i64>,
 }
 
-impl Mysql {
-    pub(crate) fn connect(url: &DatabaseUrl) -> Result<Mysql> {
+impl MysqlBackend {
+    pub(crate) fn connect(url: &DatabaseUrl) -> Result<MysqlBackend> {
         let DatabaseUrl::Mysql(target) = url else {
             unreachable!("not a MySQL URL: {url}");
         };
@@ -187,7 +187,7 @@ impl Mysql {
         let mariadb = version
             .flatten()
             .is_some_and(|v| v.to_ascii_lowercase().contains("mariadb"));
-        Ok(Mysql {
+        Ok(MysqlBackend {
             conn,
             mariadb,
             locked: false,
@@ -214,7 +214,7 @@ impl Mysql {
     }
 }
 
-impl Backend for Mysql {
+impl Backend for MysqlBackend {
     fn dialect(&self) -> Dialect {
         Dialect::Mysql
     }
@@ -421,7 +421,7 @@ fn view_print(mariadb: bool) -> &'static str {
     }
 }
 
-impl Drop for Mysql {
+impl Drop for MysqlBackend {
     fn drop(&mut self) {
         let _ = self.unlock();
     }

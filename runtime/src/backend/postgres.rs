@@ -55,7 +55,7 @@ const BUSY: &str = "retort: the migration lock is held";
 /// The error text that says the version rows moved while the lock was let go.
 const MOVED: &str = "retort: the version rows moved";
 
-pub(crate) struct Postgres {
+pub(crate) struct PostgresBackend {
     conn: Connection,
     /// The server to connect the keeper to, and the session setup it needs (the schema,
     /// whose hash keys the lock).
@@ -265,8 +265,8 @@ struct Flag {
     v: bool,
 }
 
-impl Postgres {
-    pub(crate) fn connect(url: &DatabaseUrl) -> Result<Postgres> {
+impl PostgresBackend {
+    pub(crate) fn connect(url: &DatabaseUrl) -> Result<PostgresBackend> {
         let DatabaseUrl::Postgres {
             url: target,
             schema,
@@ -291,7 +291,7 @@ impl Postgres {
         }
         conn.batch_execute(&setup)
             .map_err(db_err("cannot prepare the PostgreSQL session"))?;
-        Ok(Postgres {
+        Ok(PostgresBackend {
             conn: Connection::Postgres(conn),
             target: target.clone(),
             setup,
@@ -351,7 +351,7 @@ impl Postgres {
     }
 }
 
-impl Backend for Postgres {
+impl Backend for PostgresBackend {
     fn dialect(&self) -> Dialect {
         Dialect::Postgres
     }
@@ -665,7 +665,7 @@ struct Print {
     v: String,
 }
 
-impl Drop for Postgres {
+impl Drop for PostgresBackend {
     fn drop(&mut self) {
         let _ = self.unlock();
     }

@@ -12,15 +12,19 @@ pub(crate) mod plan;
 
 use crate::error::{Error, Result};
 use crate::migration::{CompiledMigration, DataMigrationFn, Migrations};
-use retort_schema::graph::RevisionGraph;
+use retort_schema::graph::Shape;
 use retort_schema::migration::{ChecksumCheck, MigrationFile};
 use retort_schema::ops::Op;
 use retort_schema::sql::{self, Dialect, Step};
 use retort_schema::Schema;
 
+/// The old name of [`Revision`].
+#[deprecated(since = "0.1.0", note = "renamed to `Revision` (see docs/naming.md)")]
+pub type Migration = Revision;
+
 /// One revision the runner can apply.
 #[derive(Debug, Clone)]
-pub struct Migration {
+pub struct Revision {
     source: Source,
     /// Parents as the graph sees them, where a checkpoint took the place of one the file
     /// names (see [`retort_schema::checkpoint`]).
@@ -42,11 +46,11 @@ enum Source {
     },
 }
 
-impl Migration {
+impl Revision {
     /// A revision from a parsed file (for tests and tools; Rust functions are added with
     /// [`Migration::with_function`]).
-    pub fn from_file(file: MigrationFile) -> Migration {
-        Migration {
+    pub fn from_file(file: MigrationFile) -> Revision {
+        Revision {
             source: Source::Parsed {
                 checksum: file.checksum(),
                 file: Box::new(file),
@@ -58,7 +62,7 @@ impl Migration {
 
     /// Gives a parsed revision the function its `run(name)` step calls. (A compiled
     /// migration has its functions already.)
-    pub fn with_function(mut self, name: &str, function: DataMigrationFn) -> Migration {
+    pub fn with_function(mut self, name: &str, function: DataMigrationFn) -> Revision {
         if let Source::Parsed { functions, .. } = &mut self.source {
             functions.push((name.to_string(), function));
         }
@@ -66,8 +70,8 @@ impl Migration {
     }
 
     /// A revision compiled by `migration!` (nothing is copied or decoded).
-    pub fn from_migration(migration: &'static CompiledMigration) -> Migration {
-        Migration {
+    pub fn from_migration(migration: &'static CompiledMigration) -> Revision {
+        Revision {
             source: Source::Compiled { migration },
             parents_resolved: None,
         }
@@ -222,8 +226,8 @@ impl Migration {
 #[derive(Debug, Clone, Default)]
 pub struct Graph {
     /// Sorted by id, without duplicates; index `i` is index `i` of `shape`.
-    revisions: Vec<Migration>,
-    shape: OnceLock<RevisionGraph>,
+    revisions: Vec<Revision>,
+    shape: OnceLock<Shape>,
     heads: OnceLock<Vec<String>>,
     models_of: Option<Migrations>,
     models: OnceLock<Option<Schema>>,
@@ -234,12 +238,8 @@ pub struct Graph {
 impl Graph {
     /// The graph of compiled migrations.
     pub fn from_migrations(migrations: &Migrations) -> Graph {
-        let mut graph = Graph::from_revisions(
-            migrations
-                .all()
-                .iter()
-                .map(|m| Migration::from_migration(m)),
-        );
+        let mut graph =
+            Graph::from_revisions(migrations.all().iter().map(|m| Revision::from_migration(m)));
         graph.models_of = Some(*migrations);
         if let Some(heads) = migrations.heads() {
             let mut heads: Vec<String> = heads.iter().map(|h| h.to_string()).collect();
@@ -250,8 +250,8 @@ impl Graph {
     }
 
     /// A graph of revisions built at run time (tests, tools). A repeated id keeps the first.
-    pub fn from_revisions(list: impl IntoIterator<Item = Migration>) -> Graph {
-        let mut revisions: Vec<Migration> = list.into_iter().collect();
+    pub fn from_revisions(list: impl IntoIterator<Item = Revision>) -> Graph {
+        let mut revisions: Vec<Revision> = list.into_iter().collect();
         revisions.sort_by(|a, b| a.id().cmp(b.id()));
         revisions.dedup_by(|later, first| later.id() == first.id());
         let mut replaced = std::collections::BTreeMap::new();
@@ -278,10 +278,9 @@ impl Graph {
     }
 
     /// The parent/child links, worked out on first use in O(revisions + links).
-    fn shape(&self) -> &RevisionGraph {
-        self.shape.get_or_init(|| {
-            RevisionGraph::new(self.revisions.iter().map(|r| (r.id(), r.parents())))
-        })
+    fn shape(&self) -> &Shape {
+        self.shape
+            .get_or_init(|| Shape::new(self.revisions.iter().map(|r| (r.id(), r.parents()))))
     }
 
     /// The checkpoint that took this revision's place, if a checkpoint replaces it and its
@@ -319,7 +318,7 @@ impl Graph {
     /// The revision with this id, trying `hint` (an index) first: version rows come back in
     /// the order they were written, which is nearly always the id order, so a walk that
     /// passes the previous index + 1 makes one comparison per row instead of a search.
-    pub(crate) fn get_near(&self, id: &str, hint: usize) -> Option<(usize, &Migration)> {
+    pub(crate) fn get_near(&self, id: &str, hint: usize) -> Option<(usize, &Revision)> {
         if let Some(r) = self.revisions.get(hint) {
             if r.id() == id {
                 return Some((hint, r));
@@ -329,7 +328,7 @@ impl Graph {
     }
 
     /// The revision with this id.
-    pub fn get(&self, id: &str) -> Option<&Migration> {
+    pub fn get(&self, id: &str) -> Option<&Revision> {
         self.position(id).map(|i| &self.revisions[i])
     }
 
@@ -347,7 +346,7 @@ impl Graph {
     }
 
     /// All revisions, parents before children.
-    pub fn all_ordered(&self) -> Vec<&Migration> {
+    pub fn all_ordered(&self) -> Vec<&Revision> {
         self.shape()
             .order()
             .iter()
@@ -361,7 +360,7 @@ impl Graph {
         self.heads
             .get_or_init(|| {
                 let parents: std::collections::HashSet<&str> =
-                    self.revisions.iter().flat_map(Migration::parents).collect();
+                    self.revisions.iter().flat_map(Revision::parents).collect();
                 self.revisions
                     .iter()
                     .filter(|r| !parents.contains(r.id()))
@@ -416,7 +415,7 @@ impl Graph {
     }
 
     /// The given revisions, parents first, ties by id; unknown ids are left out.
-    pub fn order(&self, ids: &BTreeSet<String>) -> Vec<&Migration> {
+    pub fn order(&self, ids: &BTreeSet<String>) -> Vec<&Revision> {
         self.shape()
             .ordered(&self.mask(ids))
             .into_iter()

@@ -11,7 +11,7 @@ use crate::backend::{AppliedRow, RowState};
 use crate::compare;
 use crate::error::{Error, Result};
 use crate::graph::plan::app_schemas;
-use crate::graph::Migration;
+use crate::graph::Revision;
 use crate::tools::{Tool, ToolState};
 use retort_schema::ops::Op;
 use retort_schema::Schema;
@@ -153,7 +153,7 @@ impl Runner<'_> {
         }
         let set: BTreeSet<String> = order[..count]
             .iter()
-            .map(|r: &&Migration| r.id().to_string())
+            .map(|r: &&Revision| r.id().to_string())
             .collect();
         Ok(self.graph.current(&set))
     }

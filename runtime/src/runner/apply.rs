@@ -8,7 +8,7 @@ use super::{Direction, Options, Runner};
 use crate::backend::{versions, AppliedRow, Backend, RowState};
 use crate::error::{Error, Result};
 use crate::graph::plan::describe_at;
-use crate::graph::Migration;
+use crate::graph::Revision;
 use retort_schema::ops::Op;
 use retort_schema::sql::Step;
 use retort_schema::Schema;
@@ -19,7 +19,7 @@ impl Runner<'_> {
     /// a visible `dirty K/N` state instead of a silent half-migration.
     pub(super) fn run_ops(
         &mut self,
-        rev: &Migration,
+        rev: &Revision,
         ops: &[Op],
         schema: &mut Schema,
         at: &BTreeSet<String>,
@@ -215,7 +215,7 @@ impl Runner<'_> {
     }
 
     /// A migration's statements as they are rendered: from the schema before it.
-    pub(super) fn steps_of(&self, rev: &Migration, upgrade: bool) -> Vec<Step> {
+    pub(super) fn steps_of(&self, rev: &Revision, upgrade: bool) -> Vec<Step> {
         let mut before: BTreeSet<String> = self.graph.ancestors(rev.id());
         let ops = if upgrade {
             before.remove(rev.id());
@@ -363,7 +363,7 @@ pub(super) fn step_text(step: Step) -> String {
 
 /// Where a step of a migration runs: what its errors name, and what its failure leaves.
 struct StepAt<'a> {
-    rev: &'a Migration,
+    rev: &'a Revision,
     op: &'a Op,
     /// The applied set before the migration.
     at: &'a BTreeSet<String>,

@@ -3,14 +3,14 @@
 #![allow(dead_code)]
 
 use diesel::prelude::*;
-use retort::{DatabaseUrl, Migration};
+use retort::{DatabaseUrl, Revision};
 use retort_schema::migration::parse_file;
 
 /// A revision from its operations as written in a migration file.
-pub fn rev(id: &str, parent: Option<&str>, up: &str, down: &str) -> Migration {
+pub fn rev(id: &str, parent: Option<&str>, up: &str, down: &str) -> Revision {
     let parents = parent.map(|p| format!("\"{p}\"")).unwrap_or_default();
     let text = format!("retort::migration! {{ revision: \"{id}\", parents: [{parents}], message: \"{id}\", up: [{up}], down: [{down}] }}");
-    Migration::from_file(parse_file(&text).unwrap_or_else(|e| panic!("{id}: {e}")))
+    Revision::from_file(parse_file(&text).unwrap_or_else(|e| panic!("{id}: {e}")))
 }
 
 /// The `*.rs` migration files of a folder as a graph, as an app would compile them.
@@ -21,17 +21,17 @@ pub fn graph_of_folder(dir: &std::path::Path) -> retort::Graph {
         if path.extension().is_some_and(|e| e == "rs") {
             let text = std::fs::read_to_string(&path).unwrap();
             let file = parse_file(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-            revisions.push(Migration::from_file(file));
+            revisions.push(Revision::from_file(file));
         }
     }
     retort::Graph::from_revisions(revisions)
 }
 
 /// A revision that runs outside a transaction (`atomic: false`).
-pub fn rev_outside(id: &str, parent: Option<&str>, up: &str, down: &str) -> Migration {
+pub fn rev_outside(id: &str, parent: Option<&str>, up: &str, down: &str) -> Revision {
     let parents = parent.map(|p| format!("\"{p}\"")).unwrap_or_default();
     let text = format!("retort::migration! {{ revision: \"{id}\", parents: [{parents}], message: \"{id}\", atomic: false, up: [{up}], down: [{down}] }}");
-    Migration::from_file(parse_file(&text).unwrap_or_else(|e| panic!("{id}: {e}")))
+    Revision::from_file(parse_file(&text).unwrap_or_else(|e| panic!("{id}: {e}")))
 }
 
 /// An SQLite file in a temporary folder, deleted on drop.

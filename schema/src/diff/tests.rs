@@ -1,7 +1,7 @@
 use proptest::prelude::*;
 
 use super::*;
-use crate::migration::{parse_body, render_op};
+use crate::migration::{op_tokens, parse_body};
 use crate::model::{
     CheckConstraint, ForeignKey, Index, IndexKey, ReferentialAction, UniqueConstraint,
 };
@@ -65,7 +65,7 @@ fn assert_round_trip(old: &Schema, new: &Schema) -> Diff {
     );
     // Every generated operation survives the file grammar unchanged.
     for op in d.up.iter().chain(&d.down) {
-        let tokens = render_op(op);
+        let tokens = op_tokens(op);
         let file = parse_body(quote::quote!(revision: "r", up: [#tokens])).unwrap();
         assert_eq!(&file.up[0], op);
     }

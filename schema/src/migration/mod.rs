@@ -19,7 +19,7 @@ mod checksum;
 #[cfg(feature = "parse")]
 mod parse;
 #[cfg(feature = "parse")]
-mod render;
+mod tokens;
 mod write;
 
 use crate::ops::Op;
@@ -30,10 +30,17 @@ pub use parse::{
     conflict_marker_line, parse_body, parse_file, FileError, DEFAULT_BATCH, OPERATIONS,
 };
 #[cfg(feature = "parse")]
-pub use render::render_op;
+pub use tokens::op_tokens;
+#[cfg(feature = "parse")]
+#[allow(deprecated)]
+pub use tokens::render_op;
 #[cfg(feature = "serde")]
 pub use write::revision_id;
-pub use write::{empty_revision_id, render_file, runs_outside_a_transaction, NewMigration, Origin};
+#[allow(deprecated)]
+pub use write::{
+    empty_revision_id, render_file, runs_outside_a_transaction, write_file, NewMigration,
+    NewMigrationFile, Origin,
+};
 
 /// One migration as written in its file.
 #[derive(Debug, Clone, PartialEq, Eq)]

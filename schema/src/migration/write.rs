@@ -21,7 +21,7 @@ pub enum Origin {
 }
 
 /// Everything a new migration file shows.
-pub struct NewMigration<'a> {
+pub struct NewMigrationFile<'a> {
     /// Revision id.
     pub revision: &'a str,
     /// Parent revisions.
@@ -53,9 +53,25 @@ pub fn runs_outside_a_transaction(up: &[Op], down: &[Op]) -> bool {
             .any(|op| op.enum_change_in_place() == Some((true, true)))
 }
 
+/// The old name of [`NewMigrationFile`].
+#[deprecated(
+    since = "0.1.0",
+    note = "renamed to `NewMigrationFile` (see docs/naming.md)"
+)]
+pub type NewMigration<'a> = NewMigrationFile<'a>;
+
+/// The old name of [`write_file`].
+#[deprecated(
+    since = "0.1.0",
+    note = "renamed to `write_file`: `render` means SQL (see docs/naming.md)"
+)]
+pub fn render_file(m: &NewMigrationFile, format_op: &dyn Fn(&Op) -> String) -> String {
+    write_file(m, format_op)
+}
+
 /// The whole file; `format_op` writes one operation as it appears in the block (the build
 /// formats them with prettyplease).
-pub fn render_file(m: &NewMigration, format_op: &dyn Fn(&Op) -> String) -> String {
+pub fn write_file(m: &NewMigrationFile, format_op: &dyn Fn(&Op) -> String) -> String {
     let mut out = String::new();
     let title = m.message.replace('_', " ");
     let _ = writeln!(out, "// {}", comment_text(&capitalize(&title)));

@@ -21,7 +21,7 @@ use retort_schema::Schema;
 
 pub(crate) const VERSION_TABLE: &str = retort_schema::naming::VERSION_TABLE;
 
-pub(crate) struct Sqlite {
+pub(crate) struct SqliteBackend {
     conn: Connection,
     path: Option<std::path::PathBuf>,
     /// The busy timeout set on the connection (set again only when a lock asks for another).
@@ -74,9 +74,9 @@ struct Count {
     n: i64,
 }
 
-impl Sqlite {
+impl SqliteBackend {
     /// Opens the file; `busy` is how long a statement waits for another process's lock.
-    pub(crate) fn connect(url: &DatabaseUrl, busy: Duration) -> Result<Sqlite> {
+    pub(crate) fn connect(url: &DatabaseUrl, busy: Duration) -> Result<SqliteBackend> {
         let (target, path) = match url {
             DatabaseUrl::SqliteFile(p) => (p.to_string_lossy().into_owned(), Some(p.clone())),
             DatabaseUrl::SqliteMemory => (":memory:".to_string(), None),
@@ -94,7 +94,7 @@ impl Sqlite {
         let on: Vec<Count> = diesel::sql_query("SELECT foreign_keys AS n FROM pragma_foreign_keys")
             .load(&mut conn)
             .map_err(db_err("cannot read PRAGMA foreign_keys"))?;
-        Ok(Sqlite {
+        Ok(SqliteBackend {
             conn: Connection::Sqlite(conn),
             busy,
             path,
@@ -104,13 +104,13 @@ impl Sqlite {
     }
 }
 
-impl Sqlite {
+impl SqliteBackend {
     fn c(&mut self) -> &mut SqliteConnection {
         sqlite(&mut self.conn)
     }
 }
 
-impl Backend for Sqlite {
+impl Backend for SqliteBackend {
     fn dialect(&self) -> Dialect {
         Dialect::Sqlite
     }
@@ -232,7 +232,7 @@ impl Backend for Sqlite {
     }
 }
 
-impl Drop for Sqlite {
+impl Drop for SqliteBackend {
     /// Leaves the connection as it was opened (it is closed right after, but a connection
     /// pool may one day hand it on).
     fn drop(&mut self) {

@@ -21,7 +21,7 @@ use super::{Dialect, RenderError, Step};
 use crate::model::{Column, ColumnType, Schema, Table};
 use crate::ops::{ConstraintKind, Op};
 
-pub(super) struct Mysql;
+pub(super) struct MysqlHooks;
 
 /// Whether MySQL can index the type without a prefix length.
 fn indexable(ty: &ColumnType) -> bool {
@@ -116,7 +116,7 @@ fn owned(names: Vec<&str>) -> Vec<String> {
 /// statement at once (naming the form it needs) instead of holding writers up.
 const IN_PLACE: &str = ", ALGORITHM=INPLACE, LOCK=NONE";
 
-impl Hooks for Mysql {
+impl Hooks for MysqlHooks {
     fn column_def(&self, _table: &Table, c: &Column) -> String {
         let mut s = format!("{} {}", self.q(&c.name), mysql_type(&c.ty));
         s.push_str(if c.nullable { " NULL" } else { " NOT NULL" });
@@ -462,11 +462,11 @@ fn if_index_exists(table: &str, name: &str, ddl: &str) -> String {
 }
 
 pub(super) fn render(op: &Op, before: &Schema) -> Result<Vec<Step>, RenderError> {
-    Mysql.render(op, before)
+    MysqlHooks.render(op, before)
 }
 
 pub(super) fn render_ops(ops: &[Op], schema: &mut Schema) -> Result<Vec<Vec<Step>>, RenderError> {
-    ansi::render_ops(&Mysql, ops, schema)
+    ansi::render_ops(&MysqlHooks, ops, schema)
 }
 
 /// `alter_enum` on MySQL: each column of the type is modified — first to the old values and
@@ -492,7 +492,7 @@ pub(super) fn alter_enum(change: &super::enums::Change, before: &Schema) -> Vec<
             Step::Sql(format!(
                 "ALTER TABLE {} MODIFY COLUMN {}",
                 super::quote_ident(&t.name, d),
-                Mysql.column_def(t, &column)
+                MysqlHooks.column_def(t, &column)
             ))
         };
         if let Some(update) = change.rename_update(&t.name, &c.name, d) {

@@ -19,9 +19,9 @@ use super::{quote_ident, quote_literal, Dialect, RenderError, Step};
 use crate::model::{Column, ColumnType, Index, Schema, Table};
 use crate::ops::Op;
 
-pub(super) struct Postgres;
+pub(super) struct PostgresHooks;
 
-impl Postgres {
+impl PostgresHooks {
     fn comment_on_column(&self, table: &str, column: &str, comment: Option<&str>) -> String {
         format!(
             "COMMENT ON COLUMN {}.{} IS {}",
@@ -40,7 +40,7 @@ impl Postgres {
     }
 }
 
-impl Hooks for Postgres {
+impl Hooks for PostgresHooks {
     /// Names are quoted as tables are: `audit.events` is a table in schema `audit`.
     fn q(&self, name: &str) -> String {
         super::quote_table(name, Dialect::Postgres)
@@ -421,7 +421,7 @@ impl Hooks for Postgres {
 
 /// `ALTER TABLE … VALIDATE CONSTRAINT …`: checks the rows a `NOT VALID` constraint skipped,
 /// holding a lock that lets writes go on.
-fn validate(h: &Postgres, table: &str, name: &str) -> String {
+fn validate(h: &PostgresHooks, table: &str, name: &str) -> String {
     format!(
         "ALTER TABLE {} VALIDATE CONSTRAINT {}",
         h.q(table),
@@ -430,11 +430,11 @@ fn validate(h: &Postgres, table: &str, name: &str) -> String {
 }
 
 pub(super) fn render(op: &Op, before: &Schema) -> Result<Vec<Step>, RenderError> {
-    Postgres.render(op, before)
+    PostgresHooks.render(op, before)
 }
 
 pub(super) fn render_ops(ops: &[Op], schema: &mut Schema) -> Result<Vec<Vec<Step>>, RenderError> {
-    ansi::render_ops(&Postgres, ops, schema)
+    ansi::render_ops(&PostgresHooks, ops, schema)
 }
 
 /// `alter_enum` on PostgreSQL: renames with `RENAME VALUE` (through temporary names when

@@ -1,5 +1,5 @@
 //! Writes operations back in the `migration!` grammar (as tokens; the build script
-//! formats them). `parse(render(op)) == op` for every operation.
+//! formats them). `parse(op_tokens(op)) == op` for every operation.
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
@@ -7,8 +7,17 @@ use quote::{format_ident, quote};
 use crate::model::{Column, ColumnType, Deferral, ReferentialAction, Table, UniqueConstraint};
 use crate::ops::{DialectSql, Op};
 
-/// One operation as a call expression, e.g. `add_column("tasks", column("n", integer))`.
+/// The old name of [`op_tokens`].
+#[deprecated(
+    since = "0.1.0",
+    note = "renamed to `op_tokens`: `render` means SQL (see docs/naming.md)"
+)]
 pub fn render_op(op: &Op) -> TokenStream {
+    op_tokens(op)
+}
+
+/// One operation as a call expression, e.g. `add_column("tasks", column("n", integer))`.
+pub fn op_tokens(op: &Op) -> TokenStream {
     match op {
         Op::CreateTable { table } => create_table(table),
         Op::DropTable { table } => quote!(drop_table(#table)),
@@ -27,7 +36,7 @@ pub fn render_op(op: &Op) -> TokenStream {
         } => {
             let mut args = Vec::new();
             if let Some(t) = &changes.ty {
-                let t = render_column_type(t);
+                let t = column_type_tokens(t);
                 args.push(quote!(type_ = #t));
             }
             if let Some(n) = changes.nullable {
@@ -277,7 +286,7 @@ fn create_table(t: &Table) -> TokenStream {
 
 fn render_column(c: &Column) -> TokenStream {
     let name = &c.name;
-    let ty = render_column_type(&c.ty);
+    let ty = column_type_tokens(&c.ty);
     let mut parts = vec![quote!(#name), ty];
     if c.nullable {
         parts.push(quote!(nullable));
@@ -298,7 +307,7 @@ fn render_column(c: &Column) -> TokenStream {
 }
 
 /// A column type in the grammar: `integer`, `varchar(36)`, `custom("citext")`.
-pub fn render_column_type(t: &ColumnType) -> TokenStream {
+pub fn column_type_tokens(t: &ColumnType) -> TokenStream {
     let number = |n: &u32| proc_macro2::Literal::u32_unsuffixed(*n);
     match t {
         ColumnType::Numeric {
