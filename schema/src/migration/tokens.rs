@@ -19,9 +19,54 @@ pub fn render_op(op: &Op) -> TokenStream {
 /// One operation as a call expression, e.g. `add_column("tasks", column("n", integer))`.
 pub fn op_tokens(op: &Op) -> TokenStream {
     match op {
+        Op::CreateTable { .. }
+        | Op::DropTable { .. }
+        | Op::RenameTable { .. }
+        | Op::SetTableComment { .. } => tokens_tables(op),
+        Op::AddColumn { .. }
+        | Op::DropColumn { .. }
+        | Op::RenameColumn { .. }
+        | Op::AlterColumn { .. }
+        | Op::Backfill { .. } => tokens_columns(op),
+        Op::CreateIndex { .. }
+        | Op::DropIndex { .. }
+        | Op::AddUnique { .. }
+        | Op::AddForeignKey { .. }
+        | Op::AddCheck { .. }
+        | Op::DropConstraint { .. }
+        | Op::RenameIndex { .. }
+        | Op::RenameConstraint { .. } => tokens_indexes(op),
+        Op::Execute { .. }
+        | Op::RunRust { .. }
+        | Op::CreateObject { .. }
+        | Op::DropObject { .. }
+        | Op::CreateEnum { .. }
+        | Op::DropEnum { .. }
+        | Op::AlterEnum { .. } => tokens_rest(op),
+    }
+}
+
+/// Tables as a whole.
+fn tokens_tables(op: &Op) -> TokenStream {
+    match op {
         Op::CreateTable { table } => create_table(table),
         Op::DropTable { table } => quote!(drop_table(#table)),
         Op::RenameTable { from, to } => quote!(rename_table(#from, #to)),
+        Op::SetTableComment {
+            table,
+            comment: Some(c),
+        } => quote!(create_table_comment(#table, #c)),
+        Op::SetTableComment {
+            table,
+            comment: None,
+        } => quote!(drop_table_comment(#table)),
+        _ => unreachable!("op_tokens sends only these operations here"),
+    }
+}
+
+/// Columns, and backfills.
+fn tokens_columns(op: &Op) -> TokenStream {
+    match op {
         Op::AddColumn { table, column } => {
             let c = render_column(column);
             quote!(add_column(#table, #c))
@@ -55,6 +100,22 @@ pub fn op_tokens(op: &Op) -> TokenStream {
             }
             quote!(alter_column(#table, #column, #(#args),*))
         }
+        Op::Backfill {
+            table,
+            column,
+            value,
+            batch,
+        } => {
+            let batch = proc_macro2::Literal::u32_unsuffixed(*batch);
+            quote!(backfill(#table, #column, #value, batch = #batch))
+        }
+        _ => unreachable!("op_tokens sends only these operations here"),
+    }
+}
+
+/// Indexes and constraints.
+fn tokens_indexes(op: &Op) -> TokenStream {
+    match op {
         Op::CreateIndex {
             table,
             index,
@@ -161,26 +222,16 @@ pub fn op_tokens(op: &Op) -> TokenStream {
             let kind = kind.word();
             quote!(rename_constraint(#table, #from, #to, type_ = #kind))
         }
-        Op::SetTableComment {
-            table,
-            comment: Some(c),
-        } => quote!(create_table_comment(#table, #c)),
-        Op::SetTableComment {
-            table,
-            comment: None,
-        } => quote!(drop_table_comment(#table)),
+        _ => unreachable!("op_tokens sends only these operations here"),
+    }
+}
+
+/// Raw SQL, Rust functions, database objects and enum types.
+fn tokens_rest(op: &Op) -> TokenStream {
+    match op {
         Op::Execute {
             sql: DialectSql::All(sql),
         } => quote!(execute(#sql)),
-        Op::Backfill {
-            table,
-            column,
-            value,
-            batch,
-        } => {
-            let batch = proc_macro2::Literal::u32_unsuffixed(*batch);
-            quote!(backfill(#table, #column, #value, batch = #batch))
-        }
         Op::Execute {
             sql:
                 DialectSql::PerDialect {
@@ -243,6 +294,7 @@ pub fn op_tokens(op: &Op) -> TokenStream {
             });
             quote!(alter_enum(#name, [#(#from),*], [#(#to),*] #renamed))
         }
+        _ => unreachable!("op_tokens sends only these operations here"),
     }
 }
 

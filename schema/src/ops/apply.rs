@@ -11,6 +11,60 @@ impl Op {
     /// that already exists, a table that does not).
     pub fn apply(&self, schema: &mut Schema) -> Result<(), ApplyError> {
         match self {
+            Op::CreateTable { .. }
+            | Op::DropTable { .. }
+            | Op::RenameTable { .. }
+            | Op::SetTableComment { .. } => self.apply_to_tables(schema)?,
+            Op::AddColumn { .. }
+            | Op::DropColumn { .. }
+            | Op::RenameColumn { .. }
+            | Op::AlterColumn { .. }
+            | Op::Backfill { .. } => self.apply_to_columns(schema)?,
+            Op::CreateIndex { .. }
+            | Op::DropIndex { .. }
+            | Op::AddUnique { .. }
+            | Op::AddForeignKey { .. }
+            | Op::AddCheck { .. }
+            | Op::DropConstraint { .. }
+            | Op::RenameIndex { .. }
+            | Op::RenameConstraint { .. } => self.apply_to_indexes(schema)?,
+            Op::Execute { .. }
+            | Op::RunRust { .. }
+            | Op::CreateObject { .. }
+            | Op::DropObject { .. }
+            | Op::CreateEnum { .. }
+            | Op::DropEnum { .. }
+            | Op::AlterEnum { .. } => self.apply_to_the_rest(schema)?,
+        }
+        match self {
+            Op::CreateTable { table } => check_enum_columns(schema, &table.name, &table.columns)?,
+            Op::AddColumn { table, column } => {
+                check_enum_columns(schema, table, std::slice::from_ref(column))?
+            }
+            Op::AlterColumn {
+                table,
+                column,
+                changes,
+                ..
+            } => {
+                if let Some(ty) = &changes.ty {
+                    let c = crate::Column::new(column.clone(), ty.clone());
+                    check_enum_columns(schema, table, std::slice::from_ref(&c))?;
+                }
+            }
+            _ => {}
+        }
+        if let Some(name) = self.table() {
+            if let Some(t) = schema.tables.get_mut(name) {
+                t.normalize();
+            }
+        }
+        Ok(())
+    }
+
+    /// Tables as a whole.
+    fn apply_to_tables(&self, schema: &mut Schema) -> Result<(), ApplyError> {
+        match self {
             Op::CreateTable { table } => {
                 if schema.tables.contains_key(&table.name) {
                     return fail(format!(
@@ -54,6 +108,17 @@ impl Op {
                 }
                 schema.tables.insert(to.clone(), t);
             }
+            Op::SetTableComment { table, comment } => {
+                table_mut(schema, table, "table comment")?.comment = comment.clone();
+            }
+            _ => unreachable!("apply sends only these operations here"),
+        }
+        Ok(())
+    }
+
+    /// Columns, and the rows a backfill fills.
+    fn apply_to_columns(&self, schema: &mut Schema) -> Result<(), ApplyError> {
+        match self {
             Op::AddColumn { table, column } => {
                 let t = table_mut(schema, table, "add_column")?;
                 if t.column(&column.name).is_some() {
@@ -131,6 +196,20 @@ impl Op {
                 };
                 changes.apply_to(c);
             }
+            Op::Backfill { table, column, .. } => {
+                let t = table_mut(schema, table, "backfill")?;
+                if t.column(column).is_none() {
+                    return fail(format!("backfill: no column `{column}` in `{table}`"));
+                }
+            }
+            _ => unreachable!("apply sends only these operations here"),
+        }
+        Ok(())
+    }
+
+    /// Indexes and constraints.
+    fn apply_to_indexes(&self, schema: &mut Schema) -> Result<(), ApplyError> {
+        match self {
             Op::CreateIndex { table, index, .. } => {
                 let t = table_mut(schema, table, "create_index")?;
                 check_name_free(t, &index.name, "create_index")?;
@@ -239,16 +318,15 @@ impl Op {
                     }
                 }
             }
-            Op::SetTableComment { table, comment } => {
-                table_mut(schema, table, "table comment")?.comment = comment.clone();
-            }
+            _ => unreachable!("apply sends only these operations here"),
+        }
+        Ok(())
+    }
+
+    /// Raw SQL, Rust functions, database objects and enum types.
+    fn apply_to_the_rest(&self, schema: &mut Schema) -> Result<(), ApplyError> {
+        match self {
             Op::Execute { .. } | Op::RunRust { .. } => {}
-            Op::Backfill { table, column, .. } => {
-                let t = table_mut(schema, table, "backfill")?;
-                if t.column(column).is_none() {
-                    return fail(format!("backfill: no column `{column}` in `{table}`"));
-                }
-            }
             Op::CreateObject { object } => {
                 if schema.objects.contains_key(&object.key()) {
                     return fail(format!(
@@ -323,29 +401,7 @@ impl Op {
                     }
                 }
             }
-        }
-        match self {
-            Op::CreateTable { table } => check_enum_columns(schema, &table.name, &table.columns)?,
-            Op::AddColumn { table, column } => {
-                check_enum_columns(schema, table, std::slice::from_ref(column))?
-            }
-            Op::AlterColumn {
-                table,
-                column,
-                changes,
-                ..
-            } => {
-                if let Some(ty) = &changes.ty {
-                    let c = crate::Column::new(column.clone(), ty.clone());
-                    check_enum_columns(schema, table, std::slice::from_ref(&c))?;
-                }
-            }
-            _ => {}
-        }
-        if let Some(name) = self.table() {
-            if let Some(t) = schema.tables.get_mut(name) {
-                t.normalize();
-            }
+            _ => unreachable!("apply sends only these operations here"),
         }
         Ok(())
     }

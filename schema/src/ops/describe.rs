@@ -75,9 +75,50 @@ impl Op {
     /// One line for summaries: `add column tasks.retry_count`.
     pub fn describe(&self) -> String {
         match self {
+            Op::CreateTable { .. }
+            | Op::DropTable { .. }
+            | Op::RenameTable { .. }
+            | Op::SetTableComment { .. } => self.describe_tables(),
+            Op::AddColumn { .. }
+            | Op::DropColumn { .. }
+            | Op::RenameColumn { .. }
+            | Op::AlterColumn { .. }
+            | Op::Backfill { .. } => self.describe_columns(),
+            Op::CreateIndex { .. }
+            | Op::DropIndex { .. }
+            | Op::AddUnique { .. }
+            | Op::AddForeignKey { .. }
+            | Op::AddCheck { .. }
+            | Op::DropConstraint { .. }
+            | Op::RenameIndex { .. }
+            | Op::RenameConstraint { .. } => self.describe_indexes(),
+            Op::Execute { .. }
+            | Op::RunRust { .. }
+            | Op::CreateObject { .. }
+            | Op::DropObject { .. }
+            | Op::CreateEnum { .. }
+            | Op::DropEnum { .. }
+            | Op::AlterEnum { .. } => self.describe_rest(),
+        }
+    }
+
+    /// Tables as a whole.
+    fn describe_tables(&self) -> String {
+        match self {
             Op::CreateTable { table } => format!("create table {}", table.name),
             Op::DropTable { table } => format!("drop table {table}"),
             Op::RenameTable { from, to } => format!("rename table {from} to {to}"),
+            Op::SetTableComment { table, comment } => match comment {
+                Some(_) => format!("set comment of table {table}"),
+                None => format!("drop comment of table {table}"),
+            },
+            _ => unreachable!("describe sends only these operations here"),
+        }
+    }
+
+    /// Columns, and backfills.
+    fn describe_columns(&self) -> String {
+        match self {
             Op::AddColumn { table, column } => {
                 format!(
                     "add column {table}.{} ({})",
@@ -113,6 +154,19 @@ impl Op {
                 }
                 format!("alter column {table}.{column} ({})", what.join(", "))
             }
+            Op::Backfill {
+                table,
+                column,
+                value,
+                batch,
+            } => format!("backfill {table}.{column} = {value} where NULL, {batch} rows a batch"),
+            _ => unreachable!("describe sends only these operations here"),
+        }
+    }
+
+    /// Indexes and constraints.
+    fn describe_indexes(&self) -> String {
+        match self {
             Op::CreateIndex { table, index, .. } => format!(
                 "create {}index {} on {table} {}",
                 if index.unique { "unique " } else { "" },
@@ -152,17 +206,14 @@ impl Op {
                 to,
                 kind,
             } => format!("rename {} {from} on {table} to {to}", kind_name(*kind)),
-            Op::SetTableComment { table, comment } => match comment {
-                Some(_) => format!("set comment of table {table}"),
-                None => format!("drop comment of table {table}"),
-            },
+            _ => unreachable!("describe sends only these operations here"),
+        }
+    }
+
+    /// Raw SQL, Rust functions, database objects and enum types.
+    fn describe_rest(&self) -> String {
+        match self {
             Op::Execute { .. } => "execute SQL".into(),
-            Op::Backfill {
-                table,
-                column,
-                value,
-                batch,
-            } => format!("backfill {table}.{column} = {value} where NULL, {batch} rows a batch"),
             Op::CreateObject { object } => format!("create {}", object_words(object)),
             Op::DropObject { object } => format!("drop {}", object_words(object)),
             Op::RunRust { function } => format!("run {function}()"),
@@ -198,6 +249,7 @@ impl Op {
                 }
                 format!("alter enum {name}: {}", parts.join("; "))
             }
+            _ => unreachable!("describe sends only these operations here"),
         }
     }
 }

@@ -28,7 +28,37 @@ impl Op {
     /// `None` for raw SQL and Rust functions, whose effect is unknown. The inverse of a
     /// drop recreates the structure, not the data (see [`Op::is_destructive`]).
     pub fn inverse(&self, before: &Schema) -> Result<Option<Vec<Op>>, ApplyError> {
-        let ops = match self {
+        match self {
+            Op::CreateTable { .. }
+            | Op::DropTable { .. }
+            | Op::RenameTable { .. }
+            | Op::SetTableComment { .. } => self.inverse_tables(before),
+            Op::AddColumn { .. }
+            | Op::DropColumn { .. }
+            | Op::RenameColumn { .. }
+            | Op::AlterColumn { .. }
+            | Op::Backfill { .. } => self.inverse_columns(before),
+            Op::CreateIndex { .. }
+            | Op::DropIndex { .. }
+            | Op::AddUnique { .. }
+            | Op::AddForeignKey { .. }
+            | Op::AddCheck { .. }
+            | Op::DropConstraint { .. }
+            | Op::RenameIndex { .. }
+            | Op::RenameConstraint { .. } => self.inverse_indexes(before),
+            Op::Execute { .. }
+            | Op::RunRust { .. }
+            | Op::CreateObject { .. }
+            | Op::DropObject { .. }
+            | Op::CreateEnum { .. }
+            | Op::DropEnum { .. }
+            | Op::AlterEnum { .. } => self.inverse_rest(before),
+        }
+    }
+
+    /// Tables as a whole.
+    fn inverse_tables(&self, before: &Schema) -> Result<Option<Vec<Op>>, ApplyError> {
+        Ok(Some(match self {
             Op::CreateTable { table } => vec![Op::DropTable {
                 table: table.name.clone(),
             }],
@@ -48,6 +78,17 @@ impl Op {
                 from: to.clone(),
                 to: from.clone(),
             }],
+            Op::SetTableComment { table, .. } => vec![Op::SetTableComment {
+                table: table.clone(),
+                comment: find_table(before, table)?.comment.clone(),
+            }],
+            _ => unreachable!("inverse sends only these operations here"),
+        }))
+    }
+
+    /// Columns, and backfills.
+    fn inverse_columns(&self, before: &Schema) -> Result<Option<Vec<Op>>, ApplyError> {
+        Ok(Some(match self {
             Op::AddColumn { table, column } => vec![Op::DropColumn {
                 table: table.clone(),
                 column: column.name.clone(),
@@ -110,6 +151,14 @@ impl Op {
                     online: false,
                 }]
             }
+            Op::Backfill { .. } => Vec::new(),
+            _ => unreachable!("inverse sends only these operations here"),
+        }))
+    }
+
+    /// Indexes and constraints.
+    fn inverse_indexes(&self, before: &Schema) -> Result<Option<Vec<Op>>, ApplyError> {
+        Ok(Some(match self {
             Op::CreateIndex {
                 table,
                 index,
@@ -211,14 +260,16 @@ impl Op {
                 to: from.clone(),
                 kind: *kind,
             }],
-            Op::SetTableComment { table, .. } => vec![Op::SetTableComment {
-                table: table.clone(),
-                comment: find_table(before, table)?.comment.clone(),
-            }],
+            _ => unreachable!("inverse sends only these operations here"),
+        }))
+    }
+
+    /// Raw SQL, Rust functions, database objects and enum types.
+    fn inverse_rest(&self, _before: &Schema) -> Result<Option<Vec<Op>>, ApplyError> {
+        Ok(Some(match self {
             Op::Execute { .. } | Op::RunRust { .. } => return Ok(None),
             // The values it wrote were NULL before: nothing to restore that a downgrade of
             // the column itself does not.
-            Op::Backfill { .. } => Vec::new(),
             Op::CreateObject { object } => vec![Op::DropObject {
                 object: object.clone(),
             }],
@@ -247,8 +298,8 @@ impl Op {
                     .map(|(old, new)| (new.clone(), old.clone()))
                     .collect(),
             }],
-        };
-        Ok(Some(ops))
+            _ => unreachable!("inverse sends only these operations here"),
+        }))
     }
 }
 
