@@ -506,6 +506,7 @@ mod order;
 mod renames;
 
 use self::objects::{enum_ops, names_a_table, object_ops};
+pub use self::renames::rename_origins;
 use self::renames::{rename_ops, Renamed};
 #[cfg(test)]
 mod tests;
