@@ -207,6 +207,12 @@ pub trait Backend {
     fn connection(&mut self) -> &mut Connection;
     /// Whether the version table exists.
     fn version_table_exists(&mut self) -> Result<bool>;
+    /// Whether the database holds any table of its own (besides retort's) where
+    /// [`introspect`](Backend::introspect) looks: a fresh database answers in one query and
+    /// is not introspected.
+    fn has_tables(&mut self) -> Result<bool> {
+        Ok(!self.introspect()?.tables.is_empty())
+    }
     /// Creates the version table if missing.
     fn ensure_version_table(&mut self) -> Result<()> {
         let ddl = versions::create_table(self.dialect());

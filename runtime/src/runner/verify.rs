@@ -16,29 +16,10 @@ impl Runner<'_> {
     /// exists, and check its rows against the code. Returns the applied set.
     pub(super) fn prepare(&mut self, adopt: bool) -> Result<BTreeSet<String>> {
         if !self.backend.version_table_exists()? {
-            // Tables of another PostgreSQL schema are the app's only where its migrations
-            // keep tables there (another app's schema does not make this database in use).
-            let live = self.live_app_schema()?;
-            // Another tool's version table, unless the app's own migrations make a table of
-            // that name (replayed only then: a fresh database's first start pays nothing).
-            let mut other = live.tables.keys().find_map(|t| Tool::of_table(t));
-            if let Some(tool) = other {
-                if self.graph.head_schema()?.tables.contains_key(tool.table()) {
-                    other = None;
-                }
-            }
-            match (adopt, other, self.options.adopt_from) {
-                (true, Some(_), Some(tool)) => {
-                    self.take_over(tool, None, live)?;
-                }
-                (true, Some(tool), None) => {
-                    return Err(Error::ManagedByOtherTool {
-                        tool: tool.name().into(),
-                        table: tool.table().into(),
-                    })
-                }
-                (true, None, _) if !live.tables.is_empty() => self.adopt(&live)?,
-                _ => {}
+            // A fresh database (no table at all) has nothing to adopt and no other tool in
+            // it: one query, not an introspection.
+            if self.backend.has_tables()? {
+                self.adopt_or_refuse(adopt)?;
             }
             self.backend.ensure_version_table()?;
         }
@@ -61,6 +42,36 @@ impl Runner<'_> {
             self.resuming.extend(resumable);
         }
         self.check_rows(rows)
+    }
+
+    /// A database with tables but no version table: another tool's (refused, or taken over
+    /// when asked), or one made without migrations (adopted where its schema matches).
+    fn adopt_or_refuse(&mut self, adopt: bool) -> Result<()> {
+        // Tables of another PostgreSQL schema are the app's only where its migrations
+        // keep tables there (another app's schema does not make this database in use).
+        let live = self.live_app_schema()?;
+        // Another tool's version table, unless the app's own migrations make a table of
+        // that name (replayed only then: a fresh database's first start pays nothing).
+        let mut other = live.tables.keys().find_map(|t| Tool::of_table(t));
+        if let Some(tool) = other {
+            if self.graph.head_schema()?.tables.contains_key(tool.table()) {
+                other = None;
+            }
+        }
+        match (adopt, other, self.options.adopt_from) {
+            (true, Some(_), Some(tool)) => {
+                self.take_over(tool, None, live)?;
+            }
+            (true, Some(tool), None) => {
+                return Err(Error::ManagedByOtherTool {
+                    tool: tool.name().into(),
+                    table: tool.table().into(),
+                })
+            }
+            (true, None, _) if !live.tables.is_empty() => self.adopt(&live)?,
+            _ => {}
+        }
+        Ok(())
     }
 
     /// The version rows against the code: every row names a known revision whose checksum

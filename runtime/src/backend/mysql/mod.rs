@@ -301,6 +301,14 @@ impl Backend for MysqlBackend {
         introspect(self.c(), mariadb)
     }
 
+    fn has_tables(&mut self) -> Result<bool> {
+        let n = self.number(
+            &format!("SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE' AND TABLE_NAME NOT IN ('{VERSION_TABLE}', '{}')", retort_schema::naming::LOCK_TABLE),
+            "cannot read information_schema",
+        )?;
+        Ok(n.unwrap_or(0) > 0)
+    }
+
     fn read_only(&mut self) -> Result<Option<String>> {
         // Refused whatever this user's privileges: a read-only server is a replica, and a
         // migration belongs on its primary even where the user could write past the flag.

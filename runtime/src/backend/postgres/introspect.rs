@@ -113,13 +113,19 @@ pub(super) fn qualified(class: &str, namespace: &str) -> String {
     format!("CASE WHEN {namespace}.nspname = current_schema() THEN {class}.relname::text ELSE {namespace}.nspname::text || '.' || {class}.relname::text END")
 }
 
+/// The tables introspection reads: the connection's schema, and the others apps keep
+/// tables in, without retort's version table.
+pub(super) fn tables_filter() -> String {
+    format!(
+        "(n.nspname = current_schema() OR (n.nspname !~ '^pg_' AND n.nspname <> 'information_schema')) AND c.relkind IN ('r', 'p') AND NOT (n.nspname = current_schema() AND c.relname = '{VERSION_TABLE}')"
+    )
+}
+
 pub(super) fn introspect(conn: &mut PgConnection) -> Result<Schema> {
     let err = db_err("cannot read the schema from pg_catalog");
     // The connection's schema, and the others apps keep tables in (`schema.table`; `check`
     // looks only at those the models use).
-    let in_schema = format!(
-        "(n.nspname = current_schema() OR (n.nspname !~ '^pg_' AND n.nspname <> 'information_schema')) AND c.relkind IN ('r', 'p') AND NOT (n.nspname = current_schema() AND c.relname = '{VERSION_TABLE}')"
-    );
+    let in_schema = tables_filter();
     let tq = qualified("c", "n");
     let tables: Vec<TableRow> = diesel::sql_query(format!(
         "SELECT {tq} AS name, obj_description(c.oid, 'pg_class') AS comment FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE {in_schema}"

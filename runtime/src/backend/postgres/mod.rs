@@ -23,7 +23,7 @@ use diesel::sql_types::{Bool, Text};
 mod introspect;
 mod online;
 
-use self::introspect::introspect;
+use self::introspect::{introspect, tables_filter};
 use self::online::{concurrent_index, ConcurrentIndex, IndexName};
 use super::{db_err, Backend, Capabilities};
 use crate::error::{Error, Result};
@@ -400,6 +400,16 @@ impl Backend for PostgresBackend {
 
     fn introspect(&mut self) -> Result<Schema> {
         introspect(self.c())
+    }
+
+    fn has_tables(&mut self) -> Result<bool> {
+        self.flag(
+            &format!(
+                "SELECT EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE {}) AS v",
+                tables_filter()
+            ),
+            "cannot read pg_catalog",
+        )
     }
 
     fn read_only(&mut self) -> Result<Option<String>> {

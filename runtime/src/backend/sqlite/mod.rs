@@ -173,6 +173,15 @@ impl Backend for SqliteBackend {
         Ok(n.first().is_some_and(|c| c.n > 0))
     }
 
+    fn has_tables(&mut self) -> Result<bool> {
+        let n: Vec<Count> = diesel::sql_query(format!(
+            "SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> '{VERSION_TABLE}'"
+        ))
+        .load(self.c())
+        .map_err(db_err("cannot read sqlite_master"))?;
+        Ok(n.first().is_some_and(|c| c.n > 0))
+    }
+
     fn applied(&mut self) -> Result<Vec<AppliedRow>> {
         if !self.version_table_exists()? {
             return Ok(Vec::new());
