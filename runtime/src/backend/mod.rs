@@ -94,6 +94,10 @@ pub struct Capabilities {
     /// The lock is the write transaction itself (SQLite), so nothing runs outside one: a
     /// migration with `atomic: false` runs in a transaction there all the same.
     pub lock_is_transaction: bool,
+    /// The lock is the session's and outlives a commit (MySQL's named lock, Galera's lock
+    /// row): a run keeps it from one migration to the next instead of letting it go and
+    /// checking the version rows again.
+    pub lock_outlives_commit: bool,
 }
 
 /// A database the runner can migrate: connection, lock, transactions, the version table and

@@ -38,8 +38,17 @@ impl Runner<'_> {
         let mut planned: Option<Vec<String>> = None;
         // What this run knows while it holds (or re-takes) the lock.
         let mut known: Option<Known> = None;
+        // The lock is still this run's from the last batch (a session lock that outlives the
+        // commit): nobody else can have moved the database, so nothing is checked again.
+        let mut holding = false;
         loop {
-            self.relock(&mut known, direction)?;
+            if std::mem::take(&mut holding) {
+                if let Err(e) = self.backend.begin() {
+                    return self.abort(e);
+                }
+            } else {
+                self.relock(&mut known, direction)?;
+            }
             let mut k = match known.take() {
                 Some(k) => k,
                 None => match self.plan(&mut planned, direction, target) {
@@ -106,8 +115,12 @@ impl Runner<'_> {
             if let Err(e) = self.check_before_commit(&scope, &schema, &batch, &k.applied) {
                 return self.abort(e);
             }
+            let keep = self.backend.capabilities().lock_outlives_commit && !k.todo.is_empty();
             if outside {
                 self.backend.unlock()?;
+            } else if keep {
+                self.commit_keeping_lock()?;
+                holding = true;
             } else {
                 self.leave()?;
             }

@@ -241,6 +241,18 @@ impl<'g> Runner<'g> {
         Ok(())
     }
 
+    /// Commits and keeps the lock (one that outlives the commit) for the next batch.
+    fn commit_keeping_lock(&mut self) -> Result<()> {
+        let committed = match self.pending_rows.take() {
+            Some(rows) => self.backend.commit_after(&rows),
+            None => self.backend.commit(),
+        };
+        if let Err(e) = committed {
+            return self.abort(e);
+        }
+        Ok(())
+    }
+
     /// Commits, then releases the lock.
     fn leave(&mut self) -> Result<()> {
         let committed = match self.pending_rows.take() {

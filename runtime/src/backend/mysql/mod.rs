@@ -223,6 +223,7 @@ impl Backend for MysqlBackend {
             transactional_ddl: false,
             deferred_foreign_keys: false,
             lock_is_transaction: false,
+            lock_outlives_commit: true,
         }
     }
 

@@ -206,6 +206,7 @@ impl Backend for PostgresBackend {
             transactional_ddl: true,
             deferred_foreign_keys: false,
             lock_is_transaction: false,
+            lock_outlives_commit: false,
         }
     }
 

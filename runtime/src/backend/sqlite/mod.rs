@@ -120,6 +120,7 @@ impl Backend for SqliteBackend {
             transactional_ddl: true,
             deferred_foreign_keys: true,
             lock_is_transaction: true,
+            lock_outlives_commit: false,
         }
     }
 
