@@ -5,7 +5,7 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 use crate::model::{Column, ColumnType, Deferral, ReferentialAction, Table, UniqueConstraint};
-use crate::ops::{DialectSql, Op};
+use crate::ops::{DialectSql, Family, Op};
 
 /// The old name of [`op_tokens`].
 #[deprecated(
@@ -18,31 +18,11 @@ pub fn render_op(op: &Op) -> TokenStream {
 
 /// One operation as a call expression, e.g. `add_column("tasks", column("n", integer))`.
 pub fn op_tokens(op: &Op) -> TokenStream {
-    match op {
-        Op::CreateTable { .. }
-        | Op::DropTable { .. }
-        | Op::RenameTable { .. }
-        | Op::SetTableComment { .. } => tokens_tables(op),
-        Op::AddColumn { .. }
-        | Op::DropColumn { .. }
-        | Op::RenameColumn { .. }
-        | Op::AlterColumn { .. }
-        | Op::Backfill { .. } => tokens_columns(op),
-        Op::CreateIndex { .. }
-        | Op::DropIndex { .. }
-        | Op::AddUnique { .. }
-        | Op::AddForeignKey { .. }
-        | Op::AddCheck { .. }
-        | Op::DropConstraint { .. }
-        | Op::RenameIndex { .. }
-        | Op::RenameConstraint { .. } => tokens_indexes(op),
-        Op::Execute { .. }
-        | Op::RunRust { .. }
-        | Op::CreateObject { .. }
-        | Op::DropObject { .. }
-        | Op::CreateEnum { .. }
-        | Op::DropEnum { .. }
-        | Op::AlterEnum { .. } => tokens_rest(op),
+    match op.family() {
+        Family::Tables => tokens_tables(op),
+        Family::Columns => tokens_columns(op),
+        Family::Indexes => tokens_indexes(op),
+        Family::Rest => tokens_rest(op),
     }
 }
 

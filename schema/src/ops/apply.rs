@@ -1,6 +1,7 @@
 //! How each operation changes a schema: the replay of a history, and the schema a
 //! renderer sees before each operation.
 
+use super::Family;
 use super::{fail, ApplyError, ConstraintKind, Op};
 use crate::model::{Schema, Table};
 
@@ -10,31 +11,11 @@ impl Op {
     /// Fails, naming the object, when the operation does not fit the schema (a column
     /// that already exists, a table that does not).
     pub fn apply(&self, schema: &mut Schema) -> Result<(), ApplyError> {
-        match self {
-            Op::CreateTable { .. }
-            | Op::DropTable { .. }
-            | Op::RenameTable { .. }
-            | Op::SetTableComment { .. } => self.apply_to_tables(schema)?,
-            Op::AddColumn { .. }
-            | Op::DropColumn { .. }
-            | Op::RenameColumn { .. }
-            | Op::AlterColumn { .. }
-            | Op::Backfill { .. } => self.apply_to_columns(schema)?,
-            Op::CreateIndex { .. }
-            | Op::DropIndex { .. }
-            | Op::AddUnique { .. }
-            | Op::AddForeignKey { .. }
-            | Op::AddCheck { .. }
-            | Op::DropConstraint { .. }
-            | Op::RenameIndex { .. }
-            | Op::RenameConstraint { .. } => self.apply_to_indexes(schema)?,
-            Op::Execute { .. }
-            | Op::RunRust { .. }
-            | Op::CreateObject { .. }
-            | Op::DropObject { .. }
-            | Op::CreateEnum { .. }
-            | Op::DropEnum { .. }
-            | Op::AlterEnum { .. } => self.apply_to_the_rest(schema)?,
+        match self.family() {
+            Family::Tables => self.apply_to_tables(schema)?,
+            Family::Columns => self.apply_to_columns(schema)?,
+            Family::Indexes => self.apply_to_indexes(schema)?,
+            Family::Rest => self.apply_to_the_rest(schema)?,
         }
         match self {
             Op::CreateTable { table } => check_enum_columns(schema, &table.name, &table.columns)?,

@@ -1,6 +1,7 @@
 //! How an operation reads to a person: one line for summaries and file headers, and what
 //! to do when it fails on existing rows.
 
+use super::Family;
 use super::{ConstraintKind, Op};
 use crate::model::Column;
 
@@ -74,31 +75,11 @@ impl Op {
 
     /// One line for summaries: `add column tasks.retry_count`.
     pub fn describe(&self) -> String {
-        match self {
-            Op::CreateTable { .. }
-            | Op::DropTable { .. }
-            | Op::RenameTable { .. }
-            | Op::SetTableComment { .. } => self.describe_tables(),
-            Op::AddColumn { .. }
-            | Op::DropColumn { .. }
-            | Op::RenameColumn { .. }
-            | Op::AlterColumn { .. }
-            | Op::Backfill { .. } => self.describe_columns(),
-            Op::CreateIndex { .. }
-            | Op::DropIndex { .. }
-            | Op::AddUnique { .. }
-            | Op::AddForeignKey { .. }
-            | Op::AddCheck { .. }
-            | Op::DropConstraint { .. }
-            | Op::RenameIndex { .. }
-            | Op::RenameConstraint { .. } => self.describe_indexes(),
-            Op::Execute { .. }
-            | Op::RunRust { .. }
-            | Op::CreateObject { .. }
-            | Op::DropObject { .. }
-            | Op::CreateEnum { .. }
-            | Op::DropEnum { .. }
-            | Op::AlterEnum { .. } => self.describe_rest(),
+        match self.family() {
+            Family::Tables => self.describe_tables(),
+            Family::Columns => self.describe_columns(),
+            Family::Indexes => self.describe_indexes(),
+            Family::Rest => self.describe_rest(),
         }
     }
 

@@ -2,6 +2,7 @@
 //! rules: the diff writes downgrades with them, the build marks destructive operations
 //! with them.
 
+use super::Family;
 use super::{fail, ApplyError, ColumnChanges, ConstraintKind, Op};
 use crate::model::{Column, ColumnType, Schema, Table};
 
@@ -28,31 +29,11 @@ impl Op {
     /// `None` for raw SQL and Rust functions, whose effect is unknown. The inverse of a
     /// drop recreates the structure, not the data (see [`Op::is_destructive`]).
     pub fn inverse(&self, before: &Schema) -> Result<Option<Vec<Op>>, ApplyError> {
-        match self {
-            Op::CreateTable { .. }
-            | Op::DropTable { .. }
-            | Op::RenameTable { .. }
-            | Op::SetTableComment { .. } => self.inverse_tables(before),
-            Op::AddColumn { .. }
-            | Op::DropColumn { .. }
-            | Op::RenameColumn { .. }
-            | Op::AlterColumn { .. }
-            | Op::Backfill { .. } => self.inverse_columns(before),
-            Op::CreateIndex { .. }
-            | Op::DropIndex { .. }
-            | Op::AddUnique { .. }
-            | Op::AddForeignKey { .. }
-            | Op::AddCheck { .. }
-            | Op::DropConstraint { .. }
-            | Op::RenameIndex { .. }
-            | Op::RenameConstraint { .. } => self.inverse_indexes(before),
-            Op::Execute { .. }
-            | Op::RunRust { .. }
-            | Op::CreateObject { .. }
-            | Op::DropObject { .. }
-            | Op::CreateEnum { .. }
-            | Op::DropEnum { .. }
-            | Op::AlterEnum { .. } => self.inverse_rest(before),
+        match self.family() {
+            Family::Tables => self.inverse_tables(before),
+            Family::Columns => self.inverse_columns(before),
+            Family::Indexes => self.inverse_indexes(before),
+            Family::Rest => self.inverse_rest(before),
         }
     }
 

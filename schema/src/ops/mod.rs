@@ -271,6 +271,52 @@ pub enum Op {
 }
 
 /// What an `alter_enum` does to the values, as PostgreSQL can do it in place or not.
+/// Which part of a schema an operation works on: how the long per-operation functions
+/// (`apply`, `inverse`, `describe`, the grammar's writer) are split, decided in one place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Family {
+    /// Tables as a whole (and their comments).
+    Tables,
+    /// Columns, and backfills of them.
+    Columns,
+    /// Indexes and constraints.
+    Indexes,
+    /// Raw SQL, Rust functions, database objects and enum types.
+    Rest,
+}
+
+impl Op {
+    /// The operation's [`Family`].
+    pub(crate) fn family(&self) -> Family {
+        match self {
+            Op::CreateTable { .. }
+            | Op::DropTable { .. }
+            | Op::RenameTable { .. }
+            | Op::SetTableComment { .. } => Family::Tables,
+            Op::AddColumn { .. }
+            | Op::DropColumn { .. }
+            | Op::RenameColumn { .. }
+            | Op::AlterColumn { .. }
+            | Op::Backfill { .. } => Family::Columns,
+            Op::CreateIndex { .. }
+            | Op::DropIndex { .. }
+            | Op::AddUnique { .. }
+            | Op::AddForeignKey { .. }
+            | Op::AddCheck { .. }
+            | Op::DropConstraint { .. }
+            | Op::RenameIndex { .. }
+            | Op::RenameConstraint { .. } => Family::Indexes,
+            Op::Execute { .. }
+            | Op::RunRust { .. }
+            | Op::CreateObject { .. }
+            | Op::DropObject { .. }
+            | Op::CreateEnum { .. }
+            | Op::DropEnum { .. }
+            | Op::AlterEnum { .. } => Family::Rest,
+        }
+    }
+}
+
 impl Op {
     /// For an `alter_enum`: whether it only renames and adds values, keeping the order of
     /// the old ones (PostgreSQL's `RENAME VALUE` and `ADD VALUE`, without rebuilding the
