@@ -57,7 +57,7 @@ use super::MigrationFile;
 use crate::model::{
     Column, ColumnType, Deferral, ForeignKey, Index, ReferentialAction, Table, UniqueConstraint,
 };
-use crate::ops::{ConstraintKind, DialectSql, Op};
+use crate::ops::{ConstraintKind, DialectSql, Family, Op};
 
 /// The algorithm version written by [`MigrationFile::checksum`].
 pub const CHECKSUM_VERSION: &str = "v1";
@@ -355,6 +355,16 @@ impl Canonical {
             other => other.name(),
         };
         self.0.push_str(tag);
+        match op.family() {
+            Family::Tables => self.op_tables(op),
+            Family::Columns => self.op_columns(op),
+            Family::Indexes => self.op_indexes(op),
+            Family::Rest => self.op_rest(op),
+        }
+    }
+
+    /// Tables as a whole.
+    fn op_tables(&mut self, op: &Op) {
         match op {
             Op::CreateTable { table } => self.table(table),
             Op::DropTable { table } => self.field(table),
@@ -362,6 +372,17 @@ impl Canonical {
                 self.field(from);
                 self.field(to);
             }
+            Op::SetTableComment { table, comment } => {
+                self.field(table);
+                self.opt(comment.as_deref());
+            }
+            _ => unreachable!("op sends only these operations here"),
+        }
+    }
+
+    /// Columns, and backfills.
+    fn op_columns(&mut self, op: &Op) {
+        match op {
             Op::AddColumn { table, column } => {
                 self.field(table);
                 self.column(column);
@@ -395,6 +416,24 @@ impl Canonical {
                 self.change(&changes.comment);
                 self.tag(*online, "online");
             }
+            Op::Backfill {
+                table,
+                column,
+                value,
+                batch,
+            } => {
+                self.field(table);
+                self.field(column);
+                self.field(value);
+                self.field(&batch.to_string());
+            }
+            _ => unreachable!("op sends only these operations here"),
+        }
+    }
+
+    /// Indexes and constraints.
+    fn op_indexes(&mut self, op: &Op) {
+        match op {
             Op::CreateIndex {
                 table,
                 index,
@@ -469,22 +508,14 @@ impl Canonical {
                 self.field(to);
                 self.kind(*kind);
             }
-            Op::SetTableComment { table, comment } => {
-                self.field(table);
-                self.opt(comment.as_deref());
-            }
+            _ => unreachable!("op sends only these operations here"),
+        }
+    }
+
+    /// Raw SQL, Rust functions, database objects and enum types.
+    fn op_rest(&mut self, op: &Op) {
+        match op {
             Op::Execute { sql } => self.dialect_sql(sql),
-            Op::Backfill {
-                table,
-                column,
-                value,
-                batch,
-            } => {
-                self.field(table);
-                self.field(column);
-                self.field(value);
-                self.field(&batch.to_string());
-            }
             Op::RunRust { function } => self.field(function),
             Op::CreateObject { object } | Op::DropObject { object } => {
                 self.word(object.kind.ident());
@@ -511,6 +542,7 @@ impl Canonical {
                     .collect();
                 self.list(&flat);
             }
+            _ => unreachable!("op sends only these operations here"),
         }
     }
 }
