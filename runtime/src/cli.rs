@@ -202,23 +202,7 @@ pub fn run_args(args: DbArgs, migrations: &Migrations) -> i32 {
 
 fn execute(cli: DbArgs, migrations: &Migrations) -> Result<i32> {
     let graph = Graph::from_migrations(migrations);
-    let mut options = Options {
-        transaction: match cli.transaction {
-            Transaction::All => TransactionMode::All,
-            Transaction::PerMigration => TransactionMode::PerMigration,
-        },
-        lock_timeout: Duration::from_secs(cli.lock_timeout),
-        backup: false,
-        ..Options::default()
-    }
-    .with_env_lock_settings()?;
-    if let Some(v) = &cli.ddl_lock_timeout {
-        options.ddl_lock_timeout = crate::runner::parse_ddl_lock_timeout(v)
-            .map_err(|problem| Error::Usage(format!("--ddl-lock-timeout {v}: {problem}")))?;
-    }
-    if let Some(n) = cli.ddl_lock_retries {
-        options.ddl_lock_retries = n;
-    }
+    let options = options_of(&cli)?;
     let url = || DatabaseUrl::from_env(cli.database_url.as_deref());
     let log = |line: &str| println!("{line}");
     match cli.command {
@@ -241,22 +225,7 @@ fn execute(cli: DbArgs, migrations: &Migrations) -> Result<i32> {
             }
             println!("now at {}", revisions_or_base(&runner.current()?));
         }
-        Command::Current => {
-            let mut runner = Runner::connect(&graph, &url()?, options)?;
-            let current = runner.current()?;
-            let heads = graph.heads();
-            for c in &current {
-                let msg = graph
-                    .get(c)
-                    .map(|r| r.message())
-                    .unwrap_or("(unknown to this build)");
-                let head = if heads.contains(c) { " (head)" } else { "" };
-                println!("{c} {msg}{head}");
-            }
-            if current.is_empty() {
-                println!("base (no migrations applied)");
-            }
-        }
+        Command::Current => current(&graph, url()?, options)?,
         Command::History => history(&graph, url().ok(), options)?,
         Command::Heads => {
             for h in graph.heads() {
@@ -284,43 +253,8 @@ fn execute(cli: DbArgs, migrations: &Migrations) -> Result<i32> {
             let mut runner = Runner::connect(&graph, &url()?, options)?.with_log(log);
             runner.resolve(&revision, applied)?;
         }
-        Command::Check => {
-            let mut runner = Runner::connect(&graph, &url()?, options)?;
-            let current = runner.current()?;
-            let differences = runner.check()?;
-            if differences.is_empty() {
-                println!(
-                    "the database matches the models (at {})",
-                    revisions_or_base(&current)
-                );
-            } else {
-                println!(
-                    "the database differs from the models (at {}):",
-                    revisions_or_base(&current)
-                );
-                for d in &differences {
-                    println!("  - {d}");
-                }
-                println!("Run `upgrade head` if migrations are pending; otherwise the database was changed outside migrations.");
-                return Ok(1);
-            }
-        }
-        Command::Sql { range, dialect } => {
-            let dialect = Dialect::parse(&dialect).ok_or_else(|| {
-                Error::Usage(format!(
-                    "unknown dialect `{dialect}`; use sqlite, postgres or mysql"
-                ))
-            })?;
-            let (from, to) = range.split_once(':').ok_or_else(|| {
-                Error::Usage(format!(
-                    "`{range}` is not a range; write <from>:<to>, e.g. base:head"
-                ))
-            })?;
-            print!(
-                "{}",
-                crate::offline::upgrade_sql(&graph, from, to, dialect)?
-            );
-        }
+        Command::Check => return check(&graph, url()?, options),
+        Command::Sql { range, dialect } => sql(&graph, &range, &dialect)?,
         Command::Revision { message, dir } => {
             let dir = dir
                 .or_else(|| migrations.dir().map(PathBuf::from))
@@ -330,6 +264,87 @@ fn execute(cli: DbArgs, migrations: &Migrations) -> Result<i32> {
         }
     }
     Ok(0)
+}
+
+/// The run's settings from the flags and the environment.
+fn options_of(cli: &DbArgs) -> Result<Options> {
+    let mut options = Options {
+        transaction: match cli.transaction {
+            Transaction::All => TransactionMode::All,
+            Transaction::PerMigration => TransactionMode::PerMigration,
+        },
+        lock_timeout: Duration::from_secs(cli.lock_timeout),
+        backup: false,
+        ..Options::default()
+    }
+    .with_env_lock_settings()?;
+    if let Some(v) = &cli.ddl_lock_timeout {
+        options.ddl_lock_timeout = crate::runner::parse_ddl_lock_timeout(v)
+            .map_err(|problem| Error::Usage(format!("--ddl-lock-timeout {v}: {problem}")))?;
+    }
+    if let Some(n) = cli.ddl_lock_retries {
+        options.ddl_lock_retries = n;
+    }
+    Ok(options)
+}
+
+/// `db current`: the applied revisions, the heads marked.
+fn current(graph: &Graph, url: DatabaseUrl, options: Options) -> Result<()> {
+    let mut runner = Runner::connect(graph, &url, options)?;
+    let current = runner.current()?;
+    let heads = graph.heads();
+    for c in &current {
+        let msg = graph
+            .get(c)
+            .map(|r| r.message())
+            .unwrap_or("(unknown to this build)");
+        let head = if heads.contains(c) { " (head)" } else { "" };
+        println!("{c} {msg}{head}");
+    }
+    if current.is_empty() {
+        println!("base (no migrations applied)");
+    }
+    Ok(())
+}
+
+/// `db check`: the database against the models; 1 when they differ.
+fn check(graph: &Graph, url: DatabaseUrl, options: Options) -> Result<i32> {
+    let mut runner = Runner::connect(graph, &url, options)?;
+    let current = runner.current()?;
+    let differences = runner.check()?;
+    if differences.is_empty() {
+        println!(
+            "the database matches the models (at {})",
+            revisions_or_base(&current)
+        );
+    } else {
+        println!(
+            "the database differs from the models (at {}):",
+            revisions_or_base(&current)
+        );
+        for d in &differences {
+            println!("  - {d}");
+        }
+        println!("Run `upgrade head` if migrations are pending; otherwise the database was changed outside migrations.");
+        return Ok(1);
+    }
+    Ok(0)
+}
+
+/// `db sql <from>:<to>`: the upgrade's SQL, for a DBA to run.
+fn sql(graph: &Graph, range: &str, dialect: &str) -> Result<()> {
+    let dialect = Dialect::parse(dialect).ok_or_else(|| {
+        Error::Usage(format!(
+            "unknown dialect `{dialect}`; use sqlite, postgres or mysql"
+        ))
+    })?;
+    let (from, to) = range.split_once(':').ok_or_else(|| {
+        Error::Usage(format!(
+            "`{range}` is not a range; write <from>:<to>, e.g. base:head"
+        ))
+    })?;
+    print!("{}", crate::offline::upgrade_sql(graph, from, to, dialect)?);
+    Ok(())
 }
 
 fn history(graph: &Graph, url: Option<DatabaseUrl>, options: Options) -> Result<()> {
