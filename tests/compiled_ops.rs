@@ -12,7 +12,6 @@ use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use quote::quote;
 use retort_schema::migration::{op_tokens, parse_file, MigrationFile};
-use retort_schema::ops::Op;
 use support::{said, Fixture};
 
 /// Migrations with one to three random operations each way, from a fixed seed.
@@ -67,17 +66,7 @@ fn compiled_operations_equal_the_parsed_file() {
     let mut main = String::from("#![allow(dead_code)]\n");
     for (i, (text, file)) in files.iter().enumerate() {
         // The functions `run(…)` names, as an app defines them beside its migration.
-        let mut functions: Vec<&String> = file
-            .up
-            .iter()
-            .chain(&file.down)
-            .filter_map(|op| match op {
-                Op::RunRust { function } => Some(function),
-                _ => None,
-            })
-            .collect();
-        functions.sort();
-        functions.dedup();
+        let functions = file.functions();
         let mut module = text.clone();
         for f in functions {
             module.push_str(&format!(

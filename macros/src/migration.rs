@@ -4,7 +4,6 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 use retort_schema::construct::Construct;
 use retort_schema::migration::MigrationFile;
-use retort_schema::ops::Op;
 
 /// `pub const MIGRATION: ::retort::CompiledMigration = …;` for one parsed file.
 pub(crate) fn expand(file: &MigrationFile, input: &TokenStream) -> TokenStream {
@@ -17,17 +16,7 @@ pub(crate) fn expand(file: &MigrationFile, input: &TokenStream) -> TokenStream {
     let checksum_v0 = file.checksum_v0();
     let up = file.up.construct();
     let down = file.down.construct();
-    let mut names: Vec<&String> = file
-        .up
-        .iter()
-        .chain(&file.down)
-        .filter_map(|op| match op {
-            Op::RunRust { function } => Some(function),
-            _ => None,
-        })
-        .collect();
-    names.sort();
-    names.dedup();
+    let names = file.functions();
     let functions = names.iter().map(|n| {
         // The span of the name as written, so "cannot find function" points at it.
         let ident = find_ident(input, n).unwrap_or_else(|| format_ident!("{n}"));

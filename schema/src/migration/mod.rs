@@ -74,3 +74,22 @@ pub struct MigrationFile {
     /// ran (Django's `elidable`). Not part of the checksum.
     pub elidable: bool,
 }
+
+impl MigrationFile {
+    /// The Rust functions `run(…)` names in the upgrade and the downgrade, each once, sorted:
+    /// what the file must define beside its `migration!` block.
+    pub fn functions(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = self
+            .up
+            .iter()
+            .chain(&self.down)
+            .filter_map(|op| match op {
+                Op::RunRust { function } => Some(function.as_str()),
+                _ => None,
+            })
+            .collect();
+        names.sort_unstable();
+        names.dedup();
+        names
+    }
+}
