@@ -274,7 +274,7 @@ fn an_upgrade_killed_in_the_middle_of_a_backfill_is_finished_by_the_next_start()
     support::wait_until(&db, &mut child, waiting, "the backfill reaching the gate");
     child.kill().unwrap();
     child.wait().unwrap();
-    db.exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'UPDATE%' AND pid <> pg_backend_pid()");
+    db.end_other_sessions("UPDATE%");
     let started = Instant::now();
     while db.count("SELECT COUNT(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'UPDATE%' AND pid <> pg_backend_pid()") > 0 {
         assert!(started.elapsed() < Duration::from_secs(30), "the session did not end");

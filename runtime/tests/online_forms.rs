@@ -235,14 +235,14 @@ fn an_upgrade_killed_while_it_validates_is_finished_by_the_next_start() {
     child.wait().unwrap();
     // Its server session is ended before the gate opens (a killed client's statement runs
     // on until the server notices), as when the machine it ran on goes away.
-    db.exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE '%VALIDATE CONSTRAINT%' AND pid <> pg_backend_pid()");
+    db.end_other_sessions("%VALIDATE CONSTRAINT%");
     let started = Instant::now();
     while db.count("SELECT COUNT(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'ALTER TABLE%VALIDATE CONSTRAINT%'") > 0 {
         assert!(started.elapsed() < Duration::from_secs(30), "the session did not end");
         std::thread::sleep(Duration::from_millis(5));
     }
     drop(gate);
-    db.exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()");
+    db.end_other_sessions("%");
     db.settle();
     // As the kill left it: r3 dirty after its first statement, the check there NOT VALID.
     let mut runner = Runner::connect(&graph, &db.url, Options::default()).unwrap();

@@ -123,7 +123,7 @@ fn an_upgrade_killed_in_a_concurrent_index_build_is_finished_by_the_next_start()
     support::wait_until(&db, &mut child, "SELECT COUNT(*) AS n FROM pg_stat_progress_create_index p JOIN pg_database d ON d.oid = p.datid WHERE d.datname = current_database() AND p.command = 'CREATE INDEX CONCURRENTLY'", "a concurrent index build");
     child.kill().unwrap();
     child.wait().unwrap();
-    db.exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()");
+    db.end_other_sessions("%");
     db.settle();
     // As the crash left it: r3 dirty, an index invalid (the one being built).
     let mut runner = Runner::connect(&graph, &db.url, Options::default()).unwrap();

@@ -257,6 +257,20 @@ impl TestDb {
         self.texts(&sql).into_iter().next().flatten()
     }
 
+    /// Ends the other client sessions on this PostgreSQL database whose statement text
+    /// matches `query_like` (a LIKE pattern; `%` for all), as the server does when the
+    /// machine a killed client ran on goes away. Only client sessions of the test's own
+    /// user: an autovacuum worker on the database belongs to the superuser, and ending it
+    /// is refused to an ordinary user.
+    pub fn end_other_sessions(&self, query_like: &str) {
+        assert_eq!(self.dialect, retort::schema::sql::Dialect::Postgres);
+        self.exec(&format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() \
+             AND pid <> pg_backend_pid() AND backend_type = 'client backend' AND usename = current_user \
+             AND query LIKE '{query_like}'"
+        ));
+    }
+
     /// Waits until no other session works on this database: a client killed mid-statement
     /// leaves the server to finish (or roll back) what it sent, and a test that reads the
     /// database right after the kill must see the end of it.
@@ -264,7 +278,7 @@ impl TestDb {
         use retort::schema::sql::Dialect;
         let sql = match self.dialect {
             Dialect::Sqlite => return,
-            Dialect::Postgres => "SELECT COUNT(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()",
+            Dialect::Postgres => "SELECT COUNT(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'",
             Dialect::Mysql => "SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE DB = DATABASE() AND ID <> CONNECTION_ID()",
         };
         let started = std::time::Instant::now();
