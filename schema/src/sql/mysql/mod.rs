@@ -8,6 +8,7 @@
 mod catalog;
 mod convert;
 mod locks;
+mod steps;
 
 pub use catalog::{
     catalog_type, json_column, mysql_default, mysql_literal, mysql_type, read_default, read_type,
@@ -210,82 +211,13 @@ impl Hooks for MysqlHooks {
                 self.q(from),
                 self.q(to)
             ))],
-            Op::AddColumn { table, column } => {
-                let t = ansi::table(before, table)?;
-                let mut v = Vec::new();
-                if !column.nullable && column.server_default.is_none() && !column.autoincrement {
-                    // MySQL would fill the rows with 0 or '' it made up; the others refuse.
-                    v.push(Step::Verify {
-                        query: format!("SELECT 'a row' AS v FROM {} LIMIT 1", self.q(table)),
-                        problem: format!(
-                            "column `{table}.{}` is NOT NULL without a server_default, and `{table}` has rows: MySQL would fill them with a value it makes up. Give it a server_default, or make it nullable and backfill",
-                            column.name
-                        ),
-                    });
-                }
-                v.push(sql(format!(
-                    "ALTER TABLE {} ADD COLUMN {}",
-                    self.q(table),
-                    self.column_def(t, column)
-                )));
-                v
-            }
+            Op::AddColumn { table, column } => steps::add_column(self, before, table, column)?,
             Op::AlterColumn {
                 table,
                 column,
                 changes,
                 online,
-            } => {
-                let t = ansi::table(before, table)?;
-                let old = t.column(column).ok_or_else(|| RenderError {
-                    message: format!("no column `{table}.{column}` before this operation"),
-                })?;
-                // The whole definition after the change: MODIFY replaces all of it.
-                let mut new = old.clone();
-                if let Some(ty) = &changes.ty {
-                    new.ty = ty.clone();
-                }
-                if let Some(n) = changes.nullable {
-                    new.nullable = n;
-                }
-                if let Some(d) = &changes.server_default {
-                    new.server_default = d.clone();
-                }
-                if let Some(c) = &changes.comment {
-                    new.comment = c.clone();
-                }
-                let mut v = Vec::new();
-                let keyed = t.primary_key.contains(column)
-                    || t.uniques.iter().any(|u| u.columns.contains(column))
-                    || t.indexes
-                        .iter()
-                        .any(|i| i.column_names().contains(&column.as_str()));
-                if changes.ty.is_some() && keyed {
-                    let after = Table {
-                        columns: vec![new.clone()],
-                        ..Table::new(table.clone())
-                    };
-                    check_indexable(
-                        &after,
-                        std::slice::from_ref(column),
-                        "an index or key on it",
-                    )?;
-                }
-                if changes.nullable == Some(false) && old.nullable {
-                    v.push(super::null_check(table, column, Dialect::Mysql));
-                }
-                if let Some(ty) = &changes.ty {
-                    super::refuse_unconvertible(table, column, &old.ty, ty)?;
-                    v.extend(ansi::value_check(self, table, column, &old.ty, ty));
-                }
-                v.push(sql(format!(
-                    "ALTER TABLE {} MODIFY COLUMN {}{}",
-                    self.q(table),
-                    self.column_def(t, &new),
-                    if *online { IN_PLACE } else { "" }
-                )));
-                v
-            }
+            } => steps::alter_column(self, before, table, column, changes, *online)?,
             Op::CreateIndex {
                 table,
                 index,
@@ -327,32 +259,7 @@ impl Hooks for MysqlHooks {
                     if *online { IN_PLACE } else { "" }
                 ))]
             }
-            Op::DropConstraint { table, name, kind } => match kind {
-                ConstraintKind::Unique => vec![sql(format!(
-                    "ALTER TABLE {} DROP INDEX {}",
-                    self.q(table),
-                    self.q(name)
-                ))],
-                // The index MySQL made for the key (named after it) goes with it.
-                ConstraintKind::ForeignKey => vec![
-                    sql(self.drop_foreign_key(table, name)),
-                    sql(format!(
-                        "DROP INDEX IF EXISTS {} ON {}",
-                        self.q(name),
-                        self.q(table)
-                    )),
-                ],
-                ConstraintKind::Check => vec![sql(format!(
-                    "ALTER TABLE {} DROP CONSTRAINT {}",
-                    self.q(table),
-                    self.q(name)
-                ))],
-                ConstraintKind::PrimaryKey => {
-                    return Err(RenderError {
-                        message: format!("the primary key `{name}` of `{table}` goes with its table; a table keeps one"),
-                    })
-                }
-            },
+            Op::DropConstraint { table, name, kind } => steps::drop_constraint(self, table, name, *kind)?,
             // MySQL names every primary key PRIMARY: the name lives in the models only.
             Op::RenameConstraint {
                 kind: ConstraintKind::PrimaryKey,
@@ -370,57 +277,13 @@ impl Hooks for MysqlHooks {
                 from,
                 to,
                 kind: ConstraintKind::ForeignKey,
-            } => {
-                // MySQL cannot rename a foreign key: it is dropped and added again in one
-                // statement, unchecked (its rows were checked under the old name), and the
-                // index MySQL made for it takes the new name too.
-                let t = ansi::table(before, table)?;
-                let mut fk = t
-                    .foreign_keys
-                    .iter()
-                    .find(|f| f.name == *from)
-                    .cloned()
-                    .ok_or_else(|| RenderError {
-                        message: format!(
-                            "no foreign key `{from}` on `{table}` before this operation"
-                        ),
-                    })?;
-                fk.name = to.clone();
-                vec![
-                    sql(format!(
-                        "SET SESSION foreign_key_checks = 0; ALTER TABLE {} DROP FOREIGN KEY {}, ADD {}; SET SESSION foreign_key_checks = 1",
-                        self.q(table),
-                        self.q(from),
-                        ansi::foreign_key(self, &fk)
-                    )),
-                    sql(if_index_exists(table, from, &self.rename_index(table, from, to))),
-                ]
-            }
+            } => steps::rename_foreign_key(self, before, table, from, to)?,
             Op::RenameConstraint {
                 table,
                 from,
                 to,
                 kind: ConstraintKind::Check,
-            } => {
-                // Neither MySQL nor MariaDB renames a check: dropped and added again.
-                let t = ansi::table(before, table)?;
-                let check =
-                    t.checks
-                        .iter()
-                        .find(|c| c.name == *from)
-                        .ok_or_else(|| RenderError {
-                            message: format!(
-                                "no check `{from}` on `{table}` before this operation"
-                            ),
-                        })?;
-                vec![sql(format!(
-                    "ALTER TABLE {} DROP CONSTRAINT {}, ADD CONSTRAINT {} CHECK ({})",
-                    self.q(table),
-                    self.q(from),
-                    self.q(to),
-                    check.expression
-                ))]
-            }
+            } => steps::rename_check(self, before, table, from, to)?,
             Op::SetTableComment { table, comment } => vec![sql(format!(
                 "ALTER TABLE {} COMMENT = {}",
                 self.q(table),

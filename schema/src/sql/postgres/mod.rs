@@ -5,6 +5,7 @@
 mod catalog;
 mod convert;
 mod locks;
+mod steps;
 mod views;
 
 pub use catalog::{
@@ -16,7 +17,7 @@ pub(crate) use locks::lock_costs;
 
 use super::ansi::{self, Hooks};
 use super::{quote_ident, quote_literal, Dialect, RenderError, Step};
-use crate::model::{Column, ColumnType, Index, Schema, Table};
+use crate::model::{Column, ColumnType, Schema, Table};
 use crate::ops::Op;
 
 pub(super) struct PostgresHooks;
@@ -129,20 +130,9 @@ impl Hooks for PostgresHooks {
     }
 
     fn render(&self, op: &Op, before: &Schema) -> Result<Vec<Step>, RenderError> {
-        // The last table of another schema takes the schema with it (when nothing else is
-        // left in it).
         if let Op::DropTable { table } = op {
-            if let (Some(schema), _) = super::split_schema(table) {
-                let others = before
-                    .tables
-                    .keys()
-                    .any(|t| t != table && super::split_schema(t).0 == Some(schema));
-                if !others {
-                    return Ok(vec![
-                        Step::Sql(format!("DROP TABLE {}", self.q(table))),
-                        Step::Sql(drop_schema_if_empty(schema)),
-                    ]);
-                }
+            if let Some(steps) = steps::drop_last_table_of_schema(self, table, before) {
+                return Ok(steps);
             }
         }
         if let Some(steps) = ansi::common(self, op) {
@@ -150,161 +140,15 @@ impl Hooks for PostgresHooks {
         }
         let sql = |s: String| Step::Sql(s);
         let steps = match op {
-            Op::CreateTable { table } => {
-                let mut v: Vec<Step> = self.before_create(table).into_iter().map(sql).collect();
-                v.push(sql(ansi::create_table(self, table, &|f| !f.not_valid)));
-                v.extend(self.after_create(table).into_iter().map(sql));
-                v.extend(
-                    table
-                        .foreign_keys
-                        .iter()
-                        .filter(|f| f.not_valid)
-                        .map(|f| sql(ansi::add_foreign_key(self, &table.name, f))),
-                );
-                v
-            }
-            Op::RenameTable { from, to } => {
-                // Another schema: moved there first (made if need be), then renamed.
-                let (from_schema, from_name) = super::split_schema(from);
-                let (to_schema, to_name) = super::split_schema(to);
-                let mut v = Vec::new();
-                let mut at = from.clone();
-                if from_schema != to_schema {
-                    let target = to_schema.map_or("current_schema()".to_string(), |s| {
-                        super::quote_ident(s, Dialect::Postgres)
-                    });
-                    if let Some(s) = to_schema {
-                        v.push(sql(create_schema(s)));
-                    }
-                    if to_schema.is_some() {
-                        v.push(sql(format!(
-                            "ALTER TABLE {} SET SCHEMA {target}",
-                            self.q(from)
-                        )));
-                    } else {
-                        // SET SCHEMA takes a name: the connection's current one, looked up.
-                        v.push(sql(format!(
-                            "DO $retort$ BEGIN EXECUTE format('ALTER TABLE %s SET SCHEMA %I', {}, current_schema()); END $retort$",
-                            quote_literal(&self.q(from))
-                        )));
-                    }
-                    at = match to_schema {
-                        Some(s) => format!("{s}.{from_name}"),
-                        None => from_name.to_string(),
-                    };
-                    if let Some(s) = from_schema {
-                        v.push(sql(drop_schema_if_empty(s)));
-                    }
-                }
-                if from_name != to_name {
-                    v.push(sql(format!(
-                        "ALTER TABLE {} RENAME TO {}",
-                        self.q(&at),
-                        super::quote_ident(to_name, Dialect::Postgres)
-                    )));
-                }
-                v
-            }
-            Op::AddColumn { table, column } => {
-                let t = ansi::table(before, table)?;
-                let mut v = vec![sql(format!(
-                    "ALTER TABLE {} ADD COLUMN {}",
-                    self.q(table),
-                    self.column_def(t, column)
-                ))];
-                if let Some(text) = &column.comment {
-                    v.push(sql(self.comment_on_column(table, &column.name, Some(text))));
-                }
-                v
-            }
+            Op::CreateTable { table } => steps::create_table(self, table),
+            Op::RenameTable { from, to } => steps::rename_table(self, from, to),
+            Op::AddColumn { table, column } => steps::add_column(self, before, table, column)?,
             Op::AlterColumn {
                 table,
                 column,
                 changes,
                 online,
-            } => {
-                let t = ansi::table(before, table)?;
-                let old = t.column(column).ok_or_else(|| RenderError {
-                    message: format!("no column `{table}.{column}` before this operation"),
-                })?;
-                let alter = |what: String| {
-                    sql(format!(
-                        "ALTER TABLE {} ALTER COLUMN {} {what}",
-                        self.q(table),
-                        self.q(column)
-                    ))
-                };
-                let mut v = Vec::new();
-                let new_ty = changes.ty.as_ref().unwrap_or(&old.ty);
-                let new_default = match &changes.server_default {
-                    Some(d) => d.clone(),
-                    None => old.server_default.clone(),
-                };
-                if let Some(ty) = &changes.ty {
-                    super::refuse_unconvertible(table, column, &old.ty, ty)?;
-                    v.extend(ansi::value_check(self, table, column, &old.ty, ty));
-                    // The views that read the column are kept and dropped, and made again
-                    // after the change (PostgreSQL refuses to change it under them).
-                    v.push(sql(views::keep_and_drop(&self.q(table), column, table)));
-                    // The old default may not cast to the new type: drop it, change the type
-                    // (values converted by USING, each checked above), set it again.
-                    if old.server_default.is_some() {
-                        v.push(alter("DROP DEFAULT".into()));
-                    }
-                    v.push(alter(format!(
-                        "TYPE {} USING {}",
-                        postgres_type(ty),
-                        convert::using(&self.q(column), &old.ty, ty)
-                    )));
-                    v.push(sql(views::make_again()));
-                    if let Some(d) = &new_default {
-                        v.push(alter(format!(
-                            "SET DEFAULT {}",
-                            postgres_default(new_ty, d)
-                        )));
-                    }
-                } else if let Some(d) = &changes.server_default {
-                    v.push(match d {
-                        Some(d) => alter(format!("SET DEFAULT {}", postgres_default(new_ty, d))),
-                        None => alter("DROP DEFAULT".into()),
-                    });
-                }
-                match changes.nullable {
-                    Some(false) if *online => {
-                        // A check proven without blocking writes lets SET NOT NULL skip its
-                        // scan (PostgreSQL 12+): each statement commits on its own.
-                        let check = crate::naming::not_null_check_name(table, column);
-                        v.push(super::null_check(table, column, Dialect::Postgres));
-                        v.push(sql(format!(
-                            "ALTER TABLE {} ADD CONSTRAINT {} CHECK ({} IS NOT NULL) NOT VALID",
-                            self.q(table),
-                            self.q(&check),
-                            self.q(column)
-                        )));
-                        v.push(sql(validate(self, table, &check)));
-                        v.push(alter("SET NOT NULL".into()));
-                        v.push(sql(format!(
-                            "ALTER TABLE {} DROP CONSTRAINT IF EXISTS {}",
-                            self.q(table),
-                            self.q(&check)
-                        )));
-                    }
-                    Some(false) => {
-                        v.push(super::null_check(table, column, Dialect::Postgres));
-                        v.push(alter("SET NOT NULL".into()));
-                    }
-                    Some(true) => v.push(alter("DROP NOT NULL".into())),
-                    None => {}
-                }
-                if let Some(comment) = &changes.comment {
-                    v.push(sql(self.comment_on_column(
-                        table,
-                        column,
-                        comment.as_deref(),
-                    )));
-                }
-                v
-            }
+            } => steps::alter_column(self, before, table, column, changes, *online)?,
             Op::CreateIndex {
                 table,
                 index,
@@ -314,7 +158,7 @@ impl Hooks for PostgresHooks {
                 vec![sql(if *concurrently {
                     // Builds without blocking writes; refused inside a transaction, which the
                     // migration's `atomic: false` avoids.
-                    plain.replacen(" INDEX ", " INDEX CONCURRENTLY ", 1)
+                    concurrent(&plain)
                 } else {
                     plain
                 })]
@@ -337,28 +181,7 @@ impl Hooks for PostgresHooks {
                 table,
                 unique,
                 online: true,
-            } => {
-                // The index built without blocking writes, then taken over by the
-                // constraint (a catalog change).
-                let mut index =
-                    Index::on_columns(unique.name.clone(), unique.columns.clone(), true);
-                index.nulls_not_distinct = unique.nulls_not_distinct;
-                let build = ansi::create_index(self, table, &index).replacen(
-                    " INDEX ",
-                    " INDEX CONCURRENTLY ",
-                    1,
-                );
-                let deferral = unique.deferral.sql();
-                vec![
-                    sql(build),
-                    sql(format!(
-                        "ALTER TABLE {} ADD CONSTRAINT {} UNIQUE USING INDEX {}{deferral}",
-                        self.q(table),
-                        self.q(&unique.name),
-                        quote_ident(&unique.name, Dialect::Postgres)
-                    )),
-                ]
-            }
+            } => steps::online_unique(self, table, unique),
             // The online forms (ansi::common writes the plain ones): added NOT VALID, then
             // validated in a statement of its own, unless declared NOT VALID.
             Op::AddForeignKey {
@@ -427,6 +250,11 @@ fn validate(h: &PostgresHooks, table: &str, name: &str) -> String {
         h.q(table),
         quote_ident(name, Dialect::Postgres)
     )
+}
+
+/// `CREATE [UNIQUE] INDEX …` as its concurrent build.
+fn concurrent(create_index: &str) -> String {
+    create_index.replacen(" INDEX ", " INDEX CONCURRENTLY ", 1)
 }
 
 pub(super) fn render(op: &Op, before: &Schema) -> Result<Vec<Step>, RenderError> {
