@@ -144,51 +144,11 @@ pub fn generate_in(
         report.watched.push(objects_dir);
     }
     let mut pending: Vec<Pending> = Vec::new();
-
-    let mut heads: Vec<String> = history
-        .heads()
-        .iter()
-        .map(|e| e.file.revision.clone())
-        .collect();
-    if heads.len() > 1 {
-        if let Mode::Check(reason) = &settings.mode {
-            return Err(Error::MultipleHeads {
-                heads,
-                reason: reason.clone(),
-            });
-        }
-        merge::check_branches(&history, &heads)?;
-        let message = format!("merge_{}", heads.join("_and_"));
-        let merge = new_entry(
-            &dir,
-            &history,
-            heads.clone(),
-            &message,
-            Vec::new(),
-            Vec::new(),
-            &[],
-            settings,
-        );
-        history
-            .entries
-            .insert(merge.entry.file.revision.clone(), merge.entry.clone());
-        heads = vec![merge.entry.file.revision.clone()];
-        pending.push(merge);
-    }
+    let heads = merge_heads(&dir, &mut history, settings, &mut pending)?;
     let head_refs: Vec<&str> = heads.iter().map(String::as_str).collect();
     let head_schema = history.replay(&head_refs)?;
     if pending.is_empty() {
-        if let Some(snap) = &snapshot {
-            if *snap != head_schema {
-                return Err(Error::Snapshot {
-                    path: snapshot_path,
-                    message: format!(
-                        "does not match what the migrations build ({}). If you edited a migration or resolved a merge in this file, delete it and build again to rewrite it from the migrations",
-                        first_difference(snap, &head_schema)
-                    ),
-                });
-            }
-        }
+        check_snapshot(snapshot.as_ref(), &head_schema, &snapshot_path)?;
     }
 
     let mut target = head_schema.clone();
@@ -213,86 +173,18 @@ pub fn generate_in(
                     operations: d.up.iter().map(Op::describe).collect(),
                 });
             }
-            // Values added to an enum in place (PostgreSQL's ADD VALUE) cannot be used in the
-            // transaction that adds them: they go first, in a migration of their own that
-            // runs outside one (`atomic: false`), so whatever comes after may use them.
-            let mut steps: Vec<(Schema, Schema, Part)> = Vec::new();
-            let changes_from = match enum_additions(&d.up, &head_schema)? {
-                Some(mid) => {
-                    steps.push((head_schema.clone(), mid.clone(), Part::EnumValues));
-                    mid
-                }
-                None => head_schema.clone(),
-            };
-            // On PostgreSQL, indexes, constraints and NOT NULL on tables that already hold
-            // rows are made in their online form, which cannot run in a transaction: last,
-            // in a migration of their own.
-            let mut filled = Vec::new();
-            match online_part(&changes_from, &models, settings)? {
-                Some(Online { mid, filled: f }) => {
-                    if !diff::diff(&changes_from, &mid)?.is_empty() {
-                        steps.push((changes_from, mid.clone(), Part::Changes));
-                    }
-                    steps.push((mid, models.clone(), Part::Online));
-                    filled = f;
-                }
-                None => {
-                    if steps.is_empty() || !diff::diff(&changes_from, &models)?.is_empty() {
-                        steps.push((changes_from, models.clone(), Part::Changes));
-                    }
-                }
-            }
+            let (parts, filled) = split_into_parts(&d.up, &head_schema, &models, settings)?;
             let mut parents = heads.clone();
-            let several = steps.len() > 1;
-            for (from, to, part) in steps {
-                let mut d = diff::diff(&from, &to)?;
-                if part == Part::Online {
-                    // The downgrade runs outside a transaction too: its indexes and keys in
-                    // their online forms as well.
-                    for op in d.up.iter_mut().chain(d.down.iter_mut()) {
-                        make_online(op, &settings.backends);
-                    }
-                    d.up = with_backfills(std::mem::take(&mut d.up), &filled);
-                }
-                let atomic = part == Part::Changes;
-                let mut after = from.clone();
-                for op in &d.up {
-                    op.apply(&mut after)?;
-                    op.apply(&mut target)?;
-                }
-                let up = mark_destructive(&d.up, &from, false)?;
-                let down = mark_destructive(&d.down, &after, true)?;
-                let mut lints = match part {
-                    // What the online form changed (a backfill before NOT NULL) is reviewed
-                    // as written; the downgrade's warnings are the diff's.
-                    Part::Online => {
-                        let mut l = diff::lint_ops(&d.up, &from, "")?;
-                        l.extend(
-                            d.lints
-                                .iter()
-                                .filter(|l| l.message.starts_with("downgrade: "))
-                                .cloned(),
-                        );
-                        l
-                    }
-                    _ => d.lints.clone(),
+            let several = parts.len() > 1;
+            for (from, to, part) in parts {
+                let new = PartFile {
+                    from: &from,
+                    to: &to,
+                    part,
+                    several,
+                    filled: &filled,
                 };
-                lints.extend(
-                    review::lock_warnings(&d.up, &from, &settings.backends)?
-                        .iter()
-                        .map(review::LockWarning::lint),
-                );
-                let message = match settings.message.as_deref().map(codegen::slugify) {
-                    Some(m) if several && part == Part::EnumValues => format!("{m}_enum_values"),
-                    Some(m) if several && part == Part::Online => format!("{m}_online"),
-                    Some(m) => m,
-                    None if history.entries.is_empty() => "initial".to_string(),
-                    None => codegen::message_for(&d.up),
-                };
-                let next = new_entry(
-                    &dir, &history, parents, &message, up, down, &lints, settings,
-                );
-                debug_assert_eq!(next.entry.file.atomic, atomic);
+                let next = new.entry(&dir, &history, parents, &mut target, settings)?;
                 parents = vec![next.entry.file.revision.clone()];
                 history
                     .entries
@@ -320,48 +212,21 @@ pub fn generate_in(
             });
         }
     }
-    // Write: migrations first (temporary names), then the snapshot, then rename all.
-    let snapshot_text = target.without_rename_hints().to_json();
-    let mut writes: Vec<(PathBuf, String)> = pending
-        .iter()
-        .map(|p| (p.entry.path.clone(), p.text.clone()))
-        .collect();
-    if snapshot.as_ref().map(Schema::to_json) != Some(snapshot_text.clone())
-        && !(history.entries.is_empty() && pending.is_empty())
-    {
-        writes.push((snapshot_path.clone(), snapshot_text));
-    }
-    if !writes.is_empty() {
-        std::fs::create_dir_all(&dir).map_err(|source| Error::Io {
-            path: dir.clone(),
-            source,
-        })?;
-        write_all(&writes)?;
-    }
+    let snapshot_written = write_pending(
+        &pending,
+        &history,
+        &dir,
+        snapshot.as_ref(),
+        &snapshot_path,
+        &target,
+    )?;
     for p in pending {
-        let rel = p
-            .entry
-            .path
-            .strip_prefix(manifest_dir)
-            .unwrap_or(&p.entry.path)
-            .display()
-            .to_string();
-        let n = p.entry.file.up.len();
-        report.warnings.push(format!(
-            "retort: wrote {rel} ({n} operation{})",
-            if n == 1 { "" } else { "s" }
-        ));
-        for lint in &p.lints {
-            report
-                .warnings
-                .push(format!("retort: {rel}: {}", lint.message));
-        }
-        report.written.push(p.entry.path.clone());
+        report.wrote(manifest_dir, &p);
         history
             .entries
             .insert(p.entry.file.revision.clone(), p.entry);
     }
-    if writes.iter().any(|(p, _)| *p == snapshot_path) {
+    if snapshot_written {
         report.written.push(snapshot_path);
     }
     report
@@ -372,6 +237,224 @@ pub fn generate_in(
         &index::source(&sources.models, resolved.as_ref(), &history, &dir),
     )?;
     Ok(report)
+}
+
+impl Report {
+    /// What a written migration tells the build's output: its path, size and lints.
+    fn wrote(&mut self, manifest_dir: &Path, p: &Pending) {
+        let rel = p
+            .entry
+            .path
+            .strip_prefix(manifest_dir)
+            .unwrap_or(&p.entry.path)
+            .display()
+            .to_string();
+        let n = p.entry.file.up.len();
+        self.warnings.push(format!(
+            "retort: wrote {rel} ({n} operation{})",
+            if n == 1 { "" } else { "s" }
+        ));
+        for lint in &p.lints {
+            self.warnings.push(format!("retort: {rel}: {}", lint.message));
+        }
+        self.written.push(p.entry.path.clone());
+    }
+}
+
+/// The history's heads; several are joined by a merge migration (added to `history` and
+/// `pending`), which is then the one head. A check build refuses several heads.
+fn merge_heads(
+    dir: &Path,
+    history: &mut History,
+    settings: &Settings,
+    pending: &mut Vec<Pending>,
+) -> Result<Vec<String>, Error> {
+    let heads: Vec<String> = history
+        .heads()
+        .iter()
+        .map(|e| e.file.revision.clone())
+        .collect();
+    if heads.len() <= 1 {
+        return Ok(heads);
+    }
+    if let Mode::Check(reason) = &settings.mode {
+        return Err(Error::MultipleHeads {
+            heads,
+            reason: reason.clone(),
+        });
+    }
+    merge::check_branches(history, &heads)?;
+    let message = format!("merge_{}", heads.join("_and_"));
+    let merge = new_entry(
+        dir,
+        history,
+        heads,
+        &message,
+        Vec::new(),
+        Vec::new(),
+        &[],
+        settings,
+    );
+    history
+        .entries
+        .insert(merge.entry.file.revision.clone(), merge.entry.clone());
+    let head = vec![merge.entry.file.revision.clone()];
+    pending.push(merge);
+    Ok(head)
+}
+
+/// The committed snapshot must be what the migrations build.
+fn check_snapshot(snapshot: Option<&Schema>, head: &Schema, path: &Path) -> Result<(), Error> {
+    match snapshot {
+        Some(snap) if snap != head => Err(Error::Snapshot {
+            path: path.to_path_buf(),
+            message: format!(
+                "does not match what the migrations build ({}). If you edited a migration or resolved a merge in this file, delete it and build again to rewrite it from the migrations",
+                first_difference(snap, head)
+            ),
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// The migrations one change is written as, each a (from, to, part): values added to an
+/// enum in place (PostgreSQL's ADD VALUE) cannot be used in the transaction that adds
+/// them, so they go first, in a migration of their own that runs outside one; on
+/// PostgreSQL, indexes, constraints and NOT NULL on tables that already hold rows are made
+/// in their online form, which cannot run in a transaction either: last, in a migration
+/// of their own. With the columns the online part backfills.
+#[allow(clippy::type_complexity)]
+fn split_into_parts(
+    up: &[Op],
+    head: &Schema,
+    models: &Schema,
+    settings: &Settings,
+) -> Result<(Vec<(Schema, Schema, Part)>, Vec<(String, String)>), Error> {
+    let mut parts: Vec<(Schema, Schema, Part)> = Vec::new();
+    let changes_from = match enum_additions(up, head)? {
+        Some(mid) => {
+            parts.push((head.clone(), mid.clone(), Part::EnumValues));
+            mid
+        }
+        None => head.clone(),
+    };
+    let mut filled = Vec::new();
+    match online_part(&changes_from, models, settings)? {
+        Some(Online { mid, filled: f }) => {
+            if !diff::diff(&changes_from, &mid)?.is_empty() {
+                parts.push((changes_from, mid.clone(), Part::Changes));
+            }
+            parts.push((mid, models.clone(), Part::Online));
+            filled = f;
+        }
+        None => {
+            if parts.is_empty() || !diff::diff(&changes_from, models)?.is_empty() {
+                parts.push((changes_from, models.clone(), Part::Changes));
+            }
+        }
+    }
+    Ok((parts, filled))
+}
+
+/// One part of a change, to be written as a migration.
+struct PartFile<'a> {
+    from: &'a Schema,
+    to: &'a Schema,
+    part: Part,
+    /// The change is written as more than one migration (their names say which part).
+    several: bool,
+    /// The columns the online part backfills before making them NOT NULL.
+    filled: &'a [(String, String)],
+}
+
+impl PartFile<'_> {
+    /// The migration of this part, its operations applied to `target` as well.
+    fn entry(
+        &self,
+        dir: &Path,
+        history: &History,
+        parents: Vec<String>,
+        target: &mut Schema,
+        settings: &Settings,
+    ) -> Result<Pending, Error> {
+        let (from, part) = (self.from, self.part);
+        let mut d = diff::diff(from, self.to)?;
+        if part == Part::Online {
+            // The downgrade runs outside a transaction too: its indexes and keys in their
+            // online forms as well.
+            for op in d.up.iter_mut().chain(d.down.iter_mut()) {
+                make_online(op, &settings.backends);
+            }
+            d.up = with_backfills(std::mem::take(&mut d.up), self.filled);
+        }
+        let mut after = from.clone();
+        for op in &d.up {
+            op.apply(&mut after)?;
+            op.apply(target)?;
+        }
+        let up = mark_destructive(&d.up, from, false)?;
+        let down = mark_destructive(&d.down, &after, true)?;
+        let mut lints = match part {
+            // What the online form changed (a backfill before NOT NULL) is reviewed as
+            // written; the downgrade's warnings are the diff's.
+            Part::Online => {
+                let mut l = diff::lint_ops(&d.up, from, "")?;
+                l.extend(
+                    d.lints
+                        .iter()
+                        .filter(|l| l.message.starts_with("downgrade: "))
+                        .cloned(),
+                );
+                l
+            }
+            _ => d.lints.clone(),
+        };
+        lints.extend(
+            review::lock_warnings(&d.up, from, &settings.backends)?
+                .iter()
+                .map(review::LockWarning::lint),
+        );
+        let message = match settings.message.as_deref().map(codegen::slugify) {
+            Some(m) if self.several && part == Part::EnumValues => format!("{m}_enum_values"),
+            Some(m) if self.several && part == Part::Online => format!("{m}_online"),
+            Some(m) => m,
+            None if history.entries.is_empty() => "initial".to_string(),
+            None => codegen::message_for(&d.up),
+        };
+        let next = new_entry(dir, history, parents, &message, up, down, &lints, settings);
+        debug_assert_eq!(next.entry.file.atomic, part == Part::Changes);
+        Ok(next)
+    }
+}
+
+/// Writes the pending migrations (temporary names), then the snapshot when it changed,
+/// then renames them all; whether the snapshot was written.
+fn write_pending(
+    pending: &[Pending],
+    history: &History,
+    dir: &Path,
+    snapshot: Option<&Schema>,
+    snapshot_path: &Path,
+    target: &Schema,
+) -> Result<bool, Error> {
+    let snapshot_text = target.without_rename_hints().to_json();
+    let mut writes: Vec<(PathBuf, String)> = pending
+        .iter()
+        .map(|p| (p.entry.path.clone(), p.text.clone()))
+        .collect();
+    let snapshot_changed = snapshot.map(Schema::to_json) != Some(snapshot_text.clone())
+        && !(history.entries.is_empty() && pending.is_empty());
+    if snapshot_changed {
+        writes.push((snapshot_path.to_path_buf(), snapshot_text));
+    }
+    if !writes.is_empty() {
+        std::fs::create_dir_all(dir).map_err(|source| Error::Io {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        write_all(&writes)?;
+    }
+    Ok(snapshot_changed)
 }
 
 /// When `up` adds values to an enum in place (PostgreSQL's `ADD VALUE`), the schema with
