@@ -255,7 +255,8 @@ impl Report {
             if n == 1 { "" } else { "s" }
         ));
         for lint in &p.lints {
-            self.warnings.push(format!("retort: {rel}: {}", lint.message));
+            self.warnings
+                .push(format!("retort: {rel}: {}", lint.message));
         }
         self.written.push(p.entry.path.clone());
     }

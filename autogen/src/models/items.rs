@@ -7,7 +7,7 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 use retort_schema::model::{Index, IndexKey};
 use retort_schema::naming::Convention;
-use retort_schema::{ColumnType, ForeignKey, ReferentialAction, Schema, Table};
+use retort_schema::{Column, ColumnType, ForeignKey, ReferentialAction, Schema, Table};
 
 use super::names::{
     camel, field_ident, reference_part, reference_table, singular, unique_ident, EnumNames,
@@ -117,18 +117,48 @@ pub(super) fn struct_item(
     enums: &EnumNames,
     idents: &mut BTreeSet<String>,
 ) -> Result<TokenStream, Vec<String>> {
-    let mut problems = Vec::new();
-    let (schema_name, bare) = match table.name.split_once('.') {
-        Some((s, t)) => (Some(s.to_string()), t.to_string()),
-        None => (None, table.name.clone()),
+    let mut problems = table_problems(table);
+    let bare = table
+        .name
+        .split_once('.')
+        .map_or(table.name.as_str(), |(_, t)| t);
+    let struct_ident = format_ident!("{}", unique_ident(camel(&singular(bare), "T"), idents));
+    let model = Model {
+        table,
+        schema,
+        naming,
+        enums,
+        fields: field_idents(table),
+        fk_of: column_foreign_keys(table, schema, &mut problems),
+        unique_field: field_uniques(table, naming).0,
     };
+    let table_attrs = model.table_attrs();
+    let field_items: Vec<TokenStream> = table.columns.iter().map(|c| model.field(c)).collect();
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let doc = match &table.comment {
+        Some(c) => comment_tokens(c).0,
+        None => quote!(),
+    };
+    Ok(quote! {
+        #doc
+        #[derive(Debug, Clone, retort::Table)]
+        #[table(#(#table_attrs),*)]
+        pub struct #struct_ident { #(#field_items)* }
+    })
+}
+
+/// What a model cannot say about the table: no primary key, a blank comment (a model drops
+/// one; refused rather than lost silently).
+fn table_problems(table: &Table) -> Vec<String> {
+    let mut problems = Vec::new();
     if table.primary_key.is_empty() {
         problems.push(format!(
             "table `{}` has no primary key, and a model needs one; add one to the table (ALTER TABLE … ADD PRIMARY KEY) and run this again",
             table.name
         ));
     }
-    // A model drops a blank comment; refuse it rather than lose it silently.
     if table.comment.as_ref().is_some_and(|c| c.trim().is_empty()) {
         problems.push(format!(
             "table `{}` has a blank comment, which a model cannot keep; remove it (COMMENT ON TABLE … IS NULL) and run this again",
@@ -143,9 +173,13 @@ pub(super) fn struct_item(
             ));
         }
     }
-    let struct_ident = format_ident!("{}", unique_ident(camel(&singular(&bare), "T"), idents));
-    // Field identifiers by column name, for the keys that list columns; a column whose
-    // name is not one gets one that no other field has.
+    problems
+}
+
+/// Field identifiers by column name (and whether the field is named apart from its
+/// column), for the keys that list columns; a column whose name is not an identifier gets
+/// one that no other field has.
+fn field_idents(table: &Table) -> BTreeMap<&str, (syn::Ident, bool)> {
     let mut taken = BTreeSet::new();
     let mut fields: BTreeMap<&str, (syn::Ident, bool)> = BTreeMap::new();
     for c in &table.columns {
@@ -162,9 +196,16 @@ pub(super) fn struct_item(
             fields.insert(c.name.as_str(), (format_ident!("{}", name), true));
         }
     }
-    let field = |c: &str| fields.get(c).map(|(i, _)| i.clone());
+    fields
+}
 
-    // Foreign keys: one column each, on the field.
+/// Foreign keys by their column: one column each, declared on the field; the others are
+/// problems.
+fn column_foreign_keys<'t>(
+    table: &'t Table,
+    schema: &Schema,
+    problems: &mut Vec<String>,
+) -> BTreeMap<&'t str, &'t ForeignKey> {
     let mut fk_of: BTreeMap<&str, &ForeignKey> = BTreeMap::new();
     for fk in &table.foreign_keys {
         if fk.columns.len() != 1 || fk.referred_columns.len() != 1 {
@@ -183,7 +224,15 @@ pub(super) fn struct_item(
             problems.push(problem);
         }
     }
-    // A single-column unique constraint with the derived name goes on its field.
+    fk_of
+}
+
+/// The columns whose single-column unique constraint (with the derived name) goes on the
+/// field, and the constraints the table attribute declares.
+fn field_uniques(
+    table: &Table,
+    naming: Convention,
+) -> (BTreeSet<&str>, Vec<&retort_schema::model::UniqueConstraint>) {
     let mut unique_field: BTreeSet<&str> = BTreeSet::new();
     let mut table_uniques = Vec::new();
     for u in &table.uniques {
@@ -198,58 +247,83 @@ pub(super) fn struct_item(
         }
         table_uniques.push(u);
     }
+    (unique_field, table_uniques)
+}
 
-    let mut table_attrs: Vec<TokenStream> = Vec::new();
-    let name = &bare;
-    table_attrs.push(quote!(name = #name));
-    if let Some(s) = &schema_name {
-        table_attrs.push(quote!(schema = #s));
-    }
-    let (doc, comment_attr) = match &table.comment {
-        Some(c) => comment_tokens(c),
-        None => (quote!(), None),
-    };
-    table_attrs.extend(comment_attr);
-    let single_pk = table.primary_key.len() == 1;
-    if table.primary_key.len() > 1 {
-        let cols = table.primary_key.iter().filter_map(|c| field(c));
-        table_attrs.push(quote!(primary_key(#(#cols),*)));
-    }
-    // A key the database keeps no name for (SQLite's rowid key) reads back as "".
-    if !table.primary_key.is_empty() && table.primary_key_name.as_deref() != Some("") {
-        let derived = naming.primary_key(&table.name_for_naming());
-        let actual = table.primary_key_constraint();
-        if actual != derived {
-            table_attrs.push(quote!(primary_key_name = #actual));
-        }
-    }
-    for u in &table_uniques {
-        let cols = u.columns.iter().filter_map(|c| field(c));
-        let mut parts = vec![quote!(#(#cols),*)];
-        if u.name != naming.unique(&table.name_for_naming(), &u.columns) {
-            let n = &u.name;
-            parts.push(quote!(name = #n));
-        }
-        if u.nulls_not_distinct {
-            parts.push(quote!(nulls_not_distinct));
-        }
-        if let Some(d) = u.deferral.deferrable() {
-            parts.push(quote!(deferrable = #d));
-        }
-        table_attrs.push(quote!(unique(#(#parts),*)));
-    }
-    for index in &table.indexes {
-        table_attrs.push(index_attr(index, table, naming, &field));
-    }
-    for check in &table.checks {
-        let (n, e) = (&check.name, &check.expression);
-        let flag = check.not_valid.then(|| quote!(, not_valid));
-        table_attrs.push(quote!(check(name = #n, expr = #e #flag)));
+/// One table read for its model: what the struct's attributes and fields are made from.
+struct Model<'a> {
+    table: &'a Table,
+    schema: &'a Schema,
+    naming: Convention,
+    enums: &'a EnumNames,
+    fields: BTreeMap<&'a str, (syn::Ident, bool)>,
+    fk_of: BTreeMap<&'a str, &'a ForeignKey>,
+    unique_field: BTreeSet<&'a str>,
+}
+
+impl Model<'_> {
+    fn field_of(&self, column: &str) -> Option<syn::Ident> {
+        self.fields.get(column).map(|(i, _)| i.clone())
     }
 
-    let mut field_items = Vec::new();
-    for c in &table.columns {
-        let (ident, renamed) = &fields[c.name.as_str()];
+    /// The `#[table(…)]` attribute's parts.
+    fn table_attrs(&self) -> Vec<TokenStream> {
+        let (table, naming) = (self.table, self.naming);
+        let field = |c: &str| self.field_of(c);
+        let mut table_attrs: Vec<TokenStream> = Vec::new();
+        let (schema_name, name) = match table.name.split_once('.') {
+            Some((s, t)) => (Some(s), t),
+            None => (None, table.name.as_str()),
+        };
+        table_attrs.push(quote!(name = #name));
+        if let Some(s) = schema_name {
+            table_attrs.push(quote!(schema = #s));
+        }
+        if let Some(c) = &table.comment {
+            table_attrs.extend(comment_tokens(c).1);
+        }
+        if table.primary_key.len() > 1 {
+            let cols = table.primary_key.iter().filter_map(|c| field(c));
+            table_attrs.push(quote!(primary_key(#(#cols),*)));
+        }
+        // A key the database keeps no name for (SQLite's rowid key) reads back as "".
+        if !table.primary_key.is_empty() && table.primary_key_name.as_deref() != Some("") {
+            let derived = naming.primary_key(&table.name_for_naming());
+            let actual = table.primary_key_constraint();
+            if actual != derived {
+                table_attrs.push(quote!(primary_key_name = #actual));
+            }
+        }
+        for u in field_uniques(table, naming).1 {
+            let cols = u.columns.iter().filter_map(|c| field(c));
+            let mut parts = vec![quote!(#(#cols),*)];
+            if u.name != naming.unique(&table.name_for_naming(), &u.columns) {
+                let n = &u.name;
+                parts.push(quote!(name = #n));
+            }
+            if u.nulls_not_distinct {
+                parts.push(quote!(nulls_not_distinct));
+            }
+            if let Some(d) = u.deferral.deferrable() {
+                parts.push(quote!(deferrable = #d));
+            }
+            table_attrs.push(quote!(unique(#(#parts),*)));
+        }
+        for index in &table.indexes {
+            table_attrs.push(index_attr(index, table, naming, &field));
+        }
+        for check in &table.checks {
+            let (n, e) = (&check.name, &check.expression);
+            let flag = check.not_valid.then(|| quote!(, not_valid));
+            table_attrs.push(quote!(check(name = #n, expr = #e #flag)));
+        }
+        table_attrs
+    }
+
+    /// One column's field, with its `#[column(…)]` attribute.
+    fn field(&self, c: &Column) -> TokenStream {
+        let (table, schema, enums) = (self.table, self.schema, self.enums);
+        let (ident, renamed) = &self.fields[c.name.as_str()];
         // PostgreSQL reads an enum column as its type's name: the enum the models declare.
         let column_type = match &c.ty {
             ColumnType::Custom { sql } if schema.enums.contains_key(sql) => ColumnType::Enum {
@@ -270,7 +344,7 @@ pub(super) fn struct_item(
             let n = &c.name;
             attrs.push(quote!(name = #n));
         }
-        if single_pk && table.primary_key[0] == c.name {
+        if table.primary_key.len() == 1 && table.primary_key[0] == c.name {
             attrs.push(quote!(primary_key));
         }
         if c.autoincrement {
@@ -280,38 +354,15 @@ pub(super) fn struct_item(
                 quote!(autoincrement)
             });
         }
-        if unique_field.contains(c.name.as_str()) {
+        if self.unique_field.contains(c.name.as_str()) {
             attrs.push(quote!(unique));
         }
         attrs.extend(type_attr);
         if let Some(d) = &c.server_default {
             attrs.push(quote!(server_default = #d));
         }
-        if let Some(fk) = fk_of.get(c.name.as_str()) {
-            let reference = format!(
-                "{}({})",
-                reference_table(&fk.referred_table),
-                reference_part(&fk.referred_columns[0])
-            );
-            attrs.push(quote!(references = #reference));
-            if let Some(a) = action(fk.on_delete) {
-                attrs.push(quote!(on_delete = #a));
-            }
-            if let Some(a) = action(fk.on_update) {
-                attrs.push(quote!(on_update = #a));
-            }
-            if fk.name
-                != naming.foreign_key(&table.name_for_naming(), &fk.columns, &fk.referred_table)
-            {
-                let n = &fk.name;
-                attrs.push(quote!(fk_name = #n));
-            }
-            if let Some(d) = fk.deferral.deferrable() {
-                attrs.push(quote!(deferrable = #d));
-            }
-            if fk.not_valid {
-                attrs.push(quote!(not_valid));
-            }
+        if let Some(fk) = self.fk_of.get(c.name.as_str()) {
+            attrs.extend(self.reference_attrs(fk));
         }
         let (field_doc, comment_attr) = match &c.comment {
             Some(text) => comment_tokens(text),
@@ -320,17 +371,40 @@ pub(super) fn struct_item(
         attrs.extend(comment_attr);
         let column_attr = (!attrs.is_empty()).then(|| quote!(#[column(#(#attrs),*)]));
         let ty = if c.nullable { quote!(Option<#ty>) } else { ty };
-        field_items.push(quote! { #field_doc #column_attr pub #ident: #ty, });
+        quote! { #field_doc #column_attr pub #ident: #ty, }
     }
-    if !problems.is_empty() {
-        return Err(problems);
+
+    /// A single-column foreign key as the field's `references = …` and what goes with it.
+    fn reference_attrs(&self, fk: &ForeignKey) -> Vec<TokenStream> {
+        let reference = format!(
+            "{}({})",
+            reference_table(&fk.referred_table),
+            reference_part(&fk.referred_columns[0])
+        );
+        let mut attrs = vec![quote!(references = #reference)];
+        if let Some(a) = action(fk.on_delete) {
+            attrs.push(quote!(on_delete = #a));
+        }
+        if let Some(a) = action(fk.on_update) {
+            attrs.push(quote!(on_update = #a));
+        }
+        let derived = self.naming.foreign_key(
+            &self.table.name_for_naming(),
+            &fk.columns,
+            &fk.referred_table,
+        );
+        if fk.name != derived {
+            let n = &fk.name;
+            attrs.push(quote!(fk_name = #n));
+        }
+        if let Some(d) = fk.deferral.deferrable() {
+            attrs.push(quote!(deferrable = #d));
+        }
+        if fk.not_valid {
+            attrs.push(quote!(not_valid));
+        }
+        attrs
     }
-    Ok(quote! {
-        #doc
-        #[derive(Debug, Clone, retort::Table)]
-        #[table(#(#table_attrs),*)]
-        pub struct #struct_ident { #(#field_items)* }
-    })
 }
 
 fn index_attr(

@@ -259,7 +259,9 @@ impl Hooks for MysqlHooks {
                     if *online { IN_PLACE } else { "" }
                 ))]
             }
-            Op::DropConstraint { table, name, kind } => steps::drop_constraint(self, table, name, *kind)?,
+            Op::DropConstraint { table, name, kind } => {
+                steps::drop_constraint(self, table, name, *kind)?
+            }
             // MySQL names every primary key PRIMARY: the name lives in the models only.
             Op::RenameConstraint {
                 kind: ConstraintKind::PrimaryKey,

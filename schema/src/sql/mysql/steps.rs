@@ -51,7 +51,9 @@ pub(super) fn alter_column(
     })?;
     let new = changed(old, changes);
     let keyed = t.primary_key.iter().any(|c| c == column)
-        || t.uniques.iter().any(|u| u.columns.iter().any(|c| c == column))
+        || t.uniques
+            .iter()
+            .any(|u| u.columns.iter().any(|c| c == column))
         || t.indexes.iter().any(|i| i.column_names().contains(&column));
     if changes.ty.is_some() && keyed {
         let after = Table {

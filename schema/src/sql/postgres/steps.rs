@@ -100,7 +100,11 @@ pub(super) fn add_column(
         h.column_def(t, column)
     ))];
     if let Some(text) = &column.comment {
-        v.push(Step::Sql(h.comment_on_column(table, &column.name, Some(text))));
+        v.push(Step::Sql(h.comment_on_column(
+            table,
+            &column.name,
+            Some(text),
+        )));
     }
     Ok(v)
 }
