@@ -63,71 +63,17 @@ fn tables_using_enum(before: &Schema, name: &str) -> Vec<String> {
 
 pub(crate) fn lock_costs(op: &Op, before: &Schema) -> Vec<LockCost> {
     match op {
-        Op::CreateTable { table } => {
-            // The new table is empty; each table it refers to is locked so that no row the
-            // new key would need goes away meanwhile: a moment.
-            let mut referred: Vec<&str> = table
-                .foreign_keys
-                .iter()
-                .map(|f| f.referred_table.as_str())
-                .filter(|r| *r != table.name)
-                .collect();
-            referred.dedup();
-            referred
-                .into_iter()
-                .map(|r| LockCost::new(r, SHARE_ROW_EXCLUSIVE, Blocks::Writes, Work::Catalog))
-                .collect()
-        }
+        Op::CreateTable { table } => create_table_cost(table),
         Op::DropTable { table } => vec![brief(table)],
         Op::RenameTable { from, .. } => vec![brief(from)],
-        Op::AddColumn { table, column } => {
-            let per_row = column.autoincrement
-                || column
-                    .server_default
-                    .as_deref()
-                    .is_some_and(default_per_row);
-            if per_row {
-                vec![LockCost::new(table, ACCESS_EXCLUSIVE, Blocks::ReadsAndWrites, Work::Rewrite)
-                    .online("the build's online form for a NOT NULL column: added nullable without the default, then, in a migration with `atomic: false`, the default set (a catalog change), backfill(…) of the rows there in batches, and NOT NULL through a validated check")
-                    .note("an identity column or a volatile default (gen_random_uuid(), random()) is computed for every row")]
-            } else {
-                vec![brief(table).note(
-                    "PostgreSQL 11+: a constant default is kept in the catalog, no rewrite",
-                )]
-            }
-        }
+        Op::AddColumn { table, column } => add_column_cost(table, column),
         Op::DropColumn { table, .. } | Op::RenameColumn { table, .. } => vec![brief(table)],
         Op::AlterColumn {
             table,
             column,
             changes,
             online,
-        } => {
-            let old = column_type(before, table, column);
-            let mut cost = brief(table);
-            if changes.nullable == Some(false) && *online {
-                cost = LockCost::new(table, SHARE_UPDATE_EXCLUSIVE, Blocks::Nothing, Work::Scan)
-                    .note("the check is added NOT VALID, and SET NOT NULL and the check's drop are catalog changes: each a moment's ACCESS EXCLUSIVE; PostgreSQL 12+");
-            } else if changes.nullable == Some(false) {
-                cost = LockCost::new(table, ACCESS_EXCLUSIVE, Blocks::ReadsAndWrites, Work::Scan)
-                    .online("alter_column(…, nullable = false, online = true) in a migration with `atomic: false`: CHECK (column IS NOT NULL) NOT VALID, VALIDATE it (writes go on), then SET NOT NULL (PostgreSQL 12+ takes the valid check as proof, no scan) and drop the check");
-            }
-            if let (Some(to), Some(from)) = (&changes.ty, old) {
-                if !binary_coercible(from, to) {
-                    cost = LockCost::new(table, ACCESS_EXCLUSIVE, Blocks::ReadsAndWrites, Work::Rewrite)
-                        .online("add a new column of the new type, fill it in batches and keep it in step (a trigger), then swap the names")
-                        .note("no rewrite for a longer varchar, varchar to text, or a wider numeric of the same scale");
-                }
-            }
-            if changes.ty.is_none()
-                && changes.nullable.is_none()
-                && changes.server_default.is_none()
-            {
-                // Only the comment.
-                cost = LockCost::new(table, SHARE_UPDATE_EXCLUSIVE, Blocks::Nothing, Work::Catalog);
-            }
-            vec![cost]
-        }
+        } => vec![alter_column_cost(before, table, column, changes, *online)],
         Op::CreateIndex {
             table,
             concurrently,
@@ -181,20 +127,7 @@ pub(crate) fn lock_costs(op: &Op, before: &Schema) -> Vec<LockCost> {
             online: true,
         } if !check.not_valid => vec![LockCost::new(table, SHARE_UPDATE_EXCLUSIVE, Blocks::Nothing, Work::Scan)
             .note("added NOT VALID first: a moment's ACCESS EXCLUSIVE")],
-        Op::AddForeignKey { table, foreign_key, .. } => {
-            let (blocks, work) = match foreign_key.not_valid {
-                true => (Blocks::Writes, Work::Catalog),
-                false => (Blocks::Writes, Work::Scan),
-            };
-            let mut out = vec![LockCost::new(table, SHARE_ROW_EXCLUSIVE, blocks, work).online(NOT_VALID)];
-            if foreign_key.referred_table != *table {
-                out.push(
-                    LockCost::new(&foreign_key.referred_table, SHARE_ROW_EXCLUSIVE, blocks, work)
-                        .online(NOT_VALID),
-                );
-            }
-            out
-        }
+        Op::AddForeignKey { table, foreign_key, .. } => add_foreign_key_cost(table, foreign_key),
         Op::AddCheck { table, check, .. } => vec![match check.not_valid {
             true => brief(table),
             false => LockCost::new(table, ACCESS_EXCLUSIVE, Blocks::ReadsAndWrites, Work::Scan)
@@ -246,6 +179,100 @@ pub(crate) fn lock_costs(op: &Op, before: &Schema) -> Vec<LockCost> {
             Vec::new()
         }
     }
+}
+
+/// The new table is empty; each table it refers to is locked so that no row the new key
+/// would need goes away meanwhile: a moment.
+fn create_table_cost(table: &crate::model::Table) -> Vec<LockCost> {
+    // The new table is empty; each table it refers to is locked so that no row the
+    // new key would need goes away meanwhile: a moment.
+    let mut referred: Vec<&str> = table
+        .foreign_keys
+        .iter()
+        .map(|f| f.referred_table.as_str())
+        .filter(|r| *r != table.name)
+        .collect();
+    referred.dedup();
+    referred
+        .into_iter()
+        .map(|r| LockCost::new(r, SHARE_ROW_EXCLUSIVE, Blocks::Writes, Work::Catalog))
+        .collect()
+}
+
+/// A column added: a moment, unless every row gets a value computed for it.
+fn add_column_cost(table: &str, column: &crate::model::Column) -> Vec<LockCost> {
+    let per_row = column.autoincrement
+        || column
+            .server_default
+            .as_deref()
+            .is_some_and(default_per_row);
+    if per_row {
+        vec![LockCost::new(table, ACCESS_EXCLUSIVE, Blocks::ReadsAndWrites, Work::Rewrite)
+        .online("the build's online form for a NOT NULL column: added nullable without the default, then, in a migration with `atomic: false`, the default set (a catalog change), backfill(…) of the rows there in batches, and NOT NULL through a validated check")
+        .note("an identity column or a volatile default (gen_random_uuid(), random()) is computed for every row")]
+    } else {
+        vec![brief(table)
+            .note("PostgreSQL 11+: a constant default is kept in the catalog, no rewrite")]
+    }
+}
+
+/// A column changed: by its costliest part (a type change that rewrites, a NOT NULL that
+/// scans, a comment alone that locks nothing).
+fn alter_column_cost(
+    before: &Schema,
+    table: &str,
+    column: &str,
+    changes: &crate::ops::ColumnChanges,
+    online: bool,
+) -> LockCost {
+    let old = column_type(before, table, column);
+    let mut cost = brief(table);
+    if changes.nullable == Some(false) && online {
+        cost = LockCost::new(table, SHARE_UPDATE_EXCLUSIVE, Blocks::Nothing, Work::Scan)
+        .note("the check is added NOT VALID, and SET NOT NULL and the check's drop are catalog changes: each a moment's ACCESS EXCLUSIVE; PostgreSQL 12+");
+    } else if changes.nullable == Some(false) {
+        cost = LockCost::new(table, ACCESS_EXCLUSIVE, Blocks::ReadsAndWrites, Work::Scan)
+        .online("alter_column(…, nullable = false, online = true) in a migration with `atomic: false`: CHECK (column IS NOT NULL) NOT VALID, VALIDATE it (writes go on), then SET NOT NULL (PostgreSQL 12+ takes the valid check as proof, no scan) and drop the check");
+    }
+    if let (Some(to), Some(from)) = (&changes.ty, old) {
+        if !binary_coercible(from, to) {
+            cost = LockCost::new(table, ACCESS_EXCLUSIVE, Blocks::ReadsAndWrites, Work::Rewrite)
+            .online("add a new column of the new type, fill it in batches and keep it in step (a trigger), then swap the names")
+            .note("no rewrite for a longer varchar, varchar to text, or a wider numeric of the same scale");
+        }
+    }
+    if changes.ty.is_none() && changes.nullable.is_none() && changes.server_default.is_none() {
+        // Only the comment.
+        cost = LockCost::new(
+            table,
+            SHARE_UPDATE_EXCLUSIVE,
+            Blocks::Nothing,
+            Work::Catalog,
+        );
+    }
+    cost
+}
+
+/// A foreign key added in one statement: both tables' writes wait while the rows are
+/// checked (a moment when declared NOT VALID).
+fn add_foreign_key_cost(table: &str, foreign_key: &crate::model::ForeignKey) -> Vec<LockCost> {
+    let (blocks, work) = match foreign_key.not_valid {
+        true => (Blocks::Writes, Work::Catalog),
+        false => (Blocks::Writes, Work::Scan),
+    };
+    let mut out = vec![LockCost::new(table, SHARE_ROW_EXCLUSIVE, blocks, work).online(NOT_VALID)];
+    if foreign_key.referred_table != table {
+        out.push(
+            LockCost::new(
+                &foreign_key.referred_table,
+                SHARE_ROW_EXCLUSIVE,
+                blocks,
+                work,
+            )
+            .online(NOT_VALID),
+        );
+    }
+    out
 }
 
 /// An object declared as code: an index built without `CONCURRENTLY` holds up writes like
