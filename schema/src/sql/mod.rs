@@ -12,6 +12,7 @@ mod features;
 mod index_def;
 pub mod locks;
 pub mod mysql;
+mod order;
 pub mod postgres;
 pub mod sqlite;
 

@@ -331,7 +331,7 @@ pub(super) fn render(op: &Op, before: &Schema) -> Result<Vec<Step>, RenderError>
 }
 
 pub(super) fn render_ops(ops: &[Op], schema: &mut Schema) -> Result<Vec<Vec<Step>>, RenderError> {
-    ansi::render_ops(&MysqlHooks, ops, schema)
+    super::order::render_ops(&MysqlHooks, ops, schema)
 }
 
 /// `alter_enum` on MySQL: each column of the type is modified — first to the old values and

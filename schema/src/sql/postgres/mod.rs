@@ -262,7 +262,7 @@ pub(super) fn render(op: &Op, before: &Schema) -> Result<Vec<Step>, RenderError>
 }
 
 pub(super) fn render_ops(ops: &[Op], schema: &mut Schema) -> Result<Vec<Vec<Step>>, RenderError> {
-    ansi::render_ops(&PostgresHooks, ops, schema)
+    super::order::render_ops(&PostgresHooks, ops, schema)
 }
 
 /// `alter_enum` on PostgreSQL: renames with `RENAME VALUE` (through temporary names when
