@@ -90,11 +90,52 @@ struct CheckRow {
 
 pub(super) fn introspect(conn: &mut MysqlConnection, mariadb: bool) -> Result<Schema> {
     let err = db_err("cannot read the schema from information_schema");
+    let mut out = tables_and_columns(conn)?;
+    let grouped = indexes(conn)?;
+    foreign_keys(conn, &mut out)?;
+    for ((table, name), index) in grouped {
+        let Some(t) = out.get_mut(&table) else {
+            continue;
+        };
+        let plain = index.plain_columns();
+        match plain {
+            Some(columns) if name == "PRIMARY" => t.primary_key = columns,
+            Some(columns) if index.unique => t.uniques.push(UniqueConstraint::new(name, columns)),
+            // The index MySQL made for a foreign key, named after it.
+            Some(_) if t.foreign_keys.iter().any(|f| f.name == name) => {}
+            _ => t.indexes.push(index),
+        }
+    }
+    checks(conn, mariadb, &mut out)?;
+    let rows: Vec<ObjectRow> = diesel::sql_query(format!(
+        "SELECT 'view' AS kind, TABLE_NAME AS name, CAST(NULL AS CHAR) AS tbl, {} AS definition FROM information_schema.VIEWS WHERE TABLE_SCHEMA = DATABASE()
+         UNION ALL SELECT 'trigger', TRIGGER_NAME, EVENT_OBJECT_TABLE, ACTION_STATEMENT FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE()
+         UNION ALL SELECT 'function', ROUTINE_NAME, NULL, ROUTINE_DEFINITION FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = DATABASE() AND ROUTINE_TYPE = 'FUNCTION'
+         UNION ALL SELECT 'sequence', TABLE_NAME, NULL, NULL FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'SEQUENCE'",
+        view_print(mariadb)
+    ))
+    .load(conn)
+    .map_err(&err)?;
+    let mut schema = Schema {
+        tables: out,
+        objects: objects_from(rows),
+        enums: Default::default(),
+    };
+    schema.normalize();
+    Ok(schema)
+}
+
+fn read_err() -> impl Fn(diesel::result::Error) -> crate::error::Error {
+    db_err("cannot read the schema from information_schema")
+}
+
+/// The base tables (retort's own left out) with their columns, by name.
+fn tables_and_columns(conn: &mut MysqlConnection) -> Result<BTreeMap<String, Table>> {
     let tables: Vec<TableRow> = diesel::sql_query(format!(
         "SELECT TABLE_NAME AS name, TABLE_COMMENT AS comment FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE' AND TABLE_NAME NOT IN ('{VERSION_TABLE}', '{LOCK_TABLE}')"
     ))
     .load(conn)
-    .map_err(&err)?;
+    .map_err(read_err())?;
     let mut out: BTreeMap<String, Table> = tables
         .into_iter()
         .map(|t| {
@@ -107,7 +148,7 @@ pub(super) fn introspect(conn: &mut MysqlConnection, mariadb: bool) -> Result<Sc
         "SELECT TABLE_NAME AS table_name, COLUMN_NAME AS name, COLUMN_TYPE AS column_type, IS_NULLABLE AS nullable, COLUMN_DEFAULT AS default_expr, EXTRA AS extra, COLUMN_COMMENT AS comment FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME, ORDINAL_POSITION",
     )
     .load(conn)
-    .map_err(&err)?;
+    .map_err(read_err())?;
     for row in columns {
         let Some(t) = out.get_mut(&row.table_name) else {
             continue;
@@ -124,11 +165,16 @@ pub(super) fn introspect(conn: &mut MysqlConnection, mariadb: bool) -> Result<Sc
         c.comment = Some(row.comment).filter(|c| !c.is_empty());
         t.columns.push(c);
     }
+    Ok(out)
+}
+
+/// Every index (the primary key and unique constraints among them), by (table, name).
+fn indexes(conn: &mut MysqlConnection) -> Result<BTreeMap<(String, String), Index>> {
     let indexes: Vec<IndexRow> = diesel::sql_query(
         "SELECT TABLE_NAME AS table_name, INDEX_NAME AS name, CAST(NON_UNIQUE AS SIGNED) AS non_unique, COLUMN_NAME AS `column`, COLLATION AS collation, INDEX_TYPE AS index_type FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX",
     )
     .load(conn)
-    .map_err(&err)?;
+    .map_err(read_err())?;
     let mut grouped: BTreeMap<(String, String), Index> = BTreeMap::new();
     for row in indexes {
         let index = grouped
@@ -149,11 +195,16 @@ pub(super) fn introspect(conn: &mut MysqlConnection, mariadb: bool) -> Result<Sc
         key.descending = row.collation.as_deref() == Some("D");
         index.keys.push(key);
     }
+    Ok(grouped)
+}
+
+/// The foreign keys, onto their tables.
+fn foreign_keys(conn: &mut MysqlConnection, out: &mut BTreeMap<String, Table>) -> Result<()> {
     let fks: Vec<ForeignKeyRow> = diesel::sql_query(
         "SELECT k.TABLE_NAME AS table_name, k.CONSTRAINT_NAME AS name, k.COLUMN_NAME AS `column`, k.REFERENCED_TABLE_NAME AS referred_table, k.REFERENCED_COLUMN_NAME AS referred_column, r.DELETE_RULE AS on_delete, r.UPDATE_RULE AS on_update FROM information_schema.KEY_COLUMN_USAGE k JOIN information_schema.REFERENTIAL_CONSTRAINTS r ON r.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA AND r.CONSTRAINT_NAME = k.CONSTRAINT_NAME AND r.TABLE_NAME = k.TABLE_NAME WHERE k.TABLE_SCHEMA = DATABASE() AND k.REFERENCED_TABLE_NAME IS NOT NULL ORDER BY k.TABLE_NAME, k.CONSTRAINT_NAME, k.ORDINAL_POSITION",
     )
     .load(conn)
-    .map_err(&err)?;
+    .map_err(read_err())?;
     for row in fks {
         let Some(t) = out.get_mut(&row.table_name) else {
             continue;
@@ -175,31 +226,29 @@ pub(super) fn introspect(conn: &mut MysqlConnection, mariadb: bool) -> Result<Sc
             }),
         }
     }
-    for ((table, name), index) in grouped {
-        let Some(t) = out.get_mut(&table) else {
-            continue;
-        };
-        let plain = index.plain_columns();
-        match plain {
-            Some(columns) if name == "PRIMARY" => t.primary_key = columns,
-            Some(columns) if index.unique => t.uniques.push(UniqueConstraint::new(name, columns)),
-            // The index MySQL made for a foreign key, named after it.
-            Some(_) if t.foreign_keys.iter().any(|f| f.name == name) => {}
-            _ => t.indexes.push(index),
-        }
-    }
+    Ok(())
+}
+
+/// The checks, onto their tables; MariaDB's column-level `json_valid` check makes its
+/// LONGTEXT column a JSON one instead.
+fn checks(
+    conn: &mut MysqlConnection,
+    mariadb: bool,
+    out: &mut BTreeMap<String, Table>,
+) -> Result<()> {
     // MariaDB names checks per table (CHECK_CONSTRAINTS has TABLE_NAME); MySQL per schema.
     let checks_sql = if mariadb {
         "SELECT TABLE_NAME AS table_name, CONSTRAINT_NAME AS name, LEVEL AS level, CHECK_CLAUSE AS clause FROM information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = DATABASE()"
     } else {
         "SELECT tc.TABLE_NAME AS table_name, tc.CONSTRAINT_NAME AS name, 'Table' AS level, cc.CHECK_CLAUSE AS clause FROM information_schema.TABLE_CONSTRAINTS tc JOIN information_schema.CHECK_CONSTRAINTS cc ON cc.CONSTRAINT_SCHEMA = tc.CONSTRAINT_SCHEMA AND cc.CONSTRAINT_NAME = tc.CONSTRAINT_NAME WHERE tc.TABLE_SCHEMA = DATABASE() AND tc.CONSTRAINT_TYPE = 'CHECK'"
     };
-    let checks: Vec<CheckRow> = diesel::sql_query(checks_sql).load(conn).map_err(&err)?;
+    let checks: Vec<CheckRow> = diesel::sql_query(checks_sql)
+        .load(conn)
+        .map_err(read_err())?;
     for row in checks {
         let Some(t) = out.get_mut(&row.table_name) else {
             continue;
         };
-        // MariaDB's JSON is LONGTEXT with a column-level json_valid check: a JSON column.
         if let Some(column) = json_column(&row.level, &row.clause) {
             if let Some(c) = t
                 .columns
@@ -216,22 +265,7 @@ pub(super) fn introspect(conn: &mut MysqlConnection, mariadb: bool) -> Result<Sc
             not_valid: false,
         });
     }
-    let rows: Vec<ObjectRow> = diesel::sql_query(format!(
-        "SELECT 'view' AS kind, TABLE_NAME AS name, CAST(NULL AS CHAR) AS tbl, {} AS definition FROM information_schema.VIEWS WHERE TABLE_SCHEMA = DATABASE()
-         UNION ALL SELECT 'trigger', TRIGGER_NAME, EVENT_OBJECT_TABLE, ACTION_STATEMENT FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE()
-         UNION ALL SELECT 'function', ROUTINE_NAME, NULL, ROUTINE_DEFINITION FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = DATABASE() AND ROUTINE_TYPE = 'FUNCTION'
-         UNION ALL SELECT 'sequence', TABLE_NAME, NULL, NULL FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'SEQUENCE'",
-        view_print(mariadb)
-    ))
-    .load(conn)
-    .map_err(&err)?;
-    let mut schema = Schema {
-        tables: out,
-        objects: objects_from(rows),
-        enums: Default::default(),
-    };
-    schema.normalize();
-    Ok(schema)
+    Ok(())
 }
 
 fn action(rule: &str) -> ReferentialAction {
