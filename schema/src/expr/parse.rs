@@ -274,48 +274,8 @@ impl Parser {
                 let rhs = self.expr(power + 1)?;
                 and_or(false, *boxed, rhs)
             }
-            Infix::Binary(name, width) => {
-                self.at += width;
-                // `x = ANY (…)`, `x <> ALL (…)`.
-                let quantifier = self.word_at(0).filter(|w| {
-                    matches!(w.as_str(), "any" | "all" | "some") && self.is_punct(1, "(")
-                });
-                if let (Some(q), COMPARE) = (quantifier, power) {
-                    self.at += 2;
-                    let inner = self.expr(0)?;
-                    self.expect_punct(")")?;
-                    let q = if q == "some" { "any".to_string() } else { q };
-                    return Ok(Expr::Quantified(name, q, boxed, Box::new(inner)));
-                }
-                let rhs = self.expr(power + 1)?;
-                Expr::Binary(name, boxed, Box::new(rhs))
-            }
-            Infix::Is => {
-                self.at += 1;
-                let negated = self.is_word(0, "not");
-                if negated {
-                    self.at += 1;
-                }
-                let what = self.word_at(0).unwrap_or_default();
-                match what.as_str() {
-                    "null" | "true" | "false" | "unknown" => {
-                        self.at += 1;
-                        Expr::Is(boxed, what, negated)
-                    }
-                    "distinct" => {
-                        self.at += 1;
-                        self.expect_word("from")?;
-                        let rhs = self.expr(IS + 1)?;
-                        let op = if negated {
-                            "is not distinct from"
-                        } else {
-                            "is distinct from"
-                        };
-                        Expr::Binary(op.into(), boxed, Box::new(rhs))
-                    }
-                    _ => return Err(ParseError(format!("IS {what}?"))),
-                }
-            }
+            Infix::Binary(name, width) => self.binary(boxed, name, width, power)?,
+            Infix::Is => self.is(boxed)?,
             Infix::IsNull(negated) => {
                 self.at += 1;
                 Expr::Is(boxed, "null".into(), negated)
@@ -336,26 +296,7 @@ impl Parser {
                 let list = self.list(")")?;
                 Expr::In(boxed, list, negated)
             }
-            Infix::Like(name, negated) => {
-                self.at += if negated { 2 } else { 1 };
-                if name == "similar to" {
-                    self.expect_word("to")?;
-                }
-                let rhs = self.expr(RANGE + 1)?;
-                let rhs = if self.is_word(0, "escape") {
-                    self.at += 1;
-                    let esc = self.expr(RANGE + 1)?;
-                    Expr::Call {
-                        name: "escape".into(),
-                        args: vec![rhs, esc],
-                        distinct: false,
-                    }
-                } else {
-                    rhs
-                };
-                let op = if negated { format!("not {name}") } else { name };
-                Expr::Binary(op, boxed, Box::new(rhs))
-            }
+            Infix::Like(name, negated) => self.like(boxed, name, negated)?,
             Infix::LikeOp(name, negated) => {
                 self.at += 1;
                 let rhs = self.expr(RANGE + 1)?;
@@ -387,6 +328,80 @@ impl Parser {
                 Expr::Collate(boxed, name)
             }
         })
+    }
+
+    /// A binary operator's right side; after a comparison, `ANY (…)` / `ALL (…)`.
+    fn binary(
+        &mut self,
+        lhs: Box<Expr>,
+        name: String,
+        width: usize,
+        power: u8,
+    ) -> Result<Expr, ParseError> {
+        self.at += width;
+        // `x = ANY (…)`, `x <> ALL (…)`.
+        let quantifier = self
+            .word_at(0)
+            .filter(|w| matches!(w.as_str(), "any" | "all" | "some") && self.is_punct(1, "("));
+        if let (Some(q), COMPARE) = (quantifier, power) {
+            self.at += 2;
+            let inner = self.expr(0)?;
+            self.expect_punct(")")?;
+            let q = if q == "some" { "any".to_string() } else { q };
+            return Ok(Expr::Quantified(name, q, lhs, Box::new(inner)));
+        }
+        let rhs = self.expr(power + 1)?;
+        Ok(Expr::Binary(name, lhs, Box::new(rhs)))
+    }
+
+    /// `IS [NOT] NULL | TRUE | FALSE | UNKNOWN | DISTINCT FROM …`.
+    fn is(&mut self, lhs: Box<Expr>) -> Result<Expr, ParseError> {
+        self.at += 1;
+        let negated = self.is_word(0, "not");
+        if negated {
+            self.at += 1;
+        }
+        let what = self.word_at(0).unwrap_or_default();
+        match what.as_str() {
+            "null" | "true" | "false" | "unknown" => {
+                self.at += 1;
+                Ok(Expr::Is(lhs, what, negated))
+            }
+            "distinct" => {
+                self.at += 1;
+                self.expect_word("from")?;
+                let rhs = self.expr(IS + 1)?;
+                let op = if negated {
+                    "is not distinct from"
+                } else {
+                    "is distinct from"
+                };
+                Ok(Expr::Binary(op.into(), lhs, Box::new(rhs)))
+            }
+            _ => Err(ParseError(format!("IS {what}?"))),
+        }
+    }
+
+    /// `[NOT] LIKE | ILIKE | SIMILAR TO … [ESCAPE …]`.
+    fn like(&mut self, lhs: Box<Expr>, name: String, negated: bool) -> Result<Expr, ParseError> {
+        self.at += if negated { 2 } else { 1 };
+        if name == "similar to" {
+            self.expect_word("to")?;
+        }
+        let rhs = self.expr(RANGE + 1)?;
+        let rhs = if self.is_word(0, "escape") {
+            self.at += 1;
+            let esc = self.expr(RANGE + 1)?;
+            Expr::Call {
+                name: "escape".into(),
+                args: vec![rhs, esc],
+                distinct: false,
+            }
+        } else {
+            rhs
+        };
+        let op = if negated { format!("not {name}") } else { name };
+        Ok(Expr::Binary(op, lhs, Box::new(rhs)))
     }
 
     /// Comma-separated expressions up to `close` (consumed).
