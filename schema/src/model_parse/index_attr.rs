@@ -125,42 +125,7 @@ fn item(cx: &Ctxt, input: ParseStream, kind: Kind, out: &mut IndexAttr) -> syn::
     let key = ident.unraw().to_string();
     let at_end = |i: ParseStream| i.is_empty() || i.peek(Token![,]);
     if input.peek(Token![=]) {
-        input.parse::<Token![=]>()?;
-        let value: syn::Expr = input.parse()?;
-        let syn::Expr::Lit(syn::ExprLit {
-            lit: syn::Lit::Str(lit),
-            ..
-        }) = value
-        else {
-            cx.error_spanned_by(&value, format!("`{key}` takes a string: {}", kind.form()));
-            return Ok(());
-        };
-        let slot = match (kind, key.as_str()) {
-            (_, "name") => &mut out.name,
-            (Kind::Index, "using") => &mut out.using,
-            (Kind::Index, "where") => &mut out.predicate,
-            (Kind::Index, "with") => &mut out.with,
-            (Kind::Unique, "deferrable") => &mut out.deferrable,
-            _ => {
-                cx.error_at(
-                    ident.span(),
-                    format!(
-                        "`{}(…)` does not take `{key}`: {}",
-                        kind.word(),
-                        kind.form()
-                    ),
-                );
-                return Ok(());
-            }
-        };
-        if slot.is_some() {
-            cx.error_at(
-                ident.span(),
-                format!("duplicate `{key}`; give it once and remove this one"),
-            );
-        }
-        *slot = Some(lit);
-        return Ok(());
+        return key_value(cx, input, kind, &ident, out);
     }
     if input.peek(syn::token::Paren) {
         let inner;
@@ -197,7 +162,66 @@ fn item(cx: &Ctxt, input: ParseStream, kind: Kind, out: &mut IndexAttr) -> syn::
         }
         _ => {}
     }
-    // A column, then its order.
+    column_key(cx, input, kind, ident, out)
+}
+
+/// `key = "…"`: the index's name, method, predicate, storage parameters or deferral.
+fn key_value(
+    cx: &Ctxt,
+    input: ParseStream,
+    kind: Kind,
+    ident: &Ident,
+    out: &mut IndexAttr,
+) -> syn::Result<()> {
+    let key = ident.unraw().to_string();
+    input.parse::<Token![=]>()?;
+    let value: syn::Expr = input.parse()?;
+    let syn::Expr::Lit(syn::ExprLit {
+        lit: syn::Lit::Str(lit),
+        ..
+    }) = value
+    else {
+        cx.error_spanned_by(&value, format!("`{key}` takes a string: {}", kind.form()));
+        return Ok(());
+    };
+    let slot = match (kind, key.as_str()) {
+        (_, "name") => &mut out.name,
+        (Kind::Index, "using") => &mut out.using,
+        (Kind::Index, "where") => &mut out.predicate,
+        (Kind::Index, "with") => &mut out.with,
+        (Kind::Unique, "deferrable") => &mut out.deferrable,
+        _ => {
+            cx.error_at(
+                ident.span(),
+                format!(
+                    "`{}(…)` does not take `{key}`: {}",
+                    kind.word(),
+                    kind.form()
+                ),
+            );
+            return Ok(());
+        }
+    };
+    if slot.is_some() {
+        cx.error_at(
+            ident.span(),
+            format!("duplicate `{key}`; give it once and remove this one"),
+        );
+    }
+    *slot = Some(lit);
+    Ok(())
+}
+
+/// A column key, then its order (`desc`, `nulls first|last`).
+fn column_key(
+    cx: &Ctxt,
+    input: ParseStream,
+    kind: Kind,
+    ident: Ident,
+    out: &mut IndexAttr,
+) -> syn::Result<()> {
+    let key = ident.unraw().to_string();
+    let at_end = |i: ParseStream| i.is_empty() || i.peek(Token![,]);
     let mut descending = false;
     let mut nulls = None;
     while !at_end(input) {
