@@ -93,17 +93,27 @@ fn per_migration_runners_at_once_apply_each_migration_once() {
 /// A's next migration. A's next step sees it under the lock, re-reads, and goes on with the
 /// rest; nothing is applied twice. Where the lock outlives a commit (MySQL's session lock),
 /// A keeps it from one migration to the next: B cannot get in between, and waits.
+///
+/// A long run on PostgreSQL (32 migrations or more left after its first commit) hands the
+/// lock to a second connection's open transaction once that has connected, in the
+/// background: B either gets in before (and A goes on past it) or waits.
 #[test]
 fn a_step_taken_by_another_runner_between_transactions_is_not_repeated() {
-    let n = 6;
+    for n in [6, 40] {
+        between_transactions(n);
+    }
+}
+
+fn between_transactions(n: usize) {
     let graph = chain(n);
     for db in TestDb::all() {
-        let name = db.dialect.name();
+        let name = format!("{}, {n} migrations", db.dialect.name());
         let options = Options {
             transaction: TransactionMode::PerMigration,
             ..Options::default()
         };
         let keeps_lock = db.dialect == retort::schema::sql::Dialect::Mysql;
+        let may_keep = db.dialect == retort::schema::sql::Dialect::Postgres && n - 1 >= 32;
         let mut taken_by_b = Vec::new();
         let mut b_waited = false;
         let applied_by_a = {
@@ -126,7 +136,7 @@ fn a_step_taken_by_another_runner_between_transactions_is_not_repeated() {
                 });
             runner_a.upgrade("head").unwrap()
         };
-        if keeps_lock {
+        if keeps_lock || (may_keep && b_waited) {
             assert!(b_waited && taken_by_b.is_empty(), "{name}: {taken_by_b:?}");
             let all: Vec<String> = (0..n).map(id).collect();
             assert_eq!(applied_by_a, all, "{name}");
@@ -144,4 +154,66 @@ fn a_step_taken_by_another_runner_between_transactions_is_not_repeated() {
             "{name}"
         );
     }
+}
+
+/// The connection that holds the lock through a long run on PostgreSQL ends (the server or
+/// a pooler closed it): the run stops before its next statement with an error that says
+/// so, every migration it reported is recorded, and the next run finishes the rest.
+#[test]
+fn a_long_run_whose_lock_keeper_ends_stops_and_the_next_run_finishes() {
+    let n = 100;
+    let graph = chain(n);
+    let Some(db) = TestDb::on_server("RETORT_PG_URL") else {
+        return;
+    };
+    let options = Options {
+        transaction: TransactionMode::PerMigration,
+        ..Options::default()
+    };
+    let mut reported = Vec::new();
+    let mut killed = false;
+    // Between two of the run's transactions a lock is held only by its keeper.
+    let held = "SELECT COUNT(*) AS n FROM pg_locks l WHERE l.locktype = 'advisory' AND l.classid = 1920234100::oid AND l.granted";
+    let result = Runner::connect(&graph, &db.url, options.clone())
+        .unwrap()
+        .with_log(|line| {
+            let Some(rest) = line.strip_prefix("applied ") else {
+                return;
+            };
+            reported.push(rest.split_whitespace().next().unwrap_or("").to_string());
+            if killed {
+                return;
+            }
+            if db.count(held) == 1 {
+                db.exec("SELECT pg_terminate_backend(l.pid) FROM pg_locks l WHERE l.locktype = 'advisory' AND l.classid = 1920234100::oid AND l.granted AND l.pid <> pg_backend_pid()");
+                killed = true;
+                // Past the keeper's heartbeat, so the next statement asks it.
+                std::thread::sleep(std::time::Duration::from_millis(1100));
+            } else {
+                // (Time for the keeper to connect in the background.)
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+        })
+        .upgrade("head");
+    assert!(killed, "a keeper took the lock over during the run");
+    let e = result.expect_err("the run stops once its keeper is gone");
+    assert!(
+        e.to_string()
+            .contains("the connection holding the migration lock ended"),
+        "{e}"
+    );
+    let mut runner = Runner::connect(&graph, &db.url, options).unwrap();
+    let rows = runner.applied_rows().unwrap();
+    assert!(rows.len() < n, "{rows:?}");
+    assert!(rows.iter().all(|r| r.state == "applied"), "{rows:?}");
+    assert!(
+        reported
+            .iter()
+            .all(|r| rows.iter().any(|row| row.revision == *r)),
+        "reported {reported:?}, recorded {rows:?}"
+    );
+    let rest = runner.upgrade("head").unwrap();
+    assert_eq!(rows.len() + rest.len(), n);
+    let head = graph.head_schema().unwrap();
+    assert_eq!(runner.differences(&head).unwrap(), Vec::<String>::new());
 }

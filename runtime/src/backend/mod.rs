@@ -100,6 +100,19 @@ pub struct Capabilities {
     pub lock_outlives_commit: bool,
 }
 
+/// What [`Backend::keep_lock_after_commit`] did with the migration lock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum KeptLock {
+    /// Not kept: the runner releases it, and takes it again for the next batch.
+    Released,
+    /// Kept since it was taken: nobody else can have moved the database.
+    Kept,
+    /// Kept from now on, after a moment in which another process could have taken it: the
+    /// runner reads the version rows it depends on again.
+    Regained,
+}
+
 /// A database the runner can migrate: connection, lock, transactions, the version table and
 /// introspection. One implementation per database, below `retort::backend`; compare sqlx's
 /// and refinery's `Migrate` and diesel's `MigrationConnection`.
@@ -135,6 +148,18 @@ pub trait Backend {
     /// What taking the lock has to tell the operator, once (a stale lock taken over).
     fn lock_notice(&mut self) -> Option<String> {
         None
+    }
+    /// After a batch's commit (the lock not released yet), with `left` batches still to
+    /// run: whether the lock is kept until the next one. Where the lock outlives a commit
+    /// (MySQL) it simply is; PostgreSQL hands it, for a long run, to a second connection's
+    /// open transaction, which costs a connection and saves the lock and the version-row
+    /// check at every later migration. [`KeptLock::Released`]: the runner unlocks and takes
+    /// it again for the next batch.
+    fn keep_lock_after_commit(&mut self, left: usize) -> Result<KeptLock> {
+        Ok(match left > 0 && self.capabilities().lock_outlives_commit {
+            true => KeptLock::Kept,
+            false => KeptLock::Released,
+        })
     }
     /// Fails when the lock taken is no longer this process's (a lock with a heartbeat that
     /// another process took over); the runner asks before each statement.

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use super::integrity::IntegrityScope;
 use super::{Direction, LastApplied, Runner, TransactionMode};
-use crate::backend::{versions, AppliedRow, RowState};
+use crate::backend::{versions, AppliedRow, KeptLock, RowState};
 use crate::error::{Error, Result};
 use crate::graph::plan::{describe_at, names_the_head, plan_downgrade, plan_upgrade};
 use retort_schema::Schema;
@@ -41,10 +41,21 @@ impl Runner<'_> {
         // The lock is still this run's from the last batch (a session lock that outlives the
         // commit): nobody else can have moved the database, so nothing is checked again.
         let mut holding = false;
+        // The lock passed to a keeper after a commit: another runner may have had it.
+        let mut recheck = false;
         loop {
             if std::mem::take(&mut holding) {
                 if let Err(e) = self.backend.begin() {
                     return self.abort(e);
+                }
+                if std::mem::take(&mut recheck) {
+                    if let Some(k) = known.as_ref() {
+                        match self.still_as_left(k, direction) {
+                            Ok(true) => {}
+                            Ok(false) => known = None,
+                            Err(e) => return self.abort(e),
+                        }
+                    }
                 }
             } else {
                 self.relock(&mut known, direction)?;
@@ -115,14 +126,19 @@ impl Runner<'_> {
             if let Err(e) = self.check_before_commit(&scope, &schema, &batch, &k.applied) {
                 return self.abort(e);
             }
-            let keep = self.backend.capabilities().lock_outlives_commit && !k.todo.is_empty();
             if outside {
                 self.backend.unlock()?;
-            } else if keep {
-                self.commit_keeping_lock()?;
-                holding = true;
             } else {
-                self.leave()?;
+                self.commit_keeping_lock()?;
+                match self.backend.keep_lock_after_commit(k.todo.len()) {
+                    Ok(KeptLock::Kept) => holding = true,
+                    Ok(KeptLock::Regained) => {
+                        holding = true;
+                        recheck = true;
+                    }
+                    Ok(_) => self.backend.unlock()?,
+                    Err(e) => return self.abort(e),
+                }
             }
             self.record_done(direction, &batch, &mut k.applied);
             done.extend(batch);

@@ -25,7 +25,7 @@ mod online;
 
 use self::introspect::{introspect, tables_filter};
 use self::online::{concurrent_index, ConcurrentIndex, IndexName};
-use super::{db_err, Backend, Capabilities};
+use super::{db_err, Backend, Capabilities, KeptLock};
 use crate::error::{Error, Result};
 use crate::migration::Connection;
 use crate::url::DatabaseUrl;
@@ -38,6 +38,16 @@ use retort_schema::{ObjectKind, Schema};
 /// schema's hash, so two applications in two schemas of one database do not wait for each
 /// other.
 const LOCK_CLASS: i32 = 0x7274_7274;
+
+/// How many batches must be left after a commit for a run to hand the lock to a keeper:
+/// a second connection (made in the background, but a server process and an
+/// authentication all the same) is worth it only where taking the lock and checking the
+/// version rows again would cost more over the migrations left.
+const KEEPER_AFTER: usize = 32;
+
+/// How often a keeper that holds the lock is asked whether it is still there (before a
+/// statement, at most this often).
+const KEEPER_HEARTBEAT: Duration = Duration::from_secs(1);
 
 /// The error text that says the lock is another session's (see `enter_expecting`).
 const BUSY: &str = "retort: the migration lock is held";
@@ -53,8 +63,14 @@ pub(crate) struct PostgresBackend {
     /// A transaction holding the transaction-level lock is open.
     in_locked_transaction: bool,
     /// The connection whose open transaction holds the lock while statements run outside
-    /// a transaction (`atomic: false`).
+    /// a transaction (`atomic: false`), or through the rest of a long run.
     keeper: Option<PgConnection>,
+    /// When the keeper last answered.
+    keeper_seen: Instant,
+    /// A keeper for the rest of a long run, connecting in the background.
+    keeper_coming: Option<std::thread::JoinHandle<Option<PgConnection>>>,
+    /// Whether this run has tried to connect one.
+    keeper_tried: bool,
     /// The session's `lock_timeout` is set (for statements outside a transaction).
     session_timeout_set: bool,
     /// How long the last [`Backend::lock`] would wait: the keeper waits as long.
@@ -89,6 +105,16 @@ fn poll_lock(conn: &mut PgConnection, try_lock: &str, timeout: Duration) -> Resu
         std::thread::sleep(pause.min(timeout.saturating_sub(started.elapsed())));
         pause = (pause * 2).min(Duration::from_millis(250));
     }
+}
+
+/// A second connection to the server, set up as the first (its schema keys the lock).
+fn connect_keeper(
+    target: &str,
+    setup: &str,
+) -> std::result::Result<PgConnection, Box<dyn std::error::Error + Send + Sync>> {
+    let mut keeper = <PgConnection as diesel::Connection>::establish(target)?;
+    keeper.batch_execute(setup)?;
+    Ok(keeper)
 }
 
 /// The lock query: the transaction-level advisory lock on this schema's key.
@@ -142,6 +168,9 @@ impl PostgresBackend {
             setup,
             in_locked_transaction: false,
             keeper: None,
+            keeper_seen: Instant::now(),
+            keeper_coming: None,
+            keeper_tried: false,
             session_timeout_set: false,
             lock_timeout: Duration::from_secs(60),
             statement_lock_timeout: None,
@@ -185,6 +214,37 @@ impl PostgresBackend {
         );
         self.flag(&sql, "cannot read the constraints")
             .unwrap_or(false)
+    }
+
+    /// Takes the lock on a second connection (the keeper) and leaves its transaction open,
+    /// idle, for as long as this run needs the lock (`why` says what for).
+    fn take_keeper(&mut self, why: &str) -> Result<()> {
+        let keeper = connect_keeper(&self.target, &self.setup).map_err(|e| Error::Database {
+            context: format!("cannot open a second connection to hold the migration lock {why}"),
+            source: e,
+        })?;
+        self.hold_with(keeper)
+    }
+
+    /// `keeper` takes the lock (waiting as long as a lock may) and holds it, idle in its
+    /// open transaction.
+    fn hold_with(&mut self, mut keeper: PgConnection) -> Result<()> {
+        if !poll_lock(&mut keeper, &try_lock(), self.lock_timeout)? {
+            return Err(Error::LockTimeout {
+                waited: self.lock_timeout,
+                holder: self.lock_holder(),
+            });
+        }
+        // The lock query's portal (extended protocol) would keep its snapshot while the
+        // transaction idles, and `CREATE INDEX CONCURRENTLY` waits for every older snapshot:
+        // a simple query drops the portal. An idle-in-transaction timeout would end the
+        // keeper (and the lock) while it waits on purpose: off, for this transaction only.
+        keeper
+            .batch_execute("SET LOCAL idle_in_transaction_session_timeout = 0")
+            .map_err(db_err("cannot hold the migration lock"))?;
+        self.keeper = Some(keeper);
+        self.keeper_seen = Instant::now();
+        Ok(())
     }
 
     /// Who holds the migration lock, as PostgreSQL reports the session.
@@ -307,33 +367,18 @@ impl Backend for PostgresBackend {
     }
 
     fn hold_lock_outside_transaction(&mut self) -> Result<bool> {
-        // The checks' transaction ends (and the lock with it); the keeper takes the lock
-        // again and holds it in its open transaction. Another process may have taken it in
-        // between: `true` tells the runner to check the version rows again.
+        // The checks' transaction ends (and the lock with it, unless a keeper holds it
+        // already); the keeper takes the lock again and holds it in its open transaction.
+        // Another process may have taken it in between: `true` tells the runner to check
+        // the version rows again.
         self.commit()?;
-        let mut keeper =
-            <PgConnection as diesel::Connection>::establish(&self.target).map_err(|e| {
-                Error::Database {
-                    context: "cannot open a second connection to hold the migration lock while a migration runs outside a transaction".into(),
-                    source: Box::new(e),
-                }
-            })?;
-        keeper
-            .batch_execute(&self.setup)
-            .map_err(db_err("cannot prepare the PostgreSQL session"))?;
-        if !poll_lock(&mut keeper, &try_lock(), self.lock_timeout)? {
-            return Err(Error::LockTimeout {
-                waited: self.lock_timeout,
-                holder: self.lock_holder(),
-            });
-        }
-        // The lock query's portal (extended protocol) would keep its snapshot while the
-        // transaction idles, and `CREATE INDEX CONCURRENTLY` waits for every older snapshot:
-        // a simple query drops the portal.
-        keeper
-            .batch_execute("SELECT 1")
-            .map_err(db_err("cannot hold the migration lock"))?;
-        self.keeper = Some(keeper);
+        let regained = match self.keeper {
+            Some(_) => false,
+            None => {
+                self.take_keeper("while a migration runs outside a transaction")?;
+                true
+            }
+        };
         // The statements run on their own: the statement lock timeout is the session's
         // until unlock (through a transaction pooler, whichever server connection each
         // statement gets keeps it; see docs/deployment.md).
@@ -343,7 +388,59 @@ impl Backend for PostgresBackend {
                 .batch_execute(&format!("SET lock_timeout = '{}ms'", t.as_millis().max(1)))
                 .map_err(db_err("cannot set lock_timeout"))?;
         }
-        Ok(true)
+        Ok(regained)
+    }
+
+    fn keep_lock_after_commit(&mut self, left: usize) -> Result<KeptLock> {
+        if left == 0 {
+            return Ok(KeptLock::Released);
+        }
+        if self.keeper.is_some() {
+            return Ok(KeptLock::Kept);
+        }
+        if left < KEEPER_AFTER && self.keeper_coming.is_none() {
+            return Ok(KeptLock::Released);
+        }
+        // The keeper connects in the background while the run goes on taking the lock per
+        // migration; at the first commit after it is ready, it takes the lock over. One
+        // that cannot connect changes nothing: the run goes on as it was.
+        match self.keeper_coming.take() {
+            None if !self.keeper_tried => {
+                self.keeper_tried = true;
+                let (target, setup) = (self.target.clone(), self.setup.clone());
+                self.keeper_coming = Some(std::thread::spawn(move || {
+                    connect_keeper(&target, &setup).ok()
+                }));
+                Ok(KeptLock::Released)
+            }
+            Some(coming) if !coming.is_finished() => {
+                self.keeper_coming = Some(coming);
+                Ok(KeptLock::Released)
+            }
+            Some(coming) => match coming.join().ok().flatten() {
+                Some(keeper) => {
+                    self.hold_with(keeper)?;
+                    Ok(KeptLock::Regained)
+                }
+                None => Ok(KeptLock::Released),
+            },
+            None => Ok(KeptLock::Released),
+        }
+    }
+
+    fn still_locked(&mut self) -> Result<()> {
+        let Some(keeper) = self.keeper.as_mut() else {
+            return Ok(());
+        };
+        if self.keeper_seen.elapsed() < KEEPER_HEARTBEAT {
+            return Ok(());
+        }
+        keeper.batch_execute("SELECT 1").map_err(|e| Error::Database {
+            context: "the connection holding the migration lock ended (the server or a pooler closed it), so the lock may be another process's now and this run stopped before its next statement. Check `db current` before running again".into(),
+            source: Box::new(e),
+        })?;
+        self.keeper_seen = Instant::now();
+        Ok(())
     }
 
     fn unlock(&mut self) -> Result<()> {
@@ -370,8 +467,19 @@ impl Backend for PostgresBackend {
             // The lock's transaction is the migrations'.
             return Ok(());
         }
-        AnsiTransactionManager::begin_transaction(self.c())
-            .map_err(db_err("cannot begin a transaction"))
+        match (&self.keeper, self.statement_lock_timeout) {
+            // The keeper holds the lock: the statement lock timeout is set for the
+            // transaction as it begins, in one round trip.
+            (Some(_), Some(t)) if !self.session_timeout_set => {
+                let sql = format!(
+                    "BEGIN; SELECT set_config('lock_timeout', '{}ms', true)",
+                    t.as_millis().max(1)
+                );
+                AnsiTransactionManager::begin_transaction_sql(self.c(), &sql)
+            }
+            _ => AnsiTransactionManager::begin_transaction(self.c()),
+        }
+        .map_err(db_err("cannot begin a transaction"))
     }
 
     fn commit(&mut self) -> Result<()> {
