@@ -113,7 +113,7 @@ fn between_transactions(n: usize) {
             ..Options::default()
         };
         let keeps_lock = db.dialect == retort::schema::sql::Dialect::Mysql;
-        let may_keep = db.dialect == retort::schema::sql::Dialect::Postgres && n - 1 >= 32;
+        let may_keep = db.dialect == retort::schema::sql::Dialect::Postgres && n > 32;
         let mut taken_by_b = Vec::new();
         let mut b_waited = false;
         let applied_by_a = {
