@@ -18,7 +18,7 @@ mod introspect;
 
 use self::introspect::introspect;
 use super::galera::{self, ClusterLock};
-use super::{db_err, Backend, Capabilities};
+use super::{db_err, versions, AppliedRow, Backend, Capabilities, RowState};
 use crate::error::{Error, Result};
 use crate::migration::Connection;
 use crate::url::DatabaseUrl;
@@ -144,6 +144,10 @@ pub(crate) struct MysqlBackend {
     locked: bool,
     /// The replicated lock, on a Galera node.
     cluster: Option<ClusterLock>,
+    /// The last migration's `applied` row update, not written yet: it goes with the next
+    /// migration's first row, in one transaction (one commit instead of two), or before
+    /// anything else reads or writes the version table or the lock is let go.
+    finished: Option<String>,
 }
 
 fn my(conn: &mut Connection) -> &mut MysqlConnection {
@@ -191,6 +195,7 @@ impl MysqlBackend {
             mariadb,
             locked: false,
             cluster,
+            finished: None,
         })
     }
 
@@ -210,6 +215,23 @@ impl MysqlBackend {
             "SELECT CONCAT('connection ', p.ID, ', user ', p.USER, '@', p.HOST, ', for ', p.TIME, 's') AS v FROM information_schema.PROCESSLIST p WHERE p.ID = IS_USED_LOCK({LOCK})"
         );
         super::holder(&mut self.conn, &sql, "a connection that has since ended")
+    }
+}
+
+impl MysqlBackend {
+    /// Writes the version table (statements that commit on their own, or a transaction).
+    fn write_versions(&mut self, sql: &str) -> Result<()> {
+        my(&mut self.conn)
+            .batch_execute(sql)
+            .map_err(db_err("cannot write the version table"))
+    }
+
+    /// Writes the last migration's `applied` update, if it waits.
+    fn write_finished(&mut self) -> Result<()> {
+        match self.finished.take() {
+            Some(update) => self.write_versions(&update),
+            None => Ok(()),
+        }
     }
 }
 
@@ -246,6 +268,7 @@ impl Backend for MysqlBackend {
     }
 
     fn unlock(&mut self) -> Result<()> {
+        let finished = self.write_finished();
         if let Some(cluster) = self.cluster.as_mut() {
             return cluster.unlock(my(&mut self.conn));
         }
@@ -253,11 +276,64 @@ impl Backend for MysqlBackend {
             return Ok(());
         }
         self.locked = false;
-        self.number(
-            &format!("SELECT RELEASE_LOCK({LOCK}) AS n"),
-            "cannot release the migration lock",
-        )
-        .map(drop)
+        let released = self
+            .number(
+                &format!("SELECT RELEASE_LOCK({LOCK}) AS n"),
+                "cannot release the migration lock",
+            )
+            .map(drop);
+        finished.and(released)
+    }
+
+    fn applied(&mut self) -> Result<Vec<AppliedRow>> {
+        self.write_finished()?;
+        if !self.version_table_exists()? {
+            return Ok(Vec::new());
+        }
+        versions::load(self.connection(), &versions::select_all())
+    }
+
+    fn is_applied(&mut self, revision: &str) -> Result<bool> {
+        self.write_finished()?;
+        let sql = versions::select_one(revision, Dialect::Mysql);
+        Ok(!versions::load(self.connection(), &sql)?.is_empty())
+    }
+
+    fn record(&mut self, row: &AppliedRow) -> Result<()> {
+        let insert = versions::insert(row, Dialect::Mysql);
+        let Some(update) = self.finished.take() else {
+            return self.write_versions(&insert);
+        };
+        // The last migration's end and this one's start: one transaction. Should it fail,
+        // the last migration's end is written on its own all the same.
+        let both = self.write_versions(&format!("START TRANSACTION; {update}; {insert}; COMMIT"));
+        if both.is_err() {
+            let _ = my(&mut self.conn).batch_execute("ROLLBACK");
+            self.write_versions(&update)?;
+        }
+        both
+    }
+
+    fn set_state(&mut self, revision: &str, state: &RowState, execution_ms: i64) -> Result<()> {
+        self.write_finished()?;
+        let sql =
+            versions::update_state(revision, &state.to_string(), execution_ms, Dialect::Mysql);
+        if *state == RowState::Applied {
+            // Written with the next migration's first row, or before anything else.
+            self.finished = Some(sql);
+            return Ok(());
+        }
+        self.write_versions(&sql)
+    }
+
+    fn forget(&mut self, revision: &str) -> Result<()> {
+        self.write_finished()?;
+        self.write_versions(&versions::delete_one(revision, Dialect::Mysql))
+    }
+
+    fn forget_all(&mut self) -> Result<()> {
+        self.write_finished()?;
+        self.write_versions(&versions::delete_all())
     }
 
     fn lock_notice(&mut self) -> Option<String> {
