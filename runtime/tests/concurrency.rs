@@ -217,3 +217,78 @@ fn a_long_run_whose_lock_keeper_ends_stops_and_the_next_run_finishes() {
     let head = graph.head_schema().unwrap();
     assert_eq!(runner.differences(&head).unwrap(), Vec::<String>::new());
 }
+
+/// A long run on PostgreSQL whose statement gives up waiting for a table lock after its
+/// keeper took the migration lock over: the batch is rolled back, the keeper let go, and
+/// the run takes the lock again and finishes once the table is free; nothing applied twice.
+#[test]
+fn a_long_run_retried_after_a_lock_wait_finishes() {
+    let n = 60;
+    let graph = chain(n);
+    let Some(db) = TestDb::on_server("RETORT_PG_URL") else {
+        return;
+    };
+    let options = Options {
+        transaction: TransactionMode::PerMigration,
+        ddl_lock_timeout: Some(std::time::Duration::from_millis(100)),
+        ddl_lock_retries: 6,
+        ..Options::default()
+    };
+    let held = "SELECT COUNT(*) AS n FROM pg_locks l WHERE l.locktype = 'advisory' AND l.classid = 1920234100::oid AND l.granted";
+    let (blocked_tx, blocked_rx) = std::sync::mpsc::channel::<()>();
+    let mut blocked = false;
+    let mut retried = false;
+    let done = std::thread::scope(|s| {
+        let url = db.url.clone();
+        let mut blocker = Some(s.spawn(move || {
+            // Holds `t` for a while once asked: the run's next ALTER gives up at least once.
+            if blocked_rx.recv().is_ok() {
+                let mut b = retort::backend::connect(&url).unwrap();
+                b.execute("BEGIN; LOCK TABLE t IN ACCESS EXCLUSIVE MODE")
+                    .unwrap();
+                std::thread::sleep(std::time::Duration::from_millis(400));
+                b.execute("COMMIT").unwrap();
+            }
+        }));
+        let result = Runner::connect(&graph, &db.url, options.clone())
+            .unwrap()
+            .with_log(|line| {
+                if line.contains("gave up; nothing was kept") {
+                    retried = true;
+                }
+                if blocked || !line.starts_with("applied ") {
+                    return;
+                }
+                if db.count(held) == 1 {
+                    blocked = true;
+                    blocked_tx.send(()).unwrap();
+                    // (Until the blocker holds the table.)
+                    let started = std::time::Instant::now();
+                    while db.count("SELECT COUNT(*) AS n FROM pg_locks WHERE locktype = 'relation' AND mode = 'AccessExclusiveLock' AND granted AND pid <> pg_backend_pid()") == 0 {
+                        assert!(started.elapsed() < std::time::Duration::from_secs(10));
+                        std::thread::sleep(std::time::Duration::from_millis(5));
+                    }
+                } else {
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                }
+            })
+            .upgrade("head");
+        drop(blocked_tx);
+        blocker.take().unwrap().join().unwrap();
+        result
+    });
+    let done = done.unwrap_or_else(|e| panic!("{e}"));
+    assert!(blocked, "a keeper took the lock over during the run");
+    assert!(retried, "the blocked statement gave up and was tried again");
+    assert_eq!(done.len(), n);
+    let mut runner = Runner::connect(&graph, &db.url, options).unwrap();
+    assert_eq!(runner.applied_rows().unwrap().len(), n);
+    assert_eq!(
+        db.count(
+            "SELECT COUNT(*) AS n FROM pg_locks l WHERE l.locktype = 'advisory' AND l.granted"
+        ),
+        0
+    );
+    let head = graph.head_schema().unwrap();
+    assert_eq!(runner.differences(&head).unwrap(), Vec::<String>::new());
+}
