@@ -220,3 +220,16 @@ pub(super) fn table<'a>(schema: &'a Schema, name: &str) -> Result<&'a Table, Ren
         message: format!("no table `{name}` in the schema before this operation"),
     })
 }
+
+/// The table `table` and its column `column` in the schema before an operation.
+pub(super) fn column<'a>(
+    schema: &'a Schema,
+    table: &str,
+    column: &str,
+) -> Result<(&'a Table, &'a Column), RenderError> {
+    let t = self::table(schema, table)?;
+    let c = t.column(column).ok_or_else(|| RenderError {
+        message: format!("no column `{table}.{column}` before this operation"),
+    })?;
+    Ok((t, c))
+}

@@ -45,10 +45,7 @@ pub(super) fn alter_column(
     changes: &ColumnChanges,
     online: bool,
 ) -> Result<Vec<Step>, RenderError> {
-    let t = ansi::table(before, table)?;
-    let old = t.column(column).ok_or_else(|| RenderError {
-        message: format!("no column `{table}.{column}` before this operation"),
-    })?;
+    let (t, old) = ansi::column(before, table, column)?;
     let new = changed(old, changes);
     let keyed = t.primary_key.iter().any(|c| c == column)
         || t.uniques

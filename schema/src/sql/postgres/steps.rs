@@ -119,10 +119,7 @@ pub(super) fn alter_column(
     changes: &ColumnChanges,
     online: bool,
 ) -> Result<Vec<Step>, RenderError> {
-    let t = ansi::table(before, table)?;
-    let old = t.column(column).ok_or_else(|| RenderError {
-        message: format!("no column `{table}.{column}` before this operation"),
-    })?;
+    let (_, old) = ansi::column(before, table, column)?;
     let alter = Alter { h, table, column };
     let mut v = Vec::new();
     let new_ty = changes.ty.as_ref().unwrap_or(&old.ty);
