@@ -1,5 +1,6 @@
 //! `records serve` (or plain `records`): upgrade the database at start, then serve on
-//! 127.0.0.1:8000 (`$RECORDS_ADDR`).
+//! 127.0.0.1:8000 (`$RECORDS_ADDR`) with a pool of 16 connections (`$RECORDS_POOL_SIZE`), until
+//! SIGTERM or Ctrl-C.
 //! `records migrate`: only the startup upgrade, then exit (for an init container or a deploy
 //! step).
 //! `records db <verb>`: the migration commands (upgrade, downgrade, current, history, …).
@@ -60,7 +61,17 @@ fn main() {
         }
     };
     let addr = std::env::var("RECORDS_ADDR").unwrap_or_else(|_| "127.0.0.1:8000".into());
-    if let Err(e) = records::service::serve(&addr, &db) {
+    let pool_size = match std::env::var("RECORDS_POOL_SIZE") {
+        Ok(v) => match v.parse::<usize>() {
+            Ok(n) if n > 0 => n,
+            _ => {
+                eprintln!("error: RECORDS_POOL_SIZE must be a whole number above 0, not {v:?}");
+                std::process::exit(2);
+            }
+        },
+        Err(_) => 16,
+    };
+    if let Err(e) = records::service::serve(&addr, &db, pool_size) {
         eprintln!("error: {e}");
         std::process::exit(1);
     }

@@ -1,13 +1,18 @@
 //! The transcription service's tables.
+//!
+//! One binary serves SQLite, PostgreSQL or MariaDB, so date-times and JSON documents are
+//! retort's portable values (`UtcDateTime`, `JsonValue`): their diesel SQL type is the same on
+//! every backend, where `chrono::DateTime<Utc>`'s and `serde_json::Value`'s differ. The
+//! columns they make are the same (`timestamptz`, `jsonb` on PostgreSQL).
 
-use chrono::{DateTime, Utc};
 use diesel::prelude::*;
+use retort::dsl::{JsonValue, UtcDateTime};
 use retort::Table;
 
 /// Transcription tasks: one row per submitted audio file or URL.
 #[derive(Debug, Clone, PartialEq, Table, Queryable, Selectable, Insertable, serde::Serialize)]
 #[table(name = "tasks")]
-#[diesel(table_name = tasks, check_for_backend(diesel::sqlite::Sqlite))]
+#[diesel(table_name = tasks)]
 pub struct Task {
     /// Unique identifier for each task (Primary Key)
     #[column(primary_key, autoincrement)]
@@ -18,7 +23,7 @@ pub struct Task {
     /// Current status of the task
     pub status: String,
     /// JSON data representing the result of the task
-    pub result: Option<serde_json::Value>,
+    pub result: Option<JsonValue>,
     /// Name of the file associated with the task
     pub file_name: Option<String>,
     /// URL of the file associated with the task
@@ -32,19 +37,19 @@ pub struct Task {
     /// Type of the task
     pub task_type: String,
     /// Parameters of the task
-    pub task_params: Option<serde_json::Value>,
+    pub task_params: Option<JsonValue>,
     /// Duration of the task execution in seconds
     pub duration: Option<f64>,
     /// Start time of the task execution
-    pub start_time: Option<DateTime<Utc>>,
+    pub start_time: Option<UtcDateTime>,
     /// End time of the task execution
-    pub end_time: Option<DateTime<Utc>>,
+    pub end_time: Option<UtcDateTime>,
     /// Error message, if any, associated with the task
     pub error: Option<String>,
     /// Date and time of creation
-    pub created_at: DateTime<Utc>,
+    pub created_at: UtcDateTime,
     /// Date and time of last update
-    pub updated_at: DateTime<Utc>,
+    pub updated_at: UtcDateTime,
     /// Number of retry attempts made after a transient failure
     #[column(server_default = "0")]
     pub retry_count: i32,
@@ -53,7 +58,7 @@ pub struct Task {
 /// Speaker embeddings extracted from diarized transcriptions.
 #[derive(Debug, Clone, PartialEq, Table, Queryable, Selectable, Insertable, serde::Serialize)]
 #[table(name = "speaker_embeddings")]
-#[diesel(table_name = speaker_embeddings, check_for_backend(diesel::sqlite::Sqlite))]
+#[diesel(table_name = speaker_embeddings)]
 pub struct SpeakerEmbedding {
     /// Unique identifier for each embedding (Primary Key)
     #[column(primary_key, autoincrement)]
@@ -70,7 +75,7 @@ pub struct SpeakerEmbedding {
     /// Free-text description of the speaker
     pub description: Option<String>,
     /// The speaker's embedding vector, as a JSON array of numbers
-    pub embedding: serde_json::Value,
+    pub embedding: JsonValue,
     /// Date and time of creation
-    pub created_at: DateTime<Utc>,
+    pub created_at: UtcDateTime,
 }

@@ -1,5 +1,12 @@
 //! Support for the diesel DSL that `#[derive(Table)]` generates.
 
+#[cfg(any(feature = "chrono", feature = "json"))]
+mod portable;
+#[cfg(feature = "json")]
+pub use portable::JsonValue;
+#[cfg(feature = "chrono")]
+pub use portable::UtcDateTime;
+
 /// The SQL types used in the generated `table!` modules: diesel's, plus the
 /// portable names whose diesel type differs per backend.
 ///
@@ -7,6 +14,11 @@
 /// which has neither natively.
 pub mod sql_types {
     pub use diesel::sql_types::*;
+
+    #[cfg(feature = "json")]
+    pub use super::portable::PortableJson;
+    #[cfg(feature = "chrono")]
+    pub use super::portable::PortableTimestamptz;
 
     /// Date and time with time zone, as diesel spells it for SQLite (used whenever the
     /// `sqlite` feature is on: one `table!` type must serve every compiled backend).

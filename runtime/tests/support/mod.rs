@@ -70,7 +70,7 @@ pub struct TestDb {
 
 /// How to run the server tests.
 const HOW: &str =
-    "run `bash scripts/test-dbs.sh run cargo test --workspace --features retort/postgres,retort/mysql`";
+    "run `bash scripts/test-dbs.sh run cargo test --workspace --features records/postgres,records/mysql`";
 
 /// The server URL in `var` and a connection to it, when this run can test that backend.
 /// Without the variable, or without the backend compiled into retort, the test says how to

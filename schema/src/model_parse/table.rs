@@ -344,7 +344,8 @@ fn read_fields(cx: &Ctxt, named: &syn::FieldsNamed, table: &mut Table) -> ReadFi
                     );
                     None
                 }
-            });
+            })
+            .or_else(|| types::portable_diesel_type(&field.ty));
         let enum_type = match &column.ty {
             ColumnType::Enum { name, .. } if name.is_empty() => {
                 types::enum_candidate(&field.ty).cloned()

@@ -36,6 +36,8 @@ const KNOWN: &[(&str, &[&str], ColumnType)] = &[
     ("OffsetDateTime", &["time"], ColumnType::TimestampTz),
     ("Uuid", &["uuid"], ColumnType::Uuid),
     ("Value", &["serde_json"], ColumnType::Json),
+    ("UtcDateTime", &["retort"], ColumnType::TimestampTz),
+    ("JsonValue", &["retort"], ColumnType::Json),
     (
         "Decimal",
         &["rust_decimal"],
@@ -53,6 +55,29 @@ const KNOWN: &[(&str, &[&str], ColumnType)] = &[
         },
     ),
 ];
+
+/// retort's portable values (`retort::dsl::UtcDateTime`, `retort::dsl::JsonValue`) and the
+/// SQL type their `table!` column gets: one that every compiled backend implements, where
+/// diesel's own differ per backend.
+const PORTABLE: &[(&str, &str)] = &[
+    ("UtcDateTime", "PortableTimestamptz"),
+    ("JsonValue", "PortableJson"),
+];
+
+/// The diesel SQL type of a field typed with one of retort's portable values (`Option`
+/// unwrapped), as a path into `retort::dsl::sql_types`; `None` for any other type.
+pub(crate) fn portable_diesel_type(ty: &Type) -> Option<syn::Path> {
+    let ty = option_inner(ty).unwrap_or(ty);
+    let Type::Path(tp) = ty else { return None };
+    let segments = &tp.path.segments;
+    let last = segments.last()?;
+    let first = segments.first()?.ident.to_string();
+    if segments.len() > 1 && first != "retort" {
+        return None;
+    }
+    let (_, sql) = PORTABLE.iter().find(|(name, _)| last.ident == name)?;
+    syn::parse_str(&format!("::retort::dsl::sql_types::{sql}")).ok()
+}
 
 /// Maps `ty`, unwrapping one `Option`.
 pub(crate) fn map_type(ty: &Type) -> Result<Mapped, Unmapped> {

@@ -1,0 +1,209 @@
+//! The connection pool, for whichever backend `DB_URL` names, and the one way handlers reach
+//! it: [`with_conn!`](crate::with_conn), which runs a diesel closure on a pooled connection on
+//! a blocking thread, compiled once per backend.
+
+use std::time::Duration;
+
+use deadpool_diesel::{Runtime, Timeouts};
+use diesel::RunQueryDsl;
+use retort::DatabaseUrl;
+
+/// A pool of diesel connections to the service's database.
+pub enum Db {
+    /// An SQLite file.
+    Sqlite(deadpool_diesel::sqlite::Pool),
+    /// A PostgreSQL database.
+    #[cfg(feature = "postgres")]
+    Postgres(deadpool_diesel::postgres::Pool),
+    /// A MySQL or MariaDB database.
+    #[cfg(feature = "mysql")]
+    Mysql(deadpool_diesel::mysql::Pool),
+}
+
+/// The pool's figures, as `/health` shows them.
+#[derive(Debug, Clone, Copy, serde::Serialize)]
+pub struct PoolState {
+    /// Connections the pool may hold.
+    pub max_size: usize,
+    /// Connections it holds now.
+    pub size: usize,
+    /// Of those, idle.
+    pub available: usize,
+    /// Requests waiting for one.
+    pub waiting: usize,
+}
+
+/// How long a request waits for a pooled connection before it answers 503.
+const WAIT: Duration = Duration::from_secs(10);
+
+/// Runs `$body` (a `diesel::QueryResult`) with `$conn` bound to a pooled connection of
+/// whichever backend the pool holds, on a blocking thread; evaluates to
+/// `Result<T, ApiError>`. The body is compiled once per backend, so the diesel DSL in it is
+/// checked against each.
+#[macro_export]
+macro_rules! with_conn {
+    ($db:expr, |$conn:ident| $body:expr) => {{
+        use $crate::service::db::Db;
+        use $crate::service::error::ApiError;
+        let result: Result<_, ApiError> = match $db {
+            Db::Sqlite(pool) => match pool.get().await {
+                Ok(obj) => obj
+                    .interact(move |$conn| $body)
+                    .await
+                    .map_err(ApiError::from_interact)
+                    .and_then(|r| r.map_err(ApiError::from)),
+                Err(e) => Err(ApiError::from_pool(e)),
+            },
+            #[cfg(feature = "postgres")]
+            Db::Postgres(pool) => match pool.get().await {
+                Ok(obj) => obj
+                    .interact(move |$conn| $body)
+                    .await
+                    .map_err(ApiError::from_interact)
+                    .and_then(|r| r.map_err(ApiError::from)),
+                Err(e) => Err(ApiError::from_pool(e)),
+            },
+            #[cfg(feature = "mysql")]
+            Db::Mysql(pool) => match pool.get().await {
+                Ok(obj) => obj
+                    .interact(move |$conn| $body)
+                    .await
+                    .map_err(ApiError::from_interact)
+                    .and_then(|r| r.map_err(ApiError::from)),
+                Err(e) => Err(ApiError::from_pool(e)),
+            },
+        };
+        result
+    }};
+}
+
+impl Db {
+    /// A pool of at most `size` connections to `url` (connections are made as needed).
+    ///
+    /// # Errors
+    /// An in-memory SQLite URL (each connection would see a database of its own), or a
+    /// backend this binary was built without.
+    pub fn connect(url: &DatabaseUrl, size: usize) -> Result<Db, String> {
+        let timeouts = Timeouts {
+            wait: Some(WAIT),
+            create: Some(WAIT),
+            recycle: Some(WAIT),
+        };
+        match url {
+            DatabaseUrl::SqliteFile(path) => {
+                let manager = deadpool_diesel::sqlite::Manager::new(
+                    path.to_string_lossy(),
+                    Runtime::Tokio1,
+                );
+                let pool = deadpool_diesel::sqlite::Pool::builder(manager)
+                    .max_size(size)
+                    .timeouts(timeouts)
+                    .runtime(Runtime::Tokio1)
+                    .post_create(deadpool_diesel::sqlite::Hook::async_fn(|obj, _| {
+                        Box::pin(async move {
+                            // Writers from several connections wait for each other instead
+                            // of failing at once with "database is locked".
+                            obj.interact(|c| {
+                                diesel::sql_query("PRAGMA busy_timeout = 5000").execute(c)?;
+                                diesel::sql_query("PRAGMA foreign_keys = ON").execute(c)
+                            })
+                            .await
+                            .map_err(|e| {
+                                deadpool_diesel::sqlite::HookError::message(e.to_string())
+                            })?
+                            .map_err(|e| {
+                                deadpool_diesel::sqlite::HookError::message(e.to_string())
+                            })?;
+                            Ok(())
+                        })
+                    }))
+                    .build()
+                    .map_err(|e| e.to_string())?;
+                Ok(Db::Sqlite(pool))
+            }
+            DatabaseUrl::SqliteMemory => Err(
+                "the service needs a database its connections share: an SQLite file, PostgreSQL or MySQL, not sqlite::memory:".into(),
+            ),
+            #[cfg(feature = "postgres")]
+            DatabaseUrl::Postgres { url, schema } => {
+                let manager =
+                    deadpool_diesel::postgres::Manager::new(url.as_str(), Runtime::Tokio1);
+                let schema = schema.clone();
+                let pool = deadpool_diesel::postgres::Pool::builder(manager)
+                    .max_size(size)
+                    .timeouts(timeouts)
+                    .runtime(Runtime::Tokio1)
+                    .post_create(deadpool_diesel::postgres::Hook::async_fn(move |obj, _| {
+                        let schema = schema.clone();
+                        Box::pin(async move {
+                            let Some(schema) = schema else { return Ok(()) };
+                            let set = format!(
+                                "SET search_path TO \"{}\"",
+                                schema.replace('"', "\"\"")
+                            );
+                            obj.interact(move |c| diesel::sql_query(set).execute(c))
+                                .await
+                                .map_err(|e| {
+                                    deadpool_diesel::postgres::HookError::message(e.to_string())
+                                })?
+                                .map_err(|e| {
+                                    deadpool_diesel::postgres::HookError::message(e.to_string())
+                                })?;
+                            Ok(())
+                        })
+                    }))
+                    .build()
+                    .map_err(|e| e.to_string())?;
+                Ok(Db::Postgres(pool))
+            }
+            #[cfg(feature = "mysql")]
+            DatabaseUrl::Mysql(url) => {
+                let manager = deadpool_diesel::mysql::Manager::new(url.as_str(), Runtime::Tokio1);
+                let pool = deadpool_diesel::mysql::Pool::builder(manager)
+                    .max_size(size)
+                    .timeouts(timeouts)
+                    .runtime(Runtime::Tokio1)
+                    .build()
+                    .map_err(|e| e.to_string())?;
+                Ok(Db::Mysql(pool))
+            }
+            #[allow(unreachable_patterns)]
+            other => Err(format!(
+                "this build of records has no {} support: rebuild with `--features {}`",
+                other.dialect().name(),
+                match other.dialect() {
+                    retort::schema::sql::Dialect::Mysql => "mysql",
+                    _ => "postgres",
+                }
+            )),
+        }
+    }
+
+    /// The pool's figures.
+    pub fn state(&self) -> PoolState {
+        let s = match self {
+            Db::Sqlite(p) => p.status(),
+            #[cfg(feature = "postgres")]
+            Db::Postgres(p) => p.status(),
+            #[cfg(feature = "mysql")]
+            Db::Mysql(p) => p.status(),
+        };
+        PoolState {
+            max_size: s.max_size,
+            size: s.size,
+            available: s.available,
+            waiting: s.waiting,
+        }
+    }
+
+    /// Closes the pool: connections are dropped as they come back.
+    pub fn close(&self) {
+        match self {
+            Db::Sqlite(p) => p.close(),
+            #[cfg(feature = "postgres")]
+            Db::Postgres(p) => p.close(),
+            #[cfg(feature = "mysql")]
+            Db::Mysql(p) => p.close(),
+        }
+    }
+}
