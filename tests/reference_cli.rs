@@ -375,6 +375,7 @@ fn the_startup_upgrade_can_back_up_the_file_first() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     assert!(stderr.contains("backed up the database to"), "{stderr}");
+    assert!(stderr.contains("to restore it: cp "), "{stderr}");
     let backup = std::fs::read_dir(dir.path())
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -411,4 +412,70 @@ fn help_and_unknown_words_print_usage_and_touch_nothing() {
         assert!(stderr.contains("Usage:"), "records {args:?}: {stderr}");
     }
     assert!(!db.exists(), "no database was created");
+}
+
+/// `db sql` writes the dialect of the database it is pointed at unless `--dialect` says
+/// otherwise; a URL that cannot be read is refused rather than guessed around.
+#[test]
+fn offline_sql_takes_its_dialect_from_the_url() {
+    let sql = |url: Option<&str>, extra: &[&str]| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_records"));
+        c.args(["db", "sql", "base:head"])
+            .args(extra)
+            .env_remove("DATABASE_URL");
+        match url {
+            Some(u) => c.env("DB_URL", u),
+            None => c.env_remove("DB_URL"),
+        };
+        c.output().unwrap()
+    };
+    let text = |o: &Output| String::from_utf8_lossy(&o.stdout).to_string();
+    let pg = sql(Some("postgres://u@127.0.0.1:1/none"), &[]);
+    assert!(
+        pg.status.success(),
+        "{}",
+        String::from_utf8_lossy(&pg.stderr)
+    );
+    assert!(
+        text(&pg).contains("(postgres)") && text(&pg).contains("JSONB"),
+        "{}",
+        text(&pg)
+    );
+    let my = sql(Some("mysql://u@127.0.0.1:1/none"), &[]);
+    assert!(text(&my).contains("DATETIME(6)"), "{}", text(&my));
+    // The flag wins; with no URL at all, SQLite.
+    let flagged = sql(
+        Some("postgres://u@127.0.0.1:1/none"),
+        &["--dialect", "mysql"],
+    );
+    assert!(text(&flagged).contains("(mysql)") && !text(&flagged).contains("TIMESTAMPTZ"));
+    let sqlite = sql(Some("sqlite:///nowhere.db"), &[]);
+    assert!(text(&sqlite).contains("(sqlite)") && !text(&sqlite).contains("DATETIME(6)"));
+    let unset = sql(None, &[]);
+    assert!(text(&unset).contains("(sqlite)"), "{}", text(&unset));
+    let bad = sql(Some("oracle://x"), &[]);
+    assert!(!bad.status.success());
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("oracle"),
+        "{}",
+        String::from_utf8_lossy(&bad.stderr)
+    );
+}
+
+/// `--quiet` prints nothing on success; the default prints one line per migration.
+#[test]
+fn quiet_upgrades_print_nothing() {
+    let (_dir, db) = temp_db();
+    let out = records(&db, &["db", "--quiet", "upgrade"]);
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "");
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+    assert!(ok(&db, &["db", "current"]).contains("(head)"));
+    let (_dir2, db2) = temp_db();
+    let said = ok(&db2, &["db", "upgrade"]);
+    assert_eq!(
+        said.lines().filter(|l| l.starts_with("applied ")).count(),
+        records::MIGRATIONS.all().len(),
+        "{said}"
+    );
 }

@@ -75,6 +75,12 @@ pub struct DbArgs {
     /// Default: $RETORT_DDL_LOCK_RETRIES, else 3.
     #[arg(long, global = true, value_name = "N")]
     ddl_lock_retries: Option<u32>,
+    /// Print only errors (for scripts and logs that want nothing on success).
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    quiet: bool,
+    /// Print more: a failing statement whole, not trimmed around the failure.
+    #[arg(short, long, global = true)]
+    verbose: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -104,9 +110,14 @@ enum Command {
     Upgrade {
         #[arg(default_value = "head", allow_hyphen_values = true)]
         target: String,
-        /// Copy an SQLite file aside first.
+        /// Back the database up first (SQLite's online backup; pg_dump; mariadb-dump), and
+        /// stop with nothing applied if that fails.
         #[arg(long)]
         backup: bool,
+        /// Where the backup goes (default: beside an SQLite file; the current directory
+        /// for a server; `RETORT_BACKUP_DIR`).
+        #[arg(long, value_name = "DIR")]
+        backup_dir: Option<std::path::PathBuf>,
     },
     /// Revert migrations: `-N` (default -1), a revision or unique prefix, or `base`.
     Downgrade {
@@ -155,9 +166,10 @@ enum Command {
     /// Print the SQL of an upgrade without a database: `<from>:<to>`, e.g. `base:head`.
     Sql {
         range: String,
-        /// Dialect of the script.
-        #[arg(long, default_value = "sqlite")]
-        dialect: String,
+        /// Dialect of the script: sqlite, postgres or mysql. Default: the database URL's
+        /// (`--database-url`, `$DB_URL`, `$DATABASE_URL`), else sqlite.
+        #[arg(long)]
+        dialect: Option<String>,
     },
     /// Write an empty migration (for a data migration) on top of the current head.
     Revision {
@@ -191,10 +203,14 @@ where
 /// Runs parsed `db` arguments (see [`DbArgs`]) and returns the exit code: 0 on success, 1
 /// on failure or drift.
 pub fn run_args(args: DbArgs, migrations: &Migrations) -> i32 {
+    let verbose = args.verbose;
     match execute(args, migrations) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e}");
+            if let (true, Error::MigrationFailed { statement, .. }) = (verbose, &e) {
+                eprintln!("the whole statement:\n{statement}");
+            }
             1
         }
     }
@@ -204,13 +220,22 @@ fn execute(cli: DbArgs, migrations: &Migrations) -> Result<i32> {
     let graph = Graph::from_migrations(migrations);
     let options = options_of(&cli)?;
     let url = || DatabaseUrl::from_env(cli.database_url.as_deref());
-    let log = |line: &str| println!("{line}");
+    let quiet = cli.quiet;
+    let log = progress_log(quiet, std::io::IsTerminal::is_terminal(&std::io::stdout()));
     match cli.command {
-        Command::Upgrade { target, backup } => {
-            let options = Options { backup, ..options };
+        Command::Upgrade {
+            target,
+            backup,
+            backup_dir,
+        } => {
+            let options = Options {
+                backup: backup || backup_dir.is_some(),
+                backup_dir: backup_dir.or(options.backup_dir),
+                ..options
+            };
             let mut runner = Runner::connect(&graph, &url()?, options)?.with_log(log);
             let applied = runner.upgrade(&target)?;
-            if applied.is_empty() {
+            if applied.is_empty() && !quiet {
                 println!(
                     "nothing to upgrade: the database is at {}",
                     revisions_or_base(&runner.current()?)
@@ -220,10 +245,12 @@ fn execute(cli: DbArgs, migrations: &Migrations) -> Result<i32> {
         Command::Downgrade { target } => {
             let mut runner = Runner::connect(&graph, &url()?, options)?.with_log(log);
             let undone = runner.downgrade(&target)?;
-            if undone.is_empty() {
-                println!("nothing to downgrade");
+            if !quiet {
+                if undone.is_empty() {
+                    println!("nothing to downgrade");
+                }
+                println!("now at {}", revisions_or_base(&runner.current()?));
             }
-            println!("now at {}", revisions_or_base(&runner.current()?));
         }
         Command::Current => current(&graph, url()?, options)?,
         Command::History => history(&graph, url().ok(), options)?,
@@ -254,7 +281,17 @@ fn execute(cli: DbArgs, migrations: &Migrations) -> Result<i32> {
             runner.resolve(&revision, applied)?;
         }
         Command::Check => return check(&graph, url()?, options),
-        Command::Sql { range, dialect } => sql(&graph, &range, &dialect)?,
+        Command::Sql { range, dialect } => {
+            let dialect = match dialect {
+                Some(d) => d,
+                None => match url() {
+                    Ok(u) => u.dialect().name().to_string(),
+                    Err(Error::NoUrl) => "sqlite".to_string(),
+                    Err(e) => return Err(e),
+                },
+            };
+            sql(&graph, &range, &dialect)?
+        }
         Command::Revision { message, dir } => {
             let dir = dir
                 .or_else(|| migrations.dir().map(PathBuf::from))
@@ -266,6 +303,37 @@ fn execute(cli: DbArgs, migrations: &Migrations) -> Result<i32> {
     Ok(0)
 }
 
+/// How the CLI prints the runner's lines: nothing with `--quiet`; on a terminal, a
+/// backfill's running count rewrites one line; elsewhere (a log) every line is a line of its
+/// own, and the running count at most every 15 s.
+fn progress_log(quiet: bool, terminal: bool) -> impl FnMut(&str) + Copy {
+    let mut last_count: Option<std::time::Instant> = None;
+    let mut open_line = false;
+    move |line: &str| {
+        use std::io::Write;
+        if quiet {
+            return;
+        }
+        if line.starts_with("filling in batches:") {
+            if terminal {
+                print!("\r\x1b[2K{line}");
+                let _ = std::io::stdout().flush();
+                open_line = true;
+                return;
+            }
+            if last_count.is_some_and(|t| t.elapsed() < Duration::from_secs(15)) {
+                return;
+            }
+            last_count = Some(std::time::Instant::now());
+        }
+        if open_line {
+            print!("\r\x1b[2K");
+            open_line = false;
+        }
+        println!("{line}");
+    }
+}
+
 /// The run's settings from the flags and the environment.
 fn options_of(cli: &DbArgs) -> Result<Options> {
     let mut options = Options {
@@ -275,6 +343,9 @@ fn options_of(cli: &DbArgs) -> Result<Options> {
         },
         lock_timeout: Duration::from_secs(cli.lock_timeout),
         backup: false,
+        backup_dir: std::env::var_os("RETORT_BACKUP_DIR")
+            .filter(|v| !v.is_empty())
+            .map(Into::into),
         ..Options::default()
     }
     .with_env_lock_settings()?;

@@ -61,7 +61,7 @@ pub enum Error {
         current: String,
     },
     /// A migration failed; everything since the last commit was rolled back.
-    #[error("migration {revision} failed and was rolled back (the database stays at {at}).\noperation: {operation}\nstatement: {statement}\ndatabase said: {message}")]
+    #[error("migration {revision} failed and was rolled back (the database stays at {at}).\noperation: {operation}\nstatement: {}\ndatabase said: {message}", shown_statement(.statement, .message))]
     MigrationFailed {
         /// The revision.
         revision: String,
@@ -70,7 +70,8 @@ pub enum Error {
         /// The operation that failed, described (`alter column tasks.note (NOT NULL)`),
         /// then, when retort knows what to do, a line `fix: …`.
         operation: Box<str>,
-        /// The statement that failed.
+        /// The statement that failed, whole (the message shows a long one trimmed around
+        /// where the database says it failed; `RETORT_FULL_SQL=1` shows it whole).
         statement: String,
         /// The database's message (or the check's, or the data-migration function's).
         message: Box<str>,
@@ -213,4 +214,122 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// A duration as the messages give it: `5 s`, `0.3 s`.
 fn seconds(d: &std::time::Duration) -> String {
     format!("{} s", (d.as_secs_f64() * 1000.0).round() / 1000.0)
+}
+
+/// How many characters of a failing statement an error message shows before trimming it.
+const SHOWN_CHARS: usize = 600;
+
+/// The failing statement as an error message shows it: whole when short (or with
+/// `RETORT_FULL_SQL=1`), else the part around where the database says it failed (SQLite's
+/// and MySQL's `near "…"`, MySQL's `at line N`), or its start and end, with what was left
+/// out counted.
+pub(crate) fn shown_statement(statement: &str, message: &str) -> String {
+    let chars: Vec<(usize, char)> = statement.char_indices().collect();
+    let full = std::env::var("RETORT_FULL_SQL").is_ok_and(|v| v == "1" || v == "true");
+    if chars.len() <= SHOWN_CHARS || full {
+        return statement.to_string();
+    }
+    let char_at = |byte: usize| chars.partition_point(|(b, _)| *b < byte);
+    let (from, to) = match failure_offset(statement, message).map(char_at) {
+        Some(at) => {
+            let from = at.saturating_sub(SHOWN_CHARS / 2);
+            (from, (from + SHOWN_CHARS).min(chars.len()))
+        }
+        None => (0, SHOWN_CHARS * 2 / 3),
+    };
+    let byte = |c: usize| chars.get(c).map_or(statement.len(), |(b, _)| *b);
+    let mut out = String::new();
+    if from > 0 {
+        out.push_str(&format!("[{from} characters left out] …"));
+    }
+    out.push_str(&statement[byte(from)..byte(to)]);
+    let mut left = chars.len() - to;
+    if from == 0 && left > SHOWN_CHARS / 3 {
+        // No position known: the end too, where a long statement's mistake often is.
+        let tail = chars.len() - SHOWN_CHARS / 3;
+        out.push_str(&format!(" … [{} characters left out] … ", tail - to));
+        out.push_str(&statement[byte(tail)..]);
+        left = 0;
+    }
+    if left > 0 {
+        out.push_str(&format!("… [{left} characters left out]"));
+    }
+    out.push_str(&format!(
+        " ({} characters in all; RETORT_FULL_SQL=1 or `db --verbose` shows it whole)",
+        chars.len()
+    ));
+    out
+}
+
+/// Where in `statement` the database's `message` says it failed, as a byte offset.
+fn failure_offset(statement: &str, message: &str) -> Option<usize> {
+    for open in ["near '", "near \""] {
+        if let Some(rest) = message.split_once(open).map(|(_, r)| r) {
+            let close = &open[open.len() - 1..];
+            let snippet = rest
+                .rsplit_once(&format!("{close} at line"))
+                .map_or_else(|| rest.split(close).next().unwrap_or(""), |(s, _)| s);
+            let probe: String = snippet.chars().take(40).collect();
+            if !probe.trim().is_empty() {
+                if let Some(at) = statement.find(&probe) {
+                    return Some(at);
+                }
+            }
+        }
+    }
+    let line: usize = message
+        .split_once(" at line ")?
+        .1
+        .split(|c: char| !c.is_ascii_digit())
+        .next()?
+        .parse()
+        .ok()?;
+    let mut offset = 0;
+    for (i, l) in statement.split_inclusive('\n').enumerate() {
+        if i + 1 == line {
+            return Some(offset);
+        }
+        offset += l.len();
+    }
+    None
+}
+
+#[cfg(test)]
+mod statement_tests {
+    use super::shown_statement;
+
+    #[test]
+    fn a_long_failing_statement_is_trimmed_around_the_failure() {
+        let short = "CREATE TABLE t (id INT)";
+        assert_eq!(shown_statement(short, "boom"), short);
+
+        let values: Vec<String> = (0..3000).map(|i| format!("({i})")).collect();
+        let long = format!(
+            "INSERT INTO t VALUES {}, (oops), {}",
+            values[..1500].join(", "),
+            values[1500..].join(", ")
+        );
+        // MySQL and SQLite name the text where they stopped.
+        for message in [
+            "You have an error in your SQL syntax; check the manual near 'oops), (1500), (1501), (1502), (1503), (1504), (1505), (' at line 1",
+            "near \"oops\": syntax error",
+        ] {
+            let shown = shown_statement(&long, message);
+            assert!(shown.contains("(oops)"), "{shown}");
+            assert!(shown.len() < 900, "{} characters shown", shown.len());
+            assert!(shown.starts_with('['), "{shown}");
+            assert!(shown.contains("characters left out"), "{shown}");
+            assert!(shown.contains(&format!("{} characters in all", long.len())), "{shown}");
+        }
+        // No position: its start and its end.
+        let shown = shown_statement(&long, "duplicate key value");
+        assert!(shown.starts_with("INSERT INTO t VALUES (0)"), "{shown}");
+        assert!(shown.contains("(2999)"), "{shown}");
+        assert!(shown.len() < 900, "{}", shown.len());
+        // MySQL's line number, on a statement of many lines.
+        let lines: Vec<String> = (0..400).map(|i| format!("  c{i} INT,")).collect();
+        let ddl = format!("CREATE TABLE t (\n{}\n  bad BAD\n)", lines.join("\n"));
+        let shown = shown_statement(&ddl, "error near '' at line 402");
+        assert!(shown.contains("bad BAD"), "{shown}");
+    }
 }

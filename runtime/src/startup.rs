@@ -36,7 +36,7 @@ pub struct Startup<'a> {
 impl<'a> Startup<'a> {
     /// Defaults: URL from the environment, one transaction, a lock timeout of
     /// `RETORT_LOCK_TIMEOUT` seconds (60 when unset or unreadable), backup when
-    /// `RETORT_BACKUP` is `1` or `true`, the DDL lock timeout and retries from
+    /// `RETORT_BACKUP` is `1` or `true` (into `RETORT_BACKUP_DIR` when set), the DDL lock timeout and retries from
     /// `RETORT_DDL_LOCK_TIMEOUT` and `RETORT_DDL_LOCK_RETRIES` (5 s and 3 when unset; an
     /// unreadable one makes [`run`](Startup::run) refuse, naming it), and adoption from
     /// another tool when `RETORT_ADOPT_FROM` names one (see [`Options::adopt_from`]).
@@ -50,6 +50,9 @@ impl<'a> Startup<'a> {
             .map_or(defaults.lock_timeout, std::time::Duration::from_secs);
         let options = Options {
             backup,
+            backup_dir: std::env::var_os("RETORT_BACKUP_DIR")
+                .filter(|v| !v.is_empty())
+                .map(Into::into),
             lock_timeout,
             ..defaults
         };

@@ -26,15 +26,19 @@ impl ListQuery {
         let mut kept = HashMap::new();
         for (key, value) in query {
             match key.as_str() {
-                "limit" => limit = match value.parse::<i64>() {
-                    Ok(n) if (1..=MAX_LIMIT).contains(&n) => n,
-                    _ => return Err(ApiError::field(
-                        "limit",
-                        format!(
+                "limit" => {
+                    limit = match value.parse::<i64>() {
+                        Ok(n) if (1..=MAX_LIMIT).contains(&n) => n,
+                        _ => {
+                            return Err(ApiError::field(
+                                "limit",
+                                format!(
                             "`limit` must be a whole number from 1 to {MAX_LIMIT}, not {value:?}"
                         ),
-                    )),
-                },
+                            ))
+                        }
+                    }
+                }
                 "offset" => {
                     offset = match value.parse::<i64>() {
                         Ok(n) if n >= 0 => n,

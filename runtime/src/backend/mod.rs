@@ -9,6 +9,8 @@
 //! | MySQL / MariaDB (`mysql`) | `GET_LOCK` with the timeout | no (implicit commit) | per statement |
 //! | MariaDB Galera (`mysql`) | a row of `retort_lock` with a heartbeat | no (implicit commit) | per statement |
 
+#[cfg_attr(not(all(feature = "postgres", feature = "mysql")), allow(dead_code))]
+pub(crate) mod dump;
 #[cfg(feature = "mysql")]
 pub(crate) mod galera;
 #[cfg(feature = "mysql")]
@@ -19,6 +21,7 @@ pub(crate) mod postgres;
 pub(crate) mod sqlite;
 pub(crate) mod versions;
 
+pub use dump::Backup;
 pub use versions::RowState;
 
 use std::time::Duration;
@@ -301,8 +304,12 @@ pub trait Backend {
     fn catalog(&self) -> retort_schema::sql::Catalog {
         retort_schema::sql::Catalog::of(self.dialect())
     }
-    /// Copies the database aside before a change, returning where; `None` when not applicable.
-    fn backup(&mut self) -> Result<Option<std::path::PathBuf>> {
+    /// Copies the database aside before a change (SQLite's online backup beside the file, or
+    /// into `dir`; the server's dump tool into `dir`, else the current directory), returning
+    /// where and how to restore it; `None` when there is nothing to copy (an in-memory
+    /// database).
+    fn backup(&mut self, dir: Option<&std::path::Path>) -> Result<Option<Backup>> {
+        let _ = dir;
         Ok(None)
     }
 

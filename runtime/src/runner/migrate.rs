@@ -73,10 +73,12 @@ impl Runner<'_> {
                 return Ok(done);
             }
             if up && done.is_empty() && self.options.backup {
-                match self.backend.backup() {
-                    Ok(Some(path)) => {
-                        (self.log)(&format!("backed up the database to {}", path.display()))
-                    }
+                match self.backend.backup(self.options.backup_dir.as_deref()) {
+                    Ok(Some(b)) => (self.log)(&format!(
+                        "backed up the database to {}; to restore it: {}",
+                        b.path.display(),
+                        b.restore
+                    )),
                     Ok(None) => {}
                     Err(e) => return self.abort(e),
                 }

@@ -27,8 +27,14 @@ pub struct Options {
     pub transaction: TransactionMode,
     /// How long to wait for another process holding the migration lock.
     pub lock_timeout: Duration,
-    /// Copy an SQLite file aside before changing anything.
+    /// Back the database up before applying anything (upgrades only): SQLite's online
+    /// backup of the file; `pg_dump --format=custom` on PostgreSQL; `mariadb-dump
+    /// --single-transaction` on MySQL/MariaDB. A missing tool or a failed dump stops the run
+    /// with nothing applied; the log names the file and the command that restores it.
     pub backup: bool,
+    /// Where backups go: for SQLite beside the file when `None`, for the servers the
+    /// current directory.
+    pub backup_dir: Option<std::path::PathBuf>,
     /// How long one statement of a migration may wait for a lock on what it changes
     /// (PostgreSQL's `lock_timeout`; MySQL's `lock_wait_timeout` and
     /// `innodb_lock_wait_timeout`, in whole seconds there) before it gives up, so that a
@@ -53,6 +59,7 @@ impl Default for Options {
             transaction: TransactionMode::All,
             lock_timeout: crate::backend::DEFAULT_LOCK_TIMEOUT,
             backup: false,
+            backup_dir: None,
             ddl_lock_timeout: Some(Duration::from_secs(5)),
             ddl_lock_retries: 3,
             adopt_from: None,

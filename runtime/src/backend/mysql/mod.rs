@@ -148,6 +148,8 @@ pub(crate) struct MysqlBackend {
     /// migration's first row, in one transaction (one commit instead of two), or before
     /// anything else reads or writes the version table or the lock is let go.
     finished: Option<String>,
+    /// The URL, for the dump tool.
+    url: String,
 }
 
 fn my(conn: &mut Connection) -> &mut MysqlConnection {
@@ -196,6 +198,7 @@ impl MysqlBackend {
             locked: false,
             cluster,
             finished: None,
+            url: target.clone(),
         })
     }
 
@@ -238,6 +241,10 @@ impl MysqlBackend {
 impl Backend for MysqlBackend {
     fn dialect(&self) -> Dialect {
         Dialect::Mysql
+    }
+
+    fn backup(&mut self, dir: Option<&std::path::Path>) -> Result<Option<super::Backup>> {
+        super::dump::mysql(&self.url, dir.unwrap_or(std::path::Path::new("."))).map(Some)
     }
 
     fn capabilities(&self) -> Capabilities {

@@ -261,6 +261,10 @@ impl Backend for PostgresBackend {
         Dialect::Postgres
     }
 
+    fn backup(&mut self, dir: Option<&std::path::Path>) -> Result<Option<super::Backup>> {
+        super::dump::postgres(&self.target, dir.unwrap_or(std::path::Path::new("."))).map(Some)
+    }
+
     fn capabilities(&self) -> Capabilities {
         Capabilities {
             transactional_ddl: true,

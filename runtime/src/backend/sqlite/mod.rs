@@ -234,9 +234,20 @@ impl Backend for SqliteBackend {
         introspect::schema(self.c())
     }
 
-    fn backup(&mut self) -> Result<Option<std::path::PathBuf>> {
+    fn backup(&mut self, dir: Option<&std::path::Path>) -> Result<Option<super::Backup>> {
         match &self.path {
-            Some(p) if p.exists() => backup::copy_aside(p).map(Some),
+            Some(p) if p.exists() => {
+                let copy = backup::copy_aside(p, dir)?;
+                let restore = format!(
+                    "cp {} {}  # with every process using the database stopped",
+                    copy.display(),
+                    p.display()
+                );
+                Ok(Some(super::Backup {
+                    path: copy,
+                    restore,
+                }))
+            }
             _ => Ok(None),
         }
     }
