@@ -46,10 +46,12 @@ fn at_first_revision_with_rows(db: &TestDb) -> &'static str {
 }
 
 /// The schema (as the database reports it, version table included) and the rows.
-fn state(db: &TestDb) -> (String, Vec<Vec<Option<String>>>, Vec<Vec<Option<String>>>) {
+fn state(db: &TestDb) -> (String, Vec<Vec<Option<String>>>, Vec<Option<String>>) {
     let schema = db.backend().introspect().unwrap();
     let tasks = db.rows("tasks", &["id", "uuid", "status", "url", "created_at"]);
-    let versions = db.rows("retort_versions", &["revision", "checksum", "state"]);
+    let versions = db.texts(
+        "SELECT CONCAT(revision, ' ', checksum, ' ', state) AS v FROM retort_versions ORDER BY revision",
+    );
     (format!("{schema:?}"), tasks, versions)
 }
 
@@ -169,22 +171,39 @@ fn without_a_working_dump_tool_nothing_is_applied() {
         assert!(text.contains("nothing was applied"), "{name}: {text}");
         assert_eq!(state(&db), before, "{name}: nothing changed");
 
-        // The tool fails (it cannot write where it is told to).
+        // The tool fails part-way: it wrote some of its file, then exited 2.
+        let tools = tempfile::tempdir().unwrap();
+        for tool in ["pg_dump", "mariadb-dump"] {
+            let path = tools.path().join(tool);
+            std::fs::write(
+                &path,
+                "#!/bin/sh\nfor a in \"$@\"; do case \"$a\" in --file=*|--result-file=*) echo partial > \"${a#*=}\";; esac; done\necho 'dump: connection lost' >&2\nexit 2\n",
+            )
+            .unwrap();
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        let backups = tempfile::tempdir().unwrap();
         let out = records(
             &db,
             &["migrate"],
             &[
                 ("RETORT_BACKUP", "1"),
-                ("RETORT_BACKUP_DIR", "/nonexistent/backups"),
+                ("PATH", tools.path().to_str().unwrap()),
+                ("RETORT_BACKUP_DIR", backups.path().to_str().unwrap()),
             ],
         );
         let text = said(&out);
         assert!(!out.status.success(), "{name}: {text}");
-        assert!(text.contains("cannot back up"), "{name}: {text}");
-        assert_eq!(state(&db), before, "{name}: nothing changed");
         assert!(
-            std::fs::read_dir(empty.path()).unwrap().next().is_none(),
-            "{name}"
+            text.contains("cannot back up") && text.contains("connection lost"),
+            "{name}: {text}"
+        );
+        assert_eq!(state(&db), before, "{name}: nothing changed");
+        let left: Vec<_> = std::fs::read_dir(backups.path()).unwrap().collect();
+        assert!(
+            left.is_empty(),
+            "{name}: the partial dump is removed: {left:?}"
         );
     }
 }

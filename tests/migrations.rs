@@ -26,8 +26,8 @@ fn a_fresh_database_at_head_takes_the_diesel_dsl() {
             tasks::uuid.eq("u1"),
             tasks::status.eq("queued"),
             tasks::task_type.eq("transcription"),
-            tasks::created_at.eq(chrono::Utc::now()),
-            tasks::updated_at.eq(chrono::Utc::now()),
+            tasks::created_at.eq(retort::dsl::UtcDateTime::now()),
+            tasks::updated_at.eq(retort::dsl::UtcDateTime::now()),
         ))
         .execute(&mut conn)
         .unwrap();

@@ -188,12 +188,15 @@ fn diesel_dsl_inserts_and_selects_on_a_real_sqlite_file() {
     .execute(&mut conn)
     .unwrap();
 
-    let at = Utc.with_ymd_and_hms(2026, 11, 26, 5, 40, 12).unwrap();
+    let at: retort::dsl::UtcDateTime = Utc
+        .with_ymd_and_hms(2026, 11, 26, 5, 40, 12)
+        .unwrap()
+        .into();
     let task = Task {
         id: 0,
         uuid: "0b6e5a3c-4a8e-4d5e-9a43-3c1f6c2a7f10".into(),
         status: "completed".into(),
-        result: Some(serde_json::json!({"text": "hello", "segments": [1, 2]})),
+        result: Some(serde_json::json!({"text": "hello", "segments": [1, 2]}).into()),
         file_name: Some("call.wav".into()),
         url: None,
         callback_url: None,
@@ -219,7 +222,7 @@ fn diesel_dsl_inserts_and_selects_on_a_real_sqlite_file() {
         task_uuid: Some(task.uuid.clone()),
         speaker_label: "SPEAKER_00".into(),
         description: None,
-        embedding: serde_json::json!([0.1, 0.2]),
+        embedding: serde_json::json!([0.1, 0.2]).into(),
         created_at: at,
     };
     diesel::insert_into(speaker_embeddings::table)

@@ -173,7 +173,7 @@ fn a_long_run_whose_lock_keeper_ends_stops_and_the_next_run_finishes() {
     let mut reported = Vec::new();
     let mut killed = false;
     // Between two of the run's transactions a lock is held only by its keeper.
-    let held = "SELECT COUNT(*) AS n FROM pg_locks l WHERE l.locktype = 'advisory' AND l.classid = 1920234100::oid AND l.granted";
+    let held = "SELECT COUNT(*) AS n FROM pg_locks l WHERE l.locktype = 'advisory' AND l.classid = 1920234100::oid AND l.granted AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())";
     let result = Runner::connect(&graph, &db.url, options.clone())
         .unwrap()
         .with_log(|line| {
@@ -185,7 +185,7 @@ fn a_long_run_whose_lock_keeper_ends_stops_and_the_next_run_finishes() {
                 return;
             }
             if db.count(held) == 1 {
-                db.exec("SELECT pg_terminate_backend(l.pid) FROM pg_locks l WHERE l.locktype = 'advisory' AND l.classid = 1920234100::oid AND l.granted AND l.pid <> pg_backend_pid()");
+                db.exec("SELECT pg_terminate_backend(l.pid) FROM pg_locks l WHERE l.locktype = 'advisory' AND l.classid = 1920234100::oid AND l.granted AND l.pid <> pg_backend_pid() AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())");
                 killed = true;
                 // Past the keeper's heartbeat, so the next statement asks it.
                 std::thread::sleep(std::time::Duration::from_millis(1100));
@@ -234,7 +234,7 @@ fn a_long_run_retried_after_a_lock_wait_finishes() {
         ddl_lock_retries: 6,
         ..Options::default()
     };
-    let held = "SELECT COUNT(*) AS n FROM pg_locks l WHERE l.locktype = 'advisory' AND l.classid = 1920234100::oid AND l.granted";
+    let held = "SELECT COUNT(*) AS n FROM pg_locks l WHERE l.locktype = 'advisory' AND l.classid = 1920234100::oid AND l.granted AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())";
     let (blocked_tx, blocked_rx) = std::sync::mpsc::channel::<()>();
     let mut blocked = false;
     let mut retried = false;
@@ -264,7 +264,7 @@ fn a_long_run_retried_after_a_lock_wait_finishes() {
                     blocked_tx.send(()).unwrap();
                     // (Until the blocker holds the table.)
                     let started = std::time::Instant::now();
-                    while db.count("SELECT COUNT(*) AS n FROM pg_locks WHERE locktype = 'relation' AND mode = 'AccessExclusiveLock' AND granted AND pid <> pg_backend_pid()") == 0 {
+                    while db.count("SELECT COUNT(*) AS n FROM pg_locks l WHERE l.locktype = 'relation' AND l.mode = 'AccessExclusiveLock' AND l.granted AND l.pid <> pg_backend_pid() AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())") == 0 {
                         assert!(started.elapsed() < std::time::Duration::from_secs(10));
                         std::thread::sleep(std::time::Duration::from_millis(5));
                     }
@@ -285,7 +285,7 @@ fn a_long_run_retried_after_a_lock_wait_finishes() {
     assert_eq!(runner.applied_rows().unwrap().len(), n);
     assert_eq!(
         db.count(
-            "SELECT COUNT(*) AS n FROM pg_locks l WHERE l.locktype = 'advisory' AND l.granted"
+            "SELECT COUNT(*) AS n FROM pg_locks l WHERE l.locktype = 'advisory' AND l.granted AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
         ),
         0
     );

@@ -138,6 +138,10 @@ fn run(mut command: Command, tool: &Path, partial: &Path, target: &Path, what: &
             source: message.into(),
         }
     };
+    if let Some(dir) = target.parent() {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| fail(format!("cannot make the folder {}: {e}", dir.display())))?;
+    }
     let out = command.output().map_err(|e| fail(e.to_string()))?;
     if !out.status.success() {
         let stderr = String::from_utf8_lossy(&out.stderr);

@@ -23,6 +23,9 @@ pub(super) fn copy_aside(path: &Path, dir: Option<&Path>) -> Result<PathBuf> {
         context: format!("cannot back up {} to {}", path.display(), target.display()),
         source: message.into(),
     };
+    if let Some(dir) = dir {
+        std::fs::create_dir_all(dir).map_err(|e| fail(e.to_string()))?;
+    }
     let src = CString::new(path.to_string_lossy().as_bytes()).map_err(|e| fail(e.to_string()))?;
     let dst = CString::new(target.to_string_lossy().as_bytes()).map_err(|e| fail(e.to_string()))?;
     // SAFETY: plain use of the C API: every handle opened here is closed on every path,
