@@ -23,7 +23,7 @@ fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     runner.upgrade("head")?;
 
     let mut conn = SqliteConnection::establish(&path.to_string_lossy())?;
-    let now = chrono::Utc::now();
+    let now = retort::dsl::UtcDateTime::now();
     diesel::insert_into(tasks::table)
         .values((
             tasks::uuid.eq("quickstart-1"),

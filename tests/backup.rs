@@ -45,8 +45,11 @@ fn at_first_revision_with_rows(db: &TestDb) -> &'static str {
     first
 }
 
-/// The schema (as the database reports it, version table included) and the rows.
-fn state(db: &TestDb) -> (String, Vec<Vec<Option<String>>>, Vec<Option<String>>) {
+/// The schema as the database reports it, the tasks' rows, the version rows.
+type State = (String, Vec<Vec<Option<String>>>, Vec<Option<String>>);
+
+/// The database's [`State`].
+fn state(db: &TestDb) -> State {
     let schema = db.backend().introspect().unwrap();
     let tasks = db.rows("tasks", &["id", "uuid", "status", "url", "created_at"]);
     let versions = db.texts(

@@ -10,8 +10,15 @@ use retort::DatabaseUrl;
 
 /// A pool of diesel connections to the service's database.
 pub enum Db {
-    /// An SQLite file.
-    Sqlite(deadpool_diesel::sqlite::Pool),
+    /// An SQLite file: connections that read, and the one that writes (SQLite takes one
+    /// writer at a time; writers queue here, in order, rather than in SQLite's busy
+    /// handler, which lets a waiting writer sleep while later ones take the lock).
+    Sqlite {
+        /// Connections for reads.
+        read: deadpool_diesel::sqlite::Pool,
+        /// The connection for writes.
+        write: deadpool_diesel::sqlite::Pool,
+    },
     /// A PostgreSQL database.
     #[cfg(feature = "postgres")]
     Postgres(deadpool_diesel::postgres::Pool),
@@ -36,17 +43,24 @@ pub struct PoolState {
 /// How long a request waits for a pooled connection before it answers 503.
 const WAIT: Duration = Duration::from_secs(10);
 
-/// Runs `$body` (a `diesel::QueryResult`) with `$conn` bound to a pooled connection of
-/// whichever backend the pool holds, on a blocking thread; evaluates to
-/// `Result<T, ApiError>`. The body is compiled once per backend, so the diesel DSL in it is
+/// `with_conn!(read db, |c| …)` / `with_conn!(write db, |c| …)`: runs the body (a
+/// `diesel::QueryResult`) with `c` bound to a pooled connection of whichever backend the pool
+/// holds, on a blocking thread; evaluates to `Result<T, ApiError>`. `write` matters on
+/// SQLite only (its one writer connection). The body is compiled once per backend, so the diesel DSL in it is
 /// checked against each.
 #[macro_export]
 macro_rules! with_conn {
-    ($db:expr, |$conn:ident| $body:expr) => {{
+    (read $db:expr, |$conn:ident| $body:expr) => {
+        $crate::with_conn!(@ false, $db, |$conn| $body)
+    };
+    (write $db:expr, |$conn:ident| $body:expr) => {
+        $crate::with_conn!(@ true, $db, |$conn| $body)
+    };
+    (@ $write:expr, $db:expr, |$conn:ident| $body:expr) => {{
         use $crate::service::db::Db;
         use $crate::service::error::ApiError;
         let result: Result<_, ApiError> = match $db {
-            Db::Sqlite(pool) => match pool.get().await {
+            Db::Sqlite { read, write } => match if $write { write } else { read }.get().await {
                 Ok(obj) => obj
                     .interact(move |$conn| $body)
                     .await
@@ -91,35 +105,9 @@ impl Db {
         };
         match url {
             DatabaseUrl::SqliteFile(path) => {
-                let manager = deadpool_diesel::sqlite::Manager::new(
-                    path.to_string_lossy(),
-                    Runtime::Tokio1,
-                );
-                let pool = deadpool_diesel::sqlite::Pool::builder(manager)
-                    .max_size(size)
-                    .timeouts(timeouts)
-                    .runtime(Runtime::Tokio1)
-                    .post_create(deadpool_diesel::sqlite::Hook::async_fn(|obj, _| {
-                        Box::pin(async move {
-                            // Writers from several connections wait for each other instead
-                            // of failing at once with "database is locked".
-                            obj.interact(|c| {
-                                diesel::sql_query("PRAGMA busy_timeout = 5000").execute(c)?;
-                                diesel::sql_query("PRAGMA foreign_keys = ON").execute(c)
-                            })
-                            .await
-                            .map_err(|e| {
-                                deadpool_diesel::sqlite::HookError::message(e.to_string())
-                            })?
-                            .map_err(|e| {
-                                deadpool_diesel::sqlite::HookError::message(e.to_string())
-                            })?;
-                            Ok(())
-                        })
-                    }))
-                    .build()
-                    .map_err(|e| e.to_string())?;
-                Ok(Db::Sqlite(pool))
+                let read = sqlite_pool(&path.to_string_lossy(), size, timeouts)?;
+                let write = sqlite_pool(&path.to_string_lossy(), 1, timeouts)?;
+                Ok(Db::Sqlite { read, write })
             }
             DatabaseUrl::SqliteMemory => Err(
                 "the service needs a database its connections share: an SQLite file, PostgreSQL or MySQL, not sqlite::memory:".into(),
@@ -182,7 +170,7 @@ impl Db {
     /// The pool's figures.
     pub fn state(&self) -> PoolState {
         let s = match self {
-            Db::Sqlite(p) => p.status(),
+            Db::Sqlite { read, .. } => read.status(),
             #[cfg(feature = "postgres")]
             Db::Postgres(p) => p.status(),
             #[cfg(feature = "mysql")]
@@ -199,11 +187,48 @@ impl Db {
     /// Closes the pool: connections are dropped as they come back.
     pub fn close(&self) {
         match self {
-            Db::Sqlite(p) => p.close(),
+            Db::Sqlite { read, write } => {
+                read.close();
+                write.close();
+            }
             #[cfg(feature = "postgres")]
             Db::Postgres(p) => p.close(),
             #[cfg(feature = "mysql")]
             Db::Mysql(p) => p.close(),
         }
     }
+}
+
+/// A pool of at most `size` connections to the SQLite file at `path`, each set up for a
+/// service: a busy timeout, WAL, foreign keys.
+fn sqlite_pool(
+    path: &str,
+    size: usize,
+    timeouts: Timeouts,
+) -> Result<deadpool_diesel::sqlite::Pool, String> {
+    let manager = deadpool_diesel::sqlite::Manager::new(path, Runtime::Tokio1);
+    deadpool_diesel::sqlite::Pool::builder(manager)
+        .max_size(size)
+        .timeouts(timeouts)
+        .runtime(Runtime::Tokio1)
+        .post_create(deadpool_diesel::sqlite::Hook::async_fn(|obj, _| {
+            Box::pin(async move {
+                // Writers from several connections (and replicas) wait for
+                // each other instead of failing at once with "database is
+                // locked"; WAL lets readers go on while one writes, and commits
+                // without an fsync of the main file each time.
+                obj.interact(|c| {
+                    diesel::sql_query("PRAGMA busy_timeout = 5000").execute(c)?;
+                    diesel::sql_query("PRAGMA journal_mode = WAL").execute(c)?;
+                    diesel::sql_query("PRAGMA synchronous = NORMAL").execute(c)?;
+                    diesel::sql_query("PRAGMA foreign_keys = ON").execute(c)
+                })
+                .await
+                .map_err(|e| deadpool_diesel::sqlite::HookError::message(e.to_string()))?
+                .map_err(|e| deadpool_diesel::sqlite::HookError::message(e.to_string()))?;
+                Ok(())
+            })
+        }))
+        .build()
+        .map_err(|e| e.to_string())
 }

@@ -82,7 +82,7 @@ pub async fn create(
         embedding: JsonValue::from(serde_json::json!(new.embedding)),
         created_at: UtcDateTime::now(),
     };
-    let created = with_conn!(&state.db, |c| {
+    let created = with_conn!(write & state.db, |c| {
         c.transaction(|c| {
             if let Some(task) = &row.task_uuid {
                 let known: i64 = tasks::table
@@ -113,7 +113,7 @@ pub async fn read(
     State(state): State<Shared>,
     Path(uuid): Path<String>,
 ) -> Result<Json<SpeakerEmbedding>, ApiError> {
-    let found = with_conn!(&state.db, |c| {
+    let found = with_conn!(read & state.db, |c| {
         speaker_embeddings::table
             .filter(speaker_embeddings::uuid.eq(&uuid))
             .select(SpeakerEmbedding::as_select())
@@ -133,7 +133,7 @@ pub async fn list(
     let q = ListQuery::parse(query, &["task_uuid"])?;
     let task = q.filter("task_uuid");
     let (limit, offset) = (q.limit, q.offset);
-    let items = with_conn!(&state.db, |c| {
+    let items = with_conn!(read & state.db, |c| {
         let mut query = speaker_embeddings::table
             .select(SpeakerEmbedding::as_select())
             .order(speaker_embeddings::id)
@@ -153,7 +153,7 @@ pub async fn delete(
     State(state): State<Shared>,
     Path(uuid): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let n = with_conn!(&state.db, |c| {
+    let n = with_conn!(write & state.db, |c| {
         diesel::delete(speaker_embeddings::table.filter(speaker_embeddings::uuid.eq(&uuid)))
             .execute(c)
     })?;

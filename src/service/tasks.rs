@@ -170,7 +170,7 @@ pub async fn create(
         retry_count: 0,
     };
     // MySQL has no RETURNING: insert, then read the row back (with its id and defaults).
-    let created = with_conn!(&state.db, |c| {
+    let created = with_conn!(write & state.db, |c| {
         c.transaction(|c| {
             diesel::insert_into(tasks::table).values(&task).execute(c)?;
             tasks::table
@@ -187,7 +187,7 @@ pub async fn read(
     State(state): State<Shared>,
     Path(uuid): Path<String>,
 ) -> Result<Json<Task>, ApiError> {
-    let found = with_conn!(&state.db, |c| {
+    let found = with_conn!(read & state.db, |c| {
         tasks::table
             .filter(tasks::uuid.eq(&uuid))
             .select(Task::as_select())
@@ -215,7 +215,7 @@ pub async fn list(
         }
     }
     let (limit, offset) = (q.limit, q.offset);
-    let items = with_conn!(&state.db, |c| {
+    let items = with_conn!(read & state.db, |c| {
         let mut query = tasks::table
             .select(Task::as_select())
             .order(tasks::id)
@@ -251,7 +251,7 @@ pub async fn update(
         duration: update.duration,
         updated_at: now,
     };
-    let updated = with_conn!(&state.db, |c| {
+    let updated = with_conn!(write & state.db, |c| {
         c.transaction(|c| {
             let n = diesel::update(tasks::table.filter(tasks::uuid.eq(&uuid)))
                 .set(&changes)
@@ -276,7 +276,7 @@ pub async fn delete(
     State(state): State<Shared>,
     Path(uuid): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let n = with_conn!(&state.db, |c| {
+    let n = with_conn!(write & state.db, |c| {
         diesel::delete(tasks::table.filter(tasks::uuid.eq(&uuid))).execute(c)
     })?;
     if n == 0 {
