@@ -108,20 +108,25 @@ fn get(addr: &str, method: &str, path: &str, body: &str) -> Option<(u16, serde_j
 
 /// Runs the image with `env` on a free loopback port, waits for `/health` at head, and
 /// checks what every start must give. Returns the container's id and address.
+///
+/// `published`: as the README runs it, the image's own address (0.0.0.0:8000) published on a
+/// loopback port; else on the host's network (to reach the test servers on loopback).
 fn run_at_head(
     image: &str,
+    published: bool,
     env: &[(&str, &str)],
     cleanup: &mut Cleanup,
     what: &str,
 ) -> (String, String) {
-    let addr = format!("127.0.0.1:{}", free_port());
-    let mut args = vec![
-        "run".to_string(),
-        "-d".into(),
-        "--network".into(),
-        "host".into(),
-    ];
-    args.extend(["-e".to_string(), format!("RECORDS_ADDR={addr}")]);
+    let port = free_port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut args = vec!["run".to_string(), "-d".into()];
+    if published {
+        args.extend(["-p".to_string(), format!("{addr}:8000")]);
+    } else {
+        args.extend(["--network".to_string(), "host".into()]);
+        args.extend(["-e".to_string(), format!("RECORDS_ADDR={addr}")]);
+    }
     for (k, v) in env {
         args.extend(["-e".to_string(), format!("{k}={v}")]);
     }
@@ -238,8 +243,14 @@ fn the_container_migrates_on_start_and_answers_health_at_head() {
         "{config}"
     );
 
-    // SQLite, the image's default: the file in its /data volume.
-    let (id, _) = run_at_head(&image, &[], &mut cleanup, "sqlite");
+    // SQLite, as the README's `docker run` line has it: the file in the /data volume.
+    let (id, _) = run_at_head(
+        &image,
+        true,
+        &[("DB_URL", "sqlite:///records.db")],
+        &mut cleanup,
+        "sqlite",
+    );
     let data = podman_ok(&["exec", &id, "ls", "/data"]);
     assert!(data.lines().any(|l| l == "records.db"), "{data}");
     stops_cleanly(&id, "sqlite");
@@ -249,6 +260,7 @@ fn the_container_migrates_on_start_and_answers_health_at_head() {
         Some(db) => {
             let (id, _) = run_at_head(
                 &image,
+                false,
                 &[("DB_URL", &db.url_text)],
                 &mut cleanup,
                 "postgres",

@@ -221,7 +221,17 @@ fn execute(cli: DbArgs, migrations: &Migrations) -> Result<i32> {
     let options = options_of(&cli)?;
     let url = || DatabaseUrl::from_env(cli.database_url.as_deref());
     let quiet = cli.quiet;
-    let log = progress_log(quiet, std::io::IsTerminal::is_terminal(&std::io::stdout()));
+    let terminal = std::io::IsTerminal::is_terminal(&std::io::stdout());
+    let log = progress_log(quiet, terminal);
+    // On a terminal, where the run is: one line, rewritten; in a log, nothing (the lines of
+    // what was applied are the record).
+    let status = move |now: &str| {
+        use std::io::Write;
+        if terminal && !quiet {
+            print!("\r\x1b[2K{now}");
+            let _ = std::io::stdout().flush();
+        }
+    };
     match cli.command {
         Command::Upgrade {
             target,
@@ -233,7 +243,9 @@ fn execute(cli: DbArgs, migrations: &Migrations) -> Result<i32> {
                 backup_dir: backup_dir.or(options.backup_dir),
                 ..options
             };
-            let mut runner = Runner::connect(&graph, &url()?, options)?.with_log(log);
+            let mut runner = Runner::connect(&graph, &url()?, options)?
+                .with_log(log)
+                .with_progress(status);
             let applied = runner.upgrade(&target)?;
             if applied.is_empty() && !quiet {
                 println!(
@@ -243,7 +255,9 @@ fn execute(cli: DbArgs, migrations: &Migrations) -> Result<i32> {
             }
         }
         Command::Downgrade { target } => {
-            let mut runner = Runner::connect(&graph, &url()?, options)?.with_log(log);
+            let mut runner = Runner::connect(&graph, &url()?, options)?
+                .with_log(log)
+                .with_progress(status);
             let undone = runner.downgrade(&target)?;
             if !quiet {
                 if undone.is_empty() {
@@ -326,7 +340,8 @@ fn progress_log(quiet: bool, terminal: bool) -> impl FnMut(&str) + Copy {
             }
             last_count = Some(std::time::Instant::now());
         }
-        if open_line {
+        if open_line || terminal {
+            // Over the status line, if one is shown.
             print!("\r\x1b[2K");
             open_line = false;
         }

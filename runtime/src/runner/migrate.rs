@@ -110,6 +110,7 @@ impl Runner<'_> {
                     Err(e) => return self.abort(e),
                 },
             };
+            self.position = (done.len(), done.len() + batch.len() + k.todo.len());
             let scope = match self.apply_batch(direction, &batch, &mut schema, &k.applied, outside)
             {
                 Ok(scope) => scope,
@@ -429,6 +430,13 @@ impl Runner<'_> {
             let rev = graph
                 .get(id)
                 .ok_or_else(|| Error::NoSuchRevision(id.clone()))?;
+            self.position.0 += 1;
+            let verb = match direction {
+                Direction::Up => "upgrading",
+                Direction::Down => "downgrading",
+            };
+            let (at, of) = self.position;
+            (self.progress)(&format!("{verb} {at}/{of}: {id} ({})", rev.message()));
             let started = Instant::now();
             let ops = match direction {
                 Direction::Up => rev.up(),

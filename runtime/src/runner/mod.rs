@@ -43,6 +43,10 @@ pub struct Runner<'g> {
     backend: Box<dyn Backend>,
     options: Options,
     log: Box<dyn FnMut(&str) + 'g>,
+    /// Where the run is, before each migration runs (see [`Runner::with_progress`]).
+    progress: Box<dyn FnMut(&str) + 'g>,
+    /// Migrations of this run started so far, and how many it has in all.
+    position: (usize, usize),
     /// The applied set the last upgrade or downgrade committed.
     last_applied: LastApplied,
     /// Whether the session's statement lock timeout is set (once, before the first change).
@@ -72,6 +76,8 @@ impl<'g> Runner<'g> {
             backend,
             options,
             log: Box::new(|_| {}),
+            progress: Box::new(|_| {}),
+            position: (0, 0),
             last_applied: LastApplied::Set(BTreeSet::new()),
             ddl_lock_set: false,
             resuming: std::collections::BTreeMap::new(),
@@ -82,6 +88,25 @@ impl<'g> Runner<'g> {
     /// Sends a line per applied migration (and per notable event) to `log`.
     pub fn with_log(mut self, log: impl FnMut(&str) + 'g) -> Self {
         self.log = Box::new(log);
+        self
+    }
+
+    /// Sends where the run is to `progress` before each migration runs —
+    /// `upgrading 3/40: <revision> (<message>)` — for a status line: unlike the log's lines,
+    /// these say what is starting, not what was committed (in one transaction nothing is
+    /// committed until the end), so a terminal may rewrite one line with them and a log may
+    /// leave them out.
+    ///
+    /// ```no_run
+    /// # fn f(graph: &retort::Graph, url: &retort::DatabaseUrl) -> retort::Result<()> {
+    /// let mut runner = retort::Runner::connect(graph, url, retort::Options::default())?
+    ///     .with_log(|line| println!("{line}"))
+    ///     .with_progress(|now| eprint!("\r{now}"));
+    /// runner.upgrade("head")?;
+    /// # Ok(()) }
+    /// ```
+    pub fn with_progress(mut self, progress: impl FnMut(&str) + 'g) -> Self {
+        self.progress = Box::new(progress);
         self
     }
 

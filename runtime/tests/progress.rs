@@ -1,0 +1,79 @@
+//! `Runner::with_progress`: before each migration runs, where the run is (`upgrading 2/3:
+//! <revision> (<message>)`), in either transaction mode and when downgrading — what a
+//! terminal's status line shows while a long run has committed nothing yet.
+
+mod support;
+
+use std::cell::RefCell;
+
+use retort::{Graph, Options, Runner, TransactionMode};
+
+fn graph() -> Graph {
+    Graph::from_revisions(vec![
+        support::rev(
+            "r1",
+            None,
+            r#"create_table("a", column("id", integer), primary_key(["id"]))"#,
+            r#"drop_table("a")"#,
+        ),
+        support::rev(
+            "r2",
+            Some("r1"),
+            r#"create_table("b", column("id", integer), primary_key(["id"]))"#,
+            r#"drop_table("b")"#,
+        ),
+        support::rev(
+            "r3",
+            Some("r2"),
+            r#"create_table("c", column("id", integer), primary_key(["id"]))"#,
+            r#"drop_table("c")"#,
+        ),
+    ])
+}
+
+#[test]
+fn progress_names_each_migration_and_its_place_before_it_runs() {
+    let graph = graph();
+    for transaction in [TransactionMode::All, TransactionMode::PerMigration] {
+        let db = support::Db::new();
+        let seen = RefCell::new(Vec::new());
+        let logged = RefCell::new(Vec::new());
+        {
+            let options = Options {
+                transaction,
+                ..Options::default()
+            };
+            let mut runner = Runner::connect(&graph, &db.url(), options)
+                .unwrap()
+                .with_log(|l| logged.borrow_mut().push(l.to_string()))
+                .with_progress(|p| seen.borrow_mut().push(p.to_string()));
+            runner.upgrade("r1").unwrap();
+            runner.upgrade("head").unwrap();
+            runner.downgrade("base").unwrap();
+        }
+        assert_eq!(
+            seen.into_inner(),
+            [
+                "upgrading 1/1: r1 (r1)",
+                "upgrading 1/2: r2 (r2)",
+                "upgrading 2/2: r3 (r3)",
+                "downgrading 1/3: r3 (r3)",
+                "downgrading 2/3: r2 (r2)",
+                "downgrading 3/3: r1 (r1)",
+            ],
+            "{transaction:?}"
+        );
+        // The log still says what was committed, once each.
+        let logged = logged.into_inner();
+        assert_eq!(
+            logged.iter().filter(|l| l.starts_with("applied ")).count(),
+            3,
+            "{logged:?}"
+        );
+        assert_eq!(
+            logged.iter().filter(|l| l.starts_with("reverted ")).count(),
+            3,
+            "{logged:?}"
+        );
+    }
+}
