@@ -46,48 +46,39 @@ const WAIT: Duration = Duration::from_secs(10);
 /// `with_conn!(read db, |c| …)` / `with_conn!(write db, |c| …)`: runs the body (a
 /// `diesel::QueryResult`) with `c` bound to a pooled connection of whichever backend the pool
 /// holds, on a blocking thread; evaluates to `Result<T, ApiError>`. `write` matters on
-/// SQLite only (its one writer connection). The body is compiled once per backend, so the diesel DSL in it is
-/// checked against each.
+/// SQLite only (its one writer connection). The body is compiled once per backend, so the
+/// diesel DSL in it is checked against each.
 #[macro_export]
 macro_rules! with_conn {
     (read $db:expr, |$conn:ident| $body:expr) => {
-        $crate::with_conn!(@ false, $db, |$conn| $body)
+        $crate::with_conn!(@pick false, $db, |$conn| $body)
     };
     (write $db:expr, |$conn:ident| $body:expr) => {
-        $crate::with_conn!(@ true, $db, |$conn| $body)
+        $crate::with_conn!(@pick true, $db, |$conn| $body)
     };
-    (@ $write:expr, $db:expr, |$conn:ident| $body:expr) => {{
+    (@pick $write:expr, $db:expr, |$conn:ident| $body:expr) => {{
         use $crate::service::db::Db;
-        use $crate::service::error::ApiError;
-        let result: Result<_, ApiError> = match $db {
-            Db::Sqlite { read, write } => match if $write { write } else { read }.get().await {
-                Ok(obj) => obj
-                    .interact(move |$conn| $body)
-                    .await
-                    .map_err(ApiError::from_interact)
-                    .and_then(|r| r.map_err(ApiError::from)),
-                Err(e) => Err(ApiError::from_pool(e)),
-            },
+        let result: Result<_, $crate::service::error::ApiError> = match $db {
+            Db::Sqlite { read, write } => {
+                $crate::with_conn!(@run if $write { write } else { read }, |$conn| $body)
+            }
             #[cfg(feature = "postgres")]
-            Db::Postgres(pool) => match pool.get().await {
-                Ok(obj) => obj
-                    .interact(move |$conn| $body)
-                    .await
-                    .map_err(ApiError::from_interact)
-                    .and_then(|r| r.map_err(ApiError::from)),
-                Err(e) => Err(ApiError::from_pool(e)),
-            },
+            Db::Postgres(pool) => $crate::with_conn!(@run pool, |$conn| $body),
             #[cfg(feature = "mysql")]
-            Db::Mysql(pool) => match pool.get().await {
-                Ok(obj) => obj
-                    .interact(move |$conn| $body)
-                    .await
-                    .map_err(ApiError::from_interact)
-                    .and_then(|r| r.map_err(ApiError::from)),
-                Err(e) => Err(ApiError::from_pool(e)),
-            },
+            Db::Mysql(pool) => $crate::with_conn!(@run pool, |$conn| $body),
         };
         result
+    }};
+    (@run $pool:expr, |$conn:ident| $body:expr) => {{
+        use $crate::service::error::ApiError;
+        match $pool.get().await {
+            Ok(obj) => obj
+                .interact(move |$conn| $body)
+                .await
+                .map_err(ApiError::from_interact)
+                .and_then(|r| r.map_err(ApiError::from)),
+            Err(e) => Err(ApiError::from_pool(e)),
+        }
     }};
 }
 

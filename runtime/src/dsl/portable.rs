@@ -125,43 +125,7 @@ impl std::fmt::Display for UtcDateTime {
     }
 }
 
-#[cfg(all(feature = "chrono", feature = "sqlite"))]
-mod utc_sqlite {
-    use super::*;
-    use diesel::sql_types::TimestamptzSqlite;
-    use diesel::sqlite::Sqlite;
-    type Inner = chrono::DateTime<chrono::Utc>;
 
-    impl FromSql<PortableTimestamptz, Sqlite> for UtcDateTime {
-        fn from_sql(value: diesel::sqlite::SqliteValue<'_, '_, '_>) -> deserialize::Result<Self> {
-            <Inner as FromSql<TimestamptzSqlite, Sqlite>>::from_sql(value).map(Self)
-        }
-    }
-    impl ToSql<PortableTimestamptz, Sqlite> for UtcDateTime {
-        fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Sqlite>) -> serialize::Result {
-            <Inner as ToSql<TimestamptzSqlite, Sqlite>>::to_sql(&self.0, out)
-        }
-    }
-}
-
-#[cfg(all(feature = "chrono", feature = "postgres"))]
-mod utc_pg {
-    use super::*;
-    use diesel::pg::Pg;
-    use diesel::sql_types::Timestamptz;
-    type Inner = chrono::DateTime<chrono::Utc>;
-
-    impl FromSql<PortableTimestamptz, Pg> for UtcDateTime {
-        fn from_sql(value: diesel::pg::PgValue<'_>) -> deserialize::Result<Self> {
-            <Inner as FromSql<Timestamptz, Pg>>::from_sql(value).map(Self)
-        }
-    }
-    impl ToSql<PortableTimestamptz, Pg> for UtcDateTime {
-        fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
-            <Inner as ToSql<Timestamptz, Pg>>::to_sql(&self.0, out)
-        }
-    }
-}
 
 #[cfg(all(feature = "chrono", feature = "mysql"))]
 mod utc_mysql {
@@ -253,56 +217,63 @@ impl<'de> serde::Deserialize<'de> for UtcDateTime {
     }
 }
 
+/// `FromSql`/`ToSql` of `$value` as `$ours` on `$backend`: those of the value inside
+/// (`$inner`) as diesel's own `$theirs`.
+#[allow(unused_macros)]
+macro_rules! same_as {
+    ($value:ty, $ours:ty, $backend:ty, $inner:ty, $theirs:ty) => {
+        impl FromSql<$ours, $backend> for $value {
+            fn from_sql(
+                value: <$backend as diesel::backend::Backend>::RawValue<'_>,
+            ) -> deserialize::Result<Self> {
+                <$inner as FromSql<$theirs, $backend>>::from_sql(value).map(Self)
+            }
+        }
+        impl ToSql<$ours, $backend> for $value {
+            fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, $backend>) -> serialize::Result {
+                <$inner as ToSql<$theirs, $backend>>::to_sql(&self.0, out)
+            }
+        }
+    };
+}
+
+#[cfg(all(feature = "chrono", feature = "sqlite"))]
+same_as!(
+    UtcDateTime,
+    PortableTimestamptz,
+    diesel::sqlite::Sqlite,
+    chrono::DateTime<chrono::Utc>,
+    diesel::sql_types::TimestamptzSqlite
+);
+#[cfg(all(feature = "chrono", feature = "postgres"))]
+same_as!(
+    UtcDateTime,
+    PortableTimestamptz,
+    diesel::pg::Pg,
+    chrono::DateTime<chrono::Utc>,
+    diesel::sql_types::Timestamptz
+);
 #[cfg(all(feature = "json", feature = "sqlite"))]
-mod json_sqlite {
-    use super::*;
-    use diesel::sql_types::Json;
-    use diesel::sqlite::Sqlite;
-
-    impl FromSql<PortableJson, Sqlite> for JsonValue {
-        fn from_sql(value: diesel::sqlite::SqliteValue<'_, '_, '_>) -> deserialize::Result<Self> {
-            <serde_json::Value as FromSql<Json, Sqlite>>::from_sql(value).map(Self)
-        }
-    }
-    impl ToSql<PortableJson, Sqlite> for JsonValue {
-        fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Sqlite>) -> serialize::Result {
-            <serde_json::Value as ToSql<Json, Sqlite>>::to_sql(&self.0, out)
-        }
-    }
-}
-
+same_as!(
+    JsonValue,
+    PortableJson,
+    diesel::sqlite::Sqlite,
+    serde_json::Value,
+    diesel::sql_types::Json
+);
 #[cfg(all(feature = "json", feature = "postgres"))]
-mod json_pg {
-    use super::*;
-    use diesel::pg::Pg;
-    use diesel::sql_types::Jsonb;
-
-    impl FromSql<PortableJson, Pg> for JsonValue {
-        fn from_sql(value: diesel::pg::PgValue<'_>) -> deserialize::Result<Self> {
-            <serde_json::Value as FromSql<Jsonb, Pg>>::from_sql(value).map(Self)
-        }
-    }
-    impl ToSql<PortableJson, Pg> for JsonValue {
-        fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
-            <serde_json::Value as ToSql<Jsonb, Pg>>::to_sql(&self.0, out)
-        }
-    }
-}
-
+same_as!(
+    JsonValue,
+    PortableJson,
+    diesel::pg::Pg,
+    serde_json::Value,
+    diesel::sql_types::Jsonb
+);
 #[cfg(all(feature = "json", feature = "mysql"))]
-mod json_mysql {
-    use super::*;
-    use diesel::mysql::Mysql;
-    use diesel::sql_types::Json;
-
-    impl FromSql<PortableJson, Mysql> for JsonValue {
-        fn from_sql(value: diesel::mysql::MysqlValue<'_>) -> deserialize::Result<Self> {
-            <serde_json::Value as FromSql<Json, Mysql>>::from_sql(value).map(Self)
-        }
-    }
-    impl ToSql<PortableJson, Mysql> for JsonValue {
-        fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Mysql>) -> serialize::Result {
-            <serde_json::Value as ToSql<Json, Mysql>>::to_sql(&self.0, out)
-        }
-    }
-}
+same_as!(
+    JsonValue,
+    PortableJson,
+    diesel::mysql::Mysql,
+    serde_json::Value,
+    diesel::sql_types::Json
+);
