@@ -125,8 +125,6 @@ impl std::fmt::Display for UtcDateTime {
     }
 }
 
-
-
 #[cfg(all(feature = "chrono", feature = "mysql"))]
 mod utc_mysql {
     use super::*;
