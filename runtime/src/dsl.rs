@@ -31,6 +31,11 @@ pub mod sql_types {
     #[cfg(all(feature = "mysql", not(feature = "sqlite"), not(feature = "postgres")))]
     pub type TimestampWithTimeZone = diesel::sql_types::Datetime;
 
+    /// JSON: PostgreSQL's columns are `jsonb`, whose wire form diesel's `Json` cannot read;
+    /// a build whose `table!` types are PostgreSQL's (no `sqlite`) reads them as `Jsonb`.
+    #[cfg(all(feature = "postgres", not(feature = "sqlite")))]
+    pub type Json = diesel::sql_types::Jsonb;
+
     /// UUIDs as text (SQLite and MySQL have no UUID type).
     #[cfg(any(feature = "sqlite", not(feature = "postgres")))]
     pub type Uuid = diesel::sql_types::Text;
