@@ -261,7 +261,10 @@ pub(crate) fn shown_statement(statement: &str, message: &str) -> String {
     out
 }
 
-/// Where in `statement` the database's `message` says it failed, as a byte offset.
+/// Where in `statement` the database's `message` says it failed, as a byte offset: the text
+/// after `near` (a syntax error: SQLite, MySQL, PostgreSQL's `at or near`), else a name the
+/// message quotes or ends with (`no such column: x`, `column "x" does not exist`, `Unknown
+/// column 'x'`) where it stands as a word in the statement, else MySQL's `at line N`.
 fn failure_offset(statement: &str, message: &str) -> Option<usize> {
     for open in ["near '", "near \""] {
         if let Some(rest) = message.split_once(open).map(|(_, r)| r) {
@@ -275,6 +278,20 @@ fn failure_offset(statement: &str, message: &str) -> Option<usize> {
                     return Some(at);
                 }
             }
+        }
+    }
+    let mut names: Vec<&str> = Vec::new();
+    for quote in ['"', '\'', '`'] {
+        names.extend(message.split(quote).skip(1).step_by(2));
+    }
+    if let Some((_, last)) = message.rsplit_once(": ") {
+        names.push(last.trim());
+    }
+    for name in names {
+        // `db.table` as MySQL names it: the last part is what the statement says.
+        let name = name.rsplit('.').next().unwrap_or(name);
+        if let Some(at) = word_at(statement, name) {
+            return Some(at);
         }
     }
     let line: usize = message
@@ -292,6 +309,19 @@ fn failure_offset(statement: &str, message: &str) -> Option<usize> {
         offset += l.len();
     }
     None
+}
+
+/// The first place `word` stands in `text` as a whole identifier.
+fn word_at(text: &str, word: &str) -> Option<usize> {
+    let ident = |c: char| c.is_alphanumeric() || c == '_';
+    if word.is_empty() || !word.chars().all(ident) {
+        return None;
+    }
+    text.match_indices(word).map(|(at, _)| at).find(|&at| {
+        let before = text[..at].chars().next_back();
+        let after = text[at + word.len()..].chars().next();
+        !before.is_some_and(ident) && !after.is_some_and(ident)
+    })
 }
 
 #[cfg(test)]
@@ -320,6 +350,15 @@ mod statement_tests {
             assert!(shown.starts_with('['), "{shown}");
             assert!(shown.contains("characters left out"), "{shown}");
             assert!(shown.contains(&format!("{} characters in all", long.len())), "{shown}");
+        }
+        // A name the message quotes or ends with, where it stands as a word.
+        for message in [
+            "no such column: oops",
+            "column \"oops\" does not exist",
+            "Unknown column 'oops' in 'field list'",
+        ] {
+            let shown = shown_statement(&long, message);
+            assert!(shown.contains("(oops)"), "{message}: {shown}");
         }
         // No position: its start and its end.
         let shown = shown_statement(&long, "duplicate key value");
