@@ -24,7 +24,7 @@ pub struct Client {
     pub credit: f64,
     #[column(custom_type = "citext", diesel_type = "diesel::sql_types::Text")]
     pub nickname: Option<String>,
-    #[column(index = "ix_clients_kind", server_default = "'person'")]
+    #[column(index = "ix_clients_kind", max_length = 16, server_default = "'person'")]
     pub kind: String,
     pub created_at: chrono::DateTime<chrono::Utc>,
     #[column(skip)]
