@@ -77,3 +77,40 @@ fn progress_names_each_migration_and_its_place_before_it_runs() {
         );
     }
 }
+
+#[test]
+fn a_migration_of_several_steps_reports_each_step() {
+    let graph = Graph::from_revisions(vec![
+        support::rev(
+            "r1",
+            None,
+            r#"create_table("a", column("id", integer), primary_key(["id"]))"#,
+            r#"drop_table("a")"#,
+        ),
+        support::rev(
+            "r2",
+            Some("r1"),
+            r#"add_column("a", column("x", integer, nullable)), add_column("a", column("y", text, nullable))"#,
+            r#"drop_column("a", "y"), drop_column("a", "x")"#,
+        ),
+    ]);
+    let db = support::Db::new();
+    let seen = RefCell::new(Vec::new());
+    Runner::connect(&graph, &db.url(), Options::default())
+        .unwrap()
+        .with_progress(|p| seen.borrow_mut().push(p.to_string()))
+        .upgrade("head")
+        .unwrap();
+    let seen = seen.into_inner();
+    assert_eq!(seen.len(), 4, "{seen:#?}");
+    assert_eq!(seen[0], "upgrading 1/2: r1 (r1)");
+    assert_eq!(seen[1], "upgrading 2/2: r2 (r2)");
+    assert!(
+        seen[2].starts_with("upgrading 2/2: r2: step 1/2, ") && seen[2].contains("a.x"),
+        "{seen:#?}"
+    );
+    assert!(
+        seen[3].starts_with("upgrading 2/2: r2: step 2/2, ") && seen[3].contains("a.y"),
+        "{seen:#?}"
+    );
+}

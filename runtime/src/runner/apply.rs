@@ -71,6 +71,15 @@ impl Runner<'_> {
                     changed,
                     resuming: resume_at == Some(done),
                 };
+                if self.progress.is_some() && total > 1 {
+                    let line = format!(
+                        "{}: step {}/{total}, {}",
+                        self.place,
+                        done + 1,
+                        op.describe()
+                    );
+                    self.report(&line);
+                }
                 if let Err(e) = self.run_step(step, &here) {
                     return Err(self.stopped(e, &here, state(done)));
                 }

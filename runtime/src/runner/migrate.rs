@@ -431,12 +431,16 @@ impl Runner<'_> {
                 .get(id)
                 .ok_or_else(|| Error::NoSuchRevision(id.clone()))?;
             self.position.0 += 1;
-            let verb = match direction {
-                Direction::Up => "upgrading",
-                Direction::Down => "downgrading",
-            };
-            let (at, of) = self.position;
-            (self.progress)(&format!("{verb} {at}/{of}: {id} ({})", rev.message()));
+            if self.progress.is_some() {
+                let verb = match direction {
+                    Direction::Up => "upgrading",
+                    Direction::Down => "downgrading",
+                };
+                let (at, of) = self.position;
+                self.place = format!("{verb} {at}/{of}: {id}");
+                let line = format!("{} ({})", self.place, rev.message());
+                self.report(&line);
+            }
             let started = Instant::now();
             let ops = match direction {
                 Direction::Up => rev.up(),

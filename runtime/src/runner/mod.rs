@@ -37,16 +37,22 @@ enum Direction {
     Down,
 }
 
+/// Where a runner sends lines (its log, its progress).
+type LineSink<'g> = Box<dyn FnMut(&str) + 'g>;
+
 /// Applies migrations to one database.
 pub struct Runner<'g> {
     graph: &'g Graph,
     backend: Box<dyn Backend>,
     options: Options,
     log: Box<dyn FnMut(&str) + 'g>,
-    /// Where the run is, before each migration runs (see [`Runner::with_progress`]).
-    progress: Box<dyn FnMut(&str) + 'g>,
+    /// Where the run is, before each migration and each of its steps runs (see
+    /// [`Runner::with_progress`]); `None`: nobody asked, nothing is formatted.
+    progress: Option<LineSink<'g>>,
     /// Migrations of this run started so far, and how many it has in all.
     position: (usize, usize),
+    /// The migration running now, as progress names it (`upgrading 3/40: <revision>`).
+    place: String,
     /// The applied set the last upgrade or downgrade committed.
     last_applied: LastApplied,
     /// Whether the session's statement lock timeout is set (once, before the first change).
@@ -76,8 +82,9 @@ impl<'g> Runner<'g> {
             backend,
             options,
             log: Box::new(|_| {}),
-            progress: Box::new(|_| {}),
+            progress: None,
             position: (0, 0),
+            place: String::new(),
             last_applied: LastApplied::Set(BTreeSet::new()),
             ddl_lock_set: false,
             resuming: std::collections::BTreeMap::new(),
@@ -92,7 +99,9 @@ impl<'g> Runner<'g> {
     }
 
     /// Sends where the run is to `progress` before each migration runs —
-    /// `upgrading 3/40: <revision> (<message>)` — for a status line: unlike the log's lines,
+    /// `upgrading 3/40: <revision> (<message>)` — and before each of its steps when it has
+    /// several (`upgrading 3/40: <revision>: step 2/5, <operation>`: a table rebuild's
+    /// copy, a concurrent index build), for a status line: unlike the log's lines,
     /// these say what is starting, not what was committed (in one transaction nothing is
     /// committed until the end), so a terminal may rewrite one line with them and a log may
     /// leave them out.
@@ -106,8 +115,16 @@ impl<'g> Runner<'g> {
     /// # Ok(()) }
     /// ```
     pub fn with_progress(mut self, progress: impl FnMut(&str) + 'g) -> Self {
-        self.progress = Box::new(progress);
+        self.progress = Some(Box::new(progress));
         self
+    }
+
+    /// Tells the progress consumer where the run is (callers format only when
+    /// `self.progress` is set).
+    pub(super) fn report(&mut self, now: &str) {
+        if let Some(p) = self.progress.as_mut() {
+            p(now);
+        }
     }
 
     /// The dialect of the connected database.
