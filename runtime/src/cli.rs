@@ -358,9 +358,7 @@ fn options_of(cli: &DbArgs) -> Result<Options> {
         },
         lock_timeout: Duration::from_secs(cli.lock_timeout),
         backup: false,
-        backup_dir: std::env::var_os("RETORT_BACKUP_DIR")
-            .filter(|v| !v.is_empty())
-            .map(Into::into),
+        backup_dir: Options::env_backup_dir(),
         ..Options::default()
     }
     .with_env_lock_settings()?;

@@ -50,9 +50,7 @@ impl<'a> Startup<'a> {
             .map_or(defaults.lock_timeout, std::time::Duration::from_secs);
         let options = Options {
             backup,
-            backup_dir: std::env::var_os("RETORT_BACKUP_DIR")
-                .filter(|v| !v.is_empty())
-                .map(Into::into),
+            backup_dir: Options::env_backup_dir(),
             lock_timeout,
             ..defaults
         };

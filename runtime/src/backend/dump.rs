@@ -110,7 +110,8 @@ fn sh(s: &str) -> String {
     format!("'{}'", s.replace('\'', "'\\''"))
 }
 
-fn stamp() -> String {
+/// Milliseconds since the Unix epoch, as backup file names carry them.
+pub(crate) fn stamp() -> String {
     let millis = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis())

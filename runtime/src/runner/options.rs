@@ -68,6 +68,14 @@ impl Default for Options {
 }
 
 impl Options {
+    /// The backup folder `RETORT_BACKUP_DIR` names, if set and not empty (the start-up
+    /// upgrade and the CLI read it alike).
+    pub(crate) fn env_backup_dir() -> Option<std::path::PathBuf> {
+        std::env::var_os("RETORT_BACKUP_DIR")
+            .filter(|v| !v.is_empty())
+            .map(Into::into)
+    }
+
     /// The DDL lock settings from the environment over these: `RETORT_DDL_LOCK_TIMEOUT`
     /// (seconds, fractions allowed; `0` or `off` waits as long as the database does) and
     /// `RETORT_DDL_LOCK_RETRIES`. An unreadable value is an error that names it.

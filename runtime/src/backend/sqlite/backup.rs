@@ -11,10 +11,7 @@ use crate::error::{Error, Result};
 /// Copies `path` to `<path>.<UTC timestamp>.bak` (in `dir` when given, else beside it) and
 /// returns the copy's path.
 pub(super) fn copy_aside(path: &Path, dir: Option<&Path>) -> Result<PathBuf> {
-    let stamp = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis())
-        .unwrap_or(0);
+    let stamp = crate::backend::dump::stamp();
     let target = match (dir, path.file_name()) {
         (Some(dir), Some(name)) => dir.join(format!("{}.{stamp}.bak", name.to_string_lossy())),
         _ => PathBuf::from(format!("{}.{stamp}.bak", path.display())),
