@@ -2,7 +2,8 @@
 //! for a value of that type (a number for a number column, `1`/`0` for a boolean, dates and
 //! times padded, JSON with its keys sorted).
 
-use super::canon::{decimal, number_literal};
+use super::canon::number_literal;
+use super::json;
 use super::parse::Expr;
 use crate::model::ColumnType;
 
@@ -153,51 +154,6 @@ mod temporal {
         let (h, m) = (number(h, 2)?, number(m, 2)?);
         let sign = if h == "00" && m == "00" { "+" } else { sign };
         Some(format!("{sign}{h}:{m}"))
-    }
-}
-
-mod json {
-    //! JSON in one spelling: keys sorted, no whitespace (PostgreSQL's jsonb reorders keys
-    //! and spaces them; MariaDB keeps the text).
-
-    pub(super) fn canonical(text: &str) -> Option<String> {
-        let value: serde_json::Value = serde_json::from_str(text).ok()?;
-        let mut out = String::new();
-        write(&value, &mut out);
-        Some(out)
-    }
-
-    fn write(v: &serde_json::Value, out: &mut String) {
-        match v {
-            serde_json::Value::Object(map) => {
-                let mut keys: Vec<&String> = map.keys().collect();
-                keys.sort();
-                out.push('{');
-                for (i, k) in keys.into_iter().enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    out.push_str(&serde_json::Value::String(k.clone()).to_string());
-                    out.push(':');
-                    write(&map[k], out);
-                }
-                out.push('}');
-            }
-            serde_json::Value::Array(items) => {
-                out.push('[');
-                for (i, item) in items.iter().enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    write(item, out);
-                }
-                out.push(']');
-            }
-            serde_json::Value::Number(n) => {
-                out.push_str(&super::decimal(&n.to_string()));
-            }
-            other => out.push_str(&other.to_string()),
-        }
     }
 }
 

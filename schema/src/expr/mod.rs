@@ -5,6 +5,7 @@
 //! validate SQL.
 
 pub mod canon;
+mod json;
 pub mod lex;
 mod literal;
 pub mod parse;
