@@ -549,10 +549,32 @@ pub fn split_schema(name: &str) -> (Option<&str>, &str) {
 
 /// Quotes a string literal for the dialect (MySQL also escapes backslashes).
 pub fn literal(text: &str, dialect: Dialect) -> String {
-    match dialect {
-        Dialect::Mysql => mysql_literal(text),
-        _ => quote_literal(text),
+    let mut out = String::with_capacity(text.len() + 2);
+    push_literal(&mut out, text, dialect);
+    out
+}
+
+/// Appends [`literal`]`(text, dialect)` to `out`, without an intermediate string: what a
+/// statement of many values (the version rows of a batch) is written with.
+///
+/// ```
+/// use retort_schema::sql::{push_literal, Dialect};
+/// let mut sql = String::from("VALUES (");
+/// push_literal(&mut sql, r"it's a\b", Dialect::Mysql);
+/// sql.push(')');
+/// assert_eq!(sql, r"VALUES ('it''s a\\b')");
+/// ```
+pub fn push_literal(out: &mut String, text: &str, dialect: Dialect) {
+    out.push('\'');
+    let mysql = dialect == Dialect::Mysql;
+    let mut rest = text;
+    while let Some(i) = rest.find(|c| c == '\'' || (mysql && c == '\\')) {
+        out.push_str(&rest[..=i]);
+        out.push(rest.as_bytes()[i] as char);
+        rest = &rest[i + 1..];
     }
+    out.push_str(rest);
+    out.push('\'');
 }
 
 /// Quotes a string literal (standard SQL: quotes doubled).

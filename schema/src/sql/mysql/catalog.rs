@@ -77,7 +77,7 @@ pub fn mysql_type(ty: &ColumnType) -> String {
 
 /// A string literal for MySQL, whose default mode also treats backslash as an escape.
 pub fn mysql_literal(text: &str) -> String {
-    format!("'{}'", text.replace('\\', "\\\\").replace('\'', "''"))
+    crate::sql::literal(text, crate::sql::Dialect::Mysql)
 }
 
 /// A default as MySQL accepts it: literals as written, `CURRENT_TIMESTAMP` at the column's
