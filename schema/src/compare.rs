@@ -315,20 +315,8 @@ impl Differ<'_> {
                 self.push(deferral("unique constraint", &e.name, t, *e, *l));
             }
         }
-        for u in pairs.missing {
-            self.push(format!(
-                "unique constraint `{}` on `{t}` {} is missing from the database",
-                u.name,
-                unique_definition(u)
-            ));
-        }
-        for u in pairs.extra {
-            self.push(format!(
-                "unique constraint {}on `{t}` {} is in the database but not in the models",
-                named(&u.name),
-                unique_definition(u)
-            ));
-        }
+        let unmatched = pairs.unmatched("unique constraint", t, |u| &u.name, unique_definition);
+        self.out.extend(unmatched);
     }
 
     fn indexes(&mut self, expected: &[Index], live: &[Index]) {
@@ -346,20 +334,7 @@ impl Differ<'_> {
                 ));
             }
         }
-        for i in pairs.missing {
-            found.push(format!(
-                "index `{}` on `{t}` {} is missing from the database",
-                i.name,
-                index_definition(i)
-            ));
-        }
-        for i in pairs.extra {
-            found.push(format!(
-                "index {}on `{t}` {} is in the database but not in the models",
-                named(&i.name),
-                index_definition(i)
-            ));
-        }
+        found.extend(pairs.unmatched("index", t, |i| &i.name, index_definition));
         self.out.extend(found);
     }
 
@@ -389,20 +364,8 @@ impl Differ<'_> {
                 self.push(deferral("foreign key", &e.name, t, *e, *l));
             }
         }
-        for f in pairs.missing {
-            self.push(format!(
-                "foreign key `{}` on `{t}` {} is missing from the database",
-                f.name,
-                reference(f)
-            ));
-        }
-        for f in pairs.extra {
-            self.push(format!(
-                "foreign key {}on `{t}` {} is in the database but not in the models",
-                named(&f.name),
-                reference(f)
-            ));
-        }
+        let unmatched = pairs.unmatched("foreign key", t, |f| &f.name, reference);
+        self.out.extend(unmatched);
     }
 
     fn checks(&mut self, expected: &[CheckConstraint], live: &[CheckConstraint]) {
@@ -421,19 +384,12 @@ impl Differ<'_> {
                 found.push(validity("check constraint", &l.name, t, l.not_valid));
             }
         }
-        for c in pairs.missing {
-            found.push(format!(
-                "check constraint `{}` on `{t}` ({}) is missing from the database",
-                c.name, c.expression
-            ));
-        }
-        for c in pairs.extra {
-            found.push(format!(
-                "check constraint {}on `{t}` ({}) is in the database but not in the models",
-                named(&c.name),
-                c.expression
-            ));
-        }
+        found.extend(pairs.unmatched(
+            "check constraint",
+            t,
+            |c| &c.name,
+            |c| format!("({})", c.expression),
+        ));
         self.out.extend(found);
     }
 }
@@ -444,6 +400,34 @@ struct Pairs<'a, T> {
     matched: Vec<(&'a T, &'a T)>,
     missing: Vec<&'a T>,
     extra: Vec<&'a T>,
+}
+
+impl<T> Pairs<'_, T> {
+    /// What only one side has, a line each: "<kind> `name` on `table` <definition> is
+    /// missing from the database" / "… is in the database but not in the models".
+    fn unmatched(
+        &self,
+        kind: &str,
+        table: &str,
+        name: impl Fn(&T) -> &String,
+        definition: impl Fn(&T) -> String,
+    ) -> Vec<String> {
+        let missing = self.missing.iter().map(|x| {
+            format!(
+                "{kind} `{}` on `{table}` {} is missing from the database",
+                name(x),
+                definition(x)
+            )
+        });
+        let extra = self.extra.iter().map(|x| {
+            format!(
+                "{kind} {}on `{table}` {} is in the database but not in the models",
+                named(name(x)),
+                definition(x)
+            )
+        });
+        missing.chain(extra).collect()
+    }
 }
 
 fn pair<'a, T>(

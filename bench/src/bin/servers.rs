@@ -68,6 +68,10 @@ impl Server {
     }
 
     fn admin(&self, sql: &str) {
+        self.try_admin(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+
+    fn try_admin(&self, sql: &str) -> diesel::QueryResult<()> {
         match self.dialect {
             Dialect::Postgres => PgConnection::establish(&self.url)
                 .expect("connects")
@@ -76,7 +80,6 @@ impl Server {
                 .expect("connects")
                 .batch_execute(sql),
         }
-        .unwrap_or_else(|e| panic!("{sql}: {e}"));
     }
 
     /// A fresh database's URL; `drop` removes it.
@@ -92,14 +95,22 @@ impl Server {
 
     fn drop(&self, url: &str) {
         let name = url.rsplit_once('/').expect("a URL").1;
-        // PostgreSQL refuses to drop a database with sessions left; `WITH (FORCE)` ends them,
-        // an autovacuum worker included (which an ordinary user may not signal itself).
+        // PostgreSQL refuses to drop a database with sessions left; `WITH (FORCE)` ends the
+        // bench's own, but not an autovacuum worker's (a superuser's process, which an
+        // ordinary user may not signal): that one is waited out.
         let force = if self.dialect == Dialect::Postgres {
             " WITH (FORCE)"
         } else {
             ""
         };
-        self.admin(&format!("DROP DATABASE IF EXISTS {name}{force}"));
+        let sql = format!("DROP DATABASE IF EXISTS {name}{force}");
+        for _ in 0..50 {
+            if self.try_admin(&sql).is_ok() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        self.admin(&sql);
     }
 
     /// Times `run` on a fresh database, which is dropped after.

@@ -44,22 +44,8 @@ impl Runner<'_> {
         // The lock passed to a keeper after a commit: another runner may have had it.
         let mut recheck = false;
         loop {
-            if std::mem::take(&mut holding) {
-                if let Err(e) = self.backend.begin() {
-                    return self.abort(e);
-                }
-                if std::mem::take(&mut recheck) {
-                    if let Some(k) = known.as_ref() {
-                        match self.still_as_left(k, direction) {
-                            Ok(true) => {}
-                            Ok(false) => known = None,
-                            Err(e) => return self.abort(e),
-                        }
-                    }
-                }
-            } else {
-                self.relock(&mut known, direction)?;
-            }
+            let (held, moved) = (std::mem::take(&mut holding), std::mem::take(&mut recheck));
+            self.resume(&mut known, held, moved, direction)?;
             let mut k = match known.take() {
                 Some(k) => k,
                 None => match self.plan(&mut planned, direction, target) {
@@ -73,33 +59,11 @@ impl Runner<'_> {
                 return Ok(done);
             }
             if up && done.is_empty() && self.options.backup {
-                match self.backend.backup(self.options.backup_dir.as_deref()) {
-                    Ok(Some(b)) => (self.log)(&format!(
-                        "backed up the database to {}; to restore it: {}",
-                        b.path.display(),
-                        b.restore
-                    )),
-                    Ok(None) => {}
-                    Err(e) => return self.abort(e),
-                }
+                self.back_up()?;
             }
             let (take, outside) = self.batch_size(&k);
-            if outside {
-                // End the transaction the checks ran in, keeping the lock for what runs
-                // outside one; where it passed hands, the database is read again.
-                let still = match self.backend.hold_lock_outside_transaction() {
-                    Ok(false) => Ok(true),
-                    Ok(true) => self.still_as_left(&k, direction),
-                    Err(e) => Err(e),
-                };
-                match still {
-                    Ok(true) => {}
-                    Ok(false) => {
-                        self.backend.unlock()?;
-                        continue;
-                    }
-                    Err(e) => return self.abort(e),
-                }
+            if outside && !self.step_outside(&k, direction)? {
+                continue;
             }
             let batch: Vec<String> = k.todo.drain(..take).collect();
             // The schema at the applied set: replayed once per run, then carried along.
@@ -129,20 +93,7 @@ impl Runner<'_> {
             if let Err(e) = self.check_before_commit(&scope, &schema, &batch, &k.applied) {
                 return self.abort(e);
             }
-            if outside {
-                self.backend.unlock()?;
-            } else {
-                self.commit_keeping_lock()?;
-                match self.backend.keep_lock_after_commit(k.todo.len()) {
-                    Ok(KeptLock::Kept) => holding = true,
-                    Ok(KeptLock::Regained) => {
-                        holding = true;
-                        recheck = true;
-                    }
-                    Ok(_) => self.backend.unlock()?,
-                    Err(e) => return self.abort(e),
-                }
-            }
+            (holding, recheck) = self.finish_batch(outside, k.todo.len())?;
             self.record_done(direction, &batch, &mut k.applied);
             done.extend(batch);
             // Nothing left: the lock need not be taken again to find that out.
@@ -152,6 +103,87 @@ impl Runner<'_> {
             }
             k.schema = Some(schema);
             known = Some(k);
+        }
+    }
+
+    /// Begins the next batch's transaction: with the lock still this run's (`held`),
+    /// re-reading the rows the batch depends on when it passed through a keeper's hands
+    /// (`moved`; `known` is dropped when they changed); else by taking the lock again.
+    fn resume(
+        &mut self,
+        known: &mut Option<Known>,
+        held: bool,
+        moved: bool,
+        direction: Direction,
+    ) -> Result<()> {
+        if !held {
+            return self.relock(known, direction);
+        }
+        if let Err(e) = self.backend.begin() {
+            return self.abort(e);
+        }
+        if let (true, Some(k)) = (moved, known.as_ref()) {
+            match self.still_as_left(k, direction) {
+                Ok(true) => {}
+                Ok(false) => *known = None,
+                Err(e) => return self.abort(e),
+            }
+        }
+        Ok(())
+    }
+
+    /// The backup asked for (`Options::backup`), before an upgrade's first migration.
+    fn back_up(&mut self) -> Result<()> {
+        match self.backend.backup(self.options.backup_dir.as_deref()) {
+            Ok(Some(b)) => {
+                (self.log)(&format!(
+                    "backed up the database to {}; to restore it: {}",
+                    b.path.display(),
+                    b.restore
+                ));
+                Ok(())
+            }
+            Ok(None) => Ok(()),
+            Err(e) => self.abort(e),
+        }
+    }
+
+    /// Ends the transaction the checks ran in, keeping the lock, for a batch that runs
+    /// outside one. `false` when the lock passed hands and the database moved meanwhile:
+    /// the lock is let go and the loop reads everything again.
+    fn step_outside(&mut self, k: &Known, direction: Direction) -> Result<bool> {
+        let still = match self.backend.hold_lock_outside_transaction() {
+            Ok(false) => Ok(true),
+            Ok(true) => self.still_as_left(k, direction),
+            Err(e) => Err(e),
+        };
+        match still {
+            Ok(true) => Ok(true),
+            Ok(false) => {
+                self.backend.unlock()?;
+                Ok(false)
+            }
+            Err(e) => self.abort(e),
+        }
+    }
+
+    /// Commits a batch (or, for one run outside a transaction, lets the lock go), with
+    /// `left` migrations still to run: whether the lock is still this run's afterwards,
+    /// and whether it passed through other hands on the way (so the rows are re-read).
+    fn finish_batch(&mut self, outside: bool, left: usize) -> Result<(bool, bool)> {
+        if outside {
+            self.backend.unlock()?;
+            return Ok((false, false));
+        }
+        self.commit_keeping_lock()?;
+        match self.backend.keep_lock_after_commit(left) {
+            Ok(KeptLock::Kept) => Ok((true, false)),
+            Ok(KeptLock::Regained) => Ok((true, true)),
+            Ok(_) => {
+                self.backend.unlock()?;
+                Ok((false, false))
+            }
+            Err(e) => self.abort(e),
         }
     }
 

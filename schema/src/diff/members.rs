@@ -61,6 +61,27 @@ fn name_only_changes<T>(
     out
 }
 
+/// [`name_only_changes`] for items compared whole: the same definition is equal once the
+/// old item takes the new one's name.
+fn renamed_items<T: Clone + PartialEq>(
+    old: &[T],
+    new: &[T],
+    name: fn(&T) -> &String,
+    name_mut: fn(&mut T) -> &mut String,
+) -> Vec<(String, String)> {
+    name_only_changes(
+        old,
+        new,
+        name,
+        |a, b| a == b,
+        |a, b| {
+            let mut renamed = a.clone();
+            *name_mut(&mut renamed) = name(b).clone();
+            renamed == *b
+        },
+    )
+}
+
 /// The indexes and constraints of `o` and `n` (one table before and after) that differ only
 /// in name.
 pub(super) fn member_renames(o: &Table, n: &Table) -> Vec<MemberRename> {
@@ -75,44 +96,19 @@ pub(super) fn member_renames(o: &Table, n: &Table) -> Vec<MemberRename> {
     };
     add(
         None,
-        name_only_changes(
-            &o.indexes,
-            &n.indexes,
-            |i| &i.name,
-            |a, b| a == b,
-            |a, b| {
-                let mut renamed = a.clone();
-                renamed.name = b.name.clone();
-                renamed == *b
-            },
-        ),
+        renamed_items(&o.indexes, &n.indexes, |i| &i.name, |i| &mut i.name),
     );
     add(
         Some(ConstraintKind::Unique),
-        name_only_changes(
-            &o.uniques,
-            &n.uniques,
-            |u| &u.name,
-            |a, b| a == b,
-            |a, b| {
-                let mut renamed = a.clone();
-                renamed.name = b.name.clone();
-                renamed == *b
-            },
-        ),
+        renamed_items(&o.uniques, &n.uniques, |u| &u.name, |u| &mut u.name),
     );
     add(
         Some(ConstraintKind::ForeignKey),
-        name_only_changes(
+        renamed_items(
             &o.foreign_keys,
             &n.foreign_keys,
             |f| &f.name,
-            |a, b| a == b,
-            |a, b| {
-                let mut renamed = a.clone();
-                renamed.name = b.name.clone();
-                renamed == *b
-            },
+            |f| &mut f.name,
         ),
     );
     // The primary key keeps its name when its table is renamed (as the databases do), so a

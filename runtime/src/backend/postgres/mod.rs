@@ -18,10 +18,12 @@ use diesel::connection::{
 };
 use diesel::pg::PgConnection;
 use diesel::prelude::*;
-use diesel::sql_types::{Bool, Text};
+use diesel::sql_types::Bool;
 
 mod introspect;
+mod keeper;
 mod online;
+mod views;
 
 use self::introspect::{introspect, tables_filter};
 use self::online::{concurrent_index, ConcurrentIndex, IndexName};
@@ -29,25 +31,14 @@ use super::{db_err, Backend, Capabilities, KeptLock};
 use crate::error::{Error, Result};
 use crate::migration::Connection;
 use crate::url::DatabaseUrl;
-use retort_schema::model::view_body;
 use retort_schema::naming::VERSION_TABLE;
 use retort_schema::sql::{quote_ident, quote_literal, Dialect};
-use retort_schema::{ObjectKind, Schema};
+use retort_schema::Schema;
 
 /// The advisory lock's first key ("rtrt"); the second is the
 /// schema's hash, so two applications in two schemas of one database do not wait for each
 /// other.
 const LOCK_CLASS: i32 = 0x7274_7274;
-
-/// How many batches must be left after a commit for a run to hand the lock to a keeper:
-/// a second connection (made in the background, but a server process and an
-/// authentication all the same) is worth it only where taking the lock and checking the
-/// version rows again would cost more over the migrations left.
-const KEEPER_AFTER: usize = 32;
-
-/// How often a keeper that holds the lock is asked whether it is still there (before a
-/// statement, at most this often).
-const KEEPER_HEARTBEAT: Duration = Duration::from_secs(1);
 
 /// The error text that says the lock is another session's (see `enter_expecting`).
 const BUSY: &str = "retort: the migration lock is held";
@@ -105,16 +96,6 @@ fn poll_lock(conn: &mut PgConnection, try_lock: &str, timeout: Duration) -> Resu
         std::thread::sleep(pause.min(timeout.saturating_sub(started.elapsed())));
         pause = (pause * 2).min(Duration::from_millis(250));
     }
-}
-
-/// A second connection to the server, set up as the first (its schema keys the lock).
-fn connect_keeper(
-    target: &str,
-    setup: &str,
-) -> std::result::Result<PgConnection, Box<dyn std::error::Error + Send + Sync>> {
-    let mut keeper = <PgConnection as diesel::Connection>::establish(target)?;
-    keeper.batch_execute(setup)?;
-    Ok(keeper)
 }
 
 /// The lock query: the transaction-level advisory lock on this schema's key.
@@ -214,37 +195,6 @@ impl PostgresBackend {
         );
         self.flag(&sql, "cannot read the constraints")
             .unwrap_or(false)
-    }
-
-    /// Takes the lock on a second connection (the keeper) and leaves its transaction open,
-    /// idle, for as long as this run needs the lock (`why` says what for).
-    fn take_keeper(&mut self, why: &str) -> Result<()> {
-        let keeper = connect_keeper(&self.target, &self.setup).map_err(|e| Error::Database {
-            context: format!("cannot open a second connection to hold the migration lock {why}"),
-            source: e,
-        })?;
-        self.hold_with(keeper)
-    }
-
-    /// `keeper` takes the lock (waiting as long as a lock may) and holds it, idle in its
-    /// open transaction.
-    fn hold_with(&mut self, mut keeper: PgConnection) -> Result<()> {
-        if !poll_lock(&mut keeper, &try_lock(), self.lock_timeout)? {
-            return Err(Error::LockTimeout {
-                waited: self.lock_timeout,
-                holder: self.lock_holder(),
-            });
-        }
-        // The lock query's portal (extended protocol) would keep its snapshot while the
-        // transaction idles, and `CREATE INDEX CONCURRENTLY` waits for every older snapshot:
-        // a simple query drops the portal. An idle-in-transaction timeout would end the
-        // keeper (and the lock) while it waits on purpose: off, for this transaction only.
-        keeper
-            .batch_execute("SET LOCAL idle_in_transaction_session_timeout = 0")
-            .map_err(db_err("cannot hold the migration lock"))?;
-        self.keeper = Some(keeper);
-        self.keeper_seen = Instant::now();
-        Ok(())
     }
 
     /// Who holds the migration lock, as PostgreSQL reports the session.
@@ -396,55 +346,11 @@ impl Backend for PostgresBackend {
     }
 
     fn keep_lock_after_commit(&mut self, left: usize) -> Result<KeptLock> {
-        if left == 0 {
-            return Ok(KeptLock::Released);
-        }
-        if self.keeper.is_some() {
-            return Ok(KeptLock::Kept);
-        }
-        if left < KEEPER_AFTER && self.keeper_coming.is_none() {
-            return Ok(KeptLock::Released);
-        }
-        // The keeper connects in the background while the run goes on taking the lock per
-        // migration; at the first commit after it is ready, it takes the lock over. One
-        // that cannot connect changes nothing: the run goes on as it was.
-        match self.keeper_coming.take() {
-            None if !self.keeper_tried => {
-                self.keeper_tried = true;
-                let (target, setup) = (self.target.clone(), self.setup.clone());
-                self.keeper_coming = Some(std::thread::spawn(move || {
-                    connect_keeper(&target, &setup).ok()
-                }));
-                Ok(KeptLock::Released)
-            }
-            Some(coming) if !coming.is_finished() => {
-                self.keeper_coming = Some(coming);
-                Ok(KeptLock::Released)
-            }
-            Some(coming) => match coming.join().ok().flatten() {
-                Some(keeper) => {
-                    self.hold_with(keeper)?;
-                    Ok(KeptLock::Regained)
-                }
-                None => Ok(KeptLock::Released),
-            },
-            None => Ok(KeptLock::Released),
-        }
+        self.keep_after_commit(left)
     }
 
     fn still_locked(&mut self) -> Result<()> {
-        let Some(keeper) = self.keeper.as_mut() else {
-            return Ok(());
-        };
-        if self.keeper_seen.elapsed() < KEEPER_HEARTBEAT {
-            return Ok(());
-        }
-        keeper.batch_execute("SELECT 1").map_err(|e| Error::Database {
-            context: "the connection holding the migration lock ended (the server or a pooler closed it), so the lock may be another process's now and this run stopped before its next statement. Check `db current` before running again".into(),
-            source: Box::new(e),
-        })?;
-        self.keeper_seen = Instant::now();
-        Ok(())
+        self.keeper_alive()
     }
 
     fn unlock(&mut self) -> Result<()> {
@@ -585,52 +491,8 @@ impl Backend for PostgresBackend {
     }
 
     fn view_prints(&mut self, expected: &Schema) -> BTreeMap<String, String> {
-        let mut out = BTreeMap::new();
-        for o in expected.objects.values() {
-            if !matches!(o.kind, ObjectKind::View | ObjectKind::MaterializedView) {
-                continue;
-            }
-            let Some((columns, query)) = o.sql_for(Dialect::Postgres).and_then(view_body) else {
-                continue;
-            };
-            // A temporary view prints the query as the declared one does (same search path);
-            // a materialized view's query prints the same way in a plain view.
-            let probe = format!(
-                "CREATE TEMP VIEW retort_view_probe {} AS {query}",
-                columns.unwrap_or_default()
-            );
-            let printed = diesel::Connection::transaction::<(), Probe, _>(self.c(), |c| {
-                c.batch_execute(&probe)?;
-                let rows: Vec<Print> = diesel::sql_query(
-                    "SELECT pg_get_viewdef('pg_temp.retort_view_probe'::regclass) AS v",
-                )
-                .load(c)?;
-                Err(Probe::Printed(rows.into_iter().next().map(|r| r.v)))
-            });
-            if let Err(Probe::Printed(Some(print))) = printed {
-                out.insert(o.key(), print);
-            }
-        }
-        out
+        views::view_prints(self.c(), expected)
     }
-}
-
-/// How a view probe ends: always rolled back, with the print or the database's refusal.
-enum Probe {
-    Printed(Option<String>),
-    Refused,
-}
-
-impl From<diesel::result::Error> for Probe {
-    fn from(_: diesel::result::Error) -> Self {
-        Probe::Refused
-    }
-}
-
-#[derive(QueryableByName)]
-struct Print {
-    #[diesel(sql_type = Text)]
-    v: String,
 }
 
 impl Drop for PostgresBackend {
