@@ -581,3 +581,22 @@ pub fn push_literal(out: &mut String, text: &str, dialect: Dialect) {
 pub fn quote_literal(text: &str) -> String {
     format!("'{}'", text.replace('\'', "''"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{literal, Dialect};
+    use proptest::prelude::*;
+
+    proptest! {
+        /// A literal is the text with its quotes doubled (and, for MySQL, its backslashes
+        /// too), in quotes: written straight into a buffer as it was by `replace`.
+        #[test]
+        fn literals_escape_quotes_and_mysql_backslashes(text in "\\PC*|['\\\\a]{0,12}") {
+            let standard = format!("'{}'", text.replace('\'', "''"));
+            let mysql = format!("'{}'", text.replace('\\', "\\\\").replace('\'', "''"));
+            prop_assert_eq!(literal(&text, Dialect::Sqlite), standard.clone());
+            prop_assert_eq!(literal(&text, Dialect::Postgres), standard);
+            prop_assert_eq!(literal(&text, Dialect::Mysql), mysql);
+        }
+    }
+}
