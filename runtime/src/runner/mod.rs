@@ -45,7 +45,7 @@ pub struct Runner<'g> {
     graph: &'g Graph,
     backend: Box<dyn Backend>,
     options: Options,
-    log: Box<dyn FnMut(&str) + 'g>,
+    log: LineSink<'g>,
     /// Where the run is, before each migration and each of its steps runs (see
     /// [`Runner::with_progress`]); `None`: nobody asked, nothing is formatted.
     progress: Option<LineSink<'g>>,

@@ -30,9 +30,10 @@ pub(crate) struct SqliteBackend {
     /// Switched off for migrations (by the first `begin`), checked before each commit.
     foreign_keys_off: bool,
     /// `PRAGMA data_version` as the last transaction began: it moves only when another
-    /// connection commits, so a run that finds it unchanged when it takes the lock again
-    /// knows nobody wrote in between (see `enter_expecting`).
+    /// connection commits.
     data_version: Option<i64>,
+    /// It was the same as the transaction before began: nobody else wrote in between.
+    unchanged: bool,
 }
 
 /// The SQLite connection inside the multi-backend one this backend holds.
@@ -105,6 +106,7 @@ impl SqliteBackend {
             foreign_keys_were_on: on.first().is_some_and(|c| c.n != 0),
             foreign_keys_off: false,
             data_version: None,
+            unchanged: false,
         })
     }
 }
@@ -158,33 +160,16 @@ impl Backend for SqliteBackend {
             .map_err(db_err("cannot take the migration lock (BEGIN IMMEDIATE); another process may hold the database longer than the lock timeout"))?;
         let version: std::result::Result<Vec<Count>, _> =
             diesel::sql_query("SELECT data_version AS n FROM pragma_data_version").load(self.c());
-        self.data_version = version.ok().and_then(|v| v.first().map(|c| c.n));
+        let now = version.ok().and_then(|v| v.first().map(|c| c.n));
+        self.unchanged = now.is_some() && now == self.data_version;
+        self.data_version = now;
         Ok(())
     }
 
-    /// As the default, but the rows are read only when another connection has committed
-    /// since this run's last transaction began (`PRAGMA data_version` moved): between two
-    /// migrations of one run on a database nobody else writes, taking the lock again costs
-    /// no query of the version table.
-    fn enter_expecting(&mut self, timeout: Duration, expect: &str) -> Result<bool> {
-        let before = self.data_version;
-        self.lock(timeout)?;
-        self.begin()?;
-        if before.is_some() && self.data_version == before {
-            return Ok(true);
-        }
-        let sql = format!("SELECT CASE WHEN {expect} THEN 1 ELSE 0 END AS v");
-        match self.query_sample(&sql) {
-            Ok(v) if v.as_deref() == Some("1") => Ok(true),
-            Ok(_) => {
-                self.rollback();
-                Ok(false)
-            }
-            Err(e) => {
-                self.rollback();
-                Err(db_err("cannot read the version table")(e))
-            }
-        }
+    /// Between two migrations of one run on a database nobody else writes, taking the lock
+    /// again costs no query of the version table.
+    fn nobody_wrote_since_last_begin(&self) -> bool {
+        self.unchanged
     }
 
     fn commit(&mut self) -> Result<()> {
