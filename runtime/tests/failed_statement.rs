@@ -15,12 +15,7 @@ fn a_long_failing_statement_is_shown_around_the_failure_on_every_backend() {
         values[1000..].join(", ")
     );
     let graph = Graph::from_revisions(vec![
-        support::rev(
-            "r1",
-            None,
-            r#"create_table("t", column("id", integer), primary_key(["id"]))"#,
-            r#"drop_table("t")"#,
-        ),
+        support::creates("r1", None, "t"),
         support::rev("r2", Some("r1"), &format!("execute(\"{sql}\")"), ""),
     ]);
     for db in support::TestDb::all() {

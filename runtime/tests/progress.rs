@@ -10,24 +10,9 @@ use retort::{Graph, Options, Runner, TransactionMode};
 
 fn graph() -> Graph {
     Graph::from_revisions(vec![
-        support::rev(
-            "r1",
-            None,
-            r#"create_table("a", column("id", integer), primary_key(["id"]))"#,
-            r#"drop_table("a")"#,
-        ),
-        support::rev(
-            "r2",
-            Some("r1"),
-            r#"create_table("b", column("id", integer), primary_key(["id"]))"#,
-            r#"drop_table("b")"#,
-        ),
-        support::rev(
-            "r3",
-            Some("r2"),
-            r#"create_table("c", column("id", integer), primary_key(["id"]))"#,
-            r#"drop_table("c")"#,
-        ),
+        support::creates("r1", None, "a"),
+        support::creates("r2", Some("r1"), "b"),
+        support::creates("r3", Some("r2"), "c"),
     ])
 }
 
@@ -81,12 +66,7 @@ fn progress_names_each_migration_and_its_place_before_it_runs() {
 #[test]
 fn a_migration_of_several_steps_reports_each_step() {
     let graph = Graph::from_revisions(vec![
-        support::rev(
-            "r1",
-            None,
-            r#"create_table("a", column("id", integer), primary_key(["id"]))"#,
-            r#"drop_table("a")"#,
-        ),
+        support::creates("r1", None, "a"),
         support::rev(
             "r2",
             Some("r1"),

@@ -5,8 +5,7 @@
 
 mod support;
 
-use retort::{Graph, Options, Revision, Runner, TransactionMode};
-use retort_schema::migration::parse_file;
+use retort::{Graph, Options, Runner, TransactionMode};
 use support::TestDb;
 
 /// Messages that need escaping in SQL somewhere (MySQL's backslash among them).
@@ -19,21 +18,12 @@ const MESSAGES: [&str; 5] = [
 ];
 
 fn graph() -> Graph {
-    let mut revisions = Vec::new();
-    for (i, message) in MESSAGES.iter().enumerate() {
-        let id = format!("m{i}");
-        let parents = match i {
-            0 => String::new(),
-            _ => format!("\"m{}\"", i - 1),
-        };
-        let text = format!(
-            "retort::migration! {{ revision: \"{id}\", parents: [{parents}], message: {message:?}, up: [create_table(\"t{i}\", column(\"id\", integer), primary_key([\"id\"]))], down: [drop_table(\"t{i}\")] }}"
-        );
-        revisions.push(Revision::from_file(
-            parse_file(&text).unwrap_or_else(|e| panic!("{id}: {e}")),
-        ));
-    }
-    Graph::from_revisions(revisions)
+    let ids: Vec<String> = (0..MESSAGES.len()).map(|i| format!("m{i}")).collect();
+    Graph::from_revisions(MESSAGES.iter().enumerate().map(|(i, message)| {
+        let parent = i.checked_sub(1).map(|p| ids[p].as_str());
+        let (up, down) = support::table_ops(&format!("t{i}"));
+        support::rev_saying(&ids[i], parent, message, &up, &down)
+    }))
 }
 
 #[test]

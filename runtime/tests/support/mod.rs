@@ -8,8 +8,39 @@ use retort_schema::migration::parse_file;
 
 /// A revision from its operations as written in a migration file.
 pub fn rev(id: &str, parent: Option<&str>, up: &str, down: &str) -> Revision {
+    revision(id, parent, id, "", up, down)
+}
+
+/// A revision whose message is `message` (any text: it is written as a Rust string).
+pub fn rev_saying(id: &str, parent: Option<&str>, message: &str, up: &str, down: &str) -> Revision {
+    revision(id, parent, message, "", up, down)
+}
+
+/// A revision that creates `table` (an integer key `id`) and drops it on the way down.
+pub fn creates(id: &str, parent: Option<&str>, table: &str) -> Revision {
+    let (up, down) = table_ops(table);
+    rev(id, parent, &up, &down)
+}
+
+/// The operations that create `table` (an integer key `id`), and drop it.
+pub fn table_ops(table: &str) -> (String, String) {
+    (
+        format!(r#"create_table("{table}", column("id", integer), primary_key(["id"]))"#),
+        format!(r#"drop_table("{table}")"#),
+    )
+}
+
+/// The migration file's text (`fields` between the message and `up`), parsed.
+fn revision(
+    id: &str,
+    parent: Option<&str>,
+    message: &str,
+    fields: &str,
+    up: &str,
+    down: &str,
+) -> Revision {
     let parents = parent.map(|p| format!("\"{p}\"")).unwrap_or_default();
-    let text = format!("retort::migration! {{ revision: \"{id}\", parents: [{parents}], message: \"{id}\", up: [{up}], down: [{down}] }}");
+    let text = format!("retort::migration! {{ revision: \"{id}\", parents: [{parents}], message: {message:?}, {fields}up: [{up}], down: [{down}] }}");
     Revision::from_file(parse_file(&text).unwrap_or_else(|e| panic!("{id}: {e}")))
 }
 
@@ -29,9 +60,7 @@ pub fn graph_of_folder(dir: &std::path::Path) -> retort::Graph {
 
 /// A revision that runs outside a transaction (`atomic: false`).
 pub fn rev_outside(id: &str, parent: Option<&str>, up: &str, down: &str) -> Revision {
-    let parents = parent.map(|p| format!("\"{p}\"")).unwrap_or_default();
-    let text = format!("retort::migration! {{ revision: \"{id}\", parents: [{parents}], message: \"{id}\", atomic: false, up: [{up}], down: [{down}] }}");
-    Revision::from_file(parse_file(&text).unwrap_or_else(|e| panic!("{id}: {e}")))
+    revision(id, parent, id, "atomic: false, ", up, down)
 }
 
 /// An SQLite file in a temporary folder, deleted on drop.
