@@ -55,12 +55,32 @@ pub fn human(secs: u64) -> String {
 /// `2026-11-26T05:40:12.345Z`, as SQLite's `strftime('%Y-%m-%dT%H:%M:%fZ', 'now')` writes
 /// it: the time a version row records.
 pub fn iso_millis(time: SystemTime) -> String {
+    let mut out = String::with_capacity(24);
+    push_iso_millis(&mut out, time);
+    out
+}
+
+/// [`iso_millis`] written at the end of `out`, digit by digit: a version row's time costs
+/// no formatting machinery (the runner writes one per migration).
+pub fn push_iso_millis(out: &mut String, time: SystemTime) {
     let since = time.duration_since(UNIX_EPOCH).unwrap_or_default();
     let (y, mo, d, h, mi, s) = civil(since.as_secs());
-    format!(
-        "{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{:03}Z",
-        since.subsec_millis()
-    )
+    let parts = [
+        (y.clamp(0, 9999) as u32, 4, '-'),
+        (mo, 2, '-'),
+        (d, 2, 'T'),
+        (h, 2, ':'),
+        (mi, 2, ':'),
+        (s, 2, '.'),
+        (since.subsec_millis(), 3, 'Z'),
+    ];
+    for (value, width, then) in parts {
+        for place in (0..width).rev() {
+            let digit = value / 10u32.pow(place) % 10;
+            out.push(char::from(b'0' + digit as u8));
+        }
+        out.push(then);
+    }
 }
 
 #[cfg(test)]
@@ -73,5 +93,19 @@ mod tests {
         assert_eq!(super::stamp(951_782_400), "20000229_000000");
         let t = std::time::UNIX_EPOCH + std::time::Duration::from_millis(1_795_671_612_345);
         assert_eq!(super::iso_millis(t), "2026-11-26T05:40:12.345Z");
+        let t = std::time::UNIX_EPOCH + std::time::Duration::from_millis(951_782_400_007);
+        assert_eq!(super::iso_millis(t), "2000-02-29T00:00:00.007Z");
+    }
+
+    proptest::proptest! {
+        /// Digit by digit as `format!` writes it, for any instant up to the year 9999.
+        #[test]
+        fn iso_millis_is_the_formatted_time(ms in 0u64..253_402_300_799_999) {
+            let t = std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms);
+            let (y, mo, d, h, mi, s) = super::civil(ms / 1000);
+            let formatted =
+                format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{:03}Z", ms % 1000);
+            proptest::prop_assert_eq!(super::iso_millis(t), formatted);
+        }
     }
 }

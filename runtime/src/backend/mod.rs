@@ -191,7 +191,7 @@ pub trait Backend {
     /// the rows are not read.
     ///
     /// [`nobody_wrote_since_last_begin`]: Backend::nobody_wrote_since_last_begin
-    fn enter_expecting(&mut self, timeout: Duration, expect: &str) -> Result<bool> {
+    fn enter_expecting(&mut self, timeout: Duration, expect: &dyn Fn() -> String) -> Result<bool> {
         self.lock(timeout)?;
         if let Err(e) = self.begin() {
             let _ = self.unlock();
@@ -200,7 +200,7 @@ pub trait Backend {
         if self.nobody_wrote_since_last_begin() {
             return Ok(true);
         }
-        let sql = format!("SELECT CASE WHEN {expect} THEN 1 ELSE 0 END AS v");
+        let sql = format!("SELECT CASE WHEN {} THEN 1 ELSE 0 END AS v", expect());
         let holds = self
             .query_sample(&sql)
             .map_err(db_err("cannot read the version table"));

@@ -58,30 +58,36 @@ pub(crate) fn insert(row: &AppliedRow, dialect: Dialect) -> String {
 /// Adds rows, in one statement, written into one buffer (a batch of a thousand rows is one
 /// allocation, not seven per row); rows with an empty `applied_at` share one "now".
 pub(crate) fn insert_many(rows: &[AppliedRow], dialect: Dialect) -> String {
-    let mut now = None;
-    let head = format!("INSERT INTO {VERSION_TABLE} ({COLUMNS}) VALUES ");
+    let mut now: Option<(usize, usize)> = None;
     let per_row: usize = rows
         .iter()
         .map(|r| r.revision.len() + r.parents.len() + r.message.len() + r.checksum.len() + 80)
         .sum();
-    let mut sql = String::with_capacity(head.len() + per_row);
-    sql.push_str(&head);
+    let mut sql = String::with_capacity(per_row + 100);
+    for part in ["INSERT INTO ", VERSION_TABLE, " (", COLUMNS, ") VALUES "] {
+        sql.push_str(part);
+    }
     for (i, row) in rows.iter().enumerate() {
         if i > 0 {
             sql.push_str(", ");
         }
-        let applied_at = match row.applied_at.as_str() {
-            "" => now.get_or_insert_with(|| {
-                retort_schema::clock::iso_millis(std::time::SystemTime::now())
-            }),
-            at => at,
-        };
         sql.push('(');
         for text in [&row.revision, &row.parents, &row.message, &row.checksum] {
             push_literal(&mut sql, text, dialect);
             sql.push_str(", ");
         }
-        push_literal(&mut sql, applied_at, dialect);
+        match (row.applied_at.as_str(), now) {
+            // Rows without a time share one "now", written once and copied.
+            ("", Some((from, to))) => sql.extend_from_within(from..to),
+            ("", None) => {
+                let from = sql.len();
+                sql.push('\'');
+                retort_schema::clock::push_iso_millis(&mut sql, std::time::SystemTime::now());
+                sql.push('\'');
+                now = Some((from, sql.len()));
+            }
+            (at, _) => push_literal(&mut sql, at, dialect),
+        }
         let _ = write!(sql, ", {}, ", row.execution_ms);
         push_literal(&mut sql, &row.state, dialect);
         sql.push(')');

@@ -9,9 +9,10 @@ use super::{Direction, LastApplied, Runner, TransactionMode};
 use crate::backend::{versions, AppliedRow, KeptLock, RowState};
 use crate::error::{Error, Result};
 use crate::graph::plan::{describe_at, names_the_head, plan_downgrade, plan_upgrade};
+use crate::graph::Graph;
 use retort_schema::Schema;
 
-impl Runner<'_> {
+impl<'g> Runner<'g> {
     /// The loop both directions share. Inside the lock: read and check the version table,
     /// plan (once), then apply one batch per transaction — everything in `All` mode, one
     /// migration in `PerMigration` mode.
@@ -152,6 +153,11 @@ impl Runner<'_> {
     /// outside one. `false` when the lock passed hands and the database moved meanwhile:
     /// the lock is let go and the loop reads everything again.
     fn step_outside(&mut self, k: &Known, direction: Direction) -> Result<bool> {
+        // The transaction that took the lock commits here: a fresh database's version
+        // table goes with it.
+        if let Err(e) = self.version_table_now() {
+            return self.abort(e);
+        }
         let still = match self.backend.hold_lock_outside_transaction() {
             Ok(false) => Ok(true),
             Ok(true) => self.still_as_left(k, direction),
@@ -191,17 +197,22 @@ impl Runner<'_> {
     /// the next migration depends on are checked as the lock is taken (one round trip on
     /// PostgreSQL); when they moved, `known` is dropped and everything is read again.
     fn relock(&mut self, known: &mut Option<Known>, direction: Direction) -> Result<()> {
-        match known.as_ref().and_then(|k| self.as_left(k, direction)) {
-            Some(expect) => {
-                let timeout = self.options.lock_timeout;
-                if self.backend.enter_expecting(timeout, &expect)? {
-                    if let Some(notice) = self.backend.lock_notice() {
-                        (self.log)(&notice);
-                    }
-                } else {
-                    *known = None;
-                    self.enter()?;
+        let entered = match known.as_ref().and_then(|k| self.as_left(k, direction)) {
+            Some(expect) => Some(
+                self.backend
+                    .enter_expecting(self.options.lock_timeout, &expect)?,
+            ),
+            None => None,
+        };
+        match entered {
+            Some(true) => {
+                if let Some(notice) = self.backend.lock_notice() {
+                    (self.log)(&notice);
                 }
+            }
+            Some(false) => {
+                *known = None;
+                self.enter()?;
             }
             None => {
                 self.enter()?;
@@ -388,21 +399,31 @@ impl Runner<'_> {
     }
 
     /// The condition on the version table that says the rows the next migration depends on
-    /// are as this run left them (see [`Runner::still_as_left`]); `None` where that takes
-    /// more than keyed lookups (an interrupted migration's row) or the revision is unknown.
-    pub(super) fn as_left(&self, known: &Known, direction: Direction) -> Option<String> {
+    /// are as this run left them (see [`Runner::still_as_left`]), written only when a backend
+    /// reads it (SQLite knows without reading whether anybody else wrote); `None` where that
+    /// takes more than keyed lookups (an interrupted migration's row) or the revision is
+    /// unknown.
+    pub(super) fn as_left<'k>(
+        &self,
+        known: &'k Known,
+        direction: Direction,
+    ) -> Option<impl Fn() -> String + 'k>
+    where
+        'g: 'k,
+    {
         let next = known.todo.front()?;
         if self.resuming.contains_key(next) {
             return None;
         }
-        let rev = self.graph.get(next)?;
+        let graph: &'g Graph = self.graph;
+        let rev = graph.get(next)?;
         let dialect = self.backend.dialect();
-        Some(match direction {
+        Some(move || match direction {
             Direction::Up => {
                 let parents: Vec<&str> = rev.parents().collect();
                 versions::rows_are(&parents, &[next], dialect)
             }
-            Direction::Down => versions::rows_are(&[next], &self.graph.children(next), dialect),
+            Direction::Down => versions::rows_are(&[next], &graph.children(next), dialect),
         })
     }
 

@@ -17,11 +17,16 @@ impl Runner<'_> {
     pub(super) fn prepare(&mut self, adopt: bool) -> Result<BTreeSet<String>> {
         if !self.backend.version_table_exists()? {
             // A fresh database (no table at all) has nothing to adopt and no other tool in
-            // it: one query, not an introspection.
+            // it: one query, not an introspection. Its version table is created as the
+            // transaction commits, where the DDL is transactional (`version_table_now`).
             if self.backend.has_tables()? {
                 self.adopt_or_refuse(adopt)?;
+                self.backend.ensure_version_table()?;
+            } else if self.backend.capabilities().transactional_ddl {
+                self.version_table_at_commit = true;
+            } else {
+                self.backend.ensure_version_table()?;
             }
-            self.backend.ensure_version_table()?;
         }
         let mut rows = self.backend.applied()?;
         if self.graph.has_replaced() {

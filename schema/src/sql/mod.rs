@@ -14,6 +14,7 @@ pub mod locks;
 pub mod mysql;
 mod order;
 pub mod postgres;
+mod quote;
 pub mod sqlite;
 
 pub use features::{
@@ -23,6 +24,9 @@ pub use features::{
 pub use index_def::{read_create_index, read_storage};
 pub use mysql::{mysql_default, mysql_literal, mysql_type, mysql_unindexable};
 pub use postgres::{postgres_default, postgres_type};
+pub use quote::{
+    literal, push_ident, push_literal, quote_ident, quote_literal, quote_table, split_schema,
+};
 pub use sqlite::sqlite_type;
 
 use crate::expr::canon::{canonical, canonical_default, Rules};
@@ -508,95 +512,5 @@ pub(crate) fn misfit_check(
         problem: format!(
             "column `{table}.{column}` changes from {old} to {new}, and a value does not fit the new type. Convert or clean those rows first (an execute(\"UPDATE …\") before this operation), or keep the type"
         ),
-    }
-}
-
-/// Quotes an identifier for the dialect.
-pub fn quote_ident(name: &str, dialect: Dialect) -> String {
-    match dialect {
-        Dialect::Mysql => format!("`{}`", name.replace('`', "``")),
-        _ => format!("\"{}\"", name.replace('"', "\"\"")),
-    }
-}
-
-/// Quotes a table's name: on PostgreSQL a name `schema.table` (a table in another schema,
-/// `#[table(schema = "…")]`) is `"schema"."table"`; elsewhere the name as one identifier.
-///
-/// ```
-/// use retort_schema::sql::{quote_table, Dialect};
-/// assert_eq!(quote_table("audit.events", Dialect::Postgres), r#""audit"."events""#);
-/// assert_eq!(quote_table("events", Dialect::Postgres), r#""events""#);
-/// ```
-pub fn quote_table(name: &str, dialect: Dialect) -> String {
-    match (dialect, split_schema(name)) {
-        (Dialect::Postgres, (Some(schema), table)) => format!(
-            "{}.{}",
-            quote_ident(schema, dialect),
-            quote_ident(table, dialect)
-        ),
-        _ => quote_ident(name, dialect),
-    }
-}
-
-/// A table's schema (when it is in another one than the connection's) and its own name:
-/// `audit.events` → (`audit`, `events`).
-pub fn split_schema(name: &str) -> (Option<&str>, &str) {
-    match name.split_once('.') {
-        Some((schema, table)) if !schema.is_empty() && !table.is_empty() => (Some(schema), table),
-        _ => (None, name),
-    }
-}
-
-/// Quotes a string literal for the dialect (MySQL also escapes backslashes).
-pub fn literal(text: &str, dialect: Dialect) -> String {
-    let mut out = String::with_capacity(text.len() + 2);
-    push_literal(&mut out, text, dialect);
-    out
-}
-
-/// Appends [`literal`]`(text, dialect)` to `out`, without an intermediate string: what a
-/// statement of many values (the version rows of a batch) is written with.
-///
-/// ```
-/// use retort_schema::sql::{push_literal, Dialect};
-/// let mut sql = String::from("VALUES (");
-/// push_literal(&mut sql, r"it's a\b", Dialect::Mysql);
-/// sql.push(')');
-/// assert_eq!(sql, r"VALUES ('it''s a\\b')");
-/// ```
-pub fn push_literal(out: &mut String, text: &str, dialect: Dialect) {
-    out.push('\'');
-    let mysql = dialect == Dialect::Mysql;
-    let mut rest = text;
-    while let Some(i) = rest.find(|c| c == '\'' || (mysql && c == '\\')) {
-        out.push_str(&rest[..=i]);
-        out.push(rest.as_bytes()[i] as char);
-        rest = &rest[i + 1..];
-    }
-    out.push_str(rest);
-    out.push('\'');
-}
-
-/// Quotes a string literal (standard SQL: quotes doubled).
-pub fn quote_literal(text: &str) -> String {
-    format!("'{}'", text.replace('\'', "''"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{literal, Dialect};
-    use proptest::prelude::*;
-
-    proptest! {
-        /// A literal is the text with its quotes doubled (and, for MySQL, its backslashes
-        /// too), in quotes: written straight into a buffer as it was by `replace`.
-        #[test]
-        fn literals_escape_quotes_and_mysql_backslashes(text in "\\PC*|['\\\\a]{0,12}") {
-            let standard = format!("'{}'", text.replace('\'', "''"));
-            let mysql = format!("'{}'", text.replace('\\', "\\\\").replace('\'', "''"));
-            prop_assert_eq!(literal(&text, Dialect::Sqlite), standard.clone());
-            prop_assert_eq!(literal(&text, Dialect::Postgres), standard);
-            prop_assert_eq!(literal(&text, Dialect::Mysql), mysql);
-        }
     }
 }

@@ -245,7 +245,8 @@ impl Backend for PostgresBackend {
         })
     }
 
-    fn enter_expecting(&mut self, timeout: Duration, expect: &str) -> Result<bool> {
+    fn enter_expecting(&mut self, timeout: Duration, expect: &dyn Fn() -> String) -> Result<bool> {
+        let expect = expect();
         self.lock_timeout = timeout;
         let set = match self.statement_lock_timeout {
             Some(t) => format!(

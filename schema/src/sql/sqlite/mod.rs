@@ -5,10 +5,11 @@
 
 mod catalog;
 mod convert;
+mod create;
 
 pub use catalog::{read_default, read_type, sqlite_type, stored_table, stored_type, RULES};
 
-use catalog::default_clause;
+use create::{column_def, create_table};
 
 use super::{quote_ident, RenderError, Step};
 use crate::model::{Column, Schema, Table};
@@ -17,81 +18,6 @@ use crate::sql::Dialect;
 
 fn q(name: &str) -> String {
     quote_ident(name, Dialect::Sqlite)
-}
-
-fn column_def(t: &Table, c: &Column) -> String {
-    let rowid_key = c.autoincrement && t.primary_key == [c.name.clone()];
-    if rowid_key {
-        // Only `INTEGER PRIMARY KEY` aliases the rowid; AUTOINCREMENT never reuses ids.
-        return format!("{} INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL", q(&c.name));
-    }
-    let mut s = format!("{} {}", q(&c.name), sqlite_type(&c.ty));
-    if !c.nullable {
-        s.push_str(" NOT NULL");
-    }
-    if let Some(d) = &c.server_default {
-        s.push_str(&default_clause(d));
-    }
-    if let Some(check) = super::sqlite::catalog::enum_check(c) {
-        s.push_str(&format!(" CHECK ({check})"));
-    }
-    s
-}
-
-/// `CREATE TABLE` for `t` under the name `name`.
-fn create_table(t: &Table, name: &str) -> String {
-    let mut parts: Vec<String> = t.columns.iter().map(|c| column_def(t, c)).collect();
-    let rowid_key = t
-        .columns
-        .iter()
-        .any(|c| c.autoincrement && t.primary_key == [c.name.clone()]);
-    if !t.primary_key.is_empty() && !rowid_key {
-        let cols: Vec<String> = t.primary_key.iter().map(|c| q(c)).collect();
-        parts.push(format!(
-            "CONSTRAINT {} PRIMARY KEY ({})",
-            q(&t.primary_key_constraint()),
-            cols.join(", ")
-        ));
-    }
-    for u in &t.uniques {
-        let cols: Vec<String> = u.columns.iter().map(|c| q(c)).collect();
-        parts.push(format!(
-            "CONSTRAINT {} UNIQUE ({})",
-            q(&u.name),
-            cols.join(", ")
-        ));
-    }
-    for fk in &t.foreign_keys {
-        let cols: Vec<String> = fk.columns.iter().map(|c| q(c)).collect();
-        let rcols: Vec<String> = fk.referred_columns.iter().map(|c| q(c)).collect();
-        let mut s = format!(
-            "CONSTRAINT {} FOREIGN KEY ({}) REFERENCES {} ({})",
-            q(&fk.name),
-            cols.join(", "),
-            q(&fk.referred_table),
-            rcols.join(", ")
-        );
-        if fk.on_delete != crate::ReferentialAction::NoAction {
-            s.push_str(&format!(" ON DELETE {}", fk.on_delete.sql()));
-        }
-        if fk.on_update != crate::ReferentialAction::NoAction {
-            s.push_str(&format!(" ON UPDATE {}", fk.on_update.sql()));
-        }
-        s.push_str(fk.deferral.sql());
-        parts.push(s);
-    }
-    for c in &t.checks {
-        parts.push(format!(
-            "CONSTRAINT {} CHECK ({})",
-            q(&c.name),
-            c.expression
-        ));
-    }
-    format!(
-        "CREATE TABLE {} (\n    {}\n)",
-        q(name),
-        parts.join(",\n    ")
-    )
 }
 
 fn create_index(table: &str, i: &crate::Index) -> String {
