@@ -19,26 +19,32 @@ fn options(mode: TransactionMode) -> Options {
     }
 }
 
-const MODES: [TransactionMode; 2] = [TransactionMode::All, TransactionMode::PerMigration];
+/// `run` on a fresh database of every backend, in both transaction modes, with a name
+/// for messages.
+fn on_each_fresh_database(run: impl Fn(&TestDb, Options, &str)) {
+    for mode in [TransactionMode::All, TransactionMode::PerMigration] {
+        for db in TestDb::all() {
+            run(
+                &db,
+                options(mode),
+                &format!("{}, {mode:?}", db.dialect.name()),
+            );
+        }
+    }
+}
 
 /// A run with nothing to do still leaves the version table (a downgrade to `base` of a
 /// fresh database: it commits no migration and no row).
 #[test]
 fn nothing_to_do_still_leaves_the_version_table() {
     let graph = Graph::from_revisions([creates("a", None, "t0")]);
-    for mode in MODES {
-        for db in TestDb::all() {
-            let name = format!("{}, {mode:?}", db.dialect.name());
-            let mut runner = Runner::connect(&graph, &db.url, options(mode)).unwrap();
-            assert_eq!(
-                runner.downgrade("base").unwrap(),
-                Vec::<String>::new(),
-                "{name}"
-            );
-            drop(runner);
-            assert!(version_table_exists(&db), "{name}");
-        }
-    }
+    on_each_fresh_database(|db, options, name| {
+        let mut runner = Runner::connect(&graph, &db.url, options).unwrap();
+        let done = runner.downgrade("base").unwrap();
+        assert_eq!(done, Vec::<String>::new(), "{name}");
+        drop(runner);
+        assert!(version_table_exists(db), "{name}");
+    });
 }
 
 /// Tables made, changed (an `ALTER TABLE` makes SQLite read its schema again) and recorded
@@ -55,21 +61,18 @@ fn migrations_and_their_rows_arrive_together() {
         ),
         creates("c", Some("b"), "t1"),
     ]);
-    for mode in MODES {
-        for db in TestDb::all() {
-            let name = format!("{}, {mode:?}", db.dialect.name());
-            let mut runner = Runner::connect(&graph, &db.url, options(mode)).unwrap();
-            assert_eq!(runner.upgrade("head").unwrap().len(), 3, "{name}");
-            let mut rows: Vec<String> = runner
-                .applied_rows()
-                .unwrap()
-                .into_iter()
-                .map(|r| r.revision)
-                .collect();
-            rows.sort();
-            assert_eq!(rows, ["a", "b", "c"], "{name}");
-        }
-    }
+    on_each_fresh_database(|db, options, name| {
+        let mut runner = Runner::connect(&graph, &db.url, options).unwrap();
+        assert_eq!(runner.upgrade("head").unwrap().len(), 3, "{name}");
+        let mut rows: Vec<String> = runner
+            .applied_rows()
+            .unwrap()
+            .into_iter()
+            .map(|r| r.revision)
+            .collect();
+        rows.sort();
+        assert_eq!(rows, ["a", "b", "c"], "{name}");
+    });
 }
 
 /// A first migration that runs outside a transaction records its progress as it goes: the
@@ -81,15 +84,12 @@ fn a_first_migration_outside_a_transaction_is_recorded() {
         rev_outside("a", None, &up, &down),
         creates("b", Some("a"), "t1"),
     ]);
-    for mode in MODES {
-        for db in TestDb::all() {
-            let name = format!("{}, {mode:?}", db.dialect.name());
-            let mut runner = Runner::connect(&graph, &db.url, options(mode)).unwrap();
-            assert_eq!(runner.upgrade("head").unwrap().len(), 2, "{name}");
-            assert_eq!(runner.applied_rows().unwrap().len(), 2, "{name}");
-            assert_eq!(runner.upgrade("head").unwrap().len(), 0, "{name}");
-        }
-    }
+    on_each_fresh_database(|db, options, name| {
+        let mut runner = Runner::connect(&graph, &db.url, options).unwrap();
+        assert_eq!(runner.upgrade("head").unwrap().len(), 2, "{name}");
+        assert_eq!(runner.applied_rows().unwrap().len(), 2, "{name}");
+        assert_eq!(runner.upgrade("head").unwrap().len(), 0, "{name}");
+    });
 }
 
 /// A first transaction that fails leaves nothing: no table, no version table, where the

@@ -55,38 +55,40 @@ pub(super) fn create_table(t: &Table, name: &str) -> String {
     s.push_str("CREATE TABLE ");
     push_ident(&mut s, name, Dialect::Sqlite);
     s.push_str(" (");
+    // Each clause on its own line, after a comma from the second on.
     let mut first = true;
-    let mut next = |s: &mut String| {
+    let mut line = |s: &mut String| {
         s.push_str(if first { "\n    " } else { ",\n    " });
         first = false;
     };
     for c in &t.columns {
-        next(&mut s);
+        line(&mut s);
         push_column_def(&mut s, t, c);
     }
+    // `CONSTRAINT "name" KIND (columns`, the list left open.
+    let mut constraint = |s: &mut String, name: &str, kind: &str, columns: &[String]| {
+        line(s);
+        s.push_str("CONSTRAINT ");
+        push_ident(s, name, Dialect::Sqlite);
+        s.push_str(kind);
+        push_idents(s, columns);
+    };
     let rowid_key = t.columns.iter().any(|c| is_rowid_key(t, c));
     if !t.primary_key.is_empty() && !rowid_key {
-        next(&mut s);
-        s.push_str("CONSTRAINT ");
-        push_ident(&mut s, &t.primary_key_constraint(), Dialect::Sqlite);
-        s.push_str(" PRIMARY KEY (");
-        push_idents(&mut s, &t.primary_key);
+        constraint(
+            &mut s,
+            &t.primary_key_constraint(),
+            " PRIMARY KEY (",
+            &t.primary_key,
+        );
         s.push(')');
     }
     for u in &t.uniques {
-        next(&mut s);
-        s.push_str("CONSTRAINT ");
-        push_ident(&mut s, &u.name, Dialect::Sqlite);
-        s.push_str(" UNIQUE (");
-        push_idents(&mut s, &u.columns);
+        constraint(&mut s, &u.name, " UNIQUE (", &u.columns);
         s.push(')');
     }
     for fk in &t.foreign_keys {
-        next(&mut s);
-        s.push_str("CONSTRAINT ");
-        push_ident(&mut s, &fk.name, Dialect::Sqlite);
-        s.push_str(" FOREIGN KEY (");
-        push_idents(&mut s, &fk.columns);
+        constraint(&mut s, &fk.name, " FOREIGN KEY (", &fk.columns);
         s.push_str(") REFERENCES ");
         push_ident(&mut s, &fk.referred_table, Dialect::Sqlite);
         s.push_str(" (");
@@ -103,10 +105,7 @@ pub(super) fn create_table(t: &Table, name: &str) -> String {
         s.push_str(fk.deferral.sql());
     }
     for c in &t.checks {
-        next(&mut s);
-        s.push_str("CONSTRAINT ");
-        push_ident(&mut s, &c.name, Dialect::Sqlite);
-        s.push_str(" CHECK (");
+        constraint(&mut s, &c.name, " CHECK (", &[]);
         s.push_str(&c.expression);
         s.push(')');
     }
