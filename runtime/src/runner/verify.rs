@@ -15,20 +15,28 @@ impl Runner<'_> {
     /// Inside the lock: adopt a pre-migrations database if asked, make sure the version table
     /// exists, and check its rows against the code. Returns the applied set.
     pub(super) fn prepare(&mut self, adopt: bool) -> Result<BTreeSet<String>> {
+        // A fresh database (no table at all) has nothing to adopt, no other tool in it and
+        // no version row: one query, not an introspection, and the rows are not read. Its
+        // version table is created as the transaction commits, where the DDL is
+        // transactional (`version_table_now`).
+        let mut fresh = false;
         if !self.backend.version_table_exists()? {
-            // A fresh database (no table at all) has nothing to adopt and no other tool in
-            // it: one query, not an introspection. Its version table is created as the
-            // transaction commits, where the DDL is transactional (`version_table_now`).
             if self.backend.has_tables()? {
                 self.adopt_or_refuse(adopt)?;
                 self.backend.ensure_version_table()?;
             } else if self.backend.capabilities().transactional_ddl {
                 self.version_table_at_commit = true;
+                fresh = true;
             } else {
                 self.backend.ensure_version_table()?;
+                fresh = true;
             }
         }
-        let mut rows = self.backend.applied()?;
+        let mut rows = if fresh {
+            Vec::new()
+        } else {
+            self.backend.applied()?
+        };
         if self.graph.has_replaced() {
             rows = self.settle_replaced(rows)?;
         }
