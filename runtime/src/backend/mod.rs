@@ -184,11 +184,12 @@ pub trait Backend {
     fn nobody_wrote_since_last_begin(&self) -> bool {
         false
     }
-    /// Takes the lock and begins a transaction, then checks `expect` (a condition on the
-    /// version table, from `versions::rows_are`): what a run that let the lock go between two
-    /// migrations asks when it takes it again. `Ok(false)` when the rows moved, with nothing
-    /// held. Where nobody else can have written since ([`nobody_wrote_since_last_begin`]),
-    /// the rows are not read.
+    /// Takes the lock and begins a transaction, then checks the condition `expect` writes (a
+    /// condition on the version table, from `versions::rows_are`): what a run that let the
+    /// lock go between two migrations asks when it takes it again. `Ok(false)` when the rows
+    /// moved, with nothing held. Where nobody else can have written since
+    /// ([`nobody_wrote_since_last_begin`]), the rows are not read and the condition is not
+    /// written.
     ///
     /// [`nobody_wrote_since_last_begin`]: Backend::nobody_wrote_since_last_begin
     fn enter_expecting(&mut self, timeout: Duration, expect: &dyn Fn() -> String) -> Result<bool> {

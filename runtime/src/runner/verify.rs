@@ -13,7 +13,8 @@ use retort_schema::sql::Step;
 
 impl Runner<'_> {
     /// Inside the lock: adopt a pre-migrations database if asked, make sure the version table
-    /// exists, and check its rows against the code. Returns the applied set.
+    /// exists (or, for a fresh database, will when the transaction commits), and check its
+    /// rows against the code. Returns the applied set.
     pub(super) fn prepare(&mut self, adopt: bool) -> Result<BTreeSet<String>> {
         // A fresh database (no table at all) has nothing to adopt, no other tool in it and
         // no version row: one query, not an introspection, and the rows are not read. Its

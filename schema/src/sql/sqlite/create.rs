@@ -5,6 +5,7 @@ use super::catalog::{default_clause, enum_check, sqlite_type};
 use crate::model::{Column, Table};
 use crate::sql::{push_ident, Dialect};
 
+/// A column's definition (`"name" TYPE NOT NULL DEFAULT …`), as `ADD COLUMN` takes it.
 pub(super) fn column_def(t: &Table, c: &Column) -> String {
     let mut s = String::new();
     push_column_def(&mut s, t, c);
