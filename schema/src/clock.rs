@@ -65,18 +65,22 @@ pub fn iso_millis(time: SystemTime) -> String {
 pub fn push_iso_millis(out: &mut String, time: SystemTime) {
     let since = time.duration_since(UNIX_EPOCH).unwrap_or_default();
     let (y, mo, d, h, mi, s) = civil(since.as_secs());
+    // The year is never negative here (the time is after the epoch); four digits at least,
+    // more past 9999, as `{y:04}` writes it.
+    let year = y.max(0) as u64;
+    let year_width = year.checked_ilog10().map_or(1, |l| l + 1).max(4);
     let parts = [
-        (y.clamp(0, 9999) as u32, 4, '-'),
-        (mo, 2, '-'),
-        (d, 2, 'T'),
-        (h, 2, ':'),
-        (mi, 2, ':'),
-        (s, 2, '.'),
-        (since.subsec_millis(), 3, 'Z'),
+        (year, year_width, '-'),
+        (u64::from(mo), 2, '-'),
+        (u64::from(d), 2, 'T'),
+        (u64::from(h), 2, ':'),
+        (u64::from(mi), 2, ':'),
+        (u64::from(s), 2, '.'),
+        (u64::from(since.subsec_millis()), 3, 'Z'),
     ];
     for (value, width, then) in parts {
         for place in (0..width).rev() {
-            let digit = value / 10u32.pow(place) % 10;
+            let digit = value / 10u64.pow(place) % 10;
             out.push(char::from(b'0' + digit as u8));
         }
         out.push(then);
@@ -95,12 +99,16 @@ mod tests {
         assert_eq!(super::iso_millis(t), "2026-11-26T05:40:12.345Z");
         let t = std::time::UNIX_EPOCH + std::time::Duration::from_millis(951_782_400_007);
         assert_eq!(super::iso_millis(t), "2000-02-29T00:00:00.007Z");
+        // 10000-01-01 00:00:00 UTC: five digits, as `{y:04}` writes them.
+        let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(253_402_300_800);
+        assert_eq!(super::iso_millis(t), "10000-01-01T00:00:00.000Z");
     }
 
     proptest::proptest! {
-        /// Digit by digit as `format!` writes it, for any instant up to the year 9999.
+        /// Digit by digit as `format!` writes it, for any instant up to the year 300 000
+        /// (five and six-digit years too).
         #[test]
-        fn iso_millis_is_the_formatted_time(ms in 0u64..253_402_300_799_999) {
+        fn iso_millis_is_the_formatted_time(ms in 0u64..9_400_000_000_000_000) {
             let t = std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms);
             let (y, mo, d, h, mi, s) = super::civil(ms / 1000);
             let formatted =
