@@ -48,7 +48,6 @@ impl Runner<'_> {
         match progress {
             Some(Direction::Up) if resume_at.is_some() => {}
             Some(Direction::Up) => {
-                self.version_table_now()?;
                 self.backend
                     .record(&AppliedRow::for_revision(rev, state(0).into(), 0))?
             }

@@ -153,9 +153,9 @@ impl<'g> Runner<'g> {
     /// outside one. `false` when the lock passed hands and the database moved meanwhile:
     /// the lock is let go and the loop reads everything again.
     fn step_outside(&mut self, k: &Known, direction: Direction) -> Result<bool> {
-        // The transaction that took the lock commits here: a fresh database's version
-        // table goes with it.
-        if let Err(e) = self.version_table_now() {
+        // The transaction that took the lock commits here: what waits for a commit (a
+        // fresh database's version table) goes with it.
+        if let Err(e) = self.write_pending_now() {
             return self.abort(e);
         }
         let still = match self.backend.hold_lock_outside_transaction() {
@@ -511,7 +511,7 @@ impl<'g> Runner<'g> {
         // The version rows go in after the batch's DDL, in the same transaction, in one
         // statement sent with the commit.
         let dialect = self.backend.dialect();
-        self.pending_rows = Some(match direction {
+        let writes = match direction {
             Direction::Up => {
                 let rows: Vec<AppliedRow> = rows
                     .into_iter()
@@ -523,7 +523,8 @@ impl<'g> Runner<'g> {
                 let ids: Vec<&str> = rows.iter().map(|(rev, _)| rev.id()).collect();
                 versions::delete_many(&ids, dialect)
             }
-        });
+        };
+        self.write_at_commit(writes);
         Ok(scope)
     }
 }

@@ -61,11 +61,9 @@ pub struct Runner<'g> {
     /// left to run can be run again: PostgreSQL's concurrent index builds), with how many
     /// statements had run.
     resuming: std::collections::BTreeMap<String, usize>,
-    /// The version-row writes of the open transaction's batch, sent with its commit.
-    pending_rows: Option<String>,
-    /// A fresh database's version table, created by the first transaction's last statement
-    /// rather than its first (see [`Runner::version_table_now`]).
-    version_table_at_commit: bool,
+    /// What the open transaction writes to the version table as it commits: a fresh
+    /// database's `CREATE TABLE` (see [`Runner::write_at_commit`]), then the batch's rows.
+    pending_writes: Option<String>,
 }
 
 /// What the last run of a [`Runner`] left applied.
@@ -91,8 +89,7 @@ impl<'g> Runner<'g> {
             last_applied: LastApplied::Set(BTreeSet::new()),
             ddl_lock_set: false,
             resuming: std::collections::BTreeMap::new(),
-            pending_rows: None,
-            version_table_at_commit: false,
+            pending_writes: None,
         })
     }
 
@@ -289,8 +286,8 @@ impl<'g> Runner<'g> {
 
     /// Commits and keeps the lock (one that outlives the commit) for the next batch.
     fn commit_keeping_lock(&mut self) -> Result<()> {
-        let committed = match self.rows_to_commit() {
-            Some(rows) => self.backend.commit_after(&rows),
+        let committed = match self.pending_writes.take() {
+            Some(writes) => self.backend.commit_after(&writes),
             None => self.backend.commit(),
         };
         if let Err(e) = committed {
@@ -301,8 +298,8 @@ impl<'g> Runner<'g> {
 
     /// Commits, then releases the lock.
     fn leave(&mut self) -> Result<()> {
-        let committed = match self.rows_to_commit() {
-            Some(rows) => self.backend.commit_after(&rows),
+        let committed = match self.pending_writes.take() {
+            Some(writes) => self.backend.commit_after(&writes),
             None => self.backend.commit(),
         };
         if committed.is_err() {
@@ -320,39 +317,39 @@ impl<'g> Runner<'g> {
         c.transactional_ddl && !c.lock_is_transaction
     }
 
-    /// What the commit sends first: the version table when it is still to be created, and
-    /// the batch's version rows.
-    fn rows_to_commit(&mut self) -> Option<String> {
-        let rows = self.pending_rows.take();
-        if !std::mem::take(&mut self.version_table_at_commit) {
-            return rows;
-        }
-        let mut sql = crate::backend::versions::create_table(self.backend.dialect());
-        if let Some(rows) = rows {
-            sql.push_str(";\n");
-            sql.push_str(&rows);
-        }
-        Some(sql)
+    /// Leaves `sql` for the open transaction to send as it commits, after what is already
+    /// waiting.
+    ///
+    /// A fresh database's version table waits this way too, where DDL is transactional:
+    /// SQLite parses its whole schema again after each `ALTER TABLE` in a transaction, and a
+    /// version table created first would be parsed each time (a fresh upgrade in one
+    /// transaction spent 1.5 % of its instructions on that). Created in the same
+    /// transaction either way, it is there exactly when the migrations are.
+    pub(super) fn write_at_commit(&mut self, sql: String) {
+        self.pending_writes = Some(match self.pending_writes.take() {
+            Some(mut waiting) => {
+                waiting.push_str(";\n");
+                waiting.push_str(&sql);
+                waiting
+            }
+            None => sql,
+        });
     }
 
-    /// A fresh database's version table, created now if it was left for the commit: before
-    /// a version row is written outside the transaction's commit (a migration run outside
-    /// a transaction records its progress as it goes).
-    ///
-    /// Why it waits: in a transaction, SQLite parses its whole schema again after each
-    /// `ALTER TABLE`, and the version table created first would be parsed each time (a
-    /// fresh upgrade in one transaction spent 1.5 % of its instructions on that). Created
-    /// in the same transaction either way, it is there exactly when the migrations are.
-    pub(super) fn version_table_now(&mut self) -> Result<()> {
-        if std::mem::take(&mut self.version_table_at_commit) {
-            self.backend.ensure_version_table()?;
+    /// Sends what waits for the commit now, for a transaction that commits without it (the
+    /// one that took the lock, before a migration that runs outside a transaction).
+    pub(super) fn write_pending_now(&mut self) -> Result<()> {
+        match self.pending_writes.take() {
+            Some(writes) => self
+                .backend
+                .execute(&writes)
+                .map_err(crate::backend::db_err("cannot write the version table")),
+            None => Ok(()),
         }
-        Ok(())
     }
 
     fn abort<T>(&mut self, error: Error) -> Result<T> {
-        self.pending_rows = None;
-        self.version_table_at_commit = false;
+        self.pending_writes = None;
         self.backend.rollback();
         let _ = self.backend.unlock();
         Err(error)

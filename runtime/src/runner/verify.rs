@@ -19,14 +19,14 @@ impl Runner<'_> {
         // A fresh database (no table at all) has nothing to adopt, no other tool in it and
         // no version row: one query, not an introspection, and the rows are not read. Its
         // version table is created as the transaction commits, where the DDL is
-        // transactional (`version_table_now`).
+        // transactional (`write_at_commit`).
         let mut fresh = false;
         if !self.backend.version_table_exists()? {
             if self.backend.has_tables()? {
                 self.adopt_or_refuse(adopt)?;
                 self.backend.ensure_version_table()?;
             } else if self.backend.capabilities().transactional_ddl {
-                self.version_table_at_commit = true;
+                self.write_at_commit(versions::create_table(self.backend.dialect()));
                 fresh = true;
             } else {
                 self.backend.ensure_version_table()?;
