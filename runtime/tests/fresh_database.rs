@@ -6,7 +6,7 @@
 mod support;
 
 use retort::{Graph, Options, Runner, TransactionMode};
-use support::{creates, rev, rev_outside, TestDb};
+use support::{creates, on_each_fresh_database, rev, rev_outside, TestDb};
 
 fn version_table_exists(db: &TestDb) -> bool {
     db.backend().version_table_exists().unwrap()
@@ -16,20 +16,6 @@ fn options(mode: TransactionMode) -> Options {
     Options {
         transaction: mode,
         ..Options::default()
-    }
-}
-
-/// `run` on a fresh database of every backend, in both transaction modes, with a name
-/// for messages.
-fn on_each_fresh_database(run: impl Fn(&TestDb, Options, &str)) {
-    for mode in [TransactionMode::All, TransactionMode::PerMigration] {
-        for db in TestDb::all() {
-            run(
-                &db,
-                options(mode),
-                &format!("{}, {mode:?}", db.dialect.name()),
-            );
-        }
     }
 }
 

@@ -5,8 +5,7 @@
 
 mod support;
 
-use retort::{Graph, Options, Runner, TransactionMode};
-use support::TestDb;
+use retort::{Graph, Runner};
 
 /// Messages that need escaping in SQL somewhere (MySQL's backslash among them).
 const MESSAGES: [&str; 5] = [
@@ -29,37 +28,30 @@ fn graph() -> Graph {
 #[test]
 fn messages_that_need_escaping_are_recorded_as_written() {
     let graph = graph();
-    for mode in [TransactionMode::All, TransactionMode::PerMigration] {
-        for db in TestDb::all() {
-            let name = format!("{}, {mode:?}", db.dialect.name());
-            let options = Options {
-                transaction: mode,
-                ..Options::default()
-            };
-            let mut runner = Runner::connect(&graph, &db.url, options.clone()).unwrap();
-            let done = runner.upgrade("head").unwrap();
-            assert_eq!(done.len(), MESSAGES.len(), "{name}");
-            let rows = runner.applied_rows().unwrap();
-            for (i, message) in MESSAGES.iter().enumerate() {
-                let row = rows
-                    .iter()
-                    .find(|r| r.revision == format!("m{i}"))
-                    .unwrap_or_else(|| panic!("{name}: m{i} recorded"));
-                assert_eq!(&row.message, message, "{name}: m{i}");
-            }
-            drop(runner);
-            // A second run checks every row against the code: nothing to do, nothing refused.
-            let mut again = Runner::connect(&graph, &db.url, options).unwrap();
-            assert_eq!(
-                again.upgrade("head").unwrap(),
-                Vec::<String>::new(),
-                "{name}"
-            );
-            assert_eq!(
-                again.applied_rows().unwrap().len(),
-                MESSAGES.len(),
-                "{name}"
-            );
+    support::on_each_fresh_database(|db, options, name| {
+        let mut runner = Runner::connect(&graph, &db.url, options.clone()).unwrap();
+        let done = runner.upgrade("head").unwrap();
+        assert_eq!(done.len(), MESSAGES.len(), "{name}");
+        let rows = runner.applied_rows().unwrap();
+        for (i, message) in MESSAGES.iter().enumerate() {
+            let row = rows
+                .iter()
+                .find(|r| r.revision == format!("m{i}"))
+                .unwrap_or_else(|| panic!("{name}: m{i} recorded"));
+            assert_eq!(&row.message, message, "{name}: m{i}");
         }
-    }
+        drop(runner);
+        // A second run checks every row against the code: nothing to do, nothing refused.
+        let mut again = Runner::connect(&graph, &db.url, options).unwrap();
+        assert_eq!(
+            again.upgrade("head").unwrap(),
+            Vec::<String>::new(),
+            "{name}"
+        );
+        assert_eq!(
+            again.applied_rows().unwrap().len(),
+            MESSAGES.len(),
+            "{name}"
+        );
+    });
 }

@@ -147,6 +147,23 @@ fn with_database(url: &str, name: &str) -> String {
     format!("{}/{name}{query}", &base[..cut])
 }
 
+/// `run` on a fresh database of every backend this run can reach, in both transaction
+/// modes, with the options for that mode and a name for messages (`sqlite, All`).
+pub fn on_each_fresh_database(run: impl Fn(&TestDb, retort::Options, &str)) {
+    for mode in [
+        retort::TransactionMode::All,
+        retort::TransactionMode::PerMigration,
+    ] {
+        for db in TestDb::all() {
+            let options = retort::Options {
+                transaction: mode,
+                ..retort::Options::default()
+            };
+            run(&db, options, &format!("{}, {mode:?}", db.dialect.name()));
+        }
+    }
+}
+
 impl TestDb {
     /// This database's URL through another server address in `var` (a pooler in front of
     /// the same server): the same database name there. `None` (or a failure with `CI=true`)
