@@ -84,7 +84,7 @@ impl<'g> Runner<'g> {
                 Err(e @ Error::LockWait { .. })
                     if self.backend.capabilities().transactional_ddl && !outside =>
                 {
-                    self.backend.rollback();
+                    self.roll_back();
                     self.after_lock_wait(e, &mut gave_up)?;
                     continue;
                 }

@@ -349,10 +349,15 @@ impl<'g> Runner<'g> {
     }
 
     fn abort<T>(&mut self, error: Error) -> Result<T> {
-        self.pending_writes = None;
-        self.backend.rollback();
+        self.roll_back();
         let _ = self.backend.unlock();
         Err(error)
+    }
+
+    /// Rolls the open transaction back, and with it what waited for its commit.
+    pub(super) fn roll_back(&mut self) {
+        self.pending_writes = None;
+        self.backend.rollback();
     }
 
     /// Records `target` (and its ancestors) as applied without running anything; `base`
