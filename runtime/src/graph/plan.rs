@@ -22,19 +22,22 @@ pub(crate) fn plan_upgrade(
     applied: &BTreeSet<String>,
     target: &str,
 ) -> Result<Vec<String>> {
-    let wanted: BTreeSet<String> = if let Some(n) = target.strip_prefix('+') {
+    let pending = |wanted: Vec<&crate::graph::Revision>| -> Vec<String> {
+        wanted
+            .into_iter()
+            .map(|r| r.id())
+            .filter(|r| !applied.contains(*r))
+            .map(str::to_string)
+            .collect()
+    };
+    if let Some(n) = target.strip_prefix('+') {
         let n: usize = n.parse().map_err(|_| {
             Error::Usage(format!("`{target}` is not a step count; write +1, +2, …"))
         })?;
         let head = graph
             .single_head()?
             .ok_or_else(|| Error::NoSuchRevision("head".into()))?;
-        let pending: Vec<String> = graph
-            .order(&graph.ancestors(&head))
-            .into_iter()
-            .map(|r| r.id().to_string())
-            .filter(|r| !applied.contains(r))
-            .collect();
+        let pending = pending(graph.ordered_ancestors(&head));
         if pending.len() < n {
             return Err(Error::Usage(format!(
                 "cannot upgrade {target}: only {} migration(s) are pending",
@@ -42,20 +45,16 @@ pub(crate) fn plan_upgrade(
             )));
         }
         return Ok(pending.into_iter().take(n).collect());
-    } else if target == "heads" {
-        graph.all_heads_ancestry()
+    }
+    let wanted = if target == "heads" {
+        graph.ordered_heads_ancestry()
     } else {
         match graph.resolve(target)? {
-            Some(rev) => graph.ancestors(&rev),
-            None => BTreeSet::new(),
+            Some(rev) => graph.ordered_ancestors(&rev),
+            None => Vec::new(),
         }
     };
-    Ok(graph
-        .order(&wanted)
-        .into_iter()
-        .map(|r| r.id().to_string())
-        .filter(|r| !applied.contains(r))
-        .collect())
+    Ok(pending(wanted))
 }
 
 /// Revisions to undo, children first.
