@@ -286,11 +286,7 @@ impl<'g> Runner<'g> {
 
     /// Commits and keeps the lock (one that outlives the commit) for the next batch.
     fn commit_keeping_lock(&mut self) -> Result<()> {
-        let committed = match self.pending_writes.take() {
-            Some(writes) => self.backend.commit_after(&writes),
-            None => self.backend.commit(),
-        };
-        if let Err(e) = committed {
+        if let Err(e) = self.commit_with_pending() {
             return self.abort(e);
         }
         Ok(())
@@ -298,10 +294,7 @@ impl<'g> Runner<'g> {
 
     /// Commits, then releases the lock.
     fn leave(&mut self) -> Result<()> {
-        let committed = match self.pending_writes.take() {
-            Some(writes) => self.backend.commit_after(&writes),
-            None => self.backend.commit(),
-        };
+        let committed = self.commit_with_pending();
         if committed.is_err() {
             self.backend.rollback();
         }
@@ -334,6 +327,14 @@ impl<'g> Runner<'g> {
             }
             None => sql,
         });
+    }
+
+    /// Commits, sending what waited for the commit first.
+    fn commit_with_pending(&mut self) -> Result<()> {
+        match self.pending_writes.take() {
+            Some(writes) => self.backend.commit_after(&writes),
+            None => self.backend.commit(),
+        }
     }
 
     /// Sends what waits for the commit now, for a transaction that commits without it (the
