@@ -108,9 +108,12 @@ pub(super) fn render(
     };
     let (t, c) = (quote_table(table, dialect), quote_ident(column, dialect));
     let v = match dialect {
-        Dialect::Postgres => format!("({})", postgres_default(ty, value)),
-        Dialect::Mysql => mysql_default(ty, value),
-        Dialect::Sqlite => format!("({})", value.trim()),
+        Dialect::Postgres if cfg!(feature = "postgres") => {
+            format!("({})", postgres_default(ty, value))
+        }
+        Dialect::Mysql if cfg!(feature = "mysql") => mysql_default(ty, value),
+        Dialect::Sqlite if cfg!(feature = "sqlite") => format!("({})", value.trim()),
+        d => return Err(d.left_out()),
     };
     // The rows still to fill, and one batch of them.
     let fill = format!("UPDATE {t} SET {c} = {v} WHERE {c} IS NULL AND {v} IS NOT NULL");

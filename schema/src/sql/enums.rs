@@ -38,9 +38,16 @@ pub(super) fn render(op: &Op, before: &Schema, dialect: Dialect) -> Result<Vec<S
                 renamed,
             };
             match dialect {
-                Dialect::Postgres => Ok(super::postgres::alter_enum(&change, before, op)),
-                Dialect::Mysql => Ok(super::mysql::alter_enum(&change, before)),
-                Dialect::Sqlite => super::sqlite::alter_enum(&change, before, op),
+                Dialect::Postgres if cfg!(feature = "postgres") => {
+                    Ok(super::postgres::alter_enum(&change, before, op))
+                }
+                Dialect::Mysql if cfg!(feature = "mysql") => {
+                    Ok(super::mysql::alter_enum(&change, before))
+                }
+                Dialect::Sqlite if cfg!(feature = "sqlite") => {
+                    super::sqlite::alter_enum(&change, before, op)
+                }
+                d => Err(d.left_out()),
             }
         }
         _ => unreachable!("only enum operations are rendered here"),

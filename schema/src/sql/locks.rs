@@ -130,9 +130,10 @@ impl LockCost {
 /// functions, which retort cannot see into).
 pub fn lock_costs(op: &Op, dialect: Dialect, before: &Schema) -> Vec<LockCost> {
     match dialect {
-        Dialect::Postgres => super::postgres::lock_costs(op, before),
-        Dialect::Mysql => super::mysql::lock_costs(op, before),
-        Dialect::Sqlite => super::sqlite::lock_costs(op, before),
+        Dialect::Postgres if cfg!(feature = "postgres") => super::postgres::lock_costs(op, before),
+        Dialect::Mysql if cfg!(feature = "mysql") => super::mysql::lock_costs(op, before),
+        Dialect::Sqlite if cfg!(feature = "sqlite") => super::sqlite::lock_costs(op, before),
+        d => d.left_out_of_build(),
     }
 }
 

@@ -63,6 +63,39 @@ impl Dialect {
             _ => None,
         }
     }
+
+    /// Whether this build renders SQL for the dialect: retort-schema's feature of the same
+    /// name (`sqlite`, `postgres`, `mysql`) is on. An app that links retort for one backend
+    /// leaves the other dialects' renderers out of its binary; rendering for one of them is
+    /// refused by name ([`render`], [`render_ops`]).
+    ///
+    /// ```
+    /// use retort_schema::sql::Dialect;
+    /// assert_eq!(Dialect::Sqlite.compiled(), cfg!(feature = "sqlite"));
+    /// ```
+    pub const fn compiled(self) -> bool {
+        match self {
+            Dialect::Sqlite => cfg!(feature = "sqlite"),
+            Dialect::Postgres => cfg!(feature = "postgres"),
+            Dialect::Mysql => cfg!(feature = "mysql"),
+        }
+    }
+
+    /// The refusal to render in a dialect this build leaves out.
+    pub(crate) fn left_out(self) -> RenderError {
+        RenderError {
+            message: format!(
+                "this build of retort renders no SQL for {0}: enable retort's `{0}` feature",
+                self.name()
+            ),
+        }
+    }
+
+    /// A dialect this build leaves out, reached where no error can be returned: only a
+    /// [`Catalog`] made by hand for it gets here (a backend exists only for what is compiled).
+    pub(crate) fn left_out_of_build(self) -> ! {
+        panic!("{}", self.left_out().message)
+    }
 }
 
 /// How one database keeps a schema: the types, defaults and checks it reads back for what
@@ -157,9 +190,10 @@ impl Catalog {
     /// The type the database keeps for a model's type, read back portable.
     pub fn stored_type(&self, ty: &ColumnType) -> ColumnType {
         match self.dialect {
-            Dialect::Sqlite => sqlite::stored_type(ty),
-            Dialect::Postgres => postgres::stored_type(ty),
-            Dialect::Mysql => mysql::stored_type(ty),
+            Dialect::Sqlite if cfg!(feature = "sqlite") => sqlite::stored_type(ty),
+            Dialect::Postgres if cfg!(feature = "postgres") => postgres::stored_type(ty),
+            Dialect::Mysql if cfg!(feature = "mysql") => mysql::stored_type(ty),
+            d => d.left_out_of_build(),
         }
     }
 
@@ -168,9 +202,10 @@ impl Catalog {
     pub fn stored_table(&self, table: &Table) -> Table {
         let mut t = table.without_rename_hints();
         match self.dialect {
-            Dialect::Sqlite => sqlite::stored_table(&mut t),
-            Dialect::Postgres => postgres::stored_table(&mut t),
-            Dialect::Mysql => mysql::stored_table(&mut t, self.mariadb),
+            Dialect::Sqlite if cfg!(feature = "sqlite") => sqlite::stored_table(&mut t),
+            Dialect::Postgres if cfg!(feature = "postgres") => postgres::stored_table(&mut t),
+            Dialect::Mysql if cfg!(feature = "mysql") => mysql::stored_table(&mut t, self.mariadb),
+            d => d.left_out_of_build(),
         }
         t.normalize();
         t
@@ -266,6 +301,9 @@ pub struct RenderError {
 /// assert_eq!(steps, [Step::Sql(r#"ALTER TABLE "tasks" ADD COLUMN "retry_count" INTEGER NOT NULL DEFAULT 0"#.into())]);
 /// ```
 pub fn render(op: &Op, before: &Schema, dialect: Dialect) -> Result<Vec<Step>, RenderError> {
+    if !dialect.compiled() {
+        return Err(dialect.left_out());
+    }
     match op {
         Op::Execute { sql } => {
             let text = match sql {
@@ -376,9 +414,10 @@ fn refuse_unsupported_parts(op: &Op, dialect: Dialect) -> Result<(), RenderError
 
 fn render_structure(op: &Op, before: &Schema, dialect: Dialect) -> Result<Vec<Step>, RenderError> {
     match dialect {
-        Dialect::Sqlite => sqlite::render(op, before),
-        Dialect::Postgres => postgres::render(op, before),
-        Dialect::Mysql => mysql::render(op, before),
+        Dialect::Sqlite if cfg!(feature = "sqlite") => sqlite::render(op, before),
+        Dialect::Postgres if cfg!(feature = "postgres") => postgres::render(op, before),
+        Dialect::Mysql if cfg!(feature = "mysql") => mysql::render(op, before),
+        d => Err(d.left_out()),
     }
 }
 
@@ -392,13 +431,17 @@ pub fn render_ops(
     schema: &mut Schema,
     dialect: Dialect,
 ) -> Result<Vec<Vec<Step>>, RenderError> {
+    if !dialect.compiled() {
+        return Err(dialect.left_out());
+    }
     for op in ops {
         refuse_unsupported_parts(op, dialect)?;
     }
     match dialect {
-        Dialect::Sqlite => sqlite::render_ops(ops, schema),
-        Dialect::Postgres => postgres::render_ops(ops, schema),
-        Dialect::Mysql => mysql::render_ops(ops, schema),
+        Dialect::Sqlite if cfg!(feature = "sqlite") => sqlite::render_ops(ops, schema),
+        Dialect::Postgres if cfg!(feature = "postgres") => postgres::render_ops(ops, schema),
+        Dialect::Mysql if cfg!(feature = "mysql") => mysql::render_ops(ops, schema),
+        d => Err(d.left_out()),
     }
 }
 
@@ -512,5 +555,52 @@ pub(crate) fn misfit_check(
         problem: format!(
             "column `{table}.{column}` changes from {old} to {new}, and a value does not fit the new type. Convert or clean those rows first (an execute(\"UPDATE …\") before this operation), or keep the type"
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Column;
+
+    /// A build renders for the dialects whose features it has and refuses the others by
+    /// name, from both entry points and for every kind of operation (raw SQL included).
+    /// CI runs this with the SQLite dialect alone as well, where PostgreSQL and MySQL are
+    /// the ones refused.
+    #[test]
+    fn a_dialect_renders_exactly_when_compiled() {
+        let mut t = Table::new("tasks");
+        t.columns.push(Column::new("id", ColumnType::Integer));
+        t.primary_key = vec!["id".into()];
+        let before = Schema::from_tables([t]);
+        let mut c = Column::new("retry_count", ColumnType::Integer);
+        c.server_default = Some("0".into());
+        let ops = [
+            Op::AddColumn {
+                table: "tasks".into(),
+                column: c,
+            },
+            Op::Execute {
+                sql: DialectSql::All("UPDATE tasks SET retry_count = 1".into()),
+            },
+        ];
+        for dialect in [Dialect::Sqlite, Dialect::Postgres, Dialect::Mysql] {
+            let each: Vec<_> = ops.iter().map(|op| render(op, &before, dialect)).collect();
+            let mut schema = before.clone();
+            let all = render_ops(&ops, &mut schema, dialect);
+            if dialect.compiled() {
+                assert!(each.iter().all(|r| r.as_ref().is_ok_and(|s| !s.is_empty())));
+                assert_eq!(all.unwrap().len(), 2);
+            } else {
+                let named = format!("enable retort's `{}` feature", dialect.name());
+                for refused in each.into_iter().chain([all.map(|_| Vec::new())]) {
+                    assert!(refused.unwrap_err().message.contains(&named));
+                }
+                assert_eq!(
+                    schema, before,
+                    "a refused render leaves the schema as it was"
+                );
+            }
+        }
     }
 }
