@@ -216,9 +216,13 @@ pub trait Backend {
     }
     /// Runs `sql` (the version-row writes of what the transaction did), then commits.
     fn commit_after(&mut self, sql: &str) -> Result<()> {
-        self.execute(sql)
-            .map_err(db_err("cannot write the version table"))?;
+        self.write_versions(sql)?;
         self.commit()
+    }
+    /// Runs writes of the version table (one statement or several); a failure says so.
+    fn write_versions(&mut self, sql: &str) -> Result<()> {
+        self.execute(sql)
+            .map_err(db_err("cannot write the version table"))
     }
     /// Begins a transaction (a no-op where DDL is not transactional).
     fn begin(&mut self) -> Result<()>;
@@ -279,27 +283,23 @@ pub trait Backend {
     /// Adds a row.
     fn record(&mut self, row: &AppliedRow) -> Result<()> {
         let sql = versions::insert(row, self.dialect());
-        self.execute(&sql)
-            .map_err(db_err("cannot write the version table"))
+        self.write_versions(&sql)
     }
     /// Changes the state of a row (progress of a migration on a database without
     /// transactional DDL).
     fn set_state(&mut self, revision: &str, state: &RowState, execution_ms: i64) -> Result<()> {
         let sql =
             versions::update_state(revision, &state.to_string(), execution_ms, self.dialect());
-        self.execute(&sql)
-            .map_err(db_err("cannot write the version table"))
+        self.write_versions(&sql)
     }
     /// Removes a row.
     fn forget(&mut self, revision: &str) -> Result<()> {
         let sql = versions::delete_one(revision, self.dialect());
-        self.execute(&sql)
-            .map_err(db_err("cannot write the version table"))
+        self.write_versions(&sql)
     }
     /// Removes every row.
     fn forget_all(&mut self) -> Result<()> {
-        self.execute(&versions::delete_all())
-            .map_err(db_err("cannot write the version table"))
+        self.write_versions(&versions::delete_all())
     }
     /// Checks the foreign keys of the given tables (of every table for `None`), which a
     /// migration could have broken while they were not enforced; the error lists

@@ -341,10 +341,7 @@ impl<'g> Runner<'g> {
     /// one that took the lock, before a migration that runs outside a transaction).
     pub(super) fn write_pending_now(&mut self) -> Result<()> {
         match self.pending_writes.take() {
-            Some(writes) => self
-                .backend
-                .execute(&writes)
-                .map_err(crate::backend::db_err("cannot write the version table")),
+            Some(writes) => self.backend.write_versions(&writes),
             None => Ok(()),
         }
     }

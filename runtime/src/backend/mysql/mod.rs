@@ -222,13 +222,6 @@ impl MysqlBackend {
 }
 
 impl MysqlBackend {
-    /// Writes the version table (statements that commit on their own, or a transaction).
-    fn write_versions(&mut self, sql: &str) -> Result<()> {
-        my(&mut self.conn)
-            .batch_execute(sql)
-            .map_err(db_err("cannot write the version table"))
-    }
-
     /// Writes the last migration's `applied` update, if it waits.
     fn write_finished(&mut self) -> Result<()> {
         match self.finished.take() {
