@@ -405,8 +405,13 @@ impl Graph {
 
     /// Every revision below the head(s): what a database at head has applied.
     pub fn all_heads_ancestry(&self) -> BTreeSet<String> {
+        self.set(&self.heads_ancestry_mask())
+    }
+
+    /// Which revisions are below the head(s), by position.
+    fn heads_ancestry_mask(&self) -> Vec<bool> {
         let shape = self.shape();
-        self.set(&shape.ancestors_mask(shape.heads()))
+        shape.ancestors_mask(shape.heads())
     }
 
     /// The schema at the head(s).
@@ -430,8 +435,7 @@ impl Graph {
 
     /// [`Graph::all_heads_ancestry`] in [`Graph::order`]'s order.
     pub(crate) fn ordered_heads_ancestry(&self) -> Vec<&Revision> {
-        let shape = self.shape();
-        self.in_order(&shape.ancestors_mask(shape.heads()))
+        self.in_order(&self.heads_ancestry_mask())
     }
 
     fn in_order(&self, mask: &[bool]) -> Vec<&Revision> {
