@@ -5,18 +5,11 @@
 
 mod support;
 
-use retort::{Graph, Options, Runner, TransactionMode};
-use support::{creates, on_each_fresh_database, rev, rev_outside, TestDb};
+use retort::{Graph, Runner, TransactionMode};
+use support::{creates, in_mode, on_each_fresh_database, rev, rev_outside, TestDb};
 
 fn version_table_exists(db: &TestDb) -> bool {
     db.backend().version_table_exists().unwrap()
-}
-
-fn options(mode: TransactionMode) -> Options {
-    Options {
-        transaction: mode,
-        ..Options::default()
-    }
 }
 
 /// A run with nothing to do still leaves the version table (a downgrade to `base` of a
@@ -96,7 +89,7 @@ fn a_failed_first_transaction_leaves_nothing() {
             continue;
         }
         let name = db.dialect.name();
-        let mut runner = Runner::connect(&graph, &db.url, options(TransactionMode::All)).unwrap();
+        let mut runner = Runner::connect(&graph, &db.url, in_mode(TransactionMode::All)).unwrap();
         assert!(runner.upgrade("head").is_err(), "{name}");
         drop(runner);
         assert!(!version_table_exists(&db), "{name}");
@@ -105,7 +98,7 @@ fn a_failed_first_transaction_leaves_nothing() {
             "{name}: t0 is not there"
         );
         // The next run starts from the same fresh database, and stops at the same place.
-        let mut again = Runner::connect(&graph, &db.url, options(TransactionMode::All)).unwrap();
+        let mut again = Runner::connect(&graph, &db.url, in_mode(TransactionMode::All)).unwrap();
         assert!(again.upgrade("a").is_ok(), "{name}");
         drop(again);
         assert!(version_table_exists(&db), "{name}");

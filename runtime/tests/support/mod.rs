@@ -155,12 +155,20 @@ pub fn on_each_fresh_database(run: impl Fn(&TestDb, retort::Options, &str)) {
         retort::TransactionMode::PerMigration,
     ] {
         for db in TestDb::all() {
-            let options = retort::Options {
-                transaction: mode,
-                ..retort::Options::default()
-            };
-            run(&db, options, &format!("{}, {mode:?}", db.dialect.name()));
+            run(
+                &db,
+                in_mode(mode),
+                &format!("{}, {mode:?}", db.dialect.name()),
+            );
         }
+    }
+}
+
+/// The default options with transactions in `mode`.
+pub fn in_mode(mode: retort::TransactionMode) -> retort::Options {
+    retort::Options {
+        transaction: mode,
+        ..retort::Options::default()
     }
 }
 
