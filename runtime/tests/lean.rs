@@ -6,11 +6,31 @@ use std::process::Command;
 /// `cargo tree` of the normal (non-dev, non-build) dependencies of `retort`, proc macros
 /// left out, for a feature selection.
 fn linked_crates(features: &[&str]) -> Vec<String> {
+    tree(features, "{p}")
+        .lines()
+        .filter_map(|l| l.split_whitespace().next().map(str::to_string))
+        .collect()
+}
+
+/// The features `retort-schema` is built with in an app on `features`.
+fn schema_features(features: &[&str]) -> String {
+    let lines = tree(features, "{p} [{f}]");
+    let schema: Vec<&str> = lines
+        .lines()
+        .filter(|l| l.starts_with("retort-schema "))
+        .collect();
+    assert!(!schema.is_empty(), "the tree was read: {lines}");
+    let (_, features) = schema[0].rsplit_once('[').expect("features printed");
+    features.trim_end_matches(']').to_string()
+}
+
+/// `cargo tree` as above, each package printed with `format`.
+fn tree(features: &[&str], format: &str) -> String {
     let manifest = concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml");
     let mut cmd = Command::new(env!("CARGO"));
     cmd.args(["tree", "--offline", "--manifest-path", manifest])
         .args(["-p", "retort", "-e", "normal,no-proc-macro"])
-        .args(["--prefix", "none", "--format", "{p}"]);
+        .args(["--prefix", "none", "--format", format]);
     if !features.is_empty() {
         cmd.args(["--no-default-features", "--features", &features.join(",")]);
     }
@@ -20,10 +40,23 @@ fn linked_crates(features: &[&str]) -> Vec<String> {
         "cargo tree failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|l| l.split_whitespace().next().map(str::to_string))
-        .collect()
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// An app links the SQL renderers of the backends it compiles and no other (an SQLite app
+/// carries neither PostgreSQL's nor MySQL's); the CLI's `db sql --dialect` renders for all.
+#[test]
+fn an_app_links_the_renderers_of_its_backends_only() {
+    for (features, dialects) in [
+        (&["sqlite"][..], "sqlite"),
+        (&["postgres"], "postgres"),
+        (&["mysql"], "mysql"),
+        (&["sqlite", "postgres"], "postgres,sqlite"),
+        (&["postgres", "mysql", "chrono", "json"], "mysql,postgres"),
+        (&["sqlite", "cli"], "mysql,postgres,sqlite"),
+    ] {
+        assert_eq!(schema_features(features), dialects, "features {features:?}");
+    }
 }
 
 #[test]
