@@ -127,7 +127,8 @@ impl LockCost {
 
 /// What `op` costs each existing table it touches on `dialect`, given the schema before it.
 /// Empty for what touches no existing table (a new table, a function, raw SQL and Rust
-/// functions, which retort cannot see into).
+/// functions, which retort cannot see into). Panics for a dialect this build leaves out
+/// ([`Dialect::compiled`]).
 pub fn lock_costs(op: &Op, dialect: Dialect, before: &Schema) -> Vec<LockCost> {
     match dialect {
         Dialect::Postgres if cfg!(feature = "postgres") => super::postgres::lock_costs(op, before),

@@ -188,6 +188,8 @@ impl Catalog {
     }
 
     /// The type the database keeps for a model's type, read back portable.
+    ///
+    /// Panics for a dialect this build leaves out ([`Dialect::compiled`]).
     pub fn stored_type(&self, ty: &ColumnType) -> ColumnType {
         match self.dialect {
             Dialect::Sqlite if cfg!(feature = "sqlite") => sqlite::stored_type(ty),
@@ -199,6 +201,8 @@ impl Catalog {
 
     /// A model's table as the database keeps it (types as stored, defaults as retort
     /// writes them, the dialect's equivalences of constraints), without rename hints.
+    ///
+    /// Panics for a dialect this build leaves out ([`Dialect::compiled`]).
     pub fn stored_table(&self, table: &Table) -> Table {
         let mut t = table.without_rename_hints();
         match self.dialect {
