@@ -9,7 +9,7 @@ use std::time::Duration;
 use retort::backend::connect;
 use retort::schema::sql::Dialect;
 use retort::{Error, Graph, Options, Runner, TransactionMode};
-use support::{rev, TestDb};
+use support::{in_mode, rev, TestDb};
 
 const TASKS_UP: &str = r#"
     create_table("tasks",
@@ -156,10 +156,7 @@ fn concurrent_runners_apply_each_migration_once() {
                 let handles: Vec<_> = (0..8)
                     .map(|_| {
                         s.spawn(|| {
-                            let options = Options {
-                                transaction: mode,
-                                ..Options::default()
-                            };
+                            let options = in_mode(mode);
                             Runner::connect(&graph, &fresh.url, options)
                                 .and_then(|mut r| r.upgrade("head"))
                                 .unwrap_or_else(|e| panic!("{name}: {e}"))

@@ -10,7 +10,7 @@ mod support;
 use std::collections::BTreeMap;
 
 use retort::{Graph, Options, Runner, TransactionMode};
-use support::{rev, TestDb};
+use support::{in_mode, rev, TestDb};
 
 fn id(i: usize) -> String {
     format!("r{i:03}")
@@ -50,10 +50,7 @@ fn per_migration_runners_at_once_apply_each_migration_once() {
             let handles: Vec<_> = (0..runners)
                 .map(|_| {
                     s.spawn(|| {
-                        let options = Options {
-                            transaction: TransactionMode::PerMigration,
-                            ..Options::default()
-                        };
+                        let options = in_mode(TransactionMode::PerMigration);
                         Runner::connect(&graph, &db.url, options)
                             .unwrap()
                             .upgrade("head")
@@ -108,10 +105,7 @@ fn between_transactions(n: usize) {
     let graph = chain(n);
     for db in TestDb::all() {
         let name = format!("{}, {n} migrations", db.dialect.name());
-        let options = Options {
-            transaction: TransactionMode::PerMigration,
-            ..Options::default()
-        };
+        let options = in_mode(TransactionMode::PerMigration);
         let keeps_lock = db.dialect == retort::schema::sql::Dialect::Mysql;
         let may_keep = db.dialect == retort::schema::sql::Dialect::Postgres && n > 32;
         let mut taken_by_b = Vec::new();
@@ -166,10 +160,7 @@ fn a_long_run_whose_lock_keeper_ends_stops_and_the_next_run_finishes() {
     let Some(db) = TestDb::on_server("RETORT_PG_URL") else {
         return;
     };
-    let options = Options {
-        transaction: TransactionMode::PerMigration,
-        ..Options::default()
-    };
+    let options = in_mode(TransactionMode::PerMigration);
     let mut reported = Vec::new();
     let mut killed = false;
     // Between two of the run's transactions a lock is held only by its keeper.

@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 
 use diesel::connection::SimpleConnection;
 use retort::{Graph, Options, Runner};
-use support::{rev, Db, TestDb};
+use support::{in_mode, rev, Db, TestDb};
 
 const BASE_UP: &str = r#"
     create_table("p",
@@ -433,10 +433,7 @@ fn per_migration_mode_keeps_what_succeeded() {
     for backend in TestDb::all() {
         let name = backend.dialect.name();
         let db = backend.another();
-        let options = Options {
-            transaction: retort::TransactionMode::PerMigration,
-            ..Options::default()
-        };
+        let options = in_mode(retort::TransactionMode::PerMigration);
         let mut runner = Runner::connect(&graph, &db.url, options).unwrap();
         assert!(runner.upgrade("head").is_err(), "{name}");
         assert_eq!(runner.current().unwrap(), ["r2"], "{name}");
