@@ -15,12 +15,11 @@ fn linked_crates(features: &[&str]) -> Vec<String> {
 /// The features `retort-schema` is built with in an app on `features`.
 fn schema_features(features: &[&str]) -> String {
     let lines = tree(features, "{p} [{f}]");
-    let schema: Vec<&str> = lines
+    let schema = lines
         .lines()
-        .filter(|l| l.starts_with("retort-schema "))
-        .collect();
-    assert!(!schema.is_empty(), "the tree was read: {lines}");
-    let (_, features) = schema[0].rsplit_once('[').expect("features printed");
+        .find(|l| l.starts_with("retort-schema "))
+        .unwrap_or_else(|| panic!("the tree was read: {lines}"));
+    let (_, features) = schema.rsplit_once('[').expect("features printed");
     features.trim_end_matches(']').to_string()
 }
 
