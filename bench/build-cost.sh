@@ -6,9 +6,12 @@
 #   app_diesel_migrations  base + diesel_migrations: embeds one migration, runs it at start
 #   app_retort             base + retort (default features) and retort-build in build.rs:
 #                          one model, its migration, the startup upgrade at start
+#   app_retort_lean        app_retort with `default-features = false, features = ["sqlite"]`:
+#                          without `introspect` (check, adoption), which diesel_migrations
+#                          does not do either
 #
 # Prints each clean build's wall time and binary size, and each app's ratio to the base.
-# Usage: bash bench/build-cost.sh [rounds]   (default 1; each round builds all three apps)
+# Usage: bash bench/build-cost.sh [rounds]   (default 1; each round builds every app)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 rounds="${1:-1}"
@@ -81,9 +84,14 @@ fn main() {
         .expect("migrates");
 }' "retort-build = { path = \"$root/autogen\" }"
 printf 'fn main() {\n    retort_build::generate().unwrap();\n}\n' > "$work/app_retort/build.rs"
+rm -rf "$work/app_retort_lean"
+cp -r "$work/app_retort" "$work/app_retort_lean"
+sed -i "s/^name = \"app_retort\"/name = \"app_retort_lean\"/; s|^retort = { path = \"$root/runtime\" }|retort = { path = \"$root/runtime\", default-features = false, features = [\"sqlite\"] }|" \
+    "$work/app_retort_lean/Cargo.toml"
+grep -q 'default-features = false' "$work/app_retort_lean/Cargo.toml"
 
 # The same dependency versions as the workspace, resolved without the network.
-for a in app_base app_diesel_migrations app_retort; do
+for a in app_base app_diesel_migrations app_retort app_retort_lean; do
     cp "$root/Cargo.lock" "$work/$a/Cargo.lock"
 done
 # app_retort's first build writes its migration (from the model) and compiles it in the same
@@ -91,7 +99,7 @@ done
 
 declare -A total size
 for r in $(seq "$rounds"); do
-    for a in app_base app_diesel_migrations app_retort; do
+    for a in app_base app_diesel_migrations app_retort app_retort_lean; do
         target="$work/target-$a"
         rm -rf "$target"
         start=$(date +%s.%N)
@@ -104,10 +112,11 @@ for r in $(seq "$rounds"); do
     done
 done
 echo "clean release build (mean of $rounds round(s)) and stripped binary size, on $(nproc) cores"
-for a in app_base app_diesel_migrations app_retort; do
+for a in app_base app_diesel_migrations app_retort app_retort_lean; do
     mean=$(echo "scale=2; ${total[$a]} / $rounds" | bc)
     base_mean=$(echo "scale=4; ${total[app_base]} / $rounds" | bc)
-    printf '  %-18s %7.1f s  (%+.0f %% vs base)   binary %5.2f MiB (%.2f× base)\n' "$a" "$mean" \
-        "$(echo "($mean - $base_mean) * 100 / $base_mean" | bc -l)" \
-        "$(echo "${size[$a]} / 1048576" | bc -l)" "$(echo "${size[$a]} / ${size[app_base]}" | bc -l)"
+    printf '  %-22s %7.1f s  (%+.0f %% vs base)   binary %5.2f MiB (%.2f× base, %.2f× diesel_migrations)\n' \
+        "$a" "$mean" "$(echo "($mean - $base_mean) * 100 / $base_mean" | bc -l)" \
+        "$(echo "${size[$a]} / 1048576" | bc -l)" "$(echo "${size[$a]} / ${size[app_base]}" | bc -l)" \
+        "$(echo "${size[$a]} / ${size[app_diesel_migrations]}" | bc -l)"
 done

@@ -1,7 +1,8 @@
 //! An app built with one backend only — PostgreSQL, retort's default SQLite left out — reads
 //! and writes its JSON and time-zone columns through the `table!` the derive generates, with
 //! plain `serde_json::Value` and `chrono::DateTime<Utc>` fields: the generated SQL types are
-//! PostgreSQL's (`Jsonb` for its `jsonb` columns, `Timestamptz`).
+//! PostgreSQL's (`Jsonb` for its `jsonb` columns, `Timestamptz`). Built without the default
+//! `introspect` feature too, it refuses to adopt a database made without retort.
 
 mod support;
 
@@ -73,7 +74,7 @@ fn a_postgres_only_app_reads_json_and_timestamptz_through_the_generated_dsl() {
     let out = fixture.build(&[], false);
     assert!(out.status.success(), "{}", stderr(&out));
     let bin = support::workspace().join("target/fixtures/debug/pgonly");
-    let out = std::process::Command::new(bin)
+    let out = std::process::Command::new(&bin)
         .env("DB_URL", &db.url_text)
         .env_remove("DATABASE_URL")
         .output()
@@ -87,5 +88,33 @@ fn a_postgres_only_app_reads_json_and_timestamptz_through_the_generated_dsl() {
     assert_eq!(
         db.texts("SELECT data_type AS v FROM information_schema.columns WHERE table_name = 'docs' AND column_name = 'body'"),
         [Some("jsonb".to_string())]
+    );
+
+    // Without retort's default `introspect` feature the app cannot compare a database made
+    // without retort with its migrations, so it refuses to adopt one, names the feature,
+    // and changes nothing.
+    let made_by_hand = db.another();
+    made_by_hand.exec("CREATE TABLE docs (id integer PRIMARY KEY)");
+    made_by_hand.exec("INSERT INTO docs VALUES (7)");
+    let out = std::process::Command::new(&bin)
+        .env("DB_URL", &made_by_hand.url_text)
+        .env_remove("DATABASE_URL")
+        .output()
+        .unwrap();
+    let said = stderr(&out);
+    assert!(!out.status.success(), "{said}");
+    assert!(
+        said.contains("adopting a database that has tables but no retort version table")
+            && said.contains("NotInBuild")
+            && said.contains(r#"feature: "introspect""#),
+        "{said}"
+    );
+    assert_eq!(made_by_hand.count("SELECT COUNT(*) AS n FROM docs"), 1);
+    assert_eq!(
+        made_by_hand.count(
+            "SELECT COUNT(*) AS n FROM information_schema.tables WHERE table_name = 'retort_versions'"
+        ),
+        0,
+        "no version table is made"
     );
 }

@@ -195,6 +195,30 @@ pub enum Error {
     /// A command-line argument is not understood.
     #[error("{0}")]
     Usage(String),
+    /// The call needs a part of retort that this build leaves out (a cargo feature that is
+    /// off).
+    #[error("this build of retort leaves out {what}: enable retort's `{feature}` feature (on by default; the `retort` CLI has it). Nothing was changed")]
+    NotInBuild {
+        /// What the call needed.
+        what: &'static str,
+        /// The feature that brings it.
+        feature: &'static str,
+    },
+}
+
+/// `Ok` when this build reads the live schema (retort's `introspect` feature); otherwise the
+/// [`Error::NotInBuild`] that names `what` needed it. A constant after inlining, so a build
+/// without the feature links none of the code behind the check.
+#[inline(always)]
+pub(crate) fn introspection(what: &'static str) -> Result<()> {
+    if cfg!(feature = "introspect") {
+        Ok(())
+    } else {
+        Err(Error::NotInBuild {
+            what,
+            feature: "introspect",
+        })
+    }
 }
 
 fn list(statements: &[String]) -> String {

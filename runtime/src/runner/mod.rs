@@ -21,6 +21,9 @@ use crate::url::DatabaseUrl;
 use retort_schema::sql::Dialect;
 use retort_schema::Schema;
 
+/// What `check` needs that a build without introspection leaves out.
+const CHECK: &str = "`check` (it compares the database with the models)";
+
 mod adopt;
 mod apply;
 mod integrity;
@@ -165,14 +168,16 @@ impl<'g> Runner<'g> {
         }
     }
 
-    /// The live schema.
+    /// The live schema. In a build without the `introspect` feature (on by default) it returns [`Error::NotInBuild`].
     pub fn introspect(&mut self) -> Result<Schema> {
         self.backend.introspect()
     }
 
     /// Differences between the database and the models (or the head, when the build did
-    /// not record the models). Empty when they match.
+    /// not record the models). Empty when they match. In a build without the `introspect`
+    /// feature (on by default) it returns [`Error::NotInBuild`].
     pub fn check(&mut self) -> Result<Vec<String>> {
+        crate::error::introspection(CHECK)?;
         let expected = match self.graph.models() {
             Some(m) => m.clone(),
             None => self.graph.head_schema()?,
@@ -182,8 +187,10 @@ impl<'g> Runner<'g> {
 
     /// Differences between `expected` and the database, as far as the database can tell:
     /// the expected schema is first put in the database's own form (its types, its spelling
-    /// of defaults; see [`Backend::catalog`]). Empty when they match.
+    /// of defaults; see [`Backend::catalog`]). Empty when they match. In a build
+    /// without the `introspect` feature (on by default) it returns [`Error::NotInBuild`].
     pub fn differences(&mut self, expected: &Schema) -> Result<Vec<String>> {
+        crate::error::introspection(CHECK)?;
         let mut live = self.backend.introspect()?;
         // Another tool's version table, left in place when the database was adopted from
         // it, is not the app's (unless the models declare a table of that name).

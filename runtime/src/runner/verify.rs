@@ -58,9 +58,16 @@ impl Runner<'_> {
         self.check_rows(rows)
     }
 
-    /// A database with tables but no version table: another tool's (refused, or taken over
-    /// when asked), or one made without migrations (adopted where its schema matches).
+    /// A database with tables but no version table, on the way up: another tool's (refused,
+    /// or taken over when asked), or one made without migrations (adopted where its schema
+    /// matches). Refused in a build without introspection, which cannot compare.
     fn adopt_or_refuse(&mut self, adopt: bool) -> Result<()> {
+        if !adopt {
+            return Ok(());
+        }
+        crate::error::introspection(
+            "adopting a database that has tables but no retort version table (its schema is compared with the migrations first)",
+        )?;
         // Tables of another PostgreSQL schema are the app's only where its migrations
         // keep tables there (another app's schema does not make this database in use).
         let live = self.live_app_schema()?;
@@ -72,17 +79,17 @@ impl Runner<'_> {
                 other = None;
             }
         }
-        match (adopt, other, self.options.adopt_from) {
-            (true, Some(_), Some(tool)) => {
+        match (other, self.options.adopt_from) {
+            (Some(_), Some(tool)) => {
                 self.take_over(tool, None, live)?;
             }
-            (true, Some(tool), None) => {
+            (Some(tool), None) => {
                 return Err(Error::ManagedByOtherTool {
                     tool: tool.name().into(),
                     table: tool.table().into(),
                 })
             }
-            (true, None, _) if !live.tables.is_empty() => self.adopt(&live)?,
+            (None, _) if !live.tables.is_empty() => self.adopt(&live)?,
             _ => {}
         }
         Ok(())

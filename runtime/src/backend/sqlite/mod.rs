@@ -258,6 +258,7 @@ impl Backend for SqliteBackend {
     }
 
     fn introspect(&mut self) -> Result<Schema> {
+        crate::error::introspection("reading the live schema")?;
         introspect::schema(self.c())
     }
 
