@@ -237,7 +237,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// A duration as the messages give it: `5 s`, `0.3 s`.
 fn seconds(d: &std::time::Duration) -> String {
-    format!("{} s", (d.as_secs_f64() * 1000.0).round() / 1000.0)
+    format!("{} s", crate::seconds::short(*d))
 }
 
 /// How many characters of a failing statement an error message shows before trimming it.

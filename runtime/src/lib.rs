@@ -70,6 +70,7 @@ mod offline;
 #[cfg(feature = "cli")]
 mod revision;
 pub mod runner;
+mod seconds;
 mod startup;
 #[cfg(all(feature = "testing", feature = "sqlite"))]
 pub mod testing;

@@ -59,8 +59,8 @@ pub(crate) fn stale_after_from_env() -> Result<Duration> {
 
 fn parse_stale_after(v: &str) -> std::result::Result<Duration, String> {
     let least = 2 * HEARTBEAT.as_secs();
-    match v.trim().parse::<f64>() {
-        Ok(s) if s.is_finite() && s >= least as f64 && s <= 86_400.0 => Ok(Duration::from_secs_f64(s)),
+    match crate::seconds::parse(v.trim()) {
+        Some(d) if d >= Duration::from_secs(least) && d <= Duration::from_secs(86_400) => Ok(d),
         _ => Err(format!("not a number of seconds of at least {least} (e.g. 30): how long a Galera migration lock's heartbeat may stand still before another process takes the lock over")),
     }
 }
@@ -210,10 +210,10 @@ impl ClusterLock {
                     Ok(1) => {
                         if let Some((holder, still)) = took_over {
                             self.notice = Some(format!(
-                                "took over the migration lock from {}: its heartbeat had stood still for {:.0} s (RETORT_LOCK_STALE_AFTER = {} s), so its holder is taken to have died; check `db current` for a migration it left part-way",
+                                "took over the migration lock from {}: its heartbeat had stood still for {} s (RETORT_LOCK_STALE_AFTER = {} s), so its holder is taken to have died; check `db current` for a migration it left part-way",
                                 holder.as_deref().unwrap_or("a process that did not say who it was"),
-                                still.as_secs_f64(),
-                                self.stale_after.as_secs_f64()
+                                crate::seconds::fixed(still, 0),
+                                crate::seconds::short(self.stale_after)
                             ));
                         }
                         self.start_heartbeat(token);
@@ -245,10 +245,10 @@ impl ClusterLock {
     fn describe(&self, seen: Option<&(Row, Instant)>) -> String {
         match seen {
             Some((row, since)) => format!(
-                "{}; its heartbeat last moved {:.0} s ago, and a lock whose heartbeat stands still for {:.0} s (RETORT_LOCK_STALE_AFTER) is taken over",
+                "{}; its heartbeat last moved {} s ago, and a lock whose heartbeat stands still for {} s (RETORT_LOCK_STALE_AFTER) is taken over",
                 row.holder.as_deref().unwrap_or("a process that did not say who it was"),
-                since.elapsed().as_secs_f64(),
-                self.stale_after.as_secs_f64()
+                crate::seconds::fixed(since.elapsed(), 0),
+                crate::seconds::fixed(self.stale_after, 0)
             ),
             None => "a process on the cluster (the lock row could not be read)".into(),
         }

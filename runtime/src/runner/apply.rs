@@ -300,8 +300,8 @@ fn execute_statement(
         }
     }
     log(&format!(
-        "filled {rows} row(s) in {batches} batch(es), {:.1} s",
-        started.elapsed().as_secs_f64()
+        "filled {rows} row(s) in {batches} batch(es), {} s",
+        crate::seconds::fixed(started.elapsed(), 1)
     ));
     Ok(())
 }
@@ -351,9 +351,9 @@ fn execute_once(
         }
         let pause = options.lock_retry_pause(tries);
         log(&format!(
-            "`{statement}` waited {:.1} s for a lock other sessions hold, and gave up; trying it again in {:.1} s (retry {tries} of {})",
-            options.ddl_lock_timeout.unwrap_or_default().as_secs_f64(),
-            pause.as_secs_f64(),
+            "`{statement}` waited {} s for a lock other sessions hold, and gave up; trying it again in {} s (retry {tries} of {})",
+            crate::seconds::fixed(options.ddl_lock_timeout.unwrap_or_default(), 1),
+            crate::seconds::fixed(pause, 1),
             options.ddl_lock_retries
         ));
         std::thread::sleep(pause);

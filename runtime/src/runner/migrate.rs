@@ -304,9 +304,9 @@ impl<'g> Runner<'g> {
             *gave_up += 1;
             let pause = self.options.lock_retry_pause(*gave_up);
             (self.log)(&format!(
-                "{revision}: `{statement}` waited {:.1} s for a lock other sessions hold, and gave up; nothing was kept. Trying again in {:.1} s (retry {} of {})",
-                waited.as_secs_f64(),
-                pause.as_secs_f64(),
+                "{revision}: `{statement}` waited {} s for a lock other sessions hold, and gave up; nothing was kept. Trying again in {} s (retry {} of {})",
+                crate::seconds::fixed(waited, 1),
+                crate::seconds::fixed(pause, 1),
                 gave_up,
                 self.options.ddl_lock_retries
             ));

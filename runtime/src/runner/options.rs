@@ -123,9 +123,9 @@ pub fn parse_ddl_lock_timeout(v: &str) -> std::result::Result<Option<Duration>, 
     if v.eq_ignore_ascii_case("off") {
         return Ok(None);
     }
-    match v.parse::<f64>() {
-        Ok(0.0) => Ok(None),
-        Ok(s) if s.is_finite() && s > 0.0 && s <= 86_400.0 => Ok(Some(Duration::from_secs_f64(s))),
+    match crate::seconds::parse(v) {
+        Some(Duration::ZERO) => Ok(None),
+        Some(d) if d <= Duration::from_secs(86_400) => Ok(Some(d)),
         _ => Err("not a number of seconds (e.g. 5 or 0.5; 0 or off to wait as long as the database does)".into()),
     }
 }

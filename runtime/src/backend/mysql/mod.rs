@@ -254,7 +254,10 @@ impl Backend for MysqlBackend {
             return cluster.lock(my(&mut self.conn), timeout);
         }
         let got = self.number(
-            &format!("SELECT GET_LOCK({LOCK}, {:.3}) AS n", timeout.as_secs_f64()),
+            &format!(
+                "SELECT GET_LOCK({LOCK}, {}) AS n",
+                crate::seconds::fixed(timeout, 3)
+            ),
             "cannot take the migration lock",
         )?;
         if got == Some(1) {
