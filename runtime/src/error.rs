@@ -206,12 +206,15 @@ pub enum Error {
     },
 }
 
-/// `Ok` when this build reads the live schema (retort's `introspect` feature); otherwise the
+/// Whether this build reads the live schema (retort's `introspect` feature, on by default).
+pub(crate) const INTROSPECTION: bool = cfg!(feature = "introspect");
+
+/// `Ok` when this build reads the live schema ([`INTROSPECTION`]); otherwise the
 /// [`Error::NotInBuild`] that names `what` needed it. A constant after inlining, so a build
 /// without the feature links none of the code behind the check.
 #[inline(always)]
 pub(crate) fn introspection(what: &'static str) -> Result<()> {
-    if cfg!(feature = "introspect") {
+    if INTROSPECTION {
         Ok(())
     } else {
         Err(Error::NotInBuild {

@@ -24,7 +24,8 @@ impl Runner<'_> {
     /// latest earlier one it equals, where an app ported at the other tool's last migration
     /// has gone on since — and records the history up to it as adopted. The other table stays where it is; `check`
     /// leaves it alone. Refuses, changing nothing, with the exact differences otherwise.
-    /// Returns the head it recorded. In a build without the `introspect` feature (on by default) it returns [`Error::NotInBuild`].
+    /// Returns the head it recorded. In a build without the `introspect` feature (on by
+    /// default) it returns [`Error::NotInBuild`].
     pub fn adopt_from(&mut self, tool: Tool, old_dir: Option<&Path>) -> Result<Vec<String>> {
         crate::error::introspection("adopting a database from another migration tool")?;
         self.refuse_read_only("adopt")?;

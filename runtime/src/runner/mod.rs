@@ -168,7 +168,8 @@ impl<'g> Runner<'g> {
         }
     }
 
-    /// The live schema. In a build without the `introspect` feature (on by default) it returns [`Error::NotInBuild`].
+    /// The live schema. In a build without the `introspect` feature (on by default) it
+    /// returns [`Error::NotInBuild`].
     pub fn introspect(&mut self) -> Result<Schema> {
         self.backend.introspect()
     }
