@@ -48,7 +48,7 @@ pub struct Options {
     pub ddl_lock_retries: u32,
     /// Take over a database that another migration tool keeps, at start-up, when it has no
     /// retort version table yet (opt-in; `RETORT_ADOPT_FROM` for [`Startup`](crate::Startup)):
-    /// as [`Runner::adopt_from`] does, without the tool's migrations folder. Without it
+    /// as [`Runner::adopt_from`](crate::Runner::adopt_from) does, without the tool's migrations folder. Without it
     /// such a database is refused, naming the tool.
     pub adopt_from: Option<Tool>,
 }
