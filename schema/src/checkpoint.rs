@@ -48,7 +48,7 @@ impl Checkpoints {
         // Newest checkpoints last (ids sort by time): a later one's aliases win.
         let mut checkpoints: Vec<&(&str, Vec<&str>)> =
             list.iter().filter(|(_, r)| !r.is_empty()).collect();
-        checkpoints.sort_by_key(|(id, _)| *id);
+        crate::order::sort_by_text(&mut checkpoints, |c| c.0);
         for (id, replaces) in &checkpoints {
             let stands_for = replaces.last().copied().unwrap_or_default();
             if present.contains(stands_for) {

@@ -50,7 +50,7 @@ impl Shape {
             .into_iter()
             .map(|(id, ps)| (id.into(), ps.into_iter().map(Into::into).collect()))
             .collect();
-        listed.sort_by(|a, b| a.0.cmp(&b.0));
+        crate::order::sort_by_text(&mut listed, |(id, _)| id);
         listed.dedup_by(|later, first| later.0 == first.0);
         let index: HashMap<String, usize> = listed
             .iter()

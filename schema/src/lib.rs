@@ -37,6 +37,7 @@ pub mod model;
 mod model_parse;
 pub mod naming;
 pub mod ops;
+pub mod order;
 pub mod sql;
 
 pub use model::{

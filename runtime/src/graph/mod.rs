@@ -252,7 +252,7 @@ impl Graph {
     /// A graph of revisions built at run time (tests, tools). A repeated id keeps the first.
     pub fn from_revisions(list: impl IntoIterator<Item = Revision>) -> Graph {
         let mut revisions: Vec<Revision> = list.into_iter().collect();
-        revisions.sort_by(|a, b| a.id().cmp(b.id()));
+        retort_schema::order::sort_by_text(&mut revisions, Revision::id);
         revisions.dedup_by(|later, first| later.id() == first.id());
         let mut replaced = std::collections::BTreeMap::new();
         if revisions.iter().any(|r| !r.replaces().is_empty()) {

@@ -36,7 +36,11 @@ impl Runner<'_> {
         };
         // Finishing one that stopped part-way: its row is there, and what ran is done.
         let resume_at = match progress {
-            Some(Direction::Up) => self.resuming.remove(rev.id()),
+            Some(Direction::Up) => self
+                .resuming
+                .iter()
+                .position(|(id, _)| id == rev.id())
+                .map(|i| self.resuming.swap_remove(i).1),
             _ => None,
         };
         if let Some(at) = resume_at {

@@ -412,7 +412,7 @@ impl<'g> Runner<'g> {
         'g: 'k,
     {
         let next = known.todo.front()?;
-        if self.resuming.contains_key(next) {
+        if self.resume_point(next).is_some() {
             return None;
         }
         let graph: &'g Graph = self.graph;
@@ -427,6 +427,14 @@ impl<'g> Runner<'g> {
         })
     }
 
+    /// How many statements of `revision` had run when it stopped, if this run finishes it.
+    fn resume_point(&self, revision: &str) -> Option<usize> {
+        self.resuming
+            .iter()
+            .find(|(id, _)| id == revision)
+            .map(|&(_, done)| done)
+    }
+
     /// Under the lock: whether the rows the next migration depends on are as this run left
     /// them — for an upgrade, it is not applied and its parents are; for a downgrade, it is
     /// applied and its children are not. A handful of keyed lookups, whatever the history.
@@ -438,14 +446,14 @@ impl<'g> Runner<'g> {
             return Ok(false);
         };
         let up = direction == Direction::Up;
-        if self.resuming.contains_key(next) {
+        if let Some(resume_at) = self.resume_point(next) {
             // Its row is the interrupted one: read it all again if it moved.
             let rows = self.backend.applied()?;
             let same = rows
                 .iter()
                 .find(|r| r.revision == *next)
                 .and_then(|r| r.row_state().interrupted().map(|s| s.done))
-                == self.resuming.get(next).copied();
+                == Some(resume_at);
             if !same {
                 return Ok(false);
             }

@@ -62,8 +62,8 @@ pub struct Runner<'g> {
     ddl_lock_set: bool,
     /// Migrations that stopped part-way and are finished instead of refused (every statement
     /// left to run can be run again: PostgreSQL's concurrent index builds), with how many
-    /// statements had run.
-    resuming: std::collections::BTreeMap<String, usize>,
+    /// statements had run. Few (usually none), so a list.
+    resuming: Vec<(String, usize)>,
     /// What the open transaction writes to the version table as it commits: a fresh
     /// database's `CREATE TABLE` (see [`Runner::write_at_commit`]), then the batch's rows.
     pending_writes: Option<String>,
@@ -91,7 +91,7 @@ impl<'g> Runner<'g> {
             place: String::new(),
             last_applied: LastApplied::Set(BTreeSet::new()),
             ddl_lock_set: false,
-            resuming: std::collections::BTreeMap::new(),
+            resuming: Vec::new(),
             pending_writes: None,
         })
     }

@@ -255,10 +255,11 @@ impl Table {
 
     /// Sorts constraints and indexes by name so equal tables compare equal.
     pub fn normalize(&mut self) {
-        self.uniques.sort_by(|a, b| a.name.cmp(&b.name));
-        self.indexes.sort_by(|a, b| a.name.cmp(&b.name));
-        self.foreign_keys.sort_by(|a, b| a.name.cmp(&b.name));
-        self.checks.sort_by(|a, b| a.name.cmp(&b.name));
+        use crate::order::sort_by_text;
+        sort_by_text(&mut self.uniques, |u| &u.name);
+        sort_by_text(&mut self.indexes, |i| &i.name);
+        sort_by_text(&mut self.foreign_keys, |f| &f.name);
+        sort_by_text(&mut self.checks, |c| &c.name);
     }
 
     /// This table without rename hints (on the table and its columns): the form a snapshot stores.

@@ -384,12 +384,13 @@ pub(super) fn render_ops(ops: &[Op], schema: &mut Schema) -> Result<Vec<Vec<Step
     let folds = folds(ops, &rebuilds);
     // Pass 2: render, keeping only the table a fold starts from.
     let mut out = Vec::with_capacity(ops.len());
-    let mut fold_old: std::collections::BTreeMap<usize, Table> = Default::default();
+    // The table each open fold starts from, by the fold's first operation (few at a time).
+    let mut fold_old: Vec<(usize, Table)> = Vec::new();
     for (i, op) in ops.iter().enumerate() {
         let name = op.table().unwrap_or_default();
         match folds[i] {
             Some((start, _)) if start == i => {
-                fold_old.insert(i, table(schema, name)?.clone());
+                fold_old.push((i, table(schema, name)?.clone()));
                 out.push(Vec::new());
             }
             Some(_) => out.push(Vec::new()),
@@ -398,7 +399,11 @@ pub(super) fn render_ops(ops: &[Op], schema: &mut Schema) -> Result<Vec<Vec<Step
         apply(op, schema)?;
         if let Some((start, end)) = folds[i] {
             if end == i {
-                if let (Some(old), Some(last)) = (fold_old.remove(&start), out.last_mut()) {
+                let old = fold_old
+                    .iter()
+                    .position(|(first, _)| *first == start)
+                    .map(|at| fold_old.swap_remove(at).1);
+                if let (Some(old), Some(last)) = (old, out.last_mut()) {
                     *last = rebuild_table(
                         &old,
                         table(schema, name)?,
