@@ -36,11 +36,7 @@ impl Runner<'_> {
         };
         // Finishing one that stopped part-way: its row is there, and what ran is done.
         let resume_at = match progress {
-            Some(Direction::Up) => self
-                .resuming
-                .iter()
-                .position(|(id, _)| id == rev.id())
-                .map(|i| self.resuming.swap_remove(i).1),
+            Some(Direction::Up) => self.take_resume_point(rev.id()),
             _ => None,
         };
         if let Some(at) = resume_at {

@@ -435,6 +435,12 @@ impl<'g> Runner<'g> {
             .map(|&(_, done)| done)
     }
 
+    /// [`resume_point`](Self::resume_point), taken: the run is finishing that migration now.
+    pub(super) fn take_resume_point(&mut self, revision: &str) -> Option<usize> {
+        let at = self.resuming.iter().position(|(id, _)| id == revision)?;
+        Some(self.resuming.swap_remove(at).1)
+    }
+
     /// Under the lock: whether the rows the next migration depends on are as this run left
     /// them — for an upgrade, it is not applied and its parents are; for a downgrade, it is
     /// applied and its children are not. A handful of keyed lookups, whatever the history.
